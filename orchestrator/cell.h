@@ -1,0 +1,90 @@
+/*
+ * cell: one environment a kernel must boot in (a QEMU machine, a hypervisor
+ * interface). This module owns the cell's settings, their defaults and the
+ * validation of every value, whether it comes from a matrix file or from
+ * the command line: there is exactly one place that decides what a valid
+ * cell is. It never starts anything.
+ */
+#ifndef HVM_CELL_H
+#define HVM_CELL_H
+
+#include <stddef.h>
+#include "strbuf.h"
+
+enum cell_backend {
+	CELL_BACKEND_QEMU = 0,
+};
+
+enum cell_accel {
+	CELL_ACCEL_TCG = 0,
+	CELL_ACCEL_KVM,
+};
+
+/* Host capabilities a cell can require (bit mask). */
+#define CELL_REQUIRE_KVM 0x1u
+
+/* Defaults for settings a cell leaves out. */
+#define CELL_DEFAULT_QEMU "qemu-system-x86_64"
+#define CELL_DEFAULT_MACHINE "pc"
+#define CELL_DEFAULT_CPU "max"
+#define CELL_DEFAULT_MEMORY_MB 256u
+#define CELL_DEFAULT_SMP 1u
+#define CELL_DEFAULT_TIMEOUT_S 120u
+#define CELL_DEFAULT_SILENCE_S 30u
+
+struct cell {
+	char *name;		/* [A-Za-z0-9._-]+, unique within a matrix */
+	char *description;	/* free text or NULL */
+	enum cell_backend backend;
+	char *qemu;		/* binary name (searched in PATH) or path */
+	enum cell_accel accel;
+	char *machine;		/* QEMU machine type, e.g. pc-i440fx-2.4 */
+	char *cpu;		/* QEMU CPU model, e.g. max, qemu64 */
+	unsigned memory_mb;
+	unsigned smp;
+	char **qemu_args;	/* extra QEMU arguments, each one argv word */
+	size_t n_qemu_args;
+	char *cmdline;		/* extra kernel command line or NULL */
+	unsigned timeout_s;	/* whole run */
+	unsigned silence_s;	/* no console output for this long: FAIL */
+	char **expect;		/* each must be reported by the guest */
+	size_t n_expect;
+	unsigned requires;	/* CELL_REQUIRE_* */
+	unsigned line, column;	/* where the cell starts in its file, 1-based */
+};
+
+/* Set every field to its default (name NULL). */
+void cell_init(struct cell *c);
+void cell_release(struct cell *c);
+/* Deep copy. */
+void cell_copy(struct cell *dst, const struct cell *src);
+
+/*
+ * Set one setting from its text form, as written in YAML or on the command
+ * line: key is the YAML key ("memory", "qemu_args", ...). For list settings
+ * (qemu_args, expect, requires) each call appends one element. Returns 0,
+ * or -1 with a message (without position) in err, e.g.
+ * "memory: expected an integer in MiB between 16 and 65536, got \"x\"".
+ */
+int cell_set(struct cell *c, const char *key, const char *value,
+	     struct strbuf *err);
+/* Is key a known setting? Sets *is_list for list settings. */
+int cell_key_known(const char *key, int *is_list);
+/* Checks across fields (name present, silence <= timeout, ...). */
+int cell_validate(const struct cell *c, struct strbuf *err);
+
+/* accel kvm or requires kvm */
+unsigned cell_required(const struct cell *c);
+const char *cell_accel_name(enum cell_accel a);
+const char *cell_backend_name(enum cell_backend b);
+
+/*
+ * Render as a YAML block sequence item ("- name: x\n  machine: y\n..."),
+ * every line prefixed by `indent` spaces; only settings that differ from
+ * the defaults, plus name. Strings are quoted when YAML needs it.
+ */
+void cell_to_yaml(const struct cell *c, int indent, struct strbuf *out);
+/* Render as one JSON object with every setting (defaults included). */
+void cell_to_json(const struct cell *c, struct strbuf *out);
+
+#endif
