@@ -1,1 +1,492 @@
-/* placeholder */
+/*
+ * boot: run cells as QEMU children on a libuv loop and judge their
+ * consoles as they stream.
+ *
+ * Every uv handle is embedded in its struct boot_run; the run is finished
+ * (log footer, on_done, next run started) only from the last close
+ * callback. This module must never leave a child behind: every path that
+ * ends a run kills the child's whole process group, and the trampoline's
+ * PR_SET_PDEATHSIG covers the paths where hvmatrix itself dies.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "xmalloc.h"
+
+struct boot {
+	uv_loop_t *loop;
+	struct boot_run *runs;
+	size_t n_runs, next, done;
+	unsigned running;
+	const struct boot_opts *opts;
+	char *self_exe;
+	uv_signal_t signals[3];
+	int stopping;
+};
+
+static void start_next(struct boot *b);
+
+static double now_unix(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void make_nonce(char out[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[8];
+	size_t i;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		/* No entropy source is a broken host: fall back, still unique
+		 * enough per run to tell runs apart. */
+		uint64_t x = (uint64_t)now_unix() * 1000003u ^
+			     (uint64_t)getpid() << 32 ^ (uintptr_t)out;
+
+		memcpy(raw, &x, sizeof(raw));
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[16] = '\0';
+}
+
+char **boot_argv(const struct cell *c, const char *kernel,
+		 const char *initrd, const char *nonce)
+{
+	size_t n = 0, i, max = 32 + c->n_qemu_args;
+	char **argv = xcalloc(max, sizeof(char *));
+
+	argv[n++] = xstrdup(c->qemu);
+	argv[n++] = xstrdup("-accel");
+	argv[n++] = xstrdup(cell_accel_name(c->accel));
+	argv[n++] = xstrdup("-machine");
+	argv[n++] = xstrdup(c->machine);
+	argv[n++] = xstrdup("-cpu");
+	argv[n++] = xstrdup(c->cpu);
+	argv[n++] = xstrdup("-m");
+	argv[n++] = xstrfmt("%u", c->memory_mb);
+	argv[n++] = xstrdup("-smp");
+	argv[n++] = xstrfmt("%u", c->smp);
+	argv[n++] = xstrdup("-nographic");
+	argv[n++] = xstrdup("-no-reboot");
+	argv[n++] = xstrdup("-kernel");
+	argv[n++] = xstrdup(kernel);
+	argv[n++] = xstrdup("-initrd");
+	argv[n++] = xstrdup(initrd);
+	argv[n++] = xstrdup("-append");
+	argv[n++] = xstrfmt("console=ttyS0 panic=-1 hvmatrix.nonce=%s%s%s",
+			    nonce, c->cmdline ? " " : "",
+			    c->cmdline ? c->cmdline : "");
+	for (i = 0; i < c->n_qemu_args; i++)
+		argv[n++] = xstrdup(c->qemu_args[i]);
+	argv[n] = NULL;
+	return argv;
+}
+
+void boot_argv_free(char **argv)
+{
+	char **p;
+
+	for (p = argv; p && *p; p++)
+		free(*p);
+	free(argv);
+}
+
+void boot_argv_quote(char *const *argv, struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; argv[i]; i++) {
+		const char *s = argv[i];
+
+		if (i)
+			strbuf_addch(out, ' ');
+		if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			     "-_./=,:+@%") == strlen(s)) {
+			strbuf_addstr(out, s);
+			continue;
+		}
+		strbuf_addch(out, '\'');
+		for (; *s; s++) {
+			if (*s == '\'')
+				strbuf_addstr(out, "'\\''");
+			else
+				strbuf_addch(out, *s);
+		}
+		strbuf_addch(out, '\'');
+	}
+}
+
+void boot_run_init(struct boot_run *r, const struct cell *c,
+		   const char *kernel, const char *initrd,
+		   const char *log_path)
+{
+	memset(r, 0, sizeof(*r));
+	r->cell = c;
+	make_nonce(r->nonce);
+	r->log_path = xstrdup(log_path);
+	r->argv = boot_argv(c, kernel, initrd, r->nonce);
+	judge_init(&r->judge, r->nonce, c->expect, c->n_expect);
+	r->log_fd = -1;
+}
+
+void boot_run_release(struct boot_run *r)
+{
+	free(r->log_path);
+	boot_argv_free(r->argv);
+	judge_release(&r->judge);
+	if (r->log_fd >= 0)
+		close(r->log_fd);
+	memset(r, 0, sizeof(*r));
+	r->log_fd = -1;
+}
+
+int boot_exec_trampoline(int argc, char **argv)
+{
+	pid_t parent;
+
+	if (argc < 3) {
+		fprintf(stderr, "hvmatrix: %s: missing arguments\n", argv[0]);
+		return 125;
+	}
+	parent = (pid_t)atol(argv[1]);
+	/* Die with hvmatrix; the setting survives exec of QEMU. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(125);
+	execvp(argv[2], argv + 2);
+	fprintf(stderr, "hvmatrix: cannot run %s: %s\n", argv[2],
+		strerror(errno));
+	_exit(127);
+}
+
+static void log_write(struct boot_run *r, const char *buf, size_t len)
+{
+	while (r->log_fd >= 0 && len) {
+		ssize_t n = write(r->log_fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* A log we cannot write makes the verdict
+			 * unverifiable: the farm's failure, not the
+			 * kernel's. */
+			judge_error(&r->judge, "cannot write log %s: %s",
+				    r->log_path, strerror(errno));
+			close(r->log_fd);
+			r->log_fd = -1;
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void kill_group(struct boot_run *r)
+{
+	if (!r->proc_alive || r->killed)
+		return;
+	r->killed = 1;
+	kill(-r->proc.pid, SIGKILL);
+}
+
+static void run_done(struct boot_run *r)
+{
+	struct boot *b = r->boot;
+	struct strbuf sb = STRBUF_INIT;
+	struct judge *j = &r->judge;
+
+	if (!r->interrupted && !judge_verdict(j))
+		judge_exit(j, r->exit_status, r->term_signal, r->killed);
+	if (r->t0_ms)
+		r->duration_s = (uv_now(b->loop) - r->t0_ms) / 1000.0;
+	if (j->stderr_text.len)
+		strbuf_addf(&sb, "\n--- QEMU stderr ---\n%s", j->stderr_text.buf);
+	if (r->interrupted)
+		strbuf_addstr(&sb, "\n--- hvmatrix: interrupted, no verdict\n");
+	else
+		strbuf_addf(&sb, "\n--- hvmatrix: %s: %s\n",
+			    verdict_name(judge_verdict(j)), j->reason);
+	log_write(r, sb.buf, sb.len);
+	strbuf_release(&sb);
+	if (r->log_fd >= 0)
+		close(r->log_fd);
+	r->log_fd = -1;
+	if (r->t0_ms)
+		b->running--;
+	b->done++;
+	if (b->opts->on_done)
+		b->opts->on_done(r, b->opts->data);
+	start_next(b);
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct boot_run *r = h->data;
+
+	if (--r->handles == 0)
+		run_done(r);
+}
+
+/* Close the timers once the child and both pipes are gone. */
+static void maybe_finish(struct boot_run *r)
+{
+	if (r->proc_alive || r->out_open || r->err_open || r->timers_closed)
+		return;
+	r->timers_closed = 1;
+	uv_close((uv_handle_t *)&r->timeout, handle_closed);
+	uv_close((uv_handle_t *)&r->silence, handle_closed);
+	uv_close((uv_handle_t *)&r->grace, handle_closed);
+}
+
+static void proc_exited(uv_process_t *proc, int64_t status, int sig)
+{
+	struct boot_run *r = container_of(proc, struct boot_run, proc);
+
+	r->exit_status = status;
+	r->term_signal = sig;
+	/* Anything QEMU left in its group goes too; the pipes then EOF. */
+	kill(-proc->pid, SIGKILL);
+	r->proc_alive = 0;
+	uv_close((uv_handle_t *)proc, handle_closed);
+	maybe_finish(r);
+}
+
+static void grace_expired(uv_timer_t *t)
+{
+	kill_group(container_of(t, struct boot_run, grace));
+}
+
+static void timeout_expired(uv_timer_t *t)
+{
+	struct boot_run *r = container_of(t, struct boot_run, timeout);
+
+	judge_timeout(&r->judge, r->cell->timeout_s);
+	kill_group(r);
+}
+
+static void silence_expired(uv_timer_t *t)
+{
+	struct boot_run *r = container_of(t, struct boot_run, silence);
+
+	judge_silence(&r->judge, r->cell->silence_s);
+	kill_group(r);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	static char slab[65536];
+
+	/* Reads are consumed before the next one: one buffer serves all. */
+	buf->base = slab;
+	buf->len = sizeof(slab);
+}
+
+static void react(struct boot_run *r, enum judge_action a)
+{
+	if (judge_verdict(&r->judge) && a != JUDGE_FAILING) {
+		kill_group(r);	/* decided otherwise (log write failed) */
+		return;
+	}
+	if (uv_is_active((uv_handle_t *)&r->grace))
+		return;
+	if (a == JUDGE_FAILING)
+		uv_timer_start(&r->grace, grace_expired, BOOT_FAIL_GRACE_MS, 0);
+	else if (a == JUDGE_PASSING)
+		uv_timer_start(&r->grace, grace_expired, BOOT_PASS_GRACE_MS, 0);
+}
+
+static void on_out(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct boot_run *r = container_of(s, struct boot_run, out);
+
+	if (nread > 0) {
+		log_write(r, buf->base, (size_t)nread);
+		if (uv_is_active((uv_handle_t *)&r->silence))
+			uv_timer_again(&r->silence);
+		react(r, judge_feed(&r->judge, buf->base, (size_t)nread));
+	} else if (nread < 0) {
+		r->out_open = 0;
+		uv_close((uv_handle_t *)s, handle_closed);
+		maybe_finish(r);
+	}
+}
+
+static void on_err(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct boot_run *r = container_of(s, struct boot_run, err);
+
+	if (nread > 0) {
+		judge_feed_stderr(&r->judge, buf->base, (size_t)nread);
+	} else if (nread < 0) {
+		r->err_open = 0;
+		uv_close((uv_handle_t *)s, handle_closed);
+		maybe_finish(r);
+	}
+}
+
+static void init_handle(struct boot_run *r, uv_handle_t *h)
+{
+	h->data = r;
+	r->handles++;
+}
+
+static void start_run(struct boot *b, struct boot_run *r)
+{
+	uv_process_options_t po;
+	uv_stdio_container_t stdio[3];
+	char **args = NULL;
+	size_t n, i;
+	int rc;
+
+	r->boot = b;
+	r->started_at = now_unix();
+	r->log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			 0644);
+	/* Decided before start (SKIP, missing image): the log says why. */
+	if (judge_verdict(&r->judge)) {
+		run_done(r);
+		return;
+	}
+	if (r->log_fd < 0) {
+		judge_error(&r->judge, "cannot create log %s: %s", r->log_path,
+			    strerror(errno));
+		run_done(r);
+		return;
+	}
+	for (n = 0; r->argv[n]; n++)
+		;
+	args = xcalloc(n + 4, sizeof(char *));
+	args[0] = b->self_exe;
+	args[1] = (char *)BOOT_EXEC_TRAMPOLINE;
+	args[2] = xstrfmt("%ld", (long)getpid());
+	for (i = 0; i < n; i++)
+		args[3 + i] = r->argv[i];
+
+	uv_pipe_init(b->loop, &r->out, 0);
+	init_handle(r, (uv_handle_t *)&r->out);
+	uv_pipe_init(b->loop, &r->err, 0);
+	init_handle(r, (uv_handle_t *)&r->err);
+	uv_timer_init(b->loop, &r->timeout);
+	init_handle(r, (uv_handle_t *)&r->timeout);
+	uv_timer_init(b->loop, &r->silence);
+	init_handle(r, (uv_handle_t *)&r->silence);
+	uv_timer_init(b->loop, &r->grace);
+	init_handle(r, (uv_handle_t *)&r->grace);
+	r->out_open = r->err_open = 1;
+
+	memset(&po, 0, sizeof(po));
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[1].data.stream = (uv_stream_t *)&r->out;
+	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[2].data.stream = (uv_stream_t *)&r->err;
+	po.file = b->self_exe;
+	po.args = args;
+	po.stdio = stdio;
+	po.stdio_count = 3;
+	po.exit_cb = proc_exited;
+	/* setsid(): the child leads its own process group, killed whole. */
+	po.flags = UV_PROCESS_DETACHED;
+	r->proc.data = r;
+	b->running++;
+	r->t0_ms = uv_now(b->loop);
+	rc = uv_spawn(b->loop, &r->proc, &po);
+	free(args[2]);
+	free(args);
+	if (rc < 0) {
+		judge_error(&r->judge, "cannot start %s: %s", b->self_exe,
+			    uv_strerror(rc));
+		r->out_open = r->err_open = 0;
+		uv_close((uv_handle_t *)&r->out, handle_closed);
+		uv_close((uv_handle_t *)&r->err, handle_closed);
+		maybe_finish(r);
+		return;
+	}
+	init_handle(r, (uv_handle_t *)&r->proc);
+	r->proc_alive = 1;
+	uv_read_start((uv_stream_t *)&r->out, alloc_cb, on_out);
+	uv_read_start((uv_stream_t *)&r->err, alloc_cb, on_err);
+	uv_timer_start(&r->timeout, timeout_expired,
+		       (uint64_t)r->cell->timeout_s * 1000, 0);
+	uv_timer_start(&r->silence, silence_expired,
+		       (uint64_t)r->cell->silence_s * 1000,
+		       (uint64_t)r->cell->silence_s * 1000);
+	if (b->opts->on_start)
+		b->opts->on_start(r, b->opts->data);
+}
+
+static void start_next(struct boot *b)
+{
+	while (!b->stopping && b->next < b->n_runs &&
+	       b->running < b->opts->jobs)
+		start_run(b, &b->runs[b->next++]);
+	if (b->done == b->n_runs || (b->stopping && !b->running)) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(b->signals); i++)
+			if (!uv_is_closing((uv_handle_t *)&b->signals[i]))
+				uv_close((uv_handle_t *)&b->signals[i], NULL);
+	}
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct boot *b = s->data;
+	size_t i;
+
+	fprintf(stderr, "hvmatrix: %s: stopping every run\n",
+		strsignal(signum));
+	b->stopping = 1;
+	for (i = 0; i < b->next; i++) {
+		struct boot_run *r = &b->runs[i];
+
+		if (r->proc_alive) {
+			r->interrupted = 1;
+			kill_group(r);
+		}
+	}
+	for (; b->next < b->n_runs; b->next++)
+		b->runs[b->next].interrupted = 1;
+	start_next(b);
+}
+
+int boot_run_all(uv_loop_t *loop, struct boot_run *runs, size_t n,
+		 const struct boot_opts *opts)
+{
+	static const int signums[] = { SIGINT, SIGTERM, SIGHUP };
+	struct boot b;
+	size_t i;
+
+	memset(&b, 0, sizeof(b));
+	b.loop = loop;
+	b.runs = runs;
+	b.n_runs = n;
+	b.opts = opts;
+	b.self_exe = realpath("/proc/self/exe", NULL);
+	if (!b.self_exe)
+		die("cannot resolve /proc/self/exe: %s", strerror(errno));
+	for (i = 0; i < ARRAY_SIZE(signums); i++) {
+		uv_signal_init(loop, &b.signals[i]);
+		b.signals[i].data = &b;
+		uv_signal_start(&b.signals[i], on_signal, signums[i]);
+	}
+	start_next(&b);
+	uv_run(loop, UV_RUN_DEFAULT);
+	free(b.self_exe);
+	return b.stopping;
+}

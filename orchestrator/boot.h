@@ -1,1 +1,86 @@
-/* placeholder */
+/*
+ * boot: the runner. One QEMU child per run, started from an argv array
+ * (never a shell), its console read through a pipe and judged as it
+ * streams, a timeout and a silence watchdog per run, at most `jobs` runs
+ * at once. A run ends by killing its whole process group. Children are
+ * started through a trampoline (hvmatrix itself) that sets
+ * PR_SET_PDEATHSIG, so no QEMU outlives hvmatrix, even after kill -9.
+ */
+#ifndef HVM_BOOT_H
+#define HVM_BOOT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "cell.h"
+#include "judge.h"
+#include "strbuf.h"
+
+#define BOOT_EXEC_TRAMPOLINE "__exec-child"
+#define BOOT_FAIL_GRACE_MS 1000	/* capture a trace after a failure line */
+#define BOOT_PASS_GRACE_MS 5000	/* let the guest power off after the marker */
+
+struct boot;
+
+struct boot_run {
+	const struct cell *cell;
+	char nonce[17];
+	char *log_path;
+	char **argv;		/* QEMU's argv, NULL-terminated */
+	struct judge judge;
+	double started_at;	/* Unix time */
+	double duration_s;
+	int interrupted;	/* stopped by a signal to hvmatrix: no verdict */
+	void *data;		/* the caller's */
+
+	/* private to boot.c */
+	struct boot *boot;
+	uv_process_t proc;
+	uv_pipe_t out, err;
+	uv_timer_t timeout, silence, grace;
+	int handles, proc_alive, out_open, err_open, timers_closed;
+	int killed;
+	int64_t exit_status;
+	int term_signal;
+	int log_fd;
+	uint64_t t0_ms;
+};
+
+struct boot_opts {
+	unsigned jobs;
+	void (*on_start)(struct boot_run *r, void *data);
+	void (*on_done)(struct boot_run *r, void *data);
+	void *data;
+};
+
+/*
+ * Prepare a run of cell c booting kernel + initrd (a fresh nonce, QEMU's
+ * argv). The log goes to log_path. A run can be decided before it starts
+ * with judge_skip/judge_error on r->judge; boot_run_all then reports it
+ * without starting anything.
+ */
+void boot_run_init(struct boot_run *r, const struct cell *c,
+		   const char *kernel, const char *initrd,
+		   const char *log_path);
+void boot_run_release(struct boot_run *r);
+
+/* QEMU's argv for a cell (NULL-terminated; free with boot_argv_free). */
+char **boot_argv(const struct cell *c, const char *kernel,
+		 const char *initrd, const char *nonce);
+void boot_argv_free(char **argv);
+/* Append argv as one line a POSIX shell would read back the same. */
+void boot_argv_quote(char *const *argv, struct strbuf *out);
+
+/*
+ * Run every run to its verdict on loop, at most opts->jobs at once.
+ * SIGINT/SIGTERM/SIGHUP stop every child; their runs are marked
+ * interrupted. Returns 0, or 1 when interrupted.
+ */
+int boot_run_all(uv_loop_t *loop, struct boot_run *runs, size_t n,
+		 const struct boot_opts *opts);
+
+/* The child half: hvmatrix __exec-child PPID QEMU ARGS... */
+int boot_exec_trampoline(int argc, char **argv);
+
+#endif

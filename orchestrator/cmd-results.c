@@ -1,1 +1,326 @@
-/* placeholder */
+/*
+ * cmd-results: `hvmatrix results`, the recorded verdicts as a table for
+ * people or as JSON for scripts. Read-only: it never changes a run.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "record.h"
+#include "strbuf.h"
+#include "xmalloc.h"
+
+#define RESULTS_ID_LEN 12
+
+struct results_opts {
+	const char *state;
+	const char *kernel;	/* kernel id prefix */
+	const char *cell;
+	size_t limit;		/* 0: all */
+	int json;
+};
+
+static void results_usage(FILE *f)
+{
+	fputs("usage: hvmatrix results [--state DIR] [--json] "
+	      "[--kernel ID-PREFIX] [--cell NAME]\n"
+	      "                        [--limit N]\n\n"
+	      "Show the recorded runs, newest first.\n\n"
+	      "  --state DIR          state directory (default "
+	      "$HVMATRIX_STATE, else\n"
+	      "                       ./hvmatrix-state)\n"
+	      "  --json               print one JSON array of runs\n"
+	      "  --kernel ID-PREFIX   only kernels whose id starts with "
+	      "ID-PREFIX\n"
+	      "  --cell NAME          only the cell NAME\n"
+	      "  --limit N            at most N runs\n"
+	      "  -h, --help           show this help\n", f);
+}
+
+static int results_matches(const struct results_opts *o,
+			   const struct record_run *run)
+{
+	if (o->kernel && strncmp(run->kernel_id, o->kernel,
+				 strlen(o->kernel)))
+		return 0;
+	if (o->cell && strcmp(run->cell, o->cell))
+		return 0;
+	return 1;
+}
+
+static void add_utc(struct strbuf *sb, double t)
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (!gmtime_r(&secs, &tm) ||
+	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+		strbuf_addstr(sb, "?");
+		return;
+	}
+	strbuf_addstr(sb, buf);
+}
+
+/* Console text may hold escape sequences: keep them off the terminal. */
+static void add_printable(struct strbuf *sb, const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		strbuf_addch(sb, c < 0x20 || c == 0x7f ? '?' : c);
+	}
+}
+
+static void add_kernel(struct strbuf *sb, const struct record_run *run)
+{
+	size_t len = strcspn(run->kernel_version, " \t\n");
+
+	if (len) {
+		add_printable(sb, run->kernel_version, len);
+		strbuf_addch(sb, ' ');
+	}
+	add_printable(sb, run->kernel_id, RESULTS_ID_LEN);
+}
+
+static void add_json_num(struct strbuf *sb, double d)
+{
+	if (isfinite(d))
+		strbuf_addf(sb, "%.3f", d);
+	else
+		strbuf_addstr(sb, "null");
+}
+
+static void add_json_run(struct strbuf *sb, const struct record_run *run)
+{
+	strbuf_addf(sb, "{\"id\": %lld, \"batch\": ", (long long)run->id);
+	strbuf_add_json_str(sb, run->batch);
+	strbuf_addstr(sb, ", \"kernel_id\": ");
+	strbuf_add_json_str(sb, run->kernel_id);
+	strbuf_addstr(sb, ", \"kernel_path\": ");
+	strbuf_add_json_str(sb, run->kernel_path);
+	strbuf_addstr(sb, ", \"kernel_version\": ");
+	strbuf_add_json_str(sb, run->kernel_version);
+	strbuf_addstr(sb, ", \"cell\": ");
+	strbuf_add_json_str(sb, run->cell);
+	strbuf_addstr(sb, ", \"verdict\": ");
+	strbuf_add_json_str(sb, verdict_name(run->verdict));
+	strbuf_addstr(sb, ", \"reason\": ");
+	strbuf_add_json_str(sb, run->reason);
+	strbuf_addstr(sb, ", \"line\": ");
+	strbuf_add_json_str(sb, run->line);
+	strbuf_addstr(sb, ", \"started_at\": ");
+	add_json_num(sb, run->started_at);
+	strbuf_addstr(sb, ", \"duration_s\": ");
+	add_json_num(sb, run->duration_s);
+	strbuf_addstr(sb, ", \"log\": ");
+	strbuf_add_json_str(sb, run->log_path);
+	strbuf_addstr(sb, ", \"nonce\": ");
+	strbuf_add_json_str(sb, run->nonce);
+	strbuf_addch(sb, '}');
+}
+
+static void print_json(struct strbuf *sb, const struct results_opts *o,
+		       const struct record_run *runs, size_t n)
+{
+	size_t i, shown = 0;
+
+	strbuf_addch(sb, '[');
+	for (i = 0; i < n; i++) {
+		if (!results_matches(o, &runs[i]))
+			continue;
+		if (o->limit && shown == o->limit)
+			break;
+		strbuf_addstr(sb, shown ? ",\n  " : "\n  ");
+		add_json_run(sb, &runs[i]);
+		shown++;
+	}
+	strbuf_addstr(sb, shown ? "\n]\n" : "]\n");
+}
+
+static size_t utf8_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static void add_padded(struct strbuf *sb, const char *s, size_t width)
+{
+	size_t w = utf8_width(s);
+
+	strbuf_addstr(sb, s);
+	while (w++ < width)
+		strbuf_addch(sb, ' ');
+	strbuf_addstr(sb, "  ");
+}
+
+static void print_table(struct strbuf *sb, const struct results_opts *o,
+			const struct record_run *runs, size_t n)
+{
+	struct strbuf *kernels, *cells;
+	size_t *rows = xcalloc(n ? n : 1, sizeof(*rows));
+	size_t kw = strlen("KERNEL"), cw = strlen("CELL");
+	size_t i, nr = 0;
+
+	for (i = 0; i < n && (!o->limit || nr < o->limit); i++)
+		if (results_matches(o, &runs[i]))
+			rows[nr++] = i;
+	kernels = xcalloc(nr ? nr : 1, sizeof(*kernels));
+	cells = xcalloc(nr ? nr : 1, sizeof(*cells));
+	for (i = 0; i < nr; i++) {
+		const struct record_run *run = &runs[rows[i]];
+
+		strbuf_init(&kernels[i], 0);
+		strbuf_init(&cells[i], 0);
+		add_kernel(&kernels[i], run);
+		add_printable(&cells[i], run->cell, SIZE_MAX);
+		if (utf8_width(kernels[i].buf) > kw)
+			kw = utf8_width(kernels[i].buf);
+		if (utf8_width(cells[i].buf) > cw)
+			cw = utf8_width(cells[i].buf);
+	}
+
+	add_padded(sb, "TIME (UTC)", strlen("2000-01-01T00:00:00Z"));
+	add_padded(sb, "KERNEL", kw);
+	add_padded(sb, "CELL", cw);
+	add_padded(sb, "VERDICT", strlen("BLOCKED"));
+	strbuf_addstr(sb, "DURATION  REASON\n");
+	for (i = 0; i < nr; i++) {
+		const struct record_run *run = &runs[rows[i]];
+		struct strbuf dur = STRBUF_INIT;
+
+		add_utc(sb, run->started_at);
+		strbuf_addstr(sb, "  ");
+		add_padded(sb, kernels[i].buf, kw);
+		add_padded(sb, cells[i].buf, cw);
+		add_padded(sb, verdict_name(run->verdict), strlen("BLOCKED"));
+		strbuf_addf(&dur, "%.1fs", run->duration_s);
+		strbuf_addf(sb, "%8s  ", dur.buf);
+		add_printable(sb, run->reason, SIZE_MAX);
+		strbuf_addch(sb, '\n');
+		strbuf_release(&dur);
+		strbuf_release(&kernels[i]);
+		strbuf_release(&cells[i]);
+	}
+	if (!nr)
+		strbuf_reset(sb);
+	free(kernels);
+	free(cells);
+	free(rows);
+}
+
+static int results_parse(struct results_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "cell", required_argument, NULL, 'c' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	long v;
+	int c;
+
+	opterr = 0;
+	optind = 0;	/* glibc: a full reset, should argv have been parsed */
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->state = optarg;
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		case 'k':
+			o->kernel = optarg;
+			break;
+		case 'c':
+			o->cell = optarg;
+			break;
+		case 'n':
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1)
+				return cmd_usage_error("results: --limit wants "
+						       "a positive number, not "
+						       "'%s'", optarg);
+			o->limit = (size_t)v;
+			break;
+		case 'h':
+			results_usage(stdout);
+			return -1;
+		case ':':
+			return cmd_usage_error("results: %s needs an argument",
+					       argv[optind - 1]);
+		default:
+			return cmd_usage_error("results: unknown option '%s'; "
+					       "see 'hvmatrix results --help'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error("results: unexpected argument '%s'",
+				       argv[optind]);
+	return 0;
+}
+
+static int cmd_results_run(int argc, char **argv)
+{
+	struct results_opts o = { 0 };
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	struct record_run *runs = NULL;
+	struct record *r = NULL;
+	char *state = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = results_parse(&o, argc, argv);
+	if (ret) {
+		ret = ret < 0 ? EXIT_OK : ret;
+		goto out;
+	}
+	state = record_state_dir(o.state);
+	if (record_open(&r, state, &err) ||
+	    record_list_runs(r, &runs, &n, &err)) {
+		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	if (o.json)
+		print_json(&out, &o, runs, n);
+	else
+		print_table(&out, &o, runs, n);
+	if (!out.len)
+		strbuf_addf(&out, n ? "no runs match the filters in %s\n" :
+			    "no runs recorded in %s\n", state);
+	fwrite(out.buf, 1, out.len, stdout);
+	ret = EXIT_OK;
+	if (fflush(stdout) == EOF) {
+		perror("hvmatrix: stdout");
+		ret = EXIT_ERROR;
+	}
+out:
+	record_runs_free(runs, n);
+	record_close(r);
+	free(state);
+	strbuf_release(&err);
+	strbuf_release(&out);
+	return ret;
+}
+
+const struct cmd cmd_results = {
+	"results", "show recorded verdicts from the store", cmd_results_run
+};

@@ -1,1 +1,155 @@
-/* placeholder */
+/*
+ * probe: is a host capability really there? A device node is not proof:
+ * the KVM probe boots a real kernel for a few seconds through the same
+ * runner as every cell, and calls KVM broken when that boot does not reach
+ * the marker. The result is cached per host boot and QEMU binary.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "fsutil.h"
+#include "probe.h"
+#include "xmalloc.h"
+
+#define PROBE_TIMEOUT_S 40
+#define PROBE_SILENCE_S 12
+
+char *probe_cache_dir(void)
+{
+	const char *env = getenv("HVMATRIX_CACHE");
+
+	if (env && *env)
+		return xstrdup(env);
+	env = getenv("XDG_CACHE_HOME");
+	if (env && *env)
+		return xstrfmt("%s/hvmatrix", env);
+	env = getenv("HOME");
+	return xstrfmt("%s/.cache/hvmatrix", env && *env ? env : "/tmp");
+}
+
+static char *host_boot_id(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (fsutil_read("/proc/sys/kernel/random/boot_id", &sb) < 0)
+		strbuf_addstr(&sb, "unknown");
+	while (sb.len && sb.buf[sb.len - 1] == '\n')
+		strbuf_setlen(&sb, sb.len - 1);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Cache file: one line "BOOT_ID\tOK\tREASON" per QEMU binary. */
+static char *cache_path(const char *qemu)
+{
+	char *dir = probe_cache_dir();
+	struct strbuf sb = STRBUF_INIT;
+	const char *p;
+	char *path;
+
+	for (p = qemu; *p; p++)
+		strbuf_addch(&sb, *p == '/' ? '_' : *p);
+	path = xstrfmt("%s/kvm-probe.%s", dir, sb.buf);
+	strbuf_release(&sb);
+	free(dir);
+	return path;
+}
+
+static int cache_get(const char *path, const char *boot_id, char **reason)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *tab1, *tab2;
+	int ret = -1;
+
+	if (fsutil_read(path, &sb) < 0)
+		goto out;
+	tab1 = strchr(sb.buf, '\t');
+	tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
+	if (!tab2 || strncmp(sb.buf, boot_id, tab1 - sb.buf) ||
+	    strlen(boot_id) != (size_t)(tab1 - sb.buf))
+		goto out;
+	tab2[strcspn(tab2, "\n")] = '\0';
+	ret = tab1[1] == '1';
+	if (!ret)
+		*reason = xstrdup(tab2 + 1);
+out:
+	strbuf_release(&sb);
+	return ret;
+}
+
+static void cache_put(const char *path, const char *boot_id, int ok,
+		      const char *reason)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *dir = xstrdup(path);
+
+	*strrchr(dir, '/') = '\0';
+	strbuf_addf(&sb, "%s\t%d\t%s\n", boot_id, ok, ok ? "" : reason);
+	/* A cache we cannot write only costs a probe next time. */
+	if (fsutil_mkdir_p(dir, 0755) == 0)
+		fsutil_write_atomic(path, sb.buf, sb.len);
+	strbuf_release(&sb);
+	free(dir);
+}
+
+static int boot_probe(const char *qemu, const char *kernel,
+		      const char *initrd, const char *log_path, char **reason)
+{
+	struct boot_opts opts = { .jobs = 1 };
+	struct boot_run run;
+	struct cell c;
+	uv_loop_t loop;
+	int ok;
+
+	cell_init(&c);
+	c.name = xstrdup("kvm-probe");
+	free(c.qemu);
+	c.qemu = xstrdup(qemu);
+	c.accel = CELL_ACCEL_KVM;
+	/* The plainest CPU model: a probe of KVM, not of CPU features. */
+	free(c.cpu);
+	c.cpu = xstrdup("qemu64");
+	c.timeout_s = PROBE_TIMEOUT_S;
+	c.silence_s = PROBE_SILENCE_S;
+	uv_loop_init(&loop);
+	boot_run_init(&run, &c, kernel, initrd, log_path);
+	boot_run_all(&loop, &run, 1, &opts);
+	ok = judge_verdict(&run.judge) == VERDICT_PASS;
+	if (!ok)
+		*reason = xstrfmt("/dev/kvm is present but a KVM test boot "
+				  "failed: %s (log: %s)",
+				  run.interrupted ? "interrupted" :
+				  run.judge.reason, log_path);
+	boot_run_release(&run);
+	uv_loop_close(&loop);
+	cell_release(&c);
+	return ok;
+}
+
+int probe_kvm(const char *qemu, const char *kernel, const char *initrd,
+	      const char *log_path, char **reason)
+{
+	char *boot_id = NULL, *cache = NULL;
+	int fd, ok;
+
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		*reason = xstrfmt("no usable /dev/kvm: %s", strerror(errno));
+		return 0;
+	}
+	close(fd);
+	boot_id = host_boot_id();
+	cache = cache_path(qemu);
+	ok = cache_get(cache, boot_id, reason);
+	if (ok < 0) {
+		ok = boot_probe(qemu, kernel, initrd, log_path, reason);
+		cache_put(cache, boot_id, ok, ok ? "" : *reason);
+	}
+	free(boot_id);
+	free(cache);
+	return ok;
+}

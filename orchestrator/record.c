@@ -1,1 +1,398 @@
-/* placeholder */
+/*
+ * record: the results store. One SQLite database per state directory, in
+ * WAL mode with synchronous=FULL: once record_add_run() returns 0 the run
+ * is on disk and survives a crash of this process or of the host.
+ *
+ * This module only ever INSERTs runs. It never updates or deletes one, and
+ * it never builds SQL from data: every value is a bound parameter.
+ *
+ * Strings read back are never NULL ("" for an absent value), so callers
+ * can print them without checks.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "fsutil.h"
+#include "record.h"
+#include "xmalloc.h"
+#include "schema.h"
+
+#define RECORD_SCHEMA_VERSION 1
+#define RECORD_DB_NAME "hvmatrix.db"
+#define RECORD_BUSY_TIMEOUT_MS 5000
+
+struct record {
+	char *dir;
+	char *db_path;
+	sqlite3 *db;
+	sqlite3_stmt *insert;
+	/* One writer at a time: the connection is shared by the worker
+	 * threads that record runs, and a transaction spans several calls. */
+	pthread_mutex_t lock;
+};
+
+static const char insert_sql[] =
+	"INSERT INTO runs (batch, kernel_id, kernel_path, kernel_version, "
+	"cell, matrix_path, verdict, reason, line, started_at, duration_s, "
+	"log_path, nonce) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+static const char list_sql[] =
+	"SELECT id, batch, kernel_id, kernel_path, kernel_version, cell, "
+	"matrix_path, verdict, reason, line, started_at, duration_s, "
+	"log_path, nonce FROM runs ORDER BY started_at DESC, id DESC";
+
+char *record_state_dir(const char *opt)
+{
+	const char *env = getenv("HVMATRIX_STATE");
+	char *cwd;
+	char *dir;
+
+	if (opt)
+		return xstrdup(opt);
+	if (env && *env)
+		return xstrdup(env);
+	/* Absolute, so log paths stored in runs stay valid from anywhere. */
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return xstrdup("hvmatrix-state");
+	dir = xstrfmt("%s/hvmatrix-state", strcmp(cwd, "/") ? cwd : "");
+	free(cwd);
+	return dir;
+}
+
+const char *record_dir(const struct record *r)
+{
+	return r->dir;
+}
+
+static void db_error(struct record *r, struct strbuf *err, const char *what)
+{
+	strbuf_addf(err, "%s: %s: %s", r->db_path, what, sqlite3_errmsg(r->db));
+}
+
+static int exec_sql(struct record *r, const char *sql, const char *what,
+		    struct strbuf *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(r->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	strbuf_addf(err, "%s: %s: %s", r->db_path, what,
+		    msg ? msg : sqlite3_errmsg(r->db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* journal_mode answers with the mode in force, which may not be WAL. */
+static int set_wal(struct record *r, struct strbuf *err)
+{
+	sqlite3_stmt *st = NULL;
+	const char *mode;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(r->db, "PRAGMA journal_mode=WAL", -1, &st,
+			       NULL) != SQLITE_OK) {
+		db_error(r, err, "cannot set WAL mode");
+		goto out;
+	}
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_error(r, err, "cannot set WAL mode");
+		goto out;
+	}
+	mode = (const char *)sqlite3_column_text(st, 0);
+	if (!mode || strcasecmp(mode, "wal")) {
+		strbuf_addf(err, "%s: journal mode is %s, not WAL (is the "
+			    "state directory on a local file system?)",
+			    r->db_path, mode ? mode : "unknown");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int check_schema_version(struct record *r, struct strbuf *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, "SELECT value FROM meta "
+			       "WHERE key = 'schema_version'", -1, &st,
+			       NULL) != SQLITE_OK) {
+		db_error(r, err, "cannot read the schema version");
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		strbuf_addf(err, "%s: no schema_version in table meta",
+			    r->db_path);
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		db_error(r, err, "cannot read the schema version");
+		goto out;
+	}
+	if (sqlite3_column_int(st, 0) != RECORD_SCHEMA_VERSION) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+
+		strbuf_addf(err, "%s: schema version %s, this hvmatrix "
+			    "knows only version %d", r->db_path,
+			    v ? v : "NULL", RECORD_SCHEMA_VERSION);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int record_open(struct record **out, const char *state_dir,
+		struct strbuf *err)
+{
+	struct record *r = xcalloc(1, sizeof(*r));
+	char *logs = xstrfmt("%s/logs", state_dir);
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_FULLMUTEX;
+	int rc, ret = -1;
+
+	*out = NULL;
+	pthread_mutex_init(&r->lock, NULL);
+	r->dir = xstrdup(state_dir);
+	r->db_path = xstrfmt("%s/%s", state_dir, RECORD_DB_NAME);
+
+	rc = fsutil_mkdir_p(state_dir, 0755);
+	if (rc) {
+		strbuf_addf(err, "%s: cannot create the state directory: %s",
+			    state_dir, strerror(-rc));
+		goto out;
+	}
+	rc = fsutil_mkdir_p(logs, 0755);
+	if (rc) {
+		strbuf_addf(err, "%s: cannot create the log directory: %s",
+			    logs, strerror(-rc));
+		goto out;
+	}
+
+	rc = sqlite3_open_v2(r->db_path, &r->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		if (r->db)
+			db_error(r, err, "cannot open");
+		else
+			strbuf_addf(err, "%s: cannot open: %s", r->db_path,
+				    sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_extended_result_codes(r->db, 1);
+	sqlite3_busy_timeout(r->db, RECORD_BUSY_TIMEOUT_MS);
+
+	if (set_wal(r, err) ||
+	    exec_sql(r, "PRAGMA synchronous=FULL", "cannot set synchronous",
+		     err))
+		goto out;
+	/* One transaction, so two processes opening a new store at once
+	 * cannot interleave the schema and the version row. */
+	if (exec_sql(r, "BEGIN IMMEDIATE", "cannot begin", err))
+		goto out;
+	if (exec_sql(r, record_schema_sql, "cannot create the schema", err)) {
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	if (exec_sql(r, "COMMIT", "cannot commit the schema", err)) {
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	if (check_schema_version(r, err))
+		goto out;
+
+	if (sqlite3_prepare_v3(r->db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->insert, NULL) != SQLITE_OK) {
+		db_error(r, err, "cannot prepare the insert");
+		goto out;
+	}
+	*out = r;
+	r = NULL;
+	ret = 0;
+out:
+	free(logs);
+	record_close(r);
+	return ret;
+}
+
+void record_close(struct record *r)
+{
+	if (!r)
+		return;
+	sqlite3_finalize(r->insert);
+	sqlite3_close(r->db);
+	pthread_mutex_destroy(&r->lock);
+	free(r->dir);
+	free(r->db_path);
+	free(r);
+}
+
+/* NULL stores as "" so readers never see NULL; see the schema. */
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_TRANSIENT);
+}
+
+static int bind_run(sqlite3_stmt *st, const struct record_run *run)
+{
+	int rc = SQLITE_OK;
+
+	rc |= bind_text(st, 1, run->batch);
+	rc |= bind_text(st, 2, run->kernel_id);
+	rc |= bind_text(st, 3, run->kernel_path);
+	rc |= bind_text(st, 4, run->kernel_version);
+	rc |= bind_text(st, 5, run->cell);
+	rc |= bind_text(st, 6, run->matrix_path);
+	rc |= bind_text(st, 7, verdict_name(run->verdict));
+	rc |= bind_text(st, 8, run->reason);
+	rc |= bind_text(st, 9, run->line);
+	rc |= sqlite3_bind_double(st, 10, run->started_at);
+	rc |= sqlite3_bind_double(st, 11, run->duration_s);
+	rc |= bind_text(st, 12, run->log_path);
+	/* nonce is UNIQUE: an absent one must be NULL, not a shared "". */
+	if (run->nonce && *run->nonce)
+		rc |= bind_text(st, 13, run->nonce);
+	else
+		rc |= sqlite3_bind_null(st, 13);
+	return rc;
+}
+
+int record_add_run(struct record *r, struct record_run *run,
+		   struct strbuf *err)
+{
+	int in_txn = 0, locked = 0;
+	int ret = -1;
+
+	if (run->verdict <= VERDICT_NONE || run->verdict > VERDICT_BLOCKED) {
+		strbuf_addf(err, "%s: refusing to record a run without a "
+			    "verdict (%d)", r->db_path, (int)run->verdict);
+		goto out;
+	}
+	if (!run->kernel_id || !*run->kernel_id || !run->cell ||
+	    !*run->cell) {
+		strbuf_addf(err, "%s: refusing to record a run without a "
+			    "kernel id or cell", r->db_path);
+		goto out;
+	}
+	pthread_mutex_lock(&r->lock);
+	locked = 1;
+	if (exec_sql(r, "BEGIN IMMEDIATE", "cannot begin", err))
+		goto out;
+	in_txn = 1;
+	if (bind_run(r->insert, run) != SQLITE_OK) {
+		db_error(r, err, "cannot bind the run");
+		goto out;
+	}
+	if (sqlite3_step(r->insert) != SQLITE_DONE) {
+		db_error(r, err, "cannot insert the run");
+		goto out;
+	}
+	if (exec_sql(r, "COMMIT", "cannot commit the run", err))
+		goto out;
+	in_txn = 0;
+	run->id = sqlite3_last_insert_rowid(r->db);
+	ret = 0;
+out:
+	if (in_txn)
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_reset(r->insert);
+	sqlite3_clear_bindings(r->insert);
+	if (locked)
+		pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+static char *column_str(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return xstrdup(s ? s : "");
+}
+
+static void read_run(sqlite3_stmt *st, struct record_run *run)
+{
+	const char *v = (const char *)sqlite3_column_text(st, 7);
+
+	run->id = sqlite3_column_int64(st, 0);
+	run->batch = column_str(st, 1);
+	run->kernel_id = column_str(st, 2);
+	run->kernel_path = column_str(st, 3);
+	run->kernel_version = column_str(st, 4);
+	run->cell = column_str(st, 5);
+	run->matrix_path = column_str(st, 6);
+	run->verdict = verdict_parse(v ? v : "");
+	run->reason = column_str(st, 8);
+	run->line = column_str(st, 9);
+	run->started_at = sqlite3_column_double(st, 10);
+	run->duration_s = sqlite3_column_double(st, 11);
+	run->log_path = column_str(st, 12);
+	run->nonce = column_str(st, 13);
+}
+
+int record_list_runs(struct record *r, struct record_run **runs, size_t *n,
+		     struct strbuf *err)
+{
+	struct record_run *v = NULL;
+	size_t nr = 0, alloc = 0;
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	*runs = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(r->db, list_sql, -1, &st, NULL) != SQLITE_OK) {
+		db_error(r, err, "cannot list runs");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(v, nr + 1, alloc);
+		read_run(st, &v[nr++]);
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(r, err, "cannot list runs");
+		goto out;
+	}
+	*runs = v;
+	*n = nr;
+	v = NULL;
+	nr = 0;
+	ret = 0;
+out:
+	record_runs_free(v, nr);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+void record_run_release(struct record_run *run)
+{
+	free(run->batch);
+	free(run->kernel_id);
+	free(run->kernel_path);
+	free(run->kernel_version);
+	free(run->cell);
+	free(run->matrix_path);
+	free(run->reason);
+	free(run->line);
+	free(run->log_path);
+	free(run->nonce);
+	memset(run, 0, sizeof(*run));
+}
+
+void record_runs_free(struct record_run *runs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		record_run_release(&runs[i]);
+	free(runs);
+}

@@ -1,1 +1,316 @@
-/* placeholder */
+/*
+ * Unit tests for the judge: console streams (real captures from QEMU TCG
+ * on Debian's 6.1 kernel, and hand-made edge cases) in, verdicts out.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsutil.h"
+#include "judge.h"
+
+static const char *vmware_expect[] = { "Hypervisor detected: VMware" };
+
+static void feed_str(struct judge *j, const char *s)
+{
+	judge_feed(j, s, strlen(s));
+}
+
+/* Feed a fixture in reads of `chunk` bytes. */
+static void feed_fixture(struct judge *j, const char *name, size_t chunk)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *path = NULL;
+	size_t off;
+
+	if (asprintf(&path, "%s/%s", HVM_TEST_FIXTURES, name) < 0)
+		abort();
+	ck_assert_int_eq(fsutil_read(path, &sb), 0);
+	ck_assert_uint_gt(sb.len, 0);
+	for (off = 0; off < sb.len; off += chunk)
+		judge_feed(j, sb.buf + off,
+			   sb.len - off < chunk ? sb.len - off : chunk);
+	strbuf_release(&sb);
+	free(path);
+}
+
+START_TEST(pass_real_capture_any_split)
+{
+	static const size_t chunks[] = { 1, 3, 7, 64, 4096, 1 << 20 };
+	size_t i;
+
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		struct judge j;
+
+		judge_init(&j, "abc123", NULL, 0);
+		feed_fixture(&j, "console-pass-debian.txt", chunks[i]);
+		ck_assert_int_eq(j.action, JUDGE_PASSING);
+		judge_exit(&j, 0, 0, 0);
+		ck_assert_str_eq(verdict_name(judge_verdict(&j)), "PASS");
+		ck_assert_str_eq(j.line, "HVMATRIX-OK nonce=abc123");
+		ck_assert_str_eq(j.hypervisor, "none");
+		judge_release(&j);
+	}
+}
+END_TEST
+
+START_TEST(wrong_nonce_is_not_a_pass)
+{
+	struct judge j;
+
+	/* The capture's marker carries abc123; this run's nonce differs. */
+	judge_init(&j, "ffff0000", NULL, 0);
+	feed_fixture(&j, "console-pass-debian.txt", 512);
+	ck_assert_int_eq(j.action, JUDGE_CONTINUE);
+	judge_exit(&j, 0, 0, 0);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_ptr_nonnull(strstr(j.reason, "another run's nonce"));
+	ck_assert_str_eq(j.line, "HVMATRIX-OK nonce=abc123");
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(nonce_in_command_line_echo_proves_nothing)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", NULL, 0);
+	feed_str(&j, "[    0.000000] Command line: console=ttyS0 "
+		 "HVMATRIX-OK nonce=n1 hvmatrix.nonce=n1\n"
+		 "Kernel command line: HVMATRIX-OK nonce=n1\n"
+		 "  HVMATRIX-OK nonce=n1\n");
+	ck_assert_int_eq(j.action, JUDGE_CONTINUE);
+	judge_exit(&j, 0, 0, 0);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_ptr_nonnull(strstr(j.reason, "before the marker"));
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(crlf_and_escape_sequences)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", NULL, 0);
+	feed_str(&j, "\x1b" "c\x1b[?7l\x1b[2J\x1b[0mSeaBIOS\r\r\n\x1b]0;t\x07"
+		 "\x1b(B\x1b[1;31mHVMATRIX-OK");
+	ck_assert_int_eq(j.action, JUDGE_CONTINUE);
+	feed_str(&j, " nonce=n1\r");
+	ck_assert_int_eq(j.action, JUDGE_CONTINUE);	/* line not ended */
+	feed_str(&j, "\n");
+	ck_assert_int_eq(j.action, JUDGE_PASSING);
+	ck_assert_str_eq(j.line, "HVMATRIX-OK nonce=n1");
+	judge_exit(&j, 0, 0, 1);	/* killed after the pass grace */
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_PASS);
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(panic_real_capture)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", NULL, 0);
+	feed_fixture(&j, "console-panic-rdinit.txt", 100);
+	ck_assert_int_eq(j.action, JUDGE_FAILING);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_str_eq(j.reason, "kernel panic");
+	ck_assert_ptr_nonnull(strstr(j.line, "Kernel panic - not syncing: "
+				     "VFS: Unable to mount root fs"));
+	/* The trace keeps coming, QEMU exits 0: still the panic. */
+	feed_str(&j, "HVMATRIX-OK nonce=n1\n");
+	judge_exit(&j, 0, 0, 0);
+	ck_assert_str_eq(j.reason, "kernel panic");
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(old_machine_unable_to_boot)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", NULL, 0);
+	feed_fixture(&j, "console-old-machine-cpu-max.txt", 5);
+	ck_assert_int_eq(j.action, JUDGE_FAILING);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_ptr_nonnull(strstr(j.line, "Unable to boot"));
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(xen_dom0_crash_line)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", NULL, 0);
+	feed_str(&j, "(XEN) d0v0 Unhandled: vec 14, #PF[0000]\n"
+		 "(XEN) Hardware Dom0 crashed: rebooting machine in 5 "
+		 "seconds.\n");
+	ck_assert_int_eq(j.action, JUDGE_FAILING);
+	ck_assert_str_eq(j.reason, "Xen: dom0 crashed");
+	ck_assert_str_eq(j.line, "(XEN) Hardware Dom0 crashed: rebooting "
+			 "machine in 5 seconds.");
+	judge_timeout(&j, 30);	/* a later end does not overturn it */
+	ck_assert_str_eq(j.reason, "Xen: dom0 crashed");
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(expect_seen_real_vmware_capture)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", (char *const *)vmware_expect, 1);
+	feed_fixture(&j, "console-vmware-n1.txt", 33);
+	ck_assert_int_eq(j.action, JUDGE_PASSING);
+	ck_assert_str_eq(j.hypervisor, "VMware");
+	judge_exit(&j, 0, 0, 0);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_PASS);
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(expect_missing_is_wrong_hypervisor)
+{
+	struct judge j;
+
+	judge_init(&j, "abc123", (char *const *)vmware_expect, 1);
+	feed_fixture(&j, "console-pass-debian.txt", 4096);
+	ck_assert_int_eq(j.action, JUDGE_FAILING);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_ptr_nonnull(strstr(j.reason, "Hypervisor detected: VMware"));
+	ck_assert_ptr_nonnull(strstr(j.reason, "hypervisor=none"));
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(expect_only_in_command_line_does_not_count)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", (char *const *)vmware_expect, 1);
+	feed_str(&j, "Command line: x=\"Hypervisor detected: VMware\"\n"
+		 "HVMATRIX-OK nonce=n1\n");
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(silence_and_timeout)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", NULL, 0);
+	judge_silence(&j, 20);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_ptr_nonnull(strstr(j.reason, "nothing printed at all"));
+	judge_release(&j);
+
+	judge_init(&j, "n1", NULL, 0);
+	feed_str(&j, "Booting from ROM...\r\nDecompressing");
+	judge_timeout(&j, 120);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_str_eq(j.reason, "timeout: no marker after 120 s (hang)");
+	ck_assert_str_eq(j.line, "Decompressing");
+	judge_release(&j);
+
+	/* Marker seen, guest slow to power off: still a PASS. */
+	judge_init(&j, "n1", NULL, 0);
+	feed_str(&j, "HVMATRIX-OK nonce=n1\n");
+	judge_timeout(&j, 120);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_PASS);
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(qemu_refusing_is_error_not_fail)
+{
+	struct judge j;
+	static const char msg[] =
+		"qemu-system-x86_64: warning: host doesn't support requested "
+		"feature: CPUID.01H:ECX.pni [bit 0]\n"
+		"qemu-system-x86_64: unsupported machine type\n"
+		"Use -machine help to list supported machines\n";
+
+	judge_init(&j, "n1", NULL, 0);
+	judge_feed_stderr(&j, msg, strlen(msg));
+	judge_exit(&j, 1, 0, 0);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
+	ck_assert_str_eq(j.line, "qemu-system-x86_64: unsupported machine "
+			 "type");
+	ck_assert_ptr_nonnull(strstr(j.reason, "status 1"));
+	judge_release(&j);
+
+	judge_init(&j, "n1", NULL, 0);
+	judge_feed_stderr(&j, "hvmatrix: cannot run qemu-nope: No such file "
+			  "or directory\n", 57);
+	judge_exit(&j, 127, 0, 0);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
+	ck_assert_ptr_nonnull(strstr(j.reason, "cannot run qemu-nope"));
+	judge_release(&j);
+
+	judge_init(&j, "n1", NULL, 0);
+	feed_str(&j, "SeaBIOS\n");
+	judge_exit(&j, 0, 6, 0);	/* QEMU aborted (SIGABRT) */
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
+	ck_assert_ptr_nonnull(strstr(j.reason, "signal 6"));
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(skip_and_error_before_start)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", NULL, 0);
+	judge_skip(&j, "host lacks working KVM");
+	judge_exit(&j, 1, 0, 0);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_SKIP);
+	ck_assert_str_eq(j.reason, "host lacks working KVM");
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(long_line_is_split_not_lost)
+{
+	struct judge j;
+	char big[10000];
+
+	memset(big, 'x', sizeof(big));
+	judge_init(&j, "n1", NULL, 0);
+	judge_feed(&j, big, sizeof(big));
+	feed_str(&j, "\nKernel panic - not syncing: x\n");
+	ck_assert_str_eq(j.reason, "kernel panic");
+	judge_release(&j);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("judge");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, pass_real_capture_any_split);
+	tcase_add_test(tc, wrong_nonce_is_not_a_pass);
+	tcase_add_test(tc, nonce_in_command_line_echo_proves_nothing);
+	tcase_add_test(tc, crlf_and_escape_sequences);
+	tcase_add_test(tc, panic_real_capture);
+	tcase_add_test(tc, old_machine_unable_to_boot);
+	tcase_add_test(tc, xen_dom0_crash_line);
+	tcase_add_test(tc, expect_seen_real_vmware_capture);
+	tcase_add_test(tc, expect_missing_is_wrong_hypervisor);
+	tcase_add_test(tc, expect_only_in_command_line_does_not_count);
+	tcase_add_test(tc, silence_and_timeout);
+	tcase_add_test(tc, qemu_refusing_is_error_not_fail);
+	tcase_add_test(tc, skip_and_error_before_start);
+	tcase_add_test(tc, long_line_is_split_not_lost);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

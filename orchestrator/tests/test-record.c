@@ -1,1 +1,607 @@
-/* placeholder */
+/*
+ * test-record: the results store (record.c) and the dashboard generated
+ * from it (publish.c), each test on a fresh private state directory.
+ */
+#include <check.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "fsutil.h"
+#include "publish.h"
+#include "record.h"
+#include "xmalloc.h"
+
+#define XSS "<script>alert(1)</script>"
+#define XSS_ESCAPED "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+static char tmpdir[PATH_MAX];
+
+static void setup(void)
+{
+	const char *base = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test-record.XXXXXX",
+		 base && *base ? base : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	unsetenv("HVMATRIX_STATE");
+	setenv("HVMATRIX_WEB", HVM_DATADIR "/web", 1);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void teardown(void)
+{
+	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *tmp_path(const char *name)
+{
+	return xstrfmt("%s/%s", tmpdir, name);
+}
+
+static struct record *open_store(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct record *r = NULL;
+	char *state = tmp_path("state");
+
+	if (record_open(&r, state, &err))
+		ck_abort_msg("record_open: %s", err.buf);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(record_dir(r), state);
+	free(state);
+	strbuf_release(&err);
+	return r;
+}
+
+/* A run with every field distinct, so a swapped column shows. */
+static struct record_run make_run(const char *tag, const char *kernel_id,
+				  const char *cell, enum verdict v,
+				  double started_at)
+{
+	struct record_run run = { 0 };
+
+	run.batch = xstrfmt("batch-%s", tag);
+	run.kernel_id = xstrdup(kernel_id);
+	run.kernel_path = xstrfmt("/boot/vmlinuz-%s", tag);
+	run.kernel_version = xstrfmt("6.1.0-%s-amd64 (debian-kernel@lists."
+				     "debian.org) #1 SMP", tag);
+	run.cell = xstrdup(cell);
+	run.matrix_path = xstrfmt("/m/%s.yaml", tag);
+	run.verdict = v;
+	run.reason = xstrfmt("reason %s", tag);
+	run.line = xstrfmt("[    1.0] line %s", tag);
+	run.started_at = started_at;
+	run.duration_s = 2.5 + started_at / 1e9;
+	run.log_path = xstrfmt("%s/log-%s.txt", tmpdir, tag);
+	run.nonce = xstrfmt("nonce-%s", tag);
+	return run;
+}
+
+static void add_run(struct record *r, struct record_run *run)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (record_add_run(r, run, &err))
+		ck_abort_msg("record_add_run: %s", err.buf);
+	ck_assert_int_gt(run->id, 0);
+	strbuf_release(&err);
+}
+
+static void assert_run_eq(const struct record_run *got,
+			  const struct record_run *want)
+{
+	ck_assert_int_eq(got->id, want->id);
+	ck_assert_str_eq(got->batch, want->batch);
+	ck_assert_str_eq(got->kernel_id, want->kernel_id);
+	ck_assert_str_eq(got->kernel_path, want->kernel_path);
+	ck_assert_str_eq(got->kernel_version, want->kernel_version);
+	ck_assert_str_eq(got->cell, want->cell);
+	ck_assert_str_eq(got->matrix_path, want->matrix_path);
+	ck_assert_int_eq(got->verdict, want->verdict);
+	ck_assert_str_eq(got->reason, want->reason);
+	ck_assert_str_eq(got->line, want->line);
+	ck_assert_double_eq(got->started_at, want->started_at);
+	ck_assert_double_eq(got->duration_s, want->duration_s);
+	ck_assert_str_eq(got->log_path, want->log_path);
+	ck_assert_str_eq(got->nonce, want->nonce);
+}
+
+static void list_runs(struct record *r, struct record_run **runs, size_t *n)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (record_list_runs(r, runs, n, &err))
+		ck_abort_msg("record_list_runs: %s", err.buf);
+	strbuf_release(&err);
+}
+
+START_TEST(test_add_and_list)
+{
+	struct record *r = open_store();
+	struct record_run a = make_run("a", "aaaa", "q35", VERDICT_PASS, 100.5);
+	struct record_run b = make_run("b", "bbbb", "xen", VERDICT_FAIL, 300.5);
+	struct record_run c = make_run("c", "cccc", "kvm", VERDICT_SKIP, 200);
+	struct record_run d = make_run("d", "dddd", "pc", VERDICT_BLOCKED, 200);
+	struct record_run *runs;
+	size_t n;
+
+	/* Inserted out of time order: the list must sort, not echo. */
+	add_run(r, &a);
+	add_run(r, &b);
+	add_run(r, &c);
+	add_run(r, &d);
+	ck_assert_int_ne(a.id, b.id);
+	ck_assert_int_gt(d.id, c.id);
+
+	list_runs(r, &runs, &n);
+	ck_assert_uint_eq(n, 4);
+	assert_run_eq(&runs[0], &b);
+	/* Same started_at: the later insert (higher id) first. */
+	assert_run_eq(&runs[1], &d);
+	assert_run_eq(&runs[2], &c);
+	assert_run_eq(&runs[3], &a);
+
+	record_runs_free(runs, n);
+	record_run_release(&a);
+	record_run_release(&b);
+	record_run_release(&c);
+	record_run_release(&d);
+	record_close(r);
+}
+END_TEST
+
+START_TEST(test_survives_reopen)
+{
+	struct record *r = open_store();
+	struct record_run a = make_run("a", "aaaa", "q35", VERDICT_ERROR, 42);
+	struct record_run *runs;
+	size_t n;
+
+	add_run(r, &a);
+	record_close(r);
+
+	r = open_store();
+	list_runs(r, &runs, &n);
+	ck_assert_uint_eq(n, 1);
+	assert_run_eq(&runs[0], &a);
+	record_runs_free(runs, n);
+	record_run_release(&a);
+	record_close(r);
+}
+END_TEST
+
+/* One text value from a separate connection, as another process sees it. */
+static char *query_text(const char *db_path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *res;
+
+	ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE,
+					 NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	res = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return res;
+}
+
+START_TEST(test_wal_and_layout)
+{
+	struct record *r = open_store();
+	struct record_run a = make_run("a", "aaaa", "q35", VERDICT_FAIL, 1);
+	char *db = tmp_path("state/hvmatrix.db");
+	char *logs = tmp_path("state/logs");
+	struct stat st;
+	char *s;
+
+	add_run(r, &a);
+	ck_assert_int_eq(stat(logs, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+
+	s = query_text(db, "PRAGMA journal_mode");
+	ck_assert_str_eq(s, "wal");
+	free(s);
+	s = query_text(db, "SELECT value FROM meta WHERE key = "
+		       "'schema_version'");
+	ck_assert_str_eq(s, "1");
+	free(s);
+	/* The store keeps verdict names, not enum numbers. */
+	s = query_text(db, "SELECT verdict FROM runs");
+	ck_assert_str_eq(s, "FAIL");
+	free(s);
+
+	record_run_release(&a);
+	record_close(r);
+	free(db);
+	free(logs);
+}
+END_TEST
+
+START_TEST(test_rejects_bad_runs)
+{
+	struct record *r = open_store();
+	struct record_run a = make_run("a", "aaaa", "q35", VERDICT_NONE, 1);
+	struct record_run b = make_run("b", "bbbb", "q35", VERDICT_PASS, 2);
+	struct strbuf err = STRBUF_INIT;
+	struct record_run *runs;
+	size_t n;
+
+	ck_assert_int_eq(record_add_run(r, &a, &err), -1);
+	ck_assert_uint_gt(err.len, 0);
+	strbuf_reset(&err);
+	a.verdict = (enum verdict)42;
+	ck_assert_int_eq(record_add_run(r, &a, &err), -1);
+	ck_assert_uint_gt(err.len, 0);
+	strbuf_reset(&err);
+
+	/* A nonce is recorded once; the error names the database. */
+	add_run(r, &b);
+	ck_assert_int_eq(record_add_run(r, &b, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.buf, "hvmatrix.db"));
+	ck_assert_ptr_nonnull(strstr(err.buf, "UNIQUE"));
+
+	/* Nothing half-written, and the store still takes runs. */
+	list_runs(r, &runs, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(runs[0].nonce, "nonce-b");
+	record_runs_free(runs, n);
+	free(b.nonce);
+	b.nonce = xstrdup("nonce-b2");
+	add_run(r, &b);
+
+	strbuf_release(&err);
+	record_run_release(&a);
+	record_run_release(&b);
+	record_close(r);
+}
+END_TEST
+
+START_TEST(test_refuses_unknown_schema)
+{
+	struct record *r = open_store();
+	struct strbuf err = STRBUF_INIT;
+	char *db_path = tmp_path("state/hvmatrix.db");
+	char *state = tmp_path("state");
+	sqlite3 *db;
+
+	record_close(r);
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "UPDATE meta SET value = '2' WHERE "
+				      "key = 'schema_version'", NULL, NULL,
+				      NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	r = NULL;
+	ck_assert_int_eq(record_open(&r, state, &err), -1);
+	ck_assert_ptr_null(r);
+	ck_assert_ptr_nonnull(strstr(err.buf, db_path));
+	ck_assert_ptr_nonnull(strstr(err.buf, "schema version 2"));
+
+	strbuf_release(&err);
+	free(db_path);
+	free(state);
+}
+END_TEST
+
+START_TEST(test_state_dir_precedence)
+{
+	char cwd[PATH_MAX];
+	char *want, *s;
+
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	want = xstrfmt("%s/hvmatrix-state", cwd);
+
+	unsetenv("HVMATRIX_STATE");
+	s = record_state_dir(NULL);
+	ck_assert_str_eq(s, want);
+	free(s);
+
+	setenv("HVMATRIX_STATE", "", 1);
+	s = record_state_dir(NULL);
+	ck_assert_str_eq(s, want);
+	free(s);
+
+	setenv("HVMATRIX_STATE", "/from/env", 1);
+	s = record_state_dir(NULL);
+	ck_assert_str_eq(s, "/from/env");
+	free(s);
+
+	s = record_state_dir("/from/opt");
+	ck_assert_str_eq(s, "/from/opt");
+	free(s);
+
+	free(want);
+}
+END_TEST
+
+/* Publish to tmpdir/site; returns index.html's contents. */
+static char *publish(struct record *r)
+{
+	struct strbuf err = STRBUF_INIT, html = STRBUF_INIT;
+	char *out = tmp_path("site");
+	char *want = tmp_path("site/index.html");
+	char *index = NULL;
+
+	if (publish_dashboard(r, out, &index, &err))
+		ck_abort_msg("publish_dashboard: %s", err.buf);
+	ck_assert_ptr_nonnull(index);
+	ck_assert_int_eq(index[0], '/');
+	ck_assert_str_eq(index, want);
+	ck_assert_int_eq(fsutil_read(index, &html), 0);
+	free(index);
+	free(want);
+	free(out);
+	strbuf_release(&err);
+	return strbuf_detach(&html, NULL);
+}
+
+/* The grid table alone, so runs listed below it cannot satisfy a check. */
+static char *grid_of(const char *html)
+{
+	const char *start = strstr(html, "<table class=\"grid\">");
+	const char *end;
+
+	ck_assert_ptr_nonnull(start);
+	end = strstr(start, "</table>");
+	ck_assert_ptr_nonnull(end);
+	return xstrndup(start, (size_t)(end - start));
+}
+
+static void write_file(const char *path, const char *text)
+{
+	ck_assert_int_eq(fsutil_write_atomic(path, text, strlen(text)), 0);
+}
+
+START_TEST(test_publish_escapes)
+{
+	struct record *r = open_store();
+	struct record_run a = make_run("a", "aaaa", XSS "&x", VERDICT_FAIL, 5);
+	char *css = tmp_path("site/style.css");
+	char *html;
+	struct stat st;
+
+	free(a.reason);
+	a.reason = xstrdup("oops " XSS " & more");
+	free(a.line);
+	a.line = xstrdup("line " XSS);
+	free(a.kernel_version);
+	a.kernel_version = xstrdup(XSS " #1");
+	free(a.kernel_path);
+	a.kernel_path = xstrdup("/k/\"" XSS);
+	add_run(r, &a);
+
+	html = publish(r);
+	ck_assert_ptr_null(strstr(html, "<script"));
+	ck_assert_ptr_null(strstr(html, "alert(1)</"));
+	ck_assert_ptr_nonnull(strstr(html, XSS_ESCAPED "&amp;x"));
+	ck_assert_ptr_nonnull(strstr(html, "oops " XSS_ESCAPED " &amp; more"));
+	ck_assert_ptr_nonnull(strstr(html, "/k/&quot;" XSS_ESCAPED));
+	ck_assert_ptr_nonnull(strstr(html, "verdict-fail"));
+	/* Self-contained: the stylesheet is next to the page. */
+	ck_assert_int_eq(stat(css, &st), 0);
+	ck_assert_int_gt(st.st_size, 0);
+	ck_assert_ptr_null(strstr(html, "http://"));
+	ck_assert_ptr_null(strstr(html, "https://"));
+
+	free(html);
+	free(css);
+	record_run_release(&a);
+	record_close(r);
+}
+END_TEST
+
+START_TEST(test_publish_latest_per_cell)
+{
+	struct record *r = open_store();
+	/* The newer run is inserted first: latest means started_at. */
+	struct record_run newer = make_run("new", "aaaa", "q35",
+					   VERDICT_FAIL, 2000);
+	struct record_run older = make_run("old", "aaaa", "q35",
+					   VERDICT_PASS, 1000);
+	char *html, *grid;
+
+	add_run(r, &newer);
+	add_run(r, &older);
+	html = publish(r);
+	grid = grid_of(html);
+	ck_assert_ptr_nonnull(strstr(grid, "verdict-fail"));
+	ck_assert_ptr_null(strstr(grid, "verdict-pass"));
+	ck_assert_ptr_nonnull(strstr(grid, "reason new"));
+	ck_assert_ptr_null(strstr(grid, "reason old"));
+	/* Both runs are still in the Runs table. */
+	ck_assert_ptr_nonnull(strstr(html, "reason old"));
+	ck_assert_ptr_nonnull(strstr(html, "1970-01-01T00:16:40Z"));
+
+	free(grid);
+	free(html);
+	record_run_release(&newer);
+	record_run_release(&older);
+	record_close(r);
+}
+END_TEST
+
+START_TEST(test_publish_order)
+{
+	struct record *r = open_store();
+	/* An old kernel's batch ran "bb" then "mm"; the new kernel's batch
+	 * booted "zz" before "aa". */
+	struct record_run k1b = make_run("k1b", "1111111111111111", "bb",
+					 VERDICT_PASS, 10);
+	struct record_run k1a = make_run("k1a", "1111111111111111", "mm",
+					 VERDICT_PASS, 11);
+	struct record_run k2z = make_run("k2z", "2222222222222222", "zz",
+					 VERDICT_PASS, 20);
+	struct record_run k2a = make_run("k2a", "2222222222222222", "aa",
+					 VERDICT_PASS, 21);
+	char *html, *grid, *p1, *p2, *zz, *aa, *bb, *mm;
+
+	free(k1a.batch);
+	k1a.batch = xstrdup(k1b.batch);
+	free(k2a.batch);
+	k2a.batch = xstrdup(k2z.batch);
+	add_run(r, &k1b);
+	add_run(r, &k1a);
+	add_run(r, &k2z);
+	add_run(r, &k2a);
+	html = publish(r);
+	grid = grid_of(html);
+
+	/* Rows: newest kernel first, labelled from its newest run:
+	 * release + 12-char id. */
+	p2 = strstr(grid, "6.1.0-k2a-amd64</span> <code class=\"kid\">"
+		    "222222222222</code>");
+	p1 = strstr(grid, "6.1.0-k1a-amd64</span> <code class=\"kid\">"
+		    "111111111111</code>");
+	ck_assert_ptr_nonnull(p1);
+	ck_assert_ptr_nonnull(p2);
+	ck_assert(p2 < p1);
+	/* Columns: newest batch in start order, then the rest by name. */
+	zz = strstr(grid, ">zz</th>");
+	aa = strstr(grid, ">aa</th>");
+	bb = strstr(grid, ">bb</th>");
+	mm = strstr(grid, ">mm</th>");
+	ck_assert_ptr_nonnull(zz);
+	ck_assert_ptr_nonnull(aa);
+	ck_assert_ptr_nonnull(bb);
+	ck_assert_ptr_nonnull(mm);
+	ck_assert(zz < aa);
+	ck_assert(aa < bb);
+	ck_assert(bb < mm);
+	/* Summary counts the newest batch only. */
+	ck_assert_ptr_nonnull(strstr(html, "2 runs:"));
+	ck_assert_ptr_nonnull(strstr(html, "2 PASS"));
+
+	free(grid);
+	free(html);
+	record_run_release(&k1a);
+	record_run_release(&k1b);
+	record_run_release(&k2z);
+	record_run_release(&k2a);
+	record_close(r);
+}
+END_TEST
+
+START_TEST(test_publish_copies_log)
+{
+	struct record *r = open_store();
+	struct record_run a = make_run("a", "aaaa", "q35", VERDICT_PASS, 7);
+	struct strbuf copied = STRBUF_INIT;
+	char *copy, *link, *html;
+
+	write_file(a.log_path, "Linux version 6.1\nHVMATRIX-OK\n");
+	add_run(r, &a);
+	html = publish(r);
+	copy = xstrfmt("%s/site/logs/%lld.txt", tmpdir, (long long)a.id);
+	link = xstrfmt("href=\"logs/%lld.txt\"", (long long)a.id);
+	ck_assert_int_eq(fsutil_read(copy, &copied), 0);
+	ck_assert_str_eq(copied.buf, "Linux version 6.1\nHVMATRIX-OK\n");
+	ck_assert_ptr_nonnull(strstr(html, link));
+	ck_assert_ptr_null(strstr(html, "log missing"));
+
+	strbuf_release(&copied);
+	free(copy);
+	free(link);
+	free(html);
+	record_run_release(&a);
+	record_close(r);
+}
+END_TEST
+
+START_TEST(test_publish_missing_log)
+{
+	struct record *r = open_store();
+	struct record_run a = make_run("a", "aaaa", "q35", VERDICT_FAIL, 7);
+	struct record_run b = make_run("b", "bbbb", "q35", VERDICT_PASS, 8);
+	char *copy, *link, *html, *grid;
+	struct stat st;
+
+	free(b.log_path);
+	b.log_path = xstrdup("");
+	add_run(r, &a);		/* its log file was never written */
+	add_run(r, &b);		/* no log at all */
+	html = publish(r);
+	copy = xstrfmt("%s/site/logs/%lld.txt", tmpdir, (long long)a.id);
+	link = xstrfmt("logs/%lld.txt", (long long)a.id);
+	ck_assert_int_ne(stat(copy, &st), 0);
+	ck_assert_ptr_null(strstr(html, link));
+	grid = grid_of(html);
+	ck_assert_ptr_nonnull(strstr(grid, "log missing"));
+	ck_assert_ptr_nonnull(strstr(grid, "verdict-pass"));
+	ck_assert_ptr_nonnull(strstr(grid, "verdict-fail"));
+
+	free(grid);
+	free(copy);
+	free(link);
+	free(html);
+	record_run_release(&a);
+	record_run_release(&b);
+	record_close(r);
+}
+END_TEST
+
+START_TEST(test_publish_empty)
+{
+	struct record *r = open_store();
+	char *html = publish(r);
+
+	ck_assert_ptr_nonnull(strstr(html, "No runs recorded yet"));
+	/* Every placeholder was filled. */
+	ck_assert_ptr_null(strstr(html, "@GRID@"));
+	ck_assert_ptr_null(strstr(html, "@RUNS@"));
+	ck_assert_ptr_null(strstr(html, "@SUMMARY@"));
+	free(html);
+	record_close(r);
+}
+END_TEST
+
+static Suite *record_suite(void)
+{
+	Suite *s = suite_create("record");
+	TCase *store = tcase_create("store");
+	TCase *site = tcase_create("publish");
+
+	tcase_add_checked_fixture(store, setup, teardown);
+	tcase_add_test(store, test_add_and_list);
+	tcase_add_test(store, test_survives_reopen);
+	tcase_add_test(store, test_wal_and_layout);
+	tcase_add_test(store, test_rejects_bad_runs);
+	tcase_add_test(store, test_refuses_unknown_schema);
+	tcase_add_test(store, test_state_dir_precedence);
+	suite_add_tcase(s, store);
+
+	tcase_add_checked_fixture(site, setup, teardown);
+	tcase_add_test(site, test_publish_escapes);
+	tcase_add_test(site, test_publish_latest_per_cell);
+	tcase_add_test(site, test_publish_order);
+	tcase_add_test(site, test_publish_copies_log);
+	tcase_add_test(site, test_publish_missing_log);
+	tcase_add_test(site, test_publish_empty);
+	suite_add_tcase(s, site);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(record_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,61 @@
+# Shared by the shell integration tests: they run the real hvmatrix binary,
+# real QEMU and a real kernel on a private state directory, and print one
+# "ok N - ..." / "not ok N - ..." line per check.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+HVM=$top_builddir/hvmatrix
+FIXTURES=$top_srcdir/orchestrator/tests/fixtures
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hvm-test.XXXXXX")
+export HVMATRIX_STATE=$TMP/state
+export HVMATRIX_CACHE=${HVMATRIX_CACHE:-$top_builddir/cache/probe}
+# A private copy of the payload: every QEMU a test starts then names $TMP
+# on its command line, which is how leftovers() finds strays.
+cp "${HVMATRIX_INITRD:-$top_builddir/images/payload.cpio.gz}" \
+	"$TMP/payload.cpio.gz" || exit 99
+export HVMATRIX_INITRD=$TMP/payload.cpio.gz
+t_n=0 t_failed=0
+
+cleanup() {
+	# Nothing a test started may outlive it.
+	pkill -KILL -f "$TMP/" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { t_n=$((t_n + 1)); echo "ok $t_n - $*"; }
+not_ok() { t_n=$((t_n + 1)); t_failed=$((t_failed + 1)); echo "not ok $t_n - $*"; }
+# check DESCRIPTION COMMAND...: the command's status is the check.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+# expect_eq DESCRIPTION ACTUAL EXPECTED
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"
+	else not_ok "$1"; echo "#   got:      $2"; echo "#   expected: $3"; fi
+}
+contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
+
+need_kernel() {
+	KERNEL=${HVMATRIX_TEST_KERNEL:-}
+	if [ -z "$KERNEL" ] && [ -f "$top_builddir/cache/debian-kernel.path" ]; then
+		KERNEL=$(cat "$top_builddir/cache/debian-kernel.path")
+	fi
+	if [ -z "$KERNEL" ] || [ ! -r "$KERNEL" ]; then
+		# A hard error (99), never a silent pass: tools/setup.sh
+		# fetches the kernel these tests need.
+		echo "not ok 1 - no test kernel: set HVMATRIX_TEST_KERNEL or run tools/setup.sh"
+		exit 99
+	fi
+}
+
+# Processes whose command line mentions this test's private directory.
+leftovers() { pgrep -f "$TMP/" 2>/dev/null | grep -v "^$$\$" || true; }
+
+finish() {
+	echo "# $((t_n - t_failed)) passed, $t_failed failed"
+	[ "$t_n" -gt 0 ] && [ "$t_failed" -eq 0 ]
+	exit $?
+}

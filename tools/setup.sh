@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Install every Debian package hvmatrix needs (by name, from Debian's
+# archive), fetch Debian's prebuilt kernel for the demo and the tests, and
+# build hvmatrix. Safe to run again: it only does what is missing.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+packages=(
+	build-essential autoconf automake libtool pkg-config
+	libuv1-dev libgit2-dev libyaml-dev libcurl4-openssl-dev
+	libsqlite3-dev check
+	qemu-system-x86 busybox-static cpio procps jq
+)
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	say "installing ${missing[*]}"
+	as_root apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian's kernel, unpacked into cache/ without installing it.
+if ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
+	as_root apt-get update -qq
+fi
+kernel=$(sh images/fetch-debian-kernel.sh "$top/cache/debian-kernel")
+printf '%s\n' "$kernel" > cache/debian-kernel.path
+
+if [ ! -x configure ] || [ configure.ac -nt configure ]; then
+	say "autoreconf"
+	autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+fi
+if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
+	say "configure"
+	./configure -q
+fi
+say "make"
+make -s -j"$(nproc)" >/dev/null
+say "ready: $top/hvmatrix, kernel $kernel"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Run the whole test suite: unit tests (Check) and integration tests that
+# boot real kernels under real QEMU. Ends with "N passed, N failed".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+bash tools/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+HVMATRIX_TEST_KERNEL=$(cat cache/debian-kernel.path)
+export HVMATRIX_TEST_KERNEL
+# One KVM probe for the whole suite (a probe costs seconds on this host).
+export HVMATRIX_CACHE="$top/cache/probe"
+make -j2 check
+rc=$?
+for f in orchestrator/tests/*.log; do
+	case $f in */test-suite.log) continue ;; esac
+	printf '=== %s\n' "$f"
+	cat "$f"
+done
+# Count test cases: Check's summaries and the shell tests' ok/not ok lines.
+awk '
+	/^[0-9]+%: Checks: / {
+		gsub(/,/, ""); c += $3; f += $5 + $7
+	}
+	/^ok [0-9]+ / { c++ }
+	/^not ok [0-9]+ / { c++; f++ }
+	END { printf "%d passed, %d failed\n", c - f, f }
+' orchestrator/tests/*.log > cache/test-summary
+if [ "$rc" -ne 0 ] && ! grep -q ' [1-9][0-9]* failed$' cache/test-summary; then
+	# make check failed without a failing case (a crash, a build error).
+	read -r p _ < cache/test-summary
+	printf '%d passed, %d failed\n' "$p" 1 > cache/test-summary
+fi
+cat cache/test-summary
+exit "$rc"
