@@ -1,1 +1,839 @@
-/* placeholder */
+/*
+ * cell: the settings of one cell, their defaults, and the only code that
+ * decides whether a value is valid. The matrix loader and the CLI both go
+ * through cell_set(), so a value the CLI accepts is one the loader accepts.
+ * This module never starts anything and never touches files.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cell.h"
+#include "xmalloc.h"
+
+#define CELL_NAME_MAX 64
+#define CELL_MEMORY_MIN 16u
+#define CELL_MEMORY_MAX 65536u
+#define CELL_SMP_MAX 64u
+#define CELL_SECONDS_MAX 86400u
+
+/* Longest value quoted back in an error message. */
+#define ERR_VALUE_MAX 60
+
+/*
+ * QEMU options hvmatrix passes itself: a cell that repeated one would
+ * silently fight with the harness (two -m, a second -serial that steals
+ * the console the judge reads). `use` names the setting to use instead.
+ */
+static const struct {
+	const char *word;
+	const char *use;
+} reserved_args[] = {
+	{ "-kernel", NULL },
+	{ "-initrd", NULL },
+	{ "-append", "cmdline" },
+	{ "-serial", NULL },
+	{ "-nographic", NULL },
+	{ "-display", NULL },
+	{ "-no-reboot", NULL },
+	{ "-accel", "accel" },
+	{ "-enable-kvm", "accel" },
+	{ "-machine", "machine" },
+	{ "-M", "machine" },
+	{ "-cpu", "cpu" },
+	{ "-m", "memory" },
+	{ "-smp", "smp" },
+};
+
+/* Append s for an error message: quoted, escaped, shortened. */
+static void add_value(struct strbuf *sb, const char *s)
+{
+	size_t i;
+
+	strbuf_addch(sb, '"');
+	for (i = 0; s[i]; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (i == ERR_VALUE_MAX) {
+			strbuf_addstr(sb, "...");
+			break;
+		}
+		if (ch == '"' || ch == '\\')
+			strbuf_addf(sb, "\\%c", ch);
+		else if (ch == '\n')
+			strbuf_addstr(sb, "\\n");
+		else if (ch == '\t')
+			strbuf_addstr(sb, "\\t");
+		else if (ch < 0x20 || ch == 0x7f)
+			strbuf_addf(sb, "\\x%02x", ch);
+		else
+			strbuf_addch(sb, ch);
+	}
+	strbuf_addch(sb, '"');
+}
+
+static int bad_value(struct strbuf *err, const char *key, const char *what,
+		     const char *value)
+{
+	strbuf_addf(err, "%s: expected %s, got ", key, what);
+	add_value(err, value);
+	return -1;
+}
+
+/* Length of the UTF-8 sequence at s, or 0 when it is not valid UTF-8. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond Unicode. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * String settings are UTF-8 text without control characters: a newline in
+ * a machine type or an expectation is always a mistake, and control
+ * characters would garble `matrix list` and the dashboard. Only free text
+ * (the description, maybe a YAML block scalar) may have newlines and tabs.
+ */
+static int check_text_ws(const char *key, const char *s, int free_text,
+			 struct strbuf *err)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (!n) {
+			strbuf_addf(err, "%s: not valid UTF-8", key);
+			return -1;
+		}
+		if (free_text && (*p == '\n' || *p == '\t')) {
+			p++;
+			continue;
+		}
+		if (n == 1 && (*p < 0x20 || *p == 0x7f)) {
+			strbuf_addf(err, "%s: control characters are not "
+				    "allowed, got ", key);
+			add_value(err, s);
+			return -1;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+	"0123456789._-"
+
+static int check_text(const char *key, const char *s, struct strbuf *err)
+{
+	return check_text_ws(key, s, 0, err);
+}
+
+static int check_name(const char *s, struct strbuf *err)
+{
+	size_t n = strspn(s, NAME_CHARS);
+
+	if (!*s || s[n] || n > CELL_NAME_MAX)
+		return bad_value(err, "name", "1 to 64 characters from "
+				 "[A-Za-z0-9._-]", s);
+	return 0;
+}
+
+/* A word QEMU gets as one argument: no blanks, no empty string. */
+static int check_word(const char *key, const char *s, const char *what,
+		      struct strbuf *err)
+{
+	if (check_text(key, s, err))
+		return -1;
+	if (!*s || strpbrk(s, " \t"))
+		return bad_value(err, key, what, s);
+	return 0;
+}
+
+static int check_qemu_arg(const char *s, struct strbuf *err)
+{
+	const char *opt = s;
+	size_t i;
+
+	if (check_text("qemu_args", s, err))
+		return -1;
+	if (!*s) {
+		strbuf_addstr(err, "qemu_args: empty argument");
+		return -1;
+	}
+	/* QEMU reads "--m" as "-m". */
+	if (opt[0] == '-' && opt[1] == '-')
+		opt++;
+	for (i = 0; i < ARRAY_SIZE(reserved_args); i++) {
+		if (strcmp(opt, reserved_args[i].word))
+			continue;
+		strbuf_addf(err, "qemu_args: \"%s\" is set by hvmatrix", s);
+		if (reserved_args[i].use)
+			strbuf_addf(err, "; use the '%s' setting instead",
+				    reserved_args[i].use);
+		else
+			strbuf_addstr(err, " and cannot be overridden");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_cmdline(const char *s, struct strbuf *err)
+{
+	if (check_text("cmdline", s, err))
+		return -1;
+	/* The guest finds its run nonce and agent settings by these. */
+	if (strstr(s, "hvmatrix.")) {
+		strbuf_addstr(err, "cmdline: \"hvmatrix.\" is reserved for "
+			      "the parameters hvmatrix passes itself");
+		return -1;
+	}
+	if (strstr(s, "HVMATRIX")) {
+		strbuf_addstr(err, "cmdline: \"HVMATRIX\" is reserved for the "
+			      "run nonce");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_expect(const char *s, struct strbuf *err)
+{
+	if (check_text("expect", s, err))
+		return -1;
+	if (!*s) {
+		strbuf_addstr(err, "expect: expected a non-empty string");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Parse a decimal number of at most 9 digits (no sign, no blanks), then
+ * an optional unit from units[] (NULL-terminated, with multipliers).
+ */
+static int parse_uint(const char *s, const char *const *units,
+		      const unsigned *mult, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t n = 0, i;
+
+	while (s[n] >= '0' && s[n] <= '9') {
+		if (n == 9)
+			return -1;
+		v = v * 10 + (unsigned)(s[n] - '0');
+		n++;
+	}
+	if (!n)
+		return -1;
+	if (!s[n]) {
+		*out = v;
+		return 0;
+	}
+	for (i = 0; units && units[i]; i++) {
+		if (!strcasecmp(s + n, units[i])) {
+			*out = v * mult[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int set_str(char **dst, const char *value)
+{
+	free(*dst);
+	*dst = *value ? xstrdup(value) : NULL;
+	return 0;
+}
+
+static void list_append(char ***arr, size_t *n, const char *value)
+{
+	*arr = xrealloc(*arr, (*n + 1) * sizeof(**arr));
+	(*arr)[(*n)++] = xstrdup(value);
+}
+
+static int set_name(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (check_name(v, err))
+		return -1;
+	return set_str(&c->name, v);
+}
+
+static int set_description(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (check_text_ws("description", v, 1, err))
+		return -1;
+	return set_str(&c->description, v);
+}
+
+static int set_backend(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (strcmp(v, "qemu"))
+		return bad_value(err, "backend", "qemu", v);
+	c->backend = CELL_BACKEND_QEMU;
+	return 0;
+}
+
+static int set_qemu(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (check_word("qemu", v, "a program name or path without blanks "
+		       "(arguments go in qemu_args)", err))
+		return -1;
+	return set_str(&c->qemu, v);
+}
+
+static int set_accel(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (!strcmp(v, "tcg"))
+		c->accel = CELL_ACCEL_TCG;
+	else if (!strcmp(v, "kvm"))
+		c->accel = CELL_ACCEL_KVM;
+	else
+		return bad_value(err, "accel", "tcg or kvm", v);
+	return 0;
+}
+
+static int set_machine(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (check_word("machine", v, "a QEMU machine type without blanks "
+		       "(e.g. pc, q35, pc,vmport=on)", err))
+		return -1;
+	return set_str(&c->machine, v);
+}
+
+static int set_cpu(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (check_word("cpu", v, "a QEMU CPU model without blanks "
+		       "(e.g. max, qemu64, max,-hypervisor)", err))
+		return -1;
+	return set_str(&c->cpu, v);
+}
+
+static int set_memory(struct cell *c, const char *v, struct strbuf *err)
+{
+	static const char *const units[] = {
+		"M", "MB", "MiB", "G", "GB", "GiB", NULL
+	};
+	static const unsigned mult[] = { 1, 1, 1, 1024, 1024, 1024 };
+	unsigned long long mb;
+
+	if (parse_uint(v, units, mult, &mb) || mb < CELL_MEMORY_MIN ||
+	    mb > CELL_MEMORY_MAX)
+		return bad_value(err, "memory", "an integer in MiB between 16 "
+				 "and 65536", v);
+	c->memory_mb = (unsigned)mb;
+	return 0;
+}
+
+static int set_smp(struct cell *c, const char *v, struct strbuf *err)
+{
+	unsigned long long n;
+
+	if (parse_uint(v, NULL, NULL, &n) || n < 1 || n > CELL_SMP_MAX)
+		return bad_value(err, "smp", "an integer between 1 and 64", v);
+	c->smp = (unsigned)n;
+	return 0;
+}
+
+static int parse_seconds(const char *key, const char *v, unsigned *out,
+			 struct strbuf *err)
+{
+	unsigned long long n;
+
+	if (parse_uint(v, NULL, NULL, &n) || n < 1 || n > CELL_SECONDS_MAX)
+		return bad_value(err, key, "an integer number of seconds "
+				 "between 1 and 86400", v);
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int set_timeout(struct cell *c, const char *v, struct strbuf *err)
+{
+	return parse_seconds("timeout", v, &c->timeout_s, err);
+}
+
+static int set_silence(struct cell *c, const char *v, struct strbuf *err)
+{
+	return parse_seconds("silence", v, &c->silence_s, err);
+}
+
+static int set_qemu_args(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (check_qemu_arg(v, err))
+		return -1;
+	list_append(&c->qemu_args, &c->n_qemu_args, v);
+	return 0;
+}
+
+static int set_cmdline(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (check_cmdline(v, err))
+		return -1;
+	return set_str(&c->cmdline, v);
+}
+
+static int set_expect(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (check_expect(v, err))
+		return -1;
+	list_append(&c->expect, &c->n_expect, v);
+	return 0;
+}
+
+static int set_requires(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (strcmp(v, "kvm")) {
+		strbuf_addstr(err, "requires: unknown requirement ");
+		add_value(err, v);
+		strbuf_addstr(err, " (known: kvm)");
+		return -1;
+	}
+	c->requires |= CELL_REQUIRE_KVM;
+	return 0;
+}
+
+static const struct cell_key {
+	const char *name;
+	int is_list;
+	int (*set)(struct cell *c, const char *value, struct strbuf *err);
+} cell_keys[] = {
+	{ "name", 0, set_name },
+	{ "description", 0, set_description },
+	{ "backend", 0, set_backend },
+	{ "qemu", 0, set_qemu },
+	{ "accel", 0, set_accel },
+	{ "machine", 0, set_machine },
+	{ "cpu", 0, set_cpu },
+	{ "memory", 0, set_memory },
+	{ "smp", 0, set_smp },
+	{ "qemu_args", 1, set_qemu_args },
+	{ "cmdline", 0, set_cmdline },
+	{ "timeout", 0, set_timeout },
+	{ "silence", 0, set_silence },
+	{ "expect", 1, set_expect },
+	{ "requires", 1, set_requires },
+};
+
+static const struct cell_key *find_key(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cell_keys); i++)
+		if (!strcmp(cell_keys[i].name, key))
+			return &cell_keys[i];
+	return NULL;
+}
+
+void cell_init(struct cell *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->backend = CELL_BACKEND_QEMU;
+	c->qemu = xstrdup(CELL_DEFAULT_QEMU);
+	c->accel = CELL_ACCEL_TCG;
+	c->machine = xstrdup(CELL_DEFAULT_MACHINE);
+	c->cpu = xstrdup(CELL_DEFAULT_CPU);
+	c->memory_mb = CELL_DEFAULT_MEMORY_MB;
+	c->smp = CELL_DEFAULT_SMP;
+	c->timeout_s = CELL_DEFAULT_TIMEOUT_S;
+	c->silence_s = CELL_DEFAULT_SILENCE_S;
+}
+
+static void list_free(char **arr, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(arr[i]);
+	free(arr);
+}
+
+/* Leaves the cell zeroed: releasing twice is harmless. */
+void cell_release(struct cell *c)
+{
+	free(c->name);
+	free(c->description);
+	free(c->qemu);
+	free(c->machine);
+	free(c->cpu);
+	free(c->cmdline);
+	list_free(c->qemu_args, c->n_qemu_args);
+	list_free(c->expect, c->n_expect);
+	memset(c, 0, sizeof(*c));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static char **list_dup(char *const *arr, size_t n)
+{
+	char **copy;
+	size_t i;
+
+	if (!n)
+		return NULL;
+	copy = xmalloc(n * sizeof(*copy));
+	for (i = 0; i < n; i++)
+		copy[i] = xstrdup(arr[i]);
+	return copy;
+}
+
+void cell_copy(struct cell *dst, const struct cell *src)
+{
+	*dst = *src;
+	dst->name = dup_or_null(src->name);
+	dst->description = dup_or_null(src->description);
+	dst->qemu = dup_or_null(src->qemu);
+	dst->machine = dup_or_null(src->machine);
+	dst->cpu = dup_or_null(src->cpu);
+	dst->cmdline = dup_or_null(src->cmdline);
+	dst->qemu_args = list_dup(src->qemu_args, src->n_qemu_args);
+	dst->expect = list_dup(src->expect, src->n_expect);
+}
+
+int cell_set(struct cell *c, const char *key, const char *value,
+	     struct strbuf *err)
+{
+	const struct cell_key *k = find_key(key);
+
+	if (!k) {
+		strbuf_addf(err, "unknown setting '%s'", key);
+		return -1;
+	}
+	return k->set(c, value, err);
+}
+
+int cell_key_known(const char *key, int *is_list)
+{
+	const struct cell_key *k = find_key(key);
+
+	if (is_list)
+		*is_list = k ? k->is_list : 0;
+	return k != NULL;
+}
+
+static int check_range(const char *key, unsigned v, unsigned lo,
+		       unsigned hi, struct strbuf *err)
+{
+	if (v >= lo && v <= hi)
+		return 0;
+	strbuf_addf(err, "%s: %u is out of range (%u to %u)", key, v, lo, hi);
+	return -1;
+}
+
+/*
+ * Besides the checks across fields, re-check every field with the same
+ * helpers cell_set() uses: a cell built in code (not through cell_set)
+ * must not get past here with a value the loader would refuse. Every
+ * message starts with the setting it is about, so that the loader can
+ * point at it.
+ */
+int cell_validate(const struct cell *c, struct strbuf *err)
+{
+	size_t i;
+
+	if (!c->name) {
+		strbuf_addstr(err, "name: missing (every cell needs a name)");
+		return -1;
+	}
+	if (check_name(c->name, err))
+		return -1;
+	if (c->description &&
+	    check_text_ws("description", c->description, 1, err))
+		return -1;
+	if (c->backend != CELL_BACKEND_QEMU) {
+		strbuf_addstr(err, "backend: unknown backend");
+		return -1;
+	}
+	if (c->accel != CELL_ACCEL_TCG && c->accel != CELL_ACCEL_KVM) {
+		strbuf_addstr(err, "accel: unknown accelerator");
+		return -1;
+	}
+	if (!c->qemu || !c->machine || !c->cpu) {
+		strbuf_addf(err, "%s: missing", !c->qemu ? "qemu" :
+			    !c->machine ? "machine" : "cpu");
+		return -1;
+	}
+	if (check_word("qemu", c->qemu, "a program name or path without "
+		       "blanks", err) ||
+	    check_word("machine", c->machine, "a QEMU machine type without "
+		       "blanks", err) ||
+	    check_word("cpu", c->cpu, "a QEMU CPU model without blanks", err))
+		return -1;
+	if (check_range("memory", c->memory_mb, CELL_MEMORY_MIN,
+			CELL_MEMORY_MAX, err) ||
+	    check_range("smp", c->smp, 1, CELL_SMP_MAX, err) ||
+	    check_range("timeout", c->timeout_s, 1, CELL_SECONDS_MAX, err) ||
+	    check_range("silence", c->silence_s, 1, CELL_SECONDS_MAX, err))
+		return -1;
+	for (i = 0; i < c->n_qemu_args; i++)
+		if (check_qemu_arg(c->qemu_args[i], err))
+			return -1;
+	if (c->cmdline && check_cmdline(c->cmdline, err))
+		return -1;
+	for (i = 0; i < c->n_expect; i++)
+		if (check_expect(c->expect[i], err))
+			return -1;
+	if (c->requires & ~CELL_REQUIRE_KVM) {
+		strbuf_addstr(err, "requires: unknown requirement");
+		return -1;
+	}
+	/* A silence longer than the whole run could never fire. */
+	if (c->silence_s > c->timeout_s) {
+		strbuf_addf(err, "silence: %u s is longer than the timeout "
+			    "(%u s)", c->silence_s, c->timeout_s);
+		return -1;
+	}
+	return 0;
+}
+
+unsigned cell_required(const struct cell *c)
+{
+	unsigned r = c->requires;
+
+	if (c->accel == CELL_ACCEL_KVM)
+		r |= CELL_REQUIRE_KVM;
+	return r;
+}
+
+const char *cell_accel_name(enum cell_accel a)
+{
+	switch (a) {
+	case CELL_ACCEL_TCG:
+		return "tcg";
+	case CELL_ACCEL_KVM:
+		return "kvm";
+	}
+	return "unknown";
+}
+
+const char *cell_backend_name(enum cell_backend b)
+{
+	switch (b) {
+	case CELL_BACKEND_QEMU:
+		return "qemu";
+	}
+	return "unknown";
+}
+
+/*
+ * Can s be written as a plain YAML scalar and read back as the same
+ * string, by libyaml and by YAML 1.1 readers that turn yes/no/on/off into
+ * booleans and digits into numbers?
+ */
+static int yaml_plain_ok(const char *s)
+{
+	static const char *const words[] = {
+		"y", "n", "yes", "no", "true", "false", "on", "off", "null",
+	};
+	size_t i;
+
+	if (!*s || s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "abcdefghijklmnopqrstuvwxyz0123456789._/+=-")])
+		return 0;
+	if (strchr("-+.=0123456789", s[0]))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (!strcasecmp(s, words[i]))
+			return 0;
+	return 1;
+}
+
+/* Decode one valid UTF-8 sequence of length n. */
+static uint32_t utf8_decode(const unsigned char *p, size_t n)
+{
+	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	uint32_t cp = p[0] & lead_mask[n];
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		cp = cp << 6 | (p[i] & 0x3f);
+	return cp;
+}
+
+static void yaml_add_str(struct strbuf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (yaml_plain_ok(s)) {
+		strbuf_addstr(out, s);
+		return;
+	}
+	strbuf_addch(out, '"');
+	while (*p) {
+		size_t n = utf8_len(p);
+		uint32_t cp;
+
+		if (!n) {
+			/* Not UTF-8: libyaml could not read it back anyway. */
+			strbuf_addf(out, "\\x%02x", *p++);
+			continue;
+		}
+		cp = utf8_decode(p, n);
+		if (cp == '"' || cp == '\\') {
+			strbuf_addch(out, '\\');
+			strbuf_addch(out, (int)cp);
+		} else if (cp == '\n') {
+			strbuf_addstr(out, "\\n");
+		} else if (cp == '\t') {
+			strbuf_addstr(out, "\\t");
+		} else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+			strbuf_addf(out, "\\x%02x", (unsigned)cp);
+		} else if (cp == 0xfeff || cp == 0xfffe || cp == 0xffff) {
+			/* libyaml refuses these unescaped. */
+			strbuf_addf(out, "\\u%04x", (unsigned)cp);
+		} else {
+			strbuf_add(out, p, n);
+		}
+		p += n;
+	}
+	strbuf_addch(out, '"');
+}
+
+static void yaml_add_list(struct strbuf *out, int indent, const char *key,
+			  char *const *arr, size_t n)
+{
+	struct strbuf flow = STRBUF_INIT;
+	size_t i;
+
+	/* One line when it fits in 80 columns, else one item per line. */
+	strbuf_addf(&flow, "%*s  %s: [", indent, "", key);
+	for (i = 0; i < n; i++) {
+		if (i)
+			strbuf_addstr(&flow, ", ");
+		yaml_add_str(&flow, arr[i]);
+	}
+	strbuf_addstr(&flow, "]\n");
+	if (flow.len <= 81) {
+		strbuf_add(out, flow.buf, flow.len);
+		goto out;
+	}
+	strbuf_addf(out, "%*s  %s:\n", indent, "", key);
+	for (i = 0; i < n; i++) {
+		strbuf_addf(out, "%*s    - ", indent, "");
+		yaml_add_str(out, arr[i]);
+		strbuf_addch(out, '\n');
+	}
+out:
+	strbuf_release(&flow);
+}
+
+static void yaml_add_key_str(struct strbuf *out, int indent, const char *key,
+			     const char *value)
+{
+	strbuf_addf(out, "%*s  %s: ", indent, "", key);
+	yaml_add_str(out, value);
+	strbuf_addch(out, '\n');
+}
+
+static void yaml_add_key_uint(struct strbuf *out, int indent,
+			      const char *key, unsigned value)
+{
+	strbuf_addf(out, "%*s  %s: %u\n", indent, "", key, value);
+}
+
+void cell_to_yaml(const struct cell *c, int indent, struct strbuf *out)
+{
+	strbuf_addf(out, "%*s- name: ", indent, "");
+	yaml_add_str(out, c->name ? c->name : "");
+	strbuf_addch(out, '\n');
+	if (c->description)
+		yaml_add_key_str(out, indent, "description", c->description);
+	if (c->backend != CELL_BACKEND_QEMU)
+		yaml_add_key_str(out, indent, "backend",
+				 cell_backend_name(c->backend));
+	if (c->qemu && strcmp(c->qemu, CELL_DEFAULT_QEMU))
+		yaml_add_key_str(out, indent, "qemu", c->qemu);
+	if (c->accel != CELL_ACCEL_TCG)
+		yaml_add_key_str(out, indent, "accel",
+				 cell_accel_name(c->accel));
+	if (c->machine && strcmp(c->machine, CELL_DEFAULT_MACHINE))
+		yaml_add_key_str(out, indent, "machine", c->machine);
+	if (c->cpu && strcmp(c->cpu, CELL_DEFAULT_CPU))
+		yaml_add_key_str(out, indent, "cpu", c->cpu);
+	if (c->memory_mb != CELL_DEFAULT_MEMORY_MB)
+		yaml_add_key_uint(out, indent, "memory", c->memory_mb);
+	if (c->smp != CELL_DEFAULT_SMP)
+		yaml_add_key_uint(out, indent, "smp", c->smp);
+	if (c->n_qemu_args)
+		yaml_add_list(out, indent, "qemu_args", c->qemu_args,
+			      c->n_qemu_args);
+	if (c->cmdline)
+		yaml_add_key_str(out, indent, "cmdline", c->cmdline);
+	if (c->timeout_s != CELL_DEFAULT_TIMEOUT_S)
+		yaml_add_key_uint(out, indent, "timeout", c->timeout_s);
+	if (c->silence_s != CELL_DEFAULT_SILENCE_S)
+		yaml_add_key_uint(out, indent, "silence", c->silence_s);
+	if (c->n_expect)
+		yaml_add_list(out, indent, "expect", c->expect, c->n_expect);
+	if (c->requires & CELL_REQUIRE_KVM)
+		strbuf_addf(out, "%*s  requires: [kvm]\n", indent, "");
+}
+
+static void json_add_list(struct strbuf *out, char *const *arr, size_t n)
+{
+	size_t i;
+
+	strbuf_addch(out, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			strbuf_addstr(out, ", ");
+		strbuf_add_json_str(out, arr[i]);
+	}
+	strbuf_addch(out, ']');
+}
+
+void cell_to_json(const struct cell *c, struct strbuf *out)
+{
+	strbuf_addstr(out, "{\"name\": ");
+	strbuf_add_json_str(out, c->name);
+	strbuf_addstr(out, ", \"description\": ");
+	strbuf_add_json_str(out, c->description);
+	strbuf_addstr(out, ", \"backend\": ");
+	strbuf_add_json_str(out, cell_backend_name(c->backend));
+	strbuf_addstr(out, ", \"qemu\": ");
+	strbuf_add_json_str(out, c->qemu);
+	strbuf_addstr(out, ", \"accel\": ");
+	strbuf_add_json_str(out, cell_accel_name(c->accel));
+	strbuf_addstr(out, ", \"machine\": ");
+	strbuf_add_json_str(out, c->machine);
+	strbuf_addstr(out, ", \"cpu\": ");
+	strbuf_add_json_str(out, c->cpu);
+	strbuf_addf(out, ", \"memory\": %u, \"smp\": %u", c->memory_mb, c->smp);
+	strbuf_addstr(out, ", \"qemu_args\": ");
+	json_add_list(out, c->qemu_args, c->n_qemu_args);
+	strbuf_addstr(out, ", \"cmdline\": ");
+	strbuf_add_json_str(out, c->cmdline);
+	strbuf_addf(out, ", \"timeout\": %u, \"silence\": %u", c->timeout_s,
+		    c->silence_s);
+	strbuf_addstr(out, ", \"expect\": ");
+	json_add_list(out, c->expect, c->n_expect);
+	strbuf_addstr(out, ", \"requires\": [");
+	if (c->requires & CELL_REQUIRE_KVM)
+		strbuf_addstr(out, "\"kvm\"");
+	strbuf_addstr(out, "]}");
+}

@@ -237,10 +237,9 @@ static const char *default_initrd(void)
 /* Decide up front what cannot run: missing images, missing KVM. */
 static void decide_before_start(struct boot_run *runs, size_t n,
 				const char *kernel, const char *kernel_err,
-				const char *initrd, const char *log_dir,
-				int quiet)
+				const char *initrd, int quiet)
 {
-	char *kvm_reason = NULL, *probe_log = NULL;
+	char *kvm_reason = NULL;
 	int kvm_known = 0, kvm_ok = 0;
 	size_t i;
 
@@ -262,9 +261,8 @@ static void decide_before_start(struct boot_run *runs, size_t n,
 			if (!quiet)
 				fprintf(stderr, "probing KVM (once per host "
 					"boot)...\n");
-			probe_log = xstrfmt("%s/kvm-probe.log", log_dir);
 			kvm_ok = probe_kvm(runs[i].cell->qemu, kernel, initrd,
-					   probe_log, &kvm_reason);
+					   &kvm_reason);
 			kvm_known = 1;
 			if (!quiet)
 				fprintf(stderr, "KVM %s\n", kvm_ok ? "works" :
@@ -280,7 +278,6 @@ static void decide_before_start(struct boot_run *runs, size_t n,
 		}
 	}
 	free(kvm_reason);
-	free(probe_log);
 }
 
 static int cmd_boot_run(int argc, char **argv)
@@ -406,7 +403,7 @@ static int cmd_boot_run(int argc, char **argv)
 		ctx.kernel.version = xstrdup("");
 	}
 	decide_before_start(runs, n, kernel_arg, kerr.len ? kerr.buf : NULL,
-			    initrd, log_dir, ctx.quiet);
+			    initrd, ctx.quiet);
 	if (!ctx.quiet)
 		fprintf(stderr, "booting %s in %zu cells, %ld at a time; logs "
 			"in %s\n", ctx.kernel.path, n, jobs, log_dir);

@@ -1,5 +1,5 @@
 /*
- * matrix: a matrix file (matrices/*.yaml, read with libyaml) and the cells
+ * matrix: a matrix file (matrices/NAME.yaml, read with libyaml) and the cells
  * it holds. Loading is all-or-nothing: any error gives "file:line:col:
  * message" and no matrix, so a caller always keeps its last good one.
  * Editing keeps the file's comments and order and never writes a file that

@@ -43,7 +43,10 @@ static char *host_boot_id(void)
 	return strbuf_detach(&sb, NULL);
 }
 
-/* Cache file: one line "BOOT_ID\tOK\tREASON" per QEMU binary. */
+/*
+ * Cache file: one line "BOOT_ID\tOK\tREASON" per QEMU binary, with the
+ * probe's console log beside it (suffix ".log").
+ */
 static char *cache_path(const char *qemu)
 {
 	char *dir = probe_cache_dir();
@@ -96,6 +99,7 @@ static void cache_put(const char *path, const char *boot_id, int ok,
 	free(dir);
 }
 
+/* 1 KVM works, 0 it does not, -1 the probe was interrupted. */
 static int boot_probe(const char *qemu, const char *kernel,
 		      const char *initrd, const char *log_path, char **reason)
 {
@@ -118,8 +122,8 @@ static int boot_probe(const char *qemu, const char *kernel,
 	uv_loop_init(&loop);
 	boot_run_init(&run, &c, kernel, initrd, log_path);
 	boot_run_all(&loop, &run, 1, &opts);
-	ok = judge_verdict(&run.judge) == VERDICT_PASS;
-	if (!ok)
+	ok = run.interrupted ? -1 : judge_verdict(&run.judge) == VERDICT_PASS;
+	if (ok <= 0)
 		*reason = xstrfmt("/dev/kvm is present but a KVM test boot "
 				  "failed: %s (log: %s)",
 				  run.interrupted ? "interrupted" :
@@ -131,9 +135,9 @@ static int boot_probe(const char *qemu, const char *kernel,
 }
 
 int probe_kvm(const char *qemu, const char *kernel, const char *initrd,
-	      const char *log_path, char **reason)
+	      char **reason)
 {
-	char *boot_id = NULL, *cache = NULL;
+	char *boot_id = NULL, *cache = NULL, *log_path = NULL, *dir;
 	int fd, ok;
 
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -146,10 +150,16 @@ int probe_kvm(const char *qemu, const char *kernel, const char *initrd,
 	cache = cache_path(qemu);
 	ok = cache_get(cache, boot_id, reason);
 	if (ok < 0) {
+		dir = probe_cache_dir();
+		fsutil_mkdir_p(dir, 0755);
+		free(dir);
+		log_path = xstrfmt("%s.log", cache);
 		ok = boot_probe(qemu, kernel, initrd, log_path, reason);
-		cache_put(cache, boot_id, ok, ok ? "" : *reason);
+		if (ok >= 0)	/* an interrupted probe proves nothing */
+			cache_put(cache, boot_id, ok, ok ? "" : *reason);
 	}
 	free(boot_id);
 	free(cache);
-	return ok;
+	free(log_path);
+	return ok > 0;
 }

@@ -12,11 +12,11 @@
  * Does KVM work for `qemu` on this host? /dev/kvm must open read-write and
  * a short KVM boot of kernel + initrd (the test payload) must reach its
  * marker: on some hosts /dev/kvm exists but guests hang. The probe's
- * console log is written to log_path. Returns 1 if KVM works, 0 if not
- * (*reason set, caller frees).
+ * console log is kept beside the cached result, which the reason names.
+ * Returns 1 if KVM works, 0 if not (*reason set, caller frees).
  */
 int probe_kvm(const char *qemu, const char *kernel, const char *initrd,
-	      const char *log_path, char **reason);
+	      char **reason);
 
 /* The cache directory (caller frees). */
 char *probe_cache_dir(void);

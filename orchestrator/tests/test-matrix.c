@@ -1,1 +1,1000 @@
-/* placeholder */
+/*
+ * test-matrix: unit tests for cell.c and matrix.c: loading (values,
+ * defaults, the exact "file:line:col: message" of every error kind),
+ * rendering (YAML round trip, JSON) and editing matrix files in place
+ * (every original byte kept, nothing written when the result would not
+ * load).
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cell.h"
+#include "fsutil.h"
+#include "matrix.h"
+#include "strbuf.h"
+#include "xmalloc.h"
+
+#define FIXTURE(name) HVM_TEST_FIXTURES "/" name
+
+static char *tmpdir;
+
+static void tmp_setup(void)
+{
+	char tmpl[] = "/tmp/hvm-test-matrix-XXXXXX";
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	tmpdir = xstrdup(tmpl);
+}
+
+static void tmp_teardown(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = xstrfmt("%s/%s", tmpdir, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(tmpdir);
+	free(tmpdir);
+	tmpdir = NULL;
+}
+
+/* A copy of fixture `name` in the temporary directory. */
+static char *tmp_copy(const char *name)
+{
+	char *from = xstrfmt("%s/%s", HVM_TEST_FIXTURES, name);
+	char *to = xstrfmt("%s/%s", tmpdir, name);
+
+	ck_assert_int_eq(fsutil_copy(from, to), 0);
+	free(from);
+	return to;
+}
+
+static char *read_all(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	ck_assert_int_eq(fsutil_read(path, &sb), 0);
+	return strbuf_detach(&sb, NULL);
+}
+
+static void write_all(const char *path, const char *text)
+{
+	ck_assert_int_eq(fsutil_write_atomic(path, text, strlen(text)), 0);
+}
+
+/* Load text as "t.yaml"; the error message, or NULL when it loaded. */
+static char *load_error(const char *text)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+
+	if (!matrix_load_buf(&m, "t.yaml", text, strlen(text), &err)) {
+		matrix_release(&m);
+		strbuf_release(&err);
+		return NULL;
+	}
+	return strbuf_detach(&err, NULL);
+}
+
+#define ck_load_error(text, expected)					\
+	do {								\
+		char *e_ = load_error(text);				\
+		ck_assert_msg(e_ != NULL, "loaded: %s", text);		\
+		ck_assert_str_eq(e_, expected);				\
+		free(e_);						\
+	} while (0)
+
+static void load_ok(struct matrix *m, const char *text)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = matrix_load_buf(m, "t.yaml", text, strlen(text), &err);
+
+	ck_assert_msg(r == 0, "load failed: %s", err.buf);
+	strbuf_release(&err);
+}
+
+static void set_ok(struct cell *c, const char *key, const char *value)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	ck_assert_msg(cell_set(c, key, value, &err) == 0, "%s", err.buf);
+	strbuf_release(&err);
+}
+
+/* A cell with every setting away from its default. */
+static void full_cell(struct cell *c, const char *name)
+{
+	static const char *const settings[][2] = {
+		{ "description", "Quote \"this\", back\\slash: #not a "
+				 "comment, caf\xc3\xa9\n\tsecond line" },
+		{ "backend", "qemu" },
+		{ "qemu", "yes" },
+		{ "accel", "kvm" },
+		{ "machine", "pc,vmport=on" },
+		{ "cpu", "max,-hypervisor" },
+		{ "memory", "1G" },
+		{ "smp", "2" },
+		{ "qemu_args", "-device" },
+		{ "qemu_args", "virtio-rng-pci,id=rng0" },
+		{ "qemu_args", "-name" },
+		{ "qemu_args", "guest: one # two" },
+		{ "qemu_args", "-global" },
+		{ "qemu_args", "kvm-pit.lost_tick_policy=discard" },
+		{ "cmdline", "console=ttyS0 quiet" },
+		{ "timeout", "600" },
+		{ "silence", "90" },
+		{ "expect", "true" },
+		{ "expect", "a: b" },
+		{ "expect", "- dash" },
+		{ "expect", "42" },
+		{ "requires", "kvm" },
+	};
+	size_t i;
+
+	cell_init(c);
+	set_ok(c, "name", name);
+	for (i = 0; i < ARRAY_SIZE(settings); i++)
+		set_ok(c, settings[i][0], settings[i][1]);
+}
+
+static void ck_cells_equal(const struct cell *a, const struct cell *b)
+{
+	size_t i;
+
+	ck_assert_str_eq(a->name, b->name);
+	ck_assert_pstr_eq(a->description, b->description);
+	ck_assert_int_eq(a->backend, b->backend);
+	ck_assert_str_eq(a->qemu, b->qemu);
+	ck_assert_int_eq(a->accel, b->accel);
+	ck_assert_str_eq(a->machine, b->machine);
+	ck_assert_str_eq(a->cpu, b->cpu);
+	ck_assert_uint_eq(a->memory_mb, b->memory_mb);
+	ck_assert_uint_eq(a->smp, b->smp);
+	ck_assert_uint_eq(a->n_qemu_args, b->n_qemu_args);
+	for (i = 0; i < a->n_qemu_args; i++)
+		ck_assert_str_eq(a->qemu_args[i], b->qemu_args[i]);
+	ck_assert_pstr_eq(a->cmdline, b->cmdline);
+	ck_assert_uint_eq(a->timeout_s, b->timeout_s);
+	ck_assert_uint_eq(a->silence_s, b->silence_s);
+	ck_assert_uint_eq(a->n_expect, b->n_expect);
+	for (i = 0; i < a->n_expect; i++)
+		ck_assert_str_eq(a->expect[i], b->expect[i]);
+	ck_assert_uint_eq(a->requires, b->requires);
+}
+
+/* --- cell ---------------------------------------------------------- */
+
+START_TEST(test_cell_defaults)
+{
+	struct cell c;
+
+	cell_init(&c);
+	ck_assert_ptr_null(c.name);
+	ck_assert_ptr_null(c.description);
+	ck_assert_str_eq(c.qemu, CELL_DEFAULT_QEMU);
+	ck_assert_str_eq(c.machine, CELL_DEFAULT_MACHINE);
+	ck_assert_str_eq(c.cpu, CELL_DEFAULT_CPU);
+	ck_assert_int_eq(c.accel, CELL_ACCEL_TCG);
+	ck_assert_uint_eq(c.memory_mb, CELL_DEFAULT_MEMORY_MB);
+	ck_assert_uint_eq(c.smp, CELL_DEFAULT_SMP);
+	ck_assert_uint_eq(c.timeout_s, CELL_DEFAULT_TIMEOUT_S);
+	ck_assert_uint_eq(c.silence_s, CELL_DEFAULT_SILENCE_S);
+	ck_assert_uint_eq(cell_required(&c), 0);
+	cell_release(&c);
+}
+END_TEST
+
+START_TEST(test_cell_set_values)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct cell c;
+	int is_list = -1;
+
+	cell_init(&c);
+	ck_assert_int_eq(cell_set(&c, "memory", "512M", &err), 0);
+	ck_assert_uint_eq(c.memory_mb, 512);
+	ck_assert_int_eq(cell_set(&c, "memory", "2G", &err), 0);
+	ck_assert_uint_eq(c.memory_mb, 2048);
+	ck_assert_int_eq(cell_set(&c, "memory", "64", &err), 0);
+	ck_assert_uint_eq(c.memory_mb, 64);
+	ck_assert_int_eq(cell_set(&c, "memory", "65536", &err), 0);
+	ck_assert_int_eq(cell_set(&c, "memory", "65537", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "memory", "0x40", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "memory", "-64", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "memory", "64T", &err), -1);
+	ck_assert_uint_eq(c.memory_mb, 65536);
+	strbuf_reset(&err);
+	ck_assert_int_eq(cell_set(&c, "memory", "x", &err), -1);
+	ck_assert_str_eq(err.buf, "memory: expected an integer in MiB "
+			 "between 16 and 65536, got \"x\"");
+
+	ck_assert_int_eq(cell_set(&c, "smp", "64", &err), 0);
+	ck_assert_int_eq(cell_set(&c, "smp", "65", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "timeout", "86400", &err), 0);
+	ck_assert_int_eq(cell_set(&c, "timeout", "86401", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "silence", "0", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "accel", "xen", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "backend", "xen", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "machine", "pc q35", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "machine", "", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "cpu", "max,-hypervisor", &err), 0);
+	ck_assert_int_eq(cell_set(&c, "description", "a\x01b", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "cpu", "max\n", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "description", "two\nlines", &err), 0);
+	ck_assert_int_eq(cell_set(&c, "description", "\xff", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "name", "a b", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "name", "", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "expect", "", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "requires", "xen", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "bogus", "1", &err), -1);
+
+	/* 64 characters is the longest name. */
+	ck_assert_int_eq(cell_set(&c, "name", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &err), 0);
+	ck_assert_int_eq(cell_set(&c, "name", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", &err),
+			 -1);
+
+	/* QEMU also reads "--m" as "-m". */
+	strbuf_reset(&err);
+	ck_assert_int_eq(cell_set(&c, "qemu_args", "--m", &err), -1);
+	ck_assert_str_eq(err.buf, "qemu_args: \"--m\" is set by hvmatrix; use "
+			 "the 'memory' setting instead");
+	strbuf_reset(&err);
+	ck_assert_int_eq(cell_set(&c, "qemu_args", "-serial", &err), -1);
+	ck_assert_str_eq(err.buf, "qemu_args: \"-serial\" is set by hvmatrix "
+			 "and cannot be overridden");
+	ck_assert_uint_eq(c.n_qemu_args, 0);
+	ck_assert_int_eq(cell_set(&c, "qemu_args", "-device", &err), 0);
+	ck_assert_int_eq(cell_set(&c, "qemu_args", "e1000", &err), 0);
+	ck_assert_uint_eq(c.n_qemu_args, 2);
+	ck_assert_str_eq(c.qemu_args[1], "e1000");
+
+	ck_assert_int_eq(cell_set(&c, "cmdline", "a HVMATRIX b", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "cmdline", "hvmatrix.x=1", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "cmdline", "hvmatrix=1", &err), 0);
+
+	ck_assert_uint_eq(cell_required(&c), 0);
+	ck_assert_int_eq(cell_set(&c, "accel", "kvm", &err), 0);
+	ck_assert_uint_eq(cell_required(&c), CELL_REQUIRE_KVM);
+	ck_assert_int_eq(cell_set(&c, "accel", "tcg", &err), 0);
+	ck_assert_int_eq(cell_set(&c, "requires", "kvm", &err), 0);
+	ck_assert_uint_eq(cell_required(&c), CELL_REQUIRE_KVM);
+
+	ck_assert_int_eq(cell_key_known("qemu_args", &is_list), 1);
+	ck_assert_int_eq(is_list, 1);
+	ck_assert_int_eq(cell_key_known("memory", &is_list), 1);
+	ck_assert_int_eq(is_list, 0);
+	ck_assert_int_eq(cell_key_known("memroy", &is_list), 0);
+	cell_release(&c);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_cell_validate)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct cell c, copy;
+
+	cell_init(&c);
+	ck_assert_int_eq(cell_validate(&c, &err), -1);
+	ck_assert_str_eq(err.buf, "name: missing (every cell needs a name)");
+	ck_assert_int_eq(cell_set(&c, "name", "a", &err), 0);
+	ck_assert_int_eq(cell_set(&c, "timeout", "10", &err), 0);
+	strbuf_reset(&err);
+	ck_assert_int_eq(cell_validate(&c, &err), -1);
+	ck_assert_str_eq(err.buf, "silence: 30 s is longer than the timeout "
+			 "(10 s)");
+	ck_assert_int_eq(cell_set(&c, "silence", "10", &err), 0);
+	ck_assert_int_eq(cell_validate(&c, &err), 0);
+
+	/* A cell built in code gets the same checks as cell_set(). */
+	cell_copy(&copy, &c);
+	copy.memory_mb = 8;
+	ck_assert_int_eq(cell_validate(&copy, &err), -1);
+	copy.memory_mb = 512;
+	free(copy.name);
+	copy.name = xstrdup("no spaces allowed");
+	ck_assert_int_eq(cell_validate(&copy, &err), -1);
+	cell_release(&copy);
+	/* The copy was deep: the original is intact. */
+	ck_assert_str_eq(c.name, "a");
+	cell_release(&c);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_cell_yaml_round_trip)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct matrix m;
+	struct cell c, d;
+
+	full_cell(&c, "1.0");
+	strbuf_addstr(&text, "cells:\n");
+	cell_to_yaml(&c, 2, &text);
+	/* Strings YAML would misread are quoted. */
+	ck_assert_ptr_nonnull(strstr(text.buf, "  - name: \"1.0\"\n"));
+	ck_assert_ptr_nonnull(strstr(text.buf, "    qemu: \"yes\"\n"));
+	ck_assert_ptr_nonnull(strstr(text.buf, "    accel: kvm\n"));
+	ck_assert_ptr_nonnull(strstr(text.buf, "    memory: 1024\n"));
+	ck_assert_ptr_nonnull(strstr(text.buf, "\"true\""));
+	/* Not rendered: backend qemu is the default. */
+	ck_assert_ptr_null(strstr(text.buf, "backend"));
+	load_ok(&m, text.buf);
+	ck_assert_uint_eq(m.n_cells, 1);
+	ck_cells_equal(&m.cells[0], &c);
+	matrix_release(&m);
+
+	/* Defaults render as just the name, and read back as defaults. */
+	cell_init(&d);
+	set_ok(&d, "name", "plain");
+	strbuf_reset(&text);
+	cell_to_yaml(&d, 0, &text);
+	ck_assert_str_eq(text.buf, "- name: plain\n");
+	strbuf_reset(&text);
+	strbuf_addstr(&text, "cells:\n");
+	cell_to_yaml(&d, 0, &text);
+	load_ok(&m, text.buf);
+	ck_cells_equal(&m.cells[0], &d);
+	matrix_release(&m);
+
+	cell_release(&c);
+	cell_release(&d);
+	strbuf_release(&text);
+}
+END_TEST
+
+START_TEST(test_cell_json)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct cell c;
+
+	full_cell(&c, "j");
+	cell_to_json(&c, &out);
+	ck_assert_int_eq(out.buf[0], '{');
+	ck_assert_int_eq(out.buf[out.len - 1], '}');
+	ck_assert_ptr_nonnull(strstr(out.buf, "\"name\": \"j\""));
+	ck_assert_ptr_nonnull(strstr(out.buf, "\"memory\": 1024"));
+	ck_assert_ptr_nonnull(strstr(out.buf, "\"accel\": \"kvm\""));
+	ck_assert_ptr_nonnull(strstr(out.buf, "\"requires\": [\"kvm\"]"));
+	ck_assert_ptr_nonnull(strstr(out.buf, "\"description\": \"Quote "
+				     "\\\"this\\\", back\\\\slash"));
+	ck_assert_ptr_nonnull(strstr(out.buf, "\"qemu_args\": [\"-device\", "
+				     "\"virtio-rng-pci,id=rng0\""));
+	cell_release(&c);
+
+	/* Every setting is there, defaults too. */
+	strbuf_reset(&out);
+	cell_init(&c);
+	set_ok(&c, "name", "d");
+	cell_to_json(&c, &out);
+	ck_assert_str_eq(out.buf, "{\"name\": \"d\", \"description\": null, "
+			 "\"backend\": \"qemu\", \"qemu\": "
+			 "\"qemu-system-x86_64\", \"accel\": \"tcg\", "
+			 "\"machine\": \"pc\", \"cpu\": \"max\", "
+			 "\"memory\": 256, \"smp\": 1, \"qemu_args\": [], "
+			 "\"cmdline\": null, \"timeout\": 120, "
+			 "\"silence\": 30, \"expect\": [], \"requires\": []}");
+	cell_release(&c);
+	strbuf_release(&out);
+}
+END_TEST
+
+/* --- loading --------------------------------------------------------- */
+
+START_TEST(test_load_valid)
+{
+	struct strbuf err = STRBUF_INIT;
+	const struct cell *c;
+	struct matrix m;
+
+	ck_assert_msg(matrix_load(&m, FIXTURE("matrix-valid.yaml"), &err) == 0,
+		      "%s", err.buf);
+	ck_assert_str_eq(m.path, FIXTURE("matrix-valid.yaml"));
+	ck_assert_uint_eq(m.n_cells, 3);
+
+	c = &m.cells[0];
+	ck_assert_str_eq(c->name, "pc-tcg");
+	ck_assert_uint_eq(c->line, 5);
+	ck_assert_uint_eq(c->column, 5);
+	ck_assert_str_eq(c->machine, CELL_DEFAULT_MACHINE);
+	ck_assert_uint_eq(c->memory_mb, CELL_DEFAULT_MEMORY_MB);
+	ck_assert_uint_eq(c->n_qemu_args, 0);
+	ck_assert_uint_eq(c->n_expect, 0);
+	ck_assert_uint_eq(cell_required(c), 0);
+
+	c = matrix_find(&m, "q35-kvm");
+	ck_assert_ptr_eq(c, &m.cells[1]);
+	ck_assert_uint_eq(c->line, 7);
+	ck_assert_str_eq(c->description, "Q35 with KVM: the common case");
+	ck_assert_int_eq(c->accel, CELL_ACCEL_KVM);
+	ck_assert_str_eq(c->machine, "q35");
+	ck_assert_str_eq(c->cpu, "host");
+	ck_assert_uint_eq(c->memory_mb, 1024);
+	ck_assert_uint_eq(c->smp, 4);
+	ck_assert_uint_eq(c->n_qemu_args, 2);
+	ck_assert_str_eq(c->qemu_args[0], "-device");
+	ck_assert_str_eq(c->qemu_args[1], "virtio-rng-pci");
+	ck_assert_str_eq(c->cmdline, "quiet loglevel=3");
+	ck_assert_uint_eq(c->timeout_s, 300);
+	ck_assert_uint_eq(c->silence_s, 60);
+	ck_assert_uint_eq(c->n_expect, 1);
+	ck_assert_str_eq(c->expect[0], "boot-ok");
+	ck_assert_uint_eq(c->requires, CELL_REQUIRE_KVM);
+
+	c = matrix_find(&m, "old.pc_1-0");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->qemu, "/usr/local/bin/qemu-system-x86_64");
+	ck_assert_str_eq(c->machine, "pc,vmport=on");
+	ck_assert_str_eq(c->cpu, "max,-hypervisor");
+	ck_assert_uint_eq(c->memory_mb, 512);
+	ck_assert_int_eq(c->accel, CELL_ACCEL_TCG);
+	ck_assert_uint_eq(c->timeout_s, CELL_DEFAULT_TIMEOUT_S);
+	ck_assert_str_eq(c->qemu_args[1], "e1000,netdev=n0");
+	ck_assert_uint_eq(c->n_expect, 2);
+	ck_assert_str_eq(c->expect[1], "virtio: ok");
+	ck_assert_uint_eq(cell_required(c), CELL_REQUIRE_KVM);
+
+	ck_assert_ptr_null(matrix_find(&m, "nope"));
+	matrix_release(&m);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_load_empty_lists)
+{
+	struct matrix m;
+
+	load_ok(&m, "cells: []\n");
+	ck_assert_uint_eq(m.n_cells, 0);
+	matrix_release(&m);
+	load_ok(&m, "version: 1\ncells:\n");
+	ck_assert_uint_eq(m.n_cells, 0);
+	matrix_release(&m);
+	load_ok(&m, "cells: [{name: a, expect: []}, {name: b}]\n");
+	ck_assert_uint_eq(m.n_cells, 2);
+	ck_assert_str_eq(m.cells[1].name, "b");
+	matrix_release(&m);
+}
+END_TEST
+
+START_TEST(test_load_errors)
+{
+	ck_load_error("cells:\n  - name: a\n    memroy: 512\n",
+		      "t.yaml:3:5: unknown key 'memroy' in cell 'a' "
+		      "(did you mean 'memory'?)");
+	/* The name comes after the typo: still named in the message. */
+	ck_load_error("cells:\n  - memroy: 512\n    smp: x\n    name: b\n",
+		      "t.yaml:2:5: unknown key 'memroy' in cell #1 "
+		      "(did you mean 'memory'?)");
+	ck_load_error("cells:\n  - name: a\n  - frobnicate: 1\n    name: b\n",
+		      "t.yaml:3:5: unknown key 'frobnicate' in cell 'b'");
+	ck_load_error("cells:\n  - name: a\n    machine: {type: q35}\n",
+		      "t.yaml:3:14: machine: expected a single value, "
+		      "got a mapping");
+	ck_load_error("cells:\n  - name: a\n    cpu: [max]\n",
+		      "t.yaml:3:10: cpu: expected a single value, got a list");
+	ck_load_error("cells:\n  - name: a\n    smp: two\n",
+		      "t.yaml:3:10: smp: expected an integer between 1 and "
+		      "64, got \"two\"");
+	ck_load_error("cells:\n  - name: a\n    memory: 8\n",
+		      "t.yaml:3:13: memory: expected an integer in MiB "
+		      "between 16 and 65536, got \"8\"");
+	ck_load_error("cells:\n  - name: a\n    smp: 2\n    smp: 3\n",
+		      "t.yaml:4:5: duplicate key 'smp' (first defined at "
+		      "line 3)");
+	ck_load_error("cells:\n  - name: a\n  - name: b\n\n  - machine: q35\n"
+		      "    name: a\n",
+		      "t.yaml:6:11: duplicate cell name 'a' (first defined "
+		      "at line 2)");
+	ck_load_error("cells:\n  - name: a\n    description: \"open\n",
+		      "t.yaml:4:1: yaml: found unexpected end of stream "
+		      "while scanning a quoted scalar");
+	ck_load_error("cells:\n  - name: a\n   bad: 1\n",
+		      "t.yaml:3:4: yaml: did not find expected '-' indicator "
+		      "while parsing a block collection");
+	ck_load_error("cells:\n  - name: a\n    qemu_args: [-device, e1000, "
+		      "-m, 512]\n",
+		      "t.yaml:3:33: qemu_args: \"-m\" is set by hvmatrix; use "
+		      "the 'memory' setting instead");
+	ck_load_error("cells:\n  - name: a\n    qemu_args: -device\n",
+		      "t.yaml:3:16: qemu_args: expected a list");
+	ck_load_error("cells:\n  - name: a\n    cmdline: console=ttyS0 "
+		      "hvmatrix.nonce=1\n",
+		      "t.yaml:3:14: cmdline: \"hvmatrix.\" is reserved for the "
+		      "parameters hvmatrix passes itself");
+	ck_load_error("cells:\n  - name: a\n    timeout: 10\n    silence: 20\n",
+		      "t.yaml:4:14: silence: 20 s is longer than the timeout "
+		      "(10 s)");
+	/* The default silence (30 s) against a short timeout. */
+	ck_load_error("cells:\n  - name: a\n    timeout: 10\n",
+		      "t.yaml:3:14: silence: 30 s is longer than the timeout "
+		      "(10 s)");
+	ck_load_error("cells: []\ncels: []\n",
+		      "t.yaml:2:1: unknown key 'cels' (did you mean 'cells'?)");
+	ck_load_error("# nothing\nversion: 1\n", "t.yaml:2:1: no 'cells' list");
+	ck_load_error("", "t.yaml:1:1: no 'cells' list");
+	ck_load_error("version: 2\ncells: []\n",
+		      "t.yaml:1:10: version: unsupported version '2' (only 1 "
+		      "is known)");
+	ck_load_error("cells:\n  - description: nameless\n",
+		      "t.yaml:2:5: name: missing (every cell needs a name)");
+	ck_load_error("cells:\n  - name: a\n    expect: [ok, [nested]]\n",
+		      "t.yaml:3:18: expect: expected a string for each "
+		      "element, got a list");
+	ck_load_error("cells:\n  - name: &n a\n",
+		      "t.yaml:2:11: anchors are not supported in matrix "
+		      "files");
+	ck_load_error("cells:\n  - name: a\n    expect: [x]\n  - name: b\n"
+		      "    expect: *x\n",
+		      "t.yaml:5:13: aliases are not supported in matrix files");
+	ck_load_error("cells:\n  - just-a-string\n",
+		      "t.yaml:2:5: cells: expected a mapping for each cell, "
+		      "got a single value");
+	ck_load_error("- name: a\n",
+		      "t.yaml:1:1: expected a mapping with a 'cells' list at "
+		      "the top level, got a list");
+	ck_load_error("cells: []\n---\ncells: []\n",
+		      "t.yaml:2:1: only one YAML document is allowed in a "
+		      "matrix file");
+	ck_load_error("cells:\n  - name: \xff\n",
+		      "t.yaml:2:11: yaml: invalid leading UTF-8 octet (#xFF)");
+}
+END_TEST
+
+START_TEST(test_load_error_from_file)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+	char *want;
+
+	/* Untouched on error. */
+	m.path = (char *)"sentinel";
+	m.cells = NULL;
+	m.n_cells = 42;
+	ck_assert_int_eq(matrix_load(&m, FIXTURE("matrix-bad-unknown-key.yaml"),
+				     &err), -1);
+	want = xstrfmt("%s:6:5: unknown key 'memroy' in cell 'typo' "
+		       "(did you mean 'memory'?)",
+		       FIXTURE("matrix-bad-unknown-key.yaml"));
+	ck_assert_str_eq(err.buf, want);
+	ck_assert_str_eq(m.path, "sentinel");
+	ck_assert_uint_eq(m.n_cells, 42);
+	free(want);
+
+	strbuf_reset(&err);
+	ck_assert_int_eq(matrix_load(&m, "/nonexistent/m.yaml", &err), -1);
+	ck_assert_str_eq(err.buf, "/nonexistent/m.yaml: cannot read: "
+			 "No such file or directory");
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_default_path)
+{
+	setenv("HVMATRIX_MATRIX", "/some/where.yaml", 1);
+	ck_assert_str_eq(matrix_default_path(), "/some/where.yaml");
+	setenv("HVMATRIX_MATRIX", "", 1);
+	ck_assert_ptr_nonnull(strstr(matrix_default_path(),
+				     "matrices/default.yaml"));
+	unsetenv("HVMATRIX_MATRIX");
+	ck_assert_int_eq(chdir(tmpdir), 0);
+	ck_assert_str_eq(matrix_default_path(),
+			 HVM_DATADIR "/matrices/default.yaml");
+	ck_assert_int_eq(mkdir("matrices", 0755), 0);
+	write_all("matrices/default.yaml", "cells: []\n");
+	ck_assert_str_eq(matrix_default_path(), "matrices/default.yaml");
+	unlink("matrices/default.yaml");
+	rmdir("matrices");
+}
+END_TEST
+
+/* --- editing --------------------------------------------------------- */
+
+static void new_cell(struct cell *c, const char *name, const char *memory)
+{
+	cell_init(c);
+	set_ok(c, "name", name);
+	set_ok(c, "memory", memory);
+}
+
+START_TEST(test_add_keeps_text)
+{
+	static const char last_line[] =
+		"    memory: 512  # the last line of the last cell\n";
+	struct strbuf err = STRBUF_INIT, item = STRBUF_INIT;
+	char *path = tmp_copy("matrix-commented.yaml");
+	char *orig = read_all(path), *now;
+	size_t at, olen = strlen(orig);
+	struct matrix m;
+	struct cell c;
+
+	full_cell(&c, "added");
+	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	now = read_all(path);
+
+	/* Inserted right after the last cell's last line, at its indent. */
+	ck_assert_ptr_nonnull(strstr(orig, last_line));
+	at = (size_t)(strstr(orig, last_line) - orig) + strlen(last_line);
+	cell_to_yaml(&c, 2, &item);
+	ck_assert_uint_eq(strlen(now), olen + item.len);
+	ck_assert_int_eq(memcmp(now, orig, at), 0);
+	ck_assert_int_eq(memcmp(now + at, item.buf, item.len), 0);
+	ck_assert_str_eq(now + at + item.len, orig + at);
+
+	ck_assert_msg(matrix_load(&m, path, &err) == 0, "%s", err.buf);
+	ck_assert_uint_eq(m.n_cells, 4);
+	ck_assert_str_eq(m.cells[3].name, "added");
+	ck_cells_equal(&m.cells[3], &c);
+	ck_assert_str_eq(m.cells[1].name, "q35");
+	matrix_release(&m);
+
+	cell_release(&c);
+	free(orig);
+	free(now);
+	free(path);
+	strbuf_release(&item);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_add_duplicate_refused)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = tmp_copy("matrix-commented.yaml");
+	char *orig = read_all(path), *now, *want;
+	struct cell c;
+
+	new_cell(&c, "q35", "1G");
+	ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+	want = xstrfmt("cell 'q35' already exists in %s (line 11)", path);
+	ck_assert_str_eq(err.buf, want);
+	now = read_all(path);
+	ck_assert_str_eq(now, orig);
+
+	/* An invalid cell is refused before the file is even read. */
+	cell_release(&c);
+	new_cell(&c, "fresh", "1G");
+	c.silence_s = c.timeout_s + 1;
+	strbuf_reset(&err);
+	ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.buf, "silence"));
+	free(now);
+	now = read_all(path);
+	ck_assert_str_eq(now, orig);
+
+	cell_release(&c);
+	free(want);
+	free(orig);
+	free(now);
+	free(path);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_add_invalid_file_refused)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = xstrfmt("%s/bad.yaml", tmpdir);
+	char *now, *want;
+	struct cell c;
+
+	write_all(path, "cells:\n  - name: a\n    smp: lots\n");
+	new_cell(&c, "b", "512");
+	ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+	want = xstrfmt("%s:3:10: smp: expected an integer between 1 and 64, "
+		       "got \"lots\"", path);
+	ck_assert_str_eq(err.buf, want);
+	now = read_all(path);
+	ck_assert_str_eq(now, "cells:\n  - name: a\n    smp: lots\n");
+	cell_release(&c);
+	free(want);
+	free(now);
+	free(path);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_add_new_file)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = xstrfmt("%s/new.yaml", tmpdir);
+	struct matrix m;
+	struct cell c;
+	char *now;
+
+	new_cell(&c, "first", "1G");
+	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, "cells:\n  - name: first\n    memory: 1024\n");
+	ck_assert_int_eq(matrix_load(&m, path, &err), 0);
+	ck_assert_uint_eq(m.n_cells, 1);
+	ck_assert_uint_eq(m.cells[0].memory_mb, 1024);
+	matrix_release(&m);
+	cell_release(&c);
+	free(now);
+	free(path);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_add_into_empty_flow)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = tmp_copy("matrix-empty.yaml");
+	struct matrix m;
+	struct cell c;
+	char *now;
+
+	new_cell(&c, "x", "512");
+	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, "# No cells yet.\nversion: 1\n"
+			 "cells:  # filled by 'hvmatrix matrix add'\n"
+			 "  - name: x\n    memory: 512\n");
+	free(now);
+	cell_release(&c);
+
+	/* And a second one goes after it ("y" would read as a boolean). */
+	new_cell(&c, "y", "1024");
+	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, "# No cells yet.\nversion: 1\n"
+			 "cells:  # filled by 'hvmatrix matrix add'\n"
+			 "  - name: x\n    memory: 512\n"
+			 "  - name: \"y\"\n    memory: 1024\n");
+	ck_assert_int_eq(matrix_load(&m, path, &err), 0);
+	ck_assert_uint_eq(m.n_cells, 2);
+	matrix_release(&m);
+	cell_release(&c);
+	free(now);
+	free(path);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_add_other_layouts)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = xstrfmt("%s/m.yaml", tmpdir);
+	struct cell c;
+	char *now;
+
+	new_cell(&c, "nc", "64");
+
+	/* `cells:` with no value, followed by another key. */
+	write_all(path, "cells:\nversion: 1\n");
+	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, "cells:\n  - name: nc\n    memory: 64\n"
+			 "version: 1\n");
+	free(now);
+
+	/* Items at column 0, no newline at the end, a block scalar. */
+	write_all(path, "cells:\n- name: a\n  description: >\n    folded\n"
+		  "- name: b");
+	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, "cells:\n- name: a\n  description: >\n"
+			 "    folded\n- name: b\n- name: nc\n  memory: 64\n");
+	free(now);
+
+	/* CRLF line ends stay CRLF. */
+	write_all(path, "cells:\r\n  - name: a\r\n");
+	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, "cells:\r\n  - name: a\r\n  - name: nc\r\n"
+			 "    memory: 64\r\n");
+	free(now);
+
+	/* Multi-byte characters before the insertion point. */
+	write_all(path, "# \xc3\xa9t\xc3\xa9\ncells:\n  - name: a\n"
+		  "    description: caf\xc3\xa9 \xe2\x82\xac\n# end\n");
+	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, "# \xc3\xa9t\xc3\xa9\ncells:\n  - name: a\n"
+			 "    description: caf\xc3\xa9 \xe2\x82\xac\n"
+			 "  - name: nc\n    memory: 64\n# end\n");
+	free(now);
+
+	/* A non-empty flow list is not rewritten. */
+	write_all(path, "cells: [{name: a}]\n");
+	ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+	now = read_all(path);
+	ck_assert_str_eq(now, "cells: [{name: a}]\n");
+	free(now);
+
+	cell_release(&c);
+	free(path);
+	strbuf_release(&err);
+}
+END_TEST
+
+/* orig with exactly one occurrence of cut removed. */
+static char *without(const char *orig, const char *cut)
+{
+	const char *p = strstr(orig, cut);
+	struct strbuf sb = STRBUF_INIT;
+
+	ck_assert_msg(p != NULL, "not in fixture: %s", cut);
+	ck_assert_ptr_null(strstr(p + 1, cut));
+	strbuf_add(&sb, orig, (size_t)(p - orig));
+	strbuf_addstr(&sb, p + strlen(cut));
+	return strbuf_detach(&sb, NULL);
+}
+
+static void check_remove(const char *name, const char *cut,
+			 const char *const *left, size_t n_left)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = tmp_copy("matrix-commented.yaml");
+	char *orig = read_all(path), *now, *want;
+	struct matrix m;
+	size_t i;
+
+	ck_assert_msg(matrix_remove_cell(path, name, &err) == 0, "%s",
+		      err.buf);
+	now = read_all(path);
+	want = without(orig, cut);
+	ck_assert_str_eq(now, want);
+	ck_assert_msg(matrix_load(&m, path, &err) == 0, "%s", err.buf);
+	ck_assert_uint_eq(m.n_cells, n_left);
+	for (i = 0; i < n_left; i++)
+		ck_assert_str_eq(m.cells[i].name, left[i]);
+	matrix_release(&m);
+	free(orig);
+	free(now);
+	free(want);
+	free(path);
+	strbuf_release(&err);
+}
+
+START_TEST(test_remove_middle)
+{
+	static const char *const left[] = { "pc", "last" };
+
+	/* Its heading comment and its commented-out setting go with it. */
+	check_remove("q35",
+		     "  # Second: Q35, which needs a heading comment.\n"
+		     "  - name: q35\n    machine: q35\n    memory: 512\n"
+		     "    # smp: 2   (commented out: belongs to q35)\n\n",
+		     left, 2);
+}
+END_TEST
+
+START_TEST(test_remove_first)
+{
+	static const char *const left[] = { "q35", "last" };
+
+	/* "# First: ..." heads the list as much as the cell: it stays. */
+	check_remove("pc", "  - name: pc\n    machine: pc   # i440FX\n\n",
+		     left, 2);
+}
+END_TEST
+
+START_TEST(test_remove_last)
+{
+	static const char *const left[] = { "pc", "q35" };
+
+	/* Comments at the list's indent after it are not its own. */
+	check_remove("last", "  - name: last\n    cpu: qemu64\n"
+		     "    memory: 512  # the last line of the last cell\n",
+		     left, 2);
+}
+END_TEST
+
+START_TEST(test_remove_only_and_missing)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = xstrfmt("%s/one.yaml", tmpdir);
+	char *now, *want;
+	struct matrix m;
+
+	write_all(path, "# one cell\ncells:  # list\n  - name: a\n"
+		  "    smp: 2\nversion: 1\n");
+	strbuf_reset(&err);
+	ck_assert_int_eq(matrix_remove_cell(path, "b", &err), -1);
+	want = xstrfmt("no cell 'b' in %s", path);
+	ck_assert_str_eq(err.buf, want);
+	now = read_all(path);
+	ck_assert_str_eq(now, "# one cell\ncells:  # list\n  - name: a\n"
+			 "    smp: 2\nversion: 1\n");
+	free(now);
+
+	ck_assert_msg(matrix_remove_cell(path, "a", &err) == 0, "%s", err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, "# one cell\ncells: []  # list\nversion: 1\n");
+	ck_assert_int_eq(matrix_load(&m, path, &err), 0);
+	ck_assert_uint_eq(m.n_cells, 0);
+	matrix_release(&m);
+
+	free(want);
+	free(now);
+	free(path);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_add_then_remove_restores)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = tmp_copy("matrix-valid.yaml");
+	char *orig = read_all(path), *now;
+	struct cell c;
+
+	full_cell(&c, "temporary");
+	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_remove_cell(path, "temporary", &err) == 0, "%s",
+		      err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, orig);
+	cell_release(&c);
+	free(orig);
+	free(now);
+	free(path);
+	strbuf_release(&err);
+}
+END_TEST
+
+static Suite *matrix_suite(void)
+{
+	Suite *s = suite_create("matrix");
+	TCase *tc = tcase_create("cell");
+
+	tcase_add_test(tc, test_cell_defaults);
+	tcase_add_test(tc, test_cell_set_values);
+	tcase_add_test(tc, test_cell_validate);
+	tcase_add_test(tc, test_cell_yaml_round_trip);
+	tcase_add_test(tc, test_cell_json);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("load");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, test_load_valid);
+	tcase_add_test(tc, test_load_empty_lists);
+	tcase_add_test(tc, test_load_errors);
+	tcase_add_test(tc, test_load_error_from_file);
+	tcase_add_test(tc, test_default_path);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("edit");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, test_add_keeps_text);
+	tcase_add_test(tc, test_add_duplicate_refused);
+	tcase_add_test(tc, test_add_invalid_file_refused);
+	tcase_add_test(tc, test_add_new_file);
+	tcase_add_test(tc, test_add_into_empty_flow);
+	tcase_add_test(tc, test_add_other_layouts);
+	tcase_add_test(tc, test_remove_middle);
+	tcase_add_test(tc, test_remove_first);
+	tcase_add_test(tc, test_remove_last);
+	tcase_add_test(tc, test_remove_only_and_missing);
+	tcase_add_test(tc, test_add_then_remove_restores);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(matrix_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
