@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "image.h"
 #include "xmalloc.h"
 
 struct boot {
@@ -65,11 +66,15 @@ static void make_nonce(char out[17])
 }
 
 char **boot_argv(const struct cell *c, const char *kernel,
-		 const char *initrd, const char *nonce)
+		 const char *initrd, const char *nonce, const char *xen_elf)
 {
 	size_t n = 0, i, max = 32 + c->n_qemu_args;
 	char **argv = xcalloc(max, sizeof(char *));
+	char *cmdline;
 
+	cmdline = xstrfmt("console=%s panic=-1 hvmatrix.nonce=%s%s%s",
+			  xen_elf ? "hvc0" : "ttyS0", nonce,
+			  c->cmdline ? " " : "", c->cmdline ? c->cmdline : "");
 	argv[n++] = xstrdup(c->qemu);
 	argv[n++] = xstrdup("-accel");
 	argv[n++] = xstrdup(cell_accel_name(c->accel));
@@ -84,13 +89,24 @@ char **boot_argv(const struct cell *c, const char *kernel,
 	argv[n++] = xstrdup("-nographic");
 	argv[n++] = xstrdup("-no-reboot");
 	argv[n++] = xstrdup("-kernel");
-	argv[n++] = xstrdup(kernel);
-	argv[n++] = xstrdup("-initrd");
-	argv[n++] = xstrdup(initrd);
-	argv[n++] = xstrdup("-append");
-	argv[n++] = xstrfmt("console=ttyS0 panic=-1 hvmatrix.nonce=%s%s%s",
-			    nonce, c->cmdline ? " " : "",
-			    c->cmdline ? c->cmdline : "");
+	if (xen_elf) {
+		/* Xen on the serial line; the kernel as dom0, its command
+		 * line and the payload as multiboot modules. */
+		argv[n++] = xstrdup(xen_elf);
+		argv[n++] = xstrdup("-append");
+		argv[n++] = xstrfmt("console=com1 com1=115200 %s",
+				    c->xen_cmdline ? c->xen_cmdline :
+				    CELL_DEFAULT_XEN_CMDLINE);
+		argv[n++] = xstrdup("-initrd");
+		argv[n++] = xstrfmt("%s %s,%s", kernel, cmdline, initrd);
+		free(cmdline);
+	} else {
+		argv[n++] = xstrdup(kernel);
+		argv[n++] = xstrdup("-initrd");
+		argv[n++] = xstrdup(initrd);
+		argv[n++] = xstrdup("-append");
+		argv[n++] = cmdline;
+	}
 	for (i = 0; i < c->n_qemu_args; i++)
 		argv[n++] = xstrdup(c->qemu_args[i]);
 	argv[n] = NULL;
@@ -136,18 +152,31 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 		   const char *kernel, const char *initrd,
 		   const char *log_path)
 {
+	struct strbuf err = STRBUF_INIT;
+	char *xen_elf = NULL;
+
 	memset(r, 0, sizeof(*r));
 	r->cell = c;
 	make_nonce(r->nonce);
 	r->log_path = xstrdup(log_path);
-	r->argv = boot_argv(c, kernel, initrd, r->nonce);
-	judge_init(&r->judge, r->nonce, c->expect, c->n_expect);
 	r->log_fd = -1;
+	judge_init(&r->judge, r->nonce, c->expect, c->n_expect);
+	if (c->backend == CELL_BACKEND_XEN &&
+	    image_xen(c->xen, &xen_elf, &r->xen_version, &err) < 0)
+		judge_error(&r->judge, "%s", err.buf);
+	/* Under Xen, QEMU's module list splits on commas. */
+	else if (xen_elf && (strchr(kernel, ',') || strchr(initrd, ',')))
+		judge_error(&r->judge, "a kernel or payload path with ',' "
+			    "cannot be a Xen module: %s", kernel);
+	r->argv = boot_argv(c, kernel, initrd, r->nonce, xen_elf);
+	free(xen_elf);
+	strbuf_release(&err);
 }
 
 void boot_run_release(struct boot_run *r)
 {
 	free(r->log_path);
+	free(r->xen_version);
 	boot_argv_free(r->argv);
 	judge_release(&r->judge);
 	if (r->log_fd >= 0)

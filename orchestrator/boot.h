@@ -28,6 +28,7 @@ struct boot_run {
 	char nonce[17];
 	char *log_path;
 	char **argv;		/* QEMU's argv, NULL-terminated */
+	char *xen_version;	/* backend xen: the build's stated version */
 	struct judge judge;
 	double started_at;	/* Unix time */
 	double duration_s;
@@ -65,9 +66,13 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 		   const char *log_path);
 void boot_run_release(struct boot_run *r);
 
-/* QEMU's argv for a cell (NULL-terminated; free with boot_argv_free). */
+/*
+ * QEMU's argv for a cell (NULL-terminated; free with boot_argv_free).
+ * xen_elf: for backend xen, the Xen ELF QEMU boots, the kernel and initrd
+ * becoming its dom0 modules; NULL otherwise.
+ */
 char **boot_argv(const struct cell *c, const char *kernel,
-		 const char *initrd, const char *nonce);
+		 const char *initrd, const char *nonce, const char *xen_elf);
 void boot_argv_free(char **argv);
 /* Append argv as one line a POSIX shell would read back the same. */
 void boot_argv_quote(char *const *argv, struct strbuf *out);

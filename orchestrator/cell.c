@@ -291,10 +291,28 @@ static int set_description(struct cell *c, const char *v, struct strbuf *err)
 
 static int set_backend(struct cell *c, const char *v, struct strbuf *err)
 {
-	if (strcmp(v, "qemu"))
-		return bad_value(err, "backend", "qemu", v);
-	c->backend = CELL_BACKEND_QEMU;
+	if (!strcmp(v, "qemu"))
+		c->backend = CELL_BACKEND_QEMU;
+	else if (!strcmp(v, "xen"))
+		c->backend = CELL_BACKEND_XEN;
+	else
+		return bad_value(err, "backend", "qemu or xen", v);
 	return 0;
+}
+
+static int set_xen(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (check_word("xen", v, "a Xen build name or path without blanks",
+		       err))
+		return -1;
+	return set_str(&c->xen, v);
+}
+
+static int set_xen_cmdline(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (check_text("xen_cmdline", v, err))
+		return -1;
+	return set_str(&c->xen_cmdline, v);
 }
 
 static int set_qemu(struct cell *c, const char *v, struct strbuf *err)
@@ -435,6 +453,8 @@ static const struct cell_key {
 	{ "silence", 0, set_silence },
 	{ "expect", 1, set_expect },
 	{ "requires", 1, set_requires },
+	{ "xen", 0, set_xen },
+	{ "xen_cmdline", 0, set_xen_cmdline },
 };
 
 static const struct cell_key *find_key(const char *key)
@@ -479,6 +499,8 @@ void cell_release(struct cell *c)
 	free(c->machine);
 	free(c->cpu);
 	free(c->cmdline);
+	free(c->xen);
+	free(c->xen_cmdline);
 	list_free(c->qemu_args, c->n_qemu_args);
 	list_free(c->expect, c->n_expect);
 	memset(c, 0, sizeof(*c));
@@ -511,6 +533,8 @@ void cell_copy(struct cell *dst, const struct cell *src)
 	dst->machine = dup_or_null(src->machine);
 	dst->cpu = dup_or_null(src->cpu);
 	dst->cmdline = dup_or_null(src->cmdline);
+	dst->xen = dup_or_null(src->xen);
+	dst->xen_cmdline = dup_or_null(src->xen_cmdline);
 	dst->qemu_args = list_dup(src->qemu_args, src->n_qemu_args);
 	dst->expect = list_dup(src->expect, src->n_expect);
 }
@@ -565,8 +589,26 @@ int cell_validate(const struct cell *c, struct strbuf *err)
 	if (c->description &&
 	    check_text_ws("description", c->description, 1, err))
 		return -1;
-	if (c->backend != CELL_BACKEND_QEMU) {
+	if (c->backend != CELL_BACKEND_QEMU && c->backend != CELL_BACKEND_XEN) {
 		strbuf_addstr(err, "backend: unknown backend");
+		return -1;
+	}
+	if (c->backend == CELL_BACKEND_XEN && !c->xen) {
+		strbuf_addstr(err, "xen: missing (a xen cell names its Xen "
+			      "build, e.g. xen: \"4.17\")");
+		return -1;
+	}
+	if (c->backend != CELL_BACKEND_XEN && (c->xen || c->xen_cmdline)) {
+		strbuf_addf(err, "%s: only for backend xen",
+			    c->xen ? "xen" : "xen_cmdline");
+		return -1;
+	}
+	/* Under Xen the kernel's command line rides in QEMU's module list,
+	 * where a comma separates modules. */
+	if (c->backend == CELL_BACKEND_XEN && c->cmdline &&
+	    strchr(c->cmdline, ',')) {
+		strbuf_addstr(err, "cmdline: a xen cell's kernel command line "
+			      "cannot contain ','");
 		return -1;
 	}
 	if (c->accel != CELL_ACCEL_TCG && c->accel != CELL_ACCEL_KVM) {
@@ -636,6 +678,8 @@ const char *cell_backend_name(enum cell_backend b)
 	switch (b) {
 	case CELL_BACKEND_QEMU:
 		return "qemu";
+	case CELL_BACKEND_XEN:
+		return "xen";
 	}
 	return "unknown";
 }
@@ -792,6 +836,10 @@ void cell_to_yaml(const struct cell *c, int indent, struct strbuf *out)
 		yaml_add_list(out, indent, "expect", c->expect, c->n_expect);
 	if (c->requires & CELL_REQUIRE_KVM)
 		strbuf_addf(out, "%*s  requires: [kvm]\n", indent, "");
+	if (c->xen)
+		yaml_add_key_str(out, indent, "xen", c->xen);
+	if (c->xen_cmdline)
+		yaml_add_key_str(out, indent, "xen_cmdline", c->xen_cmdline);
 }
 
 static void json_add_list(struct strbuf *out, char *const *arr, size_t n)
@@ -835,5 +883,9 @@ void cell_to_json(const struct cell *c, struct strbuf *out)
 	strbuf_addstr(out, ", \"requires\": [");
 	if (c->requires & CELL_REQUIRE_KVM)
 		strbuf_addstr(out, "\"kvm\"");
-	strbuf_addstr(out, "]}");
+	strbuf_addstr(out, "], \"xen\": ");
+	strbuf_add_json_str(out, c->xen);
+	strbuf_addstr(out, ", \"xen_cmdline\": ");
+	strbuf_add_json_str(out, c->xen_cmdline);
+	strbuf_addch(out, '}');
 }

@@ -12,7 +12,8 @@
 #include "strbuf.h"
 
 enum cell_backend {
-	CELL_BACKEND_QEMU = 0,
+	CELL_BACKEND_QEMU = 0,	/* the kernel boots directly under QEMU */
+	CELL_BACKEND_XEN,	/* Xen under QEMU, the kernel as dom0 */
 };
 
 enum cell_accel {
@@ -31,6 +32,7 @@ enum cell_accel {
 #define CELL_DEFAULT_SMP 1u
 #define CELL_DEFAULT_TIMEOUT_S 120u
 #define CELL_DEFAULT_SILENCE_S 30u
+#define CELL_DEFAULT_XEN_CMDLINE "dom0_mem=512M,max:512M"
 
 struct cell {
 	char *name;		/* [A-Za-z0-9._-]+, unique within a matrix */
@@ -50,6 +52,10 @@ struct cell {
 	char **expect;		/* each must be reported by the guest */
 	size_t n_expect;
 	unsigned requires;	/* CELL_REQUIRE_* */
+	char *xen;		/* backend xen: a Xen build, by name ("4.17",
+				 * see images/xen/fetch-xen.sh) or path */
+	char *xen_cmdline;	/* backend xen: Xen's options (default
+				 * CELL_DEFAULT_XEN_CMDLINE) */
 	unsigned line, column;	/* where the cell starts in its file, 1-based */
 };
 

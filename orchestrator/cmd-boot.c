@@ -94,8 +94,11 @@ static void on_start(struct boot_run *r, void *data)
 
 	ctx->started++;
 	if (!ctx->quiet)
-		fprintf(stderr, "[%2zu/%zu] start  %s\n", ctx->started,
-			ctx->n, r->cell->name);
+		fprintf(stderr, "[%2zu/%zu] start  %s%s%s%s\n", ctx->started,
+			ctx->n, r->cell->name,
+			r->xen_version ? " (Xen " : "",
+			r->xen_version ? r->xen_version : "",
+			r->xen_version ? ")" : "");
 }
 
 static void on_done(struct boot_run *r, void *data)

@@ -46,7 +46,8 @@ static const char add_usage[] =
 	"  -f, --file FILE        matrix file (default: see 'hvmatrix matrix "
 	"--help')\n"
 	"      --description TEXT free text\n"
-	"      --backend qemu     the backend (only qemu for now)\n"
+	"      --backend qemu|xen the backend: qemu boots the kernel directly,\n"
+	"                         xen boots it as dom0 of a Xen build\n"
 	"      --qemu PROGRAM     QEMU binary name or path "
 	"(default: " CELL_DEFAULT_QEMU ")\n"
 	"      --accel tcg|kvm    accelerator (default: tcg)\n"
@@ -69,6 +70,11 @@ static const char add_usage[] =
 	"      --expect TEXT      a result the guest must report (repeatable)\n"
 	"      --requires CAP     a host capability the cell needs: kvm "
 	"(repeatable)\n"
+	"      --xen BUILD        backend xen: the Xen build, a name such as "
+	"4.17\n"
+	"                         (images/xen/fetch-xen.sh) or a path\n"
+	"      --xen-cmdline TEXT backend xen: Xen's boot options (default:\n"
+	"                         " CELL_DEFAULT_XEN_CMDLINE ")\n"
 	"  -h, --help             show this help\n";
 
 static const char list_usage[] =
@@ -137,6 +143,8 @@ static const struct {
 	{ "silence", "silence" },
 	{ "expect", "expect" },
 	{ "requires", "requires" },
+	{ "xen", "xen" },
+	{ "xen-cmdline", "xen_cmdline" },
 };
 
 #define OPT_JSON 256

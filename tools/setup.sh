@@ -11,6 +11,7 @@ packages=(
 	libuv1-dev libgit2-dev libyaml-dev libcurl4-openssl-dev
 	libsqlite3-dev check
 	qemu-system-x86 busybox-static cpio procps jq bc
+	libxen-dev debootstrap
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -37,6 +38,8 @@ if ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
 fi
 kernel=$(sh images/fetch-debian-kernel.sh "$top/cache/debian-kernel")
 printf '%s\n' "$kernel" > cache/debian-kernel.path
+# Xen 4.17, Debian's build, for the xen cells (unpacked, not installed).
+sh images/xen/fetch-xen.sh "$top/cache/xen" 4.17 >/dev/null
 
 if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 	say "autoreconf"

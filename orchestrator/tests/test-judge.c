@@ -157,6 +157,40 @@ START_TEST(xen_dom0_crash_line)
 }
 END_TEST
 
+START_TEST(xen_emulation_gap_is_host_error)
+{
+	struct judge j;
+
+	/* Captured from Xen 4.17 PVH dom0 under QEMU TCG with -cpu max. */
+	judge_init(&j, "n1", NULL, 0);
+	feed_str(&j, "[   12.788468] x86/fpu: Enabled xstate features 0x7\n"
+		 "(XEN) Insn mismatch: Expected opcode 0xf0031, modrm 0, got "
+		 "nrip_len 0, emul_len 3\n"
+		 "(XEN) SVM Insn len emulation failed (1): d0v0 64bit @ "
+		 "0010:ffffffff8107ee00 -> 0f 01 f9 66 90\n"
+		 "(XEN) Hardware Dom0 crashed: rebooting machine in 5 "
+		 "seconds.\n");
+	ck_assert_int_eq(j.action, JUDGE_FAILING);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
+	ck_assert_ptr_nonnull(strstr(j.reason, "not the kernel"));
+	ck_assert_ptr_nonnull(strstr(j.line, "SVM Insn len emulation failed"));
+	judge_exit(&j, 0, 0, 0);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(init_reports_multiword_hypervisor)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", NULL, 0);
+	feed_str(&j, "hvmatrix-init: kernel=6.1.0 hypervisor=Xen PV\n");
+	ck_assert_str_eq(j.hypervisor, "Xen PV");
+	judge_release(&j);
+}
+END_TEST
+
 START_TEST(expect_seen_real_vmware_capture)
 {
 	struct judge j;
@@ -300,6 +334,8 @@ int main(void)
 	tcase_add_test(tc, panic_real_capture);
 	tcase_add_test(tc, old_machine_unable_to_boot);
 	tcase_add_test(tc, xen_dom0_crash_line);
+	tcase_add_test(tc, xen_emulation_gap_is_host_error);
+	tcase_add_test(tc, init_reports_multiword_hypervisor);
 	tcase_add_test(tc, expect_seen_real_vmware_capture);
 	tcase_add_test(tc, expect_missing_is_wrong_hypervisor);
 	tcase_add_test(tc, expect_only_in_command_line_does_not_count);

@@ -227,7 +227,7 @@ START_TEST(test_cell_set_values)
 	ck_assert_int_eq(cell_set(&c, "timeout", "86401", &err), -1);
 	ck_assert_int_eq(cell_set(&c, "silence", "0", &err), -1);
 	ck_assert_int_eq(cell_set(&c, "accel", "xen", &err), -1);
-	ck_assert_int_eq(cell_set(&c, "backend", "xen", &err), -1);
+	ck_assert_int_eq(cell_set(&c, "backend", "hyperv", &err), -1);
 	ck_assert_int_eq(cell_set(&c, "machine", "pc q35", &err), -1);
 	ck_assert_int_eq(cell_set(&c, "machine", "", &err), -1);
 	ck_assert_int_eq(cell_set(&c, "cpu", "max,-hypervisor", &err), 0);
@@ -388,9 +388,46 @@ START_TEST(test_cell_json)
 			 "\"machine\": \"pc\", \"cpu\": \"max\", "
 			 "\"memory\": 256, \"smp\": 1, \"qemu_args\": [], "
 			 "\"cmdline\": null, \"timeout\": 120, "
-			 "\"silence\": 30, \"expect\": [], \"requires\": []}");
+			 "\"silence\": 30, \"expect\": [], \"requires\": [], "
+			 "\"xen\": null, \"xen_cmdline\": null}");
 	cell_release(&c);
 	strbuf_release(&out);
+}
+END_TEST
+
+START_TEST(test_xen_cells)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct matrix m;
+
+	load_ok(&m, "cells:\n"
+		"  - name: x\n"
+		"    backend: xen\n"
+		"    xen: \"4.17\"\n"
+		"    xen_cmdline: dom0=pvh dom0_mem=512M\n");
+	ck_assert_int_eq(m.cells[0].backend, CELL_BACKEND_XEN);
+	ck_assert_str_eq(m.cells[0].xen, "4.17");
+	ck_assert_str_eq(m.cells[0].xen_cmdline, "dom0=pvh dom0_mem=512M");
+	/* It writes back as it was read. */
+	cell_to_yaml(&m.cells[0], 2, &out);
+	ck_assert_str_eq(out.buf, "  - name: x\n    backend: xen\n"
+			 "    xen: \"4.17\"\n"
+			 "    xen_cmdline: \"dom0=pvh dom0_mem=512M\"\n");
+	matrix_release(&m);
+	strbuf_release(&out);
+
+	ck_load_error("cells:\n  - name: x\n    backend: xen\n",
+		      "t.yaml:2:5: xen: missing (a xen cell names its Xen "
+		      "build, e.g. xen: \"4.17\")");
+	ck_load_error("cells:\n  - name: x\n    xen: \"4.17\"\n",
+		      "t.yaml:3:10: xen: only for backend xen");
+	ck_load_error("cells:\n  - name: x\n    backend: xen\n"
+		      "    xen: \"4.17\"\n    cmdline: a=1,2\n",
+		      "t.yaml:5:14: cmdline: a xen cell's kernel command line "
+		      "cannot contain ','");
+	ck_load_error("cells:\n  - name: x\n    backend: hyperv\n",
+		      "t.yaml:3:14: backend: expected qemu or xen, got "
+		      "\"hyperv\"");
 }
 END_TEST
 
@@ -960,6 +997,7 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_cell_validate);
 	tcase_add_test(tc, test_cell_yaml_round_trip);
 	tcase_add_test(tc, test_cell_json);
+	tcase_add_test(tc, test_xen_cells);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");

@@ -1,0 +1,504 @@
+/*
+ * agent-job: job directories, domain configs and protocol lines for the
+ * libxl guest agent (see agent-job.h). Pure: no Xen calls besides libxl's
+ * own config initialisers, no output except through struct agent_out.
+ */
+#include "agent-job.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Job text files are one short line; anything bigger is not ours. */
+#define AGENT_TEXT_MAX 4096
+
+static void *agent_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p) {
+		fputs(AGENT_PREFIX "log: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+static char *agent_xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(agent_xmalloc(n), s, n);
+}
+
+static char *agent_path(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *p = agent_xmalloc(la + lb + 2);
+
+	memcpy(p, a, la);
+	p[la] = '/';
+	memcpy(p + la + 1, b, lb + 1);
+	return p;
+}
+
+static int agent_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int agent_jobs_list(const char *jobdir, char ***ids_r, size_t *n_r)
+{
+	DIR *d = opendir(jobdir);
+	struct dirent *de;
+	char **ids = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = agent_path(jobdir, de->d_name);
+		if (stat(p, &st) || !S_ISDIR(st.st_mode)) {
+			free(p);
+			continue;
+		}
+		free(p);
+		if (n + 2 > cap) {
+			char **nids;
+
+			cap = cap ? 2 * cap : 16;
+			nids = realloc(ids, cap * sizeof(*ids));
+			if (!nids)
+				abort();
+			ids = nids;
+		}
+		ids[n++] = agent_xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (!ids)
+		ids = agent_xmalloc(sizeof(*ids));
+	ids[n] = NULL;
+	qsort(ids, n, sizeof(*ids), agent_cmp);
+	*ids_r = ids;
+	*n_r = n;
+	return 0;
+}
+
+void agent_jobs_free(char **ids)
+{
+	size_t i;
+
+	if (!ids)
+		return;
+	for (i = 0; ids[i]; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+/*
+ * Read a one-line text file: trailing whitespace is dropped, and a second
+ * non-empty line or a NUL byte makes it invalid. Returns 0, -ENOENT,
+ * -EINVAL (not one line of text) or another -errno.
+ */
+static int agent_read_line(const char *dir, const char *file, char **out)
+{
+	char *p = agent_path(dir, file);
+	char buf[AGENT_TEXT_MAX + 1];
+	ssize_t n;
+	size_t len = 0;
+	int fd, ret = 0;
+
+	*out = NULL;
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	free(p);
+	if (fd < 0)
+		return -errno;
+	while (len < sizeof(buf) - 1) {
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	if (len == sizeof(buf) - 1 || memchr(buf, '\0', len)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	while (len && isspace((unsigned char)buf[len - 1]))
+		len--;
+	buf[len] = '\0';
+	if (strchr(buf, '\n') || strchr(buf, '\r')) {
+		ret = -EINVAL;
+		goto out;
+	}
+	*out = agent_xstrdup(buf);
+out:
+	close(fd);
+	return ret;
+}
+
+/* A decimal number in [min, max], nothing else on the line. */
+static int agent_parse_ulong(const char *s, unsigned long min,
+			     unsigned long max, unsigned long *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* Names go into "job=<name> ..." fields: printable, no spaces. */
+static bool agent_name_ok(const char *s)
+{
+	if (!*s || strlen(s) > 200)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
+
+static int agent_image_ok(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size == 0)
+		return -EINVAL;
+	return 0;
+}
+
+const char *agent_type_name(enum agent_type type)
+{
+	switch (type) {
+	case AGENT_TYPE_PV:
+		return "pv";
+	case AGENT_TYPE_PVH:
+		return "pvh";
+	case AGENT_TYPE_HVM:
+		return "hvm";
+	default:
+		return "unknown";
+	}
+}
+
+enum agent_type agent_type_parse(const char *s)
+{
+	if (!strcmp(s, "pv"))
+		return AGENT_TYPE_PV;
+	if (!strcmp(s, "pvh"))
+		return AGENT_TYPE_PVH;
+	if (!strcmp(s, "hvm"))
+		return AGENT_TYPE_HVM;
+	return AGENT_TYPE_NONE;
+}
+
+/* Append "; "-separated problems to err, keeping the first ones. */
+static void agent_err_add(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void agent_err_add(char *err, size_t errlen, const char *fmt, ...)
+{
+	size_t used = strlen(err);
+	va_list ap;
+
+	if (used + 3 >= errlen)
+		return;
+	if (used) {
+		memcpy(err + used, "; ", 3);
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(err + used, errlen - used, fmt, ap);
+	va_end(ap);
+}
+
+static const char *agent_why(int ret)
+{
+	if (ret == -ENOENT)
+		return "missing";
+	if (ret == -EINVAL)
+		return "not one line";
+	return strerror(-ret);
+}
+
+int agent_job_load(struct agent_job *job, const char *jobdir, const char *id,
+		   char *err, size_t errlen)
+{
+	char *s = NULL;
+	int ret;
+
+	memset(job, 0, sizeof(*job));
+	err[0] = '\0';
+	job->id = agent_xstrdup(id);
+	job->dir = agent_path(jobdir, id);
+
+	ret = agent_read_line(job->dir, "name", &s);
+	if (ret)
+		agent_err_add(err, errlen, "name: %s", agent_why(ret));
+	else if (!agent_name_ok(s))
+		agent_err_add(err, errlen, "name: not a single word");
+	else
+		job->name = s, s = NULL;
+	free(s);
+	if (!job->name)
+		job->name = agent_xstrdup(id);
+
+	ret = agent_read_line(job->dir, "type", &s);
+	if (ret)
+		agent_err_add(err, errlen, "type: %s", agent_why(ret));
+	else if ((job->type = agent_type_parse(s)) == AGENT_TYPE_NONE)
+		agent_err_add(err, errlen, "type: '%.20s' is not pv, pvh or hvm",
+			      s);
+	free(s);
+
+	job->kernel = agent_path(job->dir, "kernel");
+	ret = agent_image_ok(job->kernel);
+	if (ret)
+		agent_err_add(err, errlen, "kernel: %s",
+			      ret == -EINVAL ? "empty or not a file" :
+			      agent_why(ret));
+	job->initrd = agent_path(job->dir, "initrd");
+	ret = agent_image_ok(job->initrd);
+	if (ret)
+		agent_err_add(err, errlen, "initrd: %s",
+			      ret == -EINVAL ? "empty or not a file" :
+			      agent_why(ret));
+
+	ret = agent_read_line(job->dir, "cmdline", &job->cmdline);
+	if (ret)
+		agent_err_add(err, errlen, "cmdline: %s", agent_why(ret));
+
+	ret = agent_read_line(job->dir, "memory", &s);
+	if (ret)
+		agent_err_add(err, errlen, "memory: %s", agent_why(ret));
+	else if (agent_parse_ulong(s, AGENT_MEMORY_MIN_MIB,
+				   AGENT_MEMORY_MAX_MIB, &job->memory_mib))
+		agent_err_add(err, errlen,
+			      "memory: '%.20s' is not a size in MiB (%lu-%lu)",
+			      s, AGENT_MEMORY_MIN_MIB, AGENT_MEMORY_MAX_MIB);
+	free(s);
+	s = NULL;
+
+	ret = agent_read_line(job->dir, "timeout", &s);
+	if (ret)
+		agent_err_add(err, errlen, "timeout: %s", agent_why(ret));
+	else if (agent_parse_ulong(s, 1, AGENT_TIMEOUT_MAX_S, &job->timeout_s))
+		agent_err_add(err, errlen,
+			      "timeout: '%.20s' is not a number of seconds", s);
+	free(s);
+
+	return err[0] ? -1 : 0;
+}
+
+void agent_job_release(struct agent_job *job)
+{
+	free(job->id);
+	free(job->dir);
+	free(job->name);
+	free(job->kernel);
+	free(job->initrd);
+	free(job->cmdline);
+	memset(job, 0, sizeof(*job));
+}
+
+int agent_job_config(const struct agent_job *job, libxl_domain_config *cfg)
+{
+	libxl_domain_create_info *c = &cfg->c_info;
+	libxl_domain_build_info *b = &cfg->b_info;
+	libxl_domain_type t;
+	size_t n;
+
+	switch (job->type) {
+	case AGENT_TYPE_PV:
+		t = LIBXL_DOMAIN_TYPE_PV;
+		break;
+	case AGENT_TYPE_PVH:
+		t = LIBXL_DOMAIN_TYPE_PVH;
+		break;
+	case AGENT_TYPE_HVM:
+		t = LIBXL_DOMAIN_TYPE_HVM;
+		break;
+	default:
+		return -1;
+	}
+
+	c->type = t;
+	/* Domain names are per job dir, not per cell: always a valid name. */
+	n = strlen(job->id) + sizeof("hvm-");
+	c->name = agent_xmalloc(n);
+	snprintf(c->name, n, "hvm-%s", job->id);
+
+	libxl_domain_build_info_init_type(b, t);
+	b->kernel = agent_xstrdup(job->kernel);
+	b->ramdisk = agent_xstrdup(job->initrd);
+	b->cmdline = agent_xstrdup(job->cmdline ? job->cmdline : "");
+	b->max_memkb = (uint64_t)job->memory_mib * 1024;
+	b->target_memkb = b->max_memkb;
+	/*
+	 * Under QEMU TCG, emulated SVM reports RDTSCP without next-RIP and
+	 * Xen crashes an HVM-container guest right after "x86/fpu" unless
+	 * the TSC is native. A PV guest does not trap there.
+	 */
+	if (t != LIBXL_DOMAIN_TYPE_PV)
+		b->tsc_mode = LIBXL_TSC_MODE_NATIVE;
+	if (t == LIBXL_DOMAIN_TYPE_HVM) {
+		/* Headless: the console is the emulated serial port. */
+		libxl_defbool_set(&b->u.hvm.nographic, true);
+		libxl_defbool_set(&b->u.hvm.vnc.enable, false);
+		libxl_defbool_set(&b->u.hvm.sdl.enable, false);
+		b->u.hvm.vga.kind = LIBXL_VGA_INTERFACE_TYPE_NONE;
+		b->u.hvm.serial = agent_xstrdup("pty");
+	}
+
+	/*
+	 * libxl itself never acts on these (xl does): the domain stays in
+	 * its shut-down state until the agent has read the reason and
+	 * destroys it. PRESERVE says so to anyone reading the config.
+	 */
+	cfg->on_poweroff = LIBXL_ACTION_ON_SHUTDOWN_PRESERVE;
+	cfg->on_reboot = LIBXL_ACTION_ON_SHUTDOWN_PRESERVE;
+	cfg->on_watchdog = LIBXL_ACTION_ON_SHUTDOWN_PRESERVE;
+	cfg->on_crash = LIBXL_ACTION_ON_SHUTDOWN_PRESERVE;
+	cfg->on_soft_reset = LIBXL_ACTION_ON_SHUTDOWN_PRESERVE;
+	return 0;
+}
+
+libxl_console_type agent_job_console(const struct agent_job *job)
+{
+	return job->type == AGENT_TYPE_HVM ? LIBXL_CONSOLE_TYPE_SERIAL :
+					     LIBXL_CONSOLE_TYPE_PV;
+}
+
+const char *agent_fate_of_reason(libxl_shutdown_reason reason)
+{
+	switch (reason) {
+	case LIBXL_SHUTDOWN_REASON_POWEROFF:
+		return "shutdown";
+	case LIBXL_SHUTDOWN_REASON_CRASH:
+		return "crashed";
+	case LIBXL_SHUTDOWN_REASON_REBOOT:
+		return "rebooted";
+	default:
+		return "other";
+	}
+}
+
+void agent_out_init(struct agent_out *out, FILE *f)
+{
+	out->f = f;
+	out->bol = true;
+}
+
+int agent_out_guest(struct agent_out *out, const void *buf, size_t len)
+{
+	if (!len)
+		return 0;
+	if (fwrite(buf, 1, len, out->f) != len)
+		return -1;
+	out->bol = ((const char *)buf)[len - 1] == '\n';
+	/* The runner judges the console as it streams: no buffering. */
+	return fflush(out->f) ? -1 : 0;
+}
+
+int agent_out_line(struct agent_out *out, const char *fmt, ...)
+{
+	va_list ap;
+	int ret = 0;
+
+	if (!out->bol && fputc('\n', out->f) == EOF)
+		ret = -1;
+	fputs(AGENT_PREFIX, out->f);
+	va_start(ap, fmt);
+	if (vfprintf(out->f, fmt, ap) < 0)
+		ret = -1;
+	va_end(ap);
+	if (fputc('\n', out->f) == EOF || fflush(out->f))
+		ret = -1;
+	out->bol = true;
+	return ret;
+}
+
+int agent_out_ready(struct agent_out *out, size_t jobs, const char *xen)
+{
+	return agent_out_line(out, "ready jobs=%zu xen=%s", jobs, xen);
+}
+
+int agent_out_begin(struct agent_out *out, const struct agent_job *job)
+{
+	return agent_out_line(out, "begin job=%s type=%s", job->name,
+			      agent_type_name(job->type));
+}
+
+int agent_out_end(struct agent_out *out, const char *name, const char *fate,
+		  double seconds, const char *detail)
+{
+	char clean[AGENT_DETAIL_MAX + 1];
+
+	if (seconds < 0)
+		seconds = 0;
+	if (detail && *detail) {
+		snprintf(clean, sizeof(clean), "%s", detail);
+		agent_detail_clean(clean);
+	} else {
+		clean[0] = '\0';
+	}
+	if (!clean[0])
+		return agent_out_line(out, "end job=%s fate=%s seconds=%.1f",
+				      name, fate, seconds);
+	return agent_out_line(out, "end job=%s fate=%s seconds=%.1f detail=%s",
+			      name, fate, seconds, clean);
+}
+
+int agent_out_done(struct agent_out *out)
+{
+	return agent_out_line(out, "done");
+}
+
+void agent_detail_clean(char *s)
+{
+	char *w = s;
+	const char *r;
+	bool space = true;	/* drops leading blanks */
+
+	for (r = s; *r; r++) {
+		unsigned char ch = *r;
+
+		if (ch < ' ' || ch == 0x7f || ch == ' ') {
+			if (!space)
+				*w++ = ' ';
+			space = true;
+			continue;
+		}
+		*w++ = ch;
+		space = false;
+	}
+	while (w > s && w[-1] == ' ')
+		w--;
+	*w = '\0';
+	if (strlen(s) > AGENT_DETAIL_MAX)
+		s[AGENT_DETAIL_MAX] = '\0';
+}

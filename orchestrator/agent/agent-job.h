@@ -1,0 +1,116 @@
+/*
+ * agent-job: the pure half of the libxl guest agent. It reads a job
+ * directory, turns a job into a libxl_domain_config, and formats the
+ * agent's protocol lines. Nothing here talks to Xen, so the unit tests run
+ * on any machine with libxen-dev. It must never link the project's
+ * libhvmatrix: the agent runs in a dom0 holding only Debian's libraries.
+ */
+#ifndef HVM_AGENT_JOB_H
+#define HVM_AGENT_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <libxl.h>
+
+/* The prefix of every protocol line; the runner matches on it. */
+#define AGENT_PREFIX "hvmatrix-agent: "
+
+/* Bounds that keep a typo in a job file from asking Xen for nonsense. */
+#define AGENT_MEMORY_MIN_MIB 16UL
+#define AGENT_MEMORY_MAX_MIB (1024UL * 1024UL)
+#define AGENT_TIMEOUT_MAX_S (7UL * 24UL * 3600UL)
+#define AGENT_DETAIL_MAX 400
+
+enum agent_type {
+	AGENT_TYPE_NONE = 0,
+	AGENT_TYPE_PV,
+	AGENT_TYPE_PVH,
+	AGENT_TYPE_HVM,
+};
+
+/*
+ * One job, as read from JOBDIR/<id>/. Fields are malloc'ed and owned by
+ * the job; a field whose file was missing or invalid is NULL (or 0), and
+ * agent_job_load() says which in its error text.
+ */
+struct agent_job {
+	char *id;		/* the directory's name, e.g. "00" */
+	char *dir;		/* JOBDIR/<id> */
+	char *name;		/* the cell name, or the id if none was given */
+	enum agent_type type;
+	char *kernel;		/* absolute or JOBDIR-relative paths to files */
+	char *initrd;
+	char *cmdline;
+	unsigned long memory_mib;
+	unsigned long timeout_s;
+};
+
+#define AGENT_JOB_INIT { 0 }
+
+/*
+ * The names of JOBDIR's subdirectories, in name order (strcmp), hidden
+ * ones skipped. Returns 0 and a NULL-terminated malloc'ed array (free it
+ * with agent_jobs_free()), or -errno.
+ */
+int agent_jobs_list(const char *jobdir, char ***ids_r, size_t *n_r);
+void agent_jobs_free(char **ids);
+
+/*
+ * Read JOBDIR/ID. Returns 0 when every file is present and valid;
+ * otherwise -1 with a one-line reason in err (the job's name and type are
+ * still filled in where they could be read, for the begin and end lines).
+ */
+int agent_job_load(struct agent_job *job, const char *jobdir, const char *id,
+		   char *err, size_t errlen);
+void agent_job_release(struct agent_job *job);
+
+const char *agent_type_name(enum agent_type type);
+enum agent_type agent_type_parse(const char *s);
+
+/*
+ * Fill cfg (already libxl_domain_config_init()ed by the caller, released
+ * with libxl_domain_config_dispose()) for a loaded job. Returns 0, or -1 if
+ * the job's type is unknown.
+ */
+int agent_job_config(const struct agent_job *job, libxl_domain_config *cfg);
+
+/* The console a job's guest talks on: PV console, or HVM's serial port. */
+libxl_console_type agent_job_console(const struct agent_job *job);
+
+/* The fate word for a shut-down domain's reason. */
+const char *agent_fate_of_reason(libxl_shutdown_reason reason);
+
+/*
+ * Protocol output. The stream carries the guest's console bytes verbatim
+ * between protocol lines, and a protocol line must start on a fresh line,
+ * so the writer remembers whether the last byte written was a newline.
+ */
+struct agent_out {
+	FILE *f;
+	bool bol;		/* at the beginning of a line */
+};
+
+void agent_out_init(struct agent_out *out, FILE *f);
+/* Relay guest bytes verbatim. Returns 0 or -1 on a write error. */
+int agent_out_guest(struct agent_out *out, const void *buf, size_t len);
+/* Write one protocol line (printf format, no newline), then flush. */
+int agent_out_line(struct agent_out *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+int agent_out_ready(struct agent_out *out, size_t jobs, const char *xen);
+int agent_out_begin(struct agent_out *out, const struct agent_job *job);
+/* detail may be NULL or empty: then no detail= field is written. */
+int agent_out_end(struct agent_out *out, const char *name, const char *fate,
+		  double seconds, const char *detail);
+int agent_out_done(struct agent_out *out);
+
+/*
+ * Make text fit on one protocol line: control characters (newlines
+ * included) become spaces, runs of spaces collapse, ends are trimmed, and
+ * the result is cut to AGENT_DETAIL_MAX bytes. In place.
+ */
+void agent_detail_clean(char *s);
+
+#endif /* HVM_AGENT_JOB_H */

@@ -1,0 +1,503 @@
+/*
+ * hvmatrix-xl-agent: boots each job of a job directory as a Xen guest
+ * through libxenlight, relays the guest's console to stdout between
+ * protocol lines, and reports how each guest ended. It runs as root in a
+ * dom0 (nested in QEMU by the xen-libxl cells, or a real Xen host's dom0).
+ *
+ * One guest's failure must never stop the next job, and stdout carries
+ * nothing but protocol lines and guest bytes: diagnostics go to stderr,
+ * prefixed, on a line of their own. It must never link libhvmatrix: dom0
+ * holds only Debian's libraries.
+ */
+#include "agent-job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxl.h>
+#include <libxl_utils.h>
+#include <xentoollog.h>
+
+/* How often the domain's state is read while its console is relayed. */
+#define AGENT_INFO_MS 150
+/* After a shutdown: drain the console until it is quiet this long... */
+#define AGENT_DRAIN_QUIET_MS 300
+/* ...or for this long at most. */
+#define AGENT_DRAIN_MAX_MS 1500
+/* xenconsoled publishes the console's pty shortly after creation. */
+#define AGENT_TTY_WAIT_MS 10000
+
+/*
+ * A xentoollog logger: libxl's messages go to stderr on lines of their
+ * own, and the last error is kept for the job's detail= field.
+ */
+struct agent_log {
+	xentoollog_logger vtable;	/* first: libxl sees only this */
+	xentoollog_level min;
+	struct agent_out *out;	/* to start on a fresh line, if shared */
+	bool shared;		/* stderr and stdout are the same file */
+	char last[512];
+};
+
+static struct agent_log agent_log;
+static struct agent_out agent_out;
+
+static void agent_log_fresh_line(struct agent_log *log)
+{
+	if (log->shared && !log->out->bol) {
+		fputc('\n', log->out->f);
+		fflush(log->out->f);
+		log->out->bol = true;
+	}
+}
+
+static void agent_logf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void agent_logf(const char *fmt, ...)
+{
+	va_list ap;
+
+	agent_log_fresh_line(&agent_log);
+	fputs(AGENT_PREFIX "log: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static void agent_log_vmessage(xentoollog_logger *lg, xentoollog_level level,
+			       int errnoval, const char *context,
+			       const char *format, va_list al)
+{
+	struct agent_log *log = (struct agent_log *)lg;
+	char msg[sizeof(log->last)];
+	int n;
+
+	n = vsnprintf(msg, sizeof(msg), format, al);
+	if (n >= 0 && errnoval >= 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(errnoval));
+	if (level >= XTL_ERROR)
+		snprintf(log->last, sizeof(log->last), "%s%s%s",
+			 context ? context : "", context ? ": " : "", msg);
+	if (level < log->min)
+		return;
+	agent_log_fresh_line(log);
+	fprintf(stderr, AGENT_PREFIX "log: %s%s%s: %s\n",
+		xtl_level_to_string(level), context ? " " : "",
+		context ? context : "", msg);
+	fflush(stderr);
+}
+
+static void agent_log_destroy(xentoollog_logger *lg)
+{
+}
+
+static double agent_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void agent_sleep_ms(int ms)
+{
+	poll(NULL, 0, ms);
+}
+
+/* The last libxl error, or a fallback, for a detail= field. */
+static const char *agent_last_error(const char *fallback)
+{
+	return agent_log.last[0] ? agent_log.last : fallback;
+}
+
+/* How a job ended. */
+struct agent_result {
+	const char *fate;
+	char detail[AGENT_DETAIL_MAX + 1];
+};
+
+static void agent_result_set(struct agent_result *r, const char *fate,
+			     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void agent_result_set(struct agent_result *r, const char *fate,
+			     const char *fmt, ...)
+{
+	va_list ap;
+
+	r->fate = fate;
+	va_start(ap, fmt);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* Open the console pty raw: the relay must not translate a byte. */
+static int agent_console_open(libxl_ctx *ctx, uint32_t domid,
+			      libxl_console_type type, struct agent_result *r)
+{
+	double until = agent_now() + AGENT_TTY_WAIT_MS / 1000.0;
+	struct termios t;
+	char *tty = NULL;
+	int rc, fd;
+
+	/* The pty appears once xenconsoled (or the device model) has it. */
+	for (;;) {
+		rc = libxl_console_get_tty(ctx, domid, 0, type, &tty);
+		if (!rc && tty && tty[0])
+			break;
+		free(tty);
+		tty = NULL;
+		if (agent_now() > until) {
+			agent_result_set(r, "error",
+					 "no console tty for domain %u: %s",
+					 domid, agent_last_error("timed out"));
+			return -1;
+		}
+		agent_sleep_ms(100);
+	}
+	fd = open(tty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		agent_result_set(r, "error", "open %s: %s", tty,
+				 strerror(errno));
+		free(tty);
+		return -1;
+	}
+	if (!tcgetattr(fd, &t)) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	free(tty);
+	return fd;
+}
+
+/*
+ * Relay what the console has now. Returns the number of bytes relayed, or
+ * -1 once the pty is gone (the backend closed it).
+ */
+static ssize_t agent_console_pump(int fd)
+{
+	char buf[4096];
+	ssize_t n, total = 0;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0) {
+			agent_out_guest(&agent_out, buf, n);
+			total += n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return total;
+		return total ? total : -1;	/* EOF or EIO: gone */
+	}
+}
+
+/* Wait up to ms for console bytes (or just sleep when there is no pty). */
+static ssize_t agent_console_wait(int *fd, int ms)
+{
+	struct pollfd p = { .fd = *fd, .events = POLLIN };
+	ssize_t n;
+
+	if (*fd < 0) {
+		agent_sleep_ms(ms);
+		return 0;
+	}
+	if (poll(&p, 1, ms) <= 0)
+		return 0;
+	n = agent_console_pump(*fd);
+	if (n < 0) {
+		close(*fd);
+		*fd = -1;
+		return 0;
+	}
+	return n;
+}
+
+/* After a shutdown: the last lines may still be on their way. */
+static void agent_console_drain(int *fd)
+{
+	double start = agent_now(), quiet = start;
+	double now;
+
+	while (*fd >= 0) {
+		if (agent_console_wait(fd, 50) > 0)
+			quiet = agent_now();
+		now = agent_now();
+		if (now - quiet >= AGENT_DRAIN_QUIET_MS / 1000.0 ||
+		    now - start >= AGENT_DRAIN_MAX_MS / 1000.0)
+			break;
+	}
+}
+
+/*
+ * Relay the console until the domain shuts down or the job's time is up.
+ * The domain is left for the caller to destroy.
+ */
+static void agent_watch(libxl_ctx *ctx, uint32_t domid, int *fd,
+			double deadline, struct agent_result *r)
+{
+	double next_info = 0;
+	libxl_dominfo info;
+	int rc, failures = 0;
+
+	for (;;) {
+		double now = agent_now();
+		int ms = AGENT_INFO_MS;
+
+		if (now >= deadline) {
+			if (*fd >= 0 && agent_console_pump(*fd) < 0) {
+				close(*fd);
+				*fd = -1;
+			}
+			agent_result_set(r, "timeout", "%s", "");
+			return;
+		}
+		if (now >= next_info) {
+			next_info = now + AGENT_INFO_MS / 1000.0;
+			libxl_dominfo_init(&info);
+			rc = libxl_domain_info(ctx, &info, domid);
+			if (rc == ERROR_DOMAIN_NOTFOUND) {
+				libxl_dominfo_dispose(&info);
+				agent_console_drain(fd);
+				agent_result_set(r, "error",
+					"domain %u vanished before its "
+					"shutdown reason was read", domid);
+				return;
+			}
+			if (rc) {
+				libxl_dominfo_dispose(&info);
+				if (++failures >= 20) {
+					agent_result_set(r, "error",
+						"libxl_domain_info: %s",
+						agent_last_error(
+						libxl_error_to_string(rc)));
+					return;
+				}
+			} else if (info.shutdown) {
+				libxl_shutdown_reason why =
+					info.shutdown_reason;
+
+				libxl_dominfo_dispose(&info);
+				agent_console_drain(fd);
+				r->fate = agent_fate_of_reason(why);
+				r->detail[0] = '\0';
+				if (!strcmp(r->fate, "other"))
+					snprintf(r->detail, sizeof(r->detail),
+						 "shutdown reason %s",
+						 libxl_shutdown_reason_to_string(
+						 why) ?: "unknown");
+				return;
+			} else {
+				failures = 0;
+				libxl_dominfo_dispose(&info);
+			}
+		}
+		if ((deadline - now) * 1000 < ms)
+			ms = (int)((deadline - now) * 1000) + 1;
+		agent_console_wait(fd, ms);
+	}
+}
+
+static void agent_destroy(libxl_ctx *ctx, uint32_t domid)
+{
+	int rc = libxl_domain_destroy(ctx, domid, NULL);
+
+	if (rc && rc != ERROR_DOMAIN_NOTFOUND)
+		agent_logf("destroy domain %u: %s", domid,
+			   agent_last_error(libxl_error_to_string(rc)));
+}
+
+/* A domain left from an earlier run under the same name blocks creation. */
+static void agent_destroy_stale(libxl_ctx *ctx, const char *name)
+{
+	uint32_t domid;
+
+	if (!libxl_name_to_domid(ctx, name, &domid)) {
+		agent_logf("destroying stale domain %s (%u)", name, domid);
+		agent_destroy(ctx, domid);
+	}
+}
+
+static void agent_boot(libxl_ctx *ctx, const struct agent_job *job,
+		       double start, struct agent_result *r)
+{
+	libxl_domain_config cfg;
+	uint32_t domid = INVALID_DOMID;
+	int fd = -1, rc;
+
+	libxl_domain_config_init(&cfg);
+	if (agent_job_config(job, &cfg)) {
+		agent_result_set(r, "error", "no config for type %s",
+				 agent_type_name(job->type));
+		goto out;
+	}
+	agent_destroy_stale(ctx, cfg.c_info.name);
+	agent_log.last[0] = '\0';
+	rc = libxl_domain_create_new(ctx, &cfg, &domid, NULL, NULL);
+	if (rc) {
+		agent_result_set(r, "error", "domain creation failed: %s",
+				 agent_last_error(libxl_error_to_string(rc)));
+		goto out;
+	}
+	fd = agent_console_open(ctx, domid, agent_job_console(job), r);
+	if (fd < 0)
+		goto out;
+	rc = libxl_domain_unpause(ctx, domid, NULL);
+	if (rc) {
+		agent_result_set(r, "error", "unpause failed: %s",
+				 agent_last_error(libxl_error_to_string(rc)));
+		goto out;
+	}
+	agent_watch(ctx, domid, &fd, start + job->timeout_s, r);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (domid != INVALID_DOMID)
+		agent_destroy(ctx, domid);
+	libxl_domain_config_dispose(&cfg);
+}
+
+static void agent_run_job(libxl_ctx *ctx, const char *jobdir, const char *id)
+{
+	struct agent_job job = AGENT_JOB_INIT;
+	struct agent_result r = { .fate = "error" };
+	double start = agent_now();
+
+	int rc;
+
+	rc = agent_job_load(&job, jobdir, id, r.detail, sizeof(r.detail));
+	agent_out_begin(&agent_out, &job);
+	if (!rc)
+		agent_boot(ctx, &job, start, &r);
+	agent_out_end(&agent_out, job.name, r.fate, agent_now() - start,
+		      r.detail);
+	agent_job_release(&job);
+}
+
+/* "4.17.7": major.minor and the extra part, whatever it starts with. */
+static void agent_xen_version(libxl_ctx *ctx, char *buf, size_t len)
+{
+	const libxl_version_info *v = libxl_get_version_info(ctx);
+	const char *extra;
+
+	if (!v) {
+		snprintf(buf, len, "unknown");
+		return;
+	}
+	extra = v->xen_version_extra ? v->xen_version_extra : "";
+	snprintf(buf, len, "%d.%d%s%s", v->xen_version_major,
+		 v->xen_version_minor,
+		 extra[0] && extra[0] != '.' && extra[0] != '-' ? "." : "",
+		 extra);
+	agent_detail_clean(buf);
+	for (char *p = buf; *p; p++)
+		if (*p == ' ')
+			*p = '_';
+}
+
+/* stderr reaches the same console as stdout (dom0's /dev/console)? */
+static bool agent_same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+static void agent_usage(FILE *f)
+{
+	fputs("usage: hvmatrix-xl-agent [-v] JOBDIR\n"
+	      "Boots each JOBDIR/<job>/ (name order) as a Xen guest through "
+	      "libxl and\nrelays its console to stdout between "
+	      "'hvmatrix-agent:' protocol lines.\n"
+	      "  -v  log libxl's debug messages to stderr\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	struct termios saved, t;
+	bool restore_tty = false;
+	libxl_ctx *ctx = NULL;
+	char **ids = NULL;
+	char xen[64];
+	size_t n, i;
+	int c, rc, ret = 1;
+
+	agent_log.min = XTL_WARN;
+	while ((c = getopt(argc, argv, "vh")) != -1) {
+		switch (c) {
+		case 'v':
+			agent_log.min = XTL_DEBUG;
+			break;
+		case 'h':
+			agent_usage(stdout);
+			return 0;
+		default:
+			agent_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		agent_usage(stderr);
+		return 2;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	agent_out_init(&agent_out, stdout);
+	agent_log.vtable.vmessage = agent_log_vmessage;
+	agent_log.vtable.destroy = agent_log_destroy;
+	agent_log.out = &agent_out;
+	agent_log.shared = agent_same_file(STDOUT_FILENO, STDERR_FILENO);
+
+	/*
+	 * On a tty (dom0's console) the line discipline would turn the
+	 * guest's "\r\n" into "\r\r\n": pass bytes through untouched.
+	 */
+	if (isatty(STDOUT_FILENO) && !tcgetattr(STDOUT_FILENO, &saved)) {
+		t = saved;
+		t.c_oflag &= ~OPOST;
+		restore_tty = !tcsetattr(STDOUT_FILENO, TCSANOW, &t);
+	}
+
+	rc = agent_jobs_list(argv[optind], &ids, &n);
+	if (rc) {
+		agent_logf("%s: %s", argv[optind], strerror(-rc));
+		agent_out_line(&agent_out, "setup-failed step=jobdir");
+		goto out;
+	}
+	rc = libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0,
+			     (xentoollog_logger *)&agent_log);
+	if (rc) {
+		agent_logf("libxl_ctx_alloc: %s",
+			   agent_last_error(libxl_error_to_string(rc)));
+		agent_out_line(&agent_out, "setup-failed step=libxl");
+		goto out;
+	}
+	agent_xen_version(ctx, xen, sizeof(xen));
+	agent_out_ready(&agent_out, n, xen);
+	for (i = 0; i < n; i++)
+		agent_run_job(ctx, argv[optind], ids[i]);
+	agent_out_done(&agent_out);
+	ret = 0;
+out:
+	libxl_ctx_free(ctx);
+	agent_jobs_free(ids);
+	if (restore_tty)
+		tcsetattr(STDOUT_FILENO, TCSANOW, &saved);
+	return ret;
+}
