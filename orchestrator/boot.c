@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "boot.h"
+#include "fsutil.h"
 #include "image.h"
 #include "xmalloc.h"
 
@@ -35,6 +37,17 @@ struct boot {
 };
 
 static void start_next(struct boot *b);
+
+/* The runs a QEMU process serves: a libxl group's members, or itself. */
+static size_t n_members(const struct boot_run *r)
+{
+	return r->n_members ? r->n_members : 1;
+}
+
+static struct boot_run *member(struct boot_run *r, size_t i)
+{
+	return r->n_members ? r->members[i] : r;
+}
 
 static double now_unix(void)
 {
@@ -161,15 +174,23 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	r->log_path = xstrdup(log_path);
 	r->log_fd = -1;
 	judge_init(&r->judge, r->nonce, c->expect, c->n_expect);
-	if (c->backend == CELL_BACKEND_XEN &&
+	r->kernel = xstrdup(kernel);
+	r->initrd = xstrdup(initrd);
+	r->timeout_s = c->timeout_s;
+	r->silence_s = c->silence_s;
+	if (c->backend == CELL_BACKEND_XEN_LIBXL)
+		judge_set_job(&r->judge, c->name);
+	if (cell_is_xen(c) &&
 	    image_xen(c->xen, &xen_elf, &r->xen_version, &err) < 0)
 		judge_error(&r->judge, "%s", err.buf);
 	/* Under Xen, QEMU's module list splits on commas. */
 	else if (xen_elf && (strchr(kernel, ',') || strchr(initrd, ',')))
 		judge_error(&r->judge, "a kernel or payload path with ',' "
 			    "cannot be a Xen module: %s", kernel);
-	r->argv = boot_argv(c, kernel, initrd, r->nonce, xen_elf);
-	free(xen_elf);
+	/* A libxl group's argv is built when its leader starts. */
+	if (c->backend != CELL_BACKEND_XEN_LIBXL)
+		r->argv = boot_argv(c, kernel, initrd, r->nonce, xen_elf);
+	r->xen_elf = xen_elf;
 	strbuf_release(&err);
 }
 
@@ -177,6 +198,13 @@ void boot_run_release(struct boot_run *r)
 {
 	free(r->log_path);
 	free(r->xen_version);
+	free(r->xen_elf);
+	free(r->kernel);
+	free(r->initrd);
+	free(r->members);
+	if (r->boot_initrd)
+		unlink(r->boot_initrd);
+	free(r->boot_initrd);
 	boot_argv_free(r->argv);
 	judge_release(&r->judge);
 	if (r->log_fd >= 0)
@@ -237,29 +265,44 @@ static void run_done(struct boot_run *r)
 {
 	struct boot *b = r->boot;
 	struct strbuf sb = STRBUF_INIT;
-	struct judge *j = &r->judge;
+	double whole = r->t0_ms ? (uv_now(b->loop) - r->t0_ms) / 1000.0 : 0;
+	size_t i;
 
-	if (!r->interrupted && !judge_verdict(j))
-		judge_exit(j, r->exit_status, r->term_signal, r->killed);
-	if (r->t0_ms)
-		r->duration_s = (uv_now(b->loop) - r->t0_ms) / 1000.0;
-	if (j->stderr_text.len)
-		strbuf_addf(&sb, "\n--- QEMU stderr ---\n%s", j->stderr_text.buf);
-	if (r->interrupted)
-		strbuf_addstr(&sb, "\n--- hvmatrix: interrupted, no verdict\n");
-	else
-		strbuf_addf(&sb, "\n--- hvmatrix: %s: %s\n",
-			    verdict_name(judge_verdict(j)), j->reason);
+	if (r->judge.stderr_text.len)
+		strbuf_addf(&sb, "\n--- QEMU stderr ---\n%s",
+			    r->judge.stderr_text.buf);
+	for (i = 0; i < n_members(r); i++) {
+		struct boot_run *m = member(r, i);
+		struct judge *j = &m->judge;
+
+		m->interrupted |= r->interrupted;
+		if (!m->interrupted && !judge_verdict(j))
+			judge_exit(j, r->exit_status, r->term_signal,
+				   r->killed);
+		/* A guest's own time, as the agent measured it. */
+		m->duration_s = j->job_seconds > 0 ? j->job_seconds : whole;
+		if (m->interrupted)
+			strbuf_addf(&sb, "\n--- hvmatrix: %s: interrupted, no "
+				    "verdict\n", m->cell->name);
+		else
+			strbuf_addf(&sb, "\n--- hvmatrix: %s: %s: %s\n",
+				    m->cell->name, verdict_name(judge_verdict(j)),
+				    j->reason);
+	}
 	log_write(r, sb.buf, sb.len);
 	strbuf_release(&sb);
 	if (r->log_fd >= 0)
 		close(r->log_fd);
 	r->log_fd = -1;
+	if (r->boot_initrd)
+		unlink(r->boot_initrd);
 	if (r->t0_ms)
 		b->running--;
-	b->done++;
-	if (b->opts->on_done)
-		b->opts->on_done(r, b->opts->data);
+	for (i = 0; i < n_members(r); i++) {
+		b->done++;
+		if (b->opts->on_done)
+			b->opts->on_done(member(r, i), b->opts->data);
+	}
 	start_next(b);
 }
 
@@ -303,16 +346,20 @@ static void grace_expired(uv_timer_t *t)
 static void timeout_expired(uv_timer_t *t)
 {
 	struct boot_run *r = container_of(t, struct boot_run, timeout);
+	size_t i;
 
-	judge_timeout(&r->judge, r->cell->timeout_s);
+	for (i = 0; i < n_members(r); i++)
+		judge_timeout(&member(r, i)->judge, r->timeout_s);
 	kill_group(r);
 }
 
 static void silence_expired(uv_timer_t *t)
 {
 	struct boot_run *r = container_of(t, struct boot_run, silence);
+	size_t i;
 
-	judge_silence(&r->judge, r->cell->silence_s);
+	for (i = 0; i < n_members(r); i++)
+		judge_silence(&member(r, i)->judge, r->silence_s);
 	kill_group(r);
 }
 
@@ -325,29 +372,45 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	buf->len = sizeof(slab);
 }
 
-static void react(struct boot_run *r, enum judge_action a)
+/*
+ * After console output: once every member is decided, stop the process
+ * after a short grace (the rest of a trace goes to the log); when the only
+ * undecided ones have shown their marker, give the guest time to power off.
+ */
+static void react(struct boot_run *r)
 {
-	if (judge_verdict(&r->judge) && a != JUDGE_FAILING) {
-		kill_group(r);	/* decided otherwise (log write failed) */
-		return;
+	int all_decided = 1, pending_pass = 0;
+	size_t i;
+
+	for (i = 0; i < n_members(r); i++) {
+		struct judge *j = &member(r, i)->judge;
+
+		if (judge_verdict(j))
+			continue;
+		if (j->action == JUDGE_PASSING)
+			pending_pass = 1;
+		else
+			all_decided = 0;
 	}
-	if (uv_is_active((uv_handle_t *)&r->grace))
+	if (uv_is_active((uv_handle_t *)&r->grace) || !all_decided)
 		return;
-	if (a == JUDGE_FAILING)
-		uv_timer_start(&r->grace, grace_expired, BOOT_FAIL_GRACE_MS, 0);
-	else if (a == JUDGE_PASSING)
-		uv_timer_start(&r->grace, grace_expired, BOOT_PASS_GRACE_MS, 0);
+	uv_timer_start(&r->grace, grace_expired, pending_pass ?
+		       BOOT_PASS_GRACE_MS : BOOT_FAIL_GRACE_MS, 0);
 }
 
 static void on_out(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct boot_run *r = container_of(s, struct boot_run, out);
+	size_t i;
 
 	if (nread > 0) {
 		log_write(r, buf->base, (size_t)nread);
 		if (uv_is_active((uv_handle_t *)&r->silence))
 			uv_timer_again(&r->silence);
-		react(r, judge_feed(&r->judge, buf->base, (size_t)nread));
+		for (i = 0; i < n_members(r); i++)
+			judge_feed(&member(r, i)->judge, buf->base,
+				   (size_t)nread);
+		react(r);
 	} else if (nread < 0) {
 		r->out_open = 0;
 		uv_close((uv_handle_t *)s, handle_closed);
@@ -360,7 +423,11 @@ static void on_err(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	struct boot_run *r = container_of(s, struct boot_run, err);
 
 	if (nread > 0) {
-		judge_feed_stderr(&r->judge, buf->base, (size_t)nread);
+		size_t i;
+
+		for (i = 0; i < n_members(r); i++)
+			judge_feed_stderr(&member(r, i)->judge, buf->base,
+					  (size_t)nread);
 	} else if (nread < 0) {
 		r->err_open = 0;
 		uv_close((uv_handle_t *)s, handle_closed);
@@ -372,6 +439,118 @@ static void init_handle(struct boot_run *r, uv_handle_t *h)
 {
 	h->data = r;
 	r->handles++;
+}
+
+static int append_file(struct strbuf *cpio, const char *name,
+		       const char *path, struct strbuf *err)
+{
+	struct strbuf data = STRBUF_INIT;
+	int rc = fsutil_read(path, &data);
+
+	if (rc < 0)
+		strbuf_addf(err, "cannot read %s: %s", path, strerror(-rc));
+	else
+		image_cpio_add(cpio, name, S_IFREG | 0644, data.buf, data.len);
+	strbuf_release(&data);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The agent's job directory for one guest, in the jobs archive. */
+static void add_job(struct strbuf *cpio, size_t i, struct boot_run *m)
+{
+	const struct cell *c = m->cell;
+	char *dir = xstrfmt("hvmatrix/jobs/%02zu", i);
+	char *p, *v;
+
+#define JOB_FILE(name, value)                                              \
+	do {                                                               \
+		p = xstrfmt("%s/" name, dir);                              \
+		v = value;                                                 \
+		image_cpio_add(cpio, p, S_IFREG | 0644, v, strlen(v));     \
+		free(p);                                                   \
+		free(v);                                                   \
+	} while (0)
+
+	image_cpio_add(cpio, dir, S_IFDIR | 0755, NULL, 0);
+	JOB_FILE("name", xstrfmt("%s\n", c->name));
+	JOB_FILE("type", xstrfmt("%s\n", cell_guest_name(c->guest)));
+	JOB_FILE("cmdline", xstrfmt("console=hvc0 panic=-1 hvmatrix.nonce=%s"
+				    "%s%s\n", m->nonce, c->cmdline ? " " : "",
+				    c->cmdline ? c->cmdline : ""));
+	JOB_FILE("memory", xstrfmt("%u\n", c->memory_mb));
+	JOB_FILE("timeout", xstrfmt("%u\n", c->timeout_s));
+#undef JOB_FILE
+	p = xstrfmt("%s/kernel", dir);
+	image_cpio_add(cpio, p, S_IFLNK | 0777, "../../kernel", 12);
+	free(p);
+	p = xstrfmt("%s/initrd", dir);
+	image_cpio_add(cpio, p, S_IFLNK | 0777, "../../initrd", 12);
+	free(p);
+	free(dir);
+}
+
+/*
+ * A libxl group's leader: one nested boot of Xen with Debian's kernel as
+ * dom0, its initramfs (toolstack + agent) followed by a jobs archive
+ * holding the kernel under test, the payload and one job per member.
+ */
+static void libxl_prepare(struct boot_run *r)
+{
+	struct strbuf img = STRBUF_INIT, err = STRBUF_INIT;
+	char *dom0 = NULL, *dom0_kernel = NULL;
+	struct cell c;
+	size_t i;
+	int rc;
+
+	if (image_dom0(&dom0, &dom0_kernel, &err) < 0)
+		goto fail;
+	if ((rc = fsutil_read(dom0, &img)) < 0) {
+		strbuf_addf(&err, "cannot read dom0 image %s: %s", dom0,
+			    strerror(-rc));
+		goto fail;
+	}
+	image_cpio_add(&img, "hvmatrix", S_IFDIR | 0755, NULL, 0);
+	image_cpio_add(&img, "hvmatrix/jobs", S_IFDIR | 0755, NULL, 0);
+	if (append_file(&img, "hvmatrix/kernel", r->kernel, &err) < 0 ||
+	    append_file(&img, "hvmatrix/initrd", r->initrd, &err) < 0)
+		goto fail;
+	r->timeout_s = BOOT_DOM0_BOOT_S;
+	for (i = 0; i < n_members(r); i++) {
+		add_job(&img, i, member(r, i));
+		r->timeout_s += member(r, i)->cell->timeout_s;
+	}
+	/* The agent times guests out; silence is the whole boot's limit. */
+	r->silence_s = r->timeout_s;
+	image_cpio_end(&img);
+	r->boot_initrd = xstrfmt("%s.initrd", r->log_path);
+	if ((rc = fsutil_write_atomic(r->boot_initrd, img.buf, img.len)) < 0) {
+		strbuf_addf(&err, "cannot write %s: %s", r->boot_initrd,
+			    strerror(-rc));
+		goto fail;
+	}
+	/* QEMU's machine hosts dom0 and the guests: HOST-FACTS sizes. */
+	cell_copy(&c, r->cell);
+	c.memory_mb = BOOT_DOM0_MEMORY_MB;
+	free(c.xen_cmdline);
+	c.xen_cmdline = xstrfmt("dom0_mem=1024M,max:1024M dom0_max_vcpus=1%s%s",
+				r->cell->xen_cmdline ? " " : "",
+				r->cell->xen_cmdline ? r->cell->xen_cmdline :
+				"");
+	free(c.cmdline);
+	c.cmdline = xstrdup("quiet loglevel=3");
+	boot_argv_free(r->argv);
+	r->argv = boot_argv(&c, dom0_kernel, r->boot_initrd, "dom0",
+			    r->xen_elf);
+	cell_release(&c);
+	goto out;
+fail:
+	for (i = 0; i < n_members(r); i++)
+		judge_error(&member(r, i)->judge, "%s", err.buf);
+out:
+	free(dom0);
+	free(dom0_kernel);
+	strbuf_release(&img);
+	strbuf_release(&err);
 }
 
 static void start_run(struct boot *b, struct boot_run *r)
@@ -386,6 +565,9 @@ static void start_run(struct boot *b, struct boot_run *r)
 	r->started_at = now_unix();
 	r->log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			 0644);
+	if (!judge_verdict(&r->judge) &&
+	    r->cell->backend == CELL_BACKEND_XEN_LIBXL)
+		libxl_prepare(r);
 	/* Decided before start (SKIP, missing image): the log says why. */
 	if (judge_verdict(&r->judge)) {
 		run_done(r);
@@ -451,10 +633,10 @@ static void start_run(struct boot *b, struct boot_run *r)
 	uv_read_start((uv_stream_t *)&r->out, alloc_cb, on_out);
 	uv_read_start((uv_stream_t *)&r->err, alloc_cb, on_err);
 	uv_timer_start(&r->timeout, timeout_expired,
-		       (uint64_t)r->cell->timeout_s * 1000, 0);
+		       (uint64_t)r->timeout_s * 1000, 0);
 	uv_timer_start(&r->silence, silence_expired,
-		       (uint64_t)r->cell->silence_s * 1000,
-		       (uint64_t)r->cell->silence_s * 1000);
+		       (uint64_t)r->silence_s * 1000,
+		       (uint64_t)r->silence_s * 1000);
 	if (b->opts->on_start)
 		b->opts->on_start(r, b->opts->data);
 }
@@ -462,8 +644,13 @@ static void start_run(struct boot *b, struct boot_run *r)
 static void start_next(struct boot *b)
 {
 	while (!b->stopping && b->next < b->n_runs &&
-	       b->running < b->opts->jobs)
-		start_run(b, &b->runs[b->next++]);
+	       b->running < b->opts->jobs) {
+		struct boot_run *r = &b->runs[b->next++];
+
+		/* A group's followers run inside their leader's boot. */
+		if (!r->leader || r->leader == r)
+			start_run(b, r);
+	}
 	if (b->done == b->n_runs || (b->stopping && !b->running)) {
 		size_t i;
 
@@ -494,6 +681,54 @@ static void on_signal(uv_signal_t *s, int signum)
 	start_next(b);
 }
 
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Can these two libxl cells share one nested dom0 boot? */
+static int same_dom0(const struct cell *a, const struct cell *b)
+{
+	size_t i;
+
+	if (!same_str(a->qemu, b->qemu) || a->accel != b->accel ||
+	    !same_str(a->machine, b->machine) || !same_str(a->cpu, b->cpu) ||
+	    a->smp != b->smp || !same_str(a->xen, b->xen) ||
+	    !same_str(a->xen_cmdline, b->xen_cmdline) ||
+	    a->n_qemu_args != b->n_qemu_args)
+		return 0;
+	for (i = 0; i < a->n_qemu_args; i++)
+		if (strcmp(a->qemu_args[i], b->qemu_args[i]))
+			return 0;
+	return 1;
+}
+
+/* Put libxl cells that can share a dom0 boot into groups (in order). */
+static void group_libxl(struct boot_run *runs, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		struct boot_run *r = &runs[i], *lead = NULL;
+
+		if (r->cell->backend != CELL_BACKEND_XEN_LIBXL ||
+		    judge_verdict(&r->judge))
+			continue;
+		for (k = 0; k < i && !lead; k++)
+			if (runs[k].leader == &runs[k] &&
+			    runs[k].n_members < BOOT_GROUP_MAX &&
+			    same_dom0(runs[k].cell, r->cell))
+				lead = &runs[k];
+		if (!lead) {
+			lead = r;
+			r->members = xcalloc(BOOT_GROUP_MAX,
+					     sizeof(*r->members));
+		}
+		r->leader = lead;
+		lead->members[lead->n_members++] = r;
+	}
+}
+
 int boot_run_all(uv_loop_t *loop, struct boot_run *runs, size_t n,
 		 const struct boot_opts *opts)
 {
@@ -514,6 +749,7 @@ int boot_run_all(uv_loop_t *loop, struct boot_run *runs, size_t n,
 		b.signals[i].data = &b;
 		uv_signal_start(&b.signals[i], on_signal, signums[i]);
 	}
+	group_libxl(runs, n);
 	start_next(&b);
 	uv_run(loop, UV_RUN_DEFAULT);
 	free(b.self_exe);

@@ -20,6 +20,9 @@
 #define BOOT_EXEC_TRAMPOLINE "__exec-child"
 #define BOOT_FAIL_GRACE_MS 1000	/* capture a trace after a failure line */
 #define BOOT_PASS_GRACE_MS 5000	/* let the guest power off after the marker */
+#define BOOT_GROUP_MAX 8	/* guest cells sharing one nested dom0 boot */
+#define BOOT_DOM0_MEMORY_MB 2048	/* QEMU machine for a libxl dom0 */
+#define BOOT_DOM0_BOOT_S 180	/* Xen + dom0 + toolstack start, at most */
 
 struct boot;
 
@@ -29,6 +32,18 @@ struct boot_run {
 	char *log_path;
 	char **argv;		/* QEMU's argv, NULL-terminated */
 	char *xen_version;	/* backend xen: the build's stated version */
+	char *kernel, *initrd;	/* as given to boot_run_init */
+	char *xen_elf;		/* backend xen, xen-libxl: resolved build */
+	/*
+	 * backend xen-libxl: runs that share one nested dom0 boot, one guest
+	 * after the other. The leader owns the QEMU process and lists every
+	 * member, itself included; each member keeps its own judge.
+	 */
+	struct boot_run *leader;
+	struct boot_run **members;
+	size_t n_members;
+	char *boot_initrd;	/* leader: dom0 image + jobs, removed after */
+	unsigned timeout_s, silence_s;	/* of the QEMU process */
 	struct judge judge;
 	double started_at;	/* Unix time */
 	double duration_s;

@@ -295,8 +295,23 @@ static int set_backend(struct cell *c, const char *v, struct strbuf *err)
 		c->backend = CELL_BACKEND_QEMU;
 	else if (!strcmp(v, "xen"))
 		c->backend = CELL_BACKEND_XEN;
+	else if (!strcmp(v, "xen-libxl"))
+		c->backend = CELL_BACKEND_XEN_LIBXL;
 	else
-		return bad_value(err, "backend", "qemu or xen", v);
+		return bad_value(err, "backend", "qemu, xen or xen-libxl", v);
+	return 0;
+}
+
+static int set_guest(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (!strcmp(v, "pv"))
+		c->guest = CELL_GUEST_PV;
+	else if (!strcmp(v, "pvh"))
+		c->guest = CELL_GUEST_PVH;
+	else if (!strcmp(v, "hvm"))
+		c->guest = CELL_GUEST_HVM;
+	else
+		return bad_value(err, "guest", "pv, pvh or hvm", v);
 	return 0;
 }
 
@@ -455,6 +470,7 @@ static const struct cell_key {
 	{ "requires", 1, set_requires },
 	{ "xen", 0, set_xen },
 	{ "xen_cmdline", 0, set_xen_cmdline },
+	{ "guest", 0, set_guest },
 };
 
 static const struct cell_key *find_key(const char *key)
@@ -589,18 +605,22 @@ int cell_validate(const struct cell *c, struct strbuf *err)
 	if (c->description &&
 	    check_text_ws("description", c->description, 1, err))
 		return -1;
-	if (c->backend != CELL_BACKEND_QEMU && c->backend != CELL_BACKEND_XEN) {
+	if (c->backend != CELL_BACKEND_QEMU && !cell_is_xen(c)) {
 		strbuf_addstr(err, "backend: unknown backend");
 		return -1;
 	}
-	if (c->backend == CELL_BACKEND_XEN && !c->xen) {
+	if (cell_is_xen(c) && !c->xen) {
 		strbuf_addstr(err, "xen: missing (a xen cell names its Xen "
 			      "build, e.g. xen: \"4.17\")");
 		return -1;
 	}
-	if (c->backend != CELL_BACKEND_XEN && (c->xen || c->xen_cmdline)) {
-		strbuf_addf(err, "%s: only for backend xen",
+	if (!cell_is_xen(c) && (c->xen || c->xen_cmdline)) {
+		strbuf_addf(err, "%s: only for backends xen and xen-libxl",
 			    c->xen ? "xen" : "xen_cmdline");
+		return -1;
+	}
+	if (c->backend != CELL_BACKEND_XEN_LIBXL && c->guest != CELL_GUEST_PV) {
+		strbuf_addstr(err, "guest: only for backend xen-libxl");
 		return -1;
 	}
 	/* Under Xen the kernel's command line rides in QEMU's module list,
@@ -680,8 +700,29 @@ const char *cell_backend_name(enum cell_backend b)
 		return "qemu";
 	case CELL_BACKEND_XEN:
 		return "xen";
+	case CELL_BACKEND_XEN_LIBXL:
+		return "xen-libxl";
 	}
 	return "unknown";
+}
+
+const char *cell_guest_name(enum cell_guest g)
+{
+	switch (g) {
+	case CELL_GUEST_PV:
+		return "pv";
+	case CELL_GUEST_PVH:
+		return "pvh";
+	case CELL_GUEST_HVM:
+		return "hvm";
+	}
+	return "unknown";
+}
+
+int cell_is_xen(const struct cell *c)
+{
+	return c->backend == CELL_BACKEND_XEN ||
+	       c->backend == CELL_BACKEND_XEN_LIBXL;
 }
 
 /*
@@ -840,6 +881,9 @@ void cell_to_yaml(const struct cell *c, int indent, struct strbuf *out)
 		yaml_add_key_str(out, indent, "xen", c->xen);
 	if (c->xen_cmdline)
 		yaml_add_key_str(out, indent, "xen_cmdline", c->xen_cmdline);
+	if (c->guest != CELL_GUEST_PV)
+		yaml_add_key_str(out, indent, "guest",
+				 cell_guest_name(c->guest));
 }
 
 static void json_add_list(struct strbuf *out, char *const *arr, size_t n)
@@ -887,5 +931,8 @@ void cell_to_json(const struct cell *c, struct strbuf *out)
 	strbuf_add_json_str(out, c->xen);
 	strbuf_addstr(out, ", \"xen_cmdline\": ");
 	strbuf_add_json_str(out, c->xen_cmdline);
+	strbuf_addstr(out, ", \"guest\": ");
+	strbuf_add_json_str(out, c->backend == CELL_BACKEND_XEN_LIBXL ?
+			    cell_guest_name(c->guest) : NULL);
 	strbuf_addch(out, '}');
 }

@@ -14,6 +14,14 @@
 enum cell_backend {
 	CELL_BACKEND_QEMU = 0,	/* the kernel boots directly under QEMU */
 	CELL_BACKEND_XEN,	/* Xen under QEMU, the kernel as dom0 */
+	CELL_BACKEND_XEN_LIBXL,	/* Xen under QEMU, the kernel as a guest that
+				 * the agent creates through libxenlight */
+};
+
+enum cell_guest {
+	CELL_GUEST_PV = 0,
+	CELL_GUEST_PVH,
+	CELL_GUEST_HVM,
 };
 
 enum cell_accel {
@@ -56,6 +64,7 @@ struct cell {
 				 * see images/xen/fetch-xen.sh) or path */
 	char *xen_cmdline;	/* backend xen: Xen's options (default
 				 * CELL_DEFAULT_XEN_CMDLINE) */
+	enum cell_guest guest;	/* backend xen-libxl: the guest's type */
 	unsigned line, column;	/* where the cell starts in its file, 1-based */
 };
 
@@ -83,6 +92,9 @@ int cell_validate(const struct cell *c, struct strbuf *err);
 unsigned cell_required(const struct cell *c);
 const char *cell_accel_name(enum cell_accel a);
 const char *cell_backend_name(enum cell_backend b);
+const char *cell_guest_name(enum cell_guest g);
+/* Backends that boot Xen (xen, xen-libxl). */
+int cell_is_xen(const struct cell *c);
 
 /*
  * Render as a YAML block sequence item ("- name: x\n  machine: y\n..."),

@@ -46,8 +46,13 @@ static const char add_usage[] =
 	"  -f, --file FILE        matrix file (default: see 'hvmatrix matrix "
 	"--help')\n"
 	"      --description TEXT free text\n"
-	"      --backend qemu|xen the backend: qemu boots the kernel directly,\n"
-	"                         xen boots it as dom0 of a Xen build\n"
+	"      --backend NAME     qemu boots the kernel directly, xen boots "
+	"it as\n"
+	"                         dom0 of a Xen build, xen-libxl as a guest "
+	"that\n"
+	"                         a dom0 agent creates through libxenlight\n"
+	"      --guest pv|pvh|hvm backend xen-libxl: the guest's type "
+	"(default: pv)\n"
 	"      --qemu PROGRAM     QEMU binary name or path "
 	"(default: " CELL_DEFAULT_QEMU ")\n"
 	"      --accel tcg|kvm    accelerator (default: tcg)\n"
@@ -145,6 +150,7 @@ static const struct {
 	{ "requires", "requires" },
 	{ "xen", "xen" },
 	{ "xen-cmdline", "xen_cmdline" },
+	{ "guest", "guest" },
 };
 
 #define OPT_JSON 256

@@ -98,3 +98,77 @@ out:
 	strbuf_release(&ver);
 	return ret;
 }
+
+static void cpio_pad(struct strbuf *out)
+{
+	while (out->len % 4)
+		strbuf_addch(out, '\0');
+}
+
+void image_cpio_add(struct strbuf *out, const char *name, unsigned mode,
+		    const void *data, size_t len)
+{
+	static unsigned ino = 1;
+	size_t namesize = strlen(name) + 1;
+
+	/* newc: magic then 13 fields of 8 hex digits. */
+	strbuf_addf(out, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X"
+		    "%08zX%08X", ino++, mode, 0u, 0u, 1u, 0u, len, 0u, 0u, 0u,
+		    0u, namesize, 0u);
+	strbuf_add(out, name, namesize);
+	cpio_pad(out);
+	if (len)
+		strbuf_add(out, data, len);
+	cpio_pad(out);
+}
+
+void image_cpio_end(struct strbuf *out)
+{
+	image_cpio_add(out, "TRAILER!!!", 0, NULL, 0);
+}
+
+/* $env, else the first line of HVM_BUILDDIR/cache/<file>. */
+static char *configured_path(const char *env, const char *file)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *v = getenv(env);
+	char *p;
+
+	if (v && *v)
+		return xstrdup(v);
+	p = xstrfmt("%s/cache/%s", HVM_BUILDDIR, file);
+	if (fsutil_read(p, &sb) < 0) {
+		free(p);
+		strbuf_release(&sb);
+		return NULL;
+	}
+	free(p);
+	strbuf_setlen(&sb, strcspn(sb.buf, "\n"));
+	return strbuf_detach(&sb, NULL);
+}
+
+int image_dom0(char **initrd, char **kernel, struct strbuf *err)
+{
+	struct stat st;
+
+	*initrd = configured_path("HVMATRIX_DOM0", "dom0.path");
+	*kernel = configured_path("HVMATRIX_DOM0_KERNEL", "debian-kernel.path");
+	if (!*initrd || stat(*initrd, &st) < 0 || !st.st_size) {
+		strbuf_addf(err, "dom0 image missing%s%s (tools/setup.sh builds "
+			    "it with images/xen/build-dom0.sh)",
+			    *initrd ? ": " : "", *initrd ? *initrd : "");
+		goto fail;
+	}
+	if (!*kernel || stat(*kernel, &st) < 0) {
+		strbuf_addf(err, "dom0 kernel missing%s%s (tools/setup.sh "
+			    "fetches Debian's)", *kernel ? ": " : "",
+			    *kernel ? *kernel : "");
+		goto fail;
+	}
+	return 0;
+fail:
+	free(*initrd);
+	free(*kernel);
+	*initrd = *kernel = NULL;
+	return -1;
+}

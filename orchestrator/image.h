@@ -21,3 +21,21 @@ int image_xen(const char *xen, char **elf, char **version,
 	      struct strbuf *err);
 
 #endif
+
+/*
+ * Append one entry to a newc cpio archive in out (the format the kernel
+ * unpacks into its initramfs; archives may be concatenated). mode is the
+ * full st_mode (S_IFDIR | 0755, S_IFREG | 0644, ...).
+ */
+void image_cpio_add(struct strbuf *out, const char *name, unsigned mode,
+		    const void *data, size_t len);
+/* Close an archive with its TRAILER!!! entry. */
+void image_cpio_end(struct strbuf *out);
+
+/*
+ * The dom0 for xen-libxl cells: its initramfs (images/xen/build-dom0.sh,
+ * $HVMATRIX_DOM0, else the path recorded in the build's cache/dom0.path)
+ * and its kernel (Debian's: $HVMATRIX_DOM0_KERNEL, else
+ * cache/debian-kernel.path). 0, or -1 saying how to make them.
+ */
+int image_dom0(char **initrd, char **kernel, struct strbuf *err);

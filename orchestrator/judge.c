@@ -78,12 +78,19 @@ void judge_release(struct judge *j)
 	free(j->nonce);
 	free(j->hypervisor);
 	free(j->wrong_marker);
+	free(j->job);
 	free(j->reason);
 	free(j->line);
 	strbuf_release(&j->partial);
 	strbuf_release(&j->last_line);
 	strbuf_release(&j->stderr_text);
 	memset(j, 0, sizeof(*j));
+}
+
+void judge_set_job(struct judge *j, const char *job)
+{
+	free(j->job);
+	j->job = xstrdup(job);
 }
 
 static void decide(struct judge *j, enum verdict v, const char *line,
@@ -170,17 +177,110 @@ static void marker_line(struct judge *j, const char *line)
 	j->action = JUDGE_PASSING;
 }
 
+/* Does `line` start with "hvmatrix-agent: WHAT job=NAME" for our job? */
+static const char *agent_line(struct judge *j, const char *line,
+			      const char *what)
+{
+	size_t n = strlen(JUDGE_AGENT), w = strlen(what), k = strlen(j->job);
+
+	if (strncmp(line, JUDGE_AGENT, n) || strncmp(line + n, what, w) ||
+	    strncmp(line + n + w, " job=", 5) ||
+	    strncmp(line + n + w + 5, j->job, k))
+		return NULL;
+	line += n + w + 5 + k;
+	return *line == ' ' || !*line ? line : NULL;
+}
+
+/* The agent's "end" line: the guest's fate decides what is left open. */
+static void job_ended(struct judge *j, const char *line, const char *rest)
+{
+	const char *fate = strstr(rest, " fate=");
+	const char *detail = strstr(rest, " detail=");
+	const char *secs = strstr(rest, " seconds=");
+	size_t len;
+
+	if (secs)
+		j->job_seconds = strtod(secs + 9, NULL);
+	j->in_job = 0;
+	fate = fate ? fate + 6 : "?";
+	len = strcspn(fate, " ");
+	detail = detail ? detail + 8 : "";
+	if (j->action == JUDGE_PASSING && !strncmp(fate, "shutdown", len)) {
+		free(j->line);
+		j->line = NULL;
+		decide(j, VERDICT_PASS, line, "marker with this run's nonce%s; "
+		       "the guest shut down", j->n_expect ?
+		       " and every expected report seen" : "");
+	} else if (!strncmp(fate, "error", len)) {
+		decide(j, VERDICT_ERROR, line, "the agent could not run the "
+		       "guest: %s", *detail ? detail : "no detail");
+	} else if (!strncmp(fate, "timeout", len)) {
+		decide(j, VERDICT_FAIL, j->last_line.buf, "guest timeout: no "
+		       "marker before the agent's limit (hang)");
+	} else {
+		decide(j, VERDICT_FAIL, j->last_line.buf, "guest %.*s%s",
+		       (int)len, fate, j->action == JUDGE_PASSING ?
+		       " after the marker" : " before the marker");
+	}
+	j->action = j->verdict == VERDICT_PASS ? JUDGE_CONTINUE :
+		    JUDGE_FAILING;
+}
+
+/* Guest mode, a line outside our job: only the farm can fail here. */
+static void host_line(struct judge *j, const char *line)
+{
+	size_t i;
+
+	if (!strncmp(line, JUDGE_AGENT "setup-failed",
+		     strlen(JUDGE_AGENT "setup-failed"))) {
+		decide(j, VERDICT_ERROR, line, "dom0 setup failed");
+		j->action = JUDGE_FAILING;
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(failures); i++) {
+		if (strstr(line, failures[i].needle)) {
+			decide(j, VERDICT_ERROR, line, "the farm's dom0 or Xen "
+			       "failed (%s)%s", failures[i].reason,
+			       j->job_started ? " while the guest ran" :
+			       " before the guest started");
+			j->action = JUDGE_FAILING;
+			return;
+		}
+	}
+}
+
 static void judge_line(struct judge *j, const char *line)
 {
+	const char *rest;
 	size_t i;
 
 	if (!*line)
 		return;
 	j->n_lines++;
+	if (j->job && !j->in_job) {
+		if (j->verdict)
+			return;
+		if (agent_line(j, line, "begin")) {
+			j->in_job = j->job_started = 1;
+			strbuf_reset(&j->last_line);
+			return;
+		}
+		host_line(j, line);
+		return;
+	}
+	if (j->job && (rest = agent_line(j, line, "end"))) {
+		job_ended(j, line, rest);
+		return;
+	}
 	strbuf_reset(&j->last_line);
 	strbuf_addstr(&j->last_line, line);
 	if (j->verdict)
 		return;
+	/* Under a guest, Xen's own lines are the farm's, not the kernel's. */
+	if (j->job && !strncmp(line, "(XEN)", 5)) {
+		host_line(j, line);
+		return;
+	}
 	for (i = 0; i < ARRAY_SIZE(host_failures); i++) {
 		if (strstr(line, host_failures[i].needle)) {
 			decide(j, VERDICT_ERROR, line, "%s",
@@ -276,11 +376,25 @@ static void pending_pass(struct judge *j)
 	free(line);
 }
 
+/*
+ * Guest mode: the agent times guests out itself (fate=timeout, a FAIL), so
+ * when the whole run stalls it is the farm's dom0 or agent that stopped.
+ */
+static void guest_stalled(struct judge *j, const char *what)
+{
+	decide(j, VERDICT_ERROR, j->last_line.buf, "%s %s", what,
+	       !j->job_started ? "before dom0 started the guest" :
+	       j->in_job ? "while the agent ran the guest (the agent did "
+	       "not end it)" : "after the guest");
+}
+
 void judge_timeout(struct judge *j, unsigned seconds)
 {
 	end_line(j);
 	if (j->action == JUDGE_PASSING)
 		pending_pass(j);
+	if (j->job)
+		guest_stalled(j, "the run timed out");
 	decide(j, VERDICT_FAIL, j->last_line.buf,
 	       "timeout: no marker after %u s (hang)", seconds);
 }
@@ -290,6 +404,8 @@ void judge_silence(struct judge *j, unsigned seconds)
 	end_line(j);
 	if (j->action == JUDGE_PASSING)
 		pending_pass(j);
+	if (j->job)
+		guest_stalled(j, "the console went silent");
 	decide(j, VERDICT_FAIL, j->last_line.buf,
 	       "no console output for %u s (hang%s)", seconds,
 	       j->n_lines ? "" : ", nothing printed at all");
@@ -326,7 +442,9 @@ void judge_exit(struct judge *j, int64_t exit_status, int term_signal,
 		goto out;
 	}
 	qemu_said = first_stderr_line(j, &err);
-	if (killed_by_us)
+	if (j->job && !killed_by_us && !term_signal && !exit_status)
+		guest_stalled(j, "QEMU exited");
+	else if (killed_by_us)
 		decide(j, VERDICT_ERROR, qemu_said, "run stopped by hvmatrix");
 	else if (term_signal)
 		decide(j, VERDICT_ERROR, qemu_said,

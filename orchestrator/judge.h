@@ -18,6 +18,7 @@
 #include "verdict.h"
 
 #define JUDGE_MARKER "HVMATRIX-OK nonce="
+#define JUDGE_AGENT "hvmatrix-agent: "
 
 /* What judge_feed asks of the runner. */
 enum judge_action {
@@ -40,6 +41,16 @@ struct judge {
 	char *hypervisor;	/* as reported by the payload's init */
 	char *wrong_marker;	/* a marker line with another nonce */
 
+	/*
+	 * Guest mode (libxl cells): the console also carries Xen and a dom0
+	 * that are not under test. Only the lines between the agent's
+	 * "hvmatrix-agent: begin job=NAME" and "... end job=NAME fate=..."
+	 * are the kernel's; a failure outside them is the farm's (ERROR).
+	 */
+	char *job;
+	int in_job, job_started;
+	double job_seconds;	/* the agent's measure of the guest's run */
+
 	enum judge_action action;
 	enum verdict verdict;
 	char *reason;
@@ -49,6 +60,8 @@ struct judge {
 void judge_init(struct judge *j, const char *nonce, char *const *expect,
 		size_t n_expect);
 void judge_release(struct judge *j);
+/* Switch to guest mode for the agent's job called `job`. */
+void judge_set_job(struct judge *j, const char *job);
 
 /* Console bytes (QEMU's stdout). Returns the action in force. */
 enum judge_action judge_feed(struct judge *j, const char *buf, size_t len);

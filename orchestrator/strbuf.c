@@ -3,6 +3,7 @@
  * in one place, so no output path can forget it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "strbuf.h"

@@ -33,8 +33,14 @@ static const char *const mirror_refspecs[] = {
 
 struct watch_repo {
 	git_repository *repo;
+	/*
+	 * Looked up once, not per fetch: in Debian's libgit2 1.5 every
+	 * git_remote_lookup leaks PCRE2 match data (~180 KB; see libgit2
+	 * PR #6382), which a daemon fetching every few minutes would feel.
+	 */
+	git_remote *remote;	/* NULL: local, nothing to fetch */
 	char *name;		/* path or URL, for messages */
-	char *url;		/* NULL: local, nothing to fetch */
+	char *url;		/* NULL: local */
 };
 
 static const char *last_error(void)
@@ -95,34 +101,27 @@ static int create_mirror_remote(git_remote **out, git_repository *repo,
 
 int watch_fetch(struct watch_repo *w, struct strbuf *err)
 {
-	git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
-	git_remote *remote = NULL;
-	int rc = -1;
+	git_fetch_options opts;
 
-	if (!w->url)
+	if (!w->remote)
 		return 0;
+	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
 	set_fetch_options(&opts);
-	if (git_remote_lookup(&remote, w->repo, WATCH_REMOTE)) {
-		fail(err, w->name, "no remote '%s' in the mirror %s",
-		     WATCH_REMOTE, git_repository_path(w->repo));
-		goto out;
-	}
-	if (git_remote_fetch(remote, NULL, &opts, "hvmatrix: fetch")) {
+	if (git_remote_fetch(w->remote, NULL, &opts, "hvmatrix: fetch")) {
 		fail(err, w->name, "cannot fetch into %s",
 		     git_repository_path(w->repo));
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	git_remote_free(remote);
-	return rc;
+	return 0;
 }
 
 static int clone_mirror(struct watch_repo *w, const char *cache_dir,
 			struct strbuf *err)
 {
-	git_clone_options opts = GIT_CLONE_OPTIONS_INIT;
+	git_clone_options opts;
 
+	/* The _INIT macros leave fields out, which -Wextra reports. */
+	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
 	opts.bare = 1;
 	opts.remote_cb = create_mirror_remote;
 	set_fetch_options(&opts.fetch_opts);
@@ -134,40 +133,40 @@ static int clone_mirror(struct watch_repo *w, const char *cache_dir,
 	return 0;
 }
 
-/* Clone w->url into cache_dir, or reuse the mirror already there. */
+/*
+ * Clone w->url into cache_dir, or reuse and fetch the mirror already
+ * there; either way, leave its remote in w->remote.
+ */
 static int open_mirror(struct watch_repo *w, const char *cache_dir,
 		       struct strbuf *err)
 {
-	git_remote *remote = NULL;
 	const char *have;
-	int rc = -1, ret;
+	int cloned = 0, ret;
 
 	ret = git_repository_open_bare(&w->repo, cache_dir);
 	if (ret == GIT_ENOTFOUND) {
 		w->repo = NULL;
-		rc = clone_mirror(w, cache_dir, err);
-		goto out;
-	}
-	if (ret) {
+		if (clone_mirror(w, cache_dir, err))
+			return -1;
+		cloned = 1;
+	} else if (ret) {
 		fail(err, w->name, "cannot open the mirror %s", cache_dir);
-		goto out;
+		return -1;
 	}
-	/* Never fetch one tree into another's mirror. */
-	if (git_remote_lookup(&remote, w->repo, WATCH_REMOTE)) {
+	if (git_remote_lookup(&w->remote, w->repo, WATCH_REMOTE)) {
+		w->remote = NULL;
 		fail(err, w->name, "%s is not a mirror made by hvmatrix",
 		     cache_dir);
-		goto out;
+		return -1;
 	}
-	have = git_remote_url(remote);
+	/* Never fetch one tree into another's mirror. */
+	have = git_remote_url(w->remote);
 	if (!have || strcmp(have, w->url)) {
 		strbuf_addf(err, "%s: %s is a mirror of %s, not of this URL",
 			    w->name, cache_dir, have ? have : "nothing");
-		goto out;
+		return -1;
 	}
-	rc = watch_fetch(w, err);
-out:
-	git_remote_free(remote);
-	return rc;
+	return cloned ? 0 : watch_fetch(w, err);
 }
 
 int watch_open(struct watch_repo **out, const char *path, const char *url,
@@ -394,6 +393,7 @@ void watch_close(struct watch_repo *w)
 {
 	if (!w)
 		return;
+	git_remote_free(w->remote);
 	git_repository_free(w->repo);
 	free(w->name);
 	free(w->url);

@@ -157,7 +157,10 @@ fi
 
 # --- the overlay: /init, the agent, the Xen modules of this kernel ---
 ov=$work/overlay
-mkdir -p "$ov/usr/sbin" "$ov/lib/modules/hvmatrix"
+mkdir -p "$ov/usr/sbin" "$ov/lib/modules/hvmatrix" "$ov/dev"
+# The kernel opens /dev/console for /init before anything is mounted.
+mknod -m 600 "$ov/dev/console" c 5 1
+mknod -m 666 "$ov/dev/null" c 1 3
 
 # modpath NAME: the .ko file of module NAME (dashes and underscores are
 # the same to the kernel).
@@ -194,7 +197,14 @@ cp "$agent" "$ov/usr/sbin/hvmatrix-xl-agent"
 cp "$init" "$ov/init"
 chmod 0755 "$ov/usr/sbin/hvmatrix-xl-agent" "$ov/init"
 pack "$ov" "$work/overlay.cpio.gz"
-cat "$base" "$work/overlay.cpio.gz" > "$work/dom0.cpio.gz"
+# Zero-pad to a 512-byte boundary: the kernel skips zeros between
+# archives, but finds an uncompressed cpio (the runner's jobs, appended
+# as is) only at an offset that is a multiple of 4.
+{
+	cat "$base" "$work/overlay.cpio.gz"
+	size=$(( $(stat -c %s "$base") + $(stat -c %s "$work/overlay.cpio.gz") ))
+	head -c $(( (512 - size % 512) % 512 )) /dev/zero
+} > "$work/dom0.cpio.gz"
 seal "$work/dom0.cpio.gz" "$out"
 
 # Keep the cache from growing with every agent build: drop the images of

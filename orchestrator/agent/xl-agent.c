@@ -46,7 +46,7 @@ struct agent_log {
 	xentoollog_level min;
 	struct agent_out *out;	/* to start on a fresh line, if shared */
 	bool shared;		/* stderr and stdout are the same file */
-	char last[512];
+	char last[640];
 };
 
 static struct agent_log agent_log;
@@ -82,7 +82,7 @@ static void agent_log_vmessage(xentoollog_logger *lg, xentoollog_level level,
 			       const char *format, va_list al)
 {
 	struct agent_log *log = (struct agent_log *)lg;
-	char msg[sizeof(log->last)];
+	char msg[512];
 	int n;
 
 	n = vsnprintf(msg, sizeof(msg), format, al);
@@ -337,7 +337,7 @@ static void agent_boot(libxl_ctx *ctx, const struct agent_job *job,
 		       double start, struct agent_result *r)
 {
 	libxl_domain_config cfg;
-	uint32_t domid = INVALID_DOMID;
+	uint32_t domid = (uint32_t)INVALID_DOMID;
 	int fd = -1, rc;
 
 	libxl_domain_config_init(&cfg);
@@ -367,7 +367,7 @@ static void agent_boot(libxl_ctx *ctx, const struct agent_job *job,
 out:
 	if (fd >= 0)
 		close(fd);
-	if (domid != INVALID_DOMID)
+	if (domid != (uint32_t)INVALID_DOMID)
 		agent_destroy(ctx, domid);
 	libxl_domain_config_dispose(&cfg);
 }

@@ -191,6 +191,121 @@ START_TEST(init_reports_multiword_hypervisor)
 }
 END_TEST
 
+/* One nested dom0 boot running two guest jobs, as the agent reports it. */
+static const char two_jobs[] =
+	"(XEN) Xen version 4.17.7 (Debian 4.17.7)\r\n"
+	"[    1.0] Hypervisor detected: Xen PV\n"
+	"hvmatrix-agent: ready jobs=2 xen=4.17.7\n"
+	"hvmatrix-agent: begin job=pv-a type=pv\n"
+	"[    0.0] Hypervisor detected: Xen PV\n"
+	"hvmatrix-init: kernel=6.1.0 hypervisor=Xen PV\n"
+	"HVMATRIX-OK nonce=aaaa\n"
+	"(XEN) d1: something Xen says meanwhile\n"
+	"hvmatrix-agent: end job=pv-a fate=shutdown seconds=6.1\n"
+	"hvmatrix-agent: begin job=pv-b type=pv\n"
+	"[    0.5] Kernel panic - not syncing: VFS: Unable to mount root\n"
+	"[    0.5] Call Trace:\n"
+	"hvmatrix-agent: end job=pv-b fate=crashed seconds=3.0\n"
+	"hvmatrix-agent: done\n";
+
+START_TEST(guest_jobs_judged_apart)
+{
+	static const char *xen_pv[] = { "Hypervisor detected: Xen PV" };
+	struct judge a, b;
+
+	judge_init(&a, "aaaa", (char *const *)xen_pv, 1);
+	judge_set_job(&a, "pv-a");
+	judge_init(&b, "bbbb", NULL, 0);
+	judge_set_job(&b, "pv-b");
+	feed_str(&a, two_jobs);
+	feed_str(&b, two_jobs);
+	ck_assert_int_eq(judge_verdict(&a), VERDICT_PASS);
+	ck_assert_ptr_nonnull(strstr(a.reason, "guest shut down"));
+	ck_assert_int_eq(judge_verdict(&b), VERDICT_FAIL);
+	ck_assert_str_eq(b.reason, "kernel panic");
+	ck_assert_ptr_nonnull(strstr(b.line, "VFS: Unable to mount root"));
+	judge_release(&a);
+	judge_release(&b);
+
+	/* dom0's own "Hypervisor detected" is not the guest's report. */
+	judge_init(&a, "aaaa", (char *const *)xen_pv, 1);
+	judge_set_job(&a, "pv-a");
+	feed_str(&a, "[ 1.0] Hypervisor detected: Xen PV\n"
+		 "hvmatrix-agent: begin job=pv-a type=pvh\n"
+		 "HVMATRIX-OK nonce=aaaa\n"
+		 "hvmatrix-agent: end job=pv-a fate=shutdown seconds=1.0\n");
+	ck_assert_int_eq(judge_verdict(&a), VERDICT_FAIL);
+	ck_assert_ptr_nonnull(strstr(a.reason, "Xen PV"));
+	judge_release(&a);
+}
+END_TEST
+
+START_TEST(guest_mode_blames_the_farm_outside_the_job)
+{
+	struct judge j;
+
+	/* dom0 (Debian's kernel, not under test) panics: ERROR. */
+	judge_init(&j, "n1", NULL, 0);
+	judge_set_job(&j, "g");
+	feed_str(&j, "[ 2.0] Kernel panic - not syncing: dom0 trouble\n");
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
+	ck_assert_ptr_nonnull(strstr(j.reason, "before the guest started"));
+	judge_release(&j);
+
+	/* Xen's crash line while the guest runs: still the farm's. */
+	judge_init(&j, "n1", NULL, 0);
+	judge_set_job(&j, "g");
+	feed_str(&j, "hvmatrix-agent: begin job=g type=pv\n"
+		 "(XEN) Hardware Dom0 crashed: rebooting machine\n");
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
+	judge_release(&j);
+
+	judge_init(&j, "n1", NULL, 0);
+	judge_set_job(&j, "g");
+	feed_str(&j, "hvmatrix-agent: setup-failed step=xenstored\n");
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
+	ck_assert_str_eq(j.reason, "dom0 setup failed");
+	judge_release(&j);
+
+	/* The agent could not build the domain. */
+	judge_init(&j, "n1", NULL, 0);
+	judge_set_job(&j, "g");
+	feed_str(&j, "hvmatrix-agent: begin job=g type=pv\n"
+		 "hvmatrix-agent: end job=g fate=error seconds=0.2 "
+		 "detail=libxl_domain_create_new failed\n");
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
+	ck_assert_ptr_nonnull(strstr(j.reason, "libxl_domain_create_new"));
+	judge_release(&j);
+
+	/* QEMU ends before the guest ran: the farm's trouble. */
+	judge_init(&j, "n1", NULL, 0);
+	judge_set_job(&j, "g");
+	judge_exit(&j, 0, 0, 0);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
+	judge_release(&j);
+}
+END_TEST
+
+START_TEST(guest_timeout_and_prefix_names)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", NULL, 0);
+	judge_set_job(&j, "g");
+	/* "g2" is another job: its lines are not ours. */
+	feed_str(&j, "hvmatrix-agent: begin job=g2 type=pv\n"
+		 "HVMATRIX-OK nonce=n1\n"
+		 "hvmatrix-agent: end job=g2 fate=shutdown seconds=1\n"
+		 "hvmatrix-agent: begin job=g type=pv\n"
+		 "[ 0.1] Booting\n"
+		 "hvmatrix-agent: end job=g fate=timeout seconds=60.0\n");
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_ptr_nonnull(strstr(j.reason, "guest timeout"));
+	ck_assert_str_eq(j.line, "[ 0.1] Booting");
+	judge_release(&j);
+}
+END_TEST
+
 START_TEST(expect_seen_real_vmware_capture)
 {
 	struct judge j;
@@ -336,6 +451,9 @@ int main(void)
 	tcase_add_test(tc, xen_dom0_crash_line);
 	tcase_add_test(tc, xen_emulation_gap_is_host_error);
 	tcase_add_test(tc, init_reports_multiword_hypervisor);
+	tcase_add_test(tc, guest_jobs_judged_apart);
+	tcase_add_test(tc, guest_mode_blames_the_farm_outside_the_job);
+	tcase_add_test(tc, guest_timeout_and_prefix_names);
 	tcase_add_test(tc, expect_seen_real_vmware_capture);
 	tcase_add_test(tc, expect_missing_is_wrong_hypervisor);
 	tcase_add_test(tc, expect_only_in_command_line_does_not_count);

@@ -389,7 +389,8 @@ START_TEST(test_cell_json)
 			 "\"memory\": 256, \"smp\": 1, \"qemu_args\": [], "
 			 "\"cmdline\": null, \"timeout\": 120, "
 			 "\"silence\": 30, \"expect\": [], \"requires\": [], "
-			 "\"xen\": null, \"xen_cmdline\": null}");
+			 "\"xen\": null, \"xen_cmdline\": null, "
+			 "\"guest\": null}");
 	cell_release(&c);
 	strbuf_release(&out);
 }
@@ -420,13 +421,14 @@ START_TEST(test_xen_cells)
 		      "t.yaml:2:5: xen: missing (a xen cell names its Xen "
 		      "build, e.g. xen: \"4.17\")");
 	ck_load_error("cells:\n  - name: x\n    xen: \"4.17\"\n",
-		      "t.yaml:3:10: xen: only for backend xen");
+		      "t.yaml:3:10: xen: only for backends xen and xen-libxl");
 	ck_load_error("cells:\n  - name: x\n    backend: xen\n"
 		      "    xen: \"4.17\"\n    cmdline: a=1,2\n",
 		      "t.yaml:5:14: cmdline: a xen cell's kernel command line "
 		      "cannot contain ','");
 	ck_load_error("cells:\n  - name: x\n    backend: hyperv\n",
-		      "t.yaml:3:14: backend: expected qemu or xen, got "
+		      "t.yaml:3:14: backend: expected qemu, xen or xen-libxl, "
+		      "got "
 		      "\"hyperv\"");
 }
 END_TEST

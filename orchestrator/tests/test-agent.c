@@ -1,0 +1,557 @@
+/*
+ * Unit tests for agent-job: job directories, the libxl domain config a job
+ * becomes, and the protocol lines. No Xen needed: libxl is only used for
+ * its config initialisers.
+ */
+#include "agent/agent-job.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/test-agent.XXXXXX";
+
+static void put(const char *dir, const char *file, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", tmpdir, dir, file);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void drop(const char *dir, const char *file)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s/%s", tmpdir, dir, file);
+	unlink(path);
+}
+
+/* A complete, valid job directory. */
+static void make_job(const char *id, const char *type)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, id);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	put(id, "name", "xen-pv-6.1\n");
+	put(id, "type", type);
+	put(id, "kernel", "not really a kernel");
+	put(id, "initrd", "not really an initrd");
+	put(id, "cmdline", "console=hvc0 panic=-1 hvmatrix.nonce=abc\n");
+	put(id, "memory", "256\n");
+	put(id, "timeout", "120\n");
+}
+
+static void setup(void)
+{
+	strcpy(tmpdir, "/tmp/test-agent.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	char *argv[] = { "rm", "-rf", tmpdir, NULL };
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+}
+
+/* Load job ID, expecting failure or success; err receives the reason. */
+static int load(struct agent_job *job, const char *id, char *err, size_t len)
+{
+	return agent_job_load(job, tmpdir, id, err, len);
+}
+
+START_TEST(test_list_name_order)
+{
+	char **ids;
+	size_t n;
+
+	make_job("10", "pv");
+	make_job("02", "pv");
+	make_job("01", "pvh");
+	make_job(".hidden", "pv");
+	put(".", "zz-not-a-dir", "x");
+	ck_assert_int_eq(agent_jobs_list(tmpdir, &ids, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(ids[0], "01");
+	ck_assert_str_eq(ids[1], "02");
+	ck_assert_str_eq(ids[2], "10");
+	ck_assert_ptr_null(ids[3]);
+	agent_jobs_free(ids);
+}
+END_TEST
+
+START_TEST(test_list_missing_dir)
+{
+	char **ids = NULL;
+	size_t n;
+
+	ck_assert_int_lt(agent_jobs_list("/nonexistent/jobs", &ids, &n), 0);
+	ck_assert_ptr_null(ids);
+}
+END_TEST
+
+START_TEST(test_load_valid)
+{
+	struct agent_job job;
+	char err[256];
+
+	make_job("00", "pvh\n");
+	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "");
+	ck_assert_str_eq(job.id, "00");
+	ck_assert_str_eq(job.name, "xen-pv-6.1");
+	ck_assert_int_eq(job.type, AGENT_TYPE_PVH);
+	ck_assert_str_eq(job.cmdline,
+			 "console=hvc0 panic=-1 hvmatrix.nonce=abc");
+	ck_assert_uint_eq(job.memory_mib, 256);
+	ck_assert_uint_eq(job.timeout_s, 120);
+	ck_assert_str_eq(strrchr(job.kernel, '/'), "/kernel");
+	ck_assert_str_eq(strrchr(job.initrd, '/'), "/initrd");
+	ck_assert_ptr_nonnull(strstr(job.kernel, tmpdir));
+	agent_job_release(&job);
+}
+END_TEST
+
+START_TEST(test_load_missing_file)
+{
+	struct agent_job job;
+	char err[256];
+
+	make_job("00", "pv");
+	drop("00", "initrd");
+	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "initrd: missing"));
+	/* The begin/end lines still get the cell's name and type. */
+	ck_assert_str_eq(job.name, "xen-pv-6.1");
+	ck_assert_int_eq(job.type, AGENT_TYPE_PV);
+	agent_job_release(&job);
+}
+END_TEST
+
+START_TEST(test_load_empty_kernel)
+{
+	struct agent_job job;
+	char err[256];
+
+	make_job("00", "pv");
+	put("00", "kernel", "");
+	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "kernel:"));
+	agent_job_release(&job);
+}
+END_TEST
+
+START_TEST(test_load_missing_name_uses_id)
+{
+	struct agent_job job;
+	char err[256];
+
+	make_job("07", "pv");
+	drop("07", "name");
+	ck_assert_int_eq(load(&job, "07", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "name: missing"));
+	ck_assert_str_eq(job.name, "07");
+	agent_job_release(&job);
+}
+END_TEST
+
+START_TEST(test_load_name_with_space)
+{
+	struct agent_job job;
+	char err[256];
+
+	make_job("03", "pv");
+	put("03", "name", "two words\n");
+	ck_assert_int_eq(load(&job, "03", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "name:"));
+	ck_assert_str_eq(job.name, "03");
+	agent_job_release(&job);
+}
+END_TEST
+
+START_TEST(test_load_bad_type)
+{
+	struct agent_job job;
+	char err[256];
+
+	make_job("00", "xen");
+	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "type:"));
+	ck_assert_int_eq(job.type, AGENT_TYPE_NONE);
+	ck_assert_str_eq(agent_type_name(job.type), "unknown");
+	agent_job_release(&job);
+}
+END_TEST
+
+static const char *const bad_memory[] = {
+	"256M", "0", "", "-5", "12", "99999999999999999999", "256 512",
+};
+
+START_TEST(test_load_bad_memory)
+{
+	struct agent_job job;
+	char err[256];
+
+	make_job("00", "pv");
+	put("00", "memory", bad_memory[_i]);
+	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "memory:"), "memory '%s': %s",
+		      bad_memory[_i], err);
+	agent_job_release(&job);
+}
+END_TEST
+
+START_TEST(test_load_bad_timeout)
+{
+	struct agent_job job;
+	char err[256];
+
+	make_job("00", "pv");
+	put("00", "timeout", "0\n");
+	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "timeout:"));
+	agent_job_release(&job);
+}
+END_TEST
+
+START_TEST(test_load_cmdline_two_lines)
+{
+	struct agent_job job;
+	char err[256];
+
+	make_job("00", "pv");
+	put("00", "cmdline", "console=hvc0\nrdinit=/bin/sh\n");
+	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "cmdline: not one line"));
+	agent_job_release(&job);
+}
+END_TEST
+
+START_TEST(test_load_reports_every_problem)
+{
+	struct agent_job job;
+	char err[256];
+
+	make_job("00", "pv");
+	drop("00", "kernel");
+	put("00", "timeout", "soon");
+	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "kernel: missing"));
+	ck_assert_ptr_nonnull(strstr(err, "timeout:"));
+	ck_assert_ptr_null(strchr(err, '\n'));
+	agent_job_release(&job);
+}
+END_TEST
+
+/* Load job 00 of TYPE and build its config into cfg. */
+static void config_of(const char *type, struct agent_job *job,
+		      libxl_domain_config *cfg)
+{
+	char err[256];
+
+	make_job("00", type);
+	ck_assert_int_eq(load(job, "00", err, sizeof(err)), 0);
+	libxl_domain_config_init(cfg);
+	ck_assert_int_eq(agent_job_config(job, cfg), 0);
+}
+
+static void assert_common_config(const struct agent_job *job,
+				 const libxl_domain_config *cfg)
+{
+	ck_assert_str_eq(cfg->c_info.name, "hvm-00");
+	ck_assert_str_eq(cfg->b_info.kernel, job->kernel);
+	ck_assert_str_eq(cfg->b_info.ramdisk, job->initrd);
+	ck_assert_str_eq(cfg->b_info.cmdline,
+			 "console=hvc0 panic=-1 hvmatrix.nonce=abc");
+	ck_assert_uint_eq(cfg->b_info.max_memkb, 256 * 1024);
+	ck_assert_uint_eq(cfg->b_info.target_memkb, 256 * 1024);
+	ck_assert_int_eq(cfg->on_poweroff, LIBXL_ACTION_ON_SHUTDOWN_PRESERVE);
+	ck_assert_int_eq(cfg->on_reboot, LIBXL_ACTION_ON_SHUTDOWN_PRESERVE);
+	ck_assert_int_eq(cfg->on_crash, LIBXL_ACTION_ON_SHUTDOWN_PRESERVE);
+	ck_assert_int_eq(cfg->on_watchdog, LIBXL_ACTION_ON_SHUTDOWN_PRESERVE);
+}
+
+START_TEST(test_config_pv)
+{
+	struct agent_job job;
+	libxl_domain_config cfg;
+
+	config_of("pv", &job, &cfg);
+	assert_common_config(&job, &cfg);
+	ck_assert_int_eq(cfg.c_info.type, LIBXL_DOMAIN_TYPE_PV);
+	ck_assert_int_eq(cfg.b_info.type, LIBXL_DOMAIN_TYPE_PV);
+	/* PV guests keep libxl's default TSC mode. */
+	ck_assert_int_ne(cfg.b_info.tsc_mode, LIBXL_TSC_MODE_NATIVE);
+	ck_assert_int_eq(agent_job_console(&job), LIBXL_CONSOLE_TYPE_PV);
+	libxl_domain_config_dispose(&cfg);
+	agent_job_release(&job);
+}
+END_TEST
+
+START_TEST(test_config_pvh)
+{
+	struct agent_job job;
+	libxl_domain_config cfg;
+
+	config_of("pvh", &job, &cfg);
+	assert_common_config(&job, &cfg);
+	ck_assert_int_eq(cfg.c_info.type, LIBXL_DOMAIN_TYPE_PVH);
+	ck_assert_int_eq(cfg.b_info.type, LIBXL_DOMAIN_TYPE_PVH);
+	ck_assert_int_eq(cfg.b_info.tsc_mode, LIBXL_TSC_MODE_NATIVE);
+	ck_assert_int_eq(agent_job_console(&job), LIBXL_CONSOLE_TYPE_PV);
+	libxl_domain_config_dispose(&cfg);
+	agent_job_release(&job);
+}
+END_TEST
+
+START_TEST(test_config_hvm)
+{
+	struct agent_job job;
+	libxl_domain_config cfg;
+
+	config_of("hvm", &job, &cfg);
+	assert_common_config(&job, &cfg);
+	ck_assert_int_eq(cfg.c_info.type, LIBXL_DOMAIN_TYPE_HVM);
+	ck_assert_int_eq(cfg.b_info.type, LIBXL_DOMAIN_TYPE_HVM);
+	ck_assert_int_eq(cfg.b_info.tsc_mode, LIBXL_TSC_MODE_NATIVE);
+	ck_assert_str_eq(cfg.b_info.u.hvm.serial, "pty");
+	ck_assert(libxl_defbool_val(cfg.b_info.u.hvm.nographic));
+	ck_assert(!libxl_defbool_val(cfg.b_info.u.hvm.vnc.enable));
+	ck_assert_int_eq(agent_job_console(&job), LIBXL_CONSOLE_TYPE_SERIAL);
+	libxl_domain_config_dispose(&cfg);
+	agent_job_release(&job);
+}
+END_TEST
+
+START_TEST(test_config_unknown_type)
+{
+	struct agent_job job = AGENT_JOB_INIT;
+	libxl_domain_config cfg;
+
+	job.id = "00";
+	libxl_domain_config_init(&cfg);
+	ck_assert_int_eq(agent_job_config(&job, &cfg), -1);
+	libxl_domain_config_dispose(&cfg);
+}
+END_TEST
+
+START_TEST(test_fate_of_reason)
+{
+	ck_assert_str_eq(agent_fate_of_reason(LIBXL_SHUTDOWN_REASON_POWEROFF),
+			 "shutdown");
+	ck_assert_str_eq(agent_fate_of_reason(LIBXL_SHUTDOWN_REASON_CRASH),
+			 "crashed");
+	ck_assert_str_eq(agent_fate_of_reason(LIBXL_SHUTDOWN_REASON_REBOOT),
+			 "rebooted");
+	ck_assert_str_eq(agent_fate_of_reason(LIBXL_SHUTDOWN_REASON_WATCHDOG),
+			 "other");
+	ck_assert_str_eq(agent_fate_of_reason(LIBXL_SHUTDOWN_REASON_SUSPEND),
+			 "other");
+}
+END_TEST
+
+/* An agent_out writing to memory; text() returns everything written. */
+struct mem {
+	char *buf;
+	size_t len;
+	FILE *f;
+	struct agent_out out;
+};
+
+static void mem_open(struct mem *m)
+{
+	m->buf = NULL;
+	m->f = open_memstream(&m->buf, &m->len);
+	ck_assert_ptr_nonnull(m->f);
+	agent_out_init(&m->out, m->f);
+}
+
+static const char *mem_text(struct mem *m)
+{
+	fflush(m->f);
+	return m->buf;
+}
+
+static void mem_close(struct mem *m)
+{
+	fclose(m->f);
+	free(m->buf);
+}
+
+START_TEST(test_out_first_line_no_blank)
+{
+	struct mem m;
+
+	mem_open(&m);
+	agent_out_ready(&m.out, 2, "4.17.7");
+	ck_assert_str_eq(mem_text(&m),
+			 "hvmatrix-agent: ready jobs=2 xen=4.17.7\n");
+	mem_close(&m);
+}
+END_TEST
+
+START_TEST(test_out_fresh_line_after_partial_guest_line)
+{
+	struct agent_job job = AGENT_JOB_INIT;
+	struct mem m;
+
+	job.name = "cell";
+	job.type = AGENT_TYPE_PV;
+	mem_open(&m);
+	agent_out_begin(&m.out, &job);
+	agent_out_guest(&m.out, "Kernel panic - not syncing", 26);
+	agent_out_end(&m.out, "cell", "crashed", 3.14159, NULL);
+	ck_assert_str_eq(mem_text(&m),
+			 "hvmatrix-agent: begin job=cell type=pv\n"
+			 "Kernel panic - not syncing\n"
+			 "hvmatrix-agent: end job=cell fate=crashed "
+			 "seconds=3.1\n");
+	mem_close(&m);
+}
+END_TEST
+
+START_TEST(test_out_no_extra_newline_after_full_line)
+{
+	struct mem m;
+
+	mem_open(&m);
+	agent_out_guest(&m.out, "HVMATRIX-OK nonce=x\r\n", 21);
+	agent_out_end(&m.out, "c", "shutdown", 14.06, "");
+	agent_out_done(&m.out);
+	ck_assert_str_eq(mem_text(&m),
+			 "HVMATRIX-OK nonce=x\r\n"
+			 "hvmatrix-agent: end job=c fate=shutdown seconds=14.1\n"
+			 "hvmatrix-agent: done\n");
+	mem_close(&m);
+}
+END_TEST
+
+START_TEST(test_out_carriage_return_is_not_a_line_end)
+{
+	struct mem m;
+
+	mem_open(&m);
+	agent_out_guest(&m.out, "login:\r", 7);
+	agent_out_done(&m.out);
+	ck_assert_str_eq(mem_text(&m), "login:\r\nhvmatrix-agent: done\n");
+	mem_close(&m);
+}
+END_TEST
+
+START_TEST(test_out_end_with_detail)
+{
+	struct mem m;
+
+	mem_open(&m);
+	agent_out_end(&m.out, "c", "error", 0.04, "initrd: missing");
+	ck_assert_str_eq(mem_text(&m),
+			 "hvmatrix-agent: end job=c fate=error seconds=0.0 "
+			 "detail=initrd: missing\n");
+	mem_close(&m);
+}
+END_TEST
+
+START_TEST(test_out_detail_stays_on_one_line)
+{
+	struct mem m;
+	const char *t;
+
+	mem_open(&m);
+	agent_out_end(&m.out, "c", "error", 1, "libxl: bad\nthing\r\thappened\n");
+	t = mem_text(&m);
+	ck_assert_str_eq(t, "hvmatrix-agent: end job=c fate=error seconds=1.0 "
+			 "detail=libxl: bad thing happened\n");
+	mem_close(&m);
+}
+END_TEST
+
+START_TEST(test_out_blank_detail_is_omitted)
+{
+	struct mem m;
+
+	mem_open(&m);
+	agent_out_end(&m.out, "c", "timeout", 120, " \n\t ");
+	ck_assert_str_eq(mem_text(&m),
+			 "hvmatrix-agent: end job=c fate=timeout seconds=120.0\n");
+	mem_close(&m);
+}
+END_TEST
+
+START_TEST(test_detail_clean_truncates)
+{
+	char s[AGENT_DETAIL_MAX * 2];
+
+	memset(s, 'x', sizeof(s) - 1);
+	s[sizeof(s) - 1] = '\0';
+	agent_detail_clean(s);
+	ck_assert_uint_eq(strlen(s), AGENT_DETAIL_MAX);
+}
+END_TEST
+
+static Suite *agent_suite(void)
+{
+	Suite *s = suite_create("agent");
+	TCase *tc = tcase_create("job");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_list_name_order);
+	tcase_add_test(tc, test_list_missing_dir);
+	tcase_add_test(tc, test_load_valid);
+	tcase_add_test(tc, test_load_missing_file);
+	tcase_add_test(tc, test_load_empty_kernel);
+	tcase_add_test(tc, test_load_missing_name_uses_id);
+	tcase_add_test(tc, test_load_name_with_space);
+	tcase_add_test(tc, test_load_bad_type);
+	tcase_add_loop_test(tc, test_load_bad_memory, 0,
+			    sizeof(bad_memory) / sizeof(bad_memory[0]));
+	tcase_add_test(tc, test_load_bad_timeout);
+	tcase_add_test(tc, test_load_cmdline_two_lines);
+	tcase_add_test(tc, test_load_reports_every_problem);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("config");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_config_pv);
+	tcase_add_test(tc, test_config_pvh);
+	tcase_add_test(tc, test_config_hvm);
+	tcase_add_test(tc, test_config_unknown_type);
+	tcase_add_test(tc, test_fate_of_reason);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("protocol");
+	tcase_add_test(tc, test_out_first_line_no_blank);
+	tcase_add_test(tc, test_out_fresh_line_after_partial_guest_line);
+	tcase_add_test(tc, test_out_no_extra_newline_after_full_line);
+	tcase_add_test(tc, test_out_carriage_return_is_not_a_line_end);
+	tcase_add_test(tc, test_out_end_with_detail);
+	tcase_add_test(tc, test_out_detail_stays_on_one_line);
+	tcase_add_test(tc, test_out_blank_detail_is_omitted);
+	tcase_add_test(tc, test_detail_clean_truncates);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(agent_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
