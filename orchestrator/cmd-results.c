@@ -53,20 +53,6 @@ static int results_matches(const struct results_opts *o,
 	return 1;
 }
 
-static void add_utc(struct strbuf *sb, double t)
-{
-	time_t secs = (time_t)t;
-	struct tm tm;
-	char buf[32];
-
-	if (!gmtime_r(&secs, &tm) ||
-	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-		strbuf_addstr(sb, "?");
-		return;
-	}
-	strbuf_addstr(sb, buf);
-}
-
 /* Console text may hold escape sequences: keep them off the terminal. */
 static void add_printable(struct strbuf *sb, const char *s, size_t max)
 {
@@ -200,7 +186,7 @@ static void print_table(struct strbuf *sb, const struct results_opts *o,
 		const struct record_run *run = &runs[rows[i]];
 		struct strbuf dur = STRBUF_INIT;
 
-		add_utc(sb, run->started_at);
+		strbuf_add_utc(sb, run->started_at);
 		strbuf_addstr(sb, "  ");
 		add_padded(sb, kernels[i].buf, kw);
 		add_padded(sb, cells[i].buf, cw);

@@ -116,20 +116,6 @@ static const char *verdict_class(enum verdict v)
 	}
 }
 
-static void add_utc(struct strbuf *sb, double t)
-{
-	time_t secs = (time_t)t;
-	struct tm tm;
-	char buf[32];
-
-	if (!gmtime_r(&secs, &tm) ||
-	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-		strbuf_addstr(sb, "?");
-		return;
-	}
-	strbuf_addstr(sb, buf);
-}
-
 static void add_html_n(struct strbuf *sb, const char *s, size_t len)
 {
 	char *part = xstrndup(s, len);
@@ -313,7 +299,7 @@ static void add_summary(struct strbuf *sb, const struct site *s)
 	strbuf_addstr(sb, "<p class=\"summary-line\">Batch <code>");
 	strbuf_add_html(sb, s->runs[0].batch);
 	strbuf_addstr(sb, "</code> started ");
-	add_utc(sb, started);
+	strbuf_add_utc(sb, started);
 	strbuf_addf(sb, ", %zu run%s:", total, total == 1 ? "" : "s");
 	for (v = VERDICT_PASS; v <= VERDICT_BLOCKED; v++)
 		strbuf_addf(sb, " <span class=\"count %s%s\">%zu %s</span>",
@@ -420,7 +406,7 @@ static int add_runs(struct strbuf *sb, struct site *s, struct strbuf *err)
 		if (have_log < 0)
 			return -1;
 		strbuf_addstr(sb, "<tr><td class=\"time\">");
-		add_utc(sb, run->started_at);
+		strbuf_add_utc(sb, run->started_at);
 		strbuf_addstr(sb, "</td><td class=\"kernel\"");
 		add_kernel_title(sb, run);
 		strbuf_addstr(sb, ">");
@@ -545,7 +531,7 @@ int publish_dashboard(struct record *r, const char *out_dir,
 	s.log = xcalloc(s.n ? s.n : 1, sizeof(*s.log));
 	site_layout(&s);
 
-	add_utc(&generated, (double)time(NULL));
+	strbuf_add_utc(&generated, (double)time(NULL));
 	strbuf_add_html(&state, record_dir(r));
 	add_summary(&summary, &s);
 	if (add_grid(&grid, &s, err) || add_runs(&runs, &s, err))

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "strbuf.h"
 #include "xmalloc.h"
@@ -150,4 +151,18 @@ void strbuf_add_html(struct strbuf *sb, const char *s)
 		default: strbuf_addch(sb, *s);
 		}
 	}
+}
+
+void strbuf_add_utc(struct strbuf *sb, double t)
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (!gmtime_r(&secs, &tm) ||
+	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+		strbuf_addstr(sb, "?");
+		return;
+	}
+	strbuf_addstr(sb, buf);
 }
