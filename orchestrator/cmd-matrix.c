@@ -380,10 +380,15 @@ static void list_columns(const struct cell *c, char *col[LIST_COLUMNS])
 
 static void list_text(const struct matrix *m)
 {
-	size_t width[LIST_COLUMNS] = { 0 };
+	static const char *const titles[LIST_COLUMNS] = {
+		"NAME", "BACKEND", "ACCEL", "MACHINE", "CPU", "MEMORY",
+	};
+	size_t width[LIST_COLUMNS];
 	char *col[LIST_COLUMNS];
 	size_t i, j;
 
+	for (j = 0; j < LIST_COLUMNS; j++)
+		width[j] = strlen(titles[j]);
 	for (i = 0; i < m->n_cells; i++) {
 		list_columns(&m->cells[i], col);
 		for (j = 0; j < LIST_COLUMNS; j++) {
@@ -392,6 +397,10 @@ static void list_text(const struct matrix *m)
 			free(col[j]);
 		}
 	}
+	for (j = 0; j < LIST_COLUMNS; j++)
+		printf(j == LIST_COLUMNS - 1 ? "%*s  " : "%-*s  ",
+		       (int)width[j], titles[j]);
+	printf("CHECKS\n");
 	for (i = 0; i < m->n_cells; i++) {
 		struct strbuf summary = STRBUF_INIT;
 

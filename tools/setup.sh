@@ -51,4 +51,11 @@ if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
 fi
 say "make"
 make -s -j"$(nproc)" >/dev/null
-say "ready: $top/hvmatrix, kernel $kernel"
+
+# The dom0 for xen-libxl cells: Debian's toolstack + our agent, built once
+# (debootstrap, about a minute) and cached by its inputs.
+kroot=${kernel%/boot/*}
+say "dom0 image (cached after the first build)"
+sh images/xen/build-dom0.sh "$top/cache/xen" \
+	"$top/orchestrator/agent/hvmatrix-xl-agent" "$kroot" > cache/dom0.path
+say "ready: $top/hvmatrix, kernel $kernel, dom0 $(cat cache/dom0.path)"

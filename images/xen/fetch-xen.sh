@@ -66,6 +66,7 @@ head -c 4 "$tmp/xen.elf" | grep -q 'ELF' || {
 }
 printf 'size %s\nsha256 %s\n' "$(stat -c %s "$tmp/xen.elf")" \
 	"$(sha256sum "$tmp/xen.elf" | cut -d' ' -f1)" > "$tmp/complete"
+chmod 755 "$tmp"
 rm -rf "$dir"
 mv "$tmp" "$dir"
 trap - EXIT

@@ -1,9 +1,9 @@
 /*
- * test-matrix: unit tests for cell.c and matrix.c: loading (values,
- * defaults, the exact "file:line:col: message" of every error kind),
- * rendering (YAML round trip, JSON) and editing matrix files in place
- * (every original byte kept, nothing written when the result would not
- * load).
+ * test-matrix: unit tests for cell.c and matrix.c: loading cells, trees and
+ * builds (values, defaults, the exact "file:line:col: message" of every
+ * error kind), rendering (YAML round trip, JSON) and editing matrix files
+ * in place (every original byte kept, nothing written when the result
+ * would not load).
  */
 #include <check.h>
 #include <dirent.h>
@@ -642,6 +642,448 @@ START_TEST(test_default_path)
 }
 END_TEST
 
+/* --- trees and builds ---------------------------------------------- */
+
+static void ck_list(char *const *arr, size_t n, const char *const *want,
+		    size_t n_want)
+{
+	size_t i;
+
+	ck_assert_uint_eq(n, n_want);
+	for (i = 0; i < n; i++)
+		ck_assert_str_eq(arr[i], want[i]);
+}
+
+#define CK_LIST(arr, n, ...)						\
+	do {								\
+		static const char *const want_[] = { __VA_ARGS__ };	\
+		ck_list(arr, n, want_, ARRAY_SIZE(want_));		\
+	} while (0)
+
+START_TEST(test_trees_builds_valid)
+{
+	struct strbuf err = STRBUF_INIT;
+	const struct matrix_tree *t;
+	const struct matrix_build *b;
+	struct matrix m;
+
+	ck_assert_msg(matrix_load(&m, FIXTURE("matrix-trees.yaml"), &err) == 0,
+		      "%s", err.buf);
+	ck_assert_uint_eq(m.n_cells, 2);
+	ck_assert_str_eq(m.cells[1].name, "q35");
+	ck_assert_uint_eq(m.n_trees, 2);
+	ck_assert_uint_eq(m.n_builds, 2);
+
+	/* A path, every default, resolved against the file's directory. */
+	t = &m.trees[0];
+	ck_assert_str_eq(t->name, "local");
+	ck_assert_str_eq(t->path, HVM_TEST_FIXTURES "/../linux");
+	ck_assert_ptr_null(t->url);
+	CK_LIST(t->branches, t->n_branches, MATRIX_TREE_DEFAULT_BRANCH);
+	ck_assert_uint_eq(t->poll_s, MATRIX_TREE_DEFAULT_POLL_S);
+	ck_assert_uint_eq(t->poll_s, 300);
+	ck_assert_uint_eq(t->first, MATRIX_TREE_DEFAULT_FIRST);
+	ck_assert_uint_eq(t->first, 5);
+	ck_assert_uint_eq(t->line, 8);
+	ck_assert_uint_eq(t->column, 5);
+
+	/* A URL, kept as written, and every setting given. */
+	t = &m.trees[1];
+	ck_assert_str_eq(t->name, "torvalds");
+	ck_assert_ptr_null(t->path);
+	ck_assert_str_eq(t->url, "https://git.kernel.org/pub/scm/linux/"
+			 "kernel/git/torvalds/linux.git");
+	CK_LIST(t->branches, t->n_branches, "master", "for-next");
+	ck_assert_uint_eq(t->poll_s, 600);
+	ck_assert_uint_eq(t->first, 0);
+	ck_assert_uint_eq(t->line, 11);
+
+	/* Scalar fragments, resolved though the file does not exist. */
+	b = &m.builds[0];
+	ck_assert_str_eq(b->name, "tiny");
+	ck_assert_str_eq(b->base, "tinyconfig");
+	CK_LIST(b->fragments, b->n_fragments,
+		HVM_TEST_FIXTURES "/../images/configs/hvmatrix.config");
+	CK_LIST(b->targets, b->n_targets, MATRIX_BUILD_DEFAULT_TARGET);
+	ck_assert_str_eq(b->targets[0], "bzImage");
+	ck_assert_str_eq(b->image, "arch/x86/boot/bzImage");
+	ck_assert_uint_eq(b->timeout_s, 3600);
+	ck_assert_uint_eq(b->line, 28);
+	ck_assert_uint_eq(b->column, 5);
+
+	/* A .config base, list fragments (one absolute), scalar target. */
+	b = &m.builds[1];
+	ck_assert_str_eq(b->name, "full");
+	ck_assert_str_eq(b->base, HVM_TEST_FIXTURES "/configs/full.config");
+	CK_LIST(b->fragments, b->n_fragments,
+		HVM_TEST_FIXTURES "/configs/a.config",
+		"/etc/hvmatrix/b.config");
+	CK_LIST(b->targets, b->n_targets, "vmlinux");
+	ck_assert_str_eq(b->image, "vmlinux");
+	ck_assert_uint_eq(b->timeout_s, 7200);
+	ck_assert_uint_eq(b->line, 32);
+
+	matrix_release(&m);
+	ck_assert_ptr_null(m.trees);
+	ck_assert_uint_eq(m.n_builds, 0);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_trees_builds_relative)
+{
+	static const char text[] =
+		"trees:\n"
+		"  - {name: a, path: src/linux, branches: next}\n"
+		"  - {name: b, path: ./linux}\n"
+		"builds:\n"
+		"  - name: x\n"
+		"    base: ./my.config\n"
+		"    fragments: [f.config, /abs/g.config, .//h.config]\n"
+		"    targets: [bzImage, modules]\n"
+		"cells: []\n";
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+
+	/* No directory in the name: ".". */
+	load_ok(&m, text);
+	ck_assert_str_eq(m.trees[0].path, "./src/linux");
+	CK_LIST(m.trees[0].branches, m.trees[0].n_branches, "next");
+	ck_assert_str_eq(m.trees[1].path, "./linux");
+	ck_assert_str_eq(m.builds[0].base, "./my.config");
+	CK_LIST(m.builds[0].fragments, m.builds[0].n_fragments,
+		"./f.config", "/abs/g.config", "./h.config");
+	CK_LIST(m.builds[0].targets, m.builds[0].n_targets,
+		"bzImage", "modules");
+	matrix_release(&m);
+
+	ck_assert_int_eq(matrix_load_buf(&m, "/srv/m/x.yaml", text,
+					 strlen(text), &err), 0);
+	ck_assert_str_eq(m.trees[0].path, "/srv/m/src/linux");
+	ck_assert_str_eq(m.builds[0].base, "/srv/m/my.config");
+	CK_LIST(m.builds[0].fragments, m.builds[0].n_fragments,
+		"/srv/m/f.config", "/abs/g.config", "/srv/m/h.config");
+	matrix_release(&m);
+
+	ck_assert_int_eq(matrix_load_buf(&m, "matrices//x.yaml", text,
+					 strlen(text), &err), 0);
+	ck_assert_str_eq(m.trees[1].path, "matrices/linux");
+	matrix_release(&m);
+
+	ck_assert_int_eq(matrix_load_buf(&m, "/x.yaml", text, strlen(text),
+					 &err), 0);
+	ck_assert_str_eq(m.trees[0].path, "/src/linux");
+	matrix_release(&m);
+	ck_assert_str_eq(err.buf, "");
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_trees_builds_find)
+{
+	struct strbuf err = STRBUF_INIT;
+	const struct matrix_tree *t;
+	const struct matrix_build *b;
+	struct matrix m;
+
+	ck_assert_msg(matrix_load(&m, FIXTURE("matrix-trees.yaml"), &err) == 0,
+		      "%s", err.buf);
+	t = matrix_find_tree(&m, "torvalds");
+	ck_assert_ptr_eq(t, &m.trees[1]);
+	ck_assert_ptr_eq(matrix_find_tree(&m, "local"), &m.trees[0]);
+	b = matrix_find_build(&m, "full");
+	ck_assert_ptr_eq(b, &m.builds[1]);
+	ck_assert_ptr_eq(matrix_find_build(&m, "tiny"), &m.builds[0]);
+	/* Trees, builds and cells are looked up each in their own list. */
+	ck_assert_ptr_null(matrix_find_tree(&m, "tiny"));
+	ck_assert_ptr_null(matrix_find_build(&m, "local"));
+	ck_assert_ptr_null(matrix_find_tree(&m, "pc"));
+	ck_assert_ptr_null(matrix_find(&m, "tiny"));
+	ck_assert_ptr_null(matrix_find_build(&m, "nope"));
+	matrix_release(&m);
+
+	/* A tree and a build may share a name. */
+	load_ok(&m, "trees: [{name: same, url: \"host:linux.git\"}]\n"
+		"builds: [{name: same, base: defconfig}]\ncells: []\n");
+	ck_assert_str_eq(matrix_find_tree(&m, "same")->url, "host:linux.git");
+	ck_assert_str_eq(matrix_find_build(&m, "same")->base, "defconfig");
+	matrix_release(&m);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(test_trees_builds_optional)
+{
+	struct matrix m;
+
+	load_ok(&m, "cells: []\n");
+	ck_assert_uint_eq(m.n_trees, 0);
+	ck_assert_ptr_null(m.trees);
+	ck_assert_uint_eq(m.n_builds, 0);
+	ck_assert_ptr_null(m.builds);
+	matrix_release(&m);
+
+	load_ok(&m, "trees:\nbuilds: []\ncells: []\n");
+	ck_assert_uint_eq(m.n_trees, 0);
+	ck_assert_uint_eq(m.n_builds, 0);
+	matrix_release(&m);
+
+	/* `fragments:` alone is no fragments. */
+	load_ok(&m, "cells: []\nbuilds:\n  - name: b\n    base: allnoconfig\n"
+		"    fragments:\n    targets: [bzImage]\n");
+	ck_assert_uint_eq(m.n_builds, 1);
+	ck_assert_str_eq(m.builds[0].base, "allnoconfig");
+	ck_assert_uint_eq(m.builds[0].n_fragments, 0);
+	matrix_release(&m);
+
+	/* Edges of the ranges. */
+	load_ok(&m, "cells: []\ntrees:\n  - name: a\n    url: git://h/l\n"
+		"    poll: 10\n    first: 100000\n  - name: b\n"
+		"    url: ssh://u@h/l.git\n    poll: 86400\n"
+		"    branches: [refs/heads/x, stable/linux-6.1.y]\n"
+		"builds:\n  - name: b\n    base: defconfig\n    timeout: 60\n"
+		"  - name: c\n    base: defconfig\n    timeout: 86400\n");
+	ck_assert_uint_eq(m.trees[0].poll_s, 10);
+	ck_assert_uint_eq(m.trees[0].first, 100000);
+	ck_assert_uint_eq(m.trees[1].poll_s, 86400);
+	CK_LIST(m.trees[1].branches, m.trees[1].n_branches, "refs/heads/x",
+		"stable/linux-6.1.y");
+	ck_assert_uint_eq(m.builds[0].timeout_s, 60);
+	ck_assert_uint_eq(m.builds[1].timeout_s, 86400);
+	matrix_release(&m);
+
+	/* Still no matrix without cells. */
+	ck_load_error("trees: []\n", "t.yaml:1:1: no 'cells' list");
+}
+END_TEST
+
+#define TREE(rest) "cells: []\ntrees:\n  - name: a\n" rest
+#define BUILD(rest) "cells: []\nbuilds:\n  - name: b\n    base: defconfig\n" \
+	rest
+
+START_TEST(test_trees_errors)
+{
+	/* Unknown keys, named after the item, with a hint. */
+	ck_load_error("cells: []\ntrees:\n  - name: linux\n"
+		      "    path: /srv/linux\n    pole: 60\n",
+		      "t.yaml:5:5: unknown key 'pole' in tree 'linux' (did "
+		      "you mean 'poll'?)");
+	ck_load_error("trees:\n  - pole: 60\n    path: /x\n    name: l\n"
+		      "cells: []\n",
+		      "t.yaml:2:5: unknown key 'pole' in tree 'l' (did you "
+		      "mean 'poll'?)");
+	ck_load_error("trees:\n  - name: a\n    path: /a\n  - urll: x\n",
+		      "t.yaml:4:5: unknown key 'urll' in tree #2 (did you "
+		      "mean 'url'?)");
+	ck_load_error(TREE("    path: /a\n    frobnicate: 1\n"),
+		      "t.yaml:5:5: unknown key 'frobnicate' in tree 'a'");
+	ck_load_error(TREE("    path: /a\n    path: /b\n"),
+		      "t.yaml:5:5: duplicate key 'path' (first defined at "
+		      "line 4)");
+	ck_load_error("cells: []\ntrees:\n  - name: a\n    path: /a\n\n"
+		      "  - url: h:l\n    name: a\n",
+		      "t.yaml:7:11: duplicate tree name 'a' (first defined "
+		      "at line 3)");
+
+	/* Exactly one of path and url: the second one is the mistake. */
+	ck_load_error(TREE("    url: https://h/l.git\n    path: /a\n"),
+		      "t.yaml:5:5: tree 'a': give either path or url");
+	ck_load_error(TREE("    path: /a\n    poll: 60\n    url: h:l\n"),
+		      "t.yaml:6:5: tree 'a': give either path or url");
+	ck_load_error(TREE("    poll: 60\n"),
+		      "t.yaml:3:5: tree 'a': needs a path or a url");
+	ck_load_error("cells: []\ntrees:\n  - path: /a\n",
+		      "t.yaml:3:5: name: missing (every tree needs a name)");
+
+	/* Values. */
+	ck_load_error("cells: []\ntrees:\n  - name: a b\n    path: /a\n",
+		      "t.yaml:3:11: name: expected 1 to 64 characters from "
+		      "[A-Za-z0-9._-], got \"a b\"");
+	ck_load_error("cells: []\ntrees:\n  - name: aaaaaaaaaaaaaaaaaaaaaaaa"
+		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+		      "    path: /a\n",
+		      "t.yaml:3:11: name: expected 1 to 64 characters from "
+		      "[A-Za-z0-9._-], got \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
+	ck_load_error(TREE("    path: /a\n    poll: 5\n"),
+		      "t.yaml:5:11: poll: expected an integer number of "
+		      "seconds between 10 and 86400, got \"5\"");
+	ck_load_error(TREE("    path: /a\n    poll: 86401\n"),
+		      "t.yaml:5:11: poll: expected an integer number of "
+		      "seconds between 10 and 86400, got \"86401\"");
+	ck_load_error(TREE("    path: /a\n    poll: 5m\n"),
+		      "t.yaml:5:11: poll: expected an integer number of "
+		      "seconds between 10 and 86400, got \"5m\"");
+	ck_load_error(TREE("    path: /a\n    first: 100001\n"),
+		      "t.yaml:5:12: first: expected an integer between 0 and "
+		      "100000 (0: every commit), got \"100001\"");
+	ck_load_error(TREE("    path: /a\n    first: -1\n"),
+		      "t.yaml:5:12: first: expected an integer between 0 and "
+		      "100000 (0: every commit), got \"-1\"");
+	ck_load_error(TREE("    url: /srv/linux\n"),
+		      "t.yaml:4:10: url: expected a git URL without blanks "
+		      "(scheme://host/path or host:path; a local repository "
+		      "is a path), got \"/srv/linux\"");
+	ck_load_error(TREE("    path: ~/linux\n"),
+		      "t.yaml:4:11: path: '~' is not expanded in matrix "
+		      "files; write the whole path, got \"~/linux\"");
+	ck_load_error(TREE("    path: \"\"\n"),
+		      "t.yaml:4:11: path: expected a non-empty path");
+	ck_load_error(TREE("    path: /a\n    branches: [master, \"a b\"]\n"),
+		      "t.yaml:5:24: branches: expected a branch name without "
+		      "blanks, got \"a b\"");
+	ck_load_error(TREE("    path: /a\n    branches: a..b\n"),
+		      "t.yaml:5:15: branches: expected a valid git branch "
+		      "name (see git check-ref-format), got \"a..b\"");
+	ck_load_error(TREE("    path: /a\n    branches: [-f]\n"),
+		      "t.yaml:5:16: branches: expected a valid git branch "
+		      "name (see git check-ref-format), got \"-f\"");
+	ck_load_error(TREE("    path: /a\n    branches: [x.lock]\n"),
+		      "t.yaml:5:16: branches: expected a valid git branch "
+		      "name (see git check-ref-format), got \"x.lock\"");
+	ck_load_error(TREE("    path: /a\n    branches: \"a\\tb\"\n"),
+		      "t.yaml:5:15: branches: control characters are not "
+		      "allowed, got \"a\\tb\"");
+	ck_load_error(TREE("    path: /a\n    branches: [\"\"]\n"),
+		      "t.yaml:5:16: branches: expected a non-empty branch "
+		      "name");
+	ck_load_error(TREE("    path: /a\n    branches: [master, x, master]\n"),
+		      "t.yaml:5:27: branches: 'master' is listed twice");
+	ck_load_error(TREE("    path: /a\n    branches: []\n"),
+		      "t.yaml:5:15: branches: expected at least one branch");
+
+	/* Shapes. */
+	ck_load_error(TREE("    path: /a\n    poll: [60]\n"),
+		      "t.yaml:5:11: poll: expected a single value, got a "
+		      "list");
+	ck_load_error(TREE("    path: /a\n    branches: {a: b}\n"),
+		      "t.yaml:5:15: branches: expected a string or a list of "
+		      "strings, got a mapping");
+	ck_load_error(TREE("    path: /a\n    branches: [x, [y]]\n"),
+		      "t.yaml:5:19: branches: expected a string for each "
+		      "element, got a list");
+	ck_load_error(TREE("    [path]: /a\n"),
+		      "t.yaml:4:5: expected a setting name, got a list");
+	ck_load_error("cells: []\ntrees: linux\n",
+		      "t.yaml:2:8: trees: expected a list of trees, got a "
+		      "single value");
+	ck_load_error("cells: []\ntrees:\n  - linux\n",
+		      "t.yaml:3:5: trees: expected a mapping for each tree, "
+		      "got a single value");
+	ck_load_error("trees: []\ncells: []\ntrees: []\n",
+		      "t.yaml:3:1: duplicate key 'trees' (first defined at "
+		      "line 1)");
+	ck_load_error("cells: []\ntree: []\n",
+		      "t.yaml:2:1: unknown key 'tree' (did you mean "
+		      "'trees'?)");
+	ck_load_error("cells: []\nbranches: [master]\n",
+		      "t.yaml:2:1: unknown key 'branches' (tree settings go "
+		      "in the items of the 'trees' list)");
+	ck_load_error(TREE("    path: &p /a\n"),
+		      "t.yaml:4:11: anchors are not supported in matrix "
+		      "files");
+}
+END_TEST
+
+START_TEST(test_builds_errors)
+{
+	ck_load_error(BUILD("    fragment: x.config\n"),
+		      "t.yaml:5:5: unknown key 'fragment' in build 'b' (did "
+		      "you mean 'fragments'?)");
+	ck_load_error("cells: []\nbuilds:\n  - base: defconfig\n",
+		      "t.yaml:3:5: name: missing (every build needs a name)");
+	ck_load_error("cells: []\nbuilds:\n  - name: b\n    timeout: 600\n",
+		      "t.yaml:3:5: build 'b': needs a base (defconfig, "
+		      "tinyconfig, allnoconfig or a path to a .config file)");
+	ck_load_error("cells: []\nbuilds:\n  - name: b\n    base: tinyconfg\n",
+		      "t.yaml:4:11: base: expected defconfig, tinyconfig, "
+		      "allnoconfig or a path to a .config file, got "
+		      "\"tinyconfg\" (did you mean 'tinyconfig'?)");
+	ck_load_error("cells: []\nbuilds:\n  - name: b\n"
+		      "    base: x86_64_defconfig\n",
+		      "t.yaml:4:11: base: expected defconfig, tinyconfig, "
+		      "allnoconfig or a path to a .config file, got "
+		      "\"x86_64_defconfig\" (a file of that name is written "
+		      "./x86_64_defconfig)");
+	ck_load_error(BUILD("    base: allnoconfig\n"),
+		      "t.yaml:5:5: duplicate key 'base' (first defined at "
+		      "line 4)");
+	ck_load_error(BUILD("  - name: c\n    base: defconfig\n"
+			    "  - name: b\n    base: defconfig\n"),
+		      "t.yaml:7:11: duplicate build name 'b' (first defined "
+		      "at line 3)");
+	ck_load_error(BUILD("    targets: [bzImage, -j8]\n"),
+		      "t.yaml:5:24: targets: expected a make target (no "
+		      "blanks, no '=', no leading '-'), got \"-j8\"");
+	ck_load_error(BUILD("    targets: O=/tmp\n"),
+		      "t.yaml:5:14: targets: expected a make target (no "
+		      "blanks, no '=', no leading '-'), got \"O=/tmp\"");
+	ck_load_error(BUILD("    targets: []\n"),
+		      "t.yaml:5:14: targets: expected at least one target");
+	ck_load_error(BUILD("    fragments: [a.config, \"\"]\n"),
+		      "t.yaml:5:27: fragments: expected a non-empty path");
+	ck_load_error(BUILD("    image: /boot/vmlinuz\n"),
+		      "t.yaml:5:12: image: expected a path inside the build "
+		      "output directory, relative to it, got "
+		      "\"/boot/vmlinuz\"");
+	ck_load_error(BUILD("    image: arch/../../bzImage\n"),
+		      "t.yaml:5:12: image: expected a path inside the build "
+		      "output directory, relative to it, got "
+		      "\"arch/../../bzImage\"");
+	ck_load_error(BUILD("    image: [bzImage]\n"),
+		      "t.yaml:5:12: image: expected a single value, got a "
+		      "list");
+	ck_load_error(BUILD("    timeout: 59\n"),
+		      "t.yaml:5:14: timeout: expected an integer number of "
+		      "seconds between 60 and 86400, got \"59\"");
+	ck_load_error(BUILD("    timeout: 86401\n"),
+		      "t.yaml:5:14: timeout: expected an integer number of "
+		      "seconds between 60 and 86400, got \"86401\"");
+	ck_load_error("cells: []\nbuilds: {name: b}\n",
+		      "t.yaml:2:9: builds: expected a list of builds, got a "
+		      "mapping");
+	ck_load_error("cells: []\nbuilds: [[b]]\n",
+		      "t.yaml:2:10: builds: expected a mapping for each "
+		      "build, got a list");
+	ck_load_error("cells: []\nfragments: x.config\n",
+		      "t.yaml:2:1: unknown key 'fragments' (build settings go "
+		      "in the items of the 'builds' list)");
+	ck_load_error("cells: []\nbuild: []\n",
+		      "t.yaml:2:1: unknown key 'build' (did you mean "
+		      "'builds'?)");
+}
+END_TEST
+
+START_TEST(test_trees_builds_error_untouched)
+{
+	static const char text[] =
+		"trees: [{name: a, path: /a}]\ncells: [{name: c}]\n"
+		"builds:\n  - name: b\n    base: defconfig\n    timeout: 1\n";
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+
+	/* An error in the last item keeps the caller's matrix as it was. */
+	m.path = (char *)"sentinel";
+	m.cells = NULL;
+	m.n_cells = 41;
+	m.trees = NULL;
+	m.n_trees = 42;
+	m.builds = NULL;
+	m.n_builds = 43;
+	ck_assert_int_eq(matrix_load_buf(&m, "t.yaml", text, strlen(text),
+					 &err), -1);
+	ck_assert_str_eq(err.buf, "t.yaml:6:14: timeout: expected an integer "
+			 "number of seconds between 60 and 86400, got \"1\"");
+	ck_assert_str_eq(m.path, "sentinel");
+	ck_assert_uint_eq(m.n_cells, 41);
+	ck_assert_uint_eq(m.n_trees, 42);
+	ck_assert_ptr_null(m.trees);
+	ck_assert_uint_eq(m.n_builds, 43);
+	ck_assert_ptr_null(m.builds);
+	strbuf_release(&err);
+}
+END_TEST
+
 /* --- editing --------------------------------------------------------- */
 
 static void new_cell(struct cell *c, const char *name, const char *memory)
@@ -989,6 +1431,167 @@ START_TEST(test_add_then_remove_restores)
 }
 END_TEST
 
+/* The trees and builds of the file at path, compared with the fixture's. */
+static void ck_trees_builds_kept(const char *path)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+	char *want;
+
+	ck_assert_msg(matrix_load(&m, path, &err) == 0, "%s", err.buf);
+	ck_assert_uint_eq(m.n_trees, 2);
+	ck_assert_str_eq(m.trees[0].name, "local");
+	want = xstrfmt("%s/../linux", tmpdir);
+	ck_assert_str_eq(m.trees[0].path, want);
+	free(want);
+	CK_LIST(m.trees[1].branches, m.trees[1].n_branches, "master",
+		"for-next");
+	ck_assert_uint_eq(m.n_builds, 2);
+	ck_assert_str_eq(m.builds[0].name, "tiny");
+	ck_assert_str_eq(m.builds[1].name, "full");
+	ck_assert_uint_eq(m.builds[1].timeout_s, 7200);
+	ck_assert_uint_eq(m.builds[1].n_fragments, 2);
+	matrix_release(&m);
+	strbuf_release(&err);
+}
+
+START_TEST(test_add_with_trees_builds)
+{
+	static const char last_line[] =
+		"    memory: 512  # the last line of the last cell\n";
+	struct strbuf err = STRBUF_INIT, item = STRBUF_INIT;
+	char *path = tmp_copy("matrix-trees.yaml");
+	char *orig = read_all(path), *now;
+	size_t at, olen = strlen(orig);
+	struct matrix m;
+	struct cell c;
+
+	full_cell(&c, "added");
+	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	now = read_all(path);
+
+	/*
+	 * At the end of the cells, not of the file (which ends with the
+	 * builds): every other byte is kept.
+	 */
+	ck_assert_ptr_nonnull(strstr(orig, last_line));
+	at = (size_t)(strstr(orig, last_line) - orig) + strlen(last_line);
+	ck_assert_ptr_nonnull(strstr(orig + at, "builds:"));
+	cell_to_yaml(&c, 2, &item);
+	ck_assert_uint_eq(strlen(now), olen + item.len);
+	ck_assert_int_eq(memcmp(now, orig, at), 0);
+	ck_assert_int_eq(memcmp(now + at, item.buf, item.len), 0);
+	ck_assert_str_eq(now + at + item.len, orig + at);
+
+	ck_assert_msg(matrix_load(&m, path, &err) == 0, "%s", err.buf);
+	ck_assert_uint_eq(m.n_cells, 3);
+	ck_cells_equal(&m.cells[2], &c);
+	matrix_release(&m);
+	ck_trees_builds_kept(path);
+
+	/* Removing it gives back the original, byte for byte. */
+	ck_assert_msg(matrix_remove_cell(path, "added", &err) == 0, "%s",
+		      err.buf);
+	free(now);
+	now = read_all(path);
+	ck_assert_str_eq(now, orig);
+
+	cell_release(&c);
+	free(orig);
+	free(now);
+	free(path);
+	strbuf_release(&item);
+	strbuf_release(&err);
+}
+END_TEST
+
+static void check_remove_trees(const char *name, const char *cut,
+			       const char *left)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = tmp_copy("matrix-trees.yaml");
+	char *orig = read_all(path), *now, *want;
+	struct matrix m;
+
+	ck_assert_msg(matrix_remove_cell(path, name, &err) == 0, "%s",
+		      err.buf);
+	now = read_all(path);
+	want = without(orig, cut);
+	ck_assert_str_eq(now, want);
+	ck_assert_msg(matrix_load(&m, path, &err) == 0, "%s", err.buf);
+	ck_assert_uint_eq(m.n_cells, 1);
+	ck_assert_str_eq(m.cells[0].name, left);
+	matrix_release(&m);
+	ck_trees_builds_kept(path);
+	free(orig);
+	free(now);
+	free(want);
+	free(path);
+	strbuf_release(&err);
+}
+
+START_TEST(test_remove_with_trees_builds)
+{
+	/* The last cell, just above the builds; the comment after it stays. */
+	check_remove_trees("q35", "  - name: q35\n    machine: q35\n"
+			   "    memory: 512  # the last line of the last "
+			   "cell\n", "pc");
+	/* The first cell, just under the trees. */
+	check_remove_trees("pc", "  - name: pc\n    machine: pc\n\n", "q35");
+}
+END_TEST
+
+START_TEST(test_edit_trees_builds_around)
+{
+	static const char text[] =
+		"builds:\n- name: b\n  base: defconfig\n"
+		"cells:\n- name: a\n"
+		"trees:\n- name: t\n  path: /t\n";
+	struct strbuf err = STRBUF_INIT;
+	char *path = xstrfmt("%s/m.yaml", tmpdir);
+	struct cell c;
+	char *now;
+
+	/* Builds before the cells, trees after, all at column 0. */
+	write_all(path, text);
+	new_cell(&c, "nc", "64");
+	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, "builds:\n- name: b\n  base: defconfig\n"
+			 "cells:\n- name: a\n- name: nc\n  memory: 64\n"
+			 "trees:\n- name: t\n  path: /t\n");
+	free(now);
+	ck_assert_msg(matrix_remove_cell(path, "nc", &err) == 0, "%s",
+		      err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, text);
+	free(now);
+
+	/* The only cell goes: `cells: []`, the rest as it was. */
+	ck_assert_msg(matrix_remove_cell(path, "a", &err) == 0, "%s", err.buf);
+	now = read_all(path);
+	ck_assert_str_eq(now, "builds:\n- name: b\n  base: defconfig\n"
+			 "cells: []\ntrees:\n- name: t\n  path: /t\n");
+	free(now);
+
+	/* A broken build stops any edit, and the file stays as it is. */
+	write_all(path, "cells:\n- name: a\nbuilds:\n- name: b\n");
+	ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+	now = xstrfmt("%s:4:3: build 'b': needs a base (defconfig, "
+		      "tinyconfig, allnoconfig or a path to a .config file)",
+		      path);
+	ck_assert_str_eq(err.buf, now);
+	free(now);
+	now = read_all(path);
+	ck_assert_str_eq(now, "cells:\n- name: a\nbuilds:\n- name: b\n");
+	free(now);
+
+	cell_release(&c);
+	free(path);
+	strbuf_release(&err);
+}
+END_TEST
+
 static Suite *matrix_suite(void)
 {
 	Suite *s = suite_create("matrix");
@@ -1011,6 +1614,16 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_default_path);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("trees-builds");
+	tcase_add_test(tc, test_trees_builds_valid);
+	tcase_add_test(tc, test_trees_builds_relative);
+	tcase_add_test(tc, test_trees_builds_find);
+	tcase_add_test(tc, test_trees_builds_optional);
+	tcase_add_test(tc, test_trees_errors);
+	tcase_add_test(tc, test_builds_errors);
+	tcase_add_test(tc, test_trees_builds_error_untouched);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("edit");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, test_add_keeps_text);
@@ -1024,6 +1637,9 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_remove_last);
 	tcase_add_test(tc, test_remove_only_and_missing);
 	tcase_add_test(tc, test_add_then_remove_restores);
+	tcase_add_test(tc, test_add_with_trees_builds);
+	tcase_add_test(tc, test_remove_with_trees_builds);
+	tcase_add_test(tc, test_edit_trees_builds_around);
 	suite_add_tcase(s, tc);
 	return s;
 }
