@@ -12,6 +12,7 @@ packages=(
 	libsqlite3-dev check
 	qemu-system-x86 busybox-static cpio procps jq bc
 	libxen-dev debootstrap
+	linux-source-6.1 flex bison libelf-dev libssl-dev ccache xz-utils patch
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
