@@ -183,6 +183,11 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	if (cell_is_xen(c) &&
 	    image_xen(c->xen, &xen_elf, &r->xen_version, &err) < 0)
 		judge_error(&r->judge, "%s", err.buf);
+	else if (c->backend == CELL_BACKEND_XEN_LIBXL &&
+		 c->guest == CELL_GUEST_HVM)
+		judge_skip(&r->judge, "HVM guests need qemu-system-xen and "
+			   "hvmloader in the dom0 image, which does not have "
+			   "them yet");
 	/* Under Xen, QEMU's module list splits on commas. */
 	else if (xen_elf && (strchr(kernel, ',') || strchr(initrd, ',')))
 		judge_error(&r->judge, "a kernel or payload path with ',' "
@@ -726,6 +731,11 @@ static void group_libxl(struct boot_run *runs, size_t n)
 		}
 		r->leader = lead;
 		lead->members[lead->n_members++] = r;
+		/* One console for the group: every member points at it. */
+		if (lead != r) {
+			free(r->log_path);
+			r->log_path = xstrdup(lead->log_path);
+		}
 	}
 }
 

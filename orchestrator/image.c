@@ -153,6 +153,22 @@ int image_dom0(char **initrd, char **kernel, struct strbuf *err)
 
 	*initrd = configured_path("HVMATRIX_DOM0", "dom0.path");
 	*kernel = configured_path("HVMATRIX_DOM0_KERNEL", "debian-kernel.path");
+	/* build-dom0.sh leaves dom0's kernel as a gzipped ELF beside the
+	 * image: Xen builds dom0 from it in ~1 s instead of ~5 s. */
+	if (*initrd && !getenv("HVMATRIX_DOM0_KERNEL")) {
+		size_t n = strlen(*initrd);
+		char *v;
+
+		if (n > 8 && !strcmp(*initrd + n - 8, ".cpio.gz")) {
+			v = xstrfmt("%.*s.vmlinux.gz", (int)(n - 8), *initrd);
+			if (stat(v, &st) == 0 && st.st_size) {
+				free(*kernel);
+				*kernel = v;
+			} else {
+				free(v);
+			}
+		}
+	}
 	if (!*initrd || stat(*initrd, &st) < 0 || !st.st_size) {
 		strbuf_addf(err, "dom0 image missing%s%s (tools/setup.sh builds "
 			    "it with images/xen/build-dom0.sh)",

@@ -265,7 +265,19 @@ static void judge_line(struct judge *j, const char *line)
 			strbuf_reset(&j->last_line);
 			return;
 		}
-		host_line(j, line);
+		/* Another guest's lines are that guest's business. */
+		if (!strncmp(line, JUDGE_AGENT "begin job=",
+			     strlen(JUDGE_AGENT "begin job="))) {
+			j->in_other_job = 1;
+			return;
+		}
+		if (!strncmp(line, JUDGE_AGENT "end job=",
+			     strlen(JUDGE_AGENT "end job="))) {
+			j->in_other_job = 0;
+			return;
+		}
+		if (!j->in_other_job || !strncmp(line, "(XEN)", 5))
+			host_line(j, line);
 		return;
 	}
 	if (j->job && (rest = agent_line(j, line, "end"))) {

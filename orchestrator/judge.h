@@ -49,6 +49,7 @@ struct judge {
 	 */
 	char *job;
 	int in_job, job_started;
+	int in_other_job;	/* inside another guest's lines */
 	double job_seconds;	/* the agent's measure of the guest's run */
 
 	enum judge_action action;

@@ -271,8 +271,8 @@ int agent_job_load(struct agent_job *job, const char *jobdir, const char *id,
 	if (ret)
 		agent_err_add(err, errlen, "type: %s", agent_why(ret));
 	else if ((job->type = agent_type_parse(s)) == AGENT_TYPE_NONE)
-		agent_err_add(err, errlen, "type: '%.20s' is not pv, pvh or hvm",
-			      s);
+		agent_err_add(err, errlen,
+			      "type: '%.20s' is not pv, pvh or hvm", s);
 	free(s);
 
 	job->kernel = agent_path(job->dir, "kernel");

@@ -38,9 +38,9 @@ enum agent_type {
 struct agent_job {
 	char *id;		/* the directory's name, e.g. "00" */
 	char *dir;		/* JOBDIR/<id> */
-	char *name;		/* the cell name, or the id if none was given */
+	char *name;		/* the cell name, or else the id */
 	enum agent_type type;
-	char *kernel;		/* absolute or JOBDIR-relative paths to files */
+	char *kernel;		/* JOBDIR/<id>/kernel, as given */
 	char *initrd;
 	char *cmdline;
 	unsigned long memory_mib;

@@ -34,19 +34,25 @@
 #define AGENT_DRAIN_QUIET_MS 300
 /* ...or for this long at most. */
 #define AGENT_DRAIN_MAX_MS 1500
+/* Consecutive failures to read the domain's state before giving up. */
+#define AGENT_INFO_FAILURES 20
+/* Console bytes relayed between two looks at the domain's state. */
+#define AGENT_PUMP_MAX 65536
 /* xenconsoled publishes the console's pty shortly after creation. */
 #define AGENT_TTY_WAIT_MS 10000
 
 /*
  * A xentoollog logger: libxl's messages go to stderr on lines of their
- * own, and the last error is kept for the job's detail= field.
+ * own, and the first error since agent_error_reset() is kept for the
+ * job's detail= field: libxl logs the cause first, then its consequences.
  */
 struct agent_log {
 	xentoollog_logger vtable;	/* first: libxl sees only this */
 	xentoollog_level min;
+	int verbose;		/* -v: the agent's own progress too */
 	struct agent_out *out;	/* to start on a fresh line, if shared */
 	bool shared;		/* stderr and stdout are the same file */
-	char last[640];
+	char first[640];
 };
 
 static struct agent_log agent_log;
@@ -88,8 +94,8 @@ static void agent_log_vmessage(xentoollog_logger *lg, xentoollog_level level,
 	n = vsnprintf(msg, sizeof(msg), format, al);
 	if (n >= 0 && errnoval >= 0 && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(errnoval));
-	if (level >= XTL_ERROR)
-		snprintf(log->last, sizeof(log->last), "%s%s%s",
+	if (level >= XTL_ERROR && !log->first[0])
+		snprintf(log->first, sizeof(log->first), "%s%s%s",
 			 context ? context : "", context ? ": " : "", msg);
 	if (level < log->min)
 		return;
@@ -112,15 +118,27 @@ static double agent_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Progress, for -v: where a job's time goes. */
+#define agent_debug(...) \
+	do { \
+		if (agent_log.verbose) \
+			agent_logf(__VA_ARGS__); \
+	} while (0)
+
 static void agent_sleep_ms(int ms)
 {
 	poll(NULL, 0, ms);
 }
 
-/* The last libxl error, or a fallback, for a detail= field. */
-static const char *agent_last_error(const char *fallback)
+/* The first libxl error since the last reset, or a fallback. */
+static const char *agent_error(const char *fallback)
 {
-	return agent_log.last[0] ? agent_log.last : fallback;
+	return agent_log.first[0] ? agent_log.first : fallback;
+}
+
+static void agent_error_reset(void)
+{
+	agent_log.first[0] = '\0';
 }
 
 /* How a job ended. */
@@ -144,6 +162,19 @@ static void agent_result_set(struct agent_result *r, const char *fate,
 	va_end(ap);
 }
 
+/* The fate of a domain that shut down, and for odd reasons, which. */
+static void agent_result_reason(struct agent_result *r,
+				libxl_shutdown_reason why)
+{
+	const char *name = libxl_shutdown_reason_to_string(why);
+
+	r->fate = agent_fate_of_reason(why);
+	r->detail[0] = '\0';
+	if (!strcmp(r->fate, "other"))
+		snprintf(r->detail, sizeof(r->detail), "shutdown reason %s",
+			 name ? name : "unknown");
+}
+
 /* Open the console pty raw: the relay must not translate a byte. */
 static int agent_console_open(libxl_ctx *ctx, uint32_t domid,
 			      libxl_console_type type, struct agent_result *r)
@@ -163,7 +194,7 @@ static int agent_console_open(libxl_ctx *ctx, uint32_t domid,
 		if (agent_now() > until) {
 			agent_result_set(r, "error",
 					 "no console tty for domain %u: %s",
-					 domid, agent_last_error("timed out"));
+					 domid, agent_error("timed out"));
 			return -1;
 		}
 		agent_sleep_ms(100);
@@ -184,15 +215,17 @@ static int agent_console_open(libxl_ctx *ctx, uint32_t domid,
 }
 
 /*
- * Relay what the console has now. Returns the number of bytes relayed, or
- * -1 once the pty is gone (the backend closed it).
+ * Relay what the console has now, at most AGENT_PUMP_MAX bytes so that a
+ * guest that never stops printing cannot starve the timeout. Returns the
+ * number of bytes relayed, or -1 once the pty is gone (its backend closed
+ * it).
  */
 static ssize_t agent_console_pump(int fd)
 {
 	char buf[4096];
 	ssize_t n, total = 0;
 
-	for (;;) {
+	while (total < AGENT_PUMP_MAX) {
 		n = read(fd, buf, sizeof(buf));
 		if (n > 0) {
 			agent_out_guest(&agent_out, buf, n);
@@ -202,9 +235,10 @@ static ssize_t agent_console_pump(int fd)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
-			return total;
+			break;
 		return total ? total : -1;	/* EOF or EIO: gone */
 	}
+	return total;
 }
 
 /* Wait up to ms for console bytes (or just sleep when there is no pty). */
@@ -245,68 +279,68 @@ static void agent_console_drain(int *fd)
 }
 
 /*
+ * Has the domain ended? Returns true with r filled in when it has shut
+ * down (or vanished, or cannot be read any more).
+ */
+static bool agent_domain_ended(libxl_ctx *ctx, uint32_t domid, int *failures,
+			       struct agent_result *r)
+{
+	libxl_dominfo info;
+	bool ended = false;
+	int rc;
+
+	libxl_dominfo_init(&info);
+	rc = libxl_domain_info(ctx, &info, domid);
+	if (rc == ERROR_DOMAIN_NOTFOUND) {
+		agent_result_set(r, "error", "domain %u vanished before its "
+				 "shutdown reason was read", domid);
+		ended = true;
+	} else if (rc) {
+		/* A passing hiccup is survived; a broken libxl is not. */
+		if (++*failures >= AGENT_INFO_FAILURES) {
+			agent_result_set(r, "error", "libxl_domain_info: %s",
+					 agent_error(
+					 libxl_error_to_string(rc)));
+			ended = true;
+		}
+	} else {
+		*failures = 0;
+		if (info.shutdown) {
+			agent_result_reason(r, info.shutdown_reason);
+			ended = true;
+		}
+	}
+	libxl_dominfo_dispose(&info);
+	return ended;
+}
+
+/*
  * Relay the console until the domain shuts down or the job's time is up.
  * The domain is left for the caller to destroy.
  */
 static void agent_watch(libxl_ctx *ctx, uint32_t domid, int *fd,
 			double deadline, struct agent_result *r)
 {
-	double next_info = 0;
-	libxl_dominfo info;
-	int rc, failures = 0;
+	double now, next_info = 0;
+	int ms, failures = 0;
 
 	for (;;) {
-		double now = agent_now();
-		int ms = AGENT_INFO_MS;
-
+		now = agent_now();
 		if (now >= deadline) {
-			if (*fd >= 0 && agent_console_pump(*fd) < 0) {
-				close(*fd);
-				*fd = -1;
-			}
+			/* What the guest said last may tell why it hung. */
+			if (*fd >= 0)
+				agent_console_pump(*fd);
 			agent_result_set(r, "timeout", "%s", "");
 			return;
 		}
 		if (now >= next_info) {
 			next_info = now + AGENT_INFO_MS / 1000.0;
-			libxl_dominfo_init(&info);
-			rc = libxl_domain_info(ctx, &info, domid);
-			if (rc == ERROR_DOMAIN_NOTFOUND) {
-				libxl_dominfo_dispose(&info);
+			if (agent_domain_ended(ctx, domid, &failures, r)) {
 				agent_console_drain(fd);
-				agent_result_set(r, "error",
-					"domain %u vanished before its "
-					"shutdown reason was read", domid);
 				return;
-			}
-			if (rc) {
-				libxl_dominfo_dispose(&info);
-				if (++failures >= 20) {
-					agent_result_set(r, "error",
-						"libxl_domain_info: %s",
-						agent_last_error(
-						libxl_error_to_string(rc)));
-					return;
-				}
-			} else if (info.shutdown) {
-				libxl_shutdown_reason why =
-					info.shutdown_reason;
-
-				libxl_dominfo_dispose(&info);
-				agent_console_drain(fd);
-				r->fate = agent_fate_of_reason(why);
-				r->detail[0] = '\0';
-				if (!strcmp(r->fate, "other"))
-					snprintf(r->detail, sizeof(r->detail),
-						 "shutdown reason %s",
-						 libxl_shutdown_reason_to_string(
-						 why) ?: "unknown");
-				return;
-			} else {
-				failures = 0;
-				libxl_dominfo_dispose(&info);
 			}
 		}
+		ms = AGENT_INFO_MS;
 		if ((deadline - now) * 1000 < ms)
 			ms = (int)((deadline - now) * 1000) + 1;
 		agent_console_wait(fd, ms);
@@ -315,11 +349,13 @@ static void agent_watch(libxl_ctx *ctx, uint32_t domid, int *fd,
 
 static void agent_destroy(libxl_ctx *ctx, uint32_t domid)
 {
-	int rc = libxl_domain_destroy(ctx, domid, NULL);
+	int rc;
 
+	agent_error_reset();
+	rc = libxl_domain_destroy(ctx, domid, NULL);
 	if (rc && rc != ERROR_DOMAIN_NOTFOUND)
 		agent_logf("destroy domain %u: %s", domid,
-			   agent_last_error(libxl_error_to_string(rc)));
+			   agent_error(libxl_error_to_string(rc)));
 }
 
 /* A domain left from an earlier run under the same name blocks creation. */
@@ -347,28 +383,40 @@ static void agent_boot(libxl_ctx *ctx, const struct agent_job *job,
 		goto out;
 	}
 	agent_destroy_stale(ctx, cfg.c_info.name);
-	agent_log.last[0] = '\0';
+	agent_error_reset();
 	rc = libxl_domain_create_new(ctx, &cfg, &domid, NULL, NULL);
 	if (rc) {
 		agent_result_set(r, "error", "domain creation failed: %s",
-				 agent_last_error(libxl_error_to_string(rc)));
+				 agent_error(libxl_error_to_string(rc)));
+		/* libxl destroys what it half built, except on ABORTED. */
+		if (rc != ERROR_ABORTED)
+			domid = (uint32_t)INVALID_DOMID;
 		goto out;
 	}
+	agent_debug("domain %u created at %.1f s", domid, agent_now() - start);
+	agent_error_reset();
 	fd = agent_console_open(ctx, domid, agent_job_console(job), r);
 	if (fd < 0)
 		goto out;
+	agent_error_reset();
 	rc = libxl_domain_unpause(ctx, domid, NULL);
+	agent_debug("domain %u unpaused at %.1f s", domid, agent_now() - start);
 	if (rc) {
 		agent_result_set(r, "error", "unpause failed: %s",
-				 agent_last_error(libxl_error_to_string(rc)));
+				 agent_error(libxl_error_to_string(rc)));
 		goto out;
 	}
 	agent_watch(ctx, domid, &fd, start + job->timeout_s, r);
+	agent_debug("domain %u: %s at %.1f s", domid, r->fate,
+		    agent_now() - start);
 out:
 	if (fd >= 0)
 		close(fd);
-	if (domid != (uint32_t)INVALID_DOMID)
+	if (domid != (uint32_t)INVALID_DOMID) {
 		agent_destroy(ctx, domid);
+		agent_debug("domain %u destroyed at %.1f s", domid,
+			    agent_now() - start);
+	}
 	libxl_domain_config_dispose(&cfg);
 }
 
@@ -425,7 +473,8 @@ static void agent_usage(FILE *f)
 	      "Boots each JOBDIR/<job>/ (name order) as a Xen guest through "
 	      "libxl and\nrelays its console to stdout between "
 	      "'hvmatrix-agent:' protocol lines.\n"
-	      "  -v  log libxl's debug messages to stderr\n", f);
+	      "  -v  log progress to stderr (-vv: libxl's debug messages "
+	      "too)\n", f);
 }
 
 int main(int argc, char **argv)
@@ -442,7 +491,9 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "vh")) != -1) {
 		switch (c) {
 		case 'v':
-			agent_log.min = XTL_DEBUG;
+			/* -v: progress; -vv: libxl's debug messages too. */
+			if (agent_log.verbose++)
+				agent_log.min = XTL_DEBUG;
 			break;
 		case 'h':
 			agent_usage(stdout);
@@ -484,7 +535,7 @@ int main(int argc, char **argv)
 			     (xentoollog_logger *)&agent_log);
 	if (rc) {
 		agent_logf("libxl_ctx_alloc: %s",
-			   agent_last_error(libxl_error_to_string(rc)));
+			   agent_error(libxl_error_to_string(rc)));
 		agent_out_line(&agent_out, "setup-failed step=libxl");
 		goto out;
 	}

@@ -434,7 +434,8 @@ START_TEST(test_out_no_extra_newline_after_full_line)
 	agent_out_done(&m.out);
 	ck_assert_str_eq(mem_text(&m),
 			 "HVMATRIX-OK nonce=x\r\n"
-			 "hvmatrix-agent: end job=c fate=shutdown seconds=14.1\n"
+			 "hvmatrix-agent: end job=c fate=shutdown "
+			 "seconds=14.1\n"
 			 "hvmatrix-agent: done\n");
 	mem_close(&m);
 }
@@ -471,7 +472,8 @@ START_TEST(test_out_detail_stays_on_one_line)
 	const char *t;
 
 	mem_open(&m);
-	agent_out_end(&m.out, "c", "error", 1, "libxl: bad\nthing\r\thappened\n");
+	agent_out_end(&m.out, "c", "error", 1,
+		      "libxl: bad\nthing\r\thappened\n");
 	t = mem_text(&m);
 	ck_assert_str_eq(t, "hvmatrix-agent: end job=c fate=error seconds=1.0 "
 			 "detail=libxl: bad thing happened\n");
@@ -486,7 +488,8 @@ START_TEST(test_out_blank_detail_is_omitted)
 	mem_open(&m);
 	agent_out_end(&m.out, "c", "timeout", 120, " \n\t ");
 	ck_assert_str_eq(mem_text(&m),
-			 "hvmatrix-agent: end job=c fate=timeout seconds=120.0\n");
+			 "hvmatrix-agent: end job=c fate=timeout "
+			 "seconds=120.0\n");
 	mem_close(&m);
 }
 END_TEST

@@ -219,6 +219,8 @@ START_TEST(guest_jobs_judged_apart)
 	judge_set_job(&b, "pv-b");
 	feed_str(&a, two_jobs);
 	feed_str(&b, two_jobs);
+	/* Guest b's panic is b's FAIL, and nothing of a's. */
+	ck_assert_int_eq(judge_verdict(&a), VERDICT_PASS);
 	ck_assert_int_eq(judge_verdict(&a), VERDICT_PASS);
 	ck_assert_ptr_nonnull(strstr(a.reason, "guest shut down"));
 	ck_assert_int_eq(judge_verdict(&b), VERDICT_FAIL);
@@ -237,6 +239,24 @@ START_TEST(guest_jobs_judged_apart)
 	ck_assert_int_eq(judge_verdict(&a), VERDICT_FAIL);
 	ck_assert_ptr_nonnull(strstr(a.reason, "Xen PV"));
 	judge_release(&a);
+}
+END_TEST
+
+START_TEST(another_guests_panic_is_not_the_farms)
+{
+	struct judge j;
+
+	judge_init(&j, "n2", NULL, 0);
+	judge_set_job(&j, "second");
+	feed_str(&j, "hvmatrix-agent: begin job=first type=pv\r\r\n"
+		 "[ 5.5] Kernel panic - not syncing: VFS: Unable to mount\r\r\n"
+		 "hvmatrix-agent: end job=first fate=crashed seconds=17.1\r\n"
+		 "hvmatrix-agent: begin job=second type=pvh\r\n"
+		 "HVMATRIX-OK nonce=n2\r\r\n"
+		 "hvmatrix-agent: end job=second fate=shutdown seconds=16.6\r\n");
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_PASS);
+	ck_assert_double_eq_tol(j.job_seconds, 16.6, 0.01);
+	judge_release(&j);
 }
 END_TEST
 
@@ -452,6 +472,7 @@ int main(void)
 	tcase_add_test(tc, xen_emulation_gap_is_host_error);
 	tcase_add_test(tc, init_reports_multiword_hypervisor);
 	tcase_add_test(tc, guest_jobs_judged_apart);
+	tcase_add_test(tc, another_guests_panic_is_not_the_farms);
 	tcase_add_test(tc, guest_mode_blames_the_farm_outside_the_job);
 	tcase_add_test(tc, guest_timeout_and_prefix_names);
 	tcase_add_test(tc, expect_seen_real_vmware_capture);
