@@ -48,28 +48,7 @@ static const struct {
 /* Append s for an error message: quoted, escaped, shortened. */
 static void add_value(struct strbuf *sb, const char *s)
 {
-	size_t i;
-
-	strbuf_addch(sb, '"');
-	for (i = 0; s[i]; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (i == ERR_VALUE_MAX) {
-			strbuf_addstr(sb, "...");
-			break;
-		}
-		if (ch == '"' || ch == '\\')
-			strbuf_addf(sb, "\\%c", ch);
-		else if (ch == '\n')
-			strbuf_addstr(sb, "\\n");
-		else if (ch == '\t')
-			strbuf_addstr(sb, "\\t");
-		else if (ch < 0x20 || ch == 0x7f)
-			strbuf_addf(sb, "\\x%02x", ch);
-		else
-			strbuf_addch(sb, ch);
-	}
-	strbuf_addch(sb, '"');
+	strbuf_add_quoted(sb, s, ERR_VALUE_MAX);
 }
 
 static int bad_value(struct strbuf *err, const char *key, const char *what,

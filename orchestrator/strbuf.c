@@ -166,3 +166,29 @@ void strbuf_add_utc(struct strbuf *sb, double t)
 	}
 	strbuf_addstr(sb, buf);
 }
+
+void strbuf_add_quoted(struct strbuf *sb, const char *s, size_t max)
+{
+	size_t i;
+
+	strbuf_addch(sb, '"');
+	for (i = 0; s[i]; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (i == max) {
+			strbuf_addstr(sb, "...");
+			break;
+		}
+		if (ch == '"' || ch == '\\')
+			strbuf_addf(sb, "\\%c", ch);
+		else if (ch == '\n')
+			strbuf_addstr(sb, "\\n");
+		else if (ch == '\t')
+			strbuf_addstr(sb, "\\t");
+		else if (ch < 0x20 || ch == 0x7f)
+			strbuf_addf(sb, "\\x%02x", ch);
+		else
+			strbuf_addch(sb, ch);
+	}
+	strbuf_addch(sb, '"');
+}

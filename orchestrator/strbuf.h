@@ -35,6 +35,12 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 void strbuf_add_json_str(struct strbuf *sb, const char *s);
 /* Append s with & < > " ' escaped for HTML text and attribute values. */
 void strbuf_add_html(struct strbuf *sb, const char *s);
+/*
+ * Append s as a value quoted in an error message: in double quotes, with
+ * quotes, backslashes and control characters escaped, cut after max
+ * characters ("...").
+ */
+void strbuf_add_quoted(struct strbuf *sb, const char *s, size_t max);
 /* Append Unix time t as UTC ISO 8601 ("2026-11-25T13:41:05Z"). */
 void strbuf_add_utc(struct strbuf *sb, double t);
 
