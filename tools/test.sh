@@ -9,6 +9,11 @@ HVMATRIX_TEST_KERNEL=$(cat cache/debian-kernel.path)
 export HVMATRIX_TEST_KERNEL
 # One KVM probe for the whole suite (a probe costs seconds on this host).
 export HVMATRIX_CACHE="$top/cache/probe"
+# The interface test's kernels (a few minutes cold, cached after): built
+# before the boots start, so they do not compete with QEMU for the cores.
+echo "test: building the test kernels (cached after the first time)" >&2
+sh images/kernels/build-test-kernels.sh "$top/cache" > /dev/null ||
+	echo "test: cannot build the test kernels; t-interface.sh will fail" >&2
 make -j2 check
 rc=$?
 for f in orchestrator/tests/*.log; do
