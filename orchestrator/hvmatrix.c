@@ -8,6 +8,7 @@
 #include "config.h"
 #include "boot.h"
 #include "cmd.h"
+#include "spawn.h"
 
 static const struct cmd *const cmds[] = {
 	&cmd_boot,
@@ -37,6 +38,9 @@ int main(int argc, char **argv)
 	/* Hidden: the child-side half of boot_spawn (see boot.c). */
 	if (argc > 1 && !strcmp(argv[1], BOOT_EXEC_TRAMPOLINE))
 		return boot_exec_trampoline(argc - 1, argv + 1);
+	/* Hidden: the group trampoline of builds (see spawn.c). */
+	if (argc > 1 && !strcmp(argv[1], SPAWN_GROUP_TRAMPOLINE))
+		return spawn_group_trampoline(argc - 1, argv + 1);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

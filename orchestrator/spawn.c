@@ -1,0 +1,100 @@
+/*
+ * spawn: the group trampoline (see spawn.h) and the argv that reaches it.
+ *
+ * The trampoline must never leave its group behind: every way it can be
+ * told to stop (its parent dying, SIGTERM, SIGINT) ends in SIGKILL to the
+ * whole group, itself included.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spawn.h"
+#include "xmalloc.h"
+
+const char *spawn_self_exe;
+
+char **spawn_group_argv(char *const *argv)
+{
+	char *self;
+	char **args;
+	size_t n, i;
+
+	self = realpath(spawn_self_exe ? spawn_self_exe : "/proc/self/exe",
+			NULL);
+	if (!self)
+		return NULL;
+	for (n = 0; argv[n]; n++)
+		;
+	args = xcalloc(n + 4, sizeof(char *));
+	args[0] = self;
+	args[1] = xstrdup(SPAWN_GROUP_TRAMPOLINE);
+	args[2] = xstrfmt("%ld", (long)getpid());
+	for (i = 0; i < n; i++)
+		args[3 + i] = xstrdup(argv[i]);
+	return args;
+}
+
+void spawn_argv_free(char **argv)
+{
+	char **p;
+
+	for (p = argv; p && *p; p++)
+		free(*p);
+	free(argv);
+}
+
+static void kill_group(int sig)
+{
+	/* Async-signal-safe; takes the trampoline down with its group. */
+	kill(0, SIGKILL);
+}
+
+int spawn_group_trampoline(int argc, char **argv)
+{
+	struct sigaction sa;
+	pid_t parent, child;
+	int status;
+
+	if (argc < 3) {
+		fprintf(stderr, "hvmatrix: %s: missing arguments\n", argv[0]);
+		_exit(125);
+	}
+	parent = (pid_t)atol(argv[1]);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kill_group;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 ||
+	    sigaction(SIGINT, &sa, NULL) < 0)
+		_exit(125);
+	/*
+	 * SIGTERM, not SIGKILL, when hvmatrix dies: the handler above turns
+	 * it into SIGKILL for the whole group. Checking the parent after
+	 * prctl closes the race where it died before we asked.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		_exit(125);
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "hvmatrix: cannot fork: %s\n", strerror(errno));
+		_exit(125);
+	}
+	if (!child) {
+		/* exec resets the handlers; the group stays ours. */
+		execvp(argv[2], argv + 2);
+		fprintf(stderr, "hvmatrix: cannot run %s: %s\n", argv[2],
+			strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(125);
+	if (WIFSIGNALED(status))
+		_exit(128 + WTERMSIG(status));
+	_exit(WEXITSTATUS(status));
+}

@@ -1,0 +1,36 @@
+/*
+ * spawn: the group trampoline. A long-running child tree (make and every
+ * compiler under it) is started as
+ *
+ *   hvmatrix __exec-group PARENT_PID PROG ARGS...
+ *
+ * with UV_PROCESS_DETACHED, so it leads its own process group. The
+ * trampoline dies with hvmatrix (PR_SET_PDEATHSIG) and, when it is told to
+ * stop (SIGTERM, SIGINT), kills its whole group, so nothing it started
+ * outlives hvmatrix, even after kill -9. It never runs a shell.
+ */
+#ifndef HVM_SPAWN_H
+#define HVM_SPAWN_H
+
+#define SPAWN_GROUP_TRAMPOLINE "__exec-group"
+
+/*
+ * The executable that carries the trampoline: NULL (the default) means
+ * this program, /proc/self/exe. Unit tests, whose own binary is not
+ * hvmatrix, point it at the built hvmatrix.
+ */
+extern const char *spawn_self_exe;
+
+/*
+ * The argv to give uv_spawn for running argv (NULL-terminated) through
+ * the group trampoline: self exe, SPAWN_GROUP_TRAMPOLINE, our pid, then
+ * argv. args[0] is also the file to execute. NULL with errno set when the
+ * executable cannot be resolved. Free with spawn_argv_free.
+ */
+char **spawn_group_argv(char *const *argv);
+void spawn_argv_free(char **argv);
+
+/* The child half: argv[0] is SPAWN_GROUP_TRAMPOLINE. Never returns. */
+int spawn_group_trampoline(int argc, char **argv);
+
+#endif
