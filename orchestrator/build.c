@@ -43,15 +43,12 @@ struct build_priv {
 	int need_config;
 	int log_fd;
 
-	uv_work_t work;
-	int work_busy;
+	uv_work_t work;		/* checkout, then finish: never both */
 	struct strbuf work_err;	/* a failed checkout's message */
 
 	uv_timer_t timer;	/* the whole build's timeout */
-	int timer_open;
 	uv_process_t proc;
 	int proc_alive;		/* spawned, exit not seen yet */
-	int proc_open;		/* handle not closed yet */
 	int64_t exit_status;
 	int term_signal;
 
@@ -419,7 +416,6 @@ static void timer_closed(uv_handle_t *h)
 	struct build_priv *p = container_of(h, struct build_priv, timer);
 	struct build_job *b = p->b;
 
-	p->timer_open = 0;
 	if (p->log_fd >= 0)
 		close(p->log_fd);
 	p->log_fd = -1;
@@ -444,7 +440,6 @@ static void finish_after(uv_work_t *w, int status)
 {
 	struct build_priv *p = container_of(w, struct build_priv, work);
 
-	p->work_busy = 0;
 	uv_close((uv_handle_t *)&p->timer, timer_closed);
 }
 
@@ -459,7 +454,6 @@ static void finish(struct build_priv *p, enum build_status s, char *reason)
 	p->final = s;
 	p->final_reason = reason;
 	uv_timer_stop(&p->timer);
-	p->work_busy = 1;
 	uv_queue_work(p->loop, &p->work, finish_work, finish_after);
 }
 
@@ -471,7 +465,6 @@ static void proc_closed(uv_handle_t *h)
 	const char *name = p->step_names[p->cur];
 	int64_t st = p->exit_status;
 
-	p->proc_open = 0;
 	if (p->stopping) {
 		finish(p, BUILD_INTERRUPTED, xstrdup("stopped"));
 	} else if (p->timed_out) {
@@ -563,7 +556,6 @@ static void start_step(struct build_priv *p)
 	spawn_argv_free(args);
 	if (rc < 0) {
 		/* libuv wants even a failed process handle closed. */
-		p->proc_open = 1;
 		p->exit_status = 125;
 		uv_close((uv_handle_t *)&p->proc, proc_closed);
 		log_str(p, "hvmatrix: cannot start the group trampoline: ");
@@ -571,7 +563,7 @@ static void start_step(struct build_priv *p)
 		log_str(p, "\n");
 		return;
 	}
-	p->proc_open = p->proc_alive = 1;
+	p->proc_alive = 1;
 	p->b->pgid = p->proc.pid;
 }
 
@@ -640,7 +632,6 @@ static void checkout_after(uv_work_t *w, int status)
 {
 	struct build_priv *p = container_of(w, struct build_priv, work);
 
-	p->work_busy = 0;
 	if (p->stopping) {
 		finish(p, BUILD_INTERRUPTED, xstrdup("stopped"));
 	} else if (p->timed_out) {
@@ -762,7 +753,6 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 	if (stat(p->artifact, &st) == 0) {
 		p->reused = 1;
 		uv_timer_init(loop, &p->timer);
-		p->timer_open = 1;
 		uv_timer_start(&p->timer, reuse_artifact, 0, 0);
 		goto out;
 	}
@@ -792,12 +782,10 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 	log_str(p, head.buf);
 	/* No handle exists before this point: failing above frees all. */
 	uv_timer_init(loop, &p->timer);
-	p->timer_open = 1;
 	if (c->timeout_s)
 		uv_timer_start(&p->timer, timed_out,
 			       (uint64_t)c->timeout_s * 1000, 0);
 	progress(p, "checkout");
-	p->work_busy = 1;
 	uv_queue_work(loop, &p->work, checkout_work, checkout_after);
 out:
 	strbuf_release(&head);

@@ -5,8 +5,9 @@
  * olddefconfig, and "compiles" each .c into $(O)/<name>.o, appending the
  * source's name to $(O)/counter, then concatenates the objects into
  * $(O)/arch/x86/boot/bzImage. A source containing FAIL makes its rule fail,
- * one containing SLEEP makes it wait forever. The real make runs, through
- * the real hvmatrix binary as trampoline.
+ * one containing SLEEP makes it wait forever; its merge_config.sh appends
+ * the fragments to the .config. The real make runs, through the real
+ * hvmatrix binary as trampoline.
  */
 #include <check.h>
 #include <dirent.h>
@@ -46,9 +47,18 @@ static const char fake_makefile[] =
 	"\tmkdir -p $(dir $@)\n"
 	"\tcat $^ > $@\n";
 
+/* merge_config.sh -m -O OUT OUT/.config FRAGMENTS...: appends them. */
+static const char fake_merge_config[] =
+	"#!/bin/sh\n"
+	"[ \"$1\" = -m ] && [ \"$2\" = -O ] || exit 1\n"
+	"out=$3\n"
+	"shift 4\n"
+	"cat \"$@\" >> \"$out/.config\"\n";
+
 static char tmpdir[PATH_MAX];
 static int64_t clock_now;
 static git_repository *repo;
+static int bare;		/* the watched repository is a bare mirror */
 static char *repo_path, *state_dir;
 static struct matrix_tree tree;
 static struct matrix_build config;
@@ -69,7 +79,7 @@ static void setup(void)
 	spawn_self_exe = HVM_BUILDDIR "/hvmatrix";
 	repo_path = xstrfmt("%s/linux", tmpdir);
 	state_dir = xstrfmt("%s/state", tmpdir);
-	ck_assert_int_eq(git_repository_init(&repo, repo_path, 0), 0);
+	ck_assert_int_eq(git_repository_init(&repo, repo_path, bare), 0);
 	memset(&tree, 0, sizeof(tree));
 	tree.name = "linux";
 	tree.path = repo_path;
@@ -112,6 +122,8 @@ static void commit(const char *a, const char *b, const git_oid *parent,
 {
 	const char *names[] = { "Makefile", "a.c", "b.c" };
 	const char *data[] = { fake_makefile, a, b };
+	git_treebuilder *scripts = NULL, *kconfig = NULL;
+	git_oid sub;
 	const git_commit *pc[1] = { NULL };
 	git_treebuilder *tb = NULL;
 	git_signature *sig = NULL;
@@ -129,6 +141,20 @@ static void commit(const char *a, const char *b, const git_oid *parent,
 		check_git(git_treebuilder_insert(NULL, tb, names[i], &blob,
 						 GIT_FILEMODE_BLOB), "insert");
 	}
+	check_git(git_blob_create_from_buffer(&blob, repo, fake_merge_config,
+					      strlen(fake_merge_config)),
+		  "blob");
+	check_git(git_treebuilder_new(&kconfig, repo, NULL), "treebuilder");
+	check_git(git_treebuilder_insert(NULL, kconfig, "merge_config.sh",
+					 &blob, GIT_FILEMODE_BLOB_EXECUTABLE),
+		  "insert");
+	check_git(git_treebuilder_write(&sub, kconfig), "write tree");
+	check_git(git_treebuilder_new(&scripts, repo, NULL), "treebuilder");
+	check_git(git_treebuilder_insert(NULL, scripts, "kconfig", &sub,
+					 GIT_FILEMODE_TREE), "insert");
+	check_git(git_treebuilder_write(&sub, scripts), "write tree");
+	check_git(git_treebuilder_insert(NULL, tb, "scripts", &sub,
+					 GIT_FILEMODE_TREE), "insert");
 	check_git(git_treebuilder_write(&tree_id, tb), "write tree");
 	check_git(git_tree_lookup(&t, repo, &tree_id), "tree");
 	if (parent)
@@ -141,6 +167,8 @@ static void commit(const char *a, const char *b, const git_oid *parent,
 	git_commit_free((git_commit *)pc[0]);
 	git_tree_free(t);
 	git_treebuilder_free(tb);
+	git_treebuilder_free(kconfig);
+	git_treebuilder_free(scripts);
 	git_signature_free(sig);
 }
 
@@ -312,6 +340,121 @@ START_TEST(test_build_incremental_and_reuse)
 	free(counter);
 }
 END_TEST
+
+static void write_file(const char *path, const char *text)
+{
+	ck_assert_int_eq(fsutil_write_atomic(path, text, strlen(text)), 0);
+}
+
+static void assert_contains(const char *path, const char *what)
+{
+	char *s = read_file(path);
+
+	ck_assert_msg(strstr(s, what), "%s lacks \"%s\":\n%s", path, what, s);
+	free(s);
+}
+
+static void assert_lacks(const char *path, const char *what)
+{
+	char *s = read_file(path);
+
+	ck_assert_msg(!strstr(s, what), "%s has \"%s\":\n%s", path, what, s);
+	free(s);
+}
+
+/* The config is redone when, and only when, its inputs change. */
+START_TEST(test_build_config_inputs)
+{
+	struct build_job b;
+	char c[4][41];
+	char *frag = xstrfmt("%s/frag.config", tmpdir);
+	char *base = xstrfmt("%s/base.config", tmpdir);
+	char *dot_config = state_file("build/linux/tiny/out/.config");
+	char *fragments[] = { frag };
+	git_oid p;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char a[16];
+
+		snprintf(a, sizeof(a), "a%d\n", i);
+		if (i)
+			git_oid_fromstr(&p, c[i - 1]);
+		commit(a, "b\n", i ? &p : NULL, c[i]);
+	}
+	write_file(frag, "CONFIG_A=y\n");
+	config.fragments = fragments;
+	config.n_fragments = 1;
+
+	build(&b, c[0]);
+	assert_ok(&b);
+	assert_contains(b.log_path, "merge_config.sh -m -O ");
+	assert_contains(b.log_path, " olddefconfig\n");
+	assert_contains(dot_config, "CONFIG_FAKE=y\nCONFIG_A=y\n");
+	build_job_release(&b);
+
+	/* Same inputs: straight to make. */
+	build(&b, c[1]);
+	assert_ok(&b);
+	assert_lacks(b.log_path, "olddefconfig");
+	build_job_release(&b);
+
+	/* A fragment's contents changed: configured afresh. */
+	write_file(frag, "CONFIG_A=n\n");
+	build(&b, c[2]);
+	assert_ok(&b);
+	assert_contains(b.log_path, " tinyconfig\n");
+	assert_contains(b.log_path, " olddefconfig\n");
+	assert_contains(dot_config, "CONFIG_FAKE=y\nCONFIG_A=n\n");
+	assert_lacks(dot_config, "CONFIG_A=y");
+	build_job_release(&b);
+
+	/* A base file is copied in, not made. */
+	write_file(base, "CONFIG_BASE=y\n");
+	config.base = base;
+	build(&b, c[3]);
+	assert_ok(&b);
+	assert_lacks(b.log_path, "tinyconfig");
+	assert_contains(b.log_path, "$ cp ");
+	assert_contains(dot_config, "CONFIG_BASE=y\nCONFIG_A=n\n");
+	assert_lacks(dot_config, "CONFIG_FAKE");
+	build_job_release(&b);
+
+	free(frag);
+	free(base);
+	free(dot_config);
+}
+END_TEST
+
+/* A bare mirror (as watch keeps for a URL) lends its objects too. */
+START_TEST(test_build_bare_mirror)
+{
+	struct build_job b;
+	char c1[41];
+	char *alt;
+
+	commit("a1\n", "b1\n", NULL, c1);
+	build(&b, c1);
+	assert_ok(&b);
+	alt = state_file("build/linux/tiny/src/.git/objects/info/alternates");
+	assert_contains(alt, "/linux/objects\n");
+	assert_contains(b.image_path, "a1\nb1\n");
+	build_job_release(&b);
+	free(alt);
+}
+END_TEST
+
+static void setup_bare(void)
+{
+	bare = 1;
+	setup();
+}
+
+static void teardown_bare(void)
+{
+	teardown();
+	bare = 0;
+}
 
 START_TEST(test_build_failure)
 {
@@ -517,17 +660,23 @@ static Suite *build_suite(void)
 	Suite *s = suite_create("build");
 	TCase *tc = tcase_create("build");
 	TCase *lines = tcase_create("lines");
+	TCase *mirror = tcase_create("mirror");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	/* Real make under a loaded machine: generous, never asserted. */
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_build_incremental_and_reuse);
+	tcase_add_test(tc, test_build_config_inputs);
 	tcase_add_test(tc, test_build_failure);
 	tcase_add_test(tc, test_build_stop);
 	tcase_add_test(tc, test_build_timeout);
 	tcase_add_test(tc, test_build_errors);
 	tcase_add_test(tc, test_build_missing_make);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(mirror, setup_bare, teardown_bare);
+	tcase_set_timeout(mirror, 300);
+	tcase_add_test(mirror, test_build_bare_mirror);
+	suite_add_tcase(s, mirror);
 	tcase_add_test(lines, test_error_lines);
 	suite_add_tcase(s, lines);
 	return s;
