@@ -725,8 +725,15 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 
 	if (!b->tree || !c || !b->state_dir || !b->repo_path || !b->on_done ||
 	    !c->image || !c->n_targets || !valid_name(b->tree->name) ||
-	    !valid_name(c->name) || strlen(b->commit) != GIT_OID_HEXSZ) {
+	    !valid_name(c->name)) {
 		strbuf_addstr(err, "build: incomplete job");
+		return -1;
+	}
+	/* It names directories: a full id, hex only. */
+	if (strlen(b->commit) != GIT_OID_HEXSZ ||
+	    strspn(b->commit, "0123456789abcdef") != GIT_OID_HEXSZ) {
+		strbuf_addstr(err, "build: not a full commit id: ");
+		strbuf_add_quoted(err, b->commit, 64);
 		return -1;
 	}
 	base = strrchr(c->image, '/');

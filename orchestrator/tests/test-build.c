@@ -591,6 +591,23 @@ START_TEST(test_build_errors)
 	ck_assert_ptr_nonnull(strstr(b.reason, "commit not found"));
 	build_job_release(&b);
 
+	/* A commit that is not an id never starts (it would be a path). */
+	{
+		struct strbuf err = STRBUF_INIT;
+		uv_loop_t loop;
+
+		job_init(&b, "../../../../../../../../../../../../../x");
+		done_calls = 0;
+		ck_assert_int_eq(uv_loop_init(&loop), 0);
+		ck_assert_int_eq(build_start(&loop, &b, &err), -1);
+		ck_assert_ptr_nonnull(strstr(err.buf, "not a full commit id"));
+		ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+		ck_assert_int_eq(done_calls, 0);
+		ck_assert_int_eq(uv_loop_close(&loop), 0);
+		build_job_release(&b);
+		strbuf_release(&err);
+	}
+
 	/* A base config that cannot be read. */
 	config.base = "/nonexistent/base.config";
 	build(&b, c1);
