@@ -12,7 +12,7 @@ packages=(
 	libsqlite3-dev check
 	qemu-system-x86 busybox-static cpio procps jq bc
 	libxen-dev debootstrap
-	linux-source-6.1 flex bison libelf-dev libssl-dev ccache xz-utils patch
+	linux-source-6.1 flex bison libelf-dev libssl-dev ccache xz-utils patch git
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
