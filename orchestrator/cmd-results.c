@@ -21,16 +21,21 @@ struct results_opts {
 	const char *state;
 	const char *kernel;	/* kernel id prefix */
 	const char *cell;
+	const char *tree;
+	const char *commit;	/* commit id prefix */
 	size_t limit;		/* 0: all */
 	int json;
+	int commits;		/* one line per built commit */
 };
 
 static void results_usage(FILE *f)
 {
 	fputs("usage: hvmatrix results [--state DIR] [--json] "
 	      "[--kernel ID-PREFIX] [--cell NAME]\n"
-	      "                        [--limit N]\n\n"
-	      "Show the recorded runs, newest first.\n\n"
+	      "                        [--tree NAME] [--commit ID-PREFIX] "
+	      "[--commits] [--limit N]\n\n"
+	      "Show the recorded runs, newest first; with --commits, one line "
+	      "per built\ncommit with its verdict counts.\n\n"
 	      "  --state DIR          state directory (default "
 	      "$HVMATRIX_STATE, else\n"
 	      "                       ./hvmatrix-state)\n"
@@ -38,6 +43,11 @@ static void results_usage(FILE *f)
 	      "  --kernel ID-PREFIX   only kernels whose id starts with "
 	      "ID-PREFIX\n"
 	      "  --cell NAME          only the cell NAME\n"
+	      "  --tree NAME          only commits of the tree NAME\n"
+	      "  --commit ID-PREFIX   only the commit whose id starts with "
+	      "ID-PREFIX\n"
+	      "  --commits            per built commit: verdict counts and "
+	      "subject\n"
 	      "  --limit N            at most N runs\n"
 	      "  -h, --help           show this help\n", f);
 }
@@ -49,6 +59,12 @@ static int results_matches(const struct results_opts *o,
 				 strlen(o->kernel)))
 		return 0;
 	if (o->cell && strcmp(run->cell, o->cell))
+		return 0;
+	if (o->tree && strcmp(run->tree, o->tree))
+		return 0;
+	if (o->commit && (!*run->commit_id ||
+			  strncmp(run->commit_id, o->commit,
+				  strlen(o->commit))))
 		return 0;
 	return 1;
 }
@@ -68,6 +84,15 @@ static void add_printable(struct strbuf *sb, const char *s, size_t max)
 static void add_kernel(struct strbuf *sb, const struct record_run *run)
 {
 	size_t len = strcspn(run->kernel_version, " \t\n");
+
+	if (*run->commit_id) {
+		add_printable(sb, run->tree, SIZE_MAX);
+		strbuf_addch(sb, ' ');
+		add_printable(sb, run->commit_id, RESULTS_ID_LEN);
+		strbuf_addch(sb, ' ');
+		add_printable(sb, run->build, SIZE_MAX);
+		return;
+	}
 
 	if (len) {
 		add_printable(sb, run->kernel_version, len);
@@ -110,6 +135,14 @@ static void add_json_run(struct strbuf *sb, const struct record_run *run)
 	strbuf_add_json_str(sb, run->log_path);
 	strbuf_addstr(sb, ", \"nonce\": ");
 	strbuf_add_json_str(sb, run->nonce);
+	strbuf_addstr(sb, ", \"tree\": ");
+	strbuf_add_json_str(sb, run->tree);
+	strbuf_addstr(sb, ", \"commit\": ");
+	strbuf_add_json_str(sb, run->commit_id);
+	strbuf_addstr(sb, ", \"build\": ");
+	strbuf_add_json_str(sb, run->build);
+	strbuf_addstr(sb, ", \"subject\": ");
+	strbuf_add_json_str(sb, run->subject);
 	strbuf_addch(sb, '}');
 }
 
@@ -206,6 +239,94 @@ static void print_table(struct strbuf *sb, const struct results_opts *o,
 	free(rows);
 }
 
+/*
+ * --commits: one entry per (tree, commit, build), newest first, counting
+ * the newest verdict of each of its cells.
+ */
+static void print_commits(struct strbuf *sb, const struct results_opts *o,
+			  const struct record_run *runs, size_t n)
+{
+	size_t i, k, shown = 0;
+
+	if (o->json)
+		strbuf_addch(sb, '[');
+	else
+		strbuf_addstr(sb, "TREE          COMMIT        BUILD       PASS "
+			      "FAIL ERROR SKIP BLOCKED  SUBJECT\n");
+	for (i = 0; i < n; i++) {
+		const struct record_run *run = &runs[i];
+		unsigned count[VERDICT_BLOCKED + 1] = { 0 };
+		size_t j, m;
+
+		if (!*run->commit_id || !results_matches(o, run))
+			continue;
+		for (k = 0; k < i; k++)
+			if (!strcmp(runs[k].commit_id, run->commit_id) &&
+			    !strcmp(runs[k].tree, run->tree) &&
+			    !strcmp(runs[k].build, run->build))
+				break;
+		if (k < i)
+			continue;	/* this commit was listed */
+		if (o->limit && shown == o->limit)
+			break;
+		for (j = i; j < n; j++) {
+			const struct record_run *r = &runs[j];
+
+			if (strcmp(r->commit_id, run->commit_id) ||
+			    strcmp(r->tree, run->tree) ||
+			    strcmp(r->build, run->build))
+				continue;
+			for (m = i; m < j; m++)
+				if (!strcmp(runs[m].commit_id, r->commit_id) &&
+				    !strcmp(runs[m].tree, r->tree) &&
+				    !strcmp(runs[m].build, r->build) &&
+				    !strcmp(runs[m].cell, r->cell))
+					break;
+			if (m == j && r->verdict <= VERDICT_BLOCKED)
+				count[r->verdict]++;
+		}
+		if (o->json) {
+			strbuf_addstr(sb, shown ? ",\n  {\"tree\": " :
+				      "\n  {\"tree\": ");
+			strbuf_add_json_str(sb, run->tree);
+			strbuf_addstr(sb, ", \"commit\": ");
+			strbuf_add_json_str(sb, run->commit_id);
+			strbuf_addstr(sb, ", \"build\": ");
+			strbuf_add_json_str(sb, run->build);
+			strbuf_addstr(sb, ", \"subject\": ");
+			strbuf_add_json_str(sb, run->subject);
+			strbuf_addf(sb, ", \"PASS\": %u, \"FAIL\": %u, "
+				    "\"ERROR\": %u, \"SKIP\": %u, "
+				    "\"BLOCKED\": %u}", count[VERDICT_PASS],
+				    count[VERDICT_FAIL], count[VERDICT_ERROR],
+				    count[VERDICT_SKIP], count[VERDICT_BLOCKED]);
+		} else {
+			struct strbuf t = STRBUF_INIT;
+
+			add_printable(&t, run->tree, SIZE_MAX);
+			add_padded(sb, t.buf, 12);
+			strbuf_reset(&t);
+			add_printable(&t, run->commit_id, RESULTS_ID_LEN);
+			add_padded(sb, t.buf, RESULTS_ID_LEN);
+			strbuf_reset(&t);
+			add_printable(&t, run->build, SIZE_MAX);
+			add_padded(sb, t.buf, 10);
+			strbuf_addf(sb, "%4u %4u %5u %4u %7u  ",
+				    count[VERDICT_PASS], count[VERDICT_FAIL],
+				    count[VERDICT_ERROR], count[VERDICT_SKIP],
+				    count[VERDICT_BLOCKED]);
+			add_printable(sb, run->subject, SIZE_MAX);
+			strbuf_addch(sb, '\n');
+			strbuf_release(&t);
+		}
+		shown++;
+	}
+	if (o->json)
+		strbuf_addstr(sb, shown ? "\n]\n" : "]\n");
+	else if (!shown)
+		strbuf_reset(sb);
+}
+
 static int results_parse(struct results_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -213,6 +334,9 @@ static int results_parse(struct results_opts *o, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "cell", required_argument, NULL, 'c' },
+		{ "tree", required_argument, NULL, 't' },
+		{ "commit", required_argument, NULL, 'C' },
+		{ "commits", no_argument, NULL, 'S' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -236,6 +360,15 @@ static int results_parse(struct results_opts *o, int argc, char **argv)
 			break;
 		case 'c':
 			o->cell = optarg;
+			break;
+		case 't':
+			o->tree = optarg;
+			break;
+		case 'C':
+			o->commit = optarg;
+			break;
+		case 'S':
+			o->commits = 1;
 			break;
 		case 'n':
 			v = strtol(optarg, &end, 10);
@@ -285,7 +418,9 @@ static int cmd_results_run(int argc, char **argv)
 		ret = EXIT_ERROR;
 		goto out;
 	}
-	if (o.json)
+	if (o.commits)
+		print_commits(&out, &o, runs, n);
+	else if (o.json)
 		print_json(&out, &o, runs, n);
 	else
 		print_table(&out, &o, runs, n);

@@ -88,6 +88,7 @@ struct site {
 	size_t n;
 	/* Per run: 0 not looked at yet, 1 log copied, -1 no log. */
 	signed char *log;
+	char **keys;			/* per run: its row */
 	size_t *kernels;		/* per row: index of its newest run */
 	size_t nk;
 	const char **cells;		/* column names, borrowed from runs */
@@ -124,11 +125,30 @@ static void add_html_n(struct strbuf *sb, const char *s, size_t len)
 	free(part);
 }
 
-/* "6.1.0-28-amd64 0123456789ab": the release, then the short blob id. */
+/*
+ * "6.1.0-28-amd64 0123456789ab": the release, then the short blob id; for
+ * a built commit "tree 0123456789ab build" and its subject.
+ */
 static void add_kernel_label(struct strbuf *sb, const struct record_run *run)
 {
 	const char *v = run->kernel_version;
 	size_t len = strcspn(v, " \t\n");
+
+	if (*run->commit_id) {
+		strbuf_addstr(sb, "<span class=\"tree\">");
+		strbuf_add_html(sb, run->tree);
+		strbuf_addstr(sb, "</span> <code class=\"kid\">");
+		add_html_n(sb, run->commit_id, PUBLISH_ID_LEN);
+		strbuf_addstr(sb, "</code> <span class=\"build\">");
+		strbuf_add_html(sb, run->build);
+		strbuf_addstr(sb, "</span>");
+		if (*run->subject) {
+			strbuf_addstr(sb, "<br><span class=\"subject\">");
+			strbuf_add_html(sb, run->subject);
+			strbuf_addstr(sb, "</span>");
+		}
+		return;
+	}
 
 	if (len) {
 		strbuf_addstr(sb, "<span class=\"release\">");
@@ -143,6 +163,10 @@ static void add_kernel_label(struct strbuf *sb, const struct record_run *run)
 static void add_kernel_title(struct strbuf *sb, const struct record_run *run)
 {
 	strbuf_addstr(sb, " title=\"");
+	if (*run->commit_id) {
+		strbuf_add_html(sb, run->commit_id);
+		strbuf_addstr(sb, "&#10;");
+	}
 	strbuf_add_html(sb, run->kernel_path);
 	if (*run->kernel_version) {
 		strbuf_addstr(sb, "&#10;");
@@ -214,13 +238,23 @@ static void site_layout(struct site *s)
 
 	strmap_init(&kmap, s->n);
 	strmap_init(&cmap, s->n);
+	/* A row is a kernel image, or a built commit (which a BLOCKED run
+	 * has without an image). */
+	s->keys = xcalloc(s->n ? s->n : 1, sizeof(*s->keys));
+	for (i = 0; i < s->n; i++) {
+		const struct record_run *run = &s->runs[i];
+
+		s->keys[i] = *run->commit_id ?
+			xstrfmt("%s\n%s\n%s", run->tree, run->commit_id,
+				run->build) : xstrdup(run->kernel_id);
+	}
 	s->kernels = xcalloc(s->n ? s->n : 1, sizeof(*s->kernels));
 	s->cells = xcalloc(s->n ? s->n : 1, sizeof(*s->cells));
 
 	for (i = 0; i < s->n; i++) {
-		if (strmap_get(&kmap, s->runs[i].kernel_id) != NO_RUN)
+		if (strmap_get(&kmap, s->keys[i]) != NO_RUN)
 			continue;
-		strmap_put(&kmap, s->runs[i].kernel_id, s->nk);
+		strmap_put(&kmap, s->keys[i], s->nk);
 		s->kernels[s->nk++] = i;
 	}
 
@@ -254,7 +288,7 @@ static void site_layout(struct site *s)
 	for (i = 0; i < s->n; i++) {
 		size_t *slot;
 
-		k = strmap_get(&kmap, s->runs[i].kernel_id);
+		k = strmap_get(&kmap, s->keys[i]);
 		c = strmap_get(&cmap, s->runs[i].cell);
 		slot = &s->grid[k * s->nc + c];
 		if (*slot == NO_RUN)
@@ -266,6 +300,11 @@ static void site_layout(struct site *s)
 
 static void site_release(struct site *s)
 {
+	size_t i;
+
+	for (i = 0; s->keys && i < s->n; i++)
+		free(s->keys[i]);
+	free(s->keys);
 	free(s->log);
 	free(s->kernels);
 	free(s->cells);

@@ -29,6 +29,61 @@ struct record_run {
 	double duration_s;
 	char *log_path;		/* absolute path of the console log */
 	char *nonce;
+	/* Runs of a built commit (schema 2); "" for `hvmatrix boot`. */
+	char *tree;
+	char *commit_id;
+	char *build;
+	char *subject;		/* read back only: the commit's subject */
+};
+
+/* A commit as the watcher found it. */
+struct record_commit {
+	char *id;
+	char *subject;
+	char *author;
+	int64_t time;
+	char *parent;		/* first parent, "" for a root */
+};
+
+enum record_job_state {
+	RECORD_JOB_QUEUED = 0,
+	RECORD_JOB_RUNNING,
+	RECORD_JOB_DONE,
+};
+
+/* One (tree, commit, build config) in the queue. */
+struct record_job {
+	int64_t id;
+	char *tree;
+	char *commit_id;
+	char *build;
+	int priority;		/* RECORD_PRIORITY_* */
+	int64_t batch;
+	enum record_job_state state;
+	int attempts;
+	int pgid;
+	double enqueued_at, started_at, finished_at;
+	char *subject;		/* from commits, "" if unknown */
+};
+
+/* Job priorities: confirmation and bisection runs first, then tips. */
+#define RECORD_PRIORITY_NORMAL 0
+#define RECORD_PRIORITY_TIP 1
+#define RECORD_PRIORITY_MANUAL 5
+#define RECORD_PRIORITY_CONFIRM 10
+
+enum record_build_status {
+	RECORD_BUILD_OK = 0,
+	RECORD_BUILD_FAILED,
+	RECORD_BUILD_ERROR,
+};
+
+struct record_build {
+	int64_t id;
+	char *tree, *commit_id, *build;
+	enum record_build_status status;
+	char *reason, *errors, *log_path, *image_path;
+	double started_at, duration_s;
 };
 
 /*
@@ -49,7 +104,72 @@ int record_add_run(struct record *r, struct record_run *run,
 /* All runs, newest first (by started_at then id). 0 or -1 + err. */
 int record_list_runs(struct record *r, struct record_run **runs, size_t *n,
 		     struct strbuf *err);
+/* Runs of one commit (any build), newest first. */
+int record_list_commit_runs(struct record *r, const char *tree,
+			    const char *commit_id, struct record_run **runs,
+			    size_t *n, struct strbuf *err);
 void record_run_release(struct record_run *run);
 void record_runs_free(struct record_run *runs, size_t n);
+
+/*
+ * The queue. record_enqueue records the commits (oldest first) and queues
+ * one job per (commit, build) that is not queued yet: a commit seen again
+ * (a force-push, a second branch) is never queued twice. The last commit
+ * gets tip_priority, the others RECORD_PRIORITY_NORMAL, all the given
+ * batch. *n_new (may be NULL) counts the jobs added. 0 or -1 + err.
+ */
+int record_enqueue(struct record *r, const char *tree,
+		   const struct record_commit *commits, size_t n_commits,
+		   char *const *builds, size_t n_builds, int64_t batch,
+		   int tip_priority, size_t *n_new, struct strbuf *err);
+/* Raise a job to at least `priority` and queue it again if done; adds the
+ * job (and a bare commit row) when missing. 0 or -1 + err. */
+int record_enqueue_one(struct record *r, const char *tree,
+		       const struct record_commit *c, const char *build,
+		       int priority, int64_t *job_id, struct strbuf *err);
+/* Take the next queued job (marks it running). 1 with *job set, 0 when
+ * the queue is empty, -1 + err. only_id > 0 takes that job alone. */
+int record_job_next(struct record *r, int64_t only_id,
+		    struct record_job *job, struct strbuf *err);
+int record_job_set_pgid(struct record *r, int64_t id, int pgid,
+			struct strbuf *err);
+int record_job_finish(struct record *r, int64_t id, struct strbuf *err);
+int record_job_requeue(struct record *r, int64_t id, struct strbuf *err);
+/* After a crash: every running job is queued again; their build process
+ * groups are returned (to kill) in *pgids (free()). */
+int record_jobs_recover(struct record *r, int **pgids, size_t *n,
+			struct strbuf *err);
+/* Jobs in a state (or every job with state < 0), in queue order. */
+int record_list_jobs(struct record *r, int state, struct record_job **jobs,
+		     size_t *n, struct strbuf *err);
+void record_job_release(struct record_job *j);
+void record_jobs_free(struct record_job *jobs, size_t n);
+const char *record_job_state_name(enum record_job_state s);
+
+/* Every commit id recorded for a tree (for the watcher's known set). */
+int record_known_commits(struct record *r, const char *tree, char ***ids,
+			 size_t *n, struct strbuf *err);
+int record_set_tip(struct record *r, const char *tree, const char *branch,
+		   const char *commit_id, struct strbuf *err);
+/* 1 and out set when a tip is recorded, 0 when none, -1 + err. */
+int record_get_tip(struct record *r, const char *tree, const char *branch,
+		   char out[41], struct strbuf *err);
+/* The next poll batch number. */
+int64_t record_next_batch(struct record *r);
+
+int record_add_build(struct record *r, struct record_build *b,
+		     struct strbuf *err);
+/* The newest build of (tree, commit, build): 1 with *out, 0 none, -1. */
+int record_last_build(struct record *r, const char *tree,
+		      const char *commit_id, const char *build,
+		      struct record_build *out, struct strbuf *err);
+void record_build_release(struct record_build *b);
+const char *record_build_status_name(enum record_build_status s);
+/* Cells that already have a run for (tree, commit, build): a resumed job
+ * does not run them again. */
+int record_cells_done(struct record *r, const char *tree,
+		      const char *commit_id, const char *build, char ***cells,
+		      size_t *n, struct strbuf *err);
+void record_strings_free(char **v, size_t n);
 
 #endif

@@ -35,3 +35,71 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_kernel_cell ON runs (kernel_id, cell);
 CREATE INDEX IF NOT EXISTS runs_started_at ON runs (started_at);
+--
+-- Schema version 2 (the daemon). The tables below are new in version 2;
+-- runs gains tree, commit_id and build through the migration in
+-- orchestrator/record.c (ALTER TABLE is not idempotent, so it is not here).
+--
+-- commits: every commit the watcher has queued, per tree. parent is the
+-- first parent ('' for a root), for comparing a commit with the one before.
+CREATE TABLE IF NOT EXISTS commits (
+	tree TEXT NOT NULL,
+	id TEXT NOT NULL,
+	subject TEXT NOT NULL DEFAULT '',
+	author TEXT NOT NULL DEFAULT '',
+	time INTEGER NOT NULL DEFAULT 0,
+	parent TEXT NOT NULL DEFAULT '',
+	seen_at REAL NOT NULL,
+	PRIMARY KEY (tree, id)
+);
+--
+-- tips: the last tip recorded per watched branch; the next poll queues
+-- what is new since.
+CREATE TABLE IF NOT EXISTS tips (
+	tree TEXT NOT NULL,
+	branch TEXT NOT NULL,
+	commit_id TEXT NOT NULL,
+	updated_at REAL NOT NULL,
+	PRIMARY KEY (tree, branch)
+);
+--
+-- jobs: the persistent queue, one row per (tree, commit, build config), so
+-- nothing is queued twice. Taken in order of priority (higher first), then
+-- poll batch (newer pushes first), then id (oldest commit of a push first).
+-- A job left 'running' by a killed daemon is requeued at the next start;
+-- pgid is its build's process group, killed then if it is still there.
+CREATE TABLE IF NOT EXISTS jobs (
+	id INTEGER PRIMARY KEY,
+	tree TEXT NOT NULL,
+	commit_id TEXT NOT NULL,
+	build TEXT NOT NULL,
+	priority INTEGER NOT NULL DEFAULT 0,
+	batch INTEGER NOT NULL DEFAULT 0,
+	state TEXT NOT NULL DEFAULT 'queued'
+		CHECK (state IN ('queued', 'running', 'done')),
+	attempts INTEGER NOT NULL DEFAULT 0,
+	pgid INTEGER NOT NULL DEFAULT 0,
+	enqueued_at REAL NOT NULL,
+	started_at REAL NOT NULL DEFAULT 0,
+	finished_at REAL NOT NULL DEFAULT 0,
+	UNIQUE (tree, commit_id, build)
+);
+CREATE INDEX IF NOT EXISTS jobs_order ON jobs (state, priority, batch, id);
+--
+-- builds: one row per finished build of (tree, commit, build config).
+-- FAILED: the kernel did not build (its cells are BLOCKED); ERROR: the
+-- farm failed (checkout, spawn, timeout), retried.
+CREATE TABLE IF NOT EXISTS builds (
+	id INTEGER PRIMARY KEY,
+	tree TEXT NOT NULL,
+	commit_id TEXT NOT NULL,
+	build TEXT NOT NULL,
+	status TEXT NOT NULL CHECK (status IN ('OK', 'FAILED', 'ERROR')),
+	reason TEXT NOT NULL DEFAULT '',
+	errors TEXT NOT NULL DEFAULT '',
+	log_path TEXT NOT NULL DEFAULT '',
+	image_path TEXT NOT NULL DEFAULT '',
+	started_at REAL NOT NULL,
+	duration_s REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS builds_commit ON builds (tree, commit_id, build);

@@ -218,7 +218,7 @@ START_TEST(test_wal_and_layout)
 	free(s);
 	s = query_text(db, "SELECT value FROM meta WHERE key = "
 		       "'schema_version'");
-	ck_assert_str_eq(s, "1");
+	ck_assert_str_eq(s, "2");
 	free(s);
 	/* The store keeps verdict names, not enum numbers. */
 	s = query_text(db, "SELECT verdict FROM runs");
@@ -281,7 +281,7 @@ START_TEST(test_refuses_unknown_schema)
 
 	record_close(r);
 	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "UPDATE meta SET value = '2' WHERE "
+	ck_assert_int_eq(sqlite3_exec(db, "UPDATE meta SET value = '3' WHERE "
 				      "key = 'schema_version'", NULL, NULL,
 				      NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -290,7 +290,7 @@ START_TEST(test_refuses_unknown_schema)
 	ck_assert_int_eq(record_open(&r, state, &err), -1);
 	ck_assert_ptr_null(r);
 	ck_assert_ptr_nonnull(strstr(err.buf, db_path));
-	ck_assert_ptr_nonnull(strstr(err.buf, "schema version 2"));
+	ck_assert_ptr_nonnull(strstr(err.buf, "schema version 3"));
 
 	strbuf_release(&err);
 	free(db_path);
@@ -569,6 +569,314 @@ START_TEST(test_publish_empty)
 }
 END_TEST
 
+/* A version-1 store (before the daemon) is migrated; its runs stay. */
+START_TEST(test_migrates_v1)
+{
+	char *state = tmp_path("state"), *db_path;
+	struct strbuf err = STRBUF_INIT;
+	struct record *r = NULL;
+	struct record_run *runs;
+	sqlite3 *db;
+	size_t n;
+	char *s;
+
+	ck_assert_int_eq(fsutil_mkdir_p(state, 0755), 0);
+	db_path = tmp_path("state/hvmatrix.db");
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+		"CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT "
+		"NOT NULL); INSERT INTO meta VALUES ('schema_version', '1');"
+		"CREATE TABLE runs (id INTEGER PRIMARY KEY, batch TEXT NOT NULL,"
+		" kernel_id TEXT NOT NULL, kernel_path TEXT NOT NULL DEFAULT '',"
+		" kernel_version TEXT NOT NULL DEFAULT '', cell TEXT NOT NULL,"
+		" matrix_path TEXT NOT NULL DEFAULT '', verdict TEXT NOT NULL,"
+		" reason TEXT NOT NULL DEFAULT '', line TEXT NOT NULL DEFAULT "
+		"'', started_at REAL NOT NULL, duration_s REAL NOT NULL DEFAULT"
+		" 0, log_path TEXT NOT NULL DEFAULT '', nonce TEXT UNIQUE);"
+		"INSERT INTO runs (batch, kernel_id, cell, verdict, started_at)"
+		" VALUES ('b1', 'k1', 'q35', 'PASS', 1);", NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+
+	if (record_open(&r, state, &err))
+		ck_abort_msg("record_open: %s", err.buf);
+	list_runs(r, &runs, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(runs[0].kernel_id, "k1");
+	ck_assert_str_eq(runs[0].commit_id, "");
+	record_runs_free(runs, n);
+	record_close(r);
+	s = query_text(db_path, "SELECT value FROM meta WHERE key = "
+		       "'schema_version'");
+	ck_assert_str_eq(s, "2");
+	free(s);
+	strbuf_release(&err);
+	free(db_path);
+	free(state);
+}
+END_TEST
+
+static struct record_commit commit_of(const char *id)
+{
+	struct record_commit c = {
+		(char *)id, (char *)"subject <b>", (char *)"A <a@b>", 1000,
+		(char *)"",
+	};
+
+	return c;
+}
+
+static void enqueue(struct record *r, const char *tree, const char **ids,
+		    size_t n, int64_t batch, int tip_prio, size_t want_new)
+{
+	struct record_commit c[8];
+	char *builds[] = { (char *)"tiny" };
+	struct strbuf err = STRBUF_INIT;
+	size_t i, added = 99;
+
+	for (i = 0; i < n; i++)
+		c[i] = commit_of(ids[i]);
+	if (record_enqueue(r, tree, c, n, builds, 1, batch, tip_prio, &added,
+			   &err))
+		ck_abort_msg("record_enqueue: %s", err.buf);
+	ck_assert_uint_eq(added, want_new);
+	strbuf_release(&err);
+}
+
+/* Take the next job and check which commit it is. */
+static int64_t take(struct record *r, const char *want)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct record_job j;
+	int64_t id;
+	int rc = record_job_next(r, 0, &j, &err);
+
+	if (!want) {
+		ck_assert_int_eq(rc, 0);
+		return 0;
+	}
+	ck_assert_msg(rc == 1, "record_job_next: %d %s", rc, err.buf);
+	ck_assert_str_eq(j.commit_id, want);
+	ck_assert_int_eq(j.state, RECORD_JOB_RUNNING);
+	id = j.id;
+	record_job_release(&j);
+	strbuf_release(&err);
+	return id;
+}
+
+START_TEST(test_queue_order_and_no_duplicates)
+{
+	struct record *r = open_store();
+	struct strbuf err = STRBUF_INIT;
+	const char *first[] = { "c1", "c2", "c3" };
+	const char *again[] = { "c2", "c3", "c4", "c5" };
+	char **known;
+	size_t n;
+	int64_t id;
+
+	enqueue(r, "t", first, 3, 1, RECORD_PRIORITY_NORMAL, 3);
+	/* A second poll (a force-push sharing c2, c3): only the new ones. */
+	enqueue(r, "t", again, 4, 2, RECORD_PRIORITY_TIP, 2);
+	/* The same commits in another tree are another tree's jobs. */
+	enqueue(r, "u", first, 1, 3, RECORD_PRIORITY_NORMAL, 1);
+	ck_assert_int_eq(record_known_commits(r, "t", &known, &n, &err), 0);
+	ck_assert_uint_eq(n, 5);
+	record_strings_free(known, n);
+
+	/* The tip of batch 2 first, then newer batches, oldest first in a
+	 * batch. */
+	take(r, "c5");
+	take(r, "c1");
+	take(r, "c4");
+	id = take(r, "c1");
+	ck_assert_int_eq(record_job_finish(r, id, &err), 0);
+	take(r, "c2");
+	take(r, "c3");
+	take(r, NULL);
+	strbuf_release(&err);
+	record_close(r);
+}
+END_TEST
+
+START_TEST(test_queue_recover_after_crash)
+{
+	struct record *r = open_store();
+	struct strbuf err = STRBUF_INIT;
+	const char *ids[] = { "c1", "c2" };
+	struct record_job *jobs;
+	int64_t a, b;
+	int *pgids;
+	size_t n;
+
+	enqueue(r, "t", ids, 2, 1, RECORD_PRIORITY_NORMAL, 2);
+	a = take(r, "c1");
+	ck_assert_int_eq(record_job_set_pgid(r, a, 4242, &err), 0);
+	ck_assert_int_eq(record_job_finish(r, a, &err), 0);
+	b = take(r, "c2");
+	ck_assert_int_eq(record_job_set_pgid(r, b, 777, &err), 0);
+	/* "kill -9": the store is reopened with c2 running. */
+	record_close(r);
+	r = open_store();
+	ck_assert_int_eq(record_jobs_recover(r, &pgids, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(pgids[0], 777);
+	free(pgids);
+	ck_assert_int_eq(record_list_jobs(r, RECORD_JOB_QUEUED, &jobs, &n,
+					  &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(jobs[0].commit_id, "c2");
+	ck_assert_int_eq(jobs[0].attempts, 1);
+	ck_assert_str_eq(jobs[0].subject, "subject <b>");
+	record_jobs_free(jobs, n);
+	ck_assert_int_eq(record_list_jobs(r, RECORD_JOB_DONE, &jobs, &n,
+					  &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(jobs[0].pgid, 0);
+	record_jobs_free(jobs, n);
+	take(r, "c2");
+	take(r, NULL);
+	strbuf_release(&err);
+	record_close(r);
+}
+END_TEST
+
+START_TEST(test_enqueue_one_raises_and_requeues)
+{
+	struct record *r = open_store();
+	struct strbuf err = STRBUF_INIT;
+	const char *ids[] = { "c1", "c2" };
+	struct record_commit c = commit_of("c1");
+	int64_t id, job;
+
+	enqueue(r, "t", ids, 2, 1, RECORD_PRIORITY_NORMAL, 2);
+	id = take(r, "c1");
+	ck_assert_int_eq(record_job_finish(r, id, &err), 0);
+	ck_assert_int_eq(record_enqueue_one(r, "t", &c, "tiny",
+					    RECORD_PRIORITY_MANUAL, &job,
+					    &err), 0);
+	ck_assert_int_eq(job, id);
+	/* Done, queued again, and ahead of c2. */
+	take(r, "c1");
+	take(r, "c2");
+	strbuf_release(&err);
+	record_close(r);
+}
+END_TEST
+
+START_TEST(test_tips_builds_and_cells_done)
+{
+	struct record *r = open_store();
+	struct strbuf err = STRBUF_INIT;
+	struct record_build b = { 0 }, got;
+	struct record_run run = make_run("a", "k", "q35", VERDICT_PASS, 1);
+	struct record_run blocked = make_run("b", "", "pc", VERDICT_BLOCKED,
+					     2);
+	char tip[41], **cells;
+	size_t n;
+
+	ck_assert_int_eq(record_get_tip(r, "t", "master", tip, &err), 0);
+	ck_assert_int_eq(record_set_tip(r, "t", "master", "c9", &err), 0);
+	ck_assert_int_eq(record_get_tip(r, "t", "master", tip, &err), 1);
+	ck_assert_str_eq(tip, "c9");
+
+	ck_assert_int_eq(record_last_build(r, "t", "c9", "tiny", &got, &err),
+			 0);
+	b.tree = (char *)"t";
+	b.commit_id = (char *)"c9";
+	b.build = (char *)"tiny";
+	b.status = RECORD_BUILD_FAILED;
+	b.errors = (char *)"init/main.c:1:1: error: x";
+	ck_assert_int_eq(record_add_build(r, &b, &err), 0);
+	ck_assert_int_eq(record_last_build(r, "t", "c9", "tiny", &got, &err),
+			 1);
+	ck_assert_int_eq(got.status, RECORD_BUILD_FAILED);
+	ck_assert_str_eq(got.errors, "init/main.c:1:1: error: x");
+	ck_assert_str_eq(got.log_path, "");
+	record_build_release(&got);
+
+	run.tree = xstrdup("t");
+	run.commit_id = xstrdup("c9");
+	run.build = xstrdup("tiny");
+	add_run(r, &run);
+	/* BLOCKED: no kernel, but a commit. */
+	blocked.tree = xstrdup("t");
+	blocked.commit_id = xstrdup("c9");
+	blocked.build = xstrdup("tiny");
+	add_run(r, &blocked);
+	ck_assert_int_eq(record_cells_done(r, "t", "c9", "tiny", &cells, &n,
+					   &err), 0);
+	ck_assert_uint_eq(n, 2);
+	record_strings_free(cells, n);
+	ck_assert_int_eq(record_cells_done(r, "t", "c9", "other", &cells, &n,
+					   &err), 0);
+	ck_assert_uint_eq(n, 0);
+	record_run_release(&run);
+	record_run_release(&blocked);
+	strbuf_release(&err);
+	record_close(r);
+}
+END_TEST
+
+/* Built commits are rows of their own, BLOCKED ones (no image) too, and
+ * their subjects (user input) are escaped. */
+START_TEST(test_publish_commit_rows)
+{
+	struct record *r = open_store();
+	struct strbuf err = STRBUF_INIT;
+	struct record_commit c1 = {
+		(char *)"1111111111111111111111111111111111111111",
+		(char *)"good " XSS, (char *)"a <a@b>", 1, (char *)"",
+	};
+	struct record_commit c2 = {
+		(char *)"2222222222222222222222222222222222222222",
+		(char *)"breaks the build", (char *)"a <a@b>", 2, c1.id,
+	};
+	struct record_run a = make_run("a", "kkkk", "q35", VERDICT_PASS, 1);
+	struct record_run b = make_run("b", "", "q35", VERDICT_BLOCKED, 2);
+	struct record_run c = make_run("c", "", "pc", VERDICT_BLOCKED, 3);
+	char *builds[] = { (char *)"tiny" };
+	char *html, *grid;
+	size_t rows = 0;
+	const char *p;
+
+	ck_assert_int_eq(record_enqueue(r, "demo", &c1, 1, builds, 1, 1, 0,
+					NULL, &err), 0);
+	ck_assert_int_eq(record_enqueue(r, "demo", &c2, 1, builds, 1, 1, 0,
+					NULL, &err), 0);
+	a.tree = xstrdup("demo");
+	a.commit_id = xstrdup(c1.id);
+	a.build = xstrdup("tiny");
+	b.tree = xstrdup("demo");
+	b.commit_id = xstrdup(c2.id);
+	b.build = xstrdup("tiny");
+	c.tree = xstrdup("demo");
+	/* Another BLOCKED commit: a row of its own, not the other's. */
+	c.commit_id = xstrdup("3333333333333333333333333333333333333333");
+	c.build = xstrdup("tiny");
+	add_run(r, &a);
+	add_run(r, &b);
+	add_run(r, &c);
+	html = publish(r);
+	grid = grid_of(html);
+	for (p = grid; (p = strstr(p, "<th scope=\"row\"")); p++)
+		rows++;
+	ck_assert_uint_eq(rows, 3);
+	ck_assert_ptr_nonnull(strstr(grid, "222222222222"));
+	ck_assert_ptr_nonnull(strstr(grid, "333333333333"));
+	ck_assert_ptr_nonnull(strstr(grid, "breaks the build"));
+	ck_assert_ptr_nonnull(strstr(grid, "good " XSS_ESCAPED));
+	ck_assert_ptr_null(strstr(html, "<script"));
+	ck_assert_ptr_nonnull(strstr(grid, "verdict-blocked"));
+	free(grid);
+	free(html);
+	record_run_release(&a);
+	record_run_release(&b);
+	record_run_release(&c);
+	strbuf_release(&err);
+	record_close(r);
+}
+END_TEST
+
 static Suite *record_suite(void)
 {
 	Suite *s = suite_create("record");
@@ -582,6 +890,11 @@ static Suite *record_suite(void)
 	tcase_add_test(store, test_rejects_bad_runs);
 	tcase_add_test(store, test_refuses_unknown_schema);
 	tcase_add_test(store, test_state_dir_precedence);
+	tcase_add_test(store, test_migrates_v1);
+	tcase_add_test(store, test_queue_order_and_no_duplicates);
+	tcase_add_test(store, test_queue_recover_after_crash);
+	tcase_add_test(store, test_enqueue_one_raises_and_requeues);
+	tcase_add_test(store, test_tips_builds_and_cells_done);
 	suite_add_tcase(s, store);
 
 	tcase_add_checked_fixture(site, setup, teardown);
@@ -591,6 +904,7 @@ static Suite *record_suite(void)
 	tcase_add_test(site, test_publish_copies_log);
 	tcase_add_test(site, test_publish_missing_log);
 	tcase_add_test(site, test_publish_empty);
+	tcase_add_test(site, test_publish_commit_rows);
 	suite_add_tcase(s, site);
 	return s;
 }
