@@ -23,6 +23,7 @@
 #include "boot.h"
 #include "fsutil.h"
 #include "image.h"
+#include "probe.h"
 #include "xmalloc.h"
 
 struct boot {
@@ -30,10 +31,9 @@ struct boot {
 	struct boot_run *runs;
 	size_t n_runs, next, done;
 	unsigned running;
-	const struct boot_opts *opts;
+	struct boot_opts opts;
 	char *self_exe;
-	uv_signal_t signals[3];
-	int stopping;
+	int stopping, finished;
 };
 
 static void start_next(struct boot *b);
@@ -305,8 +305,8 @@ static void run_done(struct boot_run *r)
 		b->running--;
 	for (i = 0; i < n_members(r); i++) {
 		b->done++;
-		if (b->opts->on_done)
-			b->opts->on_done(member(r, i), b->opts->data);
+		if (b->opts.on_done)
+			b->opts.on_done(member(r, i), b->opts.data);
 	}
 	start_next(b);
 }
@@ -642,36 +642,34 @@ static void start_run(struct boot *b, struct boot_run *r)
 	uv_timer_start(&r->silence, silence_expired,
 		       (uint64_t)r->silence_s * 1000,
 		       (uint64_t)r->silence_s * 1000);
-	if (b->opts->on_start)
-		b->opts->on_start(r, b->opts->data);
+	if (b->opts.on_start)
+		b->opts.on_start(r, b->opts.data);
 }
 
 static void start_next(struct boot *b)
 {
 	while (!b->stopping && b->next < b->n_runs &&
-	       b->running < b->opts->jobs) {
+	       b->running < b->opts.jobs) {
 		struct boot_run *r = &b->runs[b->next++];
 
 		/* A group's followers run inside their leader's boot. */
 		if (!r->leader || r->leader == r)
 			start_run(b, r);
 	}
-	if (b->done == b->n_runs || (b->stopping && !b->running)) {
-		size_t i;
-
-		for (i = 0; i < ARRAY_SIZE(b->signals); i++)
-			if (!uv_is_closing((uv_handle_t *)&b->signals[i]))
-				uv_close((uv_handle_t *)&b->signals[i], NULL);
+	if (!b->finished &&
+	    (b->done == b->n_runs || (b->stopping && !b->running))) {
+		b->finished = 1;
+		if (b->opts.on_all_done)
+			b->opts.on_all_done(b->opts.data);
 	}
 }
 
-static void on_signal(uv_signal_t *s, int signum)
+void boot_stop(struct boot *b)
 {
-	struct boot *b = s->data;
 	size_t i;
 
-	fprintf(stderr, "hvmatrix: %s: stopping every run\n",
-		strsignal(signum));
+	if (b->stopping || b->finished)
+		return;
 	b->stopping = 1;
 	for (i = 0; i < b->next; i++) {
 		struct boot_run *r = &b->runs[i];
@@ -739,29 +737,157 @@ static void group_libxl(struct boot_run *runs, size_t n)
 	}
 }
 
+const char *boot_default_initrd(void)
+{
+	const char *env = getenv("HVMATRIX_INITRD");
+
+	return env && *env ? env : HVM_BUILDDIR "/images/payload.cpio.gz";
+}
+
+/* Decide up front what cannot run: missing images, missing KVM. */
+void boot_precheck(struct boot_run *runs, size_t n, const char *kernel,
+		   const char *kernel_err, const char *initrd, int quiet)
+{
+	char *kvm_reason = NULL;
+	int kvm_known = 0, kvm_ok = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct judge *j = &runs[i].judge;
+
+		if (kernel_err) {
+			judge_error(j, "kernel image unusable: %s", kernel_err);
+			continue;
+		}
+		if (access(initrd, R_OK) < 0) {
+			judge_error(j, "test payload missing: %s: %s", initrd,
+				    strerror(errno));
+			continue;
+		}
+		if (!(cell_required(runs[i].cell) & CELL_REQUIRE_KVM))
+			continue;
+		if (!kvm_known) {
+			if (!quiet)
+				fprintf(stderr, "probing KVM (once per host "
+					"boot)...\n");
+			kvm_ok = probe_kvm(runs[i].cell->qemu, kernel, initrd,
+					   &kvm_reason);
+			kvm_known = 1;
+			if (!quiet)
+				fprintf(stderr, "KVM %s\n", kvm_ok ? "works" :
+					kvm_reason);
+		}
+		if (!kvm_ok) {
+			struct strbuf sb = STRBUF_INIT;
+
+			strbuf_addf(&sb, "host lacks working KVM: %s",
+				    kvm_reason);
+			judge_skip(j, sb.buf);
+			strbuf_release(&sb);
+		}
+	}
+	free(kvm_reason);
+}
+
+struct boot *boot_start(uv_loop_t *loop, struct boot_run *runs, size_t n,
+			const struct boot_opts *opts)
+{
+	struct boot *b = xcalloc(1, sizeof(*b));
+
+	b->loop = loop;
+	b->runs = runs;
+	b->n_runs = n;
+	b->opts = *opts;
+	if (!b->opts.jobs)
+		b->opts.jobs = 1;
+	b->self_exe = realpath("/proc/self/exe", NULL);
+	if (!b->self_exe)
+		die("cannot resolve /proc/self/exe: %s", strerror(errno));
+	group_libxl(runs, n);
+	start_next(b);
+	return b;
+}
+
+int boot_stopped(const struct boot *b)
+{
+	return b->stopping;
+}
+
+void boot_free(struct boot *b)
+{
+	if (!b)
+		return;
+	free(b->self_exe);
+	free(b);
+}
+
+/* boot_run_all: the foreground form, with its own signal handling. */
+struct run_all {
+	uv_signal_t signals[3];
+	struct boot *boot;
+	const struct boot_opts *user;
+};
+
+static void run_all_done(void *data)
+{
+	struct run_all *ra = data;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ra->signals); i++)
+		if (!uv_is_closing((uv_handle_t *)&ra->signals[i]))
+			uv_close((uv_handle_t *)&ra->signals[i], NULL);
+	if (ra->user->on_all_done)
+		ra->user->on_all_done(ra->user->data);
+}
+
+static void run_all_start(struct boot_run *r, void *data)
+{
+	struct run_all *ra = data;
+
+	if (ra->user->on_start)
+		ra->user->on_start(r, ra->user->data);
+}
+
+static void run_all_run_done(struct boot_run *r, void *data)
+{
+	struct run_all *ra = data;
+
+	if (ra->user->on_done)
+		ra->user->on_done(r, ra->user->data);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct run_all *ra = s->data;
+
+	fprintf(stderr, "hvmatrix: %s: stopping every run\n",
+		strsignal(signum));
+	boot_stop(ra->boot);
+}
+
 int boot_run_all(uv_loop_t *loop, struct boot_run *runs, size_t n,
 		 const struct boot_opts *opts)
 {
 	static const int signums[] = { SIGINT, SIGTERM, SIGHUP };
-	struct boot b;
+	struct boot_opts mine = *opts;
+	struct run_all ra;
 	size_t i;
+	int stopped;
 
-	memset(&b, 0, sizeof(b));
-	b.loop = loop;
-	b.runs = runs;
-	b.n_runs = n;
-	b.opts = opts;
-	b.self_exe = realpath("/proc/self/exe", NULL);
-	if (!b.self_exe)
-		die("cannot resolve /proc/self/exe: %s", strerror(errno));
+	memset(&ra, 0, sizeof(ra));
+	ra.user = opts;
+	mine.on_start = run_all_start;
+	mine.on_done = run_all_run_done;
+	mine.on_all_done = run_all_done;
+	mine.data = &ra;
 	for (i = 0; i < ARRAY_SIZE(signums); i++) {
-		uv_signal_init(loop, &b.signals[i]);
-		b.signals[i].data = &b;
-		uv_signal_start(&b.signals[i], on_signal, signums[i]);
+		uv_signal_init(loop, &ra.signals[i]);
+		ra.signals[i].data = &ra;
+		uv_signal_start(&ra.signals[i], on_signal, signums[i]);
 	}
-	group_libxl(runs, n);
-	start_next(&b);
+	ra.boot = boot_start(loop, runs, n, &mine);
 	uv_run(loop, UV_RUN_DEFAULT);
-	free(b.self_exe);
-	return b.stopping;
+	stopped = boot_stopped(ra.boot);
+	boot_free(ra.boot);
+	return stopped;
 }

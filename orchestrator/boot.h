@@ -67,6 +67,8 @@ struct boot_opts {
 	unsigned jobs;
 	void (*on_start)(struct boot_run *r, void *data);
 	void (*on_done)(struct boot_run *r, void *data);
+	/* Every run is done, or boot_stop() stopped the rest. */
+	void (*on_all_done)(void *data);
 	void *data;
 };
 
@@ -92,6 +94,18 @@ void boot_argv_free(char **argv);
 /* Append argv as one line a POSIX shell would read back the same. */
 void boot_argv_quote(char *const *argv, struct strbuf *out);
 
+/* The test payload: $HVMATRIX_INITRD, else the build's
+ * images/payload.cpio.gz. */
+const char *boot_default_initrd(void);
+
+/*
+ * Decide up front what cannot run: an unusable kernel (kernel_err not
+ * NULL), a missing payload, a cell needing KVM where the (cached) probe
+ * says KVM does not work (SKIP). Progress on stderr unless quiet.
+ */
+void boot_precheck(struct boot_run *runs, size_t n, const char *kernel,
+		   const char *kernel_err, const char *initrd, int quiet);
+
 /*
  * Run every run to its verdict on loop, at most opts->jobs at once.
  * SIGINT/SIGTERM/SIGHUP stop every child; their runs are marked
@@ -99,6 +113,18 @@ void boot_argv_quote(char *const *argv, struct strbuf *out);
  */
 int boot_run_all(uv_loop_t *loop, struct boot_run *runs, size_t n,
 		 const struct boot_opts *opts);
+
+/*
+ * The same without running the loop or catching signals, for a caller
+ * that owns both (the daemon): runs go on while loop runs; on_all_done
+ * is called once at the end, after which boot_free() may be called.
+ * boot_stop() kills every child; their runs are marked interrupted.
+ */
+struct boot *boot_start(uv_loop_t *loop, struct boot_run *runs, size_t n,
+			const struct boot_opts *opts);
+void boot_stop(struct boot *b);
+int boot_stopped(const struct boot *b);
+void boot_free(struct boot *b);
 
 /* The child half: hvmatrix __exec-child PPID QEMU ARGS... */
 int boot_exec_trampoline(int argc, char **argv);

@@ -815,8 +815,10 @@ void build_stop(struct build_job *b)
 	if (!p || p->finishing)
 		return;
 	p->stopping = 1;
+	/* The trampoline stops its group: make first, so that it removes a
+	 * half-written target, then everything (spawn.c). */
 	if (p->proc_alive)
-		kill(-p->proc.pid, SIGKILL);
+		kill(p->proc.pid, SIGTERM);
 	/* A checkout in progress finishes first, then sees stopping. */
 }
 

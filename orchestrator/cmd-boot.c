@@ -230,59 +230,6 @@ static int exit_code(struct boot_run *runs, size_t n, int store_failed)
 	return fail ? EXIT_FAIL : error ? EXIT_ERROR : EXIT_OK;
 }
 
-static const char *default_initrd(void)
-{
-	const char *env = getenv("HVMATRIX_INITRD");
-
-	return env && *env ? env : HVM_BUILDDIR "/images/payload.cpio.gz";
-}
-
-/* Decide up front what cannot run: missing images, missing KVM. */
-static void decide_before_start(struct boot_run *runs, size_t n,
-				const char *kernel, const char *kernel_err,
-				const char *initrd, int quiet)
-{
-	char *kvm_reason = NULL;
-	int kvm_known = 0, kvm_ok = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		struct judge *j = &runs[i].judge;
-
-		if (kernel_err) {
-			judge_error(j, "kernel image unusable: %s", kernel_err);
-			continue;
-		}
-		if (access(initrd, R_OK) < 0) {
-			judge_error(j, "test payload missing: %s: %s", initrd,
-				    strerror(errno));
-			continue;
-		}
-		if (!(cell_required(runs[i].cell) & CELL_REQUIRE_KVM))
-			continue;
-		if (!kvm_known) {
-			if (!quiet)
-				fprintf(stderr, "probing KVM (once per host "
-					"boot)...\n");
-			kvm_ok = probe_kvm(runs[i].cell->qemu, kernel, initrd,
-					   &kvm_reason);
-			kvm_known = 1;
-			if (!quiet)
-				fprintf(stderr, "KVM %s\n", kvm_ok ? "works" :
-					kvm_reason);
-		}
-		if (!kvm_ok) {
-			struct strbuf sb = STRBUF_INIT;
-
-			strbuf_addf(&sb, "host lacks working KVM: %s",
-				    kvm_reason);
-			judge_skip(j, sb.buf);
-			strbuf_release(&sb);
-		}
-	}
-	free(kvm_reason);
-}
-
 static int cmd_boot_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -298,7 +245,7 @@ static int cmd_boot_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *kernel_arg = NULL, *initrd = default_initrd();
+	const char *kernel_arg = NULL, *initrd = boot_default_initrd();
 	const char *matrix_path = matrix_default_path(), *state_opt = NULL;
 	char **globs = NULL, *state_dir = NULL, *log_dir = NULL;
 	size_t n_globs = 0, globs_alloc = 0, i, n = 0;
@@ -405,7 +352,7 @@ static int cmd_boot_run(int argc, char **argv)
 		ctx.kernel.id = xstrdup("unknown");
 		ctx.kernel.version = xstrdup("");
 	}
-	decide_before_start(runs, n, kernel_arg, kerr.len ? kerr.buf : NULL,
+	boot_precheck(runs, n, kernel_arg, kerr.len ? kerr.buf : NULL,
 			    initrd, ctx.quiet);
 	if (!ctx.quiet)
 		fprintf(stderr, "booting %s in %zu cells, %ld at a time; logs "

@@ -887,6 +887,21 @@ static int tree_set_first(void *obj, const char *v, const char *dir,
 	return 0;
 }
 
+static int tree_set_order(void *obj, const char *v, const char *dir,
+			  struct strbuf *err)
+{
+	struct matrix_tree *t = obj;
+
+	if (!strcmp(v, "oldest-first"))
+		t->tips_first = 0;
+	else if (!strcmp(v, "tips-first"))
+		t->tips_first = 1;
+	else
+		return bad_value(err, "order", "oldest-first or tips-first",
+				 v);
+	return 0;
+}
+
 static const struct setting tree_settings[] = {
 	{ "name", 0, tree_set_name },
 	{ "path", 0, tree_set_path },
@@ -894,6 +909,7 @@ static const struct setting tree_settings[] = {
 	{ "branches", 1, tree_set_branches },
 	{ "poll", 0, tree_set_poll },
 	{ "first", 0, tree_set_first },
+	{ "order", 0, tree_set_order },
 };
 
 static void tree_init(void *obj, unsigned line, unsigned column)
@@ -1812,7 +1828,8 @@ static int tree_same(const struct matrix_tree *a,
 	       str_equal(a->url, b->url) &&
 	       list_equal(a->branches, a->n_branches, b->branches,
 			  b->n_branches) &&
-	       a->poll_s == b->poll_s && a->first == b->first;
+	       a->poll_s == b->poll_s && a->first == b->first &&
+	       a->tips_first == b->tips_first;
 }
 
 static int build_same(const struct matrix_build *a,

@@ -33,6 +33,8 @@ struct matrix_tree {
 	unsigned poll_s;	/* seconds between polls */
 	unsigned first;		/* on first sight of a branch, queue only
 				 * its newest `first` commits (0: all) */
+	int tips_first;		/* order: tips-first (the tip of each push
+				 * before the rest); default oldest-first */
 	unsigned line, column;	/* where the tree starts in its file */
 };
 

@@ -3,7 +3,10 @@
  *
  * The trampoline must never leave its group behind: every way it can be
  * told to stop (its parent dying, SIGTERM, SIGINT) ends in SIGKILL to the
- * whole group, itself included.
+ * whole group, itself included. It passes SIGTERM on to the group first
+ * and waits up to SPAWN_STOP_GRACE_MS: make, told to stop, deletes the
+ * target it was writing, so a half-written object file is never taken for
+ * an up-to-date one by the next (incremental) build.
  */
 #include <errno.h>
 #include <signal.h>
@@ -49,10 +52,30 @@ void spawn_argv_free(char **argv)
 	free(argv);
 }
 
-static void kill_group(int sig)
+#define SPAWN_STOP_GRACE_MS 3000
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
 {
-	/* Async-signal-safe; takes the trampoline down with its group. */
+	stop_requested = 1;
+}
+
+/* Pass the stop on, give the group a moment, then kill it whole. */
+static void __attribute__((noreturn)) stop_group(pid_t child)
+{
+	int status, waited;
+
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	kill(0, SIGTERM);
+	for (waited = 0; waited < SPAWN_STOP_GRACE_MS; waited += 50) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			break;
+		usleep(50 * 1000);
+	}
 	kill(0, SIGKILL);
+	_exit(128 + SIGTERM);
 }
 
 int spawn_group_trampoline(int argc, char **argv)
@@ -67,7 +90,7 @@ int spawn_group_trampoline(int argc, char **argv)
 	}
 	parent = (pid_t)atol(argv[1]);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kill_group;
+	sa.sa_handler = on_stop;	/* no SA_RESTART: waitpid sees EINTR */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTERM, &sa, NULL) < 0 ||
 	    sigaction(SIGINT, &sa, NULL) < 0)
@@ -91,9 +114,16 @@ int spawn_group_trampoline(int argc, char **argv)
 			strerror(errno));
 		_exit(127);
 	}
-	while (waitpid(child, &status, 0) < 0)
+	if (stop_requested)
+		stop_group(child);
+	while (waitpid(child, &status, 0) < 0) {
 		if (errno != EINTR)
 			_exit(125);
+		if (stop_requested)
+			stop_group(child);
+	}
+	if (stop_requested)
+		stop_group(child);
 	if (WIFSIGNALED(status))
 		_exit(128 + WTERMSIG(status));
 	_exit(WEXITSTATUS(status));

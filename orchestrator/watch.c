@@ -314,7 +314,26 @@ static int fill_commit(struct watch_repo *w, struct watch_commit *c,
 	c->author = xstrfmt("%s <%s>", sig->name, sig->email);
 	c->time = git_commit_time(commit);
 	c->n_parents = git_commit_parentcount(commit);
+	c->parent[0] = '\0';
+	if (c->n_parents)
+		git_oid_tostr(c->parent, sizeof(c->parent),
+			      git_commit_parent_id(commit, 0));
 	git_commit_free(commit);
+	return 0;
+}
+
+int watch_lookup(struct watch_repo *w, const char *rev,
+		 struct watch_commit *out, struct strbuf *err)
+{
+	git_oid oid;
+
+	memset(out, 0, sizeof(*out));
+	if (resolve(w, rev, &oid, err) || fill_commit(w, out, &oid, err)) {
+		free(out->subject);
+		free(out->author);
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
 	return 0;
 }
 
@@ -374,6 +393,13 @@ out:
 	free(ids);
 	git_revwalk_free(walk);
 	return rc;
+}
+
+void watch_commit_release(struct watch_commit *c)
+{
+	free(c->subject);
+	free(c->author);
+	c->subject = c->author = NULL;
 }
 
 void watch_commits_free(struct watch_commit *c, size_t n)

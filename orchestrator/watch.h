@@ -26,6 +26,7 @@ struct watch_commit {
 	char *author;		/* "Name <email>" */
 	int64_t time;		/* committer time, Unix seconds */
 	unsigned n_parents;	/* 0: root, 2 or more: merge */
+	char parent[WATCH_ID_HEXSZ + 1];	/* first parent, "" for a root */
 };
 
 struct watch_repo;
@@ -76,6 +77,12 @@ int watch_new_commits(struct watch_repo *w, const char *tip,
 		      struct watch_commit **out, size_t *n,
 		      struct strbuf *err);
 
+/* One commit, named by any revspec. 0, or -1 + err (out zeroed).
+ * Release out with watch_commit_release. */
+int watch_lookup(struct watch_repo *w, const char *rev,
+		 struct watch_commit *out, struct strbuf *err);
+
+void watch_commit_release(struct watch_commit *c);
 void watch_commits_free(struct watch_commit *c, size_t n);
 void watch_close(struct watch_repo *w);
 

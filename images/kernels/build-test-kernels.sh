@@ -14,7 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 fragment=$here/../configs/hvmatrix.config
 variants="good vmware-broken:break-vmware.patch xenpv-broken:break-xen-pv.patch"
 tarball=/usr/src/linux-source-6.1.tar.xz
-key=$(cat "$0" "$fragment" "$here"/*.patch | sha256sum | cut -c1-16)
+key=$(cat "$0" "$fragment" "$here/break-vmware.patch" \
+	"$here/break-xen-pv.patch" | sha256sum | cut -c1-16)
 dest=$cache/test-kernels-$key
 list() {
 	for v in $variants; do echo "$dest/${v%%:*}.bzImage"; done

@@ -684,6 +684,7 @@ START_TEST(test_trees_builds_valid)
 	ck_assert_uint_eq(t->poll_s, 300);
 	ck_assert_uint_eq(t->first, MATRIX_TREE_DEFAULT_FIRST);
 	ck_assert_uint_eq(t->first, 5);
+	ck_assert_int_eq(t->tips_first, 0);
 	ck_assert_uint_eq(t->line, 8);
 	ck_assert_uint_eq(t->column, 5);
 
@@ -838,14 +839,18 @@ START_TEST(test_trees_builds_optional)
 
 	/* Edges of the ranges. */
 	load_ok(&m, "cells: []\ntrees:\n  - name: a\n    url: git://h/l\n"
-		"    poll: 10\n    first: 100000\n  - name: b\n"
+		"    poll: 10\n    first: 100000\n    order: tips-first\n"
+		"  - name: b\n"
 		"    url: ssh://u@h/l.git\n    poll: 86400\n"
+		"    order: oldest-first\n"
 		"    branches: [refs/heads/x, stable/linux-6.1.y]\n"
 		"builds:\n  - name: b\n    base: defconfig\n    timeout: 60\n"
 		"  - name: c\n    base: defconfig\n    timeout: 86400\n");
 	ck_assert_uint_eq(m.trees[0].poll_s, 10);
 	ck_assert_uint_eq(m.trees[0].first, 100000);
 	ck_assert_uint_eq(m.trees[1].poll_s, 86400);
+	ck_assert_int_eq(m.trees[0].tips_first, 1);
+	ck_assert_int_eq(m.trees[1].tips_first, 0);
 	CK_LIST(m.trees[1].branches, m.trees[1].n_branches, "refs/heads/x",
 		"stable/linux-6.1.y");
 	ck_assert_uint_eq(m.builds[0].timeout_s, 60);
@@ -863,6 +868,9 @@ END_TEST
 
 START_TEST(test_trees_errors)
 {
+	ck_load_error(TREE("    path: /l\n    order: newest\n"),
+		      "t.yaml:5:12: order: expected oldest-first or "
+		      "tips-first, got \"newest\"");
 	/* Unknown keys, named after the item, with a hint. */
 	ck_load_error("cells: []\ntrees:\n  - name: linux\n"
 		      "    path: /srv/linux\n    pole: 60\n",
