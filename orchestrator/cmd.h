@@ -24,6 +24,14 @@ extern const struct cmd cmd_matrix;
 extern const struct cmd cmd_boot;
 extern const struct cmd cmd_results;
 extern const struct cmd cmd_dashboard;
+extern const struct cmd cmd_daemon;
+extern const struct cmd cmd_run;
+extern const struct cmd cmd_status;
+
+/* --jobs N (1..256): 0, or EXIT_USAGE after a message. */
+int cmd_parse_jobs(const char *arg, unsigned *jobs);
+/* The number of cores. */
+unsigned cmd_default_jobs(void);
 
 /* Is argv[i] "-h" or "--help"? */
 int cmd_wants_help(int argc, char **argv);

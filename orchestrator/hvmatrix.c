@@ -15,6 +15,9 @@ static const struct cmd *const cmds[] = {
 	&cmd_matrix,
 	&cmd_results,
 	&cmd_dashboard,
+	&cmd_daemon,
+	&cmd_run,
+	&cmd_status,
 };
 
 static void usage(FILE *f)

@@ -36,6 +36,17 @@ expect_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"
 	else not_ok "$1"; echo "#   got:      $2"; echo "#   expected: $3"; fi
 }
+# wait_for SECONDS COMMAND...: poll until the command succeeds.
+wait_for() {
+	local limit=$(($1 * 10))
+	shift
+	while [ "$limit" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		limit=$((limit - 1))
+	done
+	return 1
+}
 contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
 
 need_kernel() {

@@ -8,7 +8,7 @@ st() { "$@" > "$TMP/out" 2> "$TMP/err"; echo $?; }
 
 expect_eq "hvmatrix --help exits 0" "$(st "$HVM" --help)" 0
 for c in boot matrix results dashboard "matrix add" "matrix list" \
-	 "matrix show" "matrix remove" "matrix check"; do
+	 "matrix show" "matrix remove" "matrix check" daemon run status; do
 	# shellcheck disable=SC2086
 	rc=$(st "$HVM" $c --help)
 	check "'hvmatrix $c --help' exits 0 and prints usage" \
@@ -18,6 +18,15 @@ done
 expect_eq "unknown command exits 2" "$(st "$HVM" frobnicate)" 2
 expect_eq "boot without --kernel exits 2" "$(st "$HVM" boot)" 2
 expect_eq "boot --jobs 0 exits 2" "$(st "$HVM" boot --kernel x --jobs 0)" 2
+expect_eq "run without --tree/--rev exits 2" "$(st "$HVM" run)" 2
+expect_eq "run of a tree the matrix lacks exits 2" \
+	"$(st "$HVM" run --tree nosuch --rev HEAD)" 2
+check "run names the missing tree" grep -q "no tree 'nosuch'" "$TMP/err"
+nobuild=$TMP/nobuild.yaml
+printf 'trees:\n  - name: t\n    path: /nonexistent\ncells: []\n' > "$nobuild"
+expect_eq "daemon without build configs exits 2" \
+	"$(st "$HVM" daemon --matrix "$nobuild" --until-idle)" 2
+check "daemon says what the matrix lacks" grep -q "no build configs" "$TMP/err"
 
 # A malformed matrix: the error names file, line and column.
 bad=$TMP/bad.yaml

@@ -6,17 +6,6 @@ need_kernel
 
 matrix=$FIXTURES/matrix-kill.yaml
 
-# wait_for SECONDS COMMAND...: poll until the command succeeds.
-wait_for() {
-	local limit=$(($1 * 10))
-	shift
-	while [ "$limit" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		limit=$((limit - 1))
-	done
-	return 1
-}
 qemu_running() { [ -n "$(pgrep -f "qemu-system.*$TMP/")" ]; }
 no_qemu() { [ -z "$(pgrep -f "qemu-system.*$TMP/")" ]; }
 recorded() {

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Benchmarks of the daemon's pipeline on the demo kernel tree
+# (images/kernels/make-tree.sh), in one run:
+#  (a) the incremental build of a one-file commit through hvmatrix (its
+#      recorded build time: checkout, config check, make, artifact) vs
+#      plain `make` of the same change in the same warm tree; prints
+#      "build ratio: X.XX" (target <= 1.10).
+#  (b) push to dashboard: a new one-file commit on a watched branch until
+#      the daemon has built it, booted it in every cell of the matrix and
+#      rewritten the dashboard; prints the seconds and the share of build,
+#      boot and the rest (poll, record, publish).
+#
+# usage: bench/daemon-build.sh   (env: MATRIX cells to boot for (b),
+#                                 default matrices/default.yaml; JOBS)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+hvm=$top/hvmatrix
+jobs=${JOBS:-$(nproc)}
+cellsrc=${MATRIX:-$top/matrices/default.yaml}
+[ -x "$hvm" ] || { echo "bench: build first (bash tools/setup.sh)" >&2; exit 2; }
+tree=$(sh "$top/images/kernels/make-tree.sh" "$top/cache")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+now() { date +%s.%N; }
+# A clone we may commit to; the objects are hard links, so it is quick.
+git clone -q --local --branch master "$tree" "$tmp/linux"
+git -C "$tmp/linux" config user.name "hvmatrix bench"
+git -C "$tmp/linux" config user.email bench@hvmatrix.invalid
+base=$(git -C "$tmp/linux" rev-parse HEAD)
+
+# Cells: those of $cellsrc, below a tree and a build of our own.
+matrix=$tmp/matrix.yaml
+{
+	cat <<YAML
+trees:
+  - name: bench
+    path: $tmp/linux
+    branches: [master]
+    first: 1
+    poll: 10
+builds:
+  - name: tiny
+    base: tinyconfig
+    fragments: $top/images/configs/hvmatrix.config
+YAML
+	sed -n '/^cells:/,$p' "$cellsrc"
+} > "$matrix"
+state=$tmp/state
+db=$state/hvmatrix.db
+
+echo "bench: warming the build tree with the branch tip (a cold build, minutes)" >&2
+"$hvm" run --matrix "$matrix" --state "$state" --jobs "$jobs" --tree bench \
+	--rev "$base" -q > /dev/null || true
+
+# A one-file change, as a kernel developer would push it.
+one_file_commit() {
+	sed -i "s/^\(#include <linux\/types.h>\)\$/\1\n\/* bench $1 *\//" \
+		"$tmp/linux/init/version.c"
+	git -C "$tmp/linux" commit -q -am "init/version: bench change $1"
+	git -C "$tmp/linux" rev-parse HEAD
+}
+
+# (b) first, as the daemon sees it: push to dashboard.
+c1=$(one_file_commit 1)
+t0=$(now)
+"$hvm" daemon --matrix "$matrix" --state "$state" --jobs "$jobs" \
+	--until-idle -q || true
+t1=$(now)
+total=$(echo "$t1 - $t0" | bc)
+build_s=$(sqlite3 "$db" "SELECT duration_s FROM builds WHERE commit_id = '$c1' ORDER BY id DESC LIMIT 1")
+boot_s=$(sqlite3 "$db" "SELECT max(started_at + duration_s) - min(started_at) FROM runs WHERE commit_id = '$c1' AND verdict != 'SKIP'")
+ncells=$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE commit_id = '$c1'")
+
+# (a) the same kind of change through hvmatrix, then by hand.
+c2=$(one_file_commit 2)
+"$hvm" run --matrix "$matrix" --state "$state" --jobs "$jobs" --tree bench \
+	--rev "$c2" -q > /dev/null || true
+hvm_build=$(sqlite3 "$db" "SELECT duration_s FROM builds WHERE commit_id = '$c2' ORDER BY id DESC LIMIT 1")
+src=$(ls -d "$state"/build/bench/tiny/src)
+out=$(ls -d "$state"/build/bench/tiny/out)
+mk() { CCACHE_DIR=$state/ccache make -s -C "$src" O="$out" -j"$jobs" CC="ccache gcc" bzImage; }
+git -C "$src" checkout -q "$c1" && mk > /dev/null
+git -C "$src" checkout -q "$c2"
+t0=$(now)
+mk > /dev/null
+t1=$(now)
+plain=$(echo "$t1 - $t0" | bc)
+
+printf 'push to dashboard (%s cells): %.1f s: build %.1f s (%.0f%%), boot %.1f s (%.0f%%), poll+record+publish %.1f s (%.0f%%)\n' \
+	"$ncells" "$total" "$build_s" "$(echo "100 * $build_s / $total" | bc -l)" \
+	"$boot_s" "$(echo "100 * $boot_s / $total" | bc -l)" \
+	"$(echo "$total - $build_s - $boot_s" | bc -l)" \
+	"$(echo "100 * ($total - $build_s - $boot_s) / $total" | bc -l)"
+printf 'incremental build, one-file commit: hvmatrix %.2f s, plain make %.2f s\n' \
+	"$hvm_build" "$plain"
+printf 'build ratio: %.2f\n' "$(echo "$hvm_build / $plain" | bc -l)"

@@ -1,0 +1,49 @@
+/*
+ * daemon: the farm's scheduler. One libuv loop drives the whole pipeline:
+ * it polls the matrix's trees (watch), queues every new commit once per
+ * build config in the store, builds each queued commit (build), boots the
+ * build in every cell (boot, judge), records each verdict (record) and
+ * rewrites the dashboard (publish) after every commit.
+ *
+ * Builds and boots take turns: a build uses `jobs` cores (make -jN), the
+ * boots of the finished build then use the same `jobs` slots, so the two
+ * never oversubscribe the machine.
+ *
+ * It must never lose a recorded result nor record one twice: a job killed
+ * with the daemon is queued again at the next start, and its cells that
+ * already have a verdict are not run again. Only one daemon (or `hvmatrix
+ * run`) works on a state directory at a time.
+ */
+#ifndef HVM_DAEMON_H
+#define HVM_DAEMON_H
+
+#include <stdint.h>
+
+struct daemon_opts {
+	const char *matrix_path;
+	const char *state_dir;
+	const char *initrd;	/* the test payload */
+	unsigned jobs;		/* cores to use */
+	int poll;		/* watch the matrix's trees */
+	int until_idle;		/* stop once nothing is queued or running
+				 * (after the first poll) */
+	int64_t only_job;	/* > 0: run this queued job alone, then stop */
+	int quiet;
+	int *ran;		/* if not NULL: set to 1 once work can start */
+};
+
+/* The daemon's own status file under the state directory (JSON). */
+#define DAEMON_STATUS_FILE "daemon.json"
+#define DAEMON_LOCK_FILE "daemon.lock"
+/* A build that fails for the farm's reasons is tried this many times. */
+#define DAEMON_BUILD_ATTEMPTS 3
+
+/*
+ * Run until SIGTERM/SIGINT (or idle / the one job done). Returns an exit
+ * code: 0, EXIT_FAIL when a cell FAILed or a build broke (BLOCKED),
+ * EXIT_ERROR for an ERROR and no FAIL, EXIT_USAGE when the matrix or the
+ * state directory cannot be used.
+ */
+int daemon_main(const struct daemon_opts *o);
+
+#endif
