@@ -553,7 +553,7 @@ static void start_step(struct build_priv *p)
 	/* setsid(): the step leads its own process group, killed whole. */
 	po.flags = UV_PROCESS_DETACHED;
 	rc = uv_spawn(p->loop, &p->proc, &po);
-	spawn_argv_free(args);
+	boot_argv_free(args);
 	if (rc < 0) {
 		/* libuv wants even a failed process handle closed. */
 		p->exit_status = 125;

@@ -109,6 +109,19 @@ static void add_json_num(struct strbuf *sb, double d)
 		strbuf_addstr(sb, "null");
 }
 
+/* The built commit a run belongs to ("" for `hvmatrix boot` runs). */
+static void add_json_commit(struct strbuf *sb, const struct record_run *run)
+{
+	strbuf_addstr(sb, "\"tree\": ");
+	strbuf_add_json_str(sb, run->tree);
+	strbuf_addstr(sb, ", \"commit\": ");
+	strbuf_add_json_str(sb, run->commit_id);
+	strbuf_addstr(sb, ", \"build\": ");
+	strbuf_add_json_str(sb, run->build);
+	strbuf_addstr(sb, ", \"subject\": ");
+	strbuf_add_json_str(sb, run->subject);
+}
+
 static void add_json_run(struct strbuf *sb, const struct record_run *run)
 {
 	strbuf_addf(sb, "{\"id\": %lld, \"batch\": ", (long long)run->id);
@@ -135,14 +148,8 @@ static void add_json_run(struct strbuf *sb, const struct record_run *run)
 	strbuf_add_json_str(sb, run->log_path);
 	strbuf_addstr(sb, ", \"nonce\": ");
 	strbuf_add_json_str(sb, run->nonce);
-	strbuf_addstr(sb, ", \"tree\": ");
-	strbuf_add_json_str(sb, run->tree);
-	strbuf_addstr(sb, ", \"commit\": ");
-	strbuf_add_json_str(sb, run->commit_id);
-	strbuf_addstr(sb, ", \"build\": ");
-	strbuf_add_json_str(sb, run->build);
-	strbuf_addstr(sb, ", \"subject\": ");
-	strbuf_add_json_str(sb, run->subject);
+	strbuf_addstr(sb, ", ");
+	add_json_commit(sb, run);
 	strbuf_addch(sb, '}');
 }
 
@@ -286,15 +293,8 @@ static void print_commits(struct strbuf *sb, const struct results_opts *o,
 				count[r->verdict]++;
 		}
 		if (o->json) {
-			strbuf_addstr(sb, shown ? ",\n  {\"tree\": " :
-				      "\n  {\"tree\": ");
-			strbuf_add_json_str(sb, run->tree);
-			strbuf_addstr(sb, ", \"commit\": ");
-			strbuf_add_json_str(sb, run->commit_id);
-			strbuf_addstr(sb, ", \"build\": ");
-			strbuf_add_json_str(sb, run->build);
-			strbuf_addstr(sb, ", \"subject\": ");
-			strbuf_add_json_str(sb, run->subject);
+			strbuf_addstr(sb, shown ? ",\n  {" : "\n  {");
+			add_json_commit(sb, run);
 			strbuf_addf(sb, ", \"PASS\": %u, \"FAIL\": %u, "
 				    "\"ERROR\": %u, \"SKIP\": %u, "
 				    "\"BLOCKED\": %u}", count[VERDICT_PASS],

@@ -1053,14 +1053,22 @@ int daemon_main(const struct daemon_opts *o)
 	struct strbuf err = STRBUF_INIT;
 	int *pgids = NULL, ret = EXIT_USAGE;
 	size_t n_pgids = 0, i;
+	char *abs_matrix = NULL;
 
 	memset(&d, 0, sizeof(d));
 	d.o = *o;
 	d.lock_fd = -1;
+	/*
+	 * Paths in the matrix are resolved against its directory: make that
+	 * absolute, since builds run their steps in other directories.
+	 */
+	abs_matrix = realpath(o->matrix_path, NULL);
+	if (abs_matrix)
+		d.o.matrix_path = abs_matrix;
 	d.loop = uv_default_loop();
 	if (!d.o.jobs)
 		d.o.jobs = 1;
-	d.m = load_matrix(o->matrix_path, &err);
+	d.m = load_matrix(d.o.matrix_path, &err);
 	if (!d.m) {
 		fprintf(stderr, "%s\n", err.buf);
 		goto out;
@@ -1097,10 +1105,10 @@ int daemon_main(const struct daemon_opts *o)
 	uv_timer_init(d.loop, &d.kick);
 	uv_timer_init(d.loop, &d.poll_timer);
 	uv_fs_poll_init(d.loop, &d.matrix_watch);
-	uv_fs_poll_start(&d.matrix_watch, matrix_changed, o->matrix_path,
+	uv_fs_poll_start(&d.matrix_watch, matrix_changed, d.o.matrix_path,
 			 DAEMON_MATRIX_CHECK_MS);
 	say(&d, "hvmatrix daemon: matrix %s (%zu cells, %zu trees, %zu "
-	    "builds), state %s, %u cores", o->matrix_path, d.m->n_cells,
+	    "builds), state %s, %u cores", d.o.matrix_path, d.m->n_cells,
 	    d.m->n_trees, d.m->n_builds, o->state_dir, d.o.jobs);
 	write_status(&d);
 	if (o->ran)
@@ -1125,6 +1133,7 @@ out:
 	if (d.lock_fd >= 0)
 		close(d.lock_fd);
 	free(d.dash_dir);
+	free(abs_matrix);
 	strbuf_release(&err);
 	return ret;
 }

@@ -43,15 +43,6 @@ char **spawn_group_argv(char *const *argv)
 	return args;
 }
 
-void spawn_argv_free(char **argv)
-{
-	char **p;
-
-	for (p = argv; p && *p; p++)
-		free(*p);
-	free(argv);
-}
-
 #define SPAWN_STOP_GRACE_MS 3000
 
 static volatile sig_atomic_t stop_requested;

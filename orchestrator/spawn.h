@@ -25,10 +25,9 @@ extern const char *spawn_self_exe;
  * The argv to give uv_spawn for running argv (NULL-terminated) through
  * the group trampoline: self exe, SPAWN_GROUP_TRAMPOLINE, our pid, then
  * argv. args[0] is also the file to execute. NULL with errno set when the
- * executable cannot be resolved. Free with spawn_argv_free.
+ * executable cannot be resolved. Free with boot_argv_free (boot.h).
  */
 char **spawn_group_argv(char *const *argv);
-void spawn_argv_free(char **argv);
 
 /* The child half: argv[0] is SPAWN_GROUP_TRAMPOLINE. Never returns. */
 int spawn_group_trampoline(int argc, char **argv);

@@ -22,7 +22,10 @@ c_vmware=$(echo "$commits" | sed -n 2p)
 c_nobuild=$(echo "$commits" | sed -n 3p)
 c_fixed=$(echo "$commits" | sed -n 4p)
 
+# Relative paths, as users write them: the matrix's own directory is
+# where they start from, whatever the daemon's working directory.
 matrix=$TMP/matrix.yaml
+cp "$top_srcdir/images/configs/hvmatrix.config" "$TMP/fragment.config"
 cat > "$matrix" <<YAML
 trees:
   - name: demo
@@ -32,7 +35,7 @@ trees:
 builds:
   - name: tiny
     base: tinyconfig
-    fragments: $top_srcdir/images/configs/hvmatrix.config
+    fragments: fragment.config
 cells:
   - name: q35
     machine: pc-q35-7.2
@@ -52,10 +55,12 @@ building() {
 		[ -n "$(pgrep -f "$state/build/")" ]
 }
 no_build_left() { [ -z "$(pgrep -f "$state/build/")" ]; }
+# The daemon, started from $TMP with the matrix named relatively. Only
+# in the background ("daemon ... &"): it execs, so $! is the daemon.
+daemon() { cd "$TMP" && exec "$HVM" daemon --matrix matrix.yaml "$@"; }
 
 # 1. SIGTERM while the first (cold) build compiles: a clean stop.
-"$HVM" daemon --matrix "$matrix" --state "$state" --jobs 2 \
-	> "$TMP/daemon0.log" 2>&1 &
+daemon --state "$state" --jobs 2 > "$TMP/daemon0.log" 2>&1 &
 pid=$!
 check "the daemon queues the 4 new commits and starts building" \
 	wait_for 600 building
@@ -70,8 +75,7 @@ expect_eq "SIGTERM: the stopped job is back in the queue" \
 	"queued,queued,queued,queued"
 
 # 2. Again, and kill -9 while it compiles.
-"$HVM" daemon --matrix "$matrix" --state "$state" --jobs 2 --until-idle \
-	> "$TMP/daemon1.log" 2>&1 &
+daemon --state "$state" --jobs 2 --until-idle > "$TMP/daemon1.log" 2>&1 &
 pid=$!
 check "the restarted daemon builds again" wait_for 600 building
 sleep 5
@@ -84,8 +88,7 @@ expect_eq "nothing was recorded for the unfinished build" \
 
 # 3. Restart: the queue resumes and empties. Meanwhile an invalid edit
 # of the matrix is refused and the good one comes back.
-"$HVM" daemon --matrix "$matrix" --state "$state" --jobs 2 --until-idle \
-	> "$TMP/daemon2.log" 2>&1 &
+daemon --state "$state" --jobs 2 --until-idle > "$TMP/daemon2.log" 2>&1 &
 pid=$!
 check "the daemon resumes the interrupted build" wait_for 600 building
 cp "$matrix" "$TMP/good.yaml"
