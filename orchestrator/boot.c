@@ -284,8 +284,11 @@ static void run_done(struct boot_run *r)
 		if (!m->interrupted && !judge_verdict(j))
 			judge_exit(j, r->exit_status, r->term_signal,
 				   r->killed);
-		/* A guest's own time, as the agent measured it. */
+		/* A guest's own time, as the agent measured it. A follower
+		 * started with its leader's boot. */
 		m->duration_s = j->job_seconds > 0 ? j->job_seconds : whole;
+		if (!m->started_at)
+			m->started_at = r->started_at;
 		if (m->interrupted)
 			strbuf_addf(&sb, "\n--- hvmatrix: %s: interrupted, no "
 				    "verdict\n", m->cell->name);

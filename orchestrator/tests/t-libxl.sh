@@ -45,5 +45,7 @@ expect_eq "the three guests shared one dom0 boot (one log)" \
 check "each guest's time is its own, not the whole boot's" \
 	test "$(field pass-libxl-pv duration_s | cut -d. -f1)" -lt \
 	     "$(jq -r '[.[].duration_s] | add | floor' "$TMP/out.json")"
+expect_eq "every guest is recorded with the time its dom0 boot started" \
+	"$("$HVM" results --json | jq '[.[] | select(.started_at < 1e9)] | length')" 0
 expect_eq "no QEMU left behind" "$(leftovers)" ""
 finish
