@@ -54,9 +54,8 @@ echo "bench: warming the build tree with the branch tip (a cold build, minutes)"
 
 # A one-file change, as a kernel developer would push it.
 one_file_commit() {
-	sed -i "s/^\(#include <linux\/types.h>\)\$/\1\n\/* bench $1 *\//" \
-		"$tmp/linux/init/version.c"
-	git -C "$tmp/linux" commit -q -am "init/version: bench change $1"
+	echo "/* bench change $1 */" >> "$tmp/linux/init/version.c"
+	git -C "$tmp/linux" commit -q -am "init/version: bench change $1" >&2
 	git -C "$tmp/linux" rev-parse HEAD
 }
 

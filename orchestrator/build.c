@@ -272,13 +272,61 @@ out:
 	return ret;
 }
 
+/* Collect the paths a diff touches (old and new side) as a pathspec. */
+static int add_delta_paths(const git_diff_delta *delta, float progress,
+			   void *payload)
+{
+	git_strarray *paths = payload;
+	const char *names[2] = { delta->old_file.path, delta->new_file.path };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (!names[i] || (i && delta->old_file.path &&
+				  !strcmp(names[0], names[1])))
+			continue;
+		paths->strings = xrealloc(paths->strings, (paths->count + 1) *
+					  sizeof(char *));
+		paths->strings[paths->count++] = xstrdup(names[i]);
+	}
+	return 0;
+}
+
+/*
+ * The paths that differ between the checked-out commit (HEAD) and tree,
+ * or -1 when there is no usable HEAD (a new or broken checkout).
+ */
+static int changed_paths(git_repository *repo, git_tree *tree,
+			 git_strarray *paths)
+{
+	git_object *head = NULL;
+	git_tree *old = NULL;
+	git_diff *diff = NULL;
+	int ret = -1;
+
+	if (git_revparse_single(&head, repo, "HEAD^{tree}"))
+		goto out;
+	old = (git_tree *)head;
+	head = NULL;
+	if (git_diff_tree_to_tree(&diff, repo, old, tree, NULL) ||
+	    git_diff_foreach(diff, add_delta_paths, NULL, NULL, NULL, paths))
+		goto out;
+	ret = 0;
+out:
+	git_diff_free(diff);
+	git_tree_free(old);
+	git_object_free(head);
+	return ret;
+}
+
 static int checkout(struct build_priv *p, struct strbuf *err)
 {
 	git_checkout_options opts;
 	git_repository *repo = NULL;
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
+	git_strarray paths = { NULL, 0 };
 	git_oid oid;
+	size_t i;
 	int ret = -1;
 
 	if (open_src(p, &repo, err))
@@ -294,21 +342,36 @@ static int checkout(struct build_priv *p, struct strbuf *err)
 	}
 	/*
 	 * libgit2 leaves files whose content does not change alone, so
-	 * make's timestamps keep the build incremental.
+	 * make's timestamps keep the build incremental. From a completed
+	 * checkout (HEAD moves only after one), only the paths that differ
+	 * between the two commits are touched: a one-file commit costs one
+	 * file, not a scan of the whole tree. A checkout cut short left HEAD
+	 * behind, so its half-written paths are in the next diff.
 	 */
 	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
-	opts.checkout_strategy = GIT_CHECKOUT_FORCE |
-				 GIT_CHECKOUT_REMOVE_UNTRACKED;
+	opts.checkout_strategy = GIT_CHECKOUT_FORCE;
+	if (changed_paths(repo, tree, &paths) == 0) {
+		if (!paths.count)
+			goto set_head;
+		opts.paths = paths;
+		opts.checkout_strategy |= GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+	} else {
+		opts.checkout_strategy |= GIT_CHECKOUT_REMOVE_UNTRACKED;
+	}
 	if (git_checkout_tree(repo, (git_object *)tree, &opts)) {
 		git_fail(err, "checkout failed");
 		goto out;
 	}
+set_head:
 	if (git_repository_set_head_detached(repo, &oid)) {
 		git_fail(err, "cannot set HEAD");
 		goto out;
 	}
 	ret = 0;
 out:
+	for (i = 0; i < paths.count; i++)
+		free(paths.strings[i]);
+	free(paths.strings);
 	git_tree_free(tree);
 	git_commit_free(commit);
 	git_repository_free(repo);

@@ -136,6 +136,8 @@ static void commit(const char *a, const char *b, const git_oid *parent,
 				    clock_now, 0), "sig");
 	check_git(git_treebuilder_new(&tb, repo, NULL), "treebuilder");
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!data[i])
+			continue;	/* the file is not in this commit */
 		check_git(git_blob_create_from_buffer(&blob, repo, data[i],
 						      strlen(data[i])), "blob");
 		check_git(git_treebuilder_insert(NULL, tb, names[i], &blob,
@@ -338,6 +340,48 @@ START_TEST(test_build_incremental_and_reuse)
 
 	free(src_b);
 	free(counter);
+}
+END_TEST
+
+/*
+ * Only the paths two commits differ in are checked out: a file the next
+ * commit deletes goes, one it brings back comes back with its content.
+ */
+START_TEST(test_checkout_follows_the_diff)
+{
+	struct build_job b;
+	char c1[41], c2[41], c3[41];
+	char *src_a = state_file("build/linux/tiny/src/a.c");
+	char *src_b = state_file("build/linux/tiny/src/b.c");
+	struct stat st;
+	git_oid p;
+	char *s;
+
+	commit("a1\n", "b1\n", NULL, c1);
+	build(&b, c1);
+	assert_ok(&b);
+	build_job_release(&b);
+	git_oid_fromstr(&p, c1);
+	commit("a2\n", NULL, &p, c2);
+	build(&b, c2);		/* the fake Makefile may fail without b.c */
+	build_job_release(&b);
+	ck_assert_int_eq(stat(src_b, &st), -1);
+	s = read_file(src_a);
+	ck_assert_str_eq(s, "a2\n");
+	free(s);
+	git_oid_fromstr(&p, c2);
+	commit("a2\n", "b3\n", &p, c3);
+	build(&b, c3);
+	assert_ok(&b);
+	s = read_file(src_b);
+	ck_assert_str_eq(s, "b3\n");
+	free(s);
+	s = read_file(b.image_path);
+	ck_assert_str_eq(s, "a2\nb3\n");
+	free(s);
+	build_job_release(&b);
+	free(src_a);
+	free(src_b);
 }
 END_TEST
 
@@ -683,6 +727,7 @@ static Suite *build_suite(void)
 	/* Real make under a loaded machine: generous, never asserted. */
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_build_incremental_and_reuse);
+	tcase_add_test(tc, test_checkout_follows_the_diff);
 	tcase_add_test(tc, test_build_config_inputs);
 	tcase_add_test(tc, test_build_failure);
 	tcase_add_test(tc, test_build_stop);
