@@ -6,6 +6,7 @@
 #include "agent/agent-job.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,7 +53,7 @@ static void make_job(const char *id, const char *type)
 
 static void setup(void)
 {
-	strcpy(tmpdir, "/tmp/test-agent.XXXXXX");
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test-agent.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
