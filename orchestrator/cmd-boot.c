@@ -253,7 +253,7 @@ static int cmd_boot_run(int argc, char **argv)
 	struct boot_ctx ctx;
 	struct matrix m = { 0 };
 	struct boot_run *runs = NULL;
-	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned jobs = cmd_default_jobs();
 	int json = 0, dry_run = 0, opt, ret = EXIT_USAGE, have_matrix = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -266,17 +266,10 @@ static int cmd_boot_run(int argc, char **argv)
 			ALLOC_GROW(globs, n_globs + 1, globs_alloc);
 			globs[n_globs++] = optarg;
 			break;
-		case 'j': {
-			char *end;
-
-			jobs = strtol(optarg, &end, 10);
-			if (*end || jobs < 1 || jobs > 256) {
-				ret = cmd_usage_error("--jobs: expected 1..256,"
-						      " got \"%s\"", optarg);
+		case 'j':
+			if (cmd_parse_jobs(optarg, &jobs))
 				goto out;
-			}
 			break;
-		}
 		case 's': state_opt = optarg; break;
 		case 'J': json = 1; break;
 		case 'n': dry_run = 1; break;
@@ -300,8 +293,6 @@ static int cmd_boot_run(int argc, char **argv)
 				      "'hvmatrix boot --help')");
 		goto out;
 	}
-	if (jobs < 1)
-		jobs = 1;
 	if (matrix_load(&m, matrix_path, &err) < 0) {
 		fprintf(stderr, "%s\n", err.buf);
 		goto out;
@@ -355,11 +346,11 @@ static int cmd_boot_run(int argc, char **argv)
 	boot_precheck(runs, n, kernel_arg, kerr.len ? kerr.buf : NULL,
 			    initrd, ctx.quiet);
 	if (!ctx.quiet)
-		fprintf(stderr, "booting %s in %zu cells, %ld at a time; logs "
+		fprintf(stderr, "booting %s in %zu cells, %u at a time; logs "
 			"in %s\n", ctx.kernel.path, n, jobs, log_dir);
 	{
 		struct boot_opts opts = {
-			.jobs = (unsigned)jobs, .on_start = on_start,
+			.jobs = jobs, .on_start = on_start,
 			.on_done = on_done, .data = &ctx,
 		};
 

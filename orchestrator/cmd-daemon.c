@@ -6,7 +6,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "boot.h"
 #include "cmd.h"
@@ -37,26 +36,6 @@ static const char usage_text[] =
 "\n"
 "Exit: 0 stopped (or idle) with no FAIL seen, 1 a cell FAILed or a build\n"
 "broke, 2 usage or configuration error, 3 a host/tool ERROR and no FAIL.\n";
-
-/* --jobs N: 1..256. Returns 0 or EXIT_USAGE after a message. */
-int cmd_parse_jobs(const char *arg, unsigned *jobs)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (*end || v < 1 || v > 256)
-		return cmd_usage_error("--jobs: expected 1..256, got \"%s\"",
-				       arg);
-	*jobs = (unsigned)v;
-	return 0;
-}
-
-unsigned cmd_default_jobs(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n > 0 ? (unsigned)n : 1;
-}
 
 static int cmd_daemon_run(int argc, char **argv)
 {

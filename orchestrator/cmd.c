@@ -1,7 +1,9 @@
 /* cmd: helpers shared by the subcommands. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -28,4 +30,24 @@ int cmd_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return EXIT_USAGE;
+}
+
+/* --jobs N: 1..256. Returns 0 or EXIT_USAGE after a message. */
+int cmd_parse_jobs(const char *arg, unsigned *jobs)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*end || v < 1 || v > 256)
+		return cmd_usage_error("--jobs: expected 1..256, got \"%s\"",
+				       arg);
+	*jobs = (unsigned)v;
+	return 0;
+}
+
+unsigned cmd_default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
 }

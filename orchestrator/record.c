@@ -325,16 +325,43 @@ static int bind_run(sqlite3_stmt *st, const struct record_run *run)
 	return rc;
 }
 
+/*
+ * Every change is one IMMEDIATE transaction under the lock: one writer at
+ * a time on the shared connection.
+ */
+static int txn_begin(struct record *r, struct strbuf *err)
+{
+	pthread_mutex_lock(&r->lock);
+	if (exec_sql(r, "BEGIN IMMEDIATE", "cannot begin", err)) {
+		pthread_mutex_unlock(&r->lock);
+		return -1;
+	}
+	return 0;
+}
+
+/* Commit when ok is 0, else roll back; returns 0 or -1. */
+static int txn_end(struct record *r, int ok, struct strbuf *err)
+{
+	int ret = ok;
+
+	if (!ret)
+		ret = exec_sql(r, "COMMIT", "cannot commit", err);
+	if (ret)
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	pthread_mutex_unlock(&r->lock);
+	return ret ? -1 : 0;
+}
+
 int record_add_run(struct record *r, struct record_run *run,
 		   struct strbuf *err)
 {
-	int in_txn = 0, locked = 0;
-	int ret = -1;
+	int64_t id = 0;
+	int bad = 0;
 
 	if (run->verdict <= VERDICT_NONE || run->verdict > VERDICT_BLOCKED) {
 		strbuf_addf(err, "%s: refusing to record a run without a "
 			    "verdict (%d)", r->db_path, (int)run->verdict);
-		goto out;
+		return -1;
 	}
 	/* A BLOCKED run has no kernel, but always a commit. */
 	if (((!run->kernel_id || !*run->kernel_id) &&
@@ -342,34 +369,25 @@ int record_add_run(struct record *r, struct record_run *run,
 	    !*run->cell) {
 		strbuf_addf(err, "%s: refusing to record a run without a "
 			    "kernel id or cell", r->db_path);
-		goto out;
+		return -1;
 	}
-	pthread_mutex_lock(&r->lock);
-	locked = 1;
-	if (exec_sql(r, "BEGIN IMMEDIATE", "cannot begin", err))
-		goto out;
-	in_txn = 1;
+	if (txn_begin(r, err))
+		return -1;
 	if (bind_run(r->insert, run) != SQLITE_OK) {
 		db_error(r, err, "cannot bind the run");
-		goto out;
-	}
-	if (sqlite3_step(r->insert) != SQLITE_DONE) {
+		bad = 1;
+	} else if (sqlite3_step(r->insert) != SQLITE_DONE) {
 		db_error(r, err, "cannot insert the run");
-		goto out;
+		bad = 1;
+	} else {
+		id = sqlite3_last_insert_rowid(r->db);
 	}
-	if (exec_sql(r, "COMMIT", "cannot commit the run", err))
-		goto out;
-	in_txn = 0;
-	run->id = sqlite3_last_insert_rowid(r->db);
-	ret = 0;
-out:
-	if (in_txn)
-		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_reset(r->insert);
 	sqlite3_clear_bindings(r->insert);
-	if (locked)
-		pthread_mutex_unlock(&r->lock);
-	return ret;
+	if (txn_end(r, bad, err))
+		return -1;
+	run->id = id;
+	return 0;
 }
 
 static char *column_str(sqlite3_stmt *st, int i)
@@ -501,32 +519,7 @@ void record_runs_free(struct record_run *runs, size_t n)
 	free(runs);
 }
 
-/*
- * The queue, the watcher's commits and tips, and builds (schema 2). Each
- * change is one IMMEDIATE transaction under the lock, like record_add_run.
- */
-static int txn_begin(struct record *r, struct strbuf *err)
-{
-	pthread_mutex_lock(&r->lock);
-	if (exec_sql(r, "BEGIN IMMEDIATE", "cannot begin", err)) {
-		pthread_mutex_unlock(&r->lock);
-		return -1;
-	}
-	return 0;
-}
-
-/* Commit when ok is 0, else roll back; returns 0 or -1. */
-static int txn_end(struct record *r, int ok, struct strbuf *err)
-{
-	int ret = ok;
-
-	if (!ret)
-		ret = exec_sql(r, "COMMIT", "cannot commit", err);
-	if (ret)
-		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
-	pthread_mutex_unlock(&r->lock);
-	return ret ? -1 : 0;
-}
+/* The queue, the watcher's commits and tips, and builds (schema 2). */
 
 /* Step a statement that returns no row; finalizes it. */
 static int step_done(struct record *r, sqlite3_stmt *st, const char *what,
