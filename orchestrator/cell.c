@@ -474,6 +474,7 @@ void cell_init(struct cell *c)
 	c->smp = CELL_DEFAULT_SMP;
 	c->timeout_s = CELL_DEFAULT_TIMEOUT_S;
 	c->silence_s = CELL_DEFAULT_SILENCE_S;
+	c->log_limit = CELL_DEFAULT_LOG_LIMIT;
 }
 
 static void list_free(char **arr, size_t n)

@@ -32,7 +32,19 @@ struct daemon_opts {
 	int *ran;		/* if not NULL: set to 1 once work can start */
 };
 
-/* The daemon's own status file under the state directory (JSON). */
+/*
+ * The daemon's own status file under the state directory (JSON), rewritten
+ * atomically whenever something changes and at least every few seconds:
+ *   {"pid": 123, "updated_at": 1796154831.446,   Unix time, seconds
+ *    "matrix": "/abs/path/of/the/matrix/in/force.yaml",
+ *    "stopping": false,
+ *    "paused": null or "why no work is taken (e.g. the store fails)",
+ *    "loop": {"worst_lag_ms": 3.2, "window_s": 60},
+ *    "job": the first of "jobs", or null,
+ *    "jobs": [{"tree", "commit", "build", "subject", "stage",
+ *              "started_at"}, ...]}
+ * `hvmatrix status` prints it for people; `status --json` passes it on.
+ */
 #define DAEMON_STATUS_FILE "daemon.json"
 #define DAEMON_LOCK_FILE "daemon.lock"
 /* A build that fails for the farm's reasons is tried this many times. */

@@ -49,6 +49,8 @@ struct matrix_build {
 	size_t n_targets;
 	char *image;		/* relative to the build output directory */
 	unsigned timeout_s;
+	char *ccache;		/* CCACHE_DIR (key ccache, resolved), or NULL:
+				 * one cache per user, see build.h */
 	unsigned line, column;	/* where the build starts in its file */
 };
 
