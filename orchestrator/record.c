@@ -37,6 +37,7 @@ struct record {
 	/* One writer at a time: the connection is shared by the worker
 	 * threads that record runs, and a transaction spans several calls. */
 	pthread_mutex_t lock;
+	int readonly;		/* record_open_readonly(): never writes */
 };
 
 static const char insert_sql[] =
@@ -276,6 +277,43 @@ int record_open(struct record **out, const char *state_dir,
 	ret = 0;
 out:
 	free(logs);
+	record_close(r);
+	return ret;
+}
+
+int record_open_readonly(struct record **out, const char *state_dir,
+			 struct strbuf *err)
+{
+	struct record *r = xcalloc(1, sizeof(*r));
+	int rc, ret = -1;
+
+	*out = NULL;
+	pthread_mutex_init(&r->lock, NULL);
+	r->dir = xstrdup(state_dir);
+	r->db_path = xstrfmt("%s/%s", state_dir, RECORD_DB_NAME);
+	if (access(r->db_path, F_OK) < 0) {
+		ret = 1;	/* nothing recorded yet */
+		goto out;
+	}
+	rc = sqlite3_open_v2(r->db_path, &r->db, SQLITE_OPEN_READONLY |
+			     SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		if (r->db)
+			db_error(r, err, "cannot open for reading");
+		else
+			strbuf_addf(err, "%s: cannot open for reading: %s",
+				    r->db_path, sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_extended_result_codes(r->db, 1);
+	sqlite3_busy_timeout(r->db, RECORD_BUSY_TIMEOUT_MS);
+	if (check_schema_version(r, err))
+		goto out;
+	r->readonly = 1;
+	*out = r;
+	r = NULL;
+	ret = 0;
+out:
 	record_close(r);
 	return ret;
 }

@@ -95,6 +95,14 @@ char *record_state_dir(const char *opt);
 /* Create the directory and the database as needed. 0 or -1 + err. */
 int record_open(struct record **out, const char *state_dir,
 		struct strbuf *err);
+/*
+ * For readers (status, results, dashboard): a read-only connection that
+ * never takes the write lock, so it reads while a daemon writes (WAL).
+ * 0 with *out set, 1 with *out NULL when nothing was recorded yet (no
+ * database), -1 + err.
+ */
+int record_open_readonly(struct record **out, const char *state_dir,
+			 struct strbuf *err);
 void record_close(struct record *r);
 const char *record_dir(const struct record *r);
 
