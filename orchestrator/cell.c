@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "cell.h"
+#include "fsutil.h"
 #include "xmalloc.h"
 
-#define CELL_NAME_MAX 64
 #define CELL_MEMORY_MIN 16u
 #define CELL_MEMORY_MAX 65536u
 #define CELL_SMP_MAX 64u
@@ -124,22 +124,9 @@ static int check_text_ws(const char *key, const char *s, int free_text,
 	return 0;
 }
 
-#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
-	"0123456789._-"
-
 static int check_text(const char *key, const char *s, struct strbuf *err)
 {
 	return check_text_ws(key, s, 0, err);
-}
-
-static int check_name(const char *s, struct strbuf *err)
-{
-	size_t n = strspn(s, NAME_CHARS);
-
-	if (!*s || s[n] || n > CELL_NAME_MAX)
-		return bad_value(err, "name", "1 to 64 characters from "
-				 "[A-Za-z0-9._-]", s);
-	return 0;
 }
 
 /* A word QEMU gets as one argument: no blanks, no empty string. */
@@ -256,7 +243,8 @@ static void list_append(char ***arr, size_t *n, const char *value)
 
 static int set_name(struct cell *c, const char *v, struct strbuf *err)
 {
-	if (check_name(v, err))
+	/* It names the cell's console log files. */
+	if (fsutil_check_name(v, err))
 		return -1;
 	return set_str(&c->name, v);
 }
@@ -580,7 +568,7 @@ int cell_validate(const struct cell *c, struct strbuf *err)
 		strbuf_addstr(err, "name: missing (every cell needs a name)");
 		return -1;
 	}
-	if (check_name(c->name, err))
+	if (fsutil_check_name(c->name, err))
 		return -1;
 	if (c->description &&
 	    check_text_ws("description", c->description, 1, err))

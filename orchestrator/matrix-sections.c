@@ -9,16 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsutil.h"
 #include "matrix-priv.h"
 #include "xmalloc.h"
 
-#define MATRIX_NAME_MAX 64
-
 /* Longest value quoted back in an error message. */
 #define ERR_VALUE_MAX 60
-
-#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
-	"0123456789._-"
 
 /* Append s for an error message: quoted, escaped, shortened. */
 static void add_quoted(struct strbuf *sb, const char *s)
@@ -51,16 +47,6 @@ static int check_controls(const char *key, const char *s, struct strbuf *err)
 		add_quoted(err, s);
 		return -1;
 	}
-	return 0;
-}
-
-static int check_name(const char *s, struct strbuf *err)
-{
-	size_t n = strspn(s, NAME_CHARS);
-
-	if (!*s || s[n] || n > MATRIX_NAME_MAX)
-		return bad_value(err, "name", "1 to 64 characters from "
-				 "[A-Za-z0-9._-]", s);
 	return 0;
 }
 
@@ -188,7 +174,7 @@ static int tree_set_name(void *obj, const char *v, const char *dir,
 {
 	struct matrix_tree *t = obj;
 
-	if (check_name(v, err))
+	if (fsutil_check_name(v, err))
 		return -1;
 	t->name = xstrdup(v);
 	return 0;
@@ -376,7 +362,7 @@ static int build_set_name(void *obj, const char *v, const char *dir,
 {
 	struct matrix_build *b = obj;
 
-	if (check_name(v, err))
+	if (fsutil_check_name(v, err))
 		return -1;
 	b->name = xstrdup(v);
 	return 0;

@@ -336,13 +336,14 @@ static int parse_list_value(struct loader *l, struct cell *c,
 
 /*
  * Find where a cell_validate() message points: it starts with the setting
- * it is about. A silence that is too long by default points at timeout.
+ * it is about: "memory: ...", or fsutil_check_name()'s 'name "x" is
+ * not allowed'. A silence that is too long by default points at timeout.
  */
 static const yaml_mark_t *validate_mark(const char *msg,
 					struct seen_key *seen, size_t n_seen,
 					const yaml_mark_t *fallback)
 {
-	size_t len = strcspn(msg, ":");
+	size_t len = strspn(msg, "abcdefghijklmnopqrstuvwxyz_");
 	struct seen_key *s;
 	char *key = xstrndup(msg, len);
 
