@@ -181,7 +181,9 @@ static int cell_same(const struct cell *a, const struct cell *b)
 	       str_equal(a->cmdline, b->cmdline) &&
 	       a->timeout_s == b->timeout_s && a->silence_s == b->silence_s &&
 	       list_equal(a->expect, a->n_expect, b->expect, b->n_expect) &&
-	       a->requires == b->requires;
+	       a->requires == b->requires && str_equal(a->xen, b->xen) &&
+	       str_equal(a->xen_cmdline, b->xen_cmdline) &&
+	       a->guest == b->guest && a->log_limit == b->log_limit;
 }
 
 static int tree_same(const struct matrix_tree *a,
@@ -203,7 +205,8 @@ static int build_same(const struct matrix_build *a,
 			  b->n_fragments) &&
 	       list_equal(a->targets, a->n_targets, b->targets,
 			  b->n_targets) &&
-	       str_equal(a->image, b->image) && a->timeout_s == b->timeout_s;
+	       str_equal(a->image, b->image) && a->timeout_s == b->timeout_s &&
+	       str_equal(a->ccache, b->ccache);
 }
 
 /* Does m hold the same trees and builds as old (NULL: none)? */

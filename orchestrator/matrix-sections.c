@@ -465,6 +465,15 @@ static int build_set_timeout(void *obj, const char *v, const char *dir,
 	return 0;
 }
 
+/* A directory of its own for this build's compiler cache. */
+static int build_set_ccache(void *obj, const char *v, const char *dir,
+			    struct strbuf *err)
+{
+	struct matrix_build *b = obj;
+
+	return parse_path("ccache", v, dir, &b->ccache, err);
+}
+
 static const struct setting build_settings[] = {
 	{ "name", 0, build_set_name },
 	{ "base", 0, build_set_base },
@@ -472,6 +481,7 @@ static const struct setting build_settings[] = {
 	{ "targets", 1, build_set_targets },
 	{ "image", 0, build_set_image },
 	{ "timeout", 0, build_set_timeout },
+	{ "ccache", 0, build_set_ccache },
 };
 
 static void build_init(void *obj, unsigned line, unsigned column)
@@ -494,6 +504,7 @@ static void build_release(void *obj)
 	list_free(b->fragments, b->n_fragments);
 	list_free(b->targets, b->n_targets);
 	free(b->image);
+	free(b->ccache);
 	memset(b, 0, sizeof(*b));
 }
 

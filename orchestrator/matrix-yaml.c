@@ -18,7 +18,7 @@ static const char *const top_keys[] = { "builds", "cells", "trees",
 static const char *const all_cell_keys[] = {
 	"name", "description", "backend", "qemu", "accel", "machine", "cpu",
 	"memory", "smp", "qemu_args", "cmdline", "timeout", "silence",
-	"expect", "requires", "xen", "xen_cmdline", "guest",
+	"expect", "requires", "xen", "xen_cmdline", "guest", "log_limit",
 };
 
 static size_t edit_distance(const char *a, const char *b)

@@ -141,6 +141,7 @@ static void full_cell(struct cell *c, const char *name)
 		{ "expect", "- dash" },
 		{ "expect", "42" },
 		{ "requires", "kvm" },
+		{ "log_limit", "32M" },
 	};
 	size_t i;
 
@@ -173,6 +174,7 @@ static void ck_cells_equal(const struct cell *a, const struct cell *b)
 	for (i = 0; i < a->n_expect; i++)
 		ck_assert_str_eq(a->expect[i], b->expect[i]);
 	ck_assert_uint_eq(a->requires, b->requires);
+	ck_assert_uint_eq(a->log_limit, b->log_limit);
 }
 
 /* --- cell ---------------------------------------------------------- */
@@ -192,6 +194,7 @@ START_TEST(test_cell_defaults)
 	ck_assert_uint_eq(c.smp, CELL_DEFAULT_SMP);
 	ck_assert_uint_eq(c.timeout_s, CELL_DEFAULT_TIMEOUT_S);
 	ck_assert_uint_eq(c.silence_s, CELL_DEFAULT_SILENCE_S);
+	ck_assert_uint_eq(c.log_limit, 16u << 20);
 	ck_assert_uint_eq(cell_required(&c), 0);
 	cell_release(&c);
 }
@@ -331,6 +334,7 @@ START_TEST(test_cell_yaml_round_trip)
 	ck_assert_ptr_nonnull(strstr(text.buf, "    qemu: \"yes\"\n"));
 	ck_assert_ptr_nonnull(strstr(text.buf, "    accel: kvm\n"));
 	ck_assert_ptr_nonnull(strstr(text.buf, "    memory: 1024\n"));
+	ck_assert_ptr_nonnull(strstr(text.buf, "    log_limit: 32M\n"));
 	ck_assert_ptr_nonnull(strstr(text.buf, "\"true\""));
 	/* Not rendered: backend qemu is the default. */
 	ck_assert_ptr_null(strstr(text.buf, "backend"));
@@ -371,6 +375,7 @@ START_TEST(test_cell_json)
 	ck_assert_ptr_nonnull(strstr(out.buf, "\"memory\": 1024"));
 	ck_assert_ptr_nonnull(strstr(out.buf, "\"accel\": \"kvm\""));
 	ck_assert_ptr_nonnull(strstr(out.buf, "\"requires\": [\"kvm\"]"));
+	ck_assert_ptr_nonnull(strstr(out.buf, "\"log_limit\": 33554432,"));
 	ck_assert_ptr_nonnull(strstr(out.buf, "\"description\": \"Quote "
 				     "\\\"this\\\", back\\\\slash"));
 	ck_assert_ptr_nonnull(strstr(out.buf, "\"qemu_args\": [\"-device\", "
@@ -388,11 +393,107 @@ START_TEST(test_cell_json)
 			 "\"machine\": \"pc\", \"cpu\": \"max\", "
 			 "\"memory\": 256, \"smp\": 1, \"qemu_args\": [], "
 			 "\"cmdline\": null, \"timeout\": 120, "
-			 "\"silence\": 30, \"expect\": [], \"requires\": [], "
+			 "\"silence\": 30, \"log_limit\": 16777216, "
+			 "\"expect\": [], \"requires\": [], "
 			 "\"xen\": null, \"xen_cmdline\": null, "
 			 "\"guest\": null}");
 	cell_release(&c);
 	strbuf_release(&out);
+}
+END_TEST
+
+/* log_limit: bytes, with binary units, 64K to 1G. */
+START_TEST(test_cell_log_limit)
+{
+	static const struct {
+		const char *text;
+		size_t bytes;
+		const char *yaml;	/* as cell_to_yaml writes it */
+	} ok[] = {
+		{ "16M", 16u << 20, NULL },	/* the default: not written */
+		{ "65536", 65536, "64K" },
+		{ "1G", 1u << 30, "1G" },
+		{ "64K", 64u << 10, "64K" },
+		{ "3MiB", 3u << 20, "3M" },
+		{ "1073741824", 1u << 30, "1G" },
+		{ "100000", 100000, "100000" },
+	};
+	static const char *const bad[] = {
+		"1K", "2G", "x", "65535", "1073741825", "-1", "16 M", "16MB",
+		"", "0x10000",
+	};
+	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
+	struct matrix m;
+	struct cell c;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		char *line;
+
+		cell_init(&c);
+		set_ok(&c, "name", "a");
+		set_ok(&c, "log_limit", ok[i].text);
+		ck_assert_uint_eq(c.log_limit, ok[i].bytes);
+		strbuf_reset(&text);
+		strbuf_addstr(&text, "cells:\n");
+		cell_to_yaml(&c, 2, &text);
+		line = ok[i].yaml ? xstrfmt("    log_limit: %s\n",
+					    ok[i].yaml) : NULL;
+		if (line)
+			ck_assert_ptr_nonnull(strstr(text.buf, line));
+		else
+			ck_assert_ptr_null(strstr(text.buf, "log_limit"));
+		/* ... and reads back as the same size. */
+		load_ok(&m, text.buf);
+		ck_assert_uint_eq(m.cells[0].log_limit, ok[i].bytes);
+		matrix_release(&m);
+		free(line);
+		cell_release(&c);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *want = xstrfmt("log_limit: expected a number of bytes "
+				     "between 64K and 1G (K, M, G: KiB, MiB, "
+				     "GiB), got \"%s\"", bad[i]);
+
+		cell_init(&c);
+		ck_assert_int_eq(cell_set(&c, "log_limit", bad[i], &err), -1);
+		ck_assert_str_eq(err.buf, want);
+		ck_assert_uint_eq(c.log_limit, CELL_DEFAULT_LOG_LIMIT);
+		strbuf_reset(&err);
+		cell_release(&c);
+		free(want);
+	}
+
+	/* In a file: the value's position. */
+	ck_load_error("cells:\n  - name: a\n    log_limit: 1K\n",
+		      "t.yaml:3:16: log_limit: expected a number of bytes "
+		      "between 64K and 1G (K, M, G: KiB, MiB, GiB), got "
+		      "\"1K\"");
+	ck_load_error("cells:\n  - {name: a, log_limit: 2G}\n",
+		      "t.yaml:2:26: log_limit: expected a number of bytes "
+		      "between 64K and 1G (K, M, G: KiB, MiB, GiB), got "
+		      "\"2G\"");
+	ck_load_error("cells:\n  - name: a\n    log_limit: x\n",
+		      "t.yaml:3:16: log_limit: expected a number of bytes "
+		      "between 64K and 1G (K, M, G: KiB, MiB, GiB), got "
+		      "\"x\"");
+	ck_load_error("cells:\n  - name: a\n    log_limit: [16M]\n",
+		      "t.yaml:3:16: log_limit: expected a single value, got "
+		      "a list");
+	ck_load_error("cells:\n  - name: a\n    log_limt: 16M\n",
+		      "t.yaml:3:5: unknown key 'log_limt' in cell 'a' (did "
+		      "you mean 'log_limit'?)");
+
+	/* A cell built in code is checked too. */
+	cell_init(&c);
+	set_ok(&c, "name", "a");
+	c.log_limit = 1024;
+	ck_assert_int_eq(cell_validate(&c, &err), -1);
+	ck_assert_str_eq(err.buf, "log_limit: 1024 is out of range (65536 "
+			 "to 1073741824)");
+	cell_release(&c);
+	strbuf_release(&err);
+	strbuf_release(&text);
 }
 END_TEST
 
@@ -1173,6 +1274,55 @@ START_TEST(test_builds_errors)
 }
 END_TEST
 
+/* ccache: a directory, resolved like fragments; none by default. */
+START_TEST(test_build_ccache)
+{
+	static const char text[] =
+		"cells: []\n"
+		"builds:\n"
+		"  - {name: plain, base: defconfig}\n"
+		"  - name: rel\n"
+		"    base: defconfig\n"
+		"    ccache: cache/cc\n"
+		"  - {name: dot, base: tinyconfig, ccache: ./cc}\n"
+		"  - {name: abs, base: tinyconfig, ccache: /var/cache/cc}\n";
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+
+	ck_assert_int_eq(matrix_load_buf(&m, "/srv/m/farm.yaml", text,
+					 strlen(text), &err), 0);
+	ck_assert_ptr_null(matrix_find_build(&m, "plain")->ccache);
+	ck_assert_str_eq(matrix_find_build(&m, "rel")->ccache,
+			 "/srv/m/cache/cc");
+	ck_assert_str_eq(matrix_find_build(&m, "dot")->ccache, "/srv/m/cc");
+	ck_assert_str_eq(matrix_find_build(&m, "abs")->ccache,
+			 "/var/cache/cc");
+	matrix_release(&m);
+
+	/* No directory in the matrix file's name: ".". */
+	load_ok(&m, text);
+	ck_assert_str_eq(matrix_find_build(&m, "rel")->ccache, "./cache/cc");
+	matrix_release(&m);
+	ck_assert_str_eq(err.buf, "");
+
+	ck_load_error(BUILD("    ccache: ~/.ccache\n"),
+		      "t.yaml:5:13: ccache: '~' is not expanded in matrix "
+		      "files; write the whole path, got \"~/.ccache\"");
+	ck_load_error(BUILD("    ccache:\n"),
+		      "t.yaml:5:12: ccache: expected a non-empty path");
+	ck_load_error(BUILD("    ccache: [a, b]\n"),
+		      "t.yaml:5:13: ccache: expected a single value, got a "
+		      "list");
+	ck_load_error(BUILD("    ccache: /a\n    ccache: /b\n"),
+		      "t.yaml:6:5: duplicate key 'ccache' (first defined at "
+		      "line 5)");
+	ck_load_error("cells: []\nccache: /a\n",
+		      "t.yaml:2:1: unknown key 'ccache' (build settings go "
+		      "in the items of the 'builds' list)");
+	strbuf_release(&err);
+}
+END_TEST
+
 START_TEST(test_trees_builds_error_untouched)
 {
 	static const char text[] =
@@ -1721,6 +1871,7 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_cell_validate);
 	tcase_add_test(tc, test_cell_yaml_round_trip);
 	tcase_add_test(tc, test_cell_json);
+	tcase_add_test(tc, test_cell_log_limit);
 	tcase_add_test(tc, test_xen_cells);
 	suite_add_tcase(s, tc);
 
@@ -1742,6 +1893,7 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_trees_builds_optional);
 	tcase_add_test(tc, test_trees_errors);
 	tcase_add_test(tc, test_builds_errors);
+	tcase_add_test(tc, test_build_ccache);
 	tcase_add_test(tc, test_trees_builds_error_untouched);
 	suite_add_tcase(s, tc);
 
