@@ -1,9 +1,10 @@
 /*
- * test-matrix: unit tests for cell.c and matrix.c: loading cells, trees and
- * builds (values, defaults, the exact "file:line:col: message" of every
- * error kind), rendering (YAML round trip, JSON) and editing matrix files
- * in place (every original byte kept, nothing written when the result
- * would not load).
+ * test-matrix: unit tests for cell.c, the matrix module (matrix.c,
+ * matrix-yaml.c, matrix-sections.c, matrix-edit.c) and the name check
+ * (fsutil_check_name): loading cells, trees and builds (values, defaults,
+ * the exact "file:line:col: message" of every error kind), rendering (YAML
+ * round trip, JSON) and editing matrix files in place (every original byte
+ * kept, nothing written when the result would not load).
  */
 #include <check.h>
 #include <dirent.h>
