@@ -167,6 +167,17 @@ int bisect_add(struct bisect *b, size_t commit, size_t cell, enum verdict v,
 	return 0;
 }
 
+int bisect_add_blocked(struct bisect *b, size_t commit, int ours,
+		       struct strbuf *err)
+{
+	size_t i;
+
+	for (i = 0; i < b->n_cells; i++)
+		if (bisect_add(b, commit, i, VERDICT_BLOCKED, NULL, ours, err))
+			return -1;
+	return 0;
+}
+
 static size_t find_commit(const struct bisect *b, const char *id)
 {
 	size_t i;

@@ -121,6 +121,13 @@ void bisect_release(struct bisect *b);
 int bisect_add(struct bisect *b, size_t commit, size_t cell, enum verdict v,
 	       const char *signature, int ours, struct strbuf *err);
 
+/*
+ * The build of commit failed: BLOCKED for every cell (each would have
+ * asked for it). 0, or -1 + err (no such commit).
+ */
+int bisect_add_blocked(struct bisect *b, size_t commit, int ours,
+		       struct strbuf *err);
+
 /* A recorded result, as the store holds it. */
 struct bisect_result {
 	const char *commit;	/* id */

@@ -319,15 +319,14 @@ int compare_fixed_by(const struct compare_result *res, size_t first_bad)
 int compare_group(const struct compare_regression *regs, size_t n,
 		  struct compare_findings *out, struct strbuf *err)
 {
-	size_t alloc = 0, i, k;
+	size_t *which = NULL, alloc = 0, i, k;
 	int ret = -1;
 
 	out->v = NULL;
 	out->n = 0;
+	which = xcalloc(n ? n : 1, sizeof(*which));
 	/* Quadratic, but n is cells x open regressions: tens, not millions. */
 	for (i = 0; i < n; i++) {
-		struct compare_finding *f = NULL;
-
 		if (!regs[i].first_bad || !regs[i].signature) {
 			strbuf_addf(err, "regression %zu (cell %s): no first "
 				    "bad commit or no signature", i,
@@ -336,22 +335,31 @@ int compare_group(const struct compare_regression *regs, size_t n,
 		}
 		for (k = 0; k < out->n; k++)
 			if (!strcmp(out->v[k].first_bad, regs[i].first_bad) &&
-			    !strcmp(out->v[k].signature, regs[i].signature)) {
-				f = &out->v[k];
+			    !strcmp(out->v[k].signature, regs[i].signature))
 				break;
-			}
-		if (!f) {
+		if (k == out->n) {
 			ALLOC_GROW(out->v, out->n + 1, alloc);
-			f = &out->v[out->n++];
-			memset(f, 0, sizeof(*f));
-			f->first_bad = regs[i].first_bad;
-			f->signature = regs[i].signature;
-			f->members = xcalloc(n, sizeof(*f->members));
+			memset(&out->v[k], 0, sizeof(out->v[k]));
+			out->v[k].first_bad = regs[i].first_bad;
+			out->v[k].signature = regs[i].signature;
+			out->n++;
 		}
+		which[i] = k;
+		out->v[k].n_members++;
+	}
+	for (k = 0; k < out->n; k++) {
+		out->v[k].members = xcalloc(out->v[k].n_members,
+					    sizeof(*out->v[k].members));
+		out->v[k].n_members = 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct compare_finding *f = &out->v[which[i]];
+
 		f->members[f->n_members++] = i;
 	}
 	ret = 0;
 out:
+	free(which);
 	if (ret)
 		compare_findings_release(out);
 	return ret;

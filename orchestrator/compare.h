@@ -44,7 +44,7 @@ struct compare_input {
 	/* Topological order, oldest first: a parent's index is lower. */
 	const struct compare_commit *commits;
 	size_t n_commits;
-	unsigned confirm;	/* e.g. COMPARE_CONFIRM_DEFAULT */
+	unsigned confirm;	/* COMPARE_CONFIRM_DEFAULT; 0: one FAIL */
 };
 
 enum compare_class {

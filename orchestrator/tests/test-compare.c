@@ -76,8 +76,9 @@ START_TEST(signature_masks_what_varies)
 			"[    0.900000] RIP: 0010:native_write_msr+0x8/0x30");
 	assert_same_sig("[    0.000000] CPU: 0 PID: 1 Comm: swapper/0 Not "
 			"tainted 6.1.0-rc1-00012-gabcdef123 #3",
-			"[    3.100000] CPU: 1 PID: 57 Comm: swapper/1 Tainted: "
-			"G        W          6.1.0-rc1-00013-g1234567 #4");
+			"[    3.100000] CPU: 1 PID: 57 Comm: swapper/1 "
+			"Tainted: G        W          6.1.0-rc1-00013-g1234567 "
+			"#4");
 	assert_sig("CPU: 0 PID: 1 Comm: swapper/0 Not tainted 6.1.0 #1",
 		   "CPU: ? PID: ? Comm: swapper/?");
 	assert_same_sig("segfault in init pid: 123", "segfault in init pid: 9");
