@@ -201,3 +201,28 @@ out:
 	rows_free(rows, nrows);
 	return ret;
 }
+
+int record_get_run(struct record *r, int64_t id, struct record_run *run,
+		   struct strbuf *err)
+{
+	static const char sql[] = "SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM
+		"WHERE r.id = ?1";
+	sqlite3_stmt *st = record_prepare(r, sql, "cannot read a run", err, 0);
+	int rc, ret = -1;
+
+	memset(run, 0, sizeof(*run));
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		record_read_run(st, run);
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		record_db_error(r, err, "cannot read a run");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}

@@ -202,5 +202,8 @@ int record_list_recent_runs(struct record *r, size_t max_rows,
 			    size_t max_runs, size_t per_row,
 			    struct record_run **runs, size_t *n,
 			    struct strbuf *err);
+/* One run by id: 1 with *run set (release it), 0 no such run, -1 + err. */
+int record_get_run(struct record *r, int64_t id, struct record_run *run,
+		   struct strbuf *err);
 
 #endif

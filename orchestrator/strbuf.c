@@ -275,20 +275,20 @@ static size_t ansi_len(const unsigned char *s, size_t len, int more)
 }
 
 /* Plain text bytes that need nothing done: runs of them go at once. */
-static int is_plain(unsigned char c, int html)
+static int is_plain(unsigned char c, unsigned flags)
 {
 	if (c == '\t' || c == '\n' || c == '\r')
-		return 1;
+		return !(flags & STRBUF_CLEAN_LINE);
 	if (c < 0x20 || c >= 0x7f)
 		return 0;
-	return !html || !strchr("&<>\"'", c);
+	return !(flags & STRBUF_CLEAN_HTML) || !strchr("&<>\"'", c);
 }
 
 size_t strbuf_add_clean(struct strbuf *sb, const char *str, size_t len,
 			unsigned flags)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	int html = flags & STRBUF_CLEAN_HTML, more = flags & STRBUF_CLEAN_MORE;
+	int more = flags & STRBUF_CLEAN_MORE;
 	size_t i = 0;
 
 	while (i < len) {
@@ -296,7 +296,7 @@ size_t strbuf_add_clean(struct strbuf *sb, const char *str, size_t len,
 		uint32_t cp;
 		size_t n;
 
-		for (n = 0; i + n < len && is_plain(s[i + n], html); n++)
+		for (n = 0; i + n < len && is_plain(s[i + n], flags); n++)
 			;
 		if (n) {
 			strbuf_add(sb, s + i, n);

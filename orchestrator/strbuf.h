@@ -48,11 +48,13 @@ void strbuf_add_json_strn(struct strbuf *sb, const char *s, size_t len);
  * control as U+FFFD. STRBUF_CLEAN_HTML also escapes & < > " ' for HTML
  * text and attribute values. STRBUF_CLEAN_MORE: s is a chunk of a stream,
  * so a sequence it ends inside is left for the next call, with the bytes
- * after it (at most 256). Returns the bytes of s consumed (all of them
- * without STRBUF_CLEAN_MORE).
+ * after it (at most 256). STRBUF_CLEAN_LINE: one line of a table, so tab,
+ * LF and CR show as their pictures too. Returns the bytes of s consumed
+ * (all of them without STRBUF_CLEAN_MORE).
  */
 #define STRBUF_CLEAN_HTML 1u
 #define STRBUF_CLEAN_MORE 2u
+#define STRBUF_CLEAN_LINE 4u
 size_t strbuf_add_clean(struct strbuf *sb, const char *s, size_t len,
 			unsigned flags);
 /* strbuf_add_clean(.., STRBUF_CLEAN_HTML) of a C string (NULL: nothing). */
