@@ -1,7 +1,8 @@
 /*
  * test-logfile: the capped console log writer, zstd compression and the
  * reader every consumer of a log uses (logfile.c), on real files in a
- * private directory.
+ * private directory; and boot.c's use of them, with a shell script standing
+ * in for QEMU (this binary is then also boot.c's exec trampoline).
  */
 #include <check.h>
 #include <ftw.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot.h"
 #include "fsutil.h"
 #include "logfile.h"
 #include "xmalloc.h"
@@ -387,13 +389,97 @@ START_TEST(compress_failure_keeps_the_plain_log)
 }
 END_TEST
 
-int main(void)
+/*
+ * A stand-in for QEMU: noise, the marker with the nonce it finds in its
+ * -append, more noise. Its marker lands in the part of the log the cap
+ * cuts: the judge must see it anyway.
+ */
+static const char fake_qemu[] =
+	"#!/bin/sh\n"
+	"for a; do case $a in *hvmatrix.nonce=*) n=${a##*hvmatrix.nonce=};"
+	" n=${n%% *};; esac; done\n"
+	"head -c 300000 /dev/zero | tr '\\0' a; echo\n"
+	"echo \"HVMATRIX-OK nonce=$n\"\n"
+	"head -c 300000 /dev/zero | tr '\\0' b; echo\n"
+	"echo the last line\n";
+
+static char *done_log_path;
+
+static void fake_done(struct boot_run *r, void *data)
+{
+	struct stat st;
+
+	/* What on_done sees is what the store records: the final log. */
+	done_log_path = xstrdup(r->log_path);
+	ck_assert_int_eq(stat(r->log_path, &st), 0);
+}
+
+START_TEST(boot_caps_compresses_and_judges_everything)
+{
+	char *script = tmp_path("fake-qemu"), *log = tmp_path("run.log");
+	struct strbuf got = STRBUF_INIT, err = STRBUF_INIT;
+	struct boot_opts opts = { .jobs = 1, .on_done = fake_done };
+	struct boot_run run;
+	struct stat st;
+	struct cell c;
+	uv_loop_t loop;
+	const char *marker;
+
+	ck_assert_int_eq(fsutil_write_atomic(script, fake_qemu,
+					     sizeof(fake_qemu) - 1), 0);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	cell_init(&c);
+	c.name = xstrdup("fake");
+	free(c.qemu);
+	c.qemu = xstrdup(script);
+	c.log_limit = 65536;
+	c.timeout_s = 60;
+	c.silence_s = 30;
+	uv_loop_init(&loop);
+	boot_run_init(&run, &c, "/no/kernel", "/no/initrd", log);
+	ck_assert_int_eq(boot_run_all(&loop, &run, 1, &opts), 0);
+
+	ck_assert_msg(judge_verdict(&run.judge) == VERDICT_PASS, "%s: %s",
+		      verdict_name(judge_verdict(&run.judge)),
+		      run.judge.reason);
+	ck_assert_ptr_nonnull(done_log_path);
+	ck_assert_str_eq(done_log_path, run.log_path);
+	ck_assert_str_eq(run.log_path + strlen(log), ".zst");
+	ck_assert_int_ne(stat(log, &st), 0);
+	if (logfile_read_all(run.log_path, 0, &got, &err) != 0)
+		ck_abort_msg("%s", err.buf);
+	/* Head, marker, tail, then hvmatrix's own footer. */
+	marker = strstr(got.buf, "\n--- hvmatrix: ");
+	ck_assert_ptr_nonnull(marker);
+	ck_assert_ptr_nonnull(strstr(marker, " bytes cut here (log_limit "
+				     "65536) ---\n"));
+	ck_assert_ptr_null(strstr(got.buf, "HVMATRIX-OK"));
+	ck_assert_ptr_nonnull(strstr(got.buf, "bbb\nthe last line\n"
+				     "\n--- hvmatrix: fake: PASS: "));
+	ck_assert_uint_lt(got.len, 65536 + 200);
+	ck_assert_uint_gt(got.len, 65536);
+
+	boot_run_release(&run);
+	cell_release(&c);
+	uv_loop_close(&loop);
+	strbuf_release(&got);
+	strbuf_release(&err);
+	free(done_log_path);
+	free(script);
+	free(log);
+}
+END_TEST
+
+int main(int argc, char **argv)
 {
 	Suite *s = suite_create("logfile");
 	TCase *tc = tcase_create("logfile");
 	SRunner *sr;
 	int failed;
 
+	/* boot.c starts its children through this binary. */
+	if (argc > 1 && !strcmp(argv[1], BOOT_EXEC_TRAMPOLINE))
+		return boot_exec_trampoline(argc - 1, argv + 1);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, cap_keeps_head_marker_tail);
@@ -402,6 +488,7 @@ int main(void)
 	tcase_add_test(tc, plain_and_zst_read_by_content);
 	tcase_add_test(tc, truncated_or_damaged_zst_is_a_clean_error);
 	tcase_add_test(tc, compress_failure_keeps_the_plain_log);
+	tcase_add_test(tc, boot_caps_compresses_and_judges_everything);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
