@@ -277,11 +277,12 @@ static void run_report(struct boot_run *r)
 /* A finished log, handed to a worker thread to write out and compress. */
 struct log_work {
 	uv_work_t req;
-	struct boot_run *run;
+	struct boot_run *run;	/* the loop's: the worker never touches it */
 	struct logfile_writer *log;
+	char *path;
 	char *trailer;
 	size_t len;
-	char *zst_path;		/* the compressed log, NULL if it failed */
+	char *zst_path;		/* the compressed log; NULL: it failed */
 };
 
 static void log_work_cb(uv_work_t *req)
@@ -292,7 +293,7 @@ static void log_work_cb(uv_work_t *req)
 	/* A log that cannot be finished or compressed stays as it is,
 	 * plain: every reader takes both forms. */
 	if (logfile_finish(w->log, w->trailer, w->len, &err) == 0)
-		logfile_compress(w->run->log_path, &w->zst_path, &err);
+		logfile_compress(w->path, &w->zst_path, &err);
 	w->log = NULL;
 	strbuf_release(&err);
 }
@@ -311,6 +312,7 @@ static void log_after_cb(uv_work_t *req, int status)
 		m->log_path = xstrdup(w->zst_path);
 	}
 	r->boot->finishing--;
+	free(w->path);
 	free(w->trailer);
 	free(w->zst_path);
 	free(w);
@@ -363,6 +365,7 @@ static void run_done(struct boot_run *r)
 	w = xcalloc(1, sizeof(*w));
 	w->run = r;
 	w->log = r->log;
+	w->path = xstrdup(r->log_path);
 	r->log = NULL;
 	w->trailer = strbuf_detach(&sb, &w->len);
 	b->finishing++;

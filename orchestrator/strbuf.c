@@ -226,7 +226,7 @@ void strbuf_add_json_strn(struct strbuf *sb, const char *s, size_t len)
 	strbuf_addch(sb, '"');
 }
 
-#define ANSI_MAX 256		/* longer is not a sequence we strip whole */
+#define ANSI_MAX 256	/* longer is not a sequence we strip whole */
 #define ANSI_PARTIAL ((size_t)-1)
 
 /*
@@ -331,8 +331,8 @@ size_t strbuf_add_clean(struct strbuf *sb, const char *str, size_t len,
 		n = utf8_decode(s + i, len - i, more, &cp);
 		if (!n)
 			break;
-		if (cp == UTF8_BAD || cp <= 0x9f)
-			strbuf_addstr(sb, replacement);	/* or a C1 control */
+		if (cp == UTF8_BAD || cp <= 0x9f)	/* or a C1 control */
+			strbuf_addstr(sb, replacement);
 		else
 			strbuf_add(sb, s + i, n);
 		i += n;
