@@ -88,18 +88,10 @@ static void add_printable(struct strbuf *sb, const char *s, size_t max)
 	strbuf_add_clean(sb, s, len, STRBUF_CLEAN_LINE);
 }
 
-/*
- * --log: stream the run's log (plain or zstd) to stdout, cleaned for a
- * terminal: a sequence a chunk ends inside waits for the next chunk.
- */
+/* --log: the run's log (plain or zstd), cleaned for a terminal. */
 static int print_log(struct record *r, int64_t id, struct strbuf *err)
 {
 	struct record_run run = { 0 };
-	struct logfile_reader *rd = NULL;
-	struct strbuf text = STRBUF_INIT;
-	char buf[65536];
-	size_t have = 0, used;
-	ssize_t n;
 	int rc, ret = -1;
 
 	rc = record_get_run(r, id, &run, err);
@@ -112,25 +104,10 @@ static int print_log(struct record *r, int64_t id, struct strbuf *err)
 		strbuf_addf(err, "run %lld has no console log", (long long)id);
 		goto out;
 	}
-	if (logfile_open_read(&rd, run.log_path, err) < 0)
-		goto out;
-	while ((n = logfile_read(rd, buf + have, sizeof(buf) - have,
-				 err)) > 0) {
-		have += (size_t)n;
-		used = strbuf_add_clean(&text, buf, have, STRBUF_CLEAN_MORE);
-		memmove(buf, buf + used, have - used);
-		have -= used;
-		fwrite(text.buf, 1, text.len, stdout);
-		strbuf_reset(&text);
-	}
-	strbuf_add_clean(&text, buf, have, 0);
-	fwrite(text.buf, 1, text.len, stdout);
-	if (n == 0)
+	if (logfile_print(run.log_path, stdout, 0, err) == 0)
 		ret = 0;
 out:
-	logfile_close_read(rd);
 	record_run_release(&run);
-	strbuf_release(&text);
 	return ret;
 }
 

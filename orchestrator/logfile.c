@@ -487,3 +487,34 @@ int logfile_read_all(const char *path, size_t limit, struct strbuf *out,
 	logfile_close_read(rd);
 	return ret;
 }
+
+int logfile_print(const char *path, FILE *f, unsigned flags,
+		  struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct logfile_reader *rd;
+	char *buf;
+	size_t have = 0, used;
+	ssize_t n;
+
+	if (logfile_open_read(&rd, path, err) < 0)
+		return -1;
+	buf = xmalloc(LOGFILE_CHUNK);
+	/* A sequence a chunk ends inside waits for the next chunk. */
+	while ((n = logfile_read(rd, buf + have, LOGFILE_CHUNK - have,
+				 err)) > 0) {
+		have += (size_t)n;
+		used = strbuf_add_clean(&text, buf, have,
+					flags | STRBUF_CLEAN_MORE);
+		memmove(buf, buf + used, have - used);
+		have -= used;
+		fwrite(text.buf, 1, text.len, f);
+		strbuf_reset(&text);
+	}
+	strbuf_add_clean(&text, buf, have, flags & ~STRBUF_CLEAN_MORE);
+	fwrite(text.buf, 1, text.len, f);
+	strbuf_release(&text);
+	free(buf);
+	logfile_close_read(rd);
+	return n < 0 ? 1 : 0;
+}

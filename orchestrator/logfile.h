@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "strbuf.h"
@@ -72,5 +73,14 @@ void logfile_close_read(struct logfile_reader *rd);
  */
 int logfile_read_all(const char *path, size_t limit, struct strbuf *out,
 		     struct strbuf *err);
+/*
+ * Stream the log's text to f cleaned for people (strbuf_add_clean() with
+ * flags: valid UTF-8, no terminal escapes, no raw controls), in chunks. 0
+ * when all of it went; 1 + err when the log broke off (damaged, cut short:
+ * what it gave went); -1 + err when it cannot be opened (nothing went).
+ * Errors writing f are left to the caller (ferror, fflush).
+ */
+int logfile_print(const char *path, FILE *f, unsigned flags,
+		  struct strbuf *err);
 
 #endif

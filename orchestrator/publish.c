@@ -33,7 +33,6 @@
 #define PUBLISH_MAX_RUNS 200	/* rows in the "Runs" table */
 #define PUBLISH_MAX_KERNELS 50	/* grid rows, at least */
 #define PUBLISH_ROW_RUNS 1000	/* runs loaded per grid row */
-#define PUBLISH_LOG_CHUNK 65536
 #define PUBLISH_ID_LEN 12	/* kernel id characters shown */
 #define NO_RUN SIZE_MAX
 
@@ -184,8 +183,7 @@ static void add_kernel_title(struct strbuf *sb, const struct record_run *run)
 }
 
 /*
- * Stream the log at src into the page dst, cleaned for people: chunk by
- * chunk, a sequence cut by a chunk's end carried to the next. The page
+ * Stream the log at src into the page dst, cleaned for people. The page
  * gets the log's mtime, which is how the next publish knows it is done.
  * 0 done, 1 the log cannot be opened (a missing log), -1 + err when the
  * site cannot be written.
@@ -193,19 +191,12 @@ static void add_kernel_title(struct strbuf *sb, const struct record_run *run)
 static int render_log(const char *src, const struct stat *src_st,
 		      const char *dst, struct strbuf *err)
 {
-	struct strbuf text = STRBUF_INIT, rerr = STRBUF_INIT;
-	struct logfile_reader *rd = NULL;
-	char *buf = xmalloc(PUBLISH_LOG_CHUNK);
+	struct strbuf rerr = STRBUF_INIT, note = STRBUF_INIT;
 	char *tmp = xstrfmt("%s.tmp.XXXXXX", dst);
 	struct timespec times[2];
-	size_t have = 0;
 	FILE *f = NULL;
-	int fd, ret = -1;
+	int fd, rc, ret = -1;
 
-	if (logfile_open_read(&rd, src, &rerr) < 0) {
-		ret = 1;
-		goto out;
-	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		strbuf_addf(err, "%s: %s", tmp, strerror(errno));
@@ -213,28 +204,17 @@ static int render_log(const char *src, const struct stat *src_st,
 			close(fd);
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = logfile_read(rd, buf + have,
-					 PUBLISH_LOG_CHUNK - have, &rerr);
-		size_t used;
-
-		if (n <= 0) {
-			strbuf_add_clean(&text, buf, have, 0);
-			/* What a damaged log still gave is worth showing. */
-			if (n < 0) {
-				strbuf_addstr(&text, "\n--- hvmatrix: ");
-				strbuf_add_clean(&text, rerr.buf, rerr.len, 0);
-				strbuf_addstr(&text, " ---\n");
-			}
-			fwrite(text.buf, 1, text.len, f);
-			break;
-		}
-		have += (size_t)n;
-		used = strbuf_add_clean(&text, buf, have, STRBUF_CLEAN_MORE);
-		memmove(buf, buf + used, have - used);
-		have -= used;
-		fwrite(text.buf, 1, text.len, f);
-		strbuf_reset(&text);
+	rc = logfile_print(src, f, 0, &rerr);
+	if (rc < 0) {
+		ret = 1;
+		goto out;
+	}
+	/* What a damaged log still gave is worth showing, with why. */
+	if (rc > 0) {
+		strbuf_addstr(&note, "\n--- hvmatrix: ");
+		strbuf_add_clean(&note, rerr.buf, rerr.len, STRBUF_CLEAN_LINE);
+		strbuf_addstr(&note, " ---\n");
+		fwrite(note.buf, 1, note.len, f);
 	}
 	times[0].tv_nsec = UTIME_OMIT;
 	times[1] = src_st->st_mtim;
@@ -243,13 +223,9 @@ static int render_log(const char *src, const struct stat *src_st,
 		strbuf_addf(err, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (fclose(f) == EOF) {
-		f = NULL;
-		strbuf_addf(err, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
+	rc = fclose(f);
 	f = NULL;
-	if (rename(tmp, dst) < 0) {
+	if (rc == EOF || rename(tmp, dst) < 0) {
 		strbuf_addf(err, "%s: %s", dst, strerror(errno));
 		goto out;
 	}
@@ -257,12 +233,10 @@ static int render_log(const char *src, const struct stat *src_st,
 out:
 	if (f)
 		fclose(f);
-	if (ret < 0)
+	if (ret)
 		unlink(tmp);
-	logfile_close_read(rd);
-	strbuf_release(&text);
 	strbuf_release(&rerr);
-	free(buf);
+	strbuf_release(&note);
 	free(tmp);
 	return ret;
 }

@@ -31,7 +31,7 @@ check "results --json has no raw control byte" no_raw "$TMP/results.json"
 check "results --json parses as JSON (strict UTF-8)" python3 -c '
 import json, sys
 runs = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
-assert len(runs) == 2, runs
+assert len(runs) == 3, runs
 ' "$TMP/results.json"
 # The deciding line keeps what it can: bad bytes are U+FFFD, the escape
 # is a JSON escape, not dropped.
@@ -76,6 +76,13 @@ check "results --log (plain, uncapped) is valid UTF-8" utf8 "$TMP/plog.txt"
 check "results --log (plain) has no raw control byte" no_raw "$TMP/plog.txt"
 expect_eq "results --log (plain): every line of the log" \
 	"$(grep -c "^red alert" "$TMP/plog.txt")" 200
+bid=$(jq -r '.[] | select(.cell == "broken") | .id' "$TMP/results.json")
+rc=0
+"$HVM" results --log "$bid" > "$TMP/blog.txt" 2> "$TMP/err" || rc=$?
+expect_eq "results --log of a cut-short .zst fails (3)" "$rc" 3
+check "... says it is truncated" grep -q "truncated zstd data" "$TMP/err"
+check "... after what it could read" grep -q "^red alert " "$TMP/blog.txt"
+check "... still valid UTF-8" utf8 "$TMP/blog.txt"
 rc=0
 "$HVM" results --log 999 > /dev/null 2> "$TMP/err" || rc=$?
 expect_eq "results --log of an unknown run fails" "$rc" 3
@@ -92,6 +99,9 @@ check "dashboard log page: read through the compression, cap marker kept" \
 	grep -q -- "bytes cut here (log_limit 8192)" "$TMP/site/logs/$zid.txt"
 check "dashboard log page: escapes gone, their text kept" \
 	grep -q "^red alert " "$TMP/site/logs/$zid.txt"
+check "dashboard log page of a cut-short log: what it gave, and why" \
+	grep -q -- "^--- hvmatrix: log .* truncated zstd data ---$" \
+	"$TMP/site/logs/$bid.txt"
 # The page parses, and its grid shows each run's verdict with its line.
 check "dashboard grid: each cell's verdict, its line in the title" python3 - \
 	"$TMP/site/index.html" <<'EOF'

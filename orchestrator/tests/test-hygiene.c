@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "logfile.h"
 #include "record.h"
@@ -301,8 +303,10 @@ static void die_on(int rc, const char *what, struct strbuf *err)
 	}
 }
 
-/* A log through logfile.c, capped at limit, compressed when asked. */
-static char *write_log(const char *path, size_t limit, int compress)
+/* A log of `lines` console texts through logfile.c, capped at limit,
+ * compressed when asked. */
+static char *write_log(const char *path, int lines, size_t limit,
+		       int compress)
 {
 	static const char last_line[] = "the very last line \xff\n";
 	static const char trailer[] = "\n--- hvmatrix: nasty: FAIL: \xff\n";
@@ -312,9 +316,17 @@ static char *write_log(const char *path, size_t limit, int compress)
 	int i;
 
 	die_on(logfile_create(&w, path, limit, &err), "log", &err);
-	for (i = 0; i < 200; i++)
+	for (i = 0; i < lines; i++) {
+		/* Numbered, with noise: zstd cannot fold it all into one
+		 * block. */
+		char *n = xstrfmt("%d %016llx ", i, (unsigned long long)i *
+				  0x9e3779b97f4a7c15ull);
+
+		die_on(logfile_write(w, n, strlen(n), &err), "log", &err);
 		die_on(logfile_write(w, console, sizeof(console) - 1, &err),
 		       "log", &err);
+		free(n);
+	}
 	die_on(logfile_write(w, last_line, sizeof(last_line) - 1, &err),
 	       "log", &err);
 	die_on(logfile_finish(w, trailer, sizeof(trailer) - 1, &err), "log",
@@ -331,6 +343,7 @@ static int fill_store(const char *state)
 	struct strbuf err = STRBUF_INIT;
 	struct record_run run = { 0 };
 	struct record *r;
+	struct stat st;
 	char *logdir = xstrfmt("%s/logs", state);
 	char *p;
 
@@ -351,7 +364,7 @@ static int fill_store(const char *state)
 	run.duration_s = 1.5;
 	run.nonce = "hygiene-1";
 	p = xstrfmt("%s/nasty.log", logdir);
-	run.log_path = write_log(p, 8192, 1);
+	run.log_path = write_log(p, 200, 8192, 1);
 	free(p);
 	die_on(record_add_run(r, &run, &err), "record", &err);
 	free(run.log_path);
@@ -364,8 +377,27 @@ static int fill_store(const char *state)
 	run.started_at = 1001;
 	run.nonce = "hygiene-2";
 	p = xstrfmt("%s/plain.log", logdir);
-	run.log_path = write_log(p, 0, 0);
+	run.log_path = write_log(p, 200, 0, 0);
 	free(p);
+	die_on(record_add_run(r, &run, &err), "record", &err);
+	free(run.log_path);
+
+	/* A compressed log cut short (a full disk, a copy broken off),
+	 * long enough for zstd blocks before the cut. */
+	run.cell = "broken";
+	run.verdict = VERDICT_ERROR;
+	run.reason = "log cut short";
+	run.line = "";
+	run.started_at = 1002;
+	run.nonce = "hygiene-3";
+	p = xstrfmt("%s/broken.log", logdir);
+	run.log_path = write_log(p, 5000, 0, 1);
+	free(p);
+	if (stat(run.log_path, &st) < 0 ||
+	    truncate(run.log_path, st.st_size / 2) < 0) {
+		perror(run.log_path);
+		return 1;
+	}
 	die_on(record_add_run(r, &run, &err), "record", &err);
 	free(run.log_path);
 
