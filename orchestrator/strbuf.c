@@ -1,6 +1,9 @@
 /*
  * strbuf: growable strings and the JSON/HTML escapers. Escaping lives here,
- * in one place, so no output path can forget it.
+ * in one place, so no output path can forget it. The escapers take any
+ * bytes (a guest prints anything) and must only ever emit valid UTF-8 with
+ * no raw control: the JSON parser and the browser downstream get nothing
+ * to choke on, a terminal nothing to obey.
  */
 #include <stdint.h>
 #include <stdio.h>
