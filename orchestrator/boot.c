@@ -3,8 +3,11 @@
  * consoles as they stream.
  *
  * Every uv handle is embedded in its struct boot_run; the run is finished
- * (log footer, on_done, next run started) only from the last close
- * callback. This module must never leave a child behind: every path that
+ * (log footer, next run started) only from the last close callback, and
+ * reported (on_done) once a worker thread has written out and compressed
+ * its log, so on_done sees the log's final path. The console goes to the
+ * judge whole and to the log through logfile.c's cap.
+ * This module must never leave a child behind: every path that
  * ends a run kills the child's whole process group, and the trampoline's
  * PR_SET_PDEATHSIG covers the paths where hvmatrix itself dies.
  */
@@ -23,6 +26,7 @@
 #include "boot.h"
 #include "fsutil.h"
 #include "image.h"
+#include "logfile.h"
 #include "probe.h"
 #include "xmalloc.h"
 
@@ -31,6 +35,7 @@ struct boot {
 	struct boot_run *runs;
 	size_t n_runs, next, done;
 	unsigned running;
+	unsigned finishing;	/* logs being finished off the loop */
 	struct boot_opts opts;
 	char *self_exe;
 	int stopping, finished;
@@ -172,7 +177,6 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	r->cell = c;
 	make_nonce(r->nonce);
 	r->log_path = xstrdup(log_path);
-	r->log_fd = -1;
 	judge_init(&r->judge, r->nonce, c->expect, c->n_expect);
 	r->kernel = xstrdup(kernel);
 	r->initrd = xstrdup(initrd);
@@ -212,10 +216,8 @@ void boot_run_release(struct boot_run *r)
 	free(r->boot_initrd);
 	boot_argv_free(r->argv);
 	judge_release(&r->judge);
-	if (r->log_fd >= 0)
-		close(r->log_fd);
+	logfile_abort(r->log);
 	memset(r, 0, sizeof(*r));
-	r->log_fd = -1;
 }
 
 int boot_exec_trampoline(int argc, char **argv)
@@ -238,24 +240,16 @@ int boot_exec_trampoline(int argc, char **argv)
 
 static void log_write(struct boot_run *r, const char *buf, size_t len)
 {
-	while (r->log_fd >= 0 && len) {
-		ssize_t n = write(r->log_fd, buf, len);
+	struct strbuf err = STRBUF_INIT;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* A log we cannot write makes the verdict
-			 * unverifiable: the farm's failure, not the
-			 * kernel's. */
-			judge_error(&r->judge, "cannot write log %s: %s",
-				    r->log_path, strerror(errno));
-			close(r->log_fd);
-			r->log_fd = -1;
-			return;
-		}
-		buf += n;
-		len -= (size_t)n;
+	if (r->log && logfile_write(r->log, buf, len, &err) < 0) {
+		/* A log we cannot write makes the verdict unverifiable: the
+		 * farm's failure, not the kernel's. */
+		judge_error(&r->judge, "%s", err.buf);
+		logfile_abort(r->log);
+		r->log = NULL;
 	}
+	strbuf_release(&err);
 }
 
 static void kill_group(struct boot_run *r)
@@ -266,11 +260,71 @@ static void kill_group(struct boot_run *r)
 	kill(-r->proc.pid, SIGKILL);
 }
 
+/* The members' verdicts go out once their log is final. */
+static void run_report(struct boot_run *r)
+{
+	struct boot *b = r->boot;
+	size_t i;
+
+	for (i = 0; i < n_members(r); i++) {
+		b->done++;
+		if (b->opts.on_done)
+			b->opts.on_done(member(r, i), b->opts.data);
+	}
+	start_next(b);
+}
+
+/* A finished log, handed to a worker thread to write out and compress. */
+struct log_work {
+	uv_work_t req;
+	struct boot_run *run;	/* the loop's: the worker never touches it */
+	struct logfile_writer *log;
+	char *path;
+	char *trailer;
+	size_t len;
+	char *zst_path;		/* the compressed log; NULL: it failed */
+};
+
+static void log_work_cb(uv_work_t *req)
+{
+	struct log_work *w = container_of(req, struct log_work, req);
+	struct strbuf err = STRBUF_INIT;
+
+	/* A log that cannot be finished or compressed stays as it is,
+	 * plain: every reader takes both forms. */
+	if (logfile_finish(w->log, w->trailer, w->len, &err) == 0)
+		logfile_compress(w->path, &w->zst_path, &err);
+	w->log = NULL;
+	strbuf_release(&err);
+}
+
+static void log_after_cb(uv_work_t *req, int status)
+{
+	struct log_work *w = container_of(req, struct log_work, req);
+	struct boot_run *r = w->run;
+	size_t i;
+
+	/* The store records the log where it ends up. */
+	for (i = 0; w->zst_path && i < n_members(r); i++) {
+		struct boot_run *m = member(r, i);
+
+		free(m->log_path);
+		m->log_path = xstrdup(w->zst_path);
+	}
+	r->boot->finishing--;
+	free(w->path);
+	free(w->trailer);
+	free(w->zst_path);
+	free(w);
+	run_report(r);
+}
+
 static void run_done(struct boot_run *r)
 {
 	struct boot *b = r->boot;
 	struct strbuf sb = STRBUF_INIT;
 	double whole = r->t0_ms ? (uv_now(b->loop) - r->t0_ms) / 1000.0 : 0;
+	struct log_work *w;
 	size_t i;
 
 	if (r->judge.stderr_text.len)
@@ -297,20 +351,25 @@ static void run_done(struct boot_run *r)
 				    m->cell->name, verdict_name(judge_verdict(j)),
 				    j->reason);
 	}
-	log_write(r, sb.buf, sb.len);
-	strbuf_release(&sb);
-	if (r->log_fd >= 0)
-		close(r->log_fd);
-	r->log_fd = -1;
 	if (r->boot_initrd)
 		unlink(r->boot_initrd);
 	if (r->t0_ms)
 		b->running--;
-	for (i = 0; i < n_members(r); i++) {
-		b->done++;
-		if (b->opts.on_done)
-			b->opts.on_done(member(r, i), b->opts.data);
+	if (!r->log) {
+		strbuf_release(&sb);
+		run_report(r);
+		return;
 	}
+	/* Writing out the tail and compressing block: off the loop. The
+	 * next run starts meanwhile; this one is reported after. */
+	w = xcalloc(1, sizeof(*w));
+	w->run = r;
+	w->log = r->log;
+	w->path = xstrdup(r->log_path);
+	r->log = NULL;
+	w->trailer = strbuf_detach(&sb, &w->len);
+	b->finishing++;
+	uv_queue_work(b->loop, &w->req, log_work_cb, log_after_cb);
 	start_next(b);
 }
 
@@ -563,6 +622,7 @@ out:
 
 static void start_run(struct boot *b, struct boot_run *r)
 {
+	struct strbuf log_err = STRBUF_INIT;
 	uv_process_options_t po;
 	uv_stdio_container_t stdio[3];
 	char **args = NULL;
@@ -571,22 +631,23 @@ static void start_run(struct boot *b, struct boot_run *r)
 
 	r->boot = b;
 	r->started_at = now_unix();
-	r->log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			 0644);
+	logfile_create(&r->log, r->log_path, r->cell->log_limit, &log_err);
 	if (!judge_verdict(&r->judge) &&
 	    r->cell->backend == CELL_BACKEND_XEN_LIBXL)
 		libxl_prepare(r);
 	/* Decided before start (SKIP, missing image): the log says why. */
 	if (judge_verdict(&r->judge)) {
+		strbuf_release(&log_err);
 		run_done(r);
 		return;
 	}
-	if (r->log_fd < 0) {
-		judge_error(&r->judge, "cannot create log %s: %s", r->log_path,
-			    strerror(errno));
+	if (!r->log) {
+		judge_error(&r->judge, "%s", log_err.buf);
+		strbuf_release(&log_err);
 		run_done(r);
 		return;
 	}
+	strbuf_release(&log_err);
 	for (n = 0; r->argv[n]; n++)
 		;
 	args = xcalloc(n + 4, sizeof(char *));
@@ -659,7 +720,7 @@ static void start_next(struct boot *b)
 		if (!r->leader || r->leader == r)
 			start_run(b, r);
 	}
-	if (!b->finished &&
+	if (!b->finished && !b->finishing &&
 	    (b->done == b->n_runs || (b->stopping && !b->running))) {
 		b->finished = 1;
 		if (b->opts.on_all_done)

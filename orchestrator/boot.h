@@ -17,6 +17,8 @@
 #include "judge.h"
 #include "strbuf.h"
 
+struct logfile_writer;
+
 #define BOOT_EXEC_TRAMPOLINE "__exec-child"
 #define BOOT_FAIL_GRACE_MS 1000	/* capture a trace after a failure line */
 #define BOOT_PASS_GRACE_MS 5000	/* let the guest power off after the marker */
@@ -29,6 +31,9 @@ struct boot;
 struct boot_run {
 	const struct cell *cell;
 	char nonce[17];
+	/* The console log, capped at the cell's log_limit. From on_done on,
+	 * the compressed log ("<path>.zst"; the plain path if compression
+	 * failed): read it with logfile_open_read(). */
 	char *log_path;
 	char **argv;		/* QEMU's argv, NULL-terminated */
 	char *xen_version;	/* backend xen: the build's stated version */
@@ -59,7 +64,7 @@ struct boot_run {
 	int killed;
 	int64_t exit_status;
 	int term_signal;
-	int log_fd;
+	struct logfile_writer *log;	/* the console log being written */
 	uint64_t t0_ms;
 };
 
@@ -74,7 +79,8 @@ struct boot_opts {
 
 /*
  * Prepare a run of cell c booting kernel + initrd (a fresh nonce, QEMU's
- * argv). The log goes to log_path. A run can be decided before it starts
+ * argv). The log goes to log_path, then to log_path + ".zst" once the run
+ * is done (see struct boot_run). A run can be decided before it starts
  * with judge_skip/judge_error on r->judge; boot_run_all then reports it
  * without starting anything.
  */

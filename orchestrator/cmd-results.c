@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "logfile.h"
 #include "record.h"
 #include "strbuf.h"
 #include "xmalloc.h"
@@ -26,6 +27,7 @@ struct results_opts {
 	size_t limit;		/* 0: all */
 	int json;
 	int commits;		/* one line per built commit */
+	int64_t log_id;		/* --log: print this run's console log */
 };
 
 static void results_usage(FILE *f)
@@ -33,7 +35,8 @@ static void results_usage(FILE *f)
 	fputs("usage: hvmatrix results [--state DIR] [--json] "
 	      "[--kernel ID-PREFIX] [--cell NAME]\n"
 	      "                        [--tree NAME] [--commit ID-PREFIX] "
-	      "[--commits] [--limit N]\n\n"
+	      "[--commits] [--limit N]\n"
+	      "       hvmatrix results [--state DIR] --log RUN-ID\n\n"
 	      "Show the recorded runs, newest first; with --commits, one line "
 	      "per built\ncommit with its verdict counts.\n\n"
 	      "  --state DIR          state directory (default "
@@ -49,6 +52,11 @@ static void results_usage(FILE *f)
 	      "  --commits            per built commit: verdict counts and "
 	      "subject\n"
 	      "  --limit N            at most N runs\n"
+	      "  --log RUN-ID         print the console log of run RUN-ID "
+	      "(the \"id\" of\n"
+	      "                       --json), escape sequences and invalid "
+	      "bytes made\n"
+	      "                       harmless\n"
 	      "  -h, --help           show this help\n", f);
 }
 
@@ -69,16 +77,38 @@ static int results_matches(const struct results_opts *o,
 	return 1;
 }
 
-/* Console text may hold escape sequences: keep them off the terminal. */
+/* Console text may hold escape sequences and invalid UTF-8: keep them
+ * off the terminal; one line per field. */
 static void add_printable(struct strbuf *sb, const char *s, size_t max)
 {
-	size_t i;
+	size_t len = 0;
 
-	for (i = 0; s[i] && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (len < max && s[len])
+		len++;
+	strbuf_add_clean(sb, s, len, STRBUF_CLEAN_LINE);
+}
 
-		strbuf_addch(sb, c < 0x20 || c == 0x7f ? '?' : c);
+/* --log: the run's log (plain or zstd), cleaned for a terminal. */
+static int print_log(struct record *r, int64_t id, struct strbuf *err)
+{
+	struct record_run run = { 0 };
+	int rc, ret = -1;
+
+	rc = record_get_run(r, id, &run, err);
+	if (rc == 0)
+		strbuf_addf(err, "no run %lld in %s", (long long)id,
+			    record_dir(r));
+	if (rc <= 0)
+		goto out;
+	if (!*run.log_path) {
+		strbuf_addf(err, "run %lld has no console log", (long long)id);
+		goto out;
 	}
+	if (logfile_print(run.log_path, stdout, 0, err) == 0)
+		ret = 0;
+out:
+	record_run_release(&run);
+	return ret;
 }
 
 static void add_kernel(struct strbuf *sb, const struct record_run *run)
@@ -338,6 +368,7 @@ static int results_parse(struct results_opts *o, int argc, char **argv)
 		{ "commit", required_argument, NULL, 'C' },
 		{ "commits", no_argument, NULL, 'S' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "log", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -378,6 +409,14 @@ static int results_parse(struct results_opts *o, int argc, char **argv)
 						       "'%s'", optarg);
 			o->limit = (size_t)v;
 			break;
+		case 'l':
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1)
+				return cmd_usage_error("results: --log wants "
+						       "a run id, not '%s'",
+						       optarg);
+			o->log_id = v;
+			break;
 		case 'h':
 			results_usage(stdout);
 			return -1;
@@ -412,6 +451,19 @@ static int cmd_results_run(int argc, char **argv)
 		goto out;
 	}
 	state = record_state_dir(o.state);
+	if (o.log_id) {
+		ret = EXIT_OK;
+		if (record_open(&r, state, &err) ||
+		    print_log(r, o.log_id, &err)) {
+			fprintf(stderr, "hvmatrix: %s\n", err.buf);
+			ret = EXIT_ERROR;
+		}
+		if (fflush(stdout) == EOF) {
+			perror("hvmatrix: stdout");
+			ret = EXIT_ERROR;
+		}
+		goto out;
+	}
 	if (record_open(&r, state, &err) ||
 	    record_list_runs(r, &runs, &n, &err)) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);

@@ -127,7 +127,7 @@ static int boot_probe(const char *qemu, const char *kernel,
 		*reason = xstrfmt("/dev/kvm is present but a KVM test boot "
 				  "failed: %s (log: %s)",
 				  run.interrupted ? "interrupted" :
-				  run.judge.reason, log_path);
+				  run.judge.reason, run.log_path);
 	boot_run_release(&run);
 	uv_loop_close(&loop);
 	cell_release(&c);

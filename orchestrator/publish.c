@@ -1,28 +1,38 @@
 /*
- * publish: the static dashboard. Reads every run from the store and writes
- * OUT/index.html (from web/index.html.in), OUT/style.css and the console
- * logs the page links to, as OUT/logs/<run id>.txt. The result needs no
- * server, no script and nothing from the network.
+ * publish: the static dashboard. Reads the newest runs from the store (a
+ * bounded query: the page is rewritten after every job and must cost the
+ * same on the thousandth commit as on the first) and writes OUT/index.html
+ * (from web/index.html.in), OUT/style.css and the console logs the page
+ * links to, as OUT/logs/<run id>.txt. The result needs no server, no
+ * script and nothing from the network.
  *
  * Every string that comes from a run (cell names, reasons, console lines,
  * kernel versions, paths) is user input and goes through strbuf_add_html;
- * nothing here may write one to the page any other way. This module only
- * reads the store.
+ * nothing here may write one to the page any other way. A log page is the
+ * log streamed through strbuf_add_clean (valid UTF-8, no terminal escapes,
+ * no raw controls), never read whole into memory. The deciding line comes
+ * from the store. This module only reads the store.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "fsutil.h"
+#include "logfile.h"
 #include "publish.h"
 #include "xmalloc.h"
 
 #define PUBLISH_MAX_RUNS 200	/* rows in the "Runs" table */
+#define PUBLISH_MAX_KERNELS 50	/* grid rows, at least */
+#define PUBLISH_ROW_RUNS 1000	/* runs loaded per grid row */
 #define PUBLISH_ID_LEN 12	/* kernel id characters shown */
 #define NO_RUN SIZE_MAX
 
@@ -86,6 +96,7 @@ struct site {
 	const char *out;		/* absolute output directory */
 	struct record_run *runs;	/* newest first */
 	size_t n;
+	struct record_totals totals;	/* of the whole store */
 	/* Per run: 0 not looked at yet, 1 log copied, -1 no log. */
 	signed char *log;
 	char **keys;			/* per run: its row */
@@ -117,14 +128,6 @@ static const char *verdict_class(enum verdict v)
 	}
 }
 
-static void add_html_n(struct strbuf *sb, const char *s, size_t len)
-{
-	char *part = xstrndup(s, len);
-
-	strbuf_add_html(sb, part);
-	free(part);
-}
-
 /*
  * "6.1.0-28-amd64 0123456789ab": the release, then the short blob id; for
  * a built commit "tree 0123456789ab build" and its subject.
@@ -138,7 +141,8 @@ static void add_kernel_label(struct strbuf *sb, const struct record_run *run)
 		strbuf_addstr(sb, "<span class=\"tree\">");
 		strbuf_add_html(sb, run->tree);
 		strbuf_addstr(sb, "</span> <code class=\"kid\">");
-		add_html_n(sb, run->commit_id, PUBLISH_ID_LEN);
+		strbuf_add_html_n(sb, run->commit_id,
+				  strnlen(run->commit_id, PUBLISH_ID_LEN));
 		strbuf_addstr(sb, "</code> <span class=\"build\">");
 		strbuf_add_html(sb, run->build);
 		strbuf_addstr(sb, "</span>");
@@ -152,11 +156,12 @@ static void add_kernel_label(struct strbuf *sb, const struct record_run *run)
 
 	if (len) {
 		strbuf_addstr(sb, "<span class=\"release\">");
-		add_html_n(sb, v, len);
+		strbuf_add_html_n(sb, v, len);
 		strbuf_addstr(sb, "</span> ");
 	}
 	strbuf_addstr(sb, "<code class=\"kid\">");
-	add_html_n(sb, run->kernel_id, PUBLISH_ID_LEN);
+	strbuf_add_html_n(sb, run->kernel_id,
+			  strnlen(run->kernel_id, PUBLISH_ID_LEN));
 	strbuf_addstr(sb, "</code>");
 }
 
@@ -178,15 +183,73 @@ static void add_kernel_title(struct strbuf *sb, const struct record_run *run)
 }
 
 /*
- * Copy run i's console log next to the page, once. Logs never change once
- * their run is recorded, so a copy of the same size is kept. 1 when there
- * is a copy to link to, 0 when the log is gone, -1 + err when the site
- * itself cannot be written.
+ * Stream the log at src into the page dst, cleaned for people. The page
+ * gets the log's mtime, which is how the next publish knows it is done.
+ * 0 done, 1 the log cannot be opened (a missing log), -1 + err when the
+ * site cannot be written.
+ */
+static int render_log(const char *src, const struct stat *src_st,
+		      const char *dst, struct strbuf *err)
+{
+	struct strbuf rerr = STRBUF_INIT, note = STRBUF_INIT;
+	char *tmp = xstrfmt("%s.tmp.XXXXXX", dst);
+	struct timespec times[2];
+	FILE *f = NULL;
+	int fd, rc, ret = -1;
+
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		strbuf_addf(err, "%s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	rc = logfile_print(src, f, 0, &rerr);
+	if (rc < 0) {
+		ret = 1;
+		goto out;
+	}
+	/* What a damaged log still gave is worth showing, with why. */
+	if (rc > 0) {
+		strbuf_addstr(&note, "\n--- hvmatrix: ");
+		strbuf_add_clean(&note, rerr.buf, rerr.len, STRBUF_CLEAN_LINE);
+		strbuf_addstr(&note, " ---\n");
+		fwrite(note.buf, 1, note.len, f);
+	}
+	times[0].tv_nsec = UTIME_OMIT;
+	times[1] = src_st->st_mtim;
+	if (fflush(f) == EOF || fchmod(fileno(f), 0644) < 0 ||
+	    fsync(fileno(f)) < 0 || futimens(fileno(f), times) < 0) {
+		strbuf_addf(err, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = fclose(f);
+	f = NULL;
+	if (rc == EOF || rename(tmp, dst) < 0) {
+		strbuf_addf(err, "%s: %s", dst, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (f)
+		fclose(f);
+	if (ret)
+		unlink(tmp);
+	strbuf_release(&rerr);
+	strbuf_release(&note);
+	free(tmp);
+	return ret;
+}
+
+/*
+ * Render run i's console log next to the page, once: logs never change
+ * once their run is recorded, so a page with the log's mtime is kept. 1
+ * when there is a page to link to, 0 when the log is gone, -1 + err when
+ * the site itself cannot be written.
  */
 static int site_log(struct site *s, size_t i, struct strbuf *err)
 {
 	const struct record_run *run = &s->runs[i];
-	struct strbuf data = STRBUF_INIT;
 	struct stat src_st, dst_st;
 	char *dst = NULL;
 	int rc, ret = 0;
@@ -198,24 +261,24 @@ static int site_log(struct site *s, size_t i, struct strbuf *err)
 	    !S_ISREG(src_st.st_mode))
 		goto out;
 	dst = xstrfmt("%s/logs/%lld.txt", s->out, (long long)run->id);
-	if (stat(dst, &dst_st) == 0 && dst_st.st_size == src_st.st_size) {
+	if (stat(dst, &dst_st) == 0 &&
+	    dst_st.st_mtim.tv_sec == src_st.st_mtim.tv_sec &&
+	    dst_st.st_mtim.tv_nsec == src_st.st_mtim.tv_nsec) {
 		s->log[i] = 1;
 		ret = 1;
 		goto out;
 	}
-	/* An unreadable log is a missing log, not a broken dashboard. */
-	if (fsutil_read(run->log_path, &data) < 0)
-		goto out;
-	rc = fsutil_write_atomic(dst, data.buf, data.len);
+	rc = render_log(run->log_path, &src_st, dst, err);
 	if (rc < 0) {
-		strbuf_addf(err, "%s: %s", dst, strerror(-rc));
 		ret = -1;
 		goto out;
 	}
-	s->log[i] = 1;
-	ret = 1;
+	/* An unreadable log is a missing log, not a broken dashboard. */
+	if (rc == 0) {
+		s->log[i] = 1;
+		ret = 1;
+	}
 out:
-	strbuf_release(&data);
 	free(dst);
 	return ret;
 }
@@ -345,8 +408,10 @@ static void add_summary(struct strbuf *sb, const struct site *s)
 			    verdict_class(v), count[v] ? "" : " zero",
 			    count[v], verdict_name(v));
 	strbuf_addf(sb, "</p>\n<p class=\"totals\">%zu kernel%s, %zu cell%s, "
-		    "%zu run%s recorded.</p>\n", s->nk, s->nk == 1 ? "" : "s",
-		    s->nc, s->nc == 1 ? "" : "s", s->n, s->n == 1 ? "" : "s");
+		    "%zu run%s recorded.</p>\n", s->totals.rows,
+		    s->totals.rows == 1 ? "" : "s", s->totals.cells,
+		    s->totals.cells == 1 ? "" : "s", s->totals.runs,
+		    s->totals.runs == 1 ? "" : "s");
 }
 
 static void add_log_link(struct strbuf *sb, const struct record_run *run,
@@ -364,6 +429,9 @@ static int add_grid(struct strbuf *sb, struct site *s, struct strbuf *err)
 		strbuf_addstr(sb, "<p class=\"empty\">Nothing to show.</p>\n");
 		return 0;
 	}
+	if (s->nk < s->totals.rows)
+		strbuf_addf(sb, "<p class=\"hint\">The %zu most recent of %zu "
+			    "kernels.</p>\n", s->nk, s->totals.rows);
 	strbuf_addstr(sb, "<div class=\"scroll grid-scroll\">"
 		      "<table class=\"grid\">\n<thead><tr>"
 		      "<th scope=\"col\" class=\"corner\">Kernel</th>");
@@ -427,9 +495,9 @@ static int add_runs(struct strbuf *sb, struct site *s, struct strbuf *err)
 		strbuf_addstr(sb, "<p class=\"empty\">Nothing to show.</p>\n");
 		return 0;
 	}
-	if (shown < s->n)
+	if (shown < s->totals.runs)
 		strbuf_addf(sb, "<p class=\"hint\">The %zu most recent of %zu "
-			    "runs.</p>\n", shown, s->n);
+			    "runs.</p>\n", shown, s->totals.runs);
 	strbuf_addstr(sb, "<div class=\"scroll\"><table class=\"runs\">\n"
 		      "<thead><tr><th scope=\"col\">Time (UTC)</th>"
 		      "<th scope=\"col\">Kernel</th><th scope=\"col\">Cell</th>"
@@ -564,7 +632,9 @@ int publish_dashboard(struct record *r, const char *out_dir,
 		goto out;
 	}
 
-	if (record_list_runs(r, &s.runs, &s.n, err))
+	if (record_count_runs(r, &s.totals, err) ||
+	    record_list_recent_runs(r, PUBLISH_MAX_KERNELS, PUBLISH_MAX_RUNS,
+				    PUBLISH_ROW_RUNS, &s.runs, &s.n, err))
 		goto out;
 	s.out = abs_out;
 	s.log = xcalloc(s.n ? s.n : 1, sizeof(*s.log));

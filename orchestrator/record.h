@@ -193,4 +193,30 @@ int record_cells_done(struct record *r, const char *tree,
 		      size_t *n, struct strbuf *err);
 void record_strings_free(char **v, size_t n);
 
+/*
+ * ---- record-query.c: bounded reads for publishing ----
+ * What they load is bounded by what is shown, not by what was ever
+ * recorded (the totals are counted by SQLite, nothing loaded).
+ */
+struct record_totals {
+	size_t runs;		/* every run recorded */
+	size_t rows;		/* kernel images and built commits */
+	size_t cells;
+};
+int record_count_runs(struct record *r, struct record_totals *t,
+		      struct strbuf *err);
+/*
+ * The runs of the newest rows (a row: a kernel image booted by `hvmatrix
+ * boot`, or a built (tree, commit, build)), newest first: the rows of the
+ * newest max_runs runs, and more rows until there are max_rows; of each
+ * row its newest per_row runs. 0 or -1 + err.
+ */
+int record_list_recent_runs(struct record *r, size_t max_rows,
+			    size_t max_runs, size_t per_row,
+			    struct record_run **runs, size_t *n,
+			    struct strbuf *err);
+/* One run by id: 1 with *run set (release it), 0 no such run, -1 + err. */
+int record_get_run(struct record *r, int64_t id, struct record_run *run,
+		   struct strbuf *err);
+
 #endif

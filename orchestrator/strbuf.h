@@ -31,10 +31,35 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 
-/* Append s as a JSON string literal, quotes included; NULL gives null. */
+/*
+ * The escapers emit valid UTF-8 whatever the bytes they are given (console
+ * output is anything a guest prints): an ill-formed sequence (overlong,
+ * surrogate, truncated, stray byte) becomes U+FFFD.
+ *
+ * JSON: s as a string literal, quotes included; NULL gives null. Controls
+ * (C0, DEL, C1) and U+2028/9 are \u escapes, NULs included with _strn.
+ */
 void strbuf_add_json_str(struct strbuf *sb, const char *s);
-/* Append s with & < > " ' escaped for HTML text and attribute values. */
+void strbuf_add_json_strn(struct strbuf *sb, const char *s, size_t len);
+/*
+ * Text for people (a page, a terminal): terminal escape sequences (CSI,
+ * OSC, ESC + final) are dropped, tab, LF and CR kept, any other control
+ * shown as its Unicode picture (NUL as U+2400, ESC as U+241B), a C1
+ * control as U+FFFD. STRBUF_CLEAN_HTML also escapes & < > " ' for HTML
+ * text and attribute values. STRBUF_CLEAN_MORE: s is a chunk of a stream,
+ * so a sequence it ends inside is left for the next call, with the bytes
+ * after it (at most 256). STRBUF_CLEAN_LINE: one line of a table, so tab,
+ * LF and CR show as their pictures too. Returns the bytes of s consumed
+ * (all of them without STRBUF_CLEAN_MORE).
+ */
+#define STRBUF_CLEAN_HTML 1u
+#define STRBUF_CLEAN_MORE 2u
+#define STRBUF_CLEAN_LINE 4u
+size_t strbuf_add_clean(struct strbuf *sb, const char *s, size_t len,
+			unsigned flags);
+/* strbuf_add_clean(.., STRBUF_CLEAN_HTML) of a C string (NULL: nothing). */
 void strbuf_add_html(struct strbuf *sb, const char *s);
+void strbuf_add_html_n(struct strbuf *sb, const char *s, size_t len);
 /*
  * Append s as a value quoted in an error message: in double quotes, with
  * quotes, backslashes and control characters escaped, cut after max

@@ -9,8 +9,8 @@ cd "$top"
 packages=(
 	build-essential autoconf automake libtool pkg-config
 	libuv1-dev libgit2-dev libyaml-dev libcurl4-openssl-dev
-	libsqlite3-dev check
-	qemu-system-x86 busybox-static cpio procps jq bc sqlite3
+	libsqlite3-dev libzstd-dev check
+	qemu-system-x86 busybox-static cpio procps jq bc sqlite3 zstd
 	libxen-dev debootstrap
 	linux-source-6.1 flex bison libelf-dev libssl-dev ccache xz-utils patch git
 )

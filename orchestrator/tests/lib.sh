@@ -48,6 +48,9 @@ wait_for() {
 	return 1
 }
 contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
+# log_text LOG: a console log's text, compressed (.zst, as hvmatrix leaves
+# them) or plain, decoded by zstd's own tool.
+log_text() { zstd -dcqf -- "$1"; }
 
 need_kernel() {
 	KERNEL=${HVMATRIX_TEST_KERNEL:-}

@@ -18,15 +18,31 @@ field() { jq -r --arg c "$1" ".[] | select(.cell == \$c) | .$2" "$TMP/out.json";
 verdict() { field "$1" verdict; }
 secs() { field "$1" duration_s | cut -d. -f1; }
 
+# Logs are read the way users read them, `hvmatrix results --log ID`,
+# through the compression (a run is found by its nonce).
+"$HVM" results --json > "$TMP/results.json"
+run_id() { jq -r --arg n "$1" '.[] | select(.nonce == $n) | .id' "$TMP/results.json"; }
+read_log() { "$HVM" results --log "$(run_id "$(field "$1" nonce)")"; }
+
 for c in pass-i440fx-7.2 pass-q35-2.4 pass-vmware; do
 	expect_eq "$c: PASS" "$(verdict $c)" PASS
 	log=$(field $c log)
 	nonce=$(field $c nonce)
+	read_log $c > "$TMP/$c.log"
 	check "$c: log holds the marker with this run's nonce" \
-		grep -q "^HVMATRIX-OK nonce=$nonce" "$log"
+		grep -q "^HVMATRIX-OK nonce=$nonce" "$TMP/$c.log"
+	check "$c: the log is compressed (zstd), the plain one gone" bash -c \
+		'[ "$(head -c4 "$1" | od -An -tx1 | tr -d " ")" = 28b52ffd ] &&
+		 [ "${1%.zst}" != "$1" ] && [ ! -e "${1%.zst}" ]' _ "$log"
+	expect_eq "$c: the store names the same log" \
+		"$(jq -r --arg n "$nonce" '.[] | select(.nonce == $n) | .log' \
+		   "$TMP/results.json")" "$log"
 done
+# The kernel's own line: the verdict footer quotes the expect string too.
 check "pass-vmware: the guest really ran on the VMware interface" \
-	grep -q "Hypervisor detected: VMware" "$(field pass-vmware log)"
+	grep -q "^\[ *[0-9.]*\] Hypervisor detected: VMware" "$TMP/pass-vmware.log"
+check "pass-vmware: the log ends with hvmatrix's verdict line" \
+	grep -q "^--- hvmatrix: pass-vmware: PASS: " "$TMP/pass-vmware.log"
 
 expect_eq "fail-wrong-hypervisor: FAIL" "$(verdict fail-wrong-hypervisor)" FAIL
 check "fail-wrong-hypervisor: reason names the missing report" \
@@ -70,7 +86,6 @@ else
 fi
 
 # The store has every run, with the same verdicts.
-"$HVM" results --json > "$TMP/results.json"
 expect_eq "store holds the 10 runs" "$(jq length "$TMP/results.json")" 10
 expect_eq "store agrees on fail-panic" \
 	"$(jq -r '.[] | select(.cell == "fail-panic") | .verdict' "$TMP/results.json")" FAIL
@@ -81,12 +96,67 @@ check "store knows the kernel's release" \
 "$HVM" dashboard --out "$TMP/site" > "$TMP/dash.out"
 check "dashboard prints where index.html is" \
 	grep -q "dashboard: $TMP/site/index.html" "$TMP/dash.out"
-check "dashboard grid names every cell" \
-	bash -c 'for c in $(jq -r ".[].cell" "$1"); do
-		grep -q -- "$c" "$2" || exit 1; done' _ "$TMP/out.json" \
-	"$TMP/site/index.html"
-check "dashboard links copied logs" \
+# The grid itself, not just the page: in the kernel's row, each cell's
+# column shows that cell's verdict, linked to its log.
+check "dashboard grid: every cell's column shows its verdict" python3 - \
+	"$TMP/site/index.html" "$TMP/out.json" "$TMP/results.json" <<'EOF'
+import json, sys
+from html.parser import HTMLParser
+
+class Grid(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.on = self.cell = False
+        self.rows = []
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self.on = a.get("class") == "grid"
+        elif self.on and tag == "tr":
+            self.rows.append([])
+        elif self.on and tag in ("th", "td"):
+            self.rows[-1].append({"class": a.get("class") or "",
+                                  "text": "", "links": []})
+            self.cell = True
+        elif self.on and self.cell and tag == "a":
+            self.rows[-1][-1]["links"].append(a.get("href"))
+    def handle_endtag(self, tag):
+        if tag in ("th", "td"):
+            self.cell = False
+        elif tag == "table":
+            self.on = False
+    def handle_data(self, data):
+        if self.on and self.cell:
+            self.rows[-1][-1]["text"] += data
+
+g = Grid()
+g.feed(open(sys.argv[1], encoding="utf-8").read())
+head, body = g.rows[0], g.rows[1:]
+cols = [c["text"] for c in head]
+boot = json.load(open(sys.argv[2]))
+store = json.load(open(sys.argv[3]))
+ids = {r["nonce"]: r["id"] for r in store}
+kid = store[0]["kernel_id"][:12]
+row = [r for r in body if kid in r[0]["text"]]
+assert len(row) == 1, (kid, [r[0]["text"] for r in body])
+row = row[0]
+assert len(row) == len(cols), (len(row), len(cols))
+bad = []
+for run in boot:
+    c, v = run["cell"], run["verdict"]
+    td = row[cols.index(c)]
+    link = "logs/%d.txt" % ids[run["nonce"]]
+    if ("verdict-" + v.lower()) not in td["class"].split() or \
+            not td["text"].startswith(v) or td["links"] != [link]:
+        bad.append((c, v, link, td))
+assert not bad, bad
+print("# grid: %d cells checked in row %s" % (len(boot), kid))
+EOF
+check "dashboard links a page per log" \
 	test "$(ls "$TMP/site/logs" | wc -l)" -ge 10
+check "dashboard log page: read through the compression" \
+	grep -q "^HVMATRIX-OK nonce=$(field pass-vmware nonce)" \
+	"$TMP/site/logs/$(run_id "$(field pass-vmware nonce)").txt"
 
 # --dry-run shows the argv it would run, and runs nothing.
 "$HVM" boot --kernel "$KERNEL" --matrix "$matrix" --cell 'pass-vm*' \

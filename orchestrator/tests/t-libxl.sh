@@ -20,7 +20,8 @@ expect_eq "exit code 1 (one guest FAILs)" "$rc" 1
 field() { jq -r --arg c "$1" ".[] | select(.cell == \$c) | .$2" "$TMP/out.json"; }
 
 expect_eq "pass-libxl-pv: PASS" "$(field pass-libxl-pv verdict)" PASS
-log=$(field pass-libxl-pv log)
+log=$TMP/pass-libxl-pv.log
+log_text "$(field pass-libxl-pv log)" > "$log"
 check "the agent created the guest through libxl (its ready line)" \
 	grep -q "^hvmatrix-agent: ready jobs=3" "$log"
 check "pass-libxl-pv: the guest's marker sits inside its job" \

@@ -20,14 +20,14 @@ secs() { field "$1" duration_s | cut -d. -f1; }
 
 expect_eq "pass-pv-dom0: PASS" "$(field pass-pv-dom0 verdict)" PASS
 check "pass-pv-dom0: Xen itself booted (its banner is in the log)" \
-	grep -q "(XEN) Xen version 4.17" "$(field pass-pv-dom0 log)"
+	grep -q "(XEN) Xen version 4.17" <(log_text "$(field pass-pv-dom0 log)")
 check "pass-pv-dom0: the kernel ran as Xen PV dom0" \
-	grep -q "hvmatrix-init: .*hypervisor=Xen PV" "$(field pass-pv-dom0 log)"
+	grep -q "hvmatrix-init: .*hypervisor=Xen PV" <(log_text "$(field pass-pv-dom0 log)")
 check "progress names the Xen build's version" \
 	grep -q "(Xen 4.17.7" "$TMP/progress"
 expect_eq "pass-pvh-dom0: PASS" "$(field pass-pvh-dom0 verdict)" PASS
 check "pass-pvh-dom0: the kernel booted as PVH" \
-	grep -q "Booting kernel on Xen PVH" "$(field pass-pvh-dom0 log)"
+	grep -q "Booting kernel on Xen PVH" <(log_text "$(field pass-pvh-dom0 log)")
 
 expect_eq "fail-dom0-panic: FAIL" "$(field fail-dom0-panic verdict)" FAIL
 check "fail-dom0-panic: decided by the panic or Xen's line" \
