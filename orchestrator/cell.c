@@ -374,6 +374,17 @@ static int parse_seconds(const char *key, const char *v, unsigned *out,
 	return 0;
 }
 
+static int set_confirm(struct cell *c, const char *v, struct strbuf *err)
+{
+	unsigned long long n;
+
+	if (parse_uint(v, NULL, NULL, &n) || n > CELL_CONFIRM_MAX)
+		return bad_value(err, "confirm", "an integer between 0 and 20 "
+				 "(runs more a new FAIL needs)", v);
+	c->confirm = (int)n;
+	return 0;
+}
+
 static int set_timeout(struct cell *c, const char *v, struct strbuf *err)
 {
 	return parse_seconds("timeout", v, &c->timeout_s, err);
@@ -461,6 +472,7 @@ static const struct cell_key {
 	{ "xen_cmdline", 0, set_xen_cmdline },
 	{ "guest", 0, set_guest },
 	{ "log_limit", 0, set_log_limit },
+	{ "confirm", 0, set_confirm },
 };
 
 static const struct cell_key *find_key(const char *key)
@@ -485,6 +497,7 @@ void cell_init(struct cell *c)
 	c->smp = CELL_DEFAULT_SMP;
 	c->timeout_s = CELL_DEFAULT_TIMEOUT_S;
 	c->silence_s = CELL_DEFAULT_SILENCE_S;
+	c->confirm = -1;
 	c->log_limit = CELL_DEFAULT_LOG_LIMIT;
 }
 
@@ -892,6 +905,8 @@ void cell_to_yaml(const struct cell *c, int indent, struct strbuf *out)
 		yaml_add_key_uint(out, indent, "silence", c->silence_s);
 	if (c->log_limit != CELL_DEFAULT_LOG_LIMIT)
 		yaml_add_key_size(out, indent, "log_limit", c->log_limit);
+	if (c->confirm >= 0)
+		yaml_add_key_uint(out, indent, "confirm", (unsigned)c->confirm);
 	if (c->n_expect)
 		yaml_add_list(out, indent, "expect", c->expect, c->n_expect);
 	if (c->requires & CELL_REQUIRE_KVM)
@@ -942,6 +957,10 @@ void cell_to_json(const struct cell *c, struct strbuf *out)
 	strbuf_addf(out, ", \"timeout\": %u, \"silence\": %u", c->timeout_s,
 		    c->silence_s);
 	strbuf_addf(out, ", \"log_limit\": %zu", c->log_limit);
+	if (c->confirm >= 0)
+		strbuf_addf(out, ", \"confirm\": %d", c->confirm);
+	else
+		strbuf_addstr(out, ", \"confirm\": null");
 	strbuf_addstr(out, ", \"expect\": ");
 	json_add_list(out, c->expect, c->n_expect);
 	strbuf_addstr(out, ", \"requires\": [");

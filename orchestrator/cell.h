@@ -41,6 +41,7 @@ enum cell_accel {
 #define CELL_DEFAULT_TIMEOUT_S 120u
 #define CELL_DEFAULT_SILENCE_S 30u
 #define CELL_DEFAULT_XEN_CMDLINE "dom0_mem=512M,max:512M"
+#define CELL_CONFIRM_MAX 20u
 #define CELL_DEFAULT_LOG_LIMIT (16u << 20)	/* bytes of console log kept */
 
 struct cell {
@@ -66,6 +67,8 @@ struct cell {
 	char *xen_cmdline;	/* backend xen: Xen's options (default
 				 * CELL_DEFAULT_XEN_CMDLINE) */
 	enum cell_guest guest;	/* backend xen-libxl: the guest's type */
+	int confirm;		/* runs more a new FAIL needs before it is a
+				 * regression (key confirm); -1: the tree's */
 	size_t log_limit;	/* console log cap in bytes (key log_limit;
 				 * default CELL_DEFAULT_LOG_LIMIT) */
 	unsigned line, column;	/* where the cell starts in its file, 1-based */

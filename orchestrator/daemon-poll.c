@@ -17,6 +17,7 @@ struct poll_tree {
 	size_t n_branches;
 	unsigned first;
 	int tips_first;
+	int tips_only;
 };
 
 struct poll_work {
@@ -73,6 +74,7 @@ static void poll_branch(struct poll_work *pw, struct record *store,
 	if (n && record_enqueue(store, t->name, rc, n, pw->builds,
 				pw->n_builds, batch, t->tips_first ?
 				RECORD_PRIORITY_TIP : RECORD_PRIORITY_NORMAL,
+				t->tips_only ? RECORD_ENQUEUE_TIP_ONLY : 0,
 				&added, &err) < 0)
 		goto store_out;
 	if (record_set_tip(store, t->name, branch, tip, &err) < 0)
@@ -237,6 +239,7 @@ void daemon_poll_cb(uv_timer_t *t)
 		pt->mirror = tree_mirror_dir(d->o.state_dir, mt->name);
 		pt->first = mt->first;
 		pt->tips_first = mt->tips_first;
+		pt->tips_only = mt->tips_only;
 		pt->n_branches = mt->n_branches;
 		pt->branches = xcalloc(mt->n_branches, sizeof(char *));
 		for (k = 0; k < mt->n_branches; k++)

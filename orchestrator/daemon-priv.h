@@ -40,6 +40,13 @@ enum job_stage {
 	JOB_ENDING,		/* writes in flight, then done */
 };
 
+/* Runs a job makes of one cell: why, and how many. */
+struct job_todo {
+	const struct cell *cell;
+	unsigned have, runs;
+	const char *purpose;		/* "test", "confirm", "bisect" */
+};
+
 /* One (tree, commit, build config) going through the pipeline. */
 struct job {
 	struct daemon *d;
@@ -61,8 +68,12 @@ struct job {
 	struct boot *boot;
 	int booting;
 	unsigned round;			/* 1, then ERROR retries */
-	char **done_cells;		/* cells with a recorded verdict */
-	size_t n_done_cells;
+	struct job_todo *todo;		/* round 1: runs to make per cell */
+	size_t n_todo;
+	unsigned n_recorded;		/* runs the store had at the start */
+	struct record_plan *plan;	/* from the store, at the start */
+	size_t n_plan;
+	int scope_all;
 	char **retry;			/* cells that ended ERROR this round */
 	size_t n_retry, retry_alloc;
 	char *repo;			/* the repository the build reads */

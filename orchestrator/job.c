@@ -60,14 +60,53 @@ static void say_job(struct job *j, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
-static int cell_recorded(const struct job *j, const char *cell)
+static struct job_todo *todo_of(const struct job *j, const char *cell)
 {
 	size_t i;
 
-	for (i = 0; i < j->n_done_cells; i++)
-		if (!strcmp(j->done_cells[i], cell))
-			return 1;
-	return 0;
+	for (i = 0; i < j->n_todo; i++)
+		if (!strcmp(j->todo[i].cell->name, cell))
+			return &j->todo[i];
+	return NULL;
+}
+
+/*
+ * What this job runs, from the store's plan: every cell of the matrix at
+ * least once when the job tests the commit (scope all), and as many more
+ * runs as confirmations and bisection steps want. Cells already recorded
+ * (a restart) are not run again.
+ */
+static void make_todo(struct job *j)
+{
+	size_t i, k;
+
+	j->todo = xcalloc(j->m->n_cells + 1, sizeof(*j->todo));
+	for (i = 0; i < j->m->n_cells; i++) {
+		const struct cell *c = &j->m->cells[i];
+		const struct record_plan *p = NULL;
+		unsigned have = 0, want = j->scope_all ? 1 : 0;
+		const char *purpose = "test";
+
+		for (k = 0; k < j->n_plan; k++)
+			if (!strcmp(j->plan[k].cell, c->name))
+				p = &j->plan[k];
+		if (p) {
+			have = p->have;
+			if (p->want > want) {
+				want = p->want;
+				if (have || !j->scope_all)
+					purpose = p->purpose;
+			}
+		}
+		j->n_recorded += have;
+		if (want <= have)
+			continue;
+		j->todo[j->n_todo].cell = c;
+		j->todo[j->n_todo].have = have;
+		j->todo[j->n_todo].runs = want - have;
+		j->todo[j->n_todo].purpose = purpose;
+		j->n_todo++;
+	}
 }
 
 /* ---- store ops ---- */
@@ -144,7 +183,8 @@ static int add_run_fn(struct record *r, struct job_op *op, struct strbuf *err)
 static void record_verdict(struct job *j, const char *cell, enum verdict v,
 			   const char *reason, const char *line,
 			   double started_at, double duration_s,
-			   const char *log_path, const char *nonce)
+			   const char *log_path, const char *nonce,
+			   const char *purpose)
 {
 	struct job_op *op = new_op(add_run_fn);
 	struct record_run *run = &op->run;
@@ -166,6 +206,7 @@ static void record_verdict(struct job *j, const char *cell, enum verdict v,
 	run->tree = xstrdup(j->rj.tree);
 	run->commit_id = xstrdup(j->rj.commit_id);
 	run->build = xstrdup(j->rj.build);
+	run->purpose = xstrdup(purpose ? purpose : "test");
 	daemon_note_verdict(j->d, v);
 	submit(j, op);
 }
@@ -178,10 +219,10 @@ static void record_all_cells(struct job *j, enum verdict v,
 	double now = now_unix();
 	size_t i;
 
-	for (i = 0; i < j->m->n_cells; i++)
-		if (!cell_recorded(j, j->m->cells[i].name))
-			record_verdict(j, j->m->cells[i].name, v, reason, line,
-				       now, 0, log_path, NULL);
+	/* Once per cell: a build serves every run of it. */
+	for (i = 0; i < j->n_todo; i++)
+		record_verdict(j, j->todo[i].cell->name, v, reason, line, now,
+			       0, log_path, NULL, j->todo[i].purpose);
 }
 
 static int add_build_fn(struct record *r, struct job_op *op,
@@ -229,7 +270,8 @@ static void job_free_cb(uv_handle_t *h)
 	build_job_release(&j->build);
 	kernel_release(&j->kernel);
 	record_job_release(&j->rj);
-	record_strings_free(j->done_cells, j->n_done_cells);
+	record_plan_free(j->plan, j->n_plan);
+	free(j->todo);
 	record_strings_free(j->retry, j->n_retry);
 	free(j->kernel_err);
 	free(j->image);
@@ -369,7 +411,7 @@ static void boot_done(struct boot_run *r, void *data)
 	} else {
 		record_verdict(j, r->cell->name, v, r->judge.reason,
 			       r->judge.line, r->started_at, r->duration_s,
-			       r->log_path, r->nonce);
+			       r->log_path, r->nonce, r->data);
 	}
 	schedule(j->d);		/* cores may have come free */
 }
@@ -397,18 +439,6 @@ static void boot_all_done(void *data)
 	job_maybe_done(j);
 }
 
-static int wanted(const struct job *j, const char *cell)
-{
-	size_t i;
-
-	if (j->round == 1)
-		return !cell_recorded(j, cell);
-	for (i = 0; i < j->n_retry; i++)
-		if (!strcmp(j->retry[i], cell))
-			return 1;
-	return 0;
-}
-
 static void boot_round(struct job *j)
 {
 	struct daemon *d = j->d;
@@ -416,30 +446,49 @@ static void boot_round(struct job *j)
 		.on_start = boot_started, .on_done = boot_done,
 		.on_all_done = boot_all_done, .data = j,
 	};
-	size_t i;
+	size_t i, n = 0;
+	unsigned k;
 
-	j->runs = xcalloc(j->m->n_cells + 1, sizeof(*j->runs));
-	for (i = 0; i < j->m->n_cells; i++) {
-		const struct cell *c = &j->m->cells[i];
-		char *log;
+	if (j->round == 1)
+		for (i = 0; i < j->n_todo; i++)
+			n += j->todo[i].runs;
+	else
+		n = j->n_retry;
+	j->runs = xcalloc(n + 1, sizeof(*j->runs));
+	for (i = 0; j->round == 1 && i < j->n_todo; i++) {
+		const struct job_todo *t = &j->todo[i];
 
-		if (!wanted(j, c->name))
-			continue;
-		log = j->round == 1 ?
-		      xstrfmt("%s/%s-%s.log", j->log_dir, c->name, j->batch) :
-		      xstrfmt("%s/%s-%s-%u.log", j->log_dir, c->name,
-			      j->batch, j->round);
-		boot_run_init(&j->runs[j->n_runs++], c, j->image,
-			      d->o.initrd, log);
+		for (k = 0; k < t->runs; k++) {
+			unsigned seq = t->have + k + 1;
+			char *log = seq == 1 ?
+				xstrfmt("%s/%s-%s.log", j->log_dir,
+					t->cell->name, j->batch) :
+				xstrfmt("%s/%s-%s-%u.log", j->log_dir,
+					t->cell->name, j->batch, seq);
+			struct boot_run *r = &j->runs[j->n_runs++];
+
+			boot_run_init(r, t->cell, j->image, d->o.initrd, log);
+			r->data = (void *)t->purpose;
+			free(log);
+		}
+	}
+	for (i = 0; j->round > 1 && i < j->n_retry; i++) {
+		struct job_todo *t = todo_of(j, j->retry[i]);
+		char *log = xstrfmt("%s/%s-%s-e%u-%zu.log", j->log_dir,
+				    t->cell->name, j->batch, j->round, i);
+		struct boot_run *r = &j->runs[j->n_runs++];
+
+		boot_run_init(r, t->cell, j->image, d->o.initrd, log);
+		r->data = (void *)t->purpose;
 		free(log);
 	}
 	record_strings_free(j->retry, j->n_retry);
 	j->retry = NULL;
 	j->n_retry = j->retry_alloc = 0;
 	if (j->round == 1)
-		say_job(j, "booting in %zu cell%s (%zu already recorded)",
+		say_job(j, "booting %zu run%s (%u already recorded)",
 			j->n_runs, j->n_runs == 1 ? "" : "s",
-			j->n_done_cells);
+			j->n_recorded);
 	else
 		say_job(j, "running %zu cell%s again after an ERROR "
 			"(attempt %u)", j->n_runs, j->n_runs == 1 ? "" : "s",
@@ -678,8 +727,8 @@ static int prepare_fn(struct record *r, struct job_op *op, struct strbuf *err)
 	if (have < 0)
 		return -1;
 	op->have_last = have;
-	return record_cells_done(r, j->rj.tree, j->rj.commit_id, j->rj.build,
-				 &op->cells, &op->n_cells, err);
+	return record_job_plan(r, j->rj.tree, j->rj.commit_id, j->rj.build,
+			       &j->scope_all, &j->plan, &j->n_plan, err);
 }
 
 static void prepare_after(struct job_op *op, int rc)
@@ -689,10 +738,6 @@ static void prepare_after(struct job_op *op, int rc)
 
 	if (rc < 0)
 		return;		/* paused; job_maybe_done ends it */
-	j->done_cells = op->cells;
-	j->n_done_cells = op->n_cells;
-	op->cells = NULL;
-	op->n_cells = 0;
 	if (j->requeue || j->d->stopping) {
 		j->requeue = 1;
 		return;
@@ -700,6 +745,12 @@ static void prepare_after(struct job_op *op, int rc)
 	if (!j->tree || !j->cfg) {
 		say_job(j, "tree or build config is no longer in the matrix; "
 			"dropping the job");
+		j->stage = JOB_ENDING;
+		return;
+	}
+	make_todo(j);
+	if (!j->n_todo) {
+		say_job(j, "nothing left to run");
 		j->stage = JOB_ENDING;
 		return;
 	}

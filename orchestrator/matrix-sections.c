@@ -269,6 +269,31 @@ static int tree_set_order(void *obj, const char *v, const char *dir,
 	return 0;
 }
 
+static int tree_set_test(void *obj, const char *v, const char *dir,
+			 struct strbuf *err)
+{
+	struct matrix_tree *t = obj;
+
+	if (!strcmp(v, "every"))
+		t->tips_only = 0;
+	else if (!strcmp(v, "tips"))
+		t->tips_only = 1;
+	else
+		return bad_value(err, "test", "every or tips", v);
+	return 0;
+}
+
+static int tree_set_confirm(void *obj, const char *v, const char *dir,
+			    struct strbuf *err)
+{
+	struct matrix_tree *t = obj;
+
+	if (parse_bounded(v, 0, 20, &t->confirm))
+		return bad_value(err, "confirm", "an integer between 0 and 20 "
+				 "(runs more a new FAIL needs)", v);
+	return 0;
+}
+
 static const struct setting tree_settings[] = {
 	{ "name", 0, tree_set_name },
 	{ "path", 0, tree_set_path },
@@ -277,6 +302,8 @@ static const struct setting tree_settings[] = {
 	{ "poll", 0, tree_set_poll },
 	{ "first", 0, tree_set_first },
 	{ "order", 0, tree_set_order },
+	{ "test", 0, tree_set_test },
+	{ "confirm", 0, tree_set_confirm },
 };
 
 static void tree_init(void *obj, unsigned line, unsigned column)
@@ -286,6 +313,7 @@ static void tree_init(void *obj, unsigned line, unsigned column)
 	memset(t, 0, sizeof(*t));
 	t->poll_s = MATRIX_TREE_DEFAULT_POLL_S;
 	t->first = MATRIX_TREE_DEFAULT_FIRST;
+	t->confirm = MATRIX_TREE_DEFAULT_CONFIRM;
 	t->line = line;
 	t->column = column;
 }

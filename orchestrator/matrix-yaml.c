@@ -19,6 +19,7 @@ static const char *const all_cell_keys[] = {
 	"name", "description", "backend", "qemu", "accel", "machine", "cpu",
 	"memory", "smp", "qemu_args", "cmdline", "timeout", "silence",
 	"expect", "requires", "xen", "xen_cmdline", "guest", "log_limit",
+	"confirm",
 };
 
 static size_t edit_distance(const char *a, const char *b)

@@ -16,6 +16,7 @@
 #define MATRIX_TREE_DEFAULT_BRANCH "master"
 #define MATRIX_TREE_DEFAULT_POLL_S 300u
 #define MATRIX_TREE_DEFAULT_FIRST 5u
+#define MATRIX_TREE_DEFAULT_CONFIRM 2u
 #define MATRIX_BUILD_DEFAULT_TARGET "bzImage"
 #define MATRIX_BUILD_DEFAULT_IMAGE "arch/x86/boot/bzImage"
 #define MATRIX_BUILD_DEFAULT_TIMEOUT_S 3600u
@@ -33,6 +34,11 @@ struct matrix_tree {
 	unsigned poll_s;	/* seconds between polls */
 	unsigned first;		/* on first sight of a branch, queue only
 				 * its newest `first` commits (0: all) */
+	int tips_only;		/* test: tips (only each push's tip is built
+				 * at once; a regression there is bisected);
+				 * default every commit */
+	unsigned confirm;	/* runs more a new FAIL needs before it is a
+				 * regression (default MATRIX_TREE_DEFAULT_CONFIRM) */
 	int tips_first;		/* order: tips-first (the tip of each push
 				 * before the rest); default oldest-first */
 	unsigned line, column;	/* where the tree starts in its file */

@@ -106,3 +106,72 @@ int record_cells_done(struct record *r, const char *tree,
 				       tree, commit_id, build),
 			    cells, n, err);
 }
+
+int record_job_plan(struct record *r, const char *tree,
+		    const char *commit_id, const char *build, int *scope_all,
+		    struct record_plan **plan, size_t *n, struct strbuf *err)
+{
+	struct record_plan *v = NULL;
+	size_t nr = 0, alloc = 0;
+	sqlite3_stmt *st;
+	int rc, all = 1;
+
+	*plan = NULL;
+	*n = 0;
+	st = record_prepare(r, "SELECT scope FROM jobs WHERE tree = ?1 AND "
+			    "commit_id = ?2 AND build = ?3", "cannot read a job",
+			    err, 3, tree, commit_id, build);
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		all = strcmp((const char *)sqlite3_column_text(st, 0), "wants");
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		record_db_error(r, err, "cannot read a job");
+		return -1;
+	}
+	st = record_prepare(r, "SELECT cell, sum(have), sum(want), "
+			    "max(purpose) FROM (SELECT cell, count(*) AS have, "
+			    "0 AS want, '' AS purpose FROM runs WHERE tree = ?1 "
+			    "AND commit_id = ?2 AND build = ?3 GROUP BY cell "
+			    "UNION ALL SELECT cell, 0, runs, purpose FROM wants "
+			    "WHERE tree = ?1 AND commit_id = ?2 AND build = ?3) "
+			    "GROUP BY cell ORDER BY cell", "cannot plan a job",
+			    err, 3, tree, commit_id, build);
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(v, nr + 1, alloc);
+		v[nr].cell = record_column_str(st, 0);
+		v[nr].have = (unsigned)sqlite3_column_int(st, 1);
+		v[nr].want = (unsigned)sqlite3_column_int(st, 2);
+		v[nr].purpose = record_column_str(st, 3);
+		if (!*v[nr].purpose) {
+			free(v[nr].purpose);
+			v[nr].purpose = xstrdup("test");
+		}
+		nr++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		record_db_error(r, err, "cannot plan a job");
+		record_plan_free(v, nr);
+		return -1;
+	}
+	*scope_all = all;
+	*plan = v;
+	*n = nr;
+	return 0;
+}
+
+void record_plan_free(struct record_plan *plan, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(plan[i].cell);
+		free(plan[i].purpose);
+	}
+	free(plan);
+}

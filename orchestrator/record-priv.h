@@ -27,7 +27,7 @@ struct record {
 	"r.id, r.batch, r.kernel_id, r.kernel_path, r.kernel_version, " \
 	"r.cell, r.matrix_path, r.verdict, r.reason, r.line, r.started_at, " \
 	"r.duration_s, r.log_path, r.nonce, r.tree, r.commit_id, r.build, " \
-	"coalesce(c.subject, '')"
+	"coalesce(c.subject, ''), r.purpose"
 #define RECORD_RUN_FROM \
 	" FROM runs r LEFT JOIN commits c ON c.tree = r.tree AND " \
 	"c.id = r.commit_id "
@@ -56,5 +56,9 @@ int record_step_done(struct record *r, sqlite3_stmt *st, const char *what,
 int record_list_strings(struct record *r, sqlite3_stmt *st, char ***out,
 			size_t *n, struct strbuf *err);
 double record_now(void);
+/* Every row of st (RECORD_RUN_COLUMNS) as runs; finalizes st. */
+int record_list_runs_where(struct record *r, sqlite3_stmt *st,
+			   struct record_run **runs, size_t *n,
+			   struct strbuf *err);
 
 #endif

@@ -52,7 +52,8 @@ static int add_job(struct record *r, const char *tree, const char *commit,
 int record_enqueue(struct record *r, const char *tree,
 		   const struct record_commit *commits, size_t n_commits,
 		   char *const *builds, size_t n_builds, int64_t batch,
-		   int tip_priority, size_t *n_new, struct strbuf *err)
+		   int tip_priority, unsigned flags, size_t *n_new,
+		   struct strbuf *err)
 {
 	size_t i, k, added = 0;
 	int bad = 0;
@@ -64,6 +65,8 @@ int record_enqueue(struct record *r, const char *tree,
 			   RECORD_PRIORITY_NORMAL;
 
 		bad = add_commit(r, tree, &commits[i], err);
+		if ((flags & RECORD_ENQUEUE_TIP_ONLY) && i + 1 < n_commits)
+			continue;
 		for (k = 0; k < n_builds && !bad; k++)
 			bad = add_job(r, tree, commits[i].id, builds[k], prio,
 				      batch, &added, err);
@@ -455,4 +458,61 @@ int64_t record_next_batch(struct record *r)
 		b = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return b;
+}
+
+int record_want_runs(struct record *r, const char *tree,
+		     const char *commit_id, const char *build, const char *cell,
+		     unsigned runs, const char *purpose, int priority,
+		     struct strbuf *err)
+{
+	struct record_commit c = {
+		(char *)commit_id, (char *)"", (char *)"", 0, (char *)"",
+	};
+	sqlite3_stmt *st;
+	int bad;
+
+	if (record_txn_begin(r, err))
+		return -1;
+	st = record_prepare(r, "INSERT INTO wants (tree, commit_id, build, "
+			    "cell, runs, purpose, updated_at) VALUES (?1, ?2, "
+			    "?3, ?4, ?5, ?6, ?7) ON CONFLICT (tree, commit_id, "
+			    "build, cell) DO UPDATE SET runs = max(runs, "
+			    "excluded.runs), purpose = excluded.purpose, "
+			    "updated_at = excluded.updated_at",
+			    "cannot want runs", err, 4, tree, commit_id, build,
+			    cell);
+	if (st) {
+		sqlite3_bind_int(st, 5, (int)runs);
+		record_bind_text(st, 6, purpose);
+		sqlite3_bind_double(st, 7, record_now());
+	}
+	bad = record_step_done(r, st, "cannot want runs", err);
+	/* A commit the watcher never queued (test: tips) gets a job that
+	 * runs only what is wanted. */
+	bad = bad || add_commit(r, tree, &c, err);
+	if (!bad) {
+		st = record_prepare(r, "INSERT OR IGNORE INTO jobs (tree, "
+				    "commit_id, build, priority, batch, "
+				    "enqueued_at, scope) VALUES (?1, ?2, ?3, "
+				    "?4, 0, ?5, 'wants')", "cannot queue a job",
+				    err, 3, tree, commit_id, build);
+		if (st) {
+			sqlite3_bind_int(st, 4, priority);
+			sqlite3_bind_double(st, 5, record_now());
+		}
+		bad = record_step_done(r, st, "cannot queue a job", err);
+	}
+	if (!bad) {
+		st = record_prepare(r, "UPDATE jobs SET priority = max(priority, "
+				    "?4), state = CASE state WHEN 'done' THEN "
+				    "'queued' ELSE state END, attempts = CASE "
+				    "state WHEN 'done' THEN 0 ELSE attempts END "
+				    "WHERE tree = ?1 AND commit_id = ?2 AND "
+				    "build = ?3", "cannot raise a job", err, 3,
+				    tree, commit_id, build);
+		if (st)
+			sqlite3_bind_int(st, 4, priority);
+		bad = record_step_done(r, st, "cannot raise a job", err);
+	}
+	return record_txn_end(r, bad, err);
 }

@@ -34,9 +34,9 @@
 static const char insert_sql[] =
 	"INSERT INTO runs (batch, kernel_id, kernel_path, kernel_version, "
 	"cell, matrix_path, verdict, reason, line, started_at, duration_s, "
-	"log_path, nonce, tree, commit_id, build) "
+	"log_path, nonce, tree, commit_id, build, purpose) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	"?15, ?16)";
+	"?15, ?16, ?17)";
 
 static const char list_sql[] =
 	"SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM "ORDER BY r.started_at DESC, r.id DESC";
@@ -57,6 +57,9 @@ static const char *const migrations[] = {
 	 * not_before (backoff) and says why in last_error. */
 	"ALTER TABLE jobs ADD COLUMN not_before REAL NOT NULL DEFAULT 0;"
 	"ALTER TABLE jobs ADD COLUMN last_error TEXT NOT NULL DEFAULT '';"
+	/* ... and regressions: why a run was made, which cells a job is for */
+	"ALTER TABLE runs ADD COLUMN purpose TEXT NOT NULL DEFAULT 'test';"
+	"ALTER TABLE jobs ADD COLUMN scope TEXT NOT NULL DEFAULT 'all';"
 	"UPDATE meta SET value = '3' WHERE key = 'schema_version';",
 };
 
@@ -347,6 +350,8 @@ static int bind_run(sqlite3_stmt *st, const struct record_run *run)
 	rc |= record_bind_text(st, 14, run->tree);
 	rc |= record_bind_text(st, 15, run->commit_id);
 	rc |= record_bind_text(st, 16, run->build);
+	rc |= record_bind_text(st, 17, run->purpose && *run->purpose ?
+				run->purpose : "test");
 	return rc;
 }
 
@@ -444,6 +449,7 @@ void record_read_run(sqlite3_stmt *st, struct record_run *run)
 	run->commit_id = record_column_str(st, 15);
 	run->build = record_column_str(st, 16);
 	run->subject = record_column_str(st, 17);
+	run->purpose = record_column_str(st, 18);
 }
 
 /* Prepare sql and bind n text arguments to ?1 .. ?n (NULL binds ""). */
@@ -465,7 +471,7 @@ sqlite3_stmt *record_prepare(struct record *r, const char *sql,
 	return st;
 }
 
-static int list_runs_where(struct record *r, sqlite3_stmt *st,
+int record_list_runs_where(struct record *r, sqlite3_stmt *st,
 			   struct record_run **runs, size_t *n,
 			   struct strbuf *err)
 {
@@ -499,7 +505,7 @@ out:
 int record_list_runs(struct record *r, struct record_run **runs, size_t *n,
 		     struct strbuf *err)
 {
-	return list_runs_where(r, record_prepare(r, list_sql, "cannot list runs",
+	return record_list_runs_where(r, record_prepare(r, list_sql, "cannot list runs",
 					  err, 0), runs, n, err);
 }
 
@@ -511,7 +517,7 @@ int record_list_commit_runs(struct record *r, const char *tree,
 		"WHERE r.tree = ?1 AND r.commit_id = ?2 "
 		"ORDER BY r.started_at DESC, r.id DESC";
 
-	return list_runs_where(r, record_prepare(r, sql, "cannot list runs", err, 2,
+	return record_list_runs_where(r, record_prepare(r, sql, "cannot list runs", err, 2,
 					  tree, commit_id),
 			       runs, n, err);
 }
@@ -532,6 +538,7 @@ void record_run_release(struct record_run *run)
 	free(run->commit_id);
 	free(run->build);
 	free(run->subject);
+	free(run->purpose);
 	memset(run, 0, sizeof(*run));
 }
 

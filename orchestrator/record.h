@@ -34,6 +34,8 @@ struct record_run {
 	char *commit_id;
 	char *build;
 	char *subject;		/* read back only: the commit's subject */
+	char *purpose;		/* "test" (NULL or "" too), "confirm" or
+				 * "bisect": why the run was made */
 };
 
 /* A commit as the watcher found it. */
@@ -131,12 +133,27 @@ void record_runs_free(struct record_run *runs, size_t n);
 int record_enqueue(struct record *r, const char *tree,
 		   const struct record_commit *commits, size_t n_commits,
 		   char *const *builds, size_t n_builds, int64_t batch,
-		   int tip_priority, size_t *n_new, struct strbuf *err);
+		   int tip_priority, unsigned flags, size_t *n_new,
+		   struct strbuf *err);
+/* flags: queue only the last commit (a tree's `test: tips`); the others
+ * are recorded, for bisections to find. */
+#define RECORD_ENQUEUE_TIP_ONLY 0x1u
 /* Raise a job to at least `priority` and queue it again if done; adds the
  * job (and a bare commit row) when missing. 0 or -1 + err. */
 int record_enqueue_one(struct record *r, const char *tree,
 		       const struct record_commit *c, const char *build,
 		       int priority, int64_t *job_id, struct strbuf *err);
+/*
+ * More runs wanted of one cell on one commit than the one every cell gets
+ * (a confirmation, a bisection step): want `runs` runs in all (kept at the
+ * highest asked), and queue the commit's job at `priority`. A job made
+ * here runs only its wanted cells (scope "wants") unless the commit is
+ * also queued for testing. 0 or -1 + err.
+ */
+int record_want_runs(struct record *r, const char *tree,
+		     const char *commit_id, const char *build, const char *cell,
+		     unsigned runs, const char *purpose, int priority,
+		     struct strbuf *err);
 /* Take the next queued job (marks it running). 1 with *job set, 0 when
  * the queue is empty, -1 + err. only_id > 0 takes that job alone. */
 int record_job_next(struct record *r, int64_t only_id,
@@ -186,12 +203,45 @@ int record_last_build(struct record *r, const char *tree,
 		      struct record_build *out, struct strbuf *err);
 void record_build_release(struct record_build *b);
 const char *record_build_status_name(enum record_build_status s);
+/*
+ * What a job of (tree, commit, build) still has to run, per cell: the runs
+ * recorded (have), the runs wanted (want: 1 for every cell when the job's
+ * scope is "all", else 0, raised by record_want_runs) and why (purpose of
+ * the want, "test" otherwise). Cells with neither runs nor wants are not
+ * listed. 0 or -1 + err.
+ */
+struct record_plan {
+	char *cell;
+	unsigned have, want;
+	char *purpose;
+};
+int record_job_plan(struct record *r, const char *tree,
+		    const char *commit_id, const char *build, int *scope_all,
+		    struct record_plan **plan, size_t *n, struct strbuf *err);
+void record_plan_free(struct record_plan *plan, size_t n);
 /* Cells that already have a run for (tree, commit, build): a resumed job
  * does not run them again. */
 int record_cells_done(struct record *r, const char *tree,
 		      const char *commit_id, const char *build, char ***cells,
 		      size_t *n, struct strbuf *err);
 void record_strings_free(char **v, size_t n);
+
+/*
+ * ---- record-history.c: what comparison reads ----
+ * The commits of a tree in recorded order (parents first), oldest first.
+ */
+int record_list_commits(struct record *r, const char *tree,
+			struct record_commit **out, size_t *n,
+			struct strbuf *err);
+void record_commits_free(struct record_commit *v, size_t n);
+/* Every (tree, build) with runs: pairs[2i] the tree, pairs[2i+1] the
+ * build; *n pairs (free with record_strings_free(pairs, 2 * n)). */
+int record_list_tree_builds(struct record *r, char ***pairs, size_t *n,
+			    struct strbuf *err);
+/* Every run of one (tree, build), oldest first. */
+int record_list_tree_runs(struct record *r, const char *tree,
+			  const char *build, struct record_run **runs,
+			  size_t *n, struct strbuf *err);
 
 /*
  * ---- record-query.c: bounded reads for publishing ----

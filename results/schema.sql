@@ -103,3 +103,21 @@ CREATE TABLE IF NOT EXISTS builds (
 	duration_s REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS builds_commit ON builds (tree, commit_id, build);
+--
+-- Schema version 3 (failure policy, regressions): jobs gain not_before and
+-- last_error (backoff) and scope ('all': every cell at least once;
+-- 'wants': only what wants asks for), runs gain purpose ('test',
+-- 'confirm', 'bisect'), through the migration in orchestrator/record.c.
+-- wants: more runs of a cell on a commit than the one every cell gets:
+-- the confirmation of a new failure, a bisection step. runs is the total
+-- wanted, kept at the highest asked.
+CREATE TABLE IF NOT EXISTS wants (
+	tree TEXT NOT NULL,
+	commit_id TEXT NOT NULL,
+	build TEXT NOT NULL,
+	cell TEXT NOT NULL,
+	runs INTEGER NOT NULL,
+	purpose TEXT NOT NULL,
+	updated_at REAL NOT NULL,
+	PRIMARY KEY (tree, commit_id, build, cell)
+);

@@ -71,7 +71,7 @@ static void enqueue(struct record *r, const char *id)
 	char *builds[] = { (char *)"tiny" };
 	struct strbuf err = STRBUF_INIT;
 
-	if (record_enqueue(r, "t", &c, 1, builds, 1, 1,
+	if (record_enqueue(r, "t", &c, 1, builds, 1, 1, 0,
 			   RECORD_PRIORITY_NORMAL, NULL, &err))
 		ck_abort_msg("record_enqueue: %s", err.buf);
 	strbuf_release(&err);

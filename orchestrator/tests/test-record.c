@@ -636,7 +636,7 @@ static void enqueue(struct record *r, const char *tree, const char **ids,
 
 	for (i = 0; i < n; i++)
 		c[i] = commit_of(ids[i]);
-	if (record_enqueue(r, tree, c, n, builds, 1, batch, tip_prio, &added,
+	if (record_enqueue(r, tree, c, n, builds, 1, batch, tip_prio, 0, &added,
 			   &err))
 		ck_abort_msg("record_enqueue: %s", err.buf);
 	ck_assert_uint_eq(added, want_new);
@@ -839,9 +839,9 @@ START_TEST(test_publish_commit_rows)
 	size_t rows = 0;
 	const char *p;
 
-	ck_assert_int_eq(record_enqueue(r, "demo", &c1, 1, builds, 1, 1, 0,
+	ck_assert_int_eq(record_enqueue(r, "demo", &c1, 1, builds, 1, 1, 0, 0,
 					NULL, &err), 0);
-	ck_assert_int_eq(record_enqueue(r, "demo", &c2, 1, builds, 1, 1, 0,
+	ck_assert_int_eq(record_enqueue(r, "demo", &c2, 1, builds, 1, 1, 0, 0,
 					NULL, &err), 0);
 	a.tree = xstrdup("demo");
 	a.commit_id = xstrdup(c1.id);

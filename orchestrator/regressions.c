@@ -1,0 +1,670 @@
+/*
+ * regressions: see regressions.h. For each (tree, build) with runs: the
+ * tree's commits in recorded order (parents first) and every run; per
+ * cell, compare_cell over them; then one bisection per range (cells whose
+ * regressions span the same range with the same words share its steps).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bisect.h"
+#include "compare.h"
+#include "regressions.h"
+#include "signature.h"
+#include "xmalloc.h"
+
+static const char *const status_names[] = {
+	[REGRESSION_OPEN] = "open", [REGRESSION_FIXED] = "fixed",
+	[REGRESSION_FLAKY] = "flaky", [REGRESSION_UNDECIDED] = "undecided",
+};
+
+const char *regression_status_name(enum regression_status s)
+{
+	return (unsigned)s < ARRAY_SIZE(status_names) ? status_names[s] : "?";
+}
+
+/* The history of one (tree, build). */
+struct history {
+	const char *tree, *build;
+	struct record_commit *commits;
+	size_t n_commits;
+	size_t *by_id;			/* commit indices sorted by id */
+	struct record_run *runs;
+	size_t n_runs;
+	char **sigs;			/* per run: FAIL's signature or NULL */
+	int *run_commit;		/* per run: commit index or -1 */
+};
+
+/* One cell's comparison. */
+struct cell_cmp {
+	const char *cell;
+	unsigned confirm;
+	struct compare_commit *cc;
+	struct compare_run *cruns;
+	struct compare_result res;
+};
+
+static const struct history *sort_h;
+
+static int cmp_by_id(const void *a, const void *b)
+{
+	return strcmp(sort_h->commits[*(const size_t *)a].id,
+		      sort_h->commits[*(const size_t *)b].id);
+}
+
+static int commit_index(const struct history *h, const char *id)
+{
+	size_t lo = 0, hi = h->n_commits;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(h->commits[h->by_id[mid]].id, id);
+
+		if (!c)
+			return (int)h->by_id[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static void history_release(struct history *h)
+{
+	size_t i;
+
+	record_commits_free(h->commits, h->n_commits);
+	record_runs_free(h->runs, h->n_runs);
+	for (i = 0; i < h->n_runs; i++)
+		free(h->sigs[i]);
+	free(h->sigs);
+	free(h->run_commit);
+	free(h->by_id);
+}
+
+static int history_load(struct record *r, struct history *h,
+			struct strbuf *err)
+{
+	size_t i;
+
+	if (record_list_commits(r, h->tree, &h->commits, &h->n_commits,
+				err) < 0 ||
+	    record_list_tree_runs(r, h->tree, h->build, &h->runs, &h->n_runs,
+				  err) < 0)
+		return -1;
+	h->by_id = xcalloc(h->n_commits + 1, sizeof(*h->by_id));
+	for (i = 0; i < h->n_commits; i++)
+		h->by_id[i] = i;
+	sort_h = h;
+	qsort(h->by_id, h->n_commits, sizeof(*h->by_id), cmp_by_id);
+	sort_h = NULL;
+	h->sigs = xcalloc(h->n_runs + 1, sizeof(*h->sigs));
+	h->run_commit = xcalloc(h->n_runs + 1, sizeof(*h->run_commit));
+	for (i = 0; i < h->n_runs; i++) {
+		h->run_commit[i] = commit_index(h, h->runs[i].commit_id);
+		if (h->runs[i].verdict == VERDICT_FAIL)
+			h->sigs[i] = signature_of(h->runs[i].line);
+	}
+	return 0;
+}
+
+static unsigned confirm_of(const struct matrix *m, const char *tree,
+			   const char *cell)
+{
+	const struct matrix_tree *t = m ? matrix_find_tree(m, tree) : NULL;
+	const struct cell *c = m ? matrix_find(m, cell) : NULL;
+
+	if (c && c->confirm >= 0)
+		return (unsigned)c->confirm;
+	return t ? t->confirm : COMPARE_CONFIRM_DEFAULT;
+}
+
+static int cell_compare(const struct history *h, struct cell_cmp *cc,
+			struct strbuf *err)
+{
+	struct compare_input in = { 0 };
+	size_t i, *count, *at;
+
+	cc->cc = xcalloc(h->n_commits + 1, sizeof(*cc->cc));
+	cc->cruns = xcalloc(h->n_runs + 1, sizeof(*cc->cruns));
+	count = xcalloc(h->n_commits + 1, sizeof(*count));
+	at = xcalloc(h->n_commits + 1, sizeof(*at));
+	for (i = 0; i < h->n_runs; i++)
+		if (h->run_commit[i] >= 0 && !strcmp(h->runs[i].cell, cc->cell))
+			count[h->run_commit[i]]++;
+	for (i = 1; i < h->n_commits; i++)
+		at[i] = at[i - 1] + count[i - 1];
+	for (i = 0; i < h->n_commits; i++) {
+		int p = *h->commits[i].parent ?
+			commit_index(h, h->commits[i].parent) : -1;
+
+		cc->cc[i].id = h->commits[i].id;
+		/* Recorded order puts parents first; anything else is a
+		 * history we did not see whole: compare it as a root. */
+		cc->cc[i].parent = p >= 0 && (size_t)p < i ? p : -1;
+		cc->cc[i].runs = &cc->cruns[at[i]];
+	}
+	for (i = 0; i < h->n_runs; i++) {
+		int c = h->run_commit[i];
+
+		if (c < 0 || strcmp(h->runs[i].cell, cc->cell))
+			continue;
+		cc->cruns[at[c] + cc->cc[c].n_runs].verdict =
+			h->runs[i].verdict;
+		cc->cruns[at[c] + cc->cc[c].n_runs].signature = h->sigs[i];
+		cc->cc[c].n_runs++;
+	}
+	free(count);
+	free(at);
+	in.commits = cc->cc;
+	in.n_commits = h->n_commits;
+	in.confirm = cc->confirm;
+	return compare_cell(&in, &cc->res, err);
+}
+
+static void cell_cmp_release(struct cell_cmp *cc)
+{
+	compare_result_release(&cc->res);
+	free(cc->cc);
+	free(cc->cruns);
+}
+
+static void ref_set(struct regression_ref *ref, const struct history *h,
+		    int i)
+{
+	if (i < 0)
+		return;
+	ref->commit = xstrdup(h->commits[i].id);
+	ref->subject = xstrdup(h->commits[i].subject);
+	ref->author = xstrdup(h->commits[i].author);
+}
+
+static void ref_release(struct regression_ref *ref)
+{
+	free(ref->commit);
+	free(ref->subject);
+	free(ref->author);
+}
+
+static void add_want(struct regressions *rs, const struct history *h,
+		     int commit, const char *cell, unsigned runs,
+		     const char *purpose)
+{
+	struct regression_want *w;
+
+	rs->wants = xrealloc(rs->wants, (rs->n_wants + 1) * sizeof(*w));
+	w = &rs->wants[rs->n_wants++];
+	w->tree = xstrdup(h->tree);
+	w->commit = xstrdup(h->commits[commit].id);
+	w->build = xstrdup(h->build);
+	w->cell = xstrdup(cell);
+	w->runs = runs;
+	w->purpose = purpose;
+}
+
+/* Runs of cell on commit: all, FAIL with sig, and the first such line. */
+static unsigned runs_on(const struct history *h, int commit,
+			const char *cell, const char *sig, unsigned *fail,
+			const char **line)
+{
+	unsigned n = 0;
+	size_t i;
+
+	*fail = 0;
+	for (i = 0; i < h->n_runs; i++) {
+		if (h->run_commit[i] != commit || strcmp(h->runs[i].cell, cell))
+			continue;
+		n++;
+		if (h->runs[i].verdict != VERDICT_FAIL)
+			continue;
+		if (sig && h->sigs[i] && strcmp(h->sigs[i], sig))
+			continue;
+		if (!(*fail)++ && line)
+			*line = h->runs[i].line;
+	}
+	return n;
+}
+
+static struct regression *new_regression(struct regressions *rs,
+					 const struct history *h,
+					 const char *cell)
+{
+	struct regression *g;
+
+	rs->v = xrealloc(rs->v, (rs->n + 1) * sizeof(*g));
+	g = &rs->v[rs->n++];
+	memset(g, 0, sizeof(*g));
+	g->tree = xstrdup(h->tree);
+	g->build = xstrdup(h->build);
+	g->cells = xcalloc(2, sizeof(char *));
+	g->cells[0] = xstrdup(cell);
+	g->n_cells = 1;
+	return g;
+}
+
+static void fill_first_bad(struct regression *g, const struct history *h,
+			   int first_bad, const char *cell, const char *sig)
+{
+	const char *line = "";
+
+	ref_set(&g->first_bad, h, first_bad);
+	g->signature = xstrdup(sig ? sig : "");
+	g->total = runs_on(h, first_bad, cell, sig, &g->fail, &line);
+	g->line = xstrdup(line ? line : "");
+}
+
+/* A bisection over one range, for the cells that broke over it. */
+struct bisect_group {
+	size_t *range;		/* commit indices, last good .. first bad */
+	size_t n_range;
+	const char *signature;
+	struct cell_cmp **cells;
+	size_t *entry;		/* per cell: its REGRESSION entry index */
+	size_t n_cells;
+};
+
+static struct bisect_group *find_group(struct bisect_group **v, size_t *n,
+				       const struct compare_entry *e)
+{
+	struct bisect_group *g;
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		g = &(*v)[i];
+		if (g->n_range == e->n_range &&
+		    !memcmp(g->range, e->range, e->n_range * sizeof(size_t)) &&
+		    !strcmp(g->signature, e->signature ? e->signature : ""))
+			return g;
+	}
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	g = &(*v)[(*n)++];
+	memset(g, 0, sizeof(*g));
+	g->range = e->range;
+	g->n_range = e->n_range;
+	g->signature = e->signature ? e->signature : "";
+	return g;
+}
+
+static int run_bisection(struct regressions *rs, const struct history *h,
+			 struct bisect_group *grp, struct strbuf *err)
+{
+	struct bisect b;
+	struct bisect_target *targets;
+	struct bisect_result *results;
+	struct bisect_step step;
+	const char **ids;
+	size_t i, k, n_res = 0;
+	enum bisect_status st;
+	int ret = -1;
+
+	ids = xcalloc(grp->n_range + 1, sizeof(*ids));
+	for (i = 0; i < grp->n_range; i++)
+		ids[i] = h->commits[grp->range[i]].id;
+	targets = xcalloc(grp->n_cells + 1, sizeof(*targets));
+	for (i = 0; i < grp->n_cells; i++) {
+		targets[i].cell = grp->cells[i]->cell;
+		targets[i].signature = grp->signature;
+	}
+	results = xcalloc(h->n_runs + 1, sizeof(*results));
+	for (i = 0; i < h->n_runs; i++) {
+		if (h->run_commit[i] < 0)
+			continue;
+		results[n_res].commit = h->runs[i].commit_id;
+		results[n_res].cell = h->runs[i].cell;
+		results[n_res].verdict = h->runs[i].verdict;
+		results[n_res].signature = h->sigs[i];
+		results[n_res].ours = !strcmp(h->runs[i].purpose, "bisect");
+		n_res++;
+	}
+	if (bisect_init(&b, ids, grp->n_range, targets, grp->n_cells,
+			BISECT_CONFIRM_DEFAULT, err) < 0 ||
+	    bisect_load(&b, results, n_res, NULL, err) < 0)
+		goto out;
+	st = bisect_next(&b, &step);
+	if (st == BISECT_RUN) {
+		int commit = (int)grp->range[step.commit];
+
+		for (k = 0; k < step.n_want; k++) {
+			const char *cell = b.cells[step.want[k].cell].name;
+			unsigned fail, have = runs_on(h, commit, cell, NULL,
+						      &fail, NULL);
+
+			add_want(rs, h, commit, cell,
+				 have + step.want[k].runs, "bisect");
+		}
+	}
+	for (i = 0; i < grp->n_cells; i++) {
+		struct cell_cmp *cc = grp->cells[i];
+		const struct compare_entry *e = &cc->res.entries[grp->entry[i]];
+		const struct bisect_cell *bc = &b.cells[i];
+		struct regression *g = new_regression(rs, h, cc->cell);
+		int first_bad = (int)grp->entry[i], fixed;
+
+		g->bisected = 1;
+		g->builds = b.builds;
+		g->boots = b.boots;
+		if (bc->status == BISECT_DONE) {
+			first_bad = (int)grp->range[bc->culprit];
+			ref_set(&g->last_good, h, (int)grp->range[bc->lo]);
+		} else {
+			ref_set(&g->last_good, h, e->last_good);
+		}
+		fill_first_bad(g, h, first_bad, cc->cell, grp->signature);
+		fixed = compare_fixed_by(&cc->res, grp->entry[i]);
+		if (bc->status == BISECT_RUN) {
+			g->status = REGRESSION_OPEN;
+			g->bisecting = 1;
+		} else if (bc->status == BISECT_UNDECIDED) {
+			g->status = REGRESSION_UNDECIDED;
+			for (k = 0; k < b.n_commits; k++)
+				if (bisect_state_of(&b, i, k) == BISECT_FLAKY)
+					g->status = REGRESSION_FLAKY;
+			g->why = xstrdup(bc->why.buf);
+			ref_set(&g->lo, h, (int)grp->range[bc->lo]);
+			ref_set(&g->hi, h, (int)grp->range[bc->hi]);
+		} else {
+			g->status = REGRESSION_OPEN;
+		}
+		if (fixed >= 0 && g->status == REGRESSION_OPEN &&
+		    !g->bisecting) {
+			g->status = REGRESSION_FIXED;
+			ref_set(&g->fixed_by, h, fixed);
+		}
+	}
+	ret = 0;
+out:
+	bisect_release(&b);
+	free(ids);
+	free(targets);
+	free(results);
+	return ret;
+}
+
+static void add_flaky(struct regressions *rs, const struct history *h,
+		      const struct cell_cmp *cc, size_t i)
+{
+	const struct compare_entry *e = &cc->res.entries[i];
+	struct regression *g = new_regression(rs, h, cc->cell);
+	int first_bad = e->class == COMPARE_FLAKY ? (int)i : e->first_bad;
+
+	if (first_bad < 0)
+		first_bad = (int)i;
+	g->status = REGRESSION_FLAKY;
+	ref_set(&g->last_good, h, e->last_good);
+	fill_first_bad(g, h, first_bad, cc->cell, e->signature);
+	g->why = xstrfmt("fails %u of %u runs on one commit: flaky, not "
+			 "bisected", g->fail, g->total);
+}
+
+static int do_history(struct regressions *rs, struct history *h,
+		      const struct matrix *m, struct strbuf *err)
+{
+	struct cell_cmp *cells = NULL;
+	struct bisect_group *groups = NULL;
+	size_t n_cells = 0, n_groups = 0, i, k;
+	unsigned need;
+	int ret = -1;
+
+	for (i = 0; i < h->n_runs; i++) {
+		for (k = 0; k < n_cells; k++)
+			if (!strcmp(cells[k].cell, h->runs[i].cell))
+				break;
+		if (k < n_cells)
+			continue;
+		cells = xrealloc(cells, (n_cells + 1) * sizeof(*cells));
+		memset(&cells[n_cells], 0, sizeof(*cells));
+		cells[n_cells].cell = h->runs[i].cell;
+		cells[n_cells].confirm = confirm_of(m, h->tree,
+						    h->runs[i].cell);
+		n_cells++;
+	}
+	for (k = 0; k < n_cells; k++) {
+		struct cell_cmp *cc = &cells[k];
+
+		if (cell_compare(h, cc, err) < 0)
+			goto out;
+		for (i = 0; i < cc->res.n; i++) {
+			const struct compare_entry *e = &cc->res.entries[i];
+			struct bisect_group *g;
+			unsigned fail;
+
+			switch (compare_decide(&cc->res, i, &need)) {
+			case COMPARE_CONFIRM:
+				add_want(rs, h, (int)i, cc->cell,
+					 runs_on(h, (int)i, cc->cell, NULL,
+						 &fail, NULL) + need,
+					 "confirm");
+				break;
+			case COMPARE_BISECT:
+				g = find_group(&groups, &n_groups, e);
+				g->cells = xrealloc(g->cells, (g->n_cells + 1) *
+						    sizeof(*g->cells));
+				g->entry = xrealloc(g->entry, (g->n_cells + 1) *
+						    sizeof(*g->entry));
+				g->cells[g->n_cells] = cc;
+				g->entry[g->n_cells++] = i;
+				break;
+			case COMPARE_REPORT_FLAKY:
+				/* Once per failure: on its first commit. */
+				if (e->class == COMPARE_REGRESSION ||
+				    e->first_bad == (int)i ||
+				    (e->first_bad >= 0 &&
+				     cc->res.entries[e->first_bad].class !=
+				     COMPARE_REGRESSION &&
+				     cc->res.entries[e->first_bad].class !=
+				     COMPARE_FLAKY))
+					add_flaky(rs, h, cc, i);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	for (i = 0; i < n_groups; i++)
+		if (run_bisection(rs, h, &groups[i], err) < 0)
+			goto out;
+	ret = 0;
+out:
+	for (i = 0; i < n_groups; i++) {
+		free(groups[i].cells);
+		free(groups[i].entry);
+	}
+	free(groups);
+	for (k = 0; k < n_cells; k++)
+		cell_cmp_release(&cells[k]);
+	free(cells);
+	return ret;
+}
+
+static void regression_release(struct regression *g)
+{
+	size_t i;
+
+	free(g->tree);
+	free(g->build);
+	for (i = 0; i < g->n_cells; i++)
+		free(g->cells[i]);
+	free(g->cells);
+	ref_release(&g->first_bad);
+	ref_release(&g->last_good);
+	ref_release(&g->fixed_by);
+	ref_release(&g->lo);
+	ref_release(&g->hi);
+	free(g->line);
+	free(g->signature);
+	free(g->why);
+}
+
+/*
+ * The same regression in several cells: one entry listing them all
+ * (same tree, build, first bad commit, signature and status).
+ */
+static int merge_cells(struct regressions *rs, size_t from,
+		       struct strbuf *err)
+{
+	struct compare_regression *regs;
+	struct compare_findings f = { 0 };
+	struct regression *merged;
+	size_t n = rs->n - from, i, k, m = 0;
+
+	if (n < 2)
+		return 0;
+	regs = xcalloc(n, sizeof(*regs));
+	for (i = 0; i < n; i++) {
+		struct regression *g = &rs->v[from + i];
+
+		regs[i].cell = g->cells[0];
+		regs[i].first_bad = g->first_bad.commit ? g->first_bad.commit :
+				    "";
+		regs[i].signature = g->signature ? g->signature : "";
+	}
+	if (compare_group(regs, n, &f, err) < 0) {
+		free(regs);
+		compare_findings_release(&f);
+		return -1;
+	}
+	merged = xcalloc(f.n + n, sizeof(*merged));
+	for (i = 0; i < f.n; i++) {
+		struct regression *lead = NULL;
+
+		for (k = 0; k < f.v[i].n_members; k++) {
+			struct regression *g = &rs->v[from +
+						      f.v[i].members[k]];
+
+			if (lead && g->status == lead->status) {
+				lead->cells = xrealloc(lead->cells,
+						       (lead->n_cells + 1) *
+						       sizeof(char *));
+				lead->cells[lead->n_cells++] = g->cells[0];
+				g->cells[0] = NULL;
+				regression_release(g);
+				continue;
+			}
+			merged[m++] = *g;
+			lead = &merged[m - 1];
+		}
+	}
+	memcpy(&rs->v[from], merged, m * sizeof(*merged));
+	rs->n = from + m;
+	free(merged);
+	free(regs);
+	compare_findings_release(&f);
+	return 0;
+}
+
+int regressions_compute(struct record *r, const struct matrix *m,
+			struct regressions *out, struct strbuf *err)
+{
+	char **pairs = NULL;
+	size_t n_pairs = 0, i, from;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (record_list_tree_builds(r, &pairs, &n_pairs, err) < 0)
+		return -1;
+	for (i = 0; i < n_pairs; i++) {
+		struct history h = { 0 };
+
+		h.tree = pairs[2 * i];
+		h.build = pairs[2 * i + 1];
+		from = out->n;
+		if (history_load(r, &h, err) < 0 ||
+		    do_history(out, &h, m, err) < 0 ||
+		    merge_cells(out, from, err) < 0) {
+			history_release(&h);
+			goto out;
+		}
+		history_release(&h);
+	}
+	ret = 0;
+out:
+	record_strings_free(pairs, 2 * n_pairs);
+	return ret;
+}
+
+void regressions_release(struct regressions *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		regression_release(&rs->v[i]);
+	free(rs->v);
+	for (i = 0; i < rs->n_wants; i++) {
+		free(rs->wants[i].tree);
+		free(rs->wants[i].commit);
+		free(rs->wants[i].build);
+		free(rs->wants[i].cell);
+	}
+	free(rs->wants);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static void ref_json(struct strbuf *out, const struct regression_ref *ref)
+{
+	if (!ref->commit) {
+		strbuf_addstr(out, "null");
+		return;
+	}
+	strbuf_addstr(out, "{\"commit\": ");
+	strbuf_add_json_str(out, ref->commit);
+	strbuf_addstr(out, ", \"subject\": ");
+	strbuf_add_json_str(out, ref->subject);
+	strbuf_addstr(out, ", \"author\": ");
+	strbuf_add_json_str(out, ref->author);
+	strbuf_addch(out, '}');
+}
+
+void regression_to_json(const struct regression *g, struct strbuf *out)
+{
+	size_t i;
+
+	strbuf_addstr(out, "{\"tree\": ");
+	strbuf_add_json_str(out, g->tree);
+	strbuf_addstr(out, ", \"build\": ");
+	strbuf_add_json_str(out, g->build);
+	strbuf_addstr(out, ", \"cell\": ");
+	strbuf_add_json_str(out, g->cells[0]);
+	strbuf_addstr(out, ", \"status\": ");
+	strbuf_add_json_str(out, regression_status_name(g->status));
+	strbuf_addstr(out, ", \"first_bad\": ");
+	ref_json(out, &g->first_bad);
+	strbuf_addstr(out, ", \"last_good\": ");
+	ref_json(out, &g->last_good);
+	strbuf_addstr(out, ", \"fixed_by\": ");
+	ref_json(out, &g->fixed_by);
+	strbuf_addstr(out, ", \"line\": ");
+	strbuf_add_json_str(out, g->line);
+	strbuf_addf(out, ", \"runs\": {\"fail\": %u, \"total\": %u}, "
+		    "\"signature\": ", g->fail, g->total);
+	strbuf_add_json_str(out, g->signature);
+	strbuf_addstr(out, ", \"cells\": [");
+	for (i = 0; i < g->n_cells; i++) {
+		if (i)
+			strbuf_addstr(out, ", ");
+		strbuf_add_json_str(out, g->cells[i]);
+	}
+	strbuf_addstr(out, "], \"bisect\": ");
+	if (g->bisected)
+		strbuf_addf(out, "{\"builds\": %u, \"boots\": %u, "
+			    "\"running\": %s}", g->builds, g->boots,
+			    g->bisecting ? "true" : "false");
+	else
+		strbuf_addstr(out, "null");
+	strbuf_addstr(out, ", \"why\": ");
+	if (g->why)
+		strbuf_add_json_str(out, g->why);
+	else
+		strbuf_addstr(out, "null");
+	strbuf_addstr(out, ", \"range\": ");
+	if (g->status == REGRESSION_UNDECIDED && g->lo.commit) {
+		strbuf_addstr(out, "{\"good\": ");
+		ref_json(out, &g->lo);
+		strbuf_addstr(out, ", \"bad\": ");
+		ref_json(out, &g->hi);
+		strbuf_addch(out, '}');
+	} else {
+		strbuf_addstr(out, "null");
+	}
+	strbuf_addch(out, '}');
+}

@@ -1,0 +1,77 @@
+/*
+ * regressions: step 7 of the pipeline, compare, as the farm runs it. It
+ * reads the store's history of every (tree, build config, cell), classifies
+ * it (compare.h), drives the bisection of each confirmed regression
+ * (bisect.h) and says what to run next: confirmation runs of a new FAIL,
+ * the next bisection step. Everything is derived from recorded runs, so a
+ * restart computes the same findings and the same next steps; nothing is
+ * kept in memory between calls and nothing is written here (the caller
+ * turns `wants` into queued runs with record_want_runs).
+ */
+#ifndef HVM_REGRESSIONS_H
+#define HVM_REGRESSIONS_H
+
+#include <stddef.h>
+
+#include "matrix.h"
+#include "record.h"
+#include "strbuf.h"
+
+enum regression_status {
+	REGRESSION_OPEN = 0,	/* confirmed; bisected or being bisected */
+	REGRESSION_FIXED,	/* a later commit passes again */
+	REGRESSION_FLAKY,	/* passes and fails on one commit */
+	REGRESSION_UNDECIDED,	/* the bisection could not name a commit */
+};
+
+struct regression_ref {
+	char *commit;		/* NULL: none */
+	char *subject, *author;
+};
+
+/* One regression, seen in one or more cells of one tree and build. */
+struct regression {
+	char *tree, *build;
+	char **cells;		/* every cell it was seen in, the first is
+				 * the one it is listed under */
+	size_t n_cells;
+	enum regression_status status;
+	struct regression_ref first_bad, last_good, fixed_by;
+	char *line;		/* the decisive console line on first_bad */
+	char *signature;
+	unsigned fail, total;	/* FAIL runs and all runs on first_bad */
+	int bisected;		/* a bisection ran (builds, boots valid) */
+	int bisecting;		/* ... and is not done */
+	unsigned builds, boots;
+	char *why;		/* UNDECIDED, FLAKY: in words */
+	struct regression_ref lo, hi;	/* UNDECIDED: the range left */
+};
+
+/* Runs to queue: the cell wants `runs` runs in all on the commit. */
+struct regression_want {
+	char *tree, *commit, *build, *cell;
+	unsigned runs;
+	const char *purpose;	/* "confirm" or "bisect" */
+};
+
+struct regressions {
+	struct regression *v;
+	size_t n;
+	struct regression_want *wants;
+	size_t n_wants;
+};
+
+/*
+ * Compute every regression the store shows and the runs they want next.
+ * m (may be NULL) gives the trees' and cells' `confirm`; without it the
+ * defaults apply. 0 or -1 + err; release out either way.
+ */
+int regressions_compute(struct record *r, const struct matrix *m,
+			struct regressions *out, struct strbuf *err);
+void regressions_release(struct regressions *rs);
+const char *regression_status_name(enum regression_status s);
+
+/* The JSON object of one regression (the `regressions --json` contract). */
+void regression_to_json(const struct regression *g, struct strbuf *out);
+
+#endif
