@@ -116,6 +116,7 @@ struct daemon {
 	int taking;			/* a record_job_next in flight */
 	int took_only_job;
 	int publishing, publish_again;
+	int comparing, compare_again;	/* regressions_compute in flight */
 	/* lag meter: worst lag per second over the last window */
 	uint64_t lag_last_ns;
 	double lag_bucket_ms[DAEMON_LAG_WINDOW_S];
@@ -146,6 +147,9 @@ void daemon_note_verdict(struct daemon *d, enum verdict v);
 /* A store write failed: stop taking work until writes work again. */
 void daemon_pause(struct daemon *d, const char *why);
 void daemon_publish(struct daemon *d);
+/* Compare every cell with its history; queue confirmations and
+ * bisection steps (regressions.h). */
+void daemon_compare(struct daemon *d);
 void daemon_shutdown(struct daemon *d);
 void daemon_free_retired(struct daemon *d);
 char *daemon_tree_repo(struct daemon *d, const struct matrix_tree *t);

@@ -28,6 +28,7 @@
 #include "daemon-priv.h"
 #include "fsutil.h"
 #include "publish.h"
+#include "regressions.h"
 #include "xmalloc.h"
 
 #define DAEMON_RESUME_FIRST_MS 1000
@@ -269,8 +270,8 @@ void daemon_free_retired(struct daemon *d)
 {
 	size_t i;
 
-	if (d->jobs)
-		return;		/* a job may still point into one */
+	if (d->jobs || d->comparing)
+		return;		/* a job or a compare may point into one */
 	for (i = 0; i < d->n_retired; i++)
 		matrix_free(d->retired[i]);
 	d->n_retired = 0;
@@ -369,6 +370,125 @@ void daemon_publish(struct daemon *d)
 	strbuf_init(&p->err, 0);
 	d->publishing = 1;
 	uv_queue_work(d->loop, &p->req, publish_work_cb, publish_after_cb);
+}
+
+/* ---- compare: its own read-only connection, in the thread pool ---- */
+
+struct compare_work {
+	uv_work_t req;
+	struct daemon *d;
+	const struct matrix *m;
+	struct regressions rs;
+	struct strbuf err;
+	int rc;
+	size_t applied;
+};
+
+static void compare_work_cb(uv_work_t *req)
+{
+	struct compare_work *w = container_of(req, struct compare_work, req);
+	struct record *r = NULL;
+
+	w->rc = record_open_readonly(&r, w->d->o.state_dir, &w->err);
+	if (w->rc == 0)
+		w->rc = regressions_compute(r, w->m, &w->rs, &w->err);
+	else if (w->rc == 1)
+		w->rc = 0;
+	record_close(r);
+}
+
+static int apply_wants(struct record *r, void *arg, struct strbuf *err)
+{
+	struct compare_work *w = arg;
+	size_t i;
+
+	for (i = 0; i < w->rs.n_wants; i++) {
+		const struct regression_want *x = &w->rs.wants[i];
+
+		if (record_want_runs(r, x->tree, x->commit, x->build, x->cell,
+				     x->runs, x->purpose,
+				     RECORD_PRIORITY_CONFIRM, err) < 0)
+			return -1;
+		w->applied++;
+	}
+	return 0;
+}
+
+static void compare_free(struct compare_work *w)
+{
+	regressions_release(&w->rs);
+	strbuf_release(&w->err);
+	free(w);
+}
+
+static void compare_finished(struct daemon *d)
+{
+	d->comparing = 0;
+	daemon_free_retired(d);
+	if (d->stopping) {
+		daemon_shutdown(d);
+		return;
+	}
+	if (d->compare_again) {
+		d->compare_again = 0;
+		daemon_compare(d);
+	}
+	schedule(d);
+}
+
+static void wants_applied(void *arg, int rc, const char *err)
+{
+	struct compare_work *w = arg;
+	struct daemon *d = w->d;
+	size_t i, open = 0;
+
+	if (rc < 0) {
+		daemon_pause(d, err);
+	} else {
+		for (i = 0; i < w->rs.n; i++)
+			open += w->rs.v[i].status == REGRESSION_OPEN;
+		for (i = 0; i < w->rs.n_wants; i++)
+			daemon_say(d, "%s %.12s %s: %s: %u run%s wanted in "
+				   "all", w->rs.wants[i].tree,
+				   w->rs.wants[i].commit,
+				   w->rs.wants[i].cell,
+				   w->rs.wants[i].purpose,
+				   w->rs.wants[i].runs,
+				   w->rs.wants[i].runs == 1 ? "" : "s");
+	}
+	compare_free(w);
+	compare_finished(d);
+}
+
+static void compare_after_cb(uv_work_t *req, int status)
+{
+	struct compare_work *w = container_of(req, struct compare_work, req);
+	struct daemon *d = w->d;
+
+	if (w->rc < 0) {
+		daemon_say(d, "compare: %s", w->err.buf);
+	} else if (w->rs.n_wants && !d->stopping && !d->paused) {
+		record_thread_submit(d->store, apply_wants, wants_applied, w);
+		return;
+	}
+	compare_free(w);
+	compare_finished(d);
+}
+
+void daemon_compare(struct daemon *d)
+{
+	struct compare_work *w;
+
+	if (d->comparing) {
+		d->compare_again = 1;
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->d = d;
+	w->m = d->m;	/* kept alive: no retired matrix is freed meanwhile */
+	strbuf_init(&w->err, 0);
+	d->comparing = 1;
+	uv_queue_work(d->loop, &w->req, compare_work_cb, compare_after_cb);
 }
 
 /* ---- the pause: the store does not take writes ---- */
@@ -499,6 +619,7 @@ void daemon_shutdown(struct daemon *d)
 		return;		/* the last job's end calls back */
 	}
 	if (d->polling || d->publishing || d->taking || d->resuming ||
+	    d->comparing ||
 	    record_thread_pending(d->store))
 		return;		/* their callbacks call back */
 	daemon_write_status(d);

@@ -304,6 +304,7 @@ static void job_unlink(struct job *j)
 		daemon_shutdown(d);
 		return;
 	}
+	daemon_compare(d);
 	daemon_publish(d);
 	schedule(d);
 }

@@ -121,7 +121,7 @@ static void due_cb(uv_timer_t *t)
 
 static int idle(const struct daemon *d)
 {
-	return !d->jobs && !d->polling && !d->publishing &&
+	return !d->jobs && !d->polling && !d->publishing && !d->comparing &&
 	       (d->polled_once || !d->o.poll);
 }
 

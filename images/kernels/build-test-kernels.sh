@@ -4,18 +4,21 @@
 # images/configs/hvmatrix.config ("good"), and the same kernel broken in
 # one interface only: break-vmware.patch ("vmware-broken": a panic in
 # VMware platform setup, before the console is up) and break-xen-pv.patch
-# ("xenpv-broken": a panic in Xen PV setup, not taken under PVH). Cached
+# ("xenpv-broken": a panic in Xen PV setup, not taken under PVH) and
+# break-coinflip.patch ("coinflip": a panic on one boot in two, anywhere,
+# after the console is up: a flaky kernel). Cached
 # by inputs; each variant is an incremental build of the first (seconds).
-# Usage: build-test-kernels.sh CACHEDIR; prints the three bzImage paths,
+# Usage: build-test-kernels.sh CACHEDIR; prints the four bzImage paths,
 # in that order.
 set -eu
 cache=${1:?usage: build-test-kernels.sh CACHEDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 fragment=$here/../configs/hvmatrix.config
-variants="good vmware-broken:break-vmware.patch xenpv-broken:break-xen-pv.patch"
+variants="good vmware-broken:break-vmware.patch xenpv-broken:break-xen-pv.patch coinflip:break-coinflip.patch"
 tarball=/usr/src/linux-source-6.1.tar.xz
 key=$(cat "$0" "$fragment" "$here/break-vmware.patch" \
-	"$here/break-xen-pv.patch" | sha256sum | cut -c1-16)
+	"$here/break-xen-pv.patch" "$here/break-coinflip.patch" |
+	sha256sum | cut -c1-16)
 dest=$cache/test-kernels-$key
 list() {
 	for v in $variants; do echo "$dest/${v%%:*}.bzImage"; done
