@@ -30,6 +30,7 @@
 #include "fsutil.h"
 #include "kernel.h"
 #include "matrix.h"
+#include "probe.h"
 #include "publish.h"
 #include "record.h"
 #include "watch.h"
@@ -754,8 +755,8 @@ static void job_boot(struct job *j, const char *image)
 	    j->n_runs == 1 ? "" : "s", n_done);
 	if (!j->n_runs)
 		goto out;
-	boot_precheck(j->runs, j->n_runs, image, kerr.len ? kerr.buf : NULL,
-		      d->o.initrd, d->o.quiet);
+	probe_precheck(j->runs, j->n_runs, image, kerr.len ? kerr.buf : NULL,
+		       d->o.initrd, d->o.quiet);
 	j->booting = 1;
 	j->boot = boot_start(d->loop, j->runs, j->n_runs, &opts);
 out:

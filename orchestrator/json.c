@@ -164,7 +164,8 @@ void json_null(struct json *j)
 
 void json_raw(struct json *j, const char *text)
 {
-	before_value(j, 0);
+	/* Laid out as what it is: an object or array as a container. */
+	before_value(j, *text == '{' || *text == '[');
 	strbuf_addstr(j->out, text);
 }
 
