@@ -137,9 +137,35 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Usage errors before any setup. */
+/* The tree and build config the options name, or NULL after a message. */
+static const struct matrix_tree *run_tree(const struct cmd_ctx *ctx,
+					  const struct matrix_build **b)
+{
+	const char *config = cmd_arg(ctx, OPT_CONFIG);
+	const struct matrix *m = &ctx->matrix;
+	const struct matrix_tree *t;
+
+	t = matrix_find_tree(m, cmd_arg(ctx, OPT_TREE));
+	if (!t) {
+		cmd_usage_error("run: %s has no tree '%s'", ctx->matrix_path,
+				cmd_arg(ctx, OPT_TREE));
+		return NULL;
+	}
+	*b = config ? matrix_find_build(m, config) :
+	     m->n_builds ? &m->builds[0] : NULL;
+	if (!*b) {
+		cmd_usage_error("run: %s has no build config%s%s%s",
+				ctx->matrix_path, config ? " '" : "",
+				config ? config : "", config ? "'" : "");
+		return NULL;
+	}
+	return t;
+}
+
+/* Usage errors before the state directory is touched. */
 static int run_prepare(struct cmd_ctx *ctx)
 {
+	const struct matrix_build *b;
 	unsigned jobs;
 
 	if (cmd_arg(ctx, OPT_JOBS) && cmd_parse_jobs(cmd_arg(ctx, OPT_JOBS),
@@ -148,7 +174,7 @@ static int run_prepare(struct cmd_ctx *ctx)
 	if (!cmd_arg(ctx, OPT_TREE) || !cmd_arg(ctx, OPT_REV))
 		return cmd_usage_error("run: --tree NAME and --rev REV are "
 				       "required (see 'hvmatrix run --help')");
-	return -1;
+	return run_tree(ctx, &b) ? -1 : EXIT_USAGE;
 }
 
 static int run_exec(struct cmd_ctx *ctx)
@@ -162,8 +188,6 @@ static int run_exec(struct cmd_ctx *ctx)
 	};
 	const char *tree_name = cmd_arg(ctx, OPT_TREE);
 	const char *rev = cmd_arg(ctx, OPT_REV);
-	const char *config = cmd_arg(ctx, OPT_CONFIG);
-	const struct matrix *m = &ctx->matrix;
 	struct strbuf err = STRBUF_INIT;
 	struct watch_commit wc;
 	struct record_commit rc;
@@ -175,20 +199,7 @@ static int run_exec(struct cmd_ctx *ctx)
 		cmd_parse_jobs(cmd_arg(ctx, OPT_JOBS), &o.jobs);
 	if (cmd_arg(ctx, OPT_INITRD))
 		o.initrd = cmd_arg(ctx, OPT_INITRD);
-	t = matrix_find_tree(m, tree_name);
-	if (!t) {
-		ret = cmd_usage_error("run: %s has no tree '%s'",
-				      ctx->matrix_path, tree_name);
-		goto out;
-	}
-	b = config ? matrix_find_build(m, config) :
-	    m->n_builds ? &m->builds[0] : NULL;
-	if (!b) {
-		ret = cmd_usage_error("run: %s has no build config%s%s%s",
-				      ctx->matrix_path, config ? " '" : "",
-				      config ? config : "", config ? "'" : "");
-		goto out;
-	}
+	t = run_tree(ctx, &b);	/* found: run_prepare() checked */
 	if (lookup(t, ctx->state_dir, rev, &wc, &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
 		goto out;

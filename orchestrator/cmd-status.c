@@ -148,10 +148,6 @@ static void add_job_line(struct strbuf *out, const struct json_value *job)
 	strbuf_addch(out, ' ');
 	add_printable(out, json_get_str(job, "commit") ?
 		      json_get_str(job, "commit") : "?", STATUS_ID_LEN);
-	if (json_get_str(job, "build")) {
-		strbuf_addch(out, ' ');
-		add_printable(out, json_get_str(job, "build"), SIZE_MAX);
-	}
 	if (subject) {
 		strbuf_addstr(out, " \"");
 		add_printable(out, subject, SIZE_MAX);
@@ -193,7 +189,7 @@ static void add_daemon_text(struct strbuf *out, const struct daemon_info *d)
 	}
 	strbuf_addstr(out, "daemon: running");
 	if (!v) {
-		strbuf_addstr(out, " (no status file yet)\n");
+		strbuf_addstr(out, " (no readable status file)\n");
 		return;
 	}
 	if (stopping && stopping->type == JSON_BOOL && stopping->boolean)

@@ -238,20 +238,30 @@ out:
 	return ret;
 }
 
-/* What the flags ask for. -1 to go on, or an exit code. */
+/* The matrix, when the command needs it. -1 to go on, or an exit code. */
+static int load_matrix(struct cmd_ctx *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	int ret = -1;
+
+	if (!has_flags(ctx->flags, CMD_NEEDS_MATRIX))
+		return -1;
+	if (matrix_load(&ctx->matrix, ctx->matrix_path, &err) < 0) {
+		cmd_matrix_error(ctx->matrix_path, err.buf);
+		ret = EXIT_USAGE;
+	} else {
+		ctx->have_matrix = 1;
+	}
+	strbuf_release(&err);
+	return ret;
+}
+
+/* The state directory and the store. -1 to go on, or an exit code. */
 static int setup(struct cmd_ctx *ctx, const char *state_opt)
 {
 	struct strbuf err = STRBUF_INIT;
 	int ret = -1, rc;
 
-	if (has_flags(ctx->flags, CMD_NEEDS_MATRIX)) {
-		if (matrix_load(&ctx->matrix, ctx->matrix_path, &err) < 0) {
-			cmd_matrix_error(ctx->matrix_path, err.buf);
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		ctx->have_matrix = 1;
-	}
 	if (!has_flags(ctx->flags, CMD_STATE))
 		goto out;
 	ctx->state_dir = record_state_dir(state_opt);
@@ -328,6 +338,8 @@ static int run_cmd(const struct cmd *c, const char *name, int argc,
 	ctx.name = name;
 	ctx.flags = c->flags;
 	ret = parse(&ctx, argc, argv, &state_opt);
+	if (ret < 0)
+		ret = load_matrix(&ctx);
 	if (ret < 0 && c->prepare)
 		ret = c->prepare(&ctx);
 	if (ret < 0)

@@ -7,7 +7,8 @@
  * As in git's commands[] and tmux's cmd_entry, a command declares what it
  * needs (flags) and its own options; cmd_main() parses the command line
  * (the common options --state, --matrix, --json, --help included), loads
- * the matrix, opens the store and only then calls the command, which
+ * the matrix, lets the command check its options (prepare), opens the
+ * store and only then calls the command (exec), which
  * reads its options back with cmd_arg(). The command never repeats that
  * setup, and its errors (a bad matrix is EXIT_USAGE with file:line:col, a
  * store that cannot open is EXIT_ERROR) read the same everywhere.
@@ -91,9 +92,9 @@ struct cmd {
 	const struct option *options;	/* its own long ones, NULL-ended */
 	int max_args;		/* positional arguments allowed; -1 any */
 	/*
-	 * Optional: check the options before any setup touches a file
-	 * (usage errors must not create a state directory) and adjust
-	 * ctx->flags. An exit code, or -1 to go on.
+	 * Optional: check the options once the matrix is loaded but before
+	 * anything touches the state directory (a usage error must not
+	 * create one), and adjust ctx->flags. An exit code, or -1 to go on.
 	 */
 	int (*prepare)(struct cmd_ctx *ctx);
 	/* The command; returns an exit code. */

@@ -169,7 +169,8 @@ static int kvm_works(const char *qemu, const char *kernel,
 		if (ok >= 0)	/* an interrupted probe proves nothing */
 			cache_put(cache, boot_id, ok, ok ? "" : *reason);
 		if (!quiet)
-			fprintf(stderr, "KVM %s\n", ok > 0 ? "works" : *reason);
+			fprintf(stderr, "KVM %s%s\n", ok > 0 ? "works" :
+				"does not work: ", ok > 0 ? "" : *reason);
 	}
 	free(boot_id);
 	free(cache);
