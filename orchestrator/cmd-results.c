@@ -65,36 +65,24 @@ static int results_matches(const struct results_opts *o,
 	return 1;
 }
 
-/* Console text may hold escape sequences: keep them off the terminal. */
-static void add_printable(struct strbuf *sb, const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		strbuf_addch(sb, c < 0x20 || c == 0x7f ? '?' : c);
-	}
-}
-
 static void add_kernel(struct strbuf *sb, const struct record_run *run)
 {
 	size_t len = strcspn(run->kernel_version, " \t\n");
 
 	if (*run->commit_id) {
-		add_printable(sb, run->tree, SIZE_MAX);
+		cmd_add_printable(sb, run->tree, SIZE_MAX);
 		strbuf_addch(sb, ' ');
-		add_printable(sb, run->commit_id, RESULTS_ID_LEN);
+		cmd_add_printable(sb, run->commit_id, RESULTS_ID_LEN);
 		strbuf_addch(sb, ' ');
-		add_printable(sb, run->build, SIZE_MAX);
+		cmd_add_printable(sb, run->build, SIZE_MAX);
 		return;
 	}
 
 	if (len) {
-		add_printable(sb, run->kernel_version, len);
+		cmd_add_printable(sb, run->kernel_version, len);
 		strbuf_addch(sb, ' ');
 	}
-	add_printable(sb, run->kernel_id, RESULTS_ID_LEN);
+	cmd_add_printable(sb, run->kernel_id, RESULTS_ID_LEN);
 }
 
 /* The built commit a run belongs to ("" for `hvmatrix boot` runs). */
@@ -185,7 +173,7 @@ static void print_table(struct strbuf *sb, const struct results_opts *o,
 		strbuf_init(&kernels[i], 0);
 		strbuf_init(&cells[i], 0);
 		add_kernel(&kernels[i], run);
-		add_printable(&cells[i], run->cell, SIZE_MAX);
+		cmd_add_printable(&cells[i], run->cell, SIZE_MAX);
 		if (utf8_width(kernels[i].buf) > kw)
 			kw = utf8_width(kernels[i].buf);
 		if (utf8_width(cells[i].buf) > cw)
@@ -208,7 +196,7 @@ static void print_table(struct strbuf *sb, const struct results_opts *o,
 		add_padded(sb, verdict_name(run->verdict), strlen("BLOCKED"));
 		strbuf_addf(&dur, "%.1fs", run->duration_s);
 		strbuf_addf(sb, "%8s  ", dur.buf);
-		add_printable(sb, run->reason, SIZE_MAX);
+		cmd_add_printable(sb, run->reason, SIZE_MAX);
 		strbuf_addch(sb, '\n');
 		strbuf_release(&dur);
 		strbuf_release(&kernels[i]);
@@ -280,19 +268,19 @@ static void print_commits(struct strbuf *sb, const struct results_opts *o,
 		} else {
 			struct strbuf t = STRBUF_INIT;
 
-			add_printable(&t, run->tree, SIZE_MAX);
+			cmd_add_printable(&t, run->tree, SIZE_MAX);
 			add_padded(sb, t.buf, 12);
 			strbuf_reset(&t);
-			add_printable(&t, run->commit_id, RESULTS_ID_LEN);
+			cmd_add_printable(&t, run->commit_id, RESULTS_ID_LEN);
 			add_padded(sb, t.buf, RESULTS_ID_LEN);
 			strbuf_reset(&t);
-			add_printable(&t, run->build, SIZE_MAX);
+			cmd_add_printable(&t, run->build, SIZE_MAX);
 			add_padded(sb, t.buf, 10);
 			strbuf_addf(sb, "%4u %4u %5u %4u %7u  ",
 				    count[VERDICT_PASS], count[VERDICT_FAIL],
 				    count[VERDICT_ERROR], count[VERDICT_SKIP],
 				    count[VERDICT_BLOCKED]);
-			add_printable(sb, run->subject, SIZE_MAX);
+			cmd_add_printable(sb, run->subject, SIZE_MAX);
 			strbuf_addch(sb, '\n');
 			strbuf_release(&t);
 		}

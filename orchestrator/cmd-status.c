@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "cmd.h"
@@ -77,26 +76,6 @@ static void daemon_info_release(struct daemon_info *d)
 	free(d->text);
 }
 
-static double now_unix(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + tv.tv_usec / 1e6;
-}
-
-/* Text from another process or a commit: keep escapes off the terminal. */
-static void add_printable(struct strbuf *sb, const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s && s[i] && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		strbuf_addch(sb, c < 0x20 || c == 0x7f ? '?' : c);
-	}
-}
-
 /* "29 s", "4 min 12 s", "3 h 05 min". */
 static void add_elapsed(struct strbuf *sb, double s)
 {
@@ -143,24 +122,24 @@ static void add_job_line(struct strbuf *out, const struct json_value *job)
 	strbuf_addstr(out, building ? "building" : booting ? "booting" :
 		      "working on");
 	strbuf_addch(out, ' ');
-	add_printable(out, json_get_str(job, "tree") ?
+	cmd_add_printable(out, json_get_str(job, "tree") ?
 		      json_get_str(job, "tree") : "?", SIZE_MAX);
 	strbuf_addch(out, ' ');
-	add_printable(out, json_get_str(job, "commit") ?
+	cmd_add_printable(out, json_get_str(job, "commit") ?
 		      json_get_str(job, "commit") : "?", STATUS_ID_LEN);
 	if (subject) {
 		strbuf_addstr(out, " \"");
-		add_printable(out, subject, SIZE_MAX);
+		cmd_add_printable(out, subject, SIZE_MAX);
 		strbuf_addch(out, '"');
 	}
 	/* ": make, 29 s": the stage (booting says it already), the time. */
 	if (!booting && stage && *stage) {
 		strbuf_addstr(out, ": ");
-		add_printable(out, stage, SIZE_MAX);
+		cmd_add_printable(out, stage, SIZE_MAX);
 	}
 	if (json_get_number(job, "started_at", &started)) {
 		strbuf_addstr(out, !booting && stage && *stage ? ", " : ": ");
-		add_elapsed(out, now_unix() - started);
+		add_elapsed(out, (double)time(NULL) - started);
 	}
 	strbuf_addch(out, '\n');
 }
@@ -198,7 +177,7 @@ static void add_daemon_text(struct strbuf *out, const struct daemon_info *d)
 		strbuf_addf(out, ", pid %.0f", num);
 	if (matrix) {
 		strbuf_addstr(out, ", matrix ");
-		add_printable(out, matrix, SIZE_MAX);
+		cmd_add_printable(out, matrix, SIZE_MAX);
 	}
 	if (json_get_number(loop, "worst_lag_ms", &num)) {
 		strbuf_addf(out, ", loop lag worst %.0f ms", num);
@@ -208,7 +187,7 @@ static void add_daemon_text(struct strbuf *out, const struct daemon_info *d)
 	strbuf_addch(out, '\n');
 	if (paused) {
 		strbuf_addstr(out, "paused: ");
-		add_printable(out, paused, SIZE_MAX);
+		cmd_add_printable(out, paused, SIZE_MAX);
 		strbuf_addch(out, '\n');
 	}
 	/* "jobs" when the daemon writes it, else an older one's "job". */
@@ -380,11 +359,13 @@ static int status_exec(struct cmd_ctx *ctx)
 			continue;
 		if (ctx->json)
 			add_queue_job(&j, rj);
-		else if (shown < STATUS_QUEUE_SHOWN)
-			strbuf_addf(&out, "  %-8s %s %.12s %s  %s\n",
+		else if (shown < STATUS_QUEUE_SHOWN) {
+			strbuf_addf(&out, "  %-8s %s %.12s %s  ",
 				    record_job_state_name(rj->state),
-				    rj->tree, rj->commit_id, rj->build,
-				    rj->subject);
+				    rj->tree, rj->commit_id, rj->build);
+			cmd_add_printable(&out, rj->subject, SIZE_MAX);
+			strbuf_addch(&out, '\n');
+		}
 		shown++;
 	}
 	if (!ctx->json && shown > STATUS_QUEUE_SHOWN)
@@ -408,10 +389,12 @@ static int status_exec(struct cmd_ctx *ctx)
 		} else {
 			strbuf_addstr(&out, "  ");
 			strbuf_add_utc(&out, r->started_at);
-			strbuf_addf(&out, "  %-7s %-20s %.12s  %s\n",
+			strbuf_addf(&out, "  %-7s %-20s %.12s  ",
 				    verdict_name(r->verdict), r->cell,
 				    *r->commit_id ? r->commit_id :
-				    r->kernel_id, r->reason);
+				    r->kernel_id);
+			cmd_add_printable(&out, r->reason, SIZE_MAX);
+			strbuf_addch(&out, '\n');
 		}
 	}
 	if (ctx->json) {

@@ -87,6 +87,17 @@ int cmd_has(const struct cmd_ctx *ctx, int id)
 	return 0;
 }
 
+void cmd_add_printable(struct strbuf *sb, const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s && s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		strbuf_addch(sb, c < 0x20 || c == 0x7f ? '?' : c);
+	}
+}
+
 int cmd_daemon_running(const char *state_dir)
 {
 	char *path = xstrfmt("%s/%s", state_dir, DAEMON_LOCK_FILE);

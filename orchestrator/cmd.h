@@ -134,6 +134,13 @@ int cmd_usage_error(const char *fmt, ...)
  */
 void cmd_matrix_error(const char *path, const char *msg);
 
+/*
+ * Append at most max bytes of s (NULL: nothing) with control characters
+ * as '?': console text, commit subjects and another process's files may
+ * hold escape sequences, which must not reach a terminal.
+ */
+void cmd_add_printable(struct strbuf *sb, const char *s, size_t max);
+
 /* 1 when a daemon (or `hvmatrix run`) holds state_dir's lock, else 0. */
 int cmd_daemon_running(const char *state_dir);
 
