@@ -213,27 +213,18 @@ static int exit_code(struct boot_run *runs, size_t n, int store_failed)
 	return ret;
 }
 
-enum { OPT_KERNEL = 'k', OPT_INITRD = 'i', OPT_CELL = 'c', OPT_JOBS = 'j',
-       OPT_DRY_RUN = 'n', OPT_QUIET = 'q' };
+enum { OPT_KERNEL = 'k', OPT_CELL = 'c', OPT_DRY_RUN = 'n' };
 
 static const struct option options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
-	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "cell", required_argument, NULL, OPT_CELL },
-	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Usage errors before any setup; a dry run needs no store. */
 static int boot_prepare(struct cmd_ctx *ctx)
 {
-	unsigned jobs;
-
-	if (cmd_arg(ctx, OPT_JOBS) && cmd_parse_jobs(cmd_arg(ctx, OPT_JOBS),
-						     &jobs))
-		return EXIT_USAGE;
 	if (!cmd_arg(ctx, OPT_KERNEL))
 		return cmd_usage_error("boot: --kernel PATH is required (see "
 				       "'hvmatrix boot --help')");
@@ -246,23 +237,19 @@ static int boot_prepare(struct cmd_ctx *ctx)
 static int boot_exec(struct cmd_ctx *ctx)
 {
 	const char *kernel_arg = cmd_arg(ctx, OPT_KERNEL);
-	const char *initrd = boot_default_initrd();
+	const char *initrd = ctx->initrd;
 	const struct matrix *m = &ctx->matrix;
 	char *log_dir = NULL;
 	size_t i, k, n = 0;
 	struct strbuf kerr = STRBUF_INIT;
 	struct boot_ctx bctx;
 	struct boot_run *runs;
-	unsigned jobs = cmd_default_jobs();
+	unsigned jobs = ctx->jobs;
 	int ret = EXIT_USAGE, globs = cmd_has(ctx, OPT_CELL);
 
 	memset(&bctx, 0, sizeof(bctx));
-	bctx.quiet = cmd_has(ctx, OPT_QUIET);
+	bctx.quiet = ctx->quiet;
 	bctx.store = ctx->store;
-	if (cmd_arg(ctx, OPT_INITRD))
-		initrd = cmd_arg(ctx, OPT_INITRD);
-	if (cmd_arg(ctx, OPT_JOBS))
-		cmd_parse_jobs(cmd_arg(ctx, OPT_JOBS), &jobs);
 	runs = xcalloc(m->n_cells + 1, sizeof(*runs));
 	bctx.batch = new_batch_id();
 	log_dir = xstrfmt("%s/logs/%s", ctx->state_dir, bctx.batch);
@@ -354,8 +341,7 @@ const struct cmd cmd_boot = {
 	.name = "boot",
 	.summary = "boot a kernel across the cells of a matrix",
 	.usage = usage_text,
-	.flags = CMD_NEEDS_MATRIX | CMD_WRITES_STORE | CMD_JSON,
-	.shortopts = "q",
+	.flags = CMD_NEEDS_MATRIX | CMD_WRITES_STORE | CMD_JSON | CMD_BOOTS,
 	.options = options,
 	.max_args = 0,
 	.prepare = boot_prepare,

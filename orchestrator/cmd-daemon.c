@@ -5,7 +5,6 @@
  */
 #include <stdio.h>
 
-#include "boot.h"
 #include "cmd.h"
 #include "daemon.h"
 
@@ -33,44 +32,25 @@ static const char usage_text[] =
 "Exit: 0 stopped (or idle) with no FAIL seen, 1 a cell FAILed or a build\n"
 "broke, 2 usage or configuration error, 3 a host/tool ERROR and no FAIL.\n";
 
-enum { OPT_JOBS = 'j', OPT_INITRD = 'i', OPT_UNTIL_IDLE = 'u',
-       OPT_QUIET = 'q' };
+enum { OPT_UNTIL_IDLE = 'u' };
 
 static const struct option options[] = {
-	{ "jobs", required_argument, NULL, OPT_JOBS },
-	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "until-idle", no_argument, NULL, OPT_UNTIL_IDLE },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ NULL, 0, NULL, 0 },
 };
-
-/* Usage errors before any setup. */
-static int daemon_prepare(struct cmd_ctx *ctx)
-{
-	unsigned jobs;
-
-	if (cmd_arg(ctx, OPT_JOBS) && cmd_parse_jobs(cmd_arg(ctx, OPT_JOBS),
-						     &jobs))
-		return EXIT_USAGE;
-	return -1;
-}
 
 static int daemon_exec(struct cmd_ctx *ctx)
 {
 	struct daemon_opts o = {
 		.matrix_path = ctx->matrix_path,
 		.state_dir = ctx->state_dir,
-		.initrd = boot_default_initrd(),
-		.jobs = cmd_default_jobs(),
+		.initrd = ctx->initrd,
+		.jobs = ctx->jobs,
 		.poll = 1,
 		.until_idle = cmd_has(ctx, OPT_UNTIL_IDLE),
-		.quiet = cmd_has(ctx, OPT_QUIET),
+		.quiet = ctx->quiet,
 	};
 
-	if (cmd_arg(ctx, OPT_JOBS))
-		cmd_parse_jobs(cmd_arg(ctx, OPT_JOBS), &o.jobs);
-	if (cmd_arg(ctx, OPT_INITRD))
-		o.initrd = cmd_arg(ctx, OPT_INITRD);
 	return daemon_main(&o);
 }
 
@@ -78,10 +58,8 @@ const struct cmd cmd_daemon = {
 	.name = "daemon",
 	.summary = "watch kernel trees: build, boot and record every commit",
 	.usage = usage_text,
-	.flags = CMD_MATRIX | CMD_TAKES_LOCK,
-	.shortopts = "q",
+	.flags = CMD_MATRIX | CMD_TAKES_LOCK | CMD_BOOTS,
 	.options = options,
 	.max_args = 0,
-	.prepare = daemon_prepare,
 	.exec = daemon_exec,
 };

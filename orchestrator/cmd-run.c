@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot.h"
 #include "cmd.h"
 #include "daemon.h"
 #include "json.h"
@@ -124,16 +123,12 @@ out:
 	return ret;
 }
 
-enum { OPT_TREE = 't', OPT_REV = 'r', OPT_CONFIG = 'c', OPT_JOBS = 'j',
-       OPT_INITRD = 'i', OPT_QUIET = 'q' };
+enum { OPT_TREE = 't', OPT_REV = 'r', OPT_CONFIG = 'c' };
 
 static const struct option options[] = {
 	{ "tree", required_argument, NULL, OPT_TREE },
 	{ "rev", required_argument, NULL, OPT_REV },
 	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "jobs", required_argument, NULL, OPT_JOBS },
-	{ "initrd", required_argument, NULL, OPT_INITRD },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -166,11 +161,7 @@ static const struct matrix_tree *run_tree(const struct cmd_ctx *ctx,
 static int run_prepare(struct cmd_ctx *ctx)
 {
 	const struct matrix_build *b;
-	unsigned jobs;
 
-	if (cmd_arg(ctx, OPT_JOBS) && cmd_parse_jobs(cmd_arg(ctx, OPT_JOBS),
-						     &jobs))
-		return EXIT_USAGE;
 	if (!cmd_arg(ctx, OPT_TREE) || !cmd_arg(ctx, OPT_REV))
 		return cmd_usage_error("run: --tree NAME and --rev REV are "
 				       "required (see 'hvmatrix run --help')");
@@ -182,9 +173,9 @@ static int run_exec(struct cmd_ctx *ctx)
 	struct daemon_opts o = {
 		.matrix_path = ctx->matrix_path,
 		.state_dir = ctx->state_dir,
-		.initrd = boot_default_initrd(),
-		.jobs = cmd_default_jobs(),
-		.quiet = cmd_has(ctx, OPT_QUIET),
+		.initrd = ctx->initrd,
+		.jobs = ctx->jobs,
+		.quiet = ctx->quiet,
 	};
 	const char *tree_name = cmd_arg(ctx, OPT_TREE);
 	const char *rev = cmd_arg(ctx, OPT_REV);
@@ -195,10 +186,6 @@ static int run_exec(struct cmd_ctx *ctx)
 	const struct matrix_build *b;
 	int ret = EXIT_USAGE, have_commit = 0, dret, ran = 0;
 
-	if (cmd_arg(ctx, OPT_JOBS))
-		cmd_parse_jobs(cmd_arg(ctx, OPT_JOBS), &o.jobs);
-	if (cmd_arg(ctx, OPT_INITRD))
-		o.initrd = cmd_arg(ctx, OPT_INITRD);
 	t = run_tree(ctx, &b);	/* found: run_prepare() checked */
 	if (lookup(t, ctx->state_dir, rev, &wc, &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
@@ -242,8 +229,7 @@ const struct cmd cmd_run = {
 	.summary = "build and boot one commit of a tree in the foreground",
 	.usage = usage_text,
 	.flags = CMD_NEEDS_MATRIX | CMD_WRITES_STORE | CMD_TAKES_LOCK |
-		 CMD_JSON,
-	.shortopts = "q",
+		 CMD_JSON | CMD_BOOTS,
 	.options = options,
 	.max_args = 0,
 	.prepare = run_prepare,

@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "boot.h"
 #include "cmd.h"
 #include "daemon.h"
 #include "fsutil.h"
@@ -158,7 +159,7 @@ static int parse(struct cmd_ctx *ctx, int argc, char **argv,
 
 	while (c->options && c->options[n_own].name)
 		n_own++;
-	longopts = xcalloc(n_own + 6, sizeof(*longopts));
+	longopts = xcalloc(n_own + 9, sizeof(*longopts));
 	memcpy(longopts, c->options, n_own * sizeof(*longopts));
 	n = n_own;
 	longopts[n++] = (struct option){ "help", no_argument, NULL,
@@ -175,9 +176,20 @@ static int parse(struct cmd_ctx *ctx, int argc, char **argv,
 	if (has_flags(ctx->flags, CMD_JSON))
 		longopts[n++] = (struct option){ "json", no_argument, NULL,
 						 CMD_OPT_JSON };
+	if (has_flags(ctx->flags, CMD_BOOTS)) {
+		longopts[n++] = (struct option){ "jobs", required_argument,
+						 NULL, CMD_OPT_JOBS };
+		longopts[n++] = (struct option){ "initrd", required_argument,
+						 NULL, CMD_OPT_INITRD };
+		longopts[n++] = (struct option){ "quiet", no_argument, NULL,
+						 CMD_OPT_QUIET };
+		ctx->jobs = cmd_default_jobs();
+		ctx->initrd = boot_default_initrd();
+	}
 	/* "-": arguments in order, options before or after them. */
-	strbuf_addf(&shortopts, "-:h%s%s",
+	strbuf_addf(&shortopts, "-:h%s%s%s",
 		    has_flags(ctx->flags, CMD_MATRIX_FILE_ALIAS) ? "f:" : "",
+		    has_flags(ctx->flags, CMD_BOOTS) ? "q" : "",
 		    c->shortopts ? c->shortopts : "");
 	ctx->argv = xcalloc((size_t)argc + 1, sizeof(*ctx->argv));
 	optind = 0;	/* glibc: a full reset */
@@ -190,6 +202,8 @@ static int parse(struct cmd_ctx *ctx, int argc, char **argv,
 			break;
 		if (opt == 'f' && has_flags(ctx->flags, CMD_MATRIX_FILE_ALIAS))
 			opt = CMD_OPT_MATRIX;
+		if (opt == 'q' && has_flags(ctx->flags, CMD_BOOTS))
+			opt = CMD_OPT_QUIET;
 		switch (opt) {
 		case 1:
 			ctx->argv[ctx->argc++] = optarg;
@@ -207,6 +221,20 @@ static int parse(struct cmd_ctx *ctx, int argc, char **argv,
 			break;
 		case CMD_OPT_JSON:
 			ctx->json = 1;
+			break;
+		case CMD_OPT_JOBS:
+			ret = cmd_parse_jobs(optarg, &ctx->jobs);
+			if (ret) {
+				ret = EXIT_USAGE;
+				goto out;
+			}
+			ret = -1;
+			break;
+		case CMD_OPT_INITRD:
+			ctx->initrd = optarg;
+			break;
+		case CMD_OPT_QUIET:
+			ctx->quiet = 1;
 			break;
 		case ':':
 			ret = cmd_usage_error("%s: %s needs a value", ctx->name,

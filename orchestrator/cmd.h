@@ -46,6 +46,10 @@ enum cmd_flags {
 	/* -f, --file FILE are --matrix FILE too: the matrix subcommands'
 	 * first spelling, kept so scripts written for it go on working. */
 	CMD_MATRIX_FILE_ALIAS = 1 << 7 | CMD_MATRIX,
+	/* Boots cells: takes --jobs N (ctx->jobs, default: the cores),
+	 * --initrd PATH (ctx->initrd, default boot_default_initrd()) and
+	 * -q, --quiet (ctx->quiet). */
+	CMD_BOOTS = 1 << 8,
 };
 
 /* Option ids of the common options (a command's own use other values). */
@@ -54,6 +58,9 @@ enum {
 	CMD_OPT_MATRIX = 0x1000,	/* --matrix */
 	CMD_OPT_STATE,
 	CMD_OPT_JSON,
+	CMD_OPT_JOBS,
+	CMD_OPT_INITRD,
+	CMD_OPT_QUIET,
 };
 
 /* One option or argument, in command-line order. */
@@ -80,6 +87,9 @@ struct cmd_ctx {
 	char *state_dir;	/* CMD_STATE */
 	struct record *store;	/* CMD_*_STORE (readers: may be NULL) */
 	int json;		/* CMD_JSON */
+	unsigned jobs;		/* CMD_BOOTS */
+	const char *initrd;	/* CMD_BOOTS */
+	int quiet;		/* CMD_BOOTS */
 	void *data;		/* the command's own, between its hooks */
 };
 
