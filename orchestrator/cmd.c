@@ -295,6 +295,22 @@ static int load_matrix(struct cmd_ctx *ctx)
 	return ret;
 }
 
+/*
+ * path made absolute against the working directory (it need not exist):
+ * builds run in other directories, and the store keeps absolute log paths.
+ */
+static char *absolute(char *path)
+{
+	char *cwd, *abs;
+
+	if (path[0] == '/' || !(cwd = getcwd(NULL, 0)))
+		return path;
+	abs = xstrfmt("%s/%s", cwd, path);
+	free(cwd);
+	free(path);
+	return abs;
+}
+
 /* The state directory and the store. -1 to go on, or an exit code. */
 static int setup(struct cmd_ctx *ctx, const char *state_opt)
 {
@@ -303,7 +319,7 @@ static int setup(struct cmd_ctx *ctx, const char *state_opt)
 
 	if (!has_flags(ctx->flags, CMD_STATE))
 		goto out;
-	ctx->state_dir = record_state_dir(state_opt);
+	ctx->state_dir = absolute(record_state_dir(state_opt));
 	if (has_flags(ctx->flags, CMD_TAKES_LOCK) &&
 	    cmd_daemon_running(ctx->state_dir)) {
 		long pid = daemon_pid(ctx->state_dir);

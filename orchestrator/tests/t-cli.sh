@@ -211,4 +211,9 @@ check "the reason names the image" \
 	grep -q "no-such-bzImage" "$TMP/out"
 expect_eq "the ERROR is recorded" \
 	"$("$HVM" results --json | jq -r '.[0].verdict')" ERROR
+(cd "$TMP" && "$HVM" boot --kernel no-such-bzImage --cell q35-7.2 \
+	--matrix "$top_srcdir/matrices/default.yaml" --state rel --json \
+	> "$TMP/out" 2> /dev/null)
+check "a relative --state still records an absolute log path" \
+	contains "$(jq -r '.[0].log' "$TMP/out")" "$(cd "$TMP" && pwd -P)/rel/logs/"
 finish
