@@ -144,45 +144,103 @@ static void ctx_release(struct cmd_ctx *ctx)
 	free(ctx->argv);
 }
 
+/* The command's long options plus the common ones its flags call for. */
+static struct option *all_options(const struct cmd_ctx *ctx)
+{
+	const struct cmd *c = ctx->cmd;
+	struct option *o;
+	size_t n_own = 0, n;
+
+	while (c->options && c->options[n_own].name)
+		n_own++;
+	o = xcalloc(n_own + 9, sizeof(*o));	/* 8 common ones, the end */
+	memcpy(o, c->options, n_own * sizeof(*o));
+	n = n_own;
+	o[n++] = (struct option){ "help", no_argument, NULL, CMD_OPT_HELP };
+	if (has_flags(ctx->flags, CMD_MATRIX))
+		o[n++] = (struct option){ "matrix", required_argument, NULL,
+					  CMD_OPT_MATRIX };
+	if (has_flags(ctx->flags, CMD_MATRIX_FILE_ALIAS))
+		o[n++] = (struct option){ "file", required_argument, NULL,
+					  CMD_OPT_MATRIX };
+	if (has_flags(ctx->flags, CMD_STATE))
+		o[n++] = (struct option){ "state", required_argument, NULL,
+					  CMD_OPT_STATE };
+	if (has_flags(ctx->flags, CMD_JSON))
+		o[n++] = (struct option){ "json", no_argument, NULL,
+					  CMD_OPT_JSON };
+	if (has_flags(ctx->flags, CMD_BOOTS)) {
+		o[n++] = (struct option){ "jobs", required_argument, NULL,
+					  CMD_OPT_JOBS };
+		o[n++] = (struct option){ "initrd", required_argument, NULL,
+					  CMD_OPT_INITRD };
+		o[n++] = (struct option){ "quiet", no_argument, NULL,
+					  CMD_OPT_QUIET };
+	}
+	return o;
+}
+
 /*
- * The command's options plus the common ones its flags call for. Returns
- * -1 to go on, or an exit code (help printed, or a usage error).
+ * A common option: 1 taken, 0 not a common one, or an exit code + 1
+ * (negated) when it ends the command: -1 - EXIT_OK after --help.
+ */
+static int take_common(struct cmd_ctx *ctx, int opt, const char **state_opt)
+{
+	switch (opt) {
+	case CMD_OPT_HELP:
+		fputs(ctx->cmd->usage, stdout);
+		return -1 - EXIT_OK;
+	case CMD_OPT_MATRIX:
+		ctx->matrix_path = optarg;
+		ctx->matrix_given = 1;
+		return 1;
+	case CMD_OPT_STATE:
+		*state_opt = optarg;
+		return 1;
+	case CMD_OPT_JSON:
+		ctx->json = 1;
+		return 1;
+	case CMD_OPT_JOBS:
+		return cmd_parse_jobs(optarg, &ctx->jobs) ? -1 - EXIT_USAGE : 1;
+	case CMD_OPT_INITRD:
+		ctx->initrd = optarg;
+		return 1;
+	case CMD_OPT_QUIET:
+		ctx->quiet = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int unknown_option(const struct cmd_ctx *ctx, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	/* optopt names a short option only when it is a character. */
+	if (optopt > 0 && optopt < 256 && isprint(optopt) &&
+	    strncmp(arg, "--", 2))
+		return cmd_usage_error("%s: unknown option '-%c'; see "
+				       "'hvmatrix %s --help'", ctx->name,
+				       optopt, ctx->name);
+	return cmd_usage_error("%s: unknown option '%s'; see 'hvmatrix %s "
+			       "--help'", ctx->name, arg, ctx->name);
+}
+
+/*
+ * Parse the command line into ctx. Returns -1 to go on, or an exit code
+ * (help printed, or a usage error).
  */
 static int parse(struct cmd_ctx *ctx, int argc, char **argv,
 		 const char **state_opt)
 {
 	const struct cmd *c = ctx->cmd;
-	struct option *longopts;
+	struct option *longopts = all_options(ctx);
 	struct strbuf shortopts = STRBUF_INIT;
-	size_t n_own = 0, n = 0, args_alloc = 0;
-	int opt, longindex, ret = -1;
+	size_t args_alloc = 0;
+	int opt, longindex, taken, ret = -1;
 
-	while (c->options && c->options[n_own].name)
-		n_own++;
-	longopts = xcalloc(n_own + 9, sizeof(*longopts));
-	memcpy(longopts, c->options, n_own * sizeof(*longopts));
-	n = n_own;
-	longopts[n++] = (struct option){ "help", no_argument, NULL,
-					 CMD_OPT_HELP };
-	if (has_flags(ctx->flags, CMD_MATRIX))
-		longopts[n++] = (struct option){ "matrix", required_argument,
-						 NULL, CMD_OPT_MATRIX };
-	if (has_flags(ctx->flags, CMD_MATRIX_FILE_ALIAS))
-		longopts[n++] = (struct option){ "file", required_argument,
-						 NULL, CMD_OPT_MATRIX };
-	if (has_flags(ctx->flags, CMD_STATE))
-		longopts[n++] = (struct option){ "state", required_argument,
-						 NULL, CMD_OPT_STATE };
-	if (has_flags(ctx->flags, CMD_JSON))
-		longopts[n++] = (struct option){ "json", no_argument, NULL,
-						 CMD_OPT_JSON };
 	if (has_flags(ctx->flags, CMD_BOOTS)) {
-		longopts[n++] = (struct option){ "jobs", required_argument,
-						 NULL, CMD_OPT_JOBS };
-		longopts[n++] = (struct option){ "initrd", required_argument,
-						 NULL, CMD_OPT_INITRD };
-		longopts[n++] = (struct option){ "quiet", no_argument, NULL,
-						 CMD_OPT_QUIET };
 		ctx->jobs = cmd_default_jobs();
 		ctx->initrd = boot_default_initrd();
 	}
@@ -204,64 +262,31 @@ static int parse(struct cmd_ctx *ctx, int argc, char **argv,
 			opt = CMD_OPT_MATRIX;
 		if (opt == 'q' && has_flags(ctx->flags, CMD_BOOTS))
 			opt = CMD_OPT_QUIET;
-		switch (opt) {
-		case 1:
-			ctx->argv[ctx->argc++] = optarg;
-			break;
-		case CMD_OPT_HELP:
-			fputs(c->usage, stdout);
-			ret = EXIT_OK;
+		taken = take_common(ctx, opt, state_opt);
+		if (taken < 0) {
+			ret = -1 - taken;
 			goto out;
-		case CMD_OPT_MATRIX:
-			ctx->matrix_path = optarg;
-			ctx->matrix_given = 1;
-			break;
-		case CMD_OPT_STATE:
-			*state_opt = optarg;
-			break;
-		case CMD_OPT_JSON:
-			ctx->json = 1;
-			break;
-		case CMD_OPT_JOBS:
-			ret = cmd_parse_jobs(optarg, &ctx->jobs);
-			if (ret) {
-				ret = EXIT_USAGE;
-				goto out;
-			}
-			ret = -1;
-			break;
-		case CMD_OPT_INITRD:
-			ctx->initrd = optarg;
-			break;
-		case CMD_OPT_QUIET:
-			ctx->quiet = 1;
-			break;
-		case ':':
+		}
+		if (taken)
+			continue;
+		if (opt == 1) {
+			ctx->argv[ctx->argc++] = optarg;
+			continue;
+		}
+		if (opt == ':') {
 			ret = cmd_usage_error("%s: %s needs a value", ctx->name,
 					      argv[optind - 1]);
 			goto out;
-		case '?':
-			if (optopt > 0 && optopt < 256 && isprint(optopt) &&
-			    strncmp(argv[optind - 1], "--", 2))
-				ret = cmd_usage_error("%s: unknown option "
-						      "'-%c'; see 'hvmatrix %s "
-						      "--help'", ctx->name,
-						      optopt, ctx->name);
-			else
-				ret = cmd_usage_error("%s: unknown option "
-						      "'%s'; see 'hvmatrix %s "
-						      "--help'", ctx->name,
-						      argv[optind - 1],
-						      ctx->name);
-			goto out;
-		default:
-			ALLOC_GROW(ctx->args, ctx->n_args + 1, args_alloc);
-			ctx->args[ctx->n_args].id = opt;
-			ctx->args[ctx->n_args].option = longindex < 0 ? NULL :
-				longopts[longindex].name;
-			ctx->args[ctx->n_args++].value = optarg;
-			break;
 		}
+		if (opt == '?') {
+			ret = unknown_option(ctx, argv);
+			goto out;
+		}
+		ALLOC_GROW(ctx->args, ctx->n_args + 1, args_alloc);
+		ctx->args[ctx->n_args].id = opt;
+		ctx->args[ctx->n_args].option = longindex < 0 ? NULL :
+			longopts[longindex].name;
+		ctx->args[ctx->n_args++].value = optarg;
 	}
 	/* After "--": the rest is positional. */
 	while (optind < argc)
