@@ -8,10 +8,10 @@
  * needs (flags) and its own options; cmd_main() parses the command line
  * (the common options --state, --matrix, --json, --help included), loads
  * the matrix, lets the command check its options (prepare), opens the
- * store and only then calls the command (exec), which
- * reads its options back with cmd_arg(). The command never repeats that
- * setup, and its errors (a bad matrix is EXIT_USAGE with file:line:col, a
- * store that cannot open is EXIT_ERROR) read the same everywhere.
+ * store and only then calls the command (exec), which reads its options
+ * back with cmd_arg(). No command repeats that setup, and its errors (a
+ * bad matrix is EXIT_USAGE with file:line:col, a store that cannot open
+ * is EXIT_ERROR) read the same everywhere.
  */
 #ifndef HVM_CMD_H
 #define HVM_CMD_H
@@ -63,7 +63,7 @@ enum {
 	CMD_OPT_QUIET,
 };
 
-/* One option or argument, in command-line order. */
+/* One of the command's own options, in command-line order. */
 struct cmd_arg {
 	int id;			/* the option's val */
 	const char *option;	/* its long name; NULL when given short */
