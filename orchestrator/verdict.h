@@ -1,7 +1,7 @@
 /*
- * verdict: the verdict vocabulary (aligned with KernelCI's KCIDB statuses).
- * Only FAIL can be a kernel regression; host and tool trouble is ERROR or
- * SKIP, never FAIL.
+ * verdict: the verdict vocabulary (aligned with KernelCI's KCIDB statuses)
+ * and the exit codes verdicts map to. Only FAIL can be a kernel
+ * regression; host and tool trouble is ERROR or SKIP, never FAIL.
  */
 #ifndef HVM_VERDICT_H
 #define HVM_VERDICT_H
