@@ -770,6 +770,12 @@ int boot_stopped(const struct boot *b)
 	return b->stopping;
 }
 
+void boot_load(const struct boot *b, size_t *waiting, unsigned *running)
+{
+	*waiting = b->n_runs - b->next;
+	*running = b->running;
+}
+
 void boot_free(struct boot *b)
 {
 	if (!b)

@@ -116,6 +116,8 @@ struct boot *boot_start(uv_loop_t *loop, struct boot_run *runs, size_t n,
 			const struct boot_opts *opts);
 void boot_stop(struct boot *b);
 int boot_stopped(const struct boot *b);
+/* Runs not started yet, and QEMU processes running now. */
+void boot_load(const struct boot *b, size_t *waiting, unsigned *running);
 void boot_free(struct boot *b);
 
 /* The child half: hvmatrix __exec-child PPID QEMU ARGS... */

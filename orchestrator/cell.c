@@ -9,13 +9,16 @@
 #include <string.h>
 
 #include "cell.h"
+#include "fsutil.h"
 #include "xmalloc.h"
 
-#define CELL_NAME_MAX 64
 #define CELL_MEMORY_MIN 16u
 #define CELL_MEMORY_MAX 65536u
 #define CELL_SMP_MAX 64u
 #define CELL_SECONDS_MAX 86400u
+/* Below 64 KiB a boot's log is cut before the kernel is up. */
+#define CELL_LOG_LIMIT_MIN (64u << 10)
+#define CELL_LOG_LIMIT_MAX (1u << 30)
 
 /* Longest value quoted back in an error message. */
 #define ERR_VALUE_MAX 60
@@ -124,22 +127,9 @@ static int check_text_ws(const char *key, const char *s, int free_text,
 	return 0;
 }
 
-#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
-	"0123456789._-"
-
 static int check_text(const char *key, const char *s, struct strbuf *err)
 {
 	return check_text_ws(key, s, 0, err);
-}
-
-static int check_name(const char *s, struct strbuf *err)
-{
-	size_t n = strspn(s, NAME_CHARS);
-
-	if (!*s || s[n] || n > CELL_NAME_MAX)
-		return bad_value(err, "name", "1 to 64 characters from "
-				 "[A-Za-z0-9._-]", s);
-	return 0;
 }
 
 /* A word QEMU gets as one argument: no blanks, no empty string. */
@@ -211,8 +201,9 @@ static int check_expect(const char *s, struct strbuf *err)
 }
 
 /*
- * Parse a decimal number of at most 9 digits (no sign, no blanks), then
- * an optional unit from units[] (NULL-terminated, with multipliers).
+ * Parse a decimal number of at most 10 digits (no sign, no blanks), then
+ * an optional unit from units[] (NULL-terminated, with multipliers): 10
+ * digits times any unsigned multiplier fits in 64 bits.
  */
 static int parse_uint(const char *s, const char *const *units,
 		      const unsigned *mult, unsigned long long *out)
@@ -221,7 +212,7 @@ static int parse_uint(const char *s, const char *const *units,
 	size_t n = 0, i;
 
 	while (s[n] >= '0' && s[n] <= '9') {
-		if (n == 9)
+		if (n == 10)
 			return -1;
 		v = v * 10 + (unsigned)(s[n] - '0');
 		n++;
@@ -256,7 +247,8 @@ static void list_append(char ***arr, size_t *n, const char *value)
 
 static int set_name(struct cell *c, const char *v, struct strbuf *err)
 {
-	if (check_name(v, err))
+	/* It names the cell's console log files. */
+	if (fsutil_check_name(v, err))
 		return -1;
 	return set_str(&c->name, v);
 }
@@ -392,6 +384,24 @@ static int set_silence(struct cell *c, const char *v, struct strbuf *err)
 	return parse_seconds("silence", v, &c->silence_s, err);
 }
 
+static int set_log_limit(struct cell *c, const char *v, struct strbuf *err)
+{
+	static const char *const units[] = {
+		"K", "KiB", "M", "MiB", "G", "GiB", NULL
+	};
+	static const unsigned mult[] = {
+		1u << 10, 1u << 10, 1u << 20, 1u << 20, 1u << 30, 1u << 30
+	};
+	unsigned long long n;
+
+	if (parse_uint(v, units, mult, &n) || n < CELL_LOG_LIMIT_MIN ||
+	    n > CELL_LOG_LIMIT_MAX)
+		return bad_value(err, "log_limit", "a number of bytes between "
+				 "64K and 1G (K, M, G: KiB, MiB, GiB)", v);
+	c->log_limit = (size_t)n;
+	return 0;
+}
+
 static int set_qemu_args(struct cell *c, const char *v, struct strbuf *err)
 {
 	if (check_qemu_arg(v, err))
@@ -450,6 +460,7 @@ static const struct cell_key {
 	{ "xen", 0, set_xen },
 	{ "xen_cmdline", 0, set_xen_cmdline },
 	{ "guest", 0, set_guest },
+	{ "log_limit", 0, set_log_limit },
 };
 
 static const struct cell_key *find_key(const char *key)
@@ -580,7 +591,7 @@ int cell_validate(const struct cell *c, struct strbuf *err)
 		strbuf_addstr(err, "name: missing (every cell needs a name)");
 		return -1;
 	}
-	if (check_name(c->name, err))
+	if (fsutil_check_name(c->name, err))
 		return -1;
 	if (c->description &&
 	    check_text_ws("description", c->description, 1, err))
@@ -632,6 +643,13 @@ int cell_validate(const struct cell *c, struct strbuf *err)
 	    check_range("timeout", c->timeout_s, 1, CELL_SECONDS_MAX, err) ||
 	    check_range("silence", c->silence_s, 1, CELL_SECONDS_MAX, err))
 		return -1;
+	if (c->log_limit < CELL_LOG_LIMIT_MIN ||
+	    c->log_limit > CELL_LOG_LIMIT_MAX) {
+		strbuf_addf(err, "log_limit: %zu is out of range (%u to %u)",
+			    c->log_limit, CELL_LOG_LIMIT_MIN,
+			    CELL_LOG_LIMIT_MAX);
+		return -1;
+	}
 	for (i = 0; i < c->n_qemu_args; i++)
 		if (check_qemu_arg(c->qemu_args[i], err))
 			return -1;
@@ -821,6 +839,25 @@ static void yaml_add_key_uint(struct strbuf *out, int indent,
 	strbuf_addf(out, "%*s  %s: %u\n", indent, "", key, value);
 }
 
+/* A size in the shortest form set_log_limit() reads back: 16M, 65536. */
+static void yaml_add_key_size(struct strbuf *out, int indent,
+			      const char *key, size_t value)
+{
+	static const char units[] = "GMK";
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		size_t unit = (size_t)1 << (10 * (3 - i));
+
+		if (value && !(value % unit)) {
+			strbuf_addf(out, "%*s  %s: %zu%c\n", indent, "", key,
+				    value / unit, units[i]);
+			return;
+		}
+	}
+	strbuf_addf(out, "%*s  %s: %zu\n", indent, "", key, value);
+}
+
 void cell_to_yaml(const struct cell *c, int indent, struct strbuf *out)
 {
 	strbuf_addf(out, "%*s- name: ", indent, "");
@@ -853,6 +890,8 @@ void cell_to_yaml(const struct cell *c, int indent, struct strbuf *out)
 		yaml_add_key_uint(out, indent, "timeout", c->timeout_s);
 	if (c->silence_s != CELL_DEFAULT_SILENCE_S)
 		yaml_add_key_uint(out, indent, "silence", c->silence_s);
+	if (c->log_limit != CELL_DEFAULT_LOG_LIMIT)
+		yaml_add_key_size(out, indent, "log_limit", c->log_limit);
 	if (c->n_expect)
 		yaml_add_list(out, indent, "expect", c->expect, c->n_expect);
 	if (c->requires & CELL_REQUIRE_KVM)
@@ -902,6 +941,7 @@ void cell_to_json(const struct cell *c, struct strbuf *out)
 	strbuf_add_json_str(out, c->cmdline);
 	strbuf_addf(out, ", \"timeout\": %u, \"silence\": %u", c->timeout_s,
 		    c->silence_s);
+	strbuf_addf(out, ", \"log_limit\": %zu", c->log_limit);
 	strbuf_addstr(out, ", \"expect\": ");
 	json_add_list(out, c->expect, c->n_expect);
 	strbuf_addstr(out, ", \"requires\": [");

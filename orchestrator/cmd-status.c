@@ -14,7 +14,6 @@
 
 #include "cmd.h"
 #include "daemon.h"
-#include "fsutil.h"
 #include "json.h"
 #include "xmalloc.h"
 
@@ -49,14 +48,12 @@ struct daemon_info {
 static void daemon_info_read(struct daemon_info *d, const char *state)
 {
 	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
-	char *path = xstrfmt("%s/%s", state, DAEMON_STATUS_FILE);
 
 	memset(d, 0, sizeof(*d));
 	d->running = cmd_daemon_running(state);
-	if (fsutil_read(path, &sb) == 0) {
-		while (sb.len && strchr(" \t\r\n", sb.buf[sb.len - 1]))
-			strbuf_setlen(&sb, sb.len - 1);
-		/* A file torn or garbled is as good as none. */
+	/* Under the daemon's lock on the file: never half an update. */
+	if (daemon_read_status(state, &sb) == 0) {
+		/* A file garbled (by hand, by an older daemon) is none. */
 		if (json_parse(&d->v, sb.buf, sb.len, &err) == 0 &&
 		    d->v.type == JSON_OBJECT) {
 			d->parsed = 1;
@@ -67,7 +64,6 @@ static void daemon_info_read(struct daemon_info *d, const char *state)
 	}
 	strbuf_release(&sb);
 	strbuf_release(&err);
-	free(path);
 }
 
 static void daemon_info_release(struct daemon_info *d)
@@ -113,10 +109,13 @@ static void add_job_line(struct strbuf *out, const struct json_value *job)
 	const char *stage = json_get_str(job, "stage");
 	const char *subject = json_get_str(job, "subject");
 	double started;
-	int building = stage && (!strcmp(stage, "checkout") ||
+	int building = stage && (!strcmp(stage, "build") ||
+				 !strcmp(stage, "checkout") ||
 				 !strcmp(stage, "config") ||
 				 !strcmp(stage, "make"));
 	int booting = stage && !strcmp(stage, "boot");
+	/* The verb says it all for a boot, or a build not yet in a step. */
+	int say_stage = stage && *stage && !booting && strcmp(stage, "build");
 
 	strbuf_addstr(out, "  ");
 	strbuf_addstr(out, building ? "building" : booting ? "booting" :
@@ -132,13 +131,13 @@ static void add_job_line(struct strbuf *out, const struct json_value *job)
 		cmd_add_printable(out, subject, SIZE_MAX);
 		strbuf_addch(out, '"');
 	}
-	/* ": make, 29 s": the stage (booting says it already), the time. */
-	if (!booting && stage && *stage) {
+	/* ": make, 29 s": the stage, the time. */
+	if (say_stage) {
 		strbuf_addstr(out, ": ");
 		cmd_add_printable(out, stage, SIZE_MAX);
 	}
 	if (json_get_number(job, "started_at", &started)) {
-		strbuf_addstr(out, !booting && stage && *stage ? ", " : ": ");
+		strbuf_addstr(out, say_stage ? ", " : ": ");
 		add_elapsed(out, (double)time(NULL) - started);
 	}
 	strbuf_addch(out, '\n');

@@ -17,7 +17,6 @@
 #include "boot.h"
 #include "cmd.h"
 #include "daemon.h"
-#include "fsutil.h"
 #include "json.h"
 #include "xmalloc.h"
 
@@ -118,11 +117,10 @@ int cmd_daemon_running(const char *state_dir)
 static long daemon_pid(const char *state_dir)
 {
 	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
-	char *path = xstrfmt("%s/%s", state_dir, DAEMON_STATUS_FILE);
 	struct json_value v;
 	double pid = 0;
 
-	if (fsutil_read(path, &sb) == 0 &&
+	if (daemon_read_status(state_dir, &sb) == 0 &&
 	    json_parse(&v, sb.buf, sb.len, &err) == 0) {
 		if (!json_get_number(&v, "pid", &pid))
 			pid = 0;
@@ -130,7 +128,6 @@ static long daemon_pid(const char *state_dir)
 	}
 	strbuf_release(&sb);
 	strbuf_release(&err);
-	free(path);
 	return (long)pid;
 }
 

@@ -1,108 +1,39 @@
 /*
- * daemon: see daemon.h. The loop owns a few handles embedded in struct
- * daemon (signals, the poll timer, the matrix watcher, the scheduling
- * kick) and at most one job at a time: a job is one (tree, commit, build
- * config) going through build, boot and record. libgit2 polls, store
- * writes and dashboard writes run in uv_queue_work, off the loop thread.
+ * daemon: see daemon.h. This file owns the loop and what lives as long as
+ * it: signals, the matrix watcher, the status file, the loop-lag meter,
+ * the pause when the store fails, publishing and shutdown. Polling is in
+ * daemon-poll.c, the choice of the next job in schedule.c, a job's way
+ * through build, boot and record in job.c.
  *
- * It never FAILs a cell for the farm's trouble: a build the farm could
- * not run is retried, then recorded as ERROR; only a kernel that does not
- * build gives BLOCKED, and only a kernel that does not boot gives FAIL.
+ * Nothing here blocks the loop: store calls go to the store thread,
+ * polls and publishing to the thread pool. The one exception is the
+ * status file, a write into a preallocated page, so that even on a full
+ * disk `hvmatrix status` can say why the daemon paused.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <uv.h>
 
-#include "boot.h"
-#include "build.h"
-#include "cmd.h"
-#include "daemon.h"
+#include "cmd.h"		/* exit codes, until verdict.h has them */
+#include "daemon-priv.h"
 #include "fsutil.h"
-#include "kernel.h"
-#include "matrix.h"
-#include "probe.h"
 #include "publish.h"
-#include "record.h"
-#include "watch.h"
 #include "xmalloc.h"
 
-#define DAEMON_HEARTBEAT_MS 30000	/* "still building" lines */
-#define DAEMON_MATRIX_CHECK_MS 1000	/* matrix file stat interval */
+#define DAEMON_RESUME_FIRST_MS 1000
+#define DAEMON_RESUME_MAX_MS 30000
 
-struct daemon;
-
-/* One (tree, commit, build config) going through the pipeline. */
-struct job {
-	struct daemon *d;
-	struct record_job rj;
-	struct matrix *m;	/* the matrix in force when the job began */
-	const struct matrix_tree *tree;
-	const struct matrix_build *cfg;
-	struct build_job build;
-	int building;
-	struct boot_run *runs;
-	size_t n_runs;
-	struct boot *boot;
-	int booting;
-	struct kernel kernel;
-	char *repo;		/* the repository the build reads */
-	char *batch;
-	char *log_dir;
-	unsigned pending;	/* store writes in flight */
-	int requeue;		/* stopped: back to the queue, not done */
-	double t0;
-	const char *stage;
-	uv_timer_t heartbeat;
-};
-
-/* A tree's next poll time, by name (trees come and go with reloads). */
-struct tree_due {
-	char *name;
-	uint64_t next_ms;
-};
-
-struct daemon {
-	uv_loop_t *loop;
-	struct daemon_opts o;
-	struct matrix *m;		/* the last good matrix */
-	struct matrix **retired;	/* replaced while a job used them */
-	size_t n_retired, retired_alloc;
-	struct record *store;
-	char *dash_dir;
-	uv_signal_t sig[3];
-	uv_timer_t poll_timer;
-	uv_fs_poll_t matrix_watch;
-	uv_timer_t kick;
-	struct tree_due *due;
-	size_t n_due, due_alloc;
-	int polling;			/* a poll in a worker thread */
-	int polled_once;
-	int publishing;
-	struct job *job;
-	int took_only_job;
-	int stopping, closed;
-	int worst;			/* exit code so far */
-	int lock_fd;
-};
-
-static void schedule(struct daemon *d);
-static void daemon_shutdown(struct daemon *d);
-static void poll_timer_cb(uv_timer_t *t);
-
-static void say(struct daemon *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void say(struct daemon *d, const char *fmt, ...)
+void daemon_say(struct daemon *d, const char *fmt, ...)
 {
 	char stamp[16];
 	time_t t = time(NULL);
@@ -120,15 +51,7 @@ static void say(struct daemon *d, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static double now_unix(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + tv.tv_usec / 1e6;
-}
-
-static void note_exit(struct daemon *d, enum verdict v)
+void daemon_note_verdict(struct daemon *d, enum verdict v)
 {
 	int code = v == VERDICT_FAIL || v == VERDICT_BLOCKED ? EXIT_FAIL :
 		   v == VERDICT_ERROR ? EXIT_ERROR : EXIT_OK;
@@ -137,42 +60,188 @@ static void note_exit(struct daemon *d, enum verdict v)
 		d->worst = code;
 }
 
-/* ---- the status file `hvmatrix status` reads ---- */
+/* ---- the loop-lag meter ---- */
 
-static void write_status(struct daemon *d)
+/*
+ * A timer every DAEMON_LAG_TICK_MS: how late it fires is how long the
+ * loop was kept from its timers and console reads. The worst lag of each
+ * second is kept for the last DAEMON_LAG_WINDOW_S seconds.
+ */
+static void lag_tick(uv_timer_t *t)
 {
-	struct strbuf sb = STRBUF_INIT;
-	char *path = xstrfmt("%s/%s", d->o.state_dir, DAEMON_STATUS_FILE);
-	struct job *j = d->job;
+	struct daemon *d = container_of(t, struct daemon, lag_timer);
+	uint64_t now = uv_hrtime();
+	uint64_t sec = now / 1000000000u;
+	size_t slot = sec % DAEMON_LAG_WINDOW_S;
+	double lag_ms = 0;
 
-	strbuf_addf(&sb, "{\"pid\": %ld, \"updated_at\": %.3f, "
-		    "\"stopping\": %s, \"job\": ", (long)getpid(), now_unix(),
-		    d->stopping ? "true" : "false");
-	if (j) {
-		strbuf_addstr(&sb, "{\"tree\": ");
-		strbuf_add_json_str(&sb, j->rj.tree);
-		strbuf_addstr(&sb, ", \"commit\": ");
-		strbuf_add_json_str(&sb, j->rj.commit_id);
-		strbuf_addstr(&sb, ", \"build\": ");
-		strbuf_add_json_str(&sb, j->rj.build);
-		strbuf_addstr(&sb, ", \"subject\": ");
-		strbuf_add_json_str(&sb, j->rj.subject);
-		strbuf_addstr(&sb, ", \"stage\": ");
-		strbuf_add_json_str(&sb, j->stage ? j->stage : "");
-		strbuf_addf(&sb, ", \"started_at\": %.3f}", j->t0);
-	} else {
-		strbuf_addstr(&sb, "null");
+	if (d->lag_last_ns) {
+		double dt = (double)(now - d->lag_last_ns) / 1e6;
+
+		lag_ms = dt > DAEMON_LAG_TICK_MS ? dt - DAEMON_LAG_TICK_MS : 0;
 	}
-	strbuf_addstr(&sb, "}\n");
-	fsutil_write_atomic(path, sb.buf, sb.len);
-	strbuf_release(&sb);
-	free(path);
+	d->lag_last_ns = now;
+	if (d->lag_bucket_s[slot] != sec) {
+		d->lag_bucket_s[slot] = sec;
+		d->lag_bucket_ms[slot] = 0;
+	}
+	if (lag_ms > d->lag_bucket_ms[slot])
+		d->lag_bucket_ms[slot] = lag_ms;
 }
 
-static void set_stage(struct job *j, const char *stage)
+static double worst_lag_ms(const struct daemon *d)
 {
-	j->stage = stage;
-	write_status(j->d);
+	uint64_t sec = uv_hrtime() / 1000000000u;
+	double worst = 0;
+	size_t i;
+
+	for (i = 0; i < DAEMON_LAG_WINDOW_S; i++)
+		if (d->lag_bucket_s[i] + DAEMON_LAG_WINDOW_S > sec &&
+		    d->lag_bucket_ms[i] > worst)
+			worst = d->lag_bucket_ms[i];
+	return worst;
+}
+
+/* ---- the status file `hvmatrix status` reads ---- */
+
+static double now_unix(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The file is made DAEMON_STATUS_SIZE bytes of spaces once, then each
+ * update overwrites its start in place (padded with spaces over what the
+ * last one wrote) under an exclusive flock: no new block is ever needed,
+ * so the file still tells the truth when the disk is full. Readers take
+ * a shared flock (daemon_read_status).
+ */
+static int status_open(struct daemon *d, struct strbuf *err)
+{
+	char *path = xstrfmt("%s/%s", d->o.state_dir, DAEMON_STATUS_FILE);
+	char *pad = NULL;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), ret = -1;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		strbuf_addf(err, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (st.st_size != DAEMON_STATUS_SIZE) {
+		pad = xmalloc(DAEMON_STATUS_SIZE);
+		memset(pad, ' ', DAEMON_STATUS_SIZE);
+		pad[DAEMON_STATUS_SIZE - 1] = '\n';
+		if (ftruncate(fd, 0) < 0 ||
+		    pwrite(fd, pad, DAEMON_STATUS_SIZE, 0) !=
+		    DAEMON_STATUS_SIZE) {
+			strbuf_addf(err, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	d->status_fd = fd;
+	d->status_len = DAEMON_STATUS_SIZE - 1;
+	fd = -1;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(pad);
+	free(path);
+	return ret;
+}
+
+static void add_job_status(struct strbuf *sb, const struct job *j)
+{
+	strbuf_addstr(sb, "{\"tree\": ");
+	strbuf_add_json_str(sb, j->rj.tree);
+	strbuf_addstr(sb, ", \"commit\": ");
+	strbuf_add_json_str(sb, j->rj.commit_id);
+	strbuf_addstr(sb, ", \"build\": ");
+	strbuf_add_json_str(sb, j->rj.build);
+	strbuf_addstr(sb, ", \"subject\": ");
+	strbuf_add_json_str(sb, j->rj.subject);
+	strbuf_addstr(sb, ", \"stage\": ");
+	strbuf_add_json_str(sb, job_stage_name(j));
+	strbuf_addf(sb, ", \"attempt\": %d, \"started_at\": %.3f}",
+		    j->rj.attempts, j->t0);
+}
+
+void daemon_write_status(struct daemon *d)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct job *j;
+	size_t len;
+
+	if (d->status_fd < 0)
+		return;
+	strbuf_addf(&sb, "{\"pid\": %ld, \"updated_at\": %.3f, \"matrix\": ",
+		    (long)getpid(), now_unix());
+	strbuf_add_json_str(&sb, d->o.matrix_path);
+	strbuf_addf(&sb, ", \"stopping\": %s, \"paused\": ",
+		    d->stopping ? "true" : "false");
+	if (d->paused)
+		strbuf_add_json_str(&sb, d->paused);
+	else
+		strbuf_addstr(&sb, "null");
+	strbuf_addf(&sb, ", \"loop\": {\"worst_lag_ms\": %.1f, "
+		    "\"window_s\": %d}, \"job\": ", worst_lag_ms(d),
+		    DAEMON_LAG_WINDOW_S);
+	if (d->jobs)
+		add_job_status(&sb, d->jobs);
+	else
+		strbuf_addstr(&sb, "null");
+	strbuf_addstr(&sb, ", \"jobs\": [");
+	for (j = d->jobs; j; j = j->next) {
+		add_job_status(&sb, j);
+		if (j->next)
+			strbuf_addstr(&sb, ", ");
+	}
+	strbuf_addstr(&sb, "]}\n");
+	if (sb.len >= DAEMON_STATUS_SIZE)
+		goto out;	/* cannot happen with two jobs; never torn */
+	len = sb.len;
+	while (sb.len < d->status_len)
+		strbuf_addch(&sb, ' ');
+	if (flock(d->status_fd, LOCK_EX) == 0) {
+		if (pwrite(d->status_fd, sb.buf, sb.len, 0) == (ssize_t)sb.len)
+			d->status_len = len;
+		flock(d->status_fd, LOCK_UN);
+	}
+out:
+	strbuf_release(&sb);
+}
+
+int daemon_read_status(const char *state_dir, struct strbuf *out)
+{
+	char *path = xstrfmt("%s/%s", state_dir, DAEMON_STATUS_FILE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
+
+	free(path);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -1;
+	if (flock(fd, LOCK_SH) == 0) {
+		char buf[8192];
+		ssize_t n;
+
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			strbuf_add(out, buf, (size_t)n);
+		ret = n < 0 ? -1 : 0;
+		flock(fd, LOCK_UN);
+	}
+	close(fd);
+	/* The padding of the preallocated file. */
+	while (out->len && (out->buf[out->len - 1] == ' ' ||
+			    out->buf[out->len - 1] == '\n'))
+		out->buf[--out->len] = '\0';
+	return ret;
+}
+
+static void status_tick(uv_timer_t *t)
+{
+	daemon_write_status(container_of(t, struct daemon, status_timer));
 }
 
 /* ---- the matrix: load, reload, retire ---- */
@@ -196,10 +265,12 @@ static void matrix_free(struct matrix *m)
 	free(m);
 }
 
-static void free_retired(struct daemon *d)
+void daemon_free_retired(struct daemon *d)
 {
 	size_t i;
 
+	if (d->jobs)
+		return;		/* a job may still point into one */
 	for (i = 0; i < d->n_retired; i++)
 		matrix_free(d->retired[i]);
 	d->n_retired = 0;
@@ -213,327 +284,36 @@ static void matrix_changed(uv_fs_poll_t *h, int status,
 	struct matrix *m;
 
 	if (status < 0) {
-		say(d, "matrix %s: %s; keeping the last good matrix",
-		    d->o.matrix_path, uv_strerror(status));
+		daemon_say(d, "matrix %s: %s; keeping the last good matrix",
+			   d->o.matrix_path, uv_strerror(status));
 		return;
 	}
 	m = load_matrix(d->o.matrix_path, &err);
 	if (!m) {
-		say(d, "matrix reload refused: %s; keeping the last good "
-		    "matrix", err.buf);
+		daemon_say(d, "matrix reload refused: %s; keeping the last "
+			   "good matrix", err.buf);
 		strbuf_release(&err);
 		return;
 	}
-	say(d, "matrix reloaded: %zu cells, %zu trees, %zu builds",
-	    m->n_cells, m->n_trees, m->n_builds);
-	/* The running job keeps pointers into the old one. */
+	daemon_say(d, "matrix reloaded: %zu cells, %zu trees, %zu builds",
+		   m->n_cells, m->n_trees, m->n_builds);
 	ALLOC_GROW(d->retired, d->n_retired + 1, d->retired_alloc);
 	d->retired[d->n_retired++] = d->m;
 	d->m = m;
-	if (!d->job)
-		free_retired(d);
+	daemon_free_retired(d);
 	strbuf_release(&err);
 	/* New trees are polled at once. */
-	if (d->o.poll)
-		uv_timer_start(&d->poll_timer, poll_timer_cb, 0, 0);
+	if (d->o.poll && !d->stopping)
+		uv_timer_start(&d->poll_timer, daemon_poll_cb, 0, 0);
 }
 
-/* ---- polling the trees (libgit2, in a worker thread) ---- */
-
-struct poll_tree {
-	char *name, *path, *url, *mirror;
-	char **branches;
-	size_t n_branches;
-	unsigned first;
-	int tips_first;
-};
-
-struct poll_work {
-	uv_work_t req;
-	struct daemon *d;
-	struct poll_tree *trees;
-	size_t n_trees;
-	char **builds;
-	size_t n_builds;
-	struct strbuf log;		/* lines to print on the loop */
-	size_t n_new;
-};
-
-static char *tree_mirror_dir(const char *state_dir, const char *name)
-{
-	return xstrfmt("%s/mirrors/%s.git", state_dir, name);
-}
-
-/* The repository builds read from: the tree's path, or our mirror. */
-static char *tree_repo_path(struct daemon *d, const struct matrix_tree *t)
+char *daemon_tree_repo(struct daemon *d, const struct matrix_tree *t)
 {
 	return t->path ? xstrdup(t->path) :
-	       tree_mirror_dir(d->o.state_dir, t->name);
+	       xstrfmt("%s/mirrors/%s.git", d->o.state_dir, t->name);
 }
 
-static void poll_branch(struct poll_work *pw, struct watch_repo *w,
-			const struct poll_tree *t, const char *branch,
-			int64_t batch)
-{
-	struct record *store = pw->d->store;
-	struct strbuf err = STRBUF_INIT;
-	struct watch_commit *c = NULL;
-	struct record_commit *rc = NULL;
-	char tip[WATCH_ID_HEXSZ + 1], old[41];
-	char **known = NULL;
-	size_t n_known = 0, n = 0, i, added = 0;
-	int had_tip;
-
-	if (watch_resolve(w, branch, tip, &err) < 0)
-		goto out;
-	had_tip = record_get_tip(store, t->name, branch, old, &err);
-	if (had_tip < 0)
-		goto out;
-	if (had_tip && !strcmp(old, tip))
-		goto out;
-	if (record_known_commits(store, t->name, &known, &n_known, &err) < 0)
-		goto out;
-	/* First sight of a branch: only its newest `first` commits. */
-	if (watch_new_commits(w, tip, known, n_known, had_tip ? 0 : t->first,
-			      &c, &n, &err) < 0)
-		goto out;
-	rc = xcalloc(n + 1, sizeof(*rc));
-	for (i = 0; i < n; i++) {
-		rc[i].id = c[i].id;
-		rc[i].subject = c[i].subject;
-		rc[i].author = c[i].author;
-		rc[i].time = c[i].time;
-		rc[i].parent = c[i].parent;
-	}
-	if (n && record_enqueue(store, t->name, rc, n, pw->builds,
-				pw->n_builds, batch, t->tips_first ?
-				RECORD_PRIORITY_TIP : RECORD_PRIORITY_NORMAL,
-				&added, &err) < 0)
-		goto out;
-	if (record_set_tip(store, t->name, branch, tip, &err) < 0)
-		goto out;
-	pw->n_new += added;
-	strbuf_addf(&pw->log, "poll %s %s: tip %.12s, %zu new commit%s, "
-		    "%zu job%s queued\n", t->name, branch, tip, n,
-		    n == 1 ? "" : "s", added, added == 1 ? "" : "s");
-out:
-	if (err.len)
-		strbuf_addf(&pw->log, "poll %s %s: %s\n", t->name, branch,
-			    err.buf);
-	free(rc);
-	watch_commits_free(c, n);
-	record_strings_free(known, n_known);
-	strbuf_release(&err);
-}
-
-static void poll_work_cb(uv_work_t *req)
-{
-	struct poll_work *pw = container_of(req, struct poll_work, req);
-	int64_t batch = record_next_batch(pw->d->store);
-	size_t i, k;
-
-	for (i = 0; i < pw->n_trees; i++) {
-		struct poll_tree *t = &pw->trees[i];
-		struct strbuf err = STRBUF_INIT;
-		struct watch_repo *w = NULL;
-
-		if (watch_open(&w, t->path, t->url, t->mirror, &err) < 0 ||
-		    watch_fetch(w, &err) < 0) {
-			strbuf_addf(&pw->log, "poll %s: %s\n", t->name,
-				    err.buf);
-		} else {
-			for (k = 0; k < t->n_branches; k++)
-				poll_branch(pw, w, t, t->branches[k], batch);
-		}
-		if (w)
-			watch_close(w);
-		strbuf_release(&err);
-	}
-}
-
-static void poll_work_free(struct poll_work *pw)
-{
-	size_t i, k;
-
-	for (i = 0; i < pw->n_trees; i++) {
-		struct poll_tree *t = &pw->trees[i];
-
-		free(t->name);
-		free(t->path);
-		free(t->url);
-		free(t->mirror);
-		for (k = 0; k < t->n_branches; k++)
-			free(t->branches[k]);
-		free(t->branches);
-	}
-	free(pw->trees);
-	for (i = 0; i < pw->n_builds; i++)
-		free(pw->builds[i]);
-	free(pw->builds);
-	strbuf_release(&pw->log);
-	free(pw);
-}
-
-static void poll_after_cb(uv_work_t *req, int status)
-{
-	struct poll_work *pw = container_of(req, struct poll_work, req);
-	struct daemon *d = pw->d;
-	char *line, *save = NULL;
-
-	for (line = strtok_r(pw->log.buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		say(d, "%s", line);
-	d->polling = 0;
-	d->polled_once = 1;
-	poll_work_free(pw);
-	if (d->stopping)
-		daemon_shutdown(d);
-	else
-		schedule(d);
-}
-
-static struct tree_due *tree_due(struct daemon *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < d->n_due; i++)
-		if (!strcmp(d->due[i].name, name))
-			return &d->due[i];
-	ALLOC_GROW(d->due, d->n_due + 1, d->due_alloc);
-	d->due[d->n_due].name = xstrdup(name);
-	d->due[d->n_due].next_ms = 0;
-	return &d->due[d->n_due++];
-}
-
-static void poll_timer_cb(uv_timer_t *t)
-{
-	struct daemon *d = container_of(t, struct daemon, poll_timer);
-	uint64_t now = uv_now(d->loop), next = UINT64_MAX;
-	struct poll_work *pw;
-	size_t i, k;
-
-	if (d->stopping)
-		return;
-	if (d->polling) {
-		/* One poll at a time; look again shortly. */
-		uv_timer_start(&d->poll_timer, poll_timer_cb, 1000, 0);
-		return;
-	}
-	pw = xcalloc(1, sizeof(*pw));
-	pw->d = d;
-	strbuf_init(&pw->log, 0);
-	pw->trees = xcalloc(d->m->n_trees + 1, sizeof(*pw->trees));
-	for (i = 0; i < d->m->n_trees; i++) {
-		const struct matrix_tree *mt = &d->m->trees[i];
-		struct tree_due *due = tree_due(d, mt->name);
-		struct poll_tree *pt;
-
-		if (due->next_ms > now) {
-			if (due->next_ms < next)
-				next = due->next_ms;
-			continue;
-		}
-		due->next_ms = now + (uint64_t)mt->poll_s * 1000;
-		if (due->next_ms < next)
-			next = due->next_ms;
-		pt = &pw->trees[pw->n_trees++];
-		pt->name = xstrdup(mt->name);
-		pt->path = mt->path ? xstrdup(mt->path) : NULL;
-		pt->url = mt->url ? xstrdup(mt->url) : NULL;
-		pt->mirror = tree_mirror_dir(d->o.state_dir, mt->name);
-		pt->first = mt->first;
-		pt->tips_first = mt->tips_first;
-		pt->n_branches = mt->n_branches;
-		pt->branches = xcalloc(mt->n_branches, sizeof(char *));
-		for (k = 0; k < mt->n_branches; k++)
-			pt->branches[k] = xstrdup(mt->branches[k]);
-	}
-	pw->n_builds = d->m->n_builds;
-	pw->builds = xcalloc(d->m->n_builds + 1, sizeof(char *));
-	for (i = 0; i < d->m->n_builds; i++)
-		pw->builds[i] = xstrdup(d->m->builds[i].name);
-	if (next != UINT64_MAX)
-		uv_timer_start(&d->poll_timer, poll_timer_cb, next - now, 0);
-	if (!pw->n_trees) {
-		poll_work_free(pw);
-		d->polled_once = 1;
-		schedule(d);
-		return;
-	}
-	d->polling = 1;
-	uv_queue_work(d->loop, &pw->req, poll_work_cb, poll_after_cb);
-}
-
-/* ---- recording, off the loop thread ---- */
-
-struct record_work {
-	uv_work_t req;
-	struct job *job;
-	struct record_run run;
-	struct strbuf err;
-	int rc;
-};
-
-static void job_maybe_done(struct job *j);
-
-static void record_work_cb(uv_work_t *req)
-{
-	struct record_work *w = container_of(req, struct record_work, req);
-
-	w->rc = record_add_run(w->job->d->store, &w->run, &w->err);
-}
-
-static void record_after_cb(uv_work_t *req, int status)
-{
-	struct record_work *w = container_of(req, struct record_work, req);
-	struct job *j = w->job;
-
-	if (status < 0 || w->rc < 0) {
-		say(j->d, "cannot record %s: %s", w->run.cell,
-		    status < 0 ? uv_strerror(status) : w->err.buf);
-		/* Not recorded: run it again next time. */
-		j->requeue = 1;
-	}
-	record_run_release(&w->run);
-	strbuf_release(&w->err);
-	free(w);
-	j->pending--;
-	job_maybe_done(j);
-}
-
-static void record_verdict(struct job *j, const char *cell, enum verdict v,
-			   const char *reason, const char *line,
-			   double started_at, double duration_s,
-			   const char *log_path, const char *nonce)
-{
-	struct record_work *w = xcalloc(1, sizeof(*w));
-	struct record_run *run = &w->run;
-
-	w->job = j;
-	strbuf_init(&w->err, 0);
-	run->batch = xstrdup(j->batch);
-	run->kernel_id = xstrdup(j->kernel.id ? j->kernel.id : "");
-	run->kernel_path = xstrdup(j->kernel.path ? j->kernel.path : "");
-	run->kernel_version = xstrdup(j->kernel.version ?
-				      j->kernel.version : "");
-	run->cell = xstrdup(cell);
-	run->matrix_path = xstrdup(j->m->path ? j->m->path : "");
-	run->verdict = v;
-	run->reason = xstrdup(reason ? reason : "");
-	run->line = xstrdup(line ? line : "");
-	run->started_at = started_at;
-	run->duration_s = duration_s;
-	run->log_path = xstrdup(log_path ? log_path : "");
-	run->nonce = nonce ? xstrdup(nonce) : NULL;
-	run->tree = xstrdup(j->rj.tree);
-	run->commit_id = xstrdup(j->rj.commit_id);
-	run->build = xstrdup(j->rj.build);
-	note_exit(j->d, v);
-	j->pending++;
-	uv_queue_work(j->d->loop, &w->req, record_work_cb, record_after_cb);
-}
-
-/* ---- publishing ---- */
+/* ---- publishing: its own read-only connection, in the thread pool ---- */
 
 struct publish_work {
 	uv_work_t req;
@@ -545,8 +325,14 @@ struct publish_work {
 static void publish_work_cb(uv_work_t *req)
 {
 	struct publish_work *p = container_of(req, struct publish_work, req);
+	struct record *r = NULL;
 
-	p->rc = publish_dashboard(p->d->store, p->d->dash_dir, NULL, &p->err);
+	p->rc = record_open_readonly(&r, p->d->o.state_dir, &p->err);
+	if (p->rc == 0)
+		p->rc = publish_dashboard(r, p->d->dash_dir, NULL, &p->err);
+	else if (p->rc == 1)
+		p->rc = 0;	/* nothing recorded yet */
+	record_close(r);
 }
 
 static void publish_after_cb(uv_work_t *req, int status)
@@ -555,22 +341,29 @@ static void publish_after_cb(uv_work_t *req, int status)
 	struct daemon *d = p->d;
 
 	if (p->rc < 0)
-		say(d, "dashboard: %s", p->err.buf);
+		daemon_say(d, "dashboard: %s", p->err.buf);
 	d->publishing = 0;
 	strbuf_release(&p->err);
 	free(p);
+	if (d->publish_again && !d->stopping) {
+		d->publish_again = 0;
+		daemon_publish(d);
+		return;
+	}
 	if (d->stopping)
 		daemon_shutdown(d);
 	else
 		schedule(d);
 }
 
-static void publish(struct daemon *d)
+void daemon_publish(struct daemon *d)
 {
 	struct publish_work *p;
 
-	if (d->publishing)
+	if (d->publishing) {
+		d->publish_again = 1;
 		return;
+	}
 	p = xcalloc(1, sizeof(*p));
 	p->d = d;
 	strbuf_init(&p->err, 0);
@@ -578,405 +371,101 @@ static void publish(struct daemon *d)
 	uv_queue_work(d->loop, &p->req, publish_work_cb, publish_after_cb);
 }
 
-/* ---- one job: build, boot, record ---- */
+/* ---- the pause: the store does not take writes ---- */
 
-static char *short_id(const char *id)
+static void resume_probe_done(void *arg, int rc, const char *err);
+
+static int resume_probe(struct record *r, void *arg, struct strbuf *err)
 {
-	return xstrndup(id, 12);
+	int *pgids = NULL;
+	size_t n = 0;
+	int rc = record_probe_write(r, err);
+
+	/* The jobs the failure left running go back to the queue. */
+	if (!rc)
+		rc = record_jobs_recover(r, &pgids, &n, err);
+	free(pgids);	/* their builds were stopped when we paused */
+	return rc;
 }
 
-static void heartbeat_cb(uv_timer_t *t)
+static void resume_timer_cb(uv_timer_t *t)
 {
-	struct job *j = container_of(t, struct job, heartbeat);
-	char *sid = short_id(j->rj.commit_id);
+	struct daemon *d = container_of(t, struct daemon, resume_timer);
 
-	say(j->d, "%s %s %s: %s (%.0f s)", j->rj.tree, sid, j->rj.build,
-	    j->stage, now_unix() - j->t0);
-	free(sid);
-}
-
-static void job_free_cb(uv_handle_t *h)
-{
-	struct job *j = container_of((uv_timer_t *)h, struct job, heartbeat);
-	size_t i;
-
-	for (i = 0; i < j->n_runs; i++)
-		boot_run_release(&j->runs[i]);
-	free(j->runs);
-	boot_free(j->boot);
-	build_job_release(&j->build);
-	kernel_release(&j->kernel);
-	record_job_release(&j->rj);
-	free(j->batch);
-	free(j->log_dir);
-	free(j->repo);
-	free(j);
-}
-
-static void job_end(struct job *j)
-{
-	struct daemon *d = j->d;
-	struct strbuf err = STRBUF_INIT;
-	char *sid = short_id(j->rj.commit_id);
-	int rc;
-
-	if (j->requeue)
-		rc = record_job_requeue(d->store, j->rj.id, &err);
-	else
-		rc = record_job_finish(d->store, j->rj.id, &err);
-	if (rc < 0)
-		say(d, "queue: %s", err.buf);
-	say(d, "%s %s %s: %s after %.0f s", j->rj.tree, sid, j->rj.build,
-	    j->requeue ? "stopped, queued again" : "done",
-	    now_unix() - j->t0);
-	free(sid);
-	strbuf_release(&err);
-	d->job = NULL;
-	free_retired(d);
-	write_status(d);
-	uv_close((uv_handle_t *)&j->heartbeat, job_free_cb);
-	publish(d);
-}
-
-static void job_maybe_done(struct job *j)
-{
-	if (j->building || j->booting || j->pending)
-		return;
-	job_end(j);
-}
-
-/* Every cell not yet recorded gets verdict v (BLOCKED or ERROR). */
-static void record_all_cells(struct job *j, enum verdict v,
-			     const char *reason, const char *line,
-			     const char *log_path)
-{
-	struct strbuf err = STRBUF_INIT;
-	char **done = NULL;
-	size_t n_done = 0, i, k;
-	double now = now_unix();
-
-	if (record_cells_done(j->d->store, j->rj.tree, j->rj.commit_id,
-			      j->rj.build, &done, &n_done, &err) < 0) {
-		say(j->d, "%s", err.buf);
-		j->requeue = 1;
-		goto out;
-	}
-	for (i = 0; i < j->m->n_cells; i++) {
-		const char *cell = j->m->cells[i].name;
-
-		for (k = 0; k < n_done && strcmp(done[k], cell); k++)
-			;
-		if (k == n_done)
-			record_verdict(j, cell, v, reason, line, now, 0,
-				       log_path, NULL);
-	}
-out:
-	record_strings_free(done, n_done);
-	strbuf_release(&err);
-}
-
-static void boot_started(struct boot_run *r, void *data)
-{
-	struct job *j = data;
-
-	say(j->d, "  start  %s", r->cell->name);
-}
-
-static void boot_done(struct boot_run *r, void *data)
-{
-	struct job *j = data;
-	enum verdict v = judge_verdict(&r->judge);
-
-	if (r->interrupted) {
-		j->requeue = 1;
+	if (d->stopping || d->jobs) {
+		/* Let the stopped jobs end first. */
+		if (!d->stopping)
+			uv_timer_start(&d->resume_timer, resume_timer_cb,
+				       DAEMON_RESUME_FIRST_MS, 0);
 		return;
 	}
-	say(j->d, "  %-7s %s (%.1f s): %s", verdict_name(v), r->cell->name,
-	    r->duration_s, r->judge.reason);
-	record_verdict(j, r->cell->name, v, r->judge.reason, r->judge.line,
-		       r->started_at, r->duration_s, r->log_path, r->nonce);
+	d->resuming = 1;
+	record_thread_submit(d->store, resume_probe, resume_probe_done, d);
 }
 
-static void boot_all_done(void *data)
+static void resume_probe_done(void *arg, int rc, const char *err)
 {
-	struct job *j = data;
+	struct daemon *d = arg;
 
-	j->booting = 0;
-	job_maybe_done(j);
-}
-
-static void job_boot(struct job *j, const char *image)
-{
-	struct daemon *d = j->d;
-	struct strbuf err = STRBUF_INIT, kerr = STRBUF_INIT;
-	char **done = NULL;
-	size_t n_done = 0, i, k;
-	char *sid = short_id(j->rj.commit_id);
-	struct boot_opts opts = {
-		.jobs = d->o.jobs, .on_start = boot_started,
-		.on_done = boot_done, .on_all_done = boot_all_done, .data = j,
-	};
-
-	set_stage(j, "boot");
-	if (kernel_identify(&j->kernel, image, &kerr) < 0) {
-		j->kernel.path = xstrdup(image);
-		j->kernel.id = xstrdup("");
-		j->kernel.version = xstrdup("");
-	}
-	if (record_cells_done(d->store, j->rj.tree, j->rj.commit_id,
-			      j->rj.build, &done, &n_done, &err) < 0) {
-		say(d, "%s", err.buf);
-		j->requeue = 1;
-		goto out;
-	}
-	j->log_dir = xstrfmt("%s/logs/%s/%s-%s", d->o.state_dir, j->rj.tree,
-			     sid, j->rj.build);
-	if (fsutil_mkdir_p(j->log_dir, 0755) < 0) {
-		say(d, "cannot create %s: %s", j->log_dir, strerror(errno));
-		j->requeue = 1;
-		goto out;
-	}
-	j->runs = xcalloc(j->m->n_cells + 1, sizeof(*j->runs));
-	for (i = 0; i < j->m->n_cells; i++) {
-		const struct cell *c = &j->m->cells[i];
-		char *log;
-
-		for (k = 0; k < n_done && strcmp(done[k], c->name); k++)
-			;
-		if (k < n_done)
-			continue;	/* recorded before a restart */
-		log = xstrfmt("%s/%s-%s.log", j->log_dir, c->name, j->batch);
-		boot_run_init(&j->runs[j->n_runs++], c, image, d->o.initrd,
-			      log);
-		free(log);
-	}
-	say(d, "%s %s %s: booting in %zu cell%s (%zu already recorded)",
-	    j->rj.tree, sid, j->rj.build, j->n_runs,
-	    j->n_runs == 1 ? "" : "s", n_done);
-	if (!j->n_runs)
-		goto out;
-	probe_precheck(j->runs, j->n_runs, image, kerr.len ? kerr.buf : NULL,
-		       d->o.initrd, d->o.quiet);
-	j->booting = 1;
-	j->boot = boot_start(d->loop, j->runs, j->n_runs, &opts);
-out:
-	record_strings_free(done, n_done);
-	strbuf_release(&err);
-	strbuf_release(&kerr);
-	free(sid);
-	job_maybe_done(j);
-}
-
-static void build_progress(struct build_job *b, const char *stage,
-			   void *data)
-{
-	struct job *j = data;
-	char *sid = short_id(j->rj.commit_id);
-
-	set_stage(j, stage);
-	say(j->d, "%s %s %s: %s (%.0f s)", j->rj.tree, sid, j->rj.build,
-	    stage, now_unix() - j->t0);
-	if (b->pgid)
-		record_job_set_pgid(j->d->store, j->rj.id, b->pgid, NULL);
-	free(sid);
-}
-
-static void save_build(struct job *j, enum record_build_status s)
-{
-	struct record_build rb = { 0 };
-	struct strbuf err = STRBUF_INIT;
-
-	rb.tree = j->rj.tree;
-	rb.commit_id = j->rj.commit_id;
-	rb.build = j->rj.build;
-	rb.status = s;
-	rb.reason = j->build.reason;
-	rb.errors = j->build.errors;
-	rb.log_path = j->build.log_path;
-	rb.image_path = j->build.image_path;
-	rb.started_at = j->build.started_at;
-	rb.duration_s = j->build.duration_s;
-	if (record_add_build(j->d->store, &rb, &err) < 0) {
-		say(j->d, "%s", err.buf);
-		j->requeue = 1;
-	}
-	strbuf_release(&err);
-}
-
-/* The first error line, for a BLOCKED run's "line". */
-static char *first_line(const char *s)
-{
-	return xstrndup(s ? s : "", s ? strcspn(s, "\n") : 0);
-}
-
-static void build_done(struct build_job *b, void *data)
-{
-	struct job *j = data;
-	struct daemon *d = j->d;
-	char *sid = short_id(j->rj.commit_id), *line;
-
-	j->building = 0;
-	uv_timer_stop(&j->heartbeat);
-	say(d, "%s %s %s: build %s in %.0f s%s%s", j->rj.tree, sid,
-	    j->rj.build, build_status_name(b->status), b->duration_s,
-	    b->reason && *b->reason ? ": " : "", b->reason ? b->reason : "");
-	free(sid);
-	if (b->status == BUILD_INTERRUPTED || (d->stopping &&
-					      b->status != BUILD_OK &&
-					      b->status != BUILD_FAILED)) {
-		j->requeue = 1;
-	} else if (b->status == BUILD_OK) {
-		save_build(j, RECORD_BUILD_OK);
-		if (!d->stopping && !j->requeue) {
-			job_boot(j, b->image_path);
-			return;
-		}
-		j->requeue = 1;
-	} else if (b->status == BUILD_FAILED) {
-		save_build(j, RECORD_BUILD_FAILED);
-		line = first_line(b->errors);
-		record_all_cells(j, VERDICT_BLOCKED, b->reason, line,
-				 b->log_path);
-		free(line);
-	} else {
-		save_build(j, RECORD_BUILD_ERROR);
-		if (j->rj.attempts < DAEMON_BUILD_ATTEMPTS) {
-			j->requeue = 1;
-		} else {
-			line = first_line(b->errors);
-			record_all_cells(j, VERDICT_ERROR, b->reason, line,
-					 b->log_path);
-			free(line);
-		}
-	}
-	job_maybe_done(j);
-}
-
-static void job_begin(struct daemon *d, struct record_job *rj)
-{
-	struct job *j = xcalloc(1, sizeof(*j));
-	struct strbuf err = STRBUF_INIT;
-	struct record_build last;
-	char *sid = short_id(rj->commit_id), *line;
-	int have;
-
-	j->d = d;
-	j->rj = *rj;
-	j->m = d->m;
-	j->t0 = now_unix();
-	j->batch = xstrfmt("%s-%.12s-%s", rj->tree, rj->commit_id,
-			   rj->build);
-	uv_timer_init(d->loop, &j->heartbeat);
-	d->job = j;
-	j->tree = matrix_find_tree(j->m, rj->tree);
-	j->cfg = matrix_find_build(j->m, rj->build);
-	say(d, "%s %s %s: %s (attempt %d)", rj->tree, sid, rj->build,
-	    rj->subject, rj->attempts);
-	if (!j->tree || !j->cfg) {
-		say(d, "%s %s: tree or build config %s is no longer in the "
-		    "matrix; dropping the job", rj->tree, sid, rj->build);
-		goto out;
-	}
-	have = record_last_build(d->store, rj->tree, rj->commit_id,
-				 rj->build, &last, &err);
-	if (have < 0) {
-		say(d, "%s", err.buf);
-		j->requeue = 1;
-		goto out;
-	}
-	if (have && last.status == RECORD_BUILD_FAILED) {
-		/* Built and failed before a restart: only the verdicts
-		 * may be missing. */
-		line = first_line(last.errors);
-		record_all_cells(j, VERDICT_BLOCKED, last.reason, line,
-				 last.log_path);
-		free(line);
-		record_build_release(&last);
-		goto out;
-	}
-	if (have)
-		record_build_release(&last);
-	j->repo = tree_repo_path(d, j->tree);
-	j->build.tree = j->tree;
-	j->build.config = j->cfg;
-	snprintf(j->build.commit, sizeof(j->build.commit), "%s",
-		 rj->commit_id);
-	j->build.state_dir = d->o.state_dir;
-	j->build.repo_path = j->repo;
-	j->build.jobs = d->o.jobs;
-	j->build.on_progress = build_progress;
-	j->build.on_done = build_done;
-	j->build.data = j;
-	set_stage(j, "build");
-	if (build_start(d->loop, &j->build, &err) < 0) {
-		say(d, "%s %s %s: cannot build: %s", rj->tree, sid, rj->build,
-		    err.buf);
-		j->requeue = rj->attempts < DAEMON_BUILD_ATTEMPTS;
-		if (!j->requeue)
-			record_all_cells(j, VERDICT_ERROR, err.buf, "", "");
-		goto out;
-	}
-	j->building = 1;
-	uv_timer_start(&j->heartbeat, heartbeat_cb, DAEMON_HEARTBEAT_MS,
-		       DAEMON_HEARTBEAT_MS);
-out:
-	free(sid);
-	strbuf_release(&err);
-	job_maybe_done(j);
-}
-
-/* ---- scheduling and shutdown ---- */
-
-static void kick_cb(uv_timer_t *t)
-{
-	struct daemon *d = container_of(t, struct daemon, kick);
-	struct strbuf err = STRBUF_INIT;
-	struct record_job rj;
-	int rc;
-
-	if (d->stopping || d->job || d->publishing)
-		return;
-	if (d->o.only_job && d->took_only_job) {
+	d->resuming = 0;
+	if (d->stopping) {
 		daemon_shutdown(d);
 		return;
 	}
-	rc = record_job_next(d->store, d->o.only_job, &rj, &err);
 	if (rc < 0) {
-		say(d, "queue: %s", err.buf);
-		strbuf_release(&err);
-		d->worst = EXIT_ERROR;
-		daemon_shutdown(d);
+		free(d->paused);
+		d->paused = xstrfmt("the store does not take writes: %s; "
+				    "trying again in %u s", err,
+				    d->resume_delay_ms / 1000);
+		daemon_write_status(d);
+		uv_timer_start(&d->resume_timer, resume_timer_cb,
+			       d->resume_delay_ms, 0);
+		if (d->resume_delay_ms < DAEMON_RESUME_MAX_MS)
+			d->resume_delay_ms *= 2;
 		return;
 	}
-	strbuf_release(&err);
-	if (rc == 1) {
-		d->took_only_job = 1;
-		job_begin(d, &rj);
-		return;
-	}
-	if (d->o.only_job ||
-	    (d->o.until_idle && !d->polling && (d->polled_once || !d->o.poll))) {
-		say(d, "queue empty: stopping (--until-idle)");
-		daemon_shutdown(d);
-	}
+	daemon_say(d, "the store takes writes again: resuming");
+	free(d->paused);
+	d->paused = NULL;
+	daemon_write_status(d);
+	schedule(d);
 }
 
-/* Take the next job from the loop, not from inside a callback chain. */
-static void schedule(struct daemon *d)
+void daemon_pause(struct daemon *d, const char *why)
 {
-	if (!d->stopping && !d->closed)
-		uv_timer_start(&d->kick, kick_cb, 0, 0);
+	struct job *j;
+
+	if (d->paused)
+		return;
+	d->paused = xstrfmt("the store does not take writes: %s", why);
+	d->resume_delay_ms = DAEMON_RESUME_FIRST_MS;
+	daemon_say(d, "pausing: %s; nothing is taken until writes work "
+		   "again", d->paused);
+	for (j = d->jobs; j; j = j->next)
+		job_stop(j);
+	daemon_write_status(d);
+	uv_timer_start(&d->resume_timer, resume_timer_cb,
+		       d->resume_delay_ms, 0);
 }
+
+/* ---- signals and shutdown ---- */
 
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
 
-	say(d, "%s: stopping; running work goes back to the queue",
-	    strsignal(signum));
+	daemon_say(d, "%s: stopping; running work goes back to the queue",
+		   strsignal(signum));
 	if (d->o.only_job && d->worst == EXIT_OK)
 		d->worst = 130;
 	daemon_shutdown(d);
+}
+
+static void store_closed(void *data)
+{
+	struct daemon *d = data;
+
+	d->store = NULL;
 }
 
 static void close_all(struct daemon *d)
@@ -990,25 +479,33 @@ static void close_all(struct daemon *d)
 		uv_close((uv_handle_t *)&d->sig[i], NULL);
 	uv_close((uv_handle_t *)&d->poll_timer, NULL);
 	uv_close((uv_handle_t *)&d->kick, NULL);
+	uv_close((uv_handle_t *)&d->due_timer, NULL);
+	uv_close((uv_handle_t *)&d->status_timer, NULL);
+	uv_close((uv_handle_t *)&d->lag_timer, NULL);
+	uv_close((uv_handle_t *)&d->resume_timer, NULL);
 	uv_close((uv_handle_t *)&d->matrix_watch, NULL);
+	record_thread_stop(d->store, store_closed, d);
 }
 
 /* Stop taking work, stop what runs; close once nothing is in flight. */
-static void daemon_shutdown(struct daemon *d)
+void daemon_shutdown(struct daemon *d)
 {
+	struct job *j;
+
 	d->stopping = 1;
-	if (d->job) {
-		if (d->job->building)
-			build_stop(&d->job->build);
-		if (d->job->booting && d->job->boot)
-			boot_stop(d->job->boot);
-		return;		/* job_end calls publish, which calls back */
+	if (d->jobs) {
+		for (j = d->jobs; j; j = j->next)
+			job_stop(j);
+		return;		/* the last job's end calls back */
 	}
-	if (d->polling || d->publishing)
-		return;
-	write_status(d);
+	if (d->polling || d->publishing || d->taking || d->resuming ||
+	    record_thread_pending(d->store))
+		return;		/* their callbacks call back */
+	daemon_write_status(d);
 	close_all(d);
 }
+
+/* ---- start ---- */
 
 static int take_lock(struct daemon *d, struct strbuf *err)
 {
@@ -1032,19 +529,63 @@ static int take_lock(struct daemon *d, struct strbuf *err)
 	return 0;
 }
 
-/* A build left by a killed daemon: kill its group if it is still ours. */
-static void kill_leftover(struct daemon *d, int pgid)
+/* A build left by a killed daemon: kill its group if it is still ours.
+ * (Replaced by build_kill_group once the build module has it.) */
+static int build_kill_group(int pgid, struct strbuf *log)
 {
 	char path[64];
 	struct strbuf cmd = STRBUF_INIT;
+	int n = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pgid);
-	if (fsutil_read(path, &cmd) == 0 && strstr(cmd.buf, "hvmatrix")) {
-		say(d, "killing build process group %d left by a previous "
-		    "daemon", pgid);
-		kill(-pgid, SIGKILL);
-	}
+	if (fsutil_read(path, &cmd) == 0 && strstr(cmd.buf, "hvmatrix") &&
+	    kill(-pgid, SIGKILL) == 0)
+		n = 1;
 	strbuf_release(&cmd);
+	return n;
+}
+
+/* Builds left by a killed daemon: kill their groups if still ours. */
+static int recover_jobs(struct daemon *d, struct strbuf *err)
+{
+	struct record *r = NULL;
+	int *pgids = NULL, ret = -1, n_killed;
+	size_t n = 0, i;
+	struct strbuf log = STRBUF_INIT;
+
+	/* Before the loop runs: a short-lived connection of our own. */
+	if (record_open(&r, d->o.state_dir, err) < 0 ||
+	    record_jobs_recover(r, &pgids, &n, err) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		n_killed = build_kill_group(pgids[i], &log);
+		if (n_killed > 0)
+			daemon_say(d, "killed %d process%s of build group %d "
+				   "left by a previous daemon", n_killed,
+				   n_killed == 1 ? "" : "es", pgids[i]);
+		else if (n_killed < 0)
+			daemon_say(d, "build group %d: %s", pgids[i],
+				   log.buf);
+		strbuf_reset(&log);
+	}
+	ret = 0;
+out:
+	strbuf_release(&log);
+	free(pgids);
+	record_close(r);
+	return ret;
+}
+
+static double retry_base(void)
+{
+	const char *s = getenv("HVMATRIX_RETRY_BASE_S");
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return DAEMON_RETRY_BASE_S;
+	v = strtod(s, &end);
+	return *end || v < 0 ? DAEMON_RETRY_BASE_S : v;
 }
 
 int daemon_main(const struct daemon_opts *o)
@@ -1052,13 +593,15 @@ int daemon_main(const struct daemon_opts *o)
 	static const int signums[] = { SIGINT, SIGTERM, SIGHUP };
 	struct daemon d;
 	struct strbuf err = STRBUF_INIT;
-	int *pgids = NULL, ret = EXIT_USAGE;
-	size_t n_pgids = 0, i;
+	int ret = EXIT_USAGE;
 	char *abs_matrix = NULL;
+	size_t i;
 
 	memset(&d, 0, sizeof(d));
 	d.o = *o;
 	d.lock_fd = -1;
+	d.status_fd = -1;
+	d.retry_base_s = retry_base();
 	/*
 	 * Paths in the matrix are resolved against its directory: make that
 	 * absolute, since builds run their steps in other directories.
@@ -1085,17 +628,17 @@ int daemon_main(const struct daemon_opts *o)
 		goto out;
 	}
 	ret = EXIT_ERROR;
-	if (record_open(&d.store, o->state_dir, &err) < 0 ||
-	    take_lock(&d, &err) < 0) {
+	if (fsutil_mkdir_p(o->state_dir, 0755) < 0) {
+		fprintf(stderr, "hvmatrix: %s: cannot create: %s\n",
+			o->state_dir, strerror(errno));
+		goto out;
+	}
+	if (take_lock(&d, &err) < 0 || recover_jobs(&d, &err) < 0 ||
+	    status_open(&d, &err) < 0 ||
+	    record_thread_start(&d.store, d.loop, o->state_dir, &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
 		goto out;
 	}
-	if (record_jobs_recover(d.store, &pgids, &n_pgids, &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
-		goto out;
-	}
-	for (i = 0; i < n_pgids; i++)
-		kill_leftover(&d, pgids[i]);
 	d.dash_dir = xstrfmt("%s/dashboard", o->state_dir);
 
 	for (i = 0; i < ARRAY_SIZE(signums); i++) {
@@ -1105,34 +648,42 @@ int daemon_main(const struct daemon_opts *o)
 	}
 	uv_timer_init(d.loop, &d.kick);
 	uv_timer_init(d.loop, &d.poll_timer);
+	uv_timer_init(d.loop, &d.due_timer);
+	uv_timer_init(d.loop, &d.resume_timer);
+	uv_timer_init(d.loop, &d.status_timer);
+	uv_timer_start(&d.status_timer, status_tick, DAEMON_STATUS_MS,
+		       DAEMON_STATUS_MS);
+	uv_timer_init(d.loop, &d.lag_timer);
+	uv_timer_start(&d.lag_timer, lag_tick, DAEMON_LAG_TICK_MS,
+		       DAEMON_LAG_TICK_MS);
 	uv_fs_poll_init(d.loop, &d.matrix_watch);
 	uv_fs_poll_start(&d.matrix_watch, matrix_changed, d.o.matrix_path,
 			 DAEMON_MATRIX_CHECK_MS);
-	say(&d, "hvmatrix daemon: matrix %s (%zu cells, %zu trees, %zu "
-	    "builds), state %s, %u cores", d.o.matrix_path, d.m->n_cells,
-	    d.m->n_trees, d.m->n_builds, o->state_dir, d.o.jobs);
-	write_status(&d);
+	daemon_say(&d, "hvmatrix daemon: matrix %s (%zu cells, %zu trees, "
+		   "%zu builds), state %s, %u cores", d.o.matrix_path,
+		   d.m->n_cells, d.m->n_trees, d.m->n_builds, o->state_dir,
+		   d.o.jobs);
+	daemon_write_status(&d);
 	if (o->ran)
 		*o->ran = 1;
 	if (o->poll)
-		uv_timer_start(&d.poll_timer, poll_timer_cb, 0, 0);
+		uv_timer_start(&d.poll_timer, daemon_poll_cb, 0, 0);
 	else
 		schedule(&d);
 	uv_run(d.loop, UV_RUN_DEFAULT);
-	say(&d, "dashboard: %s/index.html", d.dash_dir);
+	daemon_say(&d, "dashboard: %s/index.html", d.dash_dir);
 	ret = d.worst;
 out:
-	free(pgids);
-	for (i = 0; i < d.n_due; i++)
-		free(d.due[i].name);
-	free(d.due);
-	free_retired(&d);
+	daemon_poll_release(&d);
+	d.jobs = NULL;
+	daemon_free_retired(&d);
 	free(d.retired);
 	matrix_free(d.m);
-	if (d.store)
-		record_close(d.store);
 	if (d.lock_fd >= 0)
 		close(d.lock_fd);
+	if (d.status_fd >= 0)
+		close(d.status_fd);
+	free(d.paused);
 	free(d.dash_dir);
 	free(abs_matrix);
 	strbuf_release(&err);

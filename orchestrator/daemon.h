@@ -19,6 +19,8 @@
 
 #include <stdint.h>
 
+#include "strbuf.h"
+
 struct daemon_opts {
 	const char *matrix_path;
 	const char *state_dir;
@@ -47,8 +49,20 @@ struct daemon_opts {
  */
 #define DAEMON_STATUS_FILE "daemon.json"
 #define DAEMON_LOCK_FILE "daemon.lock"
-/* A build that fails for the farm's reasons is tried this many times. */
-#define DAEMON_BUILD_ATTEMPTS 3
+/*
+ * The failure policy. A job that fails for the farm's reasons (a build the
+ * farm could not run, a log directory it cannot make) is tried
+ * DAEMON_JOB_ATTEMPTS times in all, waiting DAEMON_RETRY_BASE_S (or
+ * $HVMATRIX_RETRY_BASE_S) seconds before the second attempt and twice as
+ * long before each next one, at most DAEMON_RETRY_MAX_S; then its cells get
+ * ERROR. A cell whose run ends ERROR is run DAEMON_ERROR_RETRIES more times
+ * before the ERROR is recorded. A store that does not take a write pauses
+ * the daemon (the reason in the status file) until a test write succeeds.
+ */
+#define DAEMON_JOB_ATTEMPTS 3
+#define DAEMON_RETRY_BASE_S 30.0
+#define DAEMON_RETRY_MAX_S 1800.0
+#define DAEMON_ERROR_RETRIES 2
 
 /*
  * Run until SIGTERM/SIGINT (or idle / the one job done). Returns an exit
@@ -57,5 +71,11 @@ struct daemon_opts {
  * state directory cannot be used.
  */
 int daemon_main(const struct daemon_opts *o);
+
+/*
+ * The status file's JSON (without its padding) into out, read under the
+ * daemon's lock on it: 0, 1 when there is none, -1 (errno).
+ */
+int daemon_read_status(const char *state_dir, struct strbuf *out);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * fsutil: file helpers. Never leaves a half-written file at its final path.
+ * fsutil: file helpers. Never leaves a half-written file at its final path,
+ * and the one check of a name that ends up in a path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,4 +121,35 @@ int fsutil_copy(const char *from, const char *to)
 		ret = fsutil_write_atomic(to, sb.buf, sb.len);
 	strbuf_release(&sb);
 	return ret;
+}
+
+/* Longest name quoted back in a message. */
+#define NAME_QUOTE_MAX 60
+
+int fsutil_check_name(const char *name, struct strbuf *err)
+{
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz0123456789._-";
+	size_t n = strspn(name, chars);
+
+	if (!*name) {
+		strbuf_addstr(err, "name is empty: use letters, digits, '.', "
+			      "'_' and '-', not starting with '.' or '-'");
+		return -1;
+	}
+	if (name[n] || name[0] == '.' || name[0] == '-') {
+		strbuf_addstr(err, "name ");
+		strbuf_add_quoted(err, name, NAME_QUOTE_MAX);
+		strbuf_addstr(err, " is not allowed: use letters, digits, '.', "
+			      "'_' and '-', not starting with '.' or '-'");
+		return -1;
+	}
+	if (n > FSUTIL_NAME_MAX) {
+		strbuf_addstr(err, "name ");
+		strbuf_add_quoted(err, name, NAME_QUOTE_MAX);
+		strbuf_addf(err, " is too long: at most %d characters",
+			    FSUTIL_NAME_MAX);
+		return -1;
+	}
+	return 0;
 }

@@ -113,7 +113,7 @@ int record_enqueue_one(struct record *r, const char *tree,
 #define JOB_COLUMNS \
 	"j.id, j.tree, j.commit_id, j.build, j.priority, j.batch, j.state, " \
 	"j.attempts, j.pgid, j.enqueued_at, j.started_at, j.finished_at, " \
-	"coalesce(c.subject, '')"
+	"coalesce(c.subject, ''), j.not_before, j.last_error"
 #define JOB_FROM \
 	" FROM jobs j LEFT JOIN commits c ON c.tree = j.tree AND " \
 	"c.id = j.commit_id "
@@ -147,6 +147,8 @@ static void read_job(sqlite3_stmt *st, struct record_job *j)
 	j->started_at = sqlite3_column_double(st, 10);
 	j->finished_at = sqlite3_column_double(st, 11);
 	j->subject = record_column_str(st, 12);
+	j->not_before = sqlite3_column_double(st, 13);
+	j->last_error = record_column_str(st, 14);
 }
 
 int record_job_next(struct record *r, int64_t only_id,
@@ -158,13 +160,15 @@ int record_job_next(struct record *r, int64_t only_id,
 	if (record_txn_begin(r, err))
 		return -1;
 	st = record_prepare(r, "SELECT " JOB_COLUMNS JOB_FROM "WHERE j.state = "
-		     "'queued' AND (?1 = 0 OR j.id = ?1)" JOB_ORDER " LIMIT 1",
+		     "'queued' AND (?1 = 0 OR j.id = ?1) AND j.not_before <= ?2"
+		     JOB_ORDER " LIMIT 1",
 		     "cannot read the queue", err, 0);
 	if (!st) {
 		bad = 1;
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, only_id);
+	sqlite3_bind_double(st, 2, record_now());
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		read_job(st, job);
@@ -231,8 +235,66 @@ int record_job_finish(struct record *r, int64_t id, struct strbuf *err)
 
 int record_job_requeue(struct record *r, int64_t id, struct strbuf *err)
 {
-	return job_update(r, "UPDATE jobs SET state = 'queued', pgid = ?2 "
-			  "WHERE id = ?1", id, 0, err);
+	/* Stopped, not failed: the attempt does not count. */
+	return job_update(r, "UPDATE jobs SET state = 'queued', pgid = ?2, "
+			  "attempts = max(attempts - 1, 0) WHERE id = ?1", id,
+			  0, err);
+}
+
+int record_job_defer(struct record *r, int64_t id, double not_before,
+		     const char *reason, struct strbuf *err)
+{
+	sqlite3_stmt *st;
+	int bad;
+
+	if (record_txn_begin(r, err))
+		return -1;
+	st = record_prepare(r, "UPDATE jobs SET state = 'queued', pgid = 0, "
+			    "not_before = ?2, last_error = ?3 WHERE id = ?1",
+			    "cannot defer a job", err, 0);
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_double(st, 2, not_before);
+		record_bind_text(st, 3, reason);
+	}
+	bad = record_step_done(r, st, "cannot defer a job", err);
+	return record_txn_end(r, bad, err);
+}
+
+int record_queue_next_due(struct record *r, int64_t only_id, double *at,
+			  struct strbuf *err)
+{
+	sqlite3_stmt *st = record_prepare(r, "SELECT min(not_before) FROM jobs "
+					  "WHERE state = 'queued' AND "
+					  "(?1 = 0 OR id = ?1)",
+					  "cannot read the queue", err, 0);
+	int rc, ret = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, only_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ret = sqlite3_column_type(st, 0) != SQLITE_NULL;
+		if (ret)
+			*at = sqlite3_column_double(st, 0);
+	} else {
+		record_db_error(r, err, "cannot read the queue");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int record_probe_write(struct record *r, struct strbuf *err)
+{
+	int bad;
+
+	if (record_txn_begin(r, err))
+		return -1;
+	bad = record_exec(r, "INSERT OR REPLACE INTO meta (key, value) VALUES "
+			  "('last_write', CAST(strftime('%s', 'now') AS "
+			  "TEXT))", "cannot write", err);
+	return record_txn_end(r, bad, err);
 }
 
 int record_jobs_recover(struct record *r, int **pgids, size_t *n,
@@ -317,6 +379,7 @@ void record_job_release(struct record_job *j)
 	free(j->commit_id);
 	free(j->build);
 	free(j->subject);
+	free(j->last_error);
 	memset(j, 0, sizeof(*j));
 }
 

@@ -26,7 +26,7 @@
 #include "xmalloc.h"
 #include "schema.h"
 
-#define RECORD_SCHEMA_VERSION 2
+#define RECORD_SCHEMA_VERSION 3
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -53,6 +53,11 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS runs_commit ON runs (tree, commit_id, "
 	"build, cell);"
 	"UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+	/* 2 -> 3: the failure policy: a job that failed waits until
+	 * not_before (backoff) and says why in last_error. */
+	"ALTER TABLE jobs ADD COLUMN not_before REAL NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN last_error TEXT NOT NULL DEFAULT '';"
+	"UPDATE meta SET value = '3' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)

@@ -64,6 +64,8 @@ struct record_job {
 	int pgid;
 	double enqueued_at, started_at, finished_at;
 	char *subject;		/* from commits, "" if unknown */
+	double not_before;	/* not taken before (Unix time): backoff */
+	char *last_error;	/* why its last attempt failed, or "" */
 };
 
 /* Job priorities: confirmation and bisection runs first, then tips. */
@@ -142,7 +144,18 @@ int record_job_next(struct record *r, int64_t only_id,
 int record_job_set_pgid(struct record *r, int64_t id, int pgid,
 			struct strbuf *err);
 int record_job_finish(struct record *r, int64_t id, struct strbuf *err);
+/* Stopped (a signal, a shutdown): queued again, the attempt not counted. */
 int record_job_requeue(struct record *r, int64_t id, struct strbuf *err);
+/* Failed for the farm's reasons: queued again, not taken before
+ * not_before (Unix time), reason kept in last_error. */
+int record_job_defer(struct record *r, int64_t id, double not_before,
+		     const char *reason, struct strbuf *err);
+/* The earliest not_before of the queued jobs: 1 with *at, 0 when none are
+ * queued, -1 + err. record_job_next only takes jobs whose time has come. */
+int record_queue_next_due(struct record *r, int64_t only_id, double *at,
+			  struct strbuf *err);
+/* A tiny real write (one transaction): does the store take writes? */
+int record_probe_write(struct record *r, struct strbuf *err);
 /* After a crash: every running job is queued again; their build process
  * groups are returned (to kill) in *pgids (free()). */
 int record_jobs_recover(struct record *r, int **pgids, size_t *n,

@@ -70,3 +70,30 @@ finish() {
 	[ "$t_n" -gt 0 ] && [ "$t_failed" -eq 0 ]
 	exit $?
 }
+
+# tiny_tree DIR N [RECIPE]: a git repository of N commits whose Makefile
+# "builds" a kernel by copying the prebuilt test kernel into place, for
+# tests of the daemon's own machinery (queue, failure policy, store) that
+# need real builds and boots but not a compiler's minutes. It answers the
+# targets hvmatrix's build runs (tinyconfig, olddefconfig, bzImage, with
+# O=). RECIPE, if given, runs first in bzImage's recipe (a shell line).
+tiny_tree() {
+	local dir=$1 n=$2 recipe=${3:-true} i
+	need_kernel
+	mkdir -p "$dir"
+	git -C "$dir" init -q -b master
+	cat > "$dir/Makefile" <<MK
+tinyconfig olddefconfig:
+	mkdir -p \$(O) && touch \$(O)/.config
+bzImage:
+	$recipe
+	mkdir -p \$(O)/arch/x86/boot
+	cp $KERNEL \$(O)/arch/x86/boot/bzImage
+MK
+	for i in $(seq 1 "$n"); do
+		echo "$i" > "$dir/file"
+		git -C "$dir" add -A
+		git -C "$dir" -c user.name=t -c user.email=t@example.org \
+			commit -q -m "commit $i"
+	done
+}

@@ -122,9 +122,17 @@ expect_eq "the fix: PASS everywhere" "$(verdicts "$c_fixed")" \
 	"q35=PASS vmware=PASS"
 expect_eq "no result recorded twice (8 runs for 4 commits x 2 cells)" \
 	"$("$HVM" results --json --state "$state" | jq length)" 8
-check "the BLOCKED runs carry the compiler's error line" \
+# The compiler's own line for the planted syntax error in kernel/panic.c,
+# in both cells: not just any line with "error" in it.
+blocked_lines=$("$HVM" results --json --state "$state" --commit "$c_nobuild" |
+	jq -r '.[].line')
+check "the BLOCKED runs carry the compiler's error line (kernel/panic.c)" \
+	grep -Eq '(^|/)kernel/panic\.c:[0-9]+:[0-9]+: error: ' <<< "$blocked_lines"
+expect_eq "both BLOCKED cells carry the same line" \
+	"$(sort -u <<< "$blocked_lines" | wc -l)" 1
+check "the BLOCKED reason names make's exit, not the farm" \
 	contains "$("$HVM" results --json --state "$state" --commit "$c_nobuild" |
-		jq -r '.[0].line')" "error"
+		jq -r '.[0].reason')" "make exited"
 expect_eq "each commit queued once, all done" \
 	"$(sqlite3 "$db" "SELECT count(*) || ' ' || sum(state = 'done') FROM jobs")" \
 	"4 4"

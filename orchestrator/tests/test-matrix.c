@@ -1,9 +1,10 @@
 /*
- * test-matrix: unit tests for cell.c and matrix.c: loading cells, trees and
- * builds (values, defaults, the exact "file:line:col: message" of every
- * error kind), rendering (YAML round trip, JSON) and editing matrix files
- * in place (every original byte kept, nothing written when the result
- * would not load).
+ * test-matrix: unit tests for cell.c, the matrix module (matrix.c,
+ * matrix-yaml.c, matrix-sections.c, matrix-edit.c) and the name check
+ * (fsutil_check_name): loading cells, trees and builds (values, defaults,
+ * the exact "file:line:col: message" of every error kind), rendering (YAML
+ * round trip, JSON) and editing matrix files in place (every original byte
+ * kept, nothing written when the result would not load).
  */
 #include <check.h>
 #include <dirent.h>
@@ -141,6 +142,7 @@ static void full_cell(struct cell *c, const char *name)
 		{ "expect", "- dash" },
 		{ "expect", "42" },
 		{ "requires", "kvm" },
+		{ "log_limit", "32M" },
 	};
 	size_t i;
 
@@ -173,6 +175,7 @@ static void ck_cells_equal(const struct cell *a, const struct cell *b)
 	for (i = 0; i < a->n_expect; i++)
 		ck_assert_str_eq(a->expect[i], b->expect[i]);
 	ck_assert_uint_eq(a->requires, b->requires);
+	ck_assert_uint_eq(a->log_limit, b->log_limit);
 }
 
 /* --- cell ---------------------------------------------------------- */
@@ -192,6 +195,7 @@ START_TEST(test_cell_defaults)
 	ck_assert_uint_eq(c.smp, CELL_DEFAULT_SMP);
 	ck_assert_uint_eq(c.timeout_s, CELL_DEFAULT_TIMEOUT_S);
 	ck_assert_uint_eq(c.silence_s, CELL_DEFAULT_SILENCE_S);
+	ck_assert_uint_eq(c.log_limit, 16u << 20);
 	ck_assert_uint_eq(cell_required(&c), 0);
 	cell_release(&c);
 }
@@ -331,6 +335,7 @@ START_TEST(test_cell_yaml_round_trip)
 	ck_assert_ptr_nonnull(strstr(text.buf, "    qemu: \"yes\"\n"));
 	ck_assert_ptr_nonnull(strstr(text.buf, "    accel: kvm\n"));
 	ck_assert_ptr_nonnull(strstr(text.buf, "    memory: 1024\n"));
+	ck_assert_ptr_nonnull(strstr(text.buf, "    log_limit: 32M\n"));
 	ck_assert_ptr_nonnull(strstr(text.buf, "\"true\""));
 	/* Not rendered: backend qemu is the default. */
 	ck_assert_ptr_null(strstr(text.buf, "backend"));
@@ -371,6 +376,7 @@ START_TEST(test_cell_json)
 	ck_assert_ptr_nonnull(strstr(out.buf, "\"memory\": 1024"));
 	ck_assert_ptr_nonnull(strstr(out.buf, "\"accel\": \"kvm\""));
 	ck_assert_ptr_nonnull(strstr(out.buf, "\"requires\": [\"kvm\"]"));
+	ck_assert_ptr_nonnull(strstr(out.buf, "\"log_limit\": 33554432,"));
 	ck_assert_ptr_nonnull(strstr(out.buf, "\"description\": \"Quote "
 				     "\\\"this\\\", back\\\\slash"));
 	ck_assert_ptr_nonnull(strstr(out.buf, "\"qemu_args\": [\"-device\", "
@@ -388,11 +394,107 @@ START_TEST(test_cell_json)
 			 "\"machine\": \"pc\", \"cpu\": \"max\", "
 			 "\"memory\": 256, \"smp\": 1, \"qemu_args\": [], "
 			 "\"cmdline\": null, \"timeout\": 120, "
-			 "\"silence\": 30, \"expect\": [], \"requires\": [], "
+			 "\"silence\": 30, \"log_limit\": 16777216, "
+			 "\"expect\": [], \"requires\": [], "
 			 "\"xen\": null, \"xen_cmdline\": null, "
 			 "\"guest\": null}");
 	cell_release(&c);
 	strbuf_release(&out);
+}
+END_TEST
+
+/* log_limit: bytes, with binary units, 64K to 1G. */
+START_TEST(test_cell_log_limit)
+{
+	static const struct {
+		const char *text;
+		size_t bytes;
+		const char *yaml;	/* as cell_to_yaml writes it */
+	} ok[] = {
+		{ "16M", 16u << 20, NULL },	/* the default: not written */
+		{ "65536", 65536, "64K" },
+		{ "1G", 1u << 30, "1G" },
+		{ "64K", 64u << 10, "64K" },
+		{ "3MiB", 3u << 20, "3M" },
+		{ "1073741824", 1u << 30, "1G" },
+		{ "100000", 100000, "100000" },
+	};
+	static const char *const bad[] = {
+		"1K", "2G", "x", "65535", "1073741825", "-1", "16 M", "16MB",
+		"", "0x10000",
+	};
+	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
+	struct matrix m;
+	struct cell c;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		char *line;
+
+		cell_init(&c);
+		set_ok(&c, "name", "a");
+		set_ok(&c, "log_limit", ok[i].text);
+		ck_assert_uint_eq(c.log_limit, ok[i].bytes);
+		strbuf_reset(&text);
+		strbuf_addstr(&text, "cells:\n");
+		cell_to_yaml(&c, 2, &text);
+		line = ok[i].yaml ? xstrfmt("    log_limit: %s\n",
+					    ok[i].yaml) : NULL;
+		if (line)
+			ck_assert_ptr_nonnull(strstr(text.buf, line));
+		else
+			ck_assert_ptr_null(strstr(text.buf, "log_limit"));
+		/* ... and reads back as the same size. */
+		load_ok(&m, text.buf);
+		ck_assert_uint_eq(m.cells[0].log_limit, ok[i].bytes);
+		matrix_release(&m);
+		free(line);
+		cell_release(&c);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *want = xstrfmt("log_limit: expected a number of bytes "
+				     "between 64K and 1G (K, M, G: KiB, MiB, "
+				     "GiB), got \"%s\"", bad[i]);
+
+		cell_init(&c);
+		ck_assert_int_eq(cell_set(&c, "log_limit", bad[i], &err), -1);
+		ck_assert_str_eq(err.buf, want);
+		ck_assert_uint_eq(c.log_limit, CELL_DEFAULT_LOG_LIMIT);
+		strbuf_reset(&err);
+		cell_release(&c);
+		free(want);
+	}
+
+	/* In a file: the value's position. */
+	ck_load_error("cells:\n  - name: a\n    log_limit: 1K\n",
+		      "t.yaml:3:16: log_limit: expected a number of bytes "
+		      "between 64K and 1G (K, M, G: KiB, MiB, GiB), got "
+		      "\"1K\"");
+	ck_load_error("cells:\n  - {name: a, log_limit: 2G}\n",
+		      "t.yaml:2:26: log_limit: expected a number of bytes "
+		      "between 64K and 1G (K, M, G: KiB, MiB, GiB), got "
+		      "\"2G\"");
+	ck_load_error("cells:\n  - name: a\n    log_limit: x\n",
+		      "t.yaml:3:16: log_limit: expected a number of bytes "
+		      "between 64K and 1G (K, M, G: KiB, MiB, GiB), got "
+		      "\"x\"");
+	ck_load_error("cells:\n  - name: a\n    log_limit: [16M]\n",
+		      "t.yaml:3:16: log_limit: expected a single value, got "
+		      "a list");
+	ck_load_error("cells:\n  - name: a\n    log_limt: 16M\n",
+		      "t.yaml:3:5: unknown key 'log_limt' in cell 'a' (did "
+		      "you mean 'log_limit'?)");
+
+	/* A cell built in code is checked too. */
+	cell_init(&c);
+	set_ok(&c, "name", "a");
+	c.log_limit = 1024;
+	ck_assert_int_eq(cell_validate(&c, &err), -1);
+	ck_assert_str_eq(err.buf, "log_limit: 1024 is out of range (65536 "
+			 "to 1073741824)");
+	cell_release(&c);
+	strbuf_release(&err);
+	strbuf_release(&text);
 }
 END_TEST
 
@@ -639,6 +741,116 @@ START_TEST(test_default_path)
 	ck_assert_str_eq(matrix_default_path(), "matrices/default.yaml");
 	unlink("matrices/default.yaml");
 	rmdir("matrices");
+}
+END_TEST
+
+/* --- names ---------------------------------------------------------- */
+
+#define NAME_RULE "use letters, digits, '.', '_' and '-', not starting " \
+	"with '.' or '-'"
+
+/* Names that are not one safe path component, as YAML plain scalars. */
+static const char *const bad_names[] = { ".", "..", "-x", ".hidden", "a/b" };
+
+START_TEST(test_names_rejected)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad_names); i++) {
+		const char *n = bad_names[i];
+		char *text, *want;
+
+		/* A cell, with the name not its first key. */
+		text = xstrfmt("cells:\n  - name: a\n  - machine: q35\n"
+			       "    name: %s\n", n);
+		want = xstrfmt("t.yaml:4:11: name \"%s\" is not allowed: "
+			       NAME_RULE, n);
+		ck_load_error(text, want);
+		free(text);
+		free(want);
+
+		/* The same in flow style: the column is the name's. */
+		text = xstrfmt("cells: [{smp: 2, name: %s}]\n", n);
+		want = xstrfmt("t.yaml:1:24: name \"%s\" is not allowed: "
+			       NAME_RULE, n);
+		ck_load_error(text, want);
+		free(text);
+		free(want);
+
+		text = xstrfmt("cells: []\ntrees:\n  - path: /a\n"
+			       "    name: %s\n", n);
+		want = xstrfmt("t.yaml:4:11: name \"%s\" is not allowed: "
+			       NAME_RULE, n);
+		ck_load_error(text, want);
+		free(text);
+		free(want);
+
+		text = xstrfmt("cells: []\nbuilds:\n  - base: defconfig\n"
+			       "    name: %s\n", n);
+		want = xstrfmt("t.yaml:4:11: name \"%s\" is not allowed: "
+			       NAME_RULE, n);
+		ck_load_error(text, want);
+		free(text);
+		free(want);
+	}
+	ck_load_error("cells:\n  - name: \"\"\n",
+		      "t.yaml:2:11: name is empty: " NAME_RULE);
+	ck_load_error("cells: []\nbuilds:\n  - name:\n    base: defconfig\n",
+		      "t.yaml:3:10: name is empty: " NAME_RULE);
+}
+END_TEST
+
+/* The same check wherever a name comes from: cell_set, cell_validate. */
+START_TEST(test_names_one_check)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = xstrfmt("%s/m.yaml", tmpdir);
+	struct cell c;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad_names); i++) {
+		char *want = xstrfmt("name \"%s\" is not allowed: " NAME_RULE,
+				     bad_names[i]);
+
+		cell_init(&c);
+		ck_assert_int_eq(cell_set(&c, "name", bad_names[i], &err),
+				 -1);
+		ck_assert_str_eq(err.buf, want);
+		ck_assert_ptr_null(c.name);
+		strbuf_reset(&err);
+
+		/* Built in code, past cell_set: matrix add refuses it. */
+		c.name = xstrdup(bad_names[i]);
+		ck_assert_int_eq(cell_validate(&c, &err), -1);
+		ck_assert_str_eq(err.buf, want);
+		strbuf_reset(&err);
+		ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+		ck_assert_str_eq(err.buf, want);
+		ck_assert_int_eq(access(path, F_OK), -1);
+		strbuf_reset(&err);
+		cell_release(&c);
+		free(want);
+	}
+
+	/* 64 characters, dots and dashes inside: fine. 65: too long. */
+	ck_assert_int_eq(fsutil_check_name("x..y", &err), 0);
+	ck_assert_int_eq(fsutil_check_name("Q35_2.4-kvm", &err), 0);
+	ck_assert_int_eq(fsutil_check_name("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					   &err), 0);
+	ck_assert_str_eq(err.buf, "");
+	ck_assert_int_eq(fsutil_check_name("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					   &err), -1);
+	ck_assert_str_eq(err.buf, "name \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			 "aaaaaaaaaaaaaaaaaaaaaaaaaa...\" is too long: at most "
+			 "64 characters");
+	strbuf_reset(&err);
+	ck_assert_int_eq(fsutil_check_name("tab\there", &err), -1);
+	ck_assert_str_eq(err.buf, "name \"tab\\there\" is not allowed: "
+			 NAME_RULE);
+	free(path);
+	strbuf_release(&err);
 }
 END_TEST
 
@@ -905,14 +1117,15 @@ START_TEST(test_trees_errors)
 
 	/* Values. */
 	ck_load_error("cells: []\ntrees:\n  - name: a b\n    path: /a\n",
-		      "t.yaml:3:11: name: expected 1 to 64 characters from "
-		      "[A-Za-z0-9._-], got \"a b\"");
+		      "t.yaml:3:11: name \"a b\" is not allowed: use letters, "
+		      "digits, '.', '_' and '-', not starting with '.' or "
+		      "'-'");
 	ck_load_error("cells: []\ntrees:\n  - name: aaaaaaaaaaaaaaaaaaaaaaaa"
 		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
 		      "    path: /a\n",
-		      "t.yaml:3:11: name: expected 1 to 64 characters from "
-		      "[A-Za-z0-9._-], got \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
+		      "t.yaml:3:11: name \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is too long: at "
+		      "most 64 characters");
 	ck_load_error(TREE("    path: /a\n    poll: 5\n"),
 		      "t.yaml:5:11: poll: expected an integer number of "
 		      "seconds between 10 and 86400, got \"5\"");
@@ -1059,6 +1272,55 @@ START_TEST(test_builds_errors)
 	ck_load_error("cells: []\nbuild: []\n",
 		      "t.yaml:2:1: unknown key 'build' (did you mean "
 		      "'builds'?)");
+}
+END_TEST
+
+/* ccache: a directory, resolved like fragments; none by default. */
+START_TEST(test_build_ccache)
+{
+	static const char text[] =
+		"cells: []\n"
+		"builds:\n"
+		"  - {name: plain, base: defconfig}\n"
+		"  - name: rel\n"
+		"    base: defconfig\n"
+		"    ccache: cache/cc\n"
+		"  - {name: dot, base: tinyconfig, ccache: ./cc}\n"
+		"  - {name: abs, base: tinyconfig, ccache: /var/cache/cc}\n";
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+
+	ck_assert_int_eq(matrix_load_buf(&m, "/srv/m/farm.yaml", text,
+					 strlen(text), &err), 0);
+	ck_assert_ptr_null(matrix_find_build(&m, "plain")->ccache);
+	ck_assert_str_eq(matrix_find_build(&m, "rel")->ccache,
+			 "/srv/m/cache/cc");
+	ck_assert_str_eq(matrix_find_build(&m, "dot")->ccache, "/srv/m/cc");
+	ck_assert_str_eq(matrix_find_build(&m, "abs")->ccache,
+			 "/var/cache/cc");
+	matrix_release(&m);
+
+	/* No directory in the matrix file's name: ".". */
+	load_ok(&m, text);
+	ck_assert_str_eq(matrix_find_build(&m, "rel")->ccache, "./cache/cc");
+	matrix_release(&m);
+	ck_assert_str_eq(err.buf, "");
+
+	ck_load_error(BUILD("    ccache: ~/.ccache\n"),
+		      "t.yaml:5:13: ccache: '~' is not expanded in matrix "
+		      "files; write the whole path, got \"~/.ccache\"");
+	ck_load_error(BUILD("    ccache:\n"),
+		      "t.yaml:5:12: ccache: expected a non-empty path");
+	ck_load_error(BUILD("    ccache: [a, b]\n"),
+		      "t.yaml:5:13: ccache: expected a single value, got a "
+		      "list");
+	ck_load_error(BUILD("    ccache: /a\n    ccache: /b\n"),
+		      "t.yaml:6:5: duplicate key 'ccache' (first defined at "
+		      "line 5)");
+	ck_load_error("cells: []\nccache: /a\n",
+		      "t.yaml:2:1: unknown key 'ccache' (build settings go "
+		      "in the items of the 'builds' list)");
+	strbuf_release(&err);
 }
 END_TEST
 
@@ -1610,6 +1872,7 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_cell_validate);
 	tcase_add_test(tc, test_cell_yaml_round_trip);
 	tcase_add_test(tc, test_cell_json);
+	tcase_add_test(tc, test_cell_log_limit);
 	tcase_add_test(tc, test_xen_cells);
 	suite_add_tcase(s, tc);
 
@@ -1620,6 +1883,8 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_load_error_from_file);
 	tcase_add_test(tc, test_default_path);
+	tcase_add_test(tc, test_names_rejected);
+	tcase_add_test(tc, test_names_one_check);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("trees-builds");
@@ -1629,6 +1894,7 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_trees_builds_optional);
 	tcase_add_test(tc, test_trees_errors);
 	tcase_add_test(tc, test_builds_errors);
+	tcase_add_test(tc, test_build_ccache);
 	tcase_add_test(tc, test_trees_builds_error_untouched);
 	suite_add_tcase(s, tc);
 
