@@ -27,7 +27,6 @@
 #include "fsutil.h"
 #include "image.h"
 #include "logfile.h"
-#include "probe.h"
 #include "xmalloc.h"
 
 struct boot {
@@ -806,51 +805,6 @@ const char *boot_default_initrd(void)
 	const char *env = getenv("HVMATRIX_INITRD");
 
 	return env && *env ? env : HVM_BUILDDIR "/images/payload.cpio.gz";
-}
-
-/* Decide up front what cannot run: missing images, missing KVM. */
-void boot_precheck(struct boot_run *runs, size_t n, const char *kernel,
-		   const char *kernel_err, const char *initrd, int quiet)
-{
-	char *kvm_reason = NULL;
-	int kvm_known = 0, kvm_ok = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		struct judge *j = &runs[i].judge;
-
-		if (kernel_err) {
-			judge_error(j, "kernel image unusable: %s", kernel_err);
-			continue;
-		}
-		if (access(initrd, R_OK) < 0) {
-			judge_error(j, "test payload missing: %s: %s", initrd,
-				    strerror(errno));
-			continue;
-		}
-		if (!(cell_required(runs[i].cell) & CELL_REQUIRE_KVM))
-			continue;
-		if (!kvm_known) {
-			if (!quiet)
-				fprintf(stderr, "probing KVM (once per host "
-					"boot)...\n");
-			kvm_ok = probe_kvm(runs[i].cell->qemu, kernel, initrd,
-					   &kvm_reason);
-			kvm_known = 1;
-			if (!quiet)
-				fprintf(stderr, "KVM %s\n", kvm_ok ? "works" :
-					kvm_reason);
-		}
-		if (!kvm_ok) {
-			struct strbuf sb = STRBUF_INIT;
-
-			strbuf_addf(&sb, "host lacks working KVM: %s",
-				    kvm_reason);
-			judge_skip(j, sb.buf);
-			strbuf_release(&sb);
-		}
-	}
-	free(kvm_reason);
 }
 
 struct boot *boot_start(uv_loop_t *loop, struct boot_run *runs, size_t n,

@@ -105,14 +105,6 @@ void boot_argv_quote(char *const *argv, struct strbuf *out);
 const char *boot_default_initrd(void);
 
 /*
- * Decide up front what cannot run: an unusable kernel (kernel_err not
- * NULL), a missing payload, a cell needing KVM where the (cached) probe
- * says KVM does not work (SKIP). Progress on stderr unless quiet.
- */
-void boot_precheck(struct boot_run *runs, size_t n, const char *kernel,
-		   const char *kernel_err, const char *initrd, int quiet);
-
-/*
  * Run every run to its verdict on loop, at most opts->jobs at once.
  * SIGINT/SIGTERM/SIGHUP stop every child; their runs are marked
  * interrupted. Returns 0, or 1 when interrupted.

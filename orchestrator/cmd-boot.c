@@ -1,12 +1,11 @@
 /*
  * hvmatrix boot: boot one prebuilt kernel across the cells of a matrix,
  * record every verdict, print a table (or JSON). Exit codes are the
- * contract of cmd.h: 0 all PASS/SKIP, 1 any FAIL, 3 ERROR but no FAIL,
+ * contract of verdict.h: 0 all PASS/SKIP, 1 any FAIL, 3 ERROR but no FAIL,
  * 2 usage or configuration, 130 interrupted.
  */
 #include <errno.h>
 #include <fnmatch.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +15,10 @@
 #include "boot.h"
 #include "cmd.h"
 #include "fsutil.h"
+#include "json.h"
 #include "kernel.h"
 #include "matrix.h"
 #include "probe.h"
-#include "record.h"
 #include "xmalloc.h"
 
 static const char usage_text[] =
@@ -148,18 +147,6 @@ static char *new_batch_id(void)
 	return xstrfmt("%s-%04x", stamp, rnd & 0xffff);
 }
 
-static int selected(const struct cell *c, char **globs, size_t n_globs)
-{
-	size_t i;
-
-	if (!n_globs)
-		return 1;
-	for (i = 0; i < n_globs; i++)
-		if (!fnmatch(globs[i], c->name, 0))
-			return 1;
-	return 0;
-}
-
 static void print_table(struct boot_run *runs, size_t n)
 {
 	size_t i, w = 4;
@@ -188,135 +175,105 @@ static void print_table(struct boot_run *runs, size_t n)
 static void print_json(struct boot_run *runs, size_t n)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct json j;
 	size_t i;
-	int first = 1;
 
-	strbuf_addch(&sb, '[');
+	json_init(&j, &sb);
+	json_array_begin(&j);
 	for (i = 0; i < n; i++) {
 		struct boot_run *r = &runs[i];
 
 		if (r->interrupted)
 			continue;
-		strbuf_addstr(&sb, first ? "\n  {\"cell\": " : ",\n  {\"cell\": ");
-		first = 0;
-		strbuf_add_json_str(&sb, r->cell->name);
-		strbuf_addstr(&sb, ", \"verdict\": ");
-		strbuf_add_json_str(&sb, verdict_name(judge_verdict(&r->judge)));
-		strbuf_addstr(&sb, ", \"reason\": ");
-		strbuf_add_json_str(&sb, r->judge.reason);
-		strbuf_addstr(&sb, ", \"line\": ");
-		strbuf_add_json_str(&sb, r->judge.line);
-		strbuf_addf(&sb, ", \"duration_s\": %.3f, \"log\": ",
-			    r->duration_s);
-		strbuf_add_json_str(&sb, r->log_path);
-		strbuf_addstr(&sb, ", \"nonce\": ");
-		strbuf_add_json_str(&sb, r->nonce);
-		strbuf_addch(&sb, '}');
+		json_object_begin(&j);
+		json_key_str(&j, "cell", r->cell->name);
+		json_key_str(&j, "verdict",
+			     verdict_name(judge_verdict(&r->judge)));
+		json_key_str(&j, "reason", r->judge.reason);
+		json_key_str(&j, "line", r->judge.line);
+		json_key_double(&j, "duration_s", r->duration_s);
+		json_key_str(&j, "log", r->log_path);
+		json_key_str(&j, "nonce", r->nonce);
+		json_object_end(&j);
 	}
-	strbuf_addstr(&sb, first ? "]\n" : "\n]\n");
+	json_array_end(&j);
+	strbuf_addch(&sb, '\n');
 	fputs(sb.buf, stdout);
 	strbuf_release(&sb);
 }
 
 static int exit_code(struct boot_run *runs, size_t n, int store_failed)
 {
-	int fail = 0, error = store_failed;
+	int ret = store_failed ? EXIT_ERROR : EXIT_OK;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		fail |= judge_verdict(&runs[i].judge) == VERDICT_FAIL;
-		error |= judge_verdict(&runs[i].judge) == VERDICT_ERROR;
-	}
-	return fail ? EXIT_FAIL : error ? EXIT_ERROR : EXIT_OK;
+	for (i = 0; i < n; i++)
+		ret = verdict_exit_worst(ret, verdict_exit_code(
+			judge_verdict(&runs[i].judge)));
+	return ret;
 }
 
-static int cmd_boot_run(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "matrix", required_argument, NULL, 'm' },
-		{ "cell", required_argument, NULL, 'c' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "state", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *kernel_arg = NULL, *initrd = boot_default_initrd();
-	const char *matrix_path = matrix_default_path(), *state_opt = NULL;
-	char **globs = NULL, *state_dir = NULL, *log_dir = NULL;
-	size_t n_globs = 0, globs_alloc = 0, i, n = 0;
-	struct strbuf err = STRBUF_INIT, kerr = STRBUF_INIT;
-	struct boot_ctx ctx;
-	struct matrix m = { 0 };
-	struct boot_run *runs = NULL;
-	unsigned jobs = cmd_default_jobs();
-	int json = 0, dry_run = 0, opt, ret = EXIT_USAGE, have_matrix = 0;
+enum { OPT_KERNEL = 'k', OPT_CELL = 'c', OPT_DRY_RUN = 'n' };
 
-	memset(&ctx, 0, sizeof(ctx));
-	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'k': kernel_arg = optarg; break;
-		case 'i': initrd = optarg; break;
-		case 'm': matrix_path = optarg; break;
-		case 'c':
-			ALLOC_GROW(globs, n_globs + 1, globs_alloc);
-			globs[n_globs++] = optarg;
-			break;
-		case 'j':
-			if (cmd_parse_jobs(optarg, &jobs))
-				goto out;
-			break;
-		case 's': state_opt = optarg; break;
-		case 'J': json = 1; break;
-		case 'n': dry_run = 1; break;
-		case 'q': ctx.quiet = 1; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			ret = EXIT_OK;
-			goto out;
-		default:
-			fputs(usage_text, stderr);
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		ret = cmd_usage_error("boot: unexpected argument '%s'",
-				      argv[optind]);
-		goto out;
-	}
-	if (!kernel_arg) {
-		ret = cmd_usage_error("boot: --kernel PATH is required (see "
-				      "'hvmatrix boot --help')");
-		goto out;
-	}
-	if (matrix_load(&m, matrix_path, &err) < 0) {
-		fprintf(stderr, "%s\n", err.buf);
-		goto out;
-	}
-	have_matrix = 1;
-	runs = xcalloc(m.n_cells + 1, sizeof(*runs));
-	state_dir = record_state_dir(state_opt);
-	ctx.batch = new_batch_id();
-	log_dir = xstrfmt("%s/logs/%s", state_dir, ctx.batch);
-	for (i = 0; i < m.n_cells; i++) {
+static const struct option options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "cell", required_argument, NULL, OPT_CELL },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Usage errors before any setup; a dry run needs no store. */
+static int boot_prepare(struct cmd_ctx *ctx)
+{
+	if (!cmd_arg(ctx, OPT_KERNEL))
+		return cmd_usage_error("boot: --kernel PATH is required (see "
+				       "'hvmatrix boot --help')");
+	if (cmd_has(ctx, OPT_DRY_RUN))
+		ctx->flags = (ctx->flags & ~(unsigned)CMD_WRITES_STORE) |
+			     CMD_STATE;
+	return -1;
+}
+
+static int boot_exec(struct cmd_ctx *ctx)
+{
+	const char *kernel_arg = cmd_arg(ctx, OPT_KERNEL);
+	const char *initrd = ctx->initrd;
+	const struct matrix *m = &ctx->matrix;
+	char *log_dir = NULL;
+	size_t i, k, n = 0;
+	struct strbuf kerr = STRBUF_INIT;
+	struct boot_ctx bctx;
+	struct boot_run *runs;
+	unsigned jobs = ctx->jobs;
+	int ret = EXIT_USAGE, globs = cmd_has(ctx, OPT_CELL);
+
+	memset(&bctx, 0, sizeof(bctx));
+	bctx.quiet = ctx->quiet;
+	bctx.store = ctx->store;
+	runs = xcalloc(m->n_cells + 1, sizeof(*runs));
+	bctx.batch = new_batch_id();
+	log_dir = xstrfmt("%s/logs/%s", ctx->state_dir, bctx.batch);
+	for (i = 0; i < m->n_cells; i++) {
 		char *log;
 
-		if (!selected(&m.cells[i], globs, n_globs))
+		/* --cell GLOB, repeatable: any match selects the cell. */
+		for (k = 0; globs && k < ctx->n_args; k++)
+			if (ctx->args[k].id == OPT_CELL &&
+			    !fnmatch(ctx->args[k].value, m->cells[i].name, 0))
+				break;
+		if (globs && k == ctx->n_args)
 			continue;
-		log = xstrfmt("%s/%s.log", log_dir, m.cells[i].name);
-		boot_run_init(&runs[n++], &m.cells[i], kernel_arg, initrd, log);
+		log = xstrfmt("%s/%s.log", log_dir, m->cells[i].name);
+		boot_run_init(&runs[n++], &m->cells[i], kernel_arg, initrd,
+			      log);
 		free(log);
 	}
 	if (!n) {
 		ret = cmd_usage_error("boot: no cell of %s matches the --cell "
-				      "patterns", matrix_path);
+				      "patterns", ctx->matrix_path);
 		goto out;
 	}
-	if (dry_run) {
+	if (cmd_has(ctx, OPT_DRY_RUN)) {
 		for (i = 0; i < n; i++) {
 			struct strbuf sb = STRBUF_INIT;
 
@@ -327,67 +284,66 @@ static int cmd_boot_run(int argc, char **argv)
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (record_open(&ctx.store, state_dir, &err) < 0 ||
-	    fsutil_mkdir_p(log_dir, 0755) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.len ? err.buf :
-			"cannot create the log directory");
+	if (fsutil_mkdir_p(log_dir, 0755) < 0) {
+		fprintf(stderr, "hvmatrix: %s: cannot create the log "
+			"directory\n", log_dir);
 		ret = EXIT_ERROR;
 		goto out;
 	}
-	ctx.n = n;
-	ctx.matrix_path = realpath(matrix_path, NULL);
-	if (!ctx.matrix_path)
-		ctx.matrix_path = xstrdup(matrix_path);
-	if (kernel_identify(&ctx.kernel, kernel_arg, &kerr) < 0) {
-		ctx.kernel.path = xstrdup(kernel_arg);
-		ctx.kernel.id = xstrdup("unknown");
-		ctx.kernel.version = xstrdup("");
+	bctx.n = n;
+	bctx.matrix_path = realpath(ctx->matrix_path, NULL);
+	if (!bctx.matrix_path)
+		bctx.matrix_path = xstrdup(ctx->matrix_path);
+	if (kernel_identify(&bctx.kernel, kernel_arg, &kerr) < 0) {
+		bctx.kernel.path = xstrdup(kernel_arg);
+		bctx.kernel.id = xstrdup("unknown");
+		bctx.kernel.version = xstrdup("");
 	}
-	boot_precheck(runs, n, kernel_arg, kerr.len ? kerr.buf : NULL,
-			    initrd, ctx.quiet);
-	if (!ctx.quiet)
+	probe_precheck(runs, n, kernel_arg, kerr.len ? kerr.buf : NULL,
+		       initrd, bctx.quiet);
+	if (!bctx.quiet)
 		fprintf(stderr, "booting %s in %zu cells, %u at a time; logs "
-			"in %s\n", ctx.kernel.path, n, jobs, log_dir);
+			"in %s\n", bctx.kernel.path, n, jobs, log_dir);
 	{
 		struct boot_opts opts = {
 			.jobs = jobs, .on_start = on_start,
-			.on_done = on_done, .data = &ctx,
+			.on_done = on_done, .data = &bctx,
 		};
 
 		if (boot_run_all(uv_default_loop(), runs, n, &opts)) {
 			fprintf(stderr, "hvmatrix: interrupted; finished runs "
-				"are recorded in %s\n", state_dir);
+				"are recorded in %s\n", ctx->state_dir);
 			ret = 130;
 			goto out;
 		}
 	}
-	if (json)
+	if (ctx->json)
 		print_json(runs, n);
 	else
 		print_table(runs, n);
-	if (!json && !ctx.quiet)
+	if (!ctx->json && !bctx.quiet)
 		printf("results: %s (see 'hvmatrix results', 'hvmatrix "
-		       "dashboard')\n", state_dir);
-	ret = exit_code(runs, n, ctx.store_failed);
+		       "dashboard')\n", ctx->state_dir);
+	ret = exit_code(runs, n, bctx.store_failed);
 out:
 	for (i = 0; i < n; i++)
 		boot_run_release(&runs[i]);
 	free(runs);
-	if (ctx.store)
-		record_close(ctx.store);
-	kernel_release(&ctx.kernel);
-	free(ctx.batch);
-	free(ctx.matrix_path);
-	if (have_matrix)
-		matrix_release(&m);
-	free(globs);
-	free(state_dir);
+	kernel_release(&bctx.kernel);
+	free(bctx.batch);
+	free(bctx.matrix_path);
 	free(log_dir);
-	strbuf_release(&err);
 	strbuf_release(&kerr);
 	return ret;
 }
 
 const struct cmd cmd_boot = {
-	"boot", "boot a kernel across the cells of a matrix", cmd_boot_run,
+	.name = "boot",
+	.summary = "boot a kernel across the cells of a matrix",
+	.usage = usage_text,
+	.flags = CMD_NEEDS_MATRIX | CMD_WRITES_STORE | CMD_JSON | CMD_BOOTS,
+	.options = options,
+	.max_args = 0,
+	.prepare = boot_prepare,
+	.exec = boot_exec,
 };

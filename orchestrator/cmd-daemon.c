@@ -3,15 +3,10 @@
  * with every build config, boot each build in every cell, record the
  * verdicts and keep the dashboard current (daemon.c does the work).
  */
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 
-#include "boot.h"
 #include "cmd.h"
 #include "daemon.h"
-#include "matrix.h"
-#include "record.h"
 
 static const char usage_text[] =
 "usage: hvmatrix daemon [options]\n"
@@ -37,58 +32,34 @@ static const char usage_text[] =
 "Exit: 0 stopped (or idle) with no FAIL seen, 1 a cell FAILed or a build\n"
 "broke, 2 usage or configuration error, 3 a host/tool ERROR and no FAIL.\n";
 
-static int cmd_daemon_run(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "matrix", required_argument, NULL, 'm' },
-		{ "state", required_argument, NULL, 's' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "until-idle", no_argument, NULL, 'u' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct daemon_opts o = {
-		.matrix_path = matrix_default_path(),
-		.initrd = boot_default_initrd(),
-		.jobs = cmd_default_jobs(),
-		.poll = 1,
-	};
-	const char *state_opt = NULL;
-	char *state;
-	int opt, ret;
+enum { OPT_UNTIL_IDLE = 'u' };
 
-	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'm': o.matrix_path = optarg; break;
-		case 's': state_opt = optarg; break;
-		case 'j':
-			if (cmd_parse_jobs(optarg, &o.jobs))
-				return EXIT_USAGE;
-			break;
-		case 'i': o.initrd = optarg; break;
-		case 'u': o.until_idle = 1; break;
-		case 'q': o.quiet = 1; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage_text, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return cmd_usage_error("daemon: unexpected argument '%s'",
-				       argv[optind]);
-	state = record_state_dir(state_opt);
-	o.state_dir = state;
-	ret = daemon_main(&o);
-	free(state);
-	return ret;
+static const struct option options[] = {
+	{ "until-idle", no_argument, NULL, OPT_UNTIL_IDLE },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int daemon_exec(struct cmd_ctx *ctx)
+{
+	struct daemon_opts o = {
+		.matrix_path = ctx->matrix_path,
+		.state_dir = ctx->state_dir,
+		.initrd = ctx->initrd,
+		.jobs = ctx->jobs,
+		.poll = 1,
+		.until_idle = cmd_has(ctx, OPT_UNTIL_IDLE),
+		.quiet = ctx->quiet,
+	};
+
+	return daemon_main(&o);
 }
 
 const struct cmd cmd_daemon = {
-	"daemon", "watch kernel trees: build, boot and record every commit",
-	cmd_daemon_run,
+	.name = "daemon",
+	.summary = "watch kernel trees: build, boot and record every commit",
+	.usage = usage_text,
+	.flags = CMD_MATRIX | CMD_TAKES_LOCK | CMD_BOOTS,
+	.options = options,
+	.max_args = 0,
+	.exec = daemon_exec,
 };

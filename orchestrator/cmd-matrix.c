@@ -5,13 +5,13 @@
  * matrix_remove_cell(), so the CLI can never accept what a matrix file
  * would refuse, nor write a file that does not load.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cell.h"
 #include "cmd.h"
+#include "json.h"
 #include "matrix.h"
 #include "strbuf.h"
 #include "xmalloc.h"
@@ -29,22 +29,23 @@ static const char matrix_usage[] =
 	"  remove NAME          remove a cell from a matrix file\n"
 	"  check FILE...        check that matrix files load\n"
 	"\n"
-	"add, list, show and remove take -f, --file FILE; the default is\n"
-	"$HVMATRIX_MATRIX, else matrices/default.yaml under the current\n"
-	"directory, else the one in the source tree.\n"
+	"add, list, show and remove take --matrix FILE (or -f, --file FILE);\n"
+	"the default is $HVMATRIX_MATRIX, else matrices/default.yaml under\n"
+	"the current directory, else the one in the source tree.\n"
 	"\n"
 	"'hvmatrix matrix SUBCOMMAND --help' describes one subcommand.\n"
 	"Exit codes: 0 success, 2 bad usage or an invalid matrix file.\n";
 
 static const char add_usage[] =
-	"usage: hvmatrix matrix add NAME [-f FILE] [OPTIONS]\n"
+	"usage: hvmatrix matrix add NAME [--matrix FILE] [OPTIONS]\n"
 	"\n"
 	"Add the cell NAME to the matrix file (created when missing), keeping\n"
 	"the file's comments and layout. Settings left out take defaults.\n"
 	"\n"
 	"options:\n"
-	"  -f, --file FILE        matrix file (default: see 'hvmatrix matrix "
-	"--help')\n"
+	"      --matrix FILE      matrix file (default: see 'hvmatrix matrix "
+	"--help');\n"
+	"  -f, --file FILE        the same\n"
 	"      --description TEXT free text\n"
 	"      --backend NAME     qemu boots the kernel directly, xen boots "
 	"it as\n"
@@ -83,39 +84,42 @@ static const char add_usage[] =
 	"  -h, --help             show this help\n";
 
 static const char list_usage[] =
-	"usage: hvmatrix matrix list [-f FILE] [--json]\n"
+	"usage: hvmatrix matrix list [--matrix FILE] [--json]\n"
 	"\n"
 	"List the cells of a matrix file, one per line: name, backend, accel,\n"
 	"machine, cpu, memory, and what the cell requires and expects.\n"
 	"\n"
 	"options:\n"
-	"  -f, --file FILE   matrix file (default: see 'hvmatrix matrix "
-	"--help')\n"
+	"      --matrix FILE matrix file (default: see 'hvmatrix matrix "
+	"--help');\n"
+	"  -f, --file FILE   the same\n"
 	"      --json        print a JSON array with every setting of every "
 	"cell\n"
 	"  -h, --help        show this help\n";
 
 static const char show_usage[] =
-	"usage: hvmatrix matrix show NAME [-f FILE] [--json]\n"
+	"usage: hvmatrix matrix show NAME [--matrix FILE] [--json]\n"
 	"\n"
 	"Show every setting of one cell, as YAML (settings at their default\n"
 	"value as comments) or as JSON.\n"
 	"\n"
 	"options:\n"
-	"  -f, --file FILE   matrix file (default: see 'hvmatrix matrix "
-	"--help')\n"
+	"      --matrix FILE matrix file (default: see 'hvmatrix matrix "
+	"--help');\n"
+	"  -f, --file FILE   the same\n"
 	"      --json        print one JSON object\n"
 	"  -h, --help        show this help\n";
 
 static const char remove_usage[] =
-	"usage: hvmatrix matrix remove NAME [-f FILE]\n"
+	"usage: hvmatrix matrix remove NAME [--matrix FILE]\n"
 	"\n"
 	"Remove the cell NAME from the matrix file, keeping the rest of it as\n"
 	"it is.\n"
 	"\n"
 	"options:\n"
-	"  -f, --file FILE   matrix file (default: see 'hvmatrix matrix "
-	"--help')\n"
+	"      --matrix FILE matrix file (default: see 'hvmatrix matrix "
+	"--help');\n"
+	"  -f, --file FILE   the same\n"
 	"  -h, --help        show this help\n";
 
 static const char check_usage[] =
@@ -129,53 +133,45 @@ static const char check_usage[] =
 	"options:\n"
 	"  -h, --help   show this help\n";
 
-/* add's options for cell settings: the YAML key, '_' written '-'. */
-static const struct {
-	const char *option;
-	const char *key;
-} setting_options[] = {
-	{ "description", "description" },
-	{ "backend", "backend" },
-	{ "qemu", "qemu" },
-	{ "accel", "accel" },
-	{ "machine", "machine" },
-	{ "cpu", "cpu" },
-	{ "memory", "memory" },
-	{ "smp", "smp" },
-	{ "qemu-arg", "qemu_args" },
-	{ "cmdline", "cmdline" },
-	{ "timeout", "timeout" },
-	{ "silence", "silence" },
-	{ "expect", "expect" },
-	{ "requires", "requires" },
-	{ "xen", "xen" },
-	{ "xen-cmdline", "xen_cmdline" },
-	{ "guest", "guest" },
-};
-
-#define OPT_JSON 256
-#define OPT_SETTING 512		/* + index in setting_options[] */
-
-/* What a subcommand got on its command line. */
-struct args {
-	const char *file;
-	int json;
-	char **positional;
-	size_t n_positional;
-};
+#define OPT_SETTING 512
 
 /*
- * Messages that already start with "FILE:" (file:line:col: ...) are
- * printed as they are; anything else gets the program name.
+ * add's options, one per cell setting: the YAML key with '_' written '-',
+ * except --qemu-arg (qemu_args), one argument per use. The value goes
+ * through cell_set() under that key.
  */
-static void print_error(const char *path, const char *msg)
-{
-	size_t n = path ? strlen(path) : 0;
+static const struct option add_options[] = {
+	{ "description", required_argument, NULL, OPT_SETTING },
+	{ "backend", required_argument, NULL, OPT_SETTING },
+	{ "qemu", required_argument, NULL, OPT_SETTING },
+	{ "accel", required_argument, NULL, OPT_SETTING },
+	{ "machine", required_argument, NULL, OPT_SETTING },
+	{ "cpu", required_argument, NULL, OPT_SETTING },
+	{ "memory", required_argument, NULL, OPT_SETTING },
+	{ "smp", required_argument, NULL, OPT_SETTING },
+	{ "qemu-arg", required_argument, NULL, OPT_SETTING },
+	{ "cmdline", required_argument, NULL, OPT_SETTING },
+	{ "timeout", required_argument, NULL, OPT_SETTING },
+	{ "silence", required_argument, NULL, OPT_SETTING },
+	{ "expect", required_argument, NULL, OPT_SETTING },
+	{ "requires", required_argument, NULL, OPT_SETTING },
+	{ "xen", required_argument, NULL, OPT_SETTING },
+	{ "xen-cmdline", required_argument, NULL, OPT_SETTING },
+	{ "guest", required_argument, NULL, OPT_SETTING },
+	{ NULL, 0, NULL, 0 },
+};
 
-	if (path && !strncmp(msg, path, n) && msg[n] == ':')
-		fprintf(stderr, "%s\n", msg);
-	else
-		fprintf(stderr, "hvmatrix: %s\n", msg);
+static void setting_key(const char *option, struct strbuf *key)
+{
+	const char *p;
+
+	strbuf_reset(key);
+	if (!strcmp(option, "qemu-arg")) {
+		strbuf_addstr(key, "qemu_args");
+		return;
+	}
+	for (p = option; *p; p++)
+		strbuf_addch(key, *p == '-' ? '_' : *p);
 }
 
 /* cell_set() messages start with "key: "; the CLI names the option. */
@@ -188,149 +184,36 @@ static const char *strip_key(const char *msg, const char *key)
 	return msg;
 }
 
-static void args_release(struct args *a)
+static int one_name(struct cmd_ctx *ctx)
 {
-	free(a->positional);
-	a->positional = NULL;
-	a->n_positional = 0;
+	if (ctx->argc == 1)
+		return -1;
+	return cmd_usage_error("%s: expected one cell NAME; see 'hvmatrix %s "
+			       "--help'", ctx->name, ctx->name);
 }
 
-/*
- * Parse the options of subcommand argv[0]. Options may come before or
- * after the positional arguments (whatever POSIXLY_CORRECT says). For
- * add, cell settings are applied to *c in command-line order. Returns -1
- * when the subcommand is done (help printed, or a usage error with its
- * exit code in *exit_code).
- */
-static int parse_args(int argc, char **argv, const struct option *longopts,
-		      const char *usage, struct args *a, struct cell *c,
-		      int *exit_code)
+static int matrix_add(struct cmd_ctx *ctx)
 {
-	const char *sub = argv[0];
-	int opt, longindex;
-
-	memset(a, 0, sizeof(*a));
-	a->positional = xmalloc((size_t)argc * sizeof(*a->positional));
-	optind = 0;		/* GNU: full reinitialisation */
-	opterr = 0;
-	for (;;) {
-		longindex = -1;
-		opt = getopt_long(argc, argv, "-:f:h", longopts, &longindex);
-		if (opt == -1)
-			break;
-		switch (opt) {
-		case 1:
-			a->positional[a->n_positional++] = optarg;
-			break;
-		case 'f':
-			a->file = optarg;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			*exit_code = EXIT_OK;
-			goto done;
-		case OPT_JSON:
-			a->json = 1;
-			break;
-		case ':':
-			*exit_code = cmd_usage_error("matrix %s: %s needs a "
-						     "value", sub,
-						     argv[optind - 1]);
-			goto done;
-		case '?':
-			if (optopt)
-				*exit_code = cmd_usage_error(
-					"matrix %s: unknown option '-%c'; see "
-					"'hvmatrix matrix %s --help'", sub,
-					optopt, sub);
-			else
-				*exit_code = cmd_usage_error(
-					"matrix %s: unknown option '%s'; see "
-					"'hvmatrix matrix %s --help'", sub,
-					argv[optind - 1], sub);
-			goto done;
-		default: {
-			struct strbuf err = STRBUF_INIT;
-			size_t i = (size_t)(opt - OPT_SETTING);
-
-			if (opt < OPT_SETTING || !c ||
-			    i >= ARRAY_SIZE(setting_options))
-				die("matrix %s: unexpected option %d", sub,
-				    opt);
-			if (!cell_set(c, setting_options[i].key, optarg,
-				      &err)) {
-				strbuf_release(&err);
-				break;
-			}
-			*exit_code = cmd_usage_error("--%s: %s",
-				setting_options[i].option,
-				strip_key(err.buf, setting_options[i].key));
-			strbuf_release(&err);
-			goto done;
-		}
-		}
-	}
-	/* After "--": the rest is positional. */
-	while (optind < argc)
-		a->positional[a->n_positional++] = argv[optind++];
-	return 0;
-done:
-	args_release(a);
-	return -1;
-}
-
-static const char *args_file(const struct args *a)
-{
-	return a->file ? a->file : matrix_default_path();
-}
-
-static int load_or_complain(struct matrix *m, const char *path)
-{
-	struct strbuf err = STRBUF_INIT;
-	int ret = 0;
-
-	if (matrix_load(m, path, &err)) {
-		print_error(path, err.buf);
-		ret = -1;
-	}
-	strbuf_release(&err);
-	return ret;
-}
-
-static int matrix_add(int argc, char **argv)
-{
-	static const struct option base[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-	};
-	struct option longopts[ARRAY_SIZE(base) +
-			       ARRAY_SIZE(setting_options) + 1];
-	struct strbuf err = STRBUF_INIT;
-	struct args a;
+	struct strbuf err = STRBUF_INIT, key = STRBUF_INIT;
 	struct cell c;
-	const char *path;
-	size_t i, n = 0;
+	size_t k;
 	int ret = EXIT_USAGE;
 
-	for (i = 0; i < ARRAY_SIZE(base); i++)
-		longopts[n++] = base[i];
-	for (i = 0; i < ARRAY_SIZE(setting_options); i++) {
-		longopts[n].name = setting_options[i].option;
-		longopts[n].has_arg = required_argument;
-		longopts[n].flag = NULL;
-		longopts[n++].val = OPT_SETTING + (int)i;
-	}
-	memset(&longopts[n], 0, sizeof(longopts[n]));
-
 	cell_init(&c);
-	if (parse_args(argc, argv, longopts, add_usage, &a, &c, &ret))
-		goto out_cell;
-	if (a.n_positional != 1) {
-		ret = cmd_usage_error("matrix add: expected one cell NAME; see "
-				      "'hvmatrix matrix add --help'");
-		goto out;
+	/* Settings in command-line order: a later one overrides. */
+	for (k = 0; k < ctx->n_args; k++) {
+		const struct cmd_arg *a = &ctx->args[k];
+
+		if (a->id != OPT_SETTING)
+			continue;
+		setting_key(a->option, &key);
+		if (cell_set(&c, key.buf, a->value, &err)) {
+			ret = cmd_usage_error("--%s: %s", a->option,
+					      strip_key(err.buf, key.buf));
+			goto out;
+		}
 	}
-	if (cell_set(&c, "name", a.positional[0], &err)) {
+	if (cell_set(&c, "name", ctx->argv[0], &err)) {
 		ret = cmd_usage_error("cell name: %s",
 				      strip_key(err.buf, "name"));
 		goto out;
@@ -339,18 +222,16 @@ static int matrix_add(int argc, char **argv)
 		ret = cmd_usage_error("%s", err.buf);
 		goto out;
 	}
-	path = args_file(&a);
-	if (matrix_add_cell(path, &c, &err)) {
-		print_error(path, err.buf);
+	if (matrix_add_cell(ctx->matrix_path, &c, &err)) {
+		cmd_matrix_error(ctx->matrix_path, err.buf);
 		goto out;
 	}
-	printf("added cell '%s' to %s\n", c.name, path);
+	printf("added cell '%s' to %s\n", c.name, ctx->matrix_path);
 	ret = EXIT_OK;
 out:
-	args_release(&a);
-out_cell:
 	cell_release(&c);
 	strbuf_release(&err);
+	strbuf_release(&key);
 	return ret;
 }
 
@@ -421,50 +302,31 @@ static void list_text(const struct matrix *m)
 
 static void list_json(const struct matrix *m)
 {
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, cell = STRBUF_INIT;
+	struct json j;
 	size_t i;
 
-	strbuf_addch(&out, '[');
+	json_init(&j, &out);
+	json_array_begin(&j);
 	for (i = 0; i < m->n_cells; i++) {
-		strbuf_addstr(&out, i ? ",\n  " : "\n  ");
-		cell_to_json(&m->cells[i], &out);
+		strbuf_reset(&cell);
+		cell_to_json(&m->cells[i], &cell);
+		json_raw(&j, cell.buf);
 	}
-	strbuf_addstr(&out, m->n_cells ? "\n]\n" : "]\n");
+	json_array_end(&j);
+	strbuf_addch(&out, '\n');
 	fputs(out.buf, stdout);
 	strbuf_release(&out);
+	strbuf_release(&cell);
 }
 
-static const struct option list_options[] = {
-	{ "file", required_argument, NULL, 'f' },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static int matrix_list(int argc, char **argv)
+static int matrix_list(struct cmd_ctx *ctx)
 {
-	struct matrix m;
-	struct args a;
-	int ret = EXIT_USAGE;
-
-	if (parse_args(argc, argv, list_options, list_usage, &a, NULL, &ret))
-		return ret;
-	if (a.n_positional) {
-		ret = cmd_usage_error("matrix list: unexpected argument '%s'",
-				      a.positional[0]);
-		goto out;
-	}
-	if (load_or_complain(&m, args_file(&a)))
-		goto out;
-	if (a.json)
-		list_json(&m);
+	if (ctx->json)
+		list_json(&ctx->matrix);
 	else
-		list_text(&m);
-	matrix_release(&m);
-	ret = EXIT_OK;
-out:
-	args_release(&a);
-	return ret;
+		list_text(&ctx->matrix);
+	return EXIT_OK;
 }
 
 /* cell_to_yaml() leaves defaults out; show them, as comments. */
@@ -493,158 +355,134 @@ static void show_defaults(const struct cell *c, struct strbuf *out)
 		strbuf_addf(out, "  # silence: %u (default)\n", c->silence_s);
 }
 
-static int matrix_show(int argc, char **argv)
+static int matrix_show(struct cmd_ctx *ctx)
 {
 	struct strbuf out = STRBUF_INIT;
-	const struct cell *c;
-	const char *path;
-	struct matrix m;
-	struct args a;
-	int ret = EXIT_USAGE;
+	const struct cell *c = matrix_find(&ctx->matrix, ctx->argv[0]);
 
-	if (parse_args(argc, argv, list_options, show_usage, &a, NULL, &ret))
-		return ret;
-	if (a.n_positional != 1) {
-		ret = cmd_usage_error("matrix show: expected one cell NAME; "
-				      "see 'hvmatrix matrix show --help'");
-		goto out;
-	}
-	path = args_file(&a);
-	if (load_or_complain(&m, path))
-		goto out;
-	c = matrix_find(&m, a.positional[0]);
-	if (!c) {
-		ret = cmd_usage_error("no cell '%s' in %s", a.positional[0],
-				      path);
-		goto out_matrix;
-	}
-	if (a.json) {
+	if (!c)
+		return cmd_usage_error("no cell '%s' in %s", ctx->argv[0],
+				       ctx->matrix_path);
+	if (ctx->json) {
 		cell_to_json(c, &out);
 		strbuf_addch(&out, '\n');
 	} else {
-		strbuf_addf(&out, "# %s:%u\n", path, c->line);
+		strbuf_addf(&out, "# %s:%u\n", ctx->matrix_path, c->line);
 		cell_to_yaml(c, 0, &out);
 		show_defaults(c, &out);
 	}
 	fputs(out.buf, stdout);
-	ret = EXIT_OK;
-out_matrix:
-	matrix_release(&m);
-out:
 	strbuf_release(&out);
-	args_release(&a);
-	return ret;
+	return EXIT_OK;
 }
 
-static const struct option remove_options[] = {
-	{ "file", required_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static int matrix_remove(int argc, char **argv)
+static int matrix_remove(struct cmd_ctx *ctx)
 {
 	struct strbuf err = STRBUF_INIT;
-	const char *path;
-	struct args a;
 	int ret = EXIT_USAGE;
 
-	if (parse_args(argc, argv, remove_options, remove_usage, &a, NULL,
-		       &ret))
-		return ret;
-	if (a.n_positional != 1) {
-		ret = cmd_usage_error("matrix remove: expected one cell NAME; "
-				      "see 'hvmatrix matrix remove --help'");
+	if (matrix_remove_cell(ctx->matrix_path, ctx->argv[0], &err)) {
+		cmd_matrix_error(ctx->matrix_path, err.buf);
 		goto out;
 	}
-	path = args_file(&a);
-	if (matrix_remove_cell(path, a.positional[0], &err)) {
-		print_error(path, err.buf);
-		goto out;
-	}
-	printf("removed cell '%s' from %s\n", a.positional[0], path);
+	printf("removed cell '%s' from %s\n", ctx->argv[0],
+	       ctx->matrix_path);
 	ret = EXIT_OK;
 out:
 	strbuf_release(&err);
-	args_release(&a);
 	return ret;
 }
 
-static const struct option check_options[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static int matrix_check(int argc, char **argv)
+static int check_prepare(struct cmd_ctx *ctx)
 {
-	struct args a;
-	size_t i;
-	int ret = EXIT_USAGE;
+	if (ctx->argc)
+		return -1;
+	return cmd_usage_error("matrix check: expected at least one FILE; see "
+			       "'hvmatrix matrix check --help'");
+}
 
-	if (parse_args(argc, argv, check_options, check_usage, &a, NULL,
-		       &ret))
-		return ret;
-	if (a.file) {
-		ret = cmd_usage_error("matrix check: give the files as "
-				      "arguments, not with --file");
-		goto out;
-	}
-	if (!a.n_positional) {
-		ret = cmd_usage_error("matrix check: expected at least one "
-				      "FILE; see 'hvmatrix matrix check "
-				      "--help'");
-		goto out;
-	}
-	ret = EXIT_OK;
-	for (i = 0; i < a.n_positional; i++) {
-		const char *path = a.positional[i];
+static int matrix_check(struct cmd_ctx *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	size_t i;
+	int ret = EXIT_OK;
+
+	for (i = 0; i < ctx->argc; i++) {
+		const char *path = ctx->argv[i];
 		struct matrix m;
 
-		if (load_or_complain(&m, path)) {
+		strbuf_reset(&err);
+		if (matrix_load(&m, path, &err)) {
+			cmd_matrix_error(path, err.buf);
 			ret = EXIT_USAGE;
 			continue;
 		}
 		printf("%s: %zu cells, ok\n", path, m.n_cells);
 		matrix_release(&m);
 	}
-out:
-	args_release(&a);
+	strbuf_release(&err);
 	return ret;
 }
 
-static const struct {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} subcommands[] = {
-	{ "add", matrix_add },
-	{ "list", matrix_list },
-	{ "show", matrix_show },
-	{ "remove", matrix_remove },
-	{ "check", matrix_check },
+static const struct cmd matrix_add_cmd = {
+	.name = "add",
+	.summary = "add a cell to a matrix file",
+	.usage = add_usage,
+	/* The file may not exist yet: matrix_add_cell() creates it. */
+	.flags = CMD_MATRIX_FILE_ALIAS,
+	.options = add_options,
+	.max_args = -1,
+	.prepare = one_name,
+	.exec = matrix_add,
 };
 
-static int cmd_matrix_run(int argc, char **argv)
-{
-	size_t i;
+static const struct cmd matrix_list_cmd = {
+	.name = "list",
+	.summary = "list the cells of a matrix file",
+	.usage = list_usage,
+	.flags = CMD_NEEDS_MATRIX | CMD_MATRIX_FILE_ALIAS | CMD_JSON,
+	.max_args = 0,
+	.exec = matrix_list,
+};
 
-	if (argc < 2) {
-		fputs(matrix_usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "help")) {
-		fputs(matrix_usage, stdout);
-		return EXIT_OK;
-	}
-	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
-		if (!strcmp(argv[1], subcommands[i].name))
-			return subcommands[i].run(argc - 1, argv + 1);
-	return cmd_usage_error("matrix: '%s' is not a subcommand; see "
-			       "'hvmatrix matrix --help'", argv[1]);
-}
+static const struct cmd matrix_show_cmd = {
+	.name = "show",
+	.summary = "show every setting of one cell",
+	.usage = show_usage,
+	.flags = CMD_NEEDS_MATRIX | CMD_MATRIX_FILE_ALIAS | CMD_JSON,
+	.max_args = -1,
+	.prepare = one_name,
+	.exec = matrix_show,
+};
+
+static const struct cmd matrix_remove_cmd = {
+	.name = "remove",
+	.summary = "remove a cell from a matrix file",
+	.usage = remove_usage,
+	.flags = CMD_MATRIX_FILE_ALIAS,
+	.max_args = -1,
+	.prepare = one_name,
+	.exec = matrix_remove,
+};
+
+static const struct cmd matrix_check_cmd = {
+	.name = "check",
+	.summary = "check that matrix files load",
+	.usage = check_usage,
+	.max_args = -1,
+	.prepare = check_prepare,
+	.exec = matrix_check,
+};
+
+static const struct cmd *const subcommands[] = {
+	&matrix_add_cmd, &matrix_list_cmd, &matrix_show_cmd,
+	&matrix_remove_cmd, &matrix_check_cmd,
+};
 
 const struct cmd cmd_matrix = {
-	"matrix",
-	"add, list, show, remove and check matrix cells",
-	cmd_matrix_run,
+	.name = "matrix",
+	.summary = "add, list, show, remove and check matrix cells",
+	.usage = matrix_usage,
+	.sub = subcommands,
+	.n_sub = ARRAY_SIZE(subcommands),
 };

@@ -3,14 +3,13 @@
  * foreground, through the same queue and pipeline as the daemon (the job
  * is queued first, then run alone), and print its verdicts.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot.h"
 #include "cmd.h"
 #include "daemon.h"
+#include "json.h"
 #include "matrix.h"
 #include "record.h"
 #include "watch.h"
@@ -60,22 +59,24 @@ out:
 }
 
 /* The newest verdict of every cell of this commit, printed; the exit code. */
-static int report(const char *state_dir, const char *tree,
-		  const char *commit, const char *build, int json)
+static int report(struct record *store, const char *tree, const char *commit,
+		  const char *build, int json)
 {
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
-	struct record *store = NULL;
 	struct record_run *runs = NULL;
-	size_t n = 0, i, k;
-	int fail = 0, error = 0, first = 1, ret = EXIT_ERROR;
+	struct json j;
+	size_t n = 0, i, k, shown = 0;
+	int ret = EXIT_OK;
 
-	if (record_open(&store, state_dir, &err) < 0 ||
-	    record_list_commit_runs(store, tree, commit, &runs, &n, &err) < 0) {
+	if (record_list_commit_runs(store, tree, commit, &runs, &n,
+				    &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		ret = EXIT_ERROR;
 		goto out;
 	}
+	json_init(&j, &out);
 	if (json)
-		strbuf_addch(&out, '[');
+		json_array_begin(&j);
 	else
 		strbuf_addf(&out, "%-24s  %-7s  %7s  %s\n", "CELL", "VERDICT",
 			    "TIME", "REASON");
@@ -91,134 +92,103 @@ static int report(const char *state_dir, const char *tree,
 				break;
 		if (k < i)
 			continue;
-		fail |= r->verdict == VERDICT_FAIL ||
-			r->verdict == VERDICT_BLOCKED;
-		error |= r->verdict == VERDICT_ERROR;
+		ret = verdict_exit_worst(ret, verdict_exit_code(r->verdict));
 		if (json) {
-			strbuf_addstr(&out, first ? "\n  {\"cell\": " :
-				      ",\n  {\"cell\": ");
-			strbuf_add_json_str(&out, r->cell);
-			strbuf_addstr(&out, ", \"verdict\": ");
-			strbuf_add_json_str(&out, verdict_name(r->verdict));
-			strbuf_addstr(&out, ", \"reason\": ");
-			strbuf_add_json_str(&out, r->reason);
-			strbuf_addf(&out, ", \"duration_s\": %.3f, \"log\": ",
-				    r->duration_s);
-			strbuf_add_json_str(&out, r->log_path);
-			strbuf_addch(&out, '}');
+			json_object_begin(&j);
+			json_key_str(&j, "cell", r->cell);
+			json_key_str(&j, "verdict", verdict_name(r->verdict));
+			json_key_str(&j, "reason", r->reason);
+			json_key_double(&j, "duration_s", r->duration_s);
+			json_key_str(&j, "log", r->log_path);
+			json_object_end(&j);
 		} else {
 			strbuf_addf(&out, "%-24s  %-7s  %6.1fs  %s\n", r->cell,
 				    verdict_name(r->verdict), r->duration_s,
 				    r->reason);
 		}
-		first = 0;
+		shown++;
 	}
-	if (json)
-		strbuf_addstr(&out, first ? "]\n" : "\n]\n");
+	if (json) {
+		json_array_end(&j);
+		strbuf_addch(&out, '\n');
+	}
 	fputs(out.buf, stdout);
-	ret = first ? EXIT_ERROR : fail ? EXIT_FAIL : error ? EXIT_ERROR :
-	      EXIT_OK;
+	/* Nothing recorded for a commit that was run: the farm failed. */
+	if (!shown)
+		ret = EXIT_ERROR;
 out:
 	record_runs_free(runs, n);
-	if (store)
-		record_close(store);
 	strbuf_release(&err);
 	strbuf_release(&out);
 	return ret;
 }
 
-static int cmd_run_run(int argc, char **argv)
+enum { OPT_TREE = 't', OPT_REV = 'r', OPT_CONFIG = 'c' };
+
+static const struct option options[] = {
+	{ "tree", required_argument, NULL, OPT_TREE },
+	{ "rev", required_argument, NULL, OPT_REV },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The tree and build config the options name, or NULL after a message. */
+static const struct matrix_tree *run_tree(const struct cmd_ctx *ctx,
+					  const struct matrix_build **b)
 {
-	static const struct option longopts[] = {
-		{ "tree", required_argument, NULL, 't' },
-		{ "rev", required_argument, NULL, 'r' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "matrix", required_argument, NULL, 'm' },
-		{ "state", required_argument, NULL, 's' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const char *config = cmd_arg(ctx, OPT_CONFIG);
+	const struct matrix *m = &ctx->matrix;
+	const struct matrix_tree *t;
+
+	t = matrix_find_tree(m, cmd_arg(ctx, OPT_TREE));
+	if (!t) {
+		cmd_usage_error("run: %s has no tree '%s'", ctx->matrix_path,
+				cmd_arg(ctx, OPT_TREE));
+		return NULL;
+	}
+	*b = config ? matrix_find_build(m, config) :
+	     m->n_builds ? &m->builds[0] : NULL;
+	if (!*b) {
+		cmd_usage_error("run: %s has no build config%s%s%s",
+				ctx->matrix_path, config ? " '" : "",
+				config ? config : "", config ? "'" : "");
+		return NULL;
+	}
+	return t;
+}
+
+/* Usage errors before the state directory is touched. */
+static int run_prepare(struct cmd_ctx *ctx)
+{
+	const struct matrix_build *b;
+
+	if (!cmd_arg(ctx, OPT_TREE) || !cmd_arg(ctx, OPT_REV))
+		return cmd_usage_error("run: --tree NAME and --rev REV are "
+				       "required (see 'hvmatrix run --help')");
+	return run_tree(ctx, &b) ? -1 : EXIT_USAGE;
+}
+
+static int run_exec(struct cmd_ctx *ctx)
+{
 	struct daemon_opts o = {
-		.matrix_path = matrix_default_path(),
-		.initrd = boot_default_initrd(),
-		.jobs = cmd_default_jobs(),
+		.matrix_path = ctx->matrix_path,
+		.state_dir = ctx->state_dir,
+		.initrd = ctx->initrd,
+		.jobs = ctx->jobs,
+		.quiet = ctx->quiet,
 	};
-	const char *tree_name = NULL, *rev = NULL, *config = NULL;
-	const char *state_opt = NULL;
+	const char *tree_name = cmd_arg(ctx, OPT_TREE);
+	const char *rev = cmd_arg(ctx, OPT_REV);
 	struct strbuf err = STRBUF_INIT;
-	struct matrix m = { 0 };
 	struct watch_commit wc;
 	struct record_commit rc;
-	struct record *store = NULL;
 	const struct matrix_tree *t;
 	const struct matrix_build *b;
-	char *state = NULL, *build_name = NULL;
-	int opt, ret = EXIT_USAGE, json = 0, have_matrix = 0, have_commit = 0;
-	int dret, ran = 0;
+	int ret = EXIT_USAGE, have_commit = 0, dret, ran = 0;
 
-	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 't': tree_name = optarg; break;
-		case 'r': rev = optarg; break;
-		case 'c': config = optarg; break;
-		case 'm': o.matrix_path = optarg; break;
-		case 's': state_opt = optarg; break;
-		case 'j':
-			if (cmd_parse_jobs(optarg, &o.jobs))
-				goto out;
-			break;
-		case 'i': o.initrd = optarg; break;
-		case 'J': json = 1; break;
-		case 'q': o.quiet = 1; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			ret = EXIT_OK;
-			goto out;
-		default:
-			fputs(usage_text, stderr);
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		ret = cmd_usage_error("run: unexpected argument '%s'",
-				      argv[optind]);
-		goto out;
-	}
-	if (!tree_name || !rev) {
-		ret = cmd_usage_error("run: --tree NAME and --rev REV are "
-				      "required (see 'hvmatrix run --help')");
-		goto out;
-	}
-	if (matrix_load(&m, o.matrix_path, &err) < 0) {
-		fprintf(stderr, "%s\n", err.buf);
-		goto out;
-	}
-	have_matrix = 1;
-	t = matrix_find_tree(&m, tree_name);
-	if (!t) {
-		ret = cmd_usage_error("run: %s has no tree '%s'",
-				      o.matrix_path, tree_name);
-		goto out;
-	}
-	b = config ? matrix_find_build(&m, config) :
-	    m.n_builds ? &m.builds[0] : NULL;
-	if (!b) {
-		ret = cmd_usage_error("run: %s has no build config%s%s%s",
-				      o.matrix_path, config ? " '" : "",
-				      config ? config : "", config ? "'" : "");
-		goto out;
-	}
-	build_name = xstrdup(b->name);
-	state = record_state_dir(state_opt);
-	o.state_dir = state;
-	ret = EXIT_ERROR;
-	if (lookup(t, state, rev, &wc, &err) < 0) {
+	t = run_tree(ctx, &b);	/* found: run_prepare() checked */
+	if (lookup(t, ctx->state_dir, rev, &wc, &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
-		ret = EXIT_USAGE;
 		goto out;
 	}
 	have_commit = 1;
@@ -227,41 +197,41 @@ static int cmd_run_run(int argc, char **argv)
 	rc.author = wc.author;
 	rc.time = wc.time;
 	rc.parent = wc.parent;
-	if (record_open(&store, state, &err) < 0 ||
-	    record_enqueue_one(store, t->name, &rc, build_name,
-			       RECORD_PRIORITY_MANUAL, &o.only_job, &err) < 0) {
+	if (record_enqueue_one(ctx->store, t->name, &rc, b->name,
+			       RECORD_PRIORITY_MANUAL, &o.only_job,
+			       &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		ret = EXIT_ERROR;
 		goto out;
 	}
-	record_close(store);
-	store = NULL;
 	if (!o.quiet)
 		fprintf(stderr, "run: %s %.12s %s (%s)\n", t->name, wc.id,
-			build_name, wc.subject);
+			b->name, wc.subject);
 	o.ran = &ran;
 	dret = daemon_main(&o);
 	if (!ran || dret == 130) {
 		ret = dret;
 		goto out;
 	}
-	ret = report(state, tree_name, wc.id, build_name, json);
-	if (!json && !o.quiet)
+	ret = report(ctx->store, tree_name, wc.id, b->name, ctx->json);
+	if (!ctx->json && !o.quiet)
 		printf("results: %s (see 'hvmatrix results --commit %.12s')\n",
-		       state, wc.id);
+		       ctx->state_dir, wc.id);
 out:
 	if (have_commit)
 		watch_commit_release(&wc);
-	if (store)
-		record_close(store);
-	if (have_matrix)
-		matrix_release(&m);
-	free(state);
-	free(build_name);
 	strbuf_release(&err);
 	return ret;
 }
 
 const struct cmd cmd_run = {
-	"run", "build and boot one commit of a tree in the foreground",
-	cmd_run_run,
+	.name = "run",
+	.summary = "build and boot one commit of a tree in the foreground",
+	.usage = usage_text,
+	.flags = CMD_NEEDS_MATRIX | CMD_WRITES_STORE | CMD_TAKES_LOCK |
+		 CMD_JSON | CMD_BOOTS,
+	.options = options,
+	.max_args = 0,
+	.prepare = run_prepare,
+	.exec = run_exec,
 };

@@ -1,6 +1,7 @@
 /*
  * hvmatrix: the command-line front end. It only dispatches: each
- * subcommand lives in its own cmd-*.c file and is listed in cmds[].
+ * subcommand lives in its own cmd-*.c file and is listed in cmds[];
+ * cmd_main() (cmd.c) parses its command line and does its setup.
  */
 #include <stdio.h>
 #include <string.h>
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i]->name))
-			return cmds[i]->run(argc - 1, argv + 1);
+			return cmd_main(cmds[i], argc - 1, argv + 1);
 	fprintf(stderr, "hvmatrix: '%s' is not a command; see 'hvmatrix "
 		"--help'\n", argv[1]);
 	return EXIT_USAGE;

@@ -21,6 +21,7 @@
 
 #include "daemon-priv.h"
 #include "fsutil.h"
+#include "probe.h"
 #include "xmalloc.h"
 
 static const char *const stage_names[] = {
@@ -499,7 +500,7 @@ static void boot_round(struct job *j)
 		job_maybe_done(j);
 		return;
 	}
-	boot_precheck(j->runs, j->n_runs, j->image, j->kernel_err,
+	probe_precheck(j->runs, j->n_runs, j->image, j->kernel_err,
 		       d->o.initrd, d->o.quiet);
 	opts.jobs = schedule_free_cores(d, j);
 	if (!opts.jobs)

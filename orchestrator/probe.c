@@ -3,6 +3,11 @@
  * the KVM probe boots a real kernel for a few seconds through the same
  * runner as every cell, and calls KVM broken when that boot does not reach
  * the marker. The result is cached per host boot and QEMU binary.
+ *
+ * The precheck (what cannot run at all) lives here too: boot.c runs cells,
+ * it never asks the host what it can do, so boot never depends on probe.
+ * The probe is a nested boot of up to 40 s; it must never run on a loop
+ * thread that has timers to serve (probe_precheck_start).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -134,8 +139,12 @@ static int boot_probe(const char *qemu, const char *kernel,
 	return ok;
 }
 
-int probe_kvm(const char *qemu, const char *kernel, const char *initrd,
-	      char **reason)
+/*
+ * 1 KVM works, 0 it does not (*reason set). Says "probing KVM..." only
+ * when it boots the probe: a cached answer is no news.
+ */
+static int kvm_works(const char *qemu, const char *kernel,
+		     const char *initrd, int quiet, char **reason)
 {
 	char *boot_id = NULL, *cache = NULL, *log_path = NULL, *dir;
 	int fd, ok;
@@ -150,6 +159,8 @@ int probe_kvm(const char *qemu, const char *kernel, const char *initrd,
 	cache = cache_path(qemu);
 	ok = cache_get(cache, boot_id, reason);
 	if (ok < 0) {
+		if (!quiet)
+			fprintf(stderr, "probing KVM (once per host boot)...\n");
 		dir = probe_cache_dir();
 		fsutil_mkdir_p(dir, 0755);
 		free(dir);
@@ -157,9 +168,166 @@ int probe_kvm(const char *qemu, const char *kernel, const char *initrd,
 		ok = boot_probe(qemu, kernel, initrd, log_path, reason);
 		if (ok >= 0)	/* an interrupted probe proves nothing */
 			cache_put(cache, boot_id, ok, ok ? "" : *reason);
+		if (!quiet)
+			fprintf(stderr, "KVM %s%s\n", ok > 0 ? "works" :
+				"does not work: ", ok > 0 ? "" : *reason);
 	}
 	free(boot_id);
 	free(cache);
 	free(log_path);
 	return ok > 0;
+}
+
+int probe_kvm(const char *qemu, const char *kernel, const char *initrd,
+	      char **reason)
+{
+	return kvm_works(qemu, kernel, initrd, 1, reason);
+}
+
+/* ---- the precheck ---- */
+
+struct precheck {
+	uv_work_t req;
+	struct boot_run *runs;
+	size_t n;
+	char *kernel, *kernel_err, *initrd, *qemu;
+	int quiet;
+	int payload_errno;	/* access() of the payload failed */
+	int kvm_ok;
+	char *kvm_reason;
+	void (*done)(void *data);
+	void *data;
+};
+
+/*
+ * What needs asking: the payload, and KVM when some run needs it and is
+ * not decided otherwise. Cheap; the loop thread may do it.
+ */
+static void precheck_plan(struct precheck *pc)
+{
+	size_t i;
+
+	if (pc->kernel_err)
+		return;
+	if (access(pc->initrd, R_OK) < 0) {
+		pc->payload_errno = errno;
+		return;
+	}
+	for (i = 0; i < pc->n; i++)
+		if (cell_required(pc->runs[i].cell) & CELL_REQUIRE_KVM) {
+			pc->qemu = xstrdup(pc->runs[i].cell->qemu);
+			return;
+		}
+}
+
+/* The blocking half: the probe, when the plan needs it. */
+static void precheck_probe(struct precheck *pc)
+{
+	if (pc->qemu)
+		pc->kvm_ok = kvm_works(pc->qemu, pc->kernel, pc->initrd,
+				       pc->quiet, &pc->kvm_reason);
+}
+
+/* Set the verdicts of what cannot run; on the runs' owner's thread. */
+static void precheck_apply(struct precheck *pc)
+{
+	size_t i;
+
+	for (i = 0; i < pc->n; i++) {
+		struct judge *j = &pc->runs[i].judge;
+
+		if (pc->kernel_err) {
+			judge_error(j, "kernel image unusable: %s",
+				    pc->kernel_err);
+		} else if (pc->payload_errno) {
+			judge_error(j, "test payload missing: %s: %s",
+				    pc->initrd, strerror(pc->payload_errno));
+		} else if ((cell_required(pc->runs[i].cell) &
+			    CELL_REQUIRE_KVM) && !pc->kvm_ok) {
+			struct strbuf sb = STRBUF_INIT;
+
+			strbuf_addf(&sb, "host lacks working KVM: %s",
+				    pc->kvm_reason ? pc->kvm_reason :
+				    "the probe did not run");
+			judge_skip(j, sb.buf);
+			strbuf_release(&sb);
+		}
+	}
+}
+
+static struct precheck *precheck_new(struct boot_run *runs, size_t n,
+				     const char *kernel,
+				     const char *kernel_err,
+				     const char *initrd, int quiet)
+{
+	struct precheck *pc = xcalloc(1, sizeof(*pc));
+
+	pc->runs = runs;
+	pc->n = n;
+	pc->kernel = xstrdup(kernel);
+	pc->kernel_err = kernel_err ? xstrdup(kernel_err) : NULL;
+	pc->initrd = xstrdup(initrd);
+	pc->quiet = quiet;
+	return pc;
+}
+
+static void precheck_free(struct precheck *pc)
+{
+	free(pc->kernel);
+	free(pc->kernel_err);
+	free(pc->initrd);
+	free(pc->qemu);
+	free(pc->kvm_reason);
+	free(pc);
+}
+
+void probe_precheck(struct boot_run *runs, size_t n, const char *kernel,
+		    const char *kernel_err, const char *initrd, int quiet)
+{
+	struct precheck *pc = precheck_new(runs, n, kernel, kernel_err,
+					   initrd, quiet);
+
+	precheck_plan(pc);
+	precheck_probe(pc);
+	precheck_apply(pc);
+	precheck_free(pc);
+}
+
+static void precheck_work_cb(uv_work_t *req)
+{
+	precheck_probe(container_of(req, struct precheck, req));
+}
+
+static void precheck_after_cb(uv_work_t *req, int status)
+{
+	struct precheck *pc = container_of(req, struct precheck, req);
+	void (*done)(void *data) = pc->done;
+	void *data = pc->data;
+
+	if (status < 0 && pc->qemu && !pc->kvm_reason)
+		pc->kvm_reason = xstrfmt("the KVM probe did not run: %s",
+					 uv_strerror(status));
+	precheck_apply(pc);
+	precheck_free(pc);
+	done(data);
+}
+
+int probe_precheck_start(uv_loop_t *loop, struct boot_run *runs, size_t n,
+			 const char *kernel, const char *kernel_err,
+			 const char *initrd, int quiet,
+			 void (*done)(void *data), void *data)
+{
+	struct precheck *pc = precheck_new(runs, n, kernel, kernel_err,
+					   initrd, quiet);
+	int rc;
+
+	pc->done = done;
+	pc->data = data;
+	precheck_plan(pc);
+	/* Always through the pool: done never runs inside this call. */
+	rc = uv_queue_work(loop, &pc->req, precheck_work_cb,
+			   precheck_after_cb);
+	if (rc < 0)
+		precheck_free(pc);
+	return rc;
 }

@@ -1,4 +1,7 @@
-/* verdict: names of the verdicts, the only strings the store keeps. */
+/*
+ * verdict: names of the verdicts, the only strings the store keeps, and
+ * the exit codes they map to.
+ */
 #include <string.h>
 
 #include "verdict.h"
@@ -28,4 +31,33 @@ enum verdict verdict_parse(const char *name)
 		if (!strcmp(names[i], name))
 			return (enum verdict)i;
 	return VERDICT_NONE;
+}
+
+int verdict_exit_code(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_FAIL:
+	case VERDICT_BLOCKED:
+		return EXIT_FAIL;
+	case VERDICT_ERROR:
+		return EXIT_ERROR;
+	default:
+		return EXIT_OK;
+	}
+}
+
+static int exit_rank(int code)
+{
+	switch (code) {
+	case EXIT_OK: return 0;
+	case EXIT_ERROR: return 1;
+	case EXIT_FAIL: return 2;
+	case EXIT_USAGE: return 3;
+	default: return 4;
+	}
+}
+
+int verdict_exit_worst(int a, int b)
+{
+	return exit_rank(b) > exit_rank(a) ? b : a;
 }

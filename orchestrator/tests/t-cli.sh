@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Integration: the CLI contract without booting anything: --help on every
 # command, exit codes, file:line:col errors for bad matrices, matrix
-# editing that keeps comments and order, ERROR for a missing image.
+# editing that keeps comments and order, ERROR for a missing image,
+# readers on an empty store, `status` from a daemon's status file, the
+# KVM probe announced only when it really probes.
 . "$(dirname "$0")/lib.sh"
 
 st() { "$@" > "$TMP/out" 2> "$TMP/err"; echo $?; }
@@ -80,10 +82,125 @@ check "remove restores the original file" cmp -s "$m" "$TMP/orig.yaml"
 expect_eq "removing an unknown cell exits 2" \
 	"$(st "$HVM" matrix remove nope --file "$m")" 2
 
-# The store, empty.
+# One name for the matrix file: --matrix everywhere, --file and -f kept.
+expect_eq "matrix add --matrix exits 0" \
+	"$(st "$HVM" matrix add via-matrix --matrix "$m" --machine q35)" 0
+expect_eq "matrix show --matrix finds it" \
+	"$("$HVM" matrix show via-matrix --matrix "$m" --json | jq -r .machine)" q35
+expect_eq "matrix show -f finds it" \
+	"$("$HVM" matrix show via-matrix -f "$m" --json | jq -r .name)" via-matrix
+expect_eq "matrix list --matrix and --file agree" \
+	"$("$HVM" matrix list --matrix "$m" --json | jq length)" \
+	"$("$HVM" matrix list --file "$m" --json | jq length)"
+expect_eq "matrix remove --matrix exits 0" \
+	"$(st "$HVM" matrix remove via-matrix --matrix "$m")" 0
+check "remove --matrix restores the original file" cmp -s "$m" "$TMP/orig.yaml"
+for c in add list show remove; do
+	"$HVM" matrix $c --help > "$TMP/out"
+	check "'matrix $c --help' names --matrix FILE" \
+		grep -q -- "--matrix FILE" "$TMP/out"
+done
+
+# The store, empty: readers treat no store as an empty one and create
+# nothing.
 expect_eq "results on an empty store exits 0" "$(st "$HVM" results)" 0
 expect_eq "results --json on an empty store is []" \
 	"$("$HVM" results --json | jq -c .)" "[]"
+expect_eq "results --commits --json on an empty store is []" \
+	"$("$HVM" results --commits --json | jq -c .)" "[]"
+expect_eq "status on an empty store exits 0" "$(st "$HVM" status)" 0
+check "status says nothing is recorded" grep -q "nothing recorded" "$TMP/out"
+expect_eq "status --json on an empty store: no daemon, no runs" \
+	"$("$HVM" status --json | jq -c '[.daemon, .queue, .recent]')" \
+	'[null,[],[]]'
+expect_eq "dashboard on an empty store exits 0" "$(st "$HVM" dashboard)" 0
+check "the readers created no state directory" test ! -e "$HVMATRIX_STATE"
+
+# status from a daemon's status file (input written here by hand) and
+# its lock (held here with flock, as a running daemon holds it).
+sd=$TMP/sd
+mkdir -p "$sd"
+other=$TMP/other.yaml
+printf 'trees:\n  - name: othertree\n    path: /nonexistent\nbuilds:\n  - name: tiny\n    base: tinyconfig\ncells: []\n' > "$other"
+now=$(date +%s)
+cat > "$sd/daemon.json" <<EOF
+{"pid": 26016, "updated_at": $now.446, "matrix": "$other",
+ "stopping": false, "paused": null,
+ "loop": {"worst_lag_ms": 3.2, "window_s": 60},
+ "job": {"tree": "demo", "commit": "9568ec3c0123456789abcdef", "build": "tiny",
+         "subject": "Linux 6.1.192", "stage": "make", "started_at": $((now - 29))},
+ "jobs": [{"tree": "demo", "commit": "9568ec3c0123456789abcdef", "build": "tiny",
+           "subject": "Linux 6.1.192", "stage": "make", "started_at": $((now - 29))},
+          {"tree": "demo", "commit": "0123456789abcdef", "build": "tiny",
+           "subject": "second", "stage": "boot", "started_at": $((now - 64))}]}
+EOF
+"$HVM" status --state "$sd" > "$TMP/out"
+check "without the lock the daemon is not running, last seen at a time" \
+	grep -qE "^daemon: not running \(last seen [0-9]{2}:[0-9]{2}:[0-9]{2} UTC\)" "$TMP/out"
+check "without the lock the default matrix's trees are shown" \
+	grep -q "^  demo " "$TMP/out"
+exec 9> "$sd/daemon.lock"
+flock -n 9
+"$HVM" status --state "$sd" > "$TMP/out" 9>&-
+expect_eq "the daemon line is for people" "$(sed -n 1p "$TMP/out")" \
+	"daemon: running, pid 26016, matrix $other, loop lag worst 3 ms (60 s)"
+check "the running build: tree, commit, subject, stage, elapsed" \
+	grep -qE '^  building demo 9568ec3c "Linux 6.1.192": make, (29|30|31) s$' "$TMP/out"
+check "a boot is 'booting'" \
+	grep -qE '^  booting demo 01234567 "second": 1 min (4|5|6) s$' "$TMP/out"
+check "no epoch time is printed" bash -c '! grep -q "$1" "$2"' _ "$now" "$TMP/out"
+check "the trees are those of the matrix the daemon runs" \
+	grep -q "^  othertree " "$TMP/out"
+check "... not those of the default matrix" \
+	bash -c '! grep -q "^  demo " "$1"' _ "$TMP/out"
+"$HVM" status --state "$sd" --matrix "$top_srcdir/matrices/default.yaml" \
+	> "$TMP/out" 9>&-
+check "--matrix still chooses the trees" grep -q "^  demo " "$TMP/out"
+"$HVM" status --state "$sd" --json > "$TMP/status.json" 9>&-
+expect_eq "status --json passes the daemon's object through unchanged" \
+	"$(jq -S -c .daemon "$TMP/status.json")" "$(jq -S -c . "$sd/daemon.json")"
+expect_eq "status --json lists the daemon matrix's trees" \
+	"$(jq -r '.trees[0].tree' "$TMP/status.json")" othertree
+echo '{"pid": 7, "paused": "store: disk full"}' > "$sd/daemon.json"
+expect_eq "an older, sparser status file does not break status" \
+	"$(st "$HVM" status --state "$sd" 9>&-)" 0
+check "... it shows what there is" grep -q "^daemon: running, pid 7$" "$TMP/out"
+check "a paused daemon says why" grep -q "^paused: store: disk full$" "$TMP/out"
+echo '{"pid": "x", "jobs": 3, "loop": [], "matrix": 7, "job": "y"}' > "$sd/daemon.json"
+expect_eq "members of the wrong type do not break status" \
+	"$(st "$HVM" status --state "$sd" 9>&-)" 0
+echo '{"pid": 7, "jobs": [' > "$sd/daemon.json"
+expect_eq "a torn status file does not break status --json" \
+	"$("$HVM" status --state "$sd" --json 9>&- | jq -c .daemon)" "{}"
+expect_eq "run is refused while a daemon holds the lock (exit 3)" \
+	"$(st "$HVM" run --state "$sd" --tree demo --rev HEAD 9>&-)" 3
+check "... saying a daemon works there" grep -q "a daemon .*works on $sd" "$TMP/err"
+check "... before queueing anything" test ! -e "$sd/hvmatrix.db"
+expect_eq "a second daemon is refused too" \
+	"$(st "$HVM" daemon --state "$sd" --until-idle 9>&-)" 3
+exec 9>&-
+
+# KVM is probed once per host boot, and only a real probe says so. The
+# cell's "QEMU" does not exist, so the probe's boot fails at once.
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	kvm=$TMP/kvm.yaml
+	printf 'cells:\n  - name: kvmx\n    qemu: %s\n    accel: kvm\n    requires: [kvm]\n' \
+		"$TMP/no-qemu" > "$kvm"
+	echo fake > "$TMP/fake-bzImage"
+	HVMATRIX_CACHE=$TMP/probe-cache "$HVM" boot --kernel "$TMP/fake-bzImage" \
+		--matrix "$kvm" --state "$TMP/kvmstate" --json > "$TMP/out" 2> "$TMP/err"
+	check "the first boot probes KVM and says so" \
+		grep -q "probing KVM (once per host boot)" "$TMP/err"
+	expect_eq "the cell is SKIP" "$(jq -r '.[0].verdict' "$TMP/out")" SKIP
+	HVMATRIX_CACHE=$TMP/probe-cache "$HVM" boot --kernel "$TMP/fake-bzImage" \
+		--matrix "$kvm" --state "$TMP/kvmstate" --json > "$TMP/out" 2> "$TMP/err"
+	check "the second uses the cached answer and says nothing of probing" \
+		bash -c '! grep -q "probing KVM" "$1"' _ "$TMP/err"
+	expect_eq "the cell is SKIP again" "$(jq -r '.[0].verdict' "$TMP/out")" SKIP
+	check "... with the cached reason" grep -q "KVM test boot failed" "$TMP/out"
+else
+	echo "# /dev/kvm not usable here: no probe runs, nothing to announce"
+fi
 
 # A missing kernel image is the farm's ERROR (exit 3), not a FAIL.
 expect_eq "boot with a missing kernel exits 3" \
@@ -94,4 +211,9 @@ check "the reason names the image" \
 	grep -q "no-such-bzImage" "$TMP/out"
 expect_eq "the ERROR is recorded" \
 	"$("$HVM" results --json | jq -r '.[0].verdict')" ERROR
+(cd "$TMP" && "$HVM" boot --kernel no-such-bzImage --cell q35-7.2 \
+	--matrix "$top_srcdir/matrices/default.yaml" --state rel --json \
+	> "$TMP/out" 2> /dev/null)
+check "a relative --state still records an absolute log path" \
+	contains "$(jq -r '.[0].log' "$TMP/out")" "$(cd "$TMP" && pwd -P)/rel/logs/"
 finish
