@@ -24,7 +24,6 @@
 
 #include <uv.h>
 
-#include "cmd.h"		/* exit codes, until verdict.h has them */
 #include "daemon-priv.h"
 #include "fsutil.h"
 #include "publish.h"
@@ -54,11 +53,7 @@ void daemon_say(struct daemon *d, const char *fmt, ...)
 
 void daemon_note_verdict(struct daemon *d, enum verdict v)
 {
-	int code = v == VERDICT_FAIL || v == VERDICT_BLOCKED ? EXIT_FAIL :
-		   v == VERDICT_ERROR ? EXIT_ERROR : EXIT_OK;
-
-	if (code == EXIT_FAIL || (code == EXIT_ERROR && d->worst != EXIT_FAIL))
-		d->worst = code;
+	d->worst = verdict_exit_worst(d->worst, verdict_exit_code(v));
 }
 
 /* ---- the loop-lag meter ---- */

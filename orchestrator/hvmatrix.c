@@ -19,6 +19,7 @@ static const struct cmd *const cmds[] = {
 	&cmd_daemon,
 	&cmd_run,
 	&cmd_status,
+	&cmd_regressions,
 };
 
 static void usage(FILE *f)

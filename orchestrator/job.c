@@ -385,6 +385,7 @@ static void job_farm_failed(struct job *j, const char *reason,
 /* ---- boot ---- */
 
 static void boot_round(struct job *j);
+static void boot_prechecked(void *data);
 
 static void boot_started(struct boot_run *r, void *data)
 {
@@ -444,10 +445,6 @@ static void boot_all_done(void *data)
 static void boot_round(struct job *j)
 {
 	struct daemon *d = j->d;
-	struct boot_opts opts = {
-		.on_start = boot_started, .on_done = boot_done,
-		.on_all_done = boot_all_done, .data = j,
-	};
 	size_t i, n = 0;
 	unsigned k;
 
@@ -500,12 +497,34 @@ static void boot_round(struct job *j)
 		job_maybe_done(j);
 		return;
 	}
-	probe_precheck(j->runs, j->n_runs, j->image, j->kernel_err,
-		       d->o.initrd, d->o.quiet);
+	/* The KVM probe may boot a kernel for seconds: not on the loop. */
+	j->booting = 1;
+	if (probe_precheck_start(d->loop, j->runs, j->n_runs, j->image,
+				 j->kernel_err, d->o.initrd, d->o.quiet,
+				 boot_prechecked, j) < 0) {
+		probe_precheck(j->runs, j->n_runs, j->image, j->kernel_err,
+			       d->o.initrd, d->o.quiet);
+		boot_prechecked(j);
+	}
+}
+
+static void boot_prechecked(void *data)
+{
+	struct job *j = data;
+	struct daemon *d = j->d;
+	struct boot_opts opts = {
+		.on_start = boot_started, .on_done = boot_done,
+		.on_all_done = boot_all_done, .data = j,
+	};
+
+	if (j->requeue || j->store_failed || d->stopping) {
+		j->requeue = 1;
+		boot_all_done(j);	/* nothing started: releases the runs */
+		return;
+	}
 	opts.jobs = schedule_free_cores(d, j);
 	if (!opts.jobs)
 		opts.jobs = 1;
-	j->booting = 1;
 	j->boot = boot_start(d->loop, j->runs, j->n_runs, &opts);
 }
 

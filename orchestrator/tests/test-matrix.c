@@ -394,7 +394,7 @@ START_TEST(test_cell_json)
 			 "\"machine\": \"pc\", \"cpu\": \"max\", "
 			 "\"memory\": 256, \"smp\": 1, \"qemu_args\": [], "
 			 "\"cmdline\": null, \"timeout\": 120, "
-			 "\"silence\": 30, \"log_limit\": 16777216, "
+			 "\"silence\": 30, \"log_limit\": 16777216, \"confirm\": null, "
 			 "\"expect\": [], \"requires\": [], "
 			 "\"xen\": null, \"xen_cmdline\": null, "
 			 "\"guest\": null}");
@@ -1324,6 +1324,38 @@ START_TEST(test_build_ccache)
 }
 END_TEST
 
+START_TEST(test_test_policy_and_confirm)
+{
+	static const char text[] =
+		"trees:\n"
+		"  - {name: every, path: /a}\n"
+		"  - {name: busy, path: /b, test: tips, confirm: 5}\n"
+		"cells:\n"
+		"  - {name: c}\n"
+		"  - {name: strict, confirm: 0}\n";
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+
+	load_ok(&m, text);
+	ck_assert_int_eq(matrix_find_tree(&m, "every")->tips_only, 0);
+	ck_assert_uint_eq(matrix_find_tree(&m, "every")->confirm,
+			  MATRIX_TREE_DEFAULT_CONFIRM);
+	ck_assert_int_eq(matrix_find_tree(&m, "busy")->tips_only, 1);
+	ck_assert_uint_eq(matrix_find_tree(&m, "busy")->confirm, 5);
+	ck_assert_int_eq(matrix_find(&m, "c")->confirm, -1);
+	ck_assert_int_eq(matrix_find(&m, "strict")->confirm, 0);
+	matrix_release(&m);
+	ck_load_error("trees: [{name: t, path: /a, test: some}]\n"
+		      "cells: []\n",
+		      "t.yaml:1:35: test: expected every or tips, got "
+		      "\"some\"");
+	ck_load_error("cells: [{name: c, confirm: 21}]\n",
+		      "t.yaml:1:28: confirm: expected an integer between 0 "
+		      "and 20 (runs more a new FAIL needs), got \"21\"");
+	strbuf_release(&err);
+}
+END_TEST
+
 START_TEST(test_trees_builds_error_untouched)
 {
 	static const char text[] =
@@ -1895,6 +1927,7 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_trees_errors);
 	tcase_add_test(tc, test_builds_errors);
 	tcase_add_test(tc, test_build_ccache);
+	tcase_add_test(tc, test_test_policy_and_confirm);
 	tcase_add_test(tc, test_trees_builds_error_untouched);
 	suite_add_tcase(s, tc);
 
