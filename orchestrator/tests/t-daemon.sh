@@ -108,9 +108,11 @@ expect_eq "the restarted daemon empties the queue (exit 1: a FAIL seen)" \
 grep -q "queue empty" "$TMP/daemon2.log" ||
 	{ echo "# daemon log:"; sed 's/^/#   /' "$TMP/daemon2.log" | tail -40; }
 
+# The verdicts of a commit's runs per cell (a FAIL is confirmed by more
+# runs of the same cell: those show once).
 verdicts() {
 	"$HVM" results --json --state "$state" --commit "$1" |
-		jq -r 'sort_by(.cell) | [.[] | "\(.cell)=\(.verdict)"] | join(" ")'
+		jq -r '[.[] | "\(.cell)=\(.verdict)"] | unique | join(" ")'
 }
 expect_eq "harmless commit: PASS everywhere" "$(verdicts "$c_ok")" \
 	"q35=PASS vmware=PASS"
@@ -120,8 +122,21 @@ expect_eq "commit that does not compile: BLOCKED, never FAIL" \
 	"$(verdicts "$c_nobuild")" "q35=BLOCKED vmware=BLOCKED"
 expect_eq "the fix: PASS everywhere" "$(verdicts "$c_fixed")" \
 	"q35=PASS vmware=PASS"
-expect_eq "no result recorded twice (8 runs for 4 commits x 2 cells)" \
-	"$("$HVM" results --json --state "$state" | jq length)" 8
+runs_sql() { sqlite3 "$db" "$1"; }
+expect_eq "every (commit, cell) tested once by the push: 8, none twice" \
+	"$(runs_sql "SELECT count(*) || ' ' || count(DISTINCT commit_id || cell) FROM runs WHERE purpose = 'test'")" \
+	"8 8"
+expect_eq "the new FAIL was confirmed: more FAIL runs of it, nothing else" \
+	"$(runs_sql "SELECT group_concat(DISTINCT cell || '=' || verdict) FROM runs WHERE purpose = 'confirm'")" \
+	"vmware=FAIL"
+check "confirmed: at least 3 FAIL runs of the VMware cell on the commit" \
+	test "$(runs_sql "SELECT count(*) FROM runs WHERE commit_id = '$c_vmware' AND cell = 'vmware' AND verdict = 'FAIL'")" -ge 3
+regs=$("$HVM" regressions --state "$state" --matrix "$matrix" --all --json)
+expect_eq "regressions: the VMware cell broke at the VMware commit, fixed by the revert" \
+	"$(jq -r '[.[] | "\(.cells | join(",")) \(.status) \(.first_bad.commit) \(.fixed_by.commit)"] | join("; ")' <<< "$regs")" \
+	"vmware fixed $c_vmware $c_fixed"
+expect_eq "the same failure on each run of the culprit" \
+	"$(jq -r '.[0].runs.fail == .[0].runs.total' <<< "$regs")" true
 # The compiler's own line for the planted syntax error in kernel/panic.c,
 # in both cells: not just any line with "error" in it.
 blocked_lines=$("$HVM" results --json --state "$state" --commit "$c_nobuild" |
@@ -150,6 +165,7 @@ check "the next commit's build is incremental ($n_vmware files)" \
 check "the dashboard shows the commits" \
 	contains "$(cat "$state/dashboard/index.html")" "${c_vmware:0:12}"
 # 4. run: a commit already recorded is reported, not run again.
+n_runs=$(runs_sql "SELECT count(*) FROM runs")
 rc=0
 "$HVM" run --matrix "$matrix" --state "$state" --tree demo --rev "$c_fixed" \
 	--json -q > "$TMP/run.json" 2> "$TMP/run.err" || rc=$?
@@ -158,7 +174,7 @@ expect_eq "run prints its verdicts" \
 	"$(jq -r 'sort_by(.cell) | [.[] | "\(.cell)=\(.verdict)"] | join(" ")' "$TMP/run.json")" \
 	"q35=PASS vmware=PASS"
 expect_eq "run added no run" \
-	"$("$HVM" results --json --state "$state" | jq length)" 8
+	"$(runs_sql "SELECT count(*) FROM runs")" "$n_runs"
 check "status shows an empty queue" \
 	contains "$("$HVM" status --matrix "$matrix" --state "$state")" \
 	"queue: 0 queued, 0 running, 4 done"
