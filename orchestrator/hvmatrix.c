@@ -20,6 +20,7 @@ static const struct cmd *const cmds[] = {
 	&cmd_run,
 	&cmd_status,
 	&cmd_regressions,
+	&cmd_bisect,
 };
 
 static void usage(FILE *f)
@@ -30,7 +31,7 @@ static void usage(FILE *f)
 	      "Boot Linux kernels across a matrix of hypervisors and record "
 	      "a verdict per cell.\n\ncommands:\n", f);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-10s %s\n", cmds[i]->name, cmds[i]->summary);
+		fprintf(f, "  %-12s %s\n", cmds[i]->name, cmds[i]->summary);
 	fputs("\n'hvmatrix COMMAND --help' describes one command.\n"
 	      "Exit codes: 0 all PASS/SKIP, 1 a cell FAILed, 2 usage or "
 	      "configuration error,\n3 a host/tool ERROR and no FAIL.\n", f);

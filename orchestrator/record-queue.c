@@ -65,7 +65,8 @@ int record_enqueue(struct record *r, const char *tree,
 			   RECORD_PRIORITY_NORMAL;
 
 		bad = add_commit(r, tree, &commits[i], err);
-		if ((flags & RECORD_ENQUEUE_TIP_ONLY) && i + 1 < n_commits)
+		if (((flags & RECORD_ENQUEUE_TIP_ONLY) && i + 1 < n_commits) ||
+		    (flags & RECORD_ENQUEUE_NO_JOBS))
 			continue;
 		for (k = 0; k < n_builds && !bad; k++)
 			bad = add_job(r, tree, commits[i].id, builds[k], prio,

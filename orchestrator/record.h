@@ -138,6 +138,8 @@ int record_enqueue(struct record *r, const char *tree,
 /* flags: queue only the last commit (a tree's `test: tips`); the others
  * are recorded, for bisections to find. */
 #define RECORD_ENQUEUE_TIP_ONLY 0x1u
+/* ... or none of them: the commits are only recorded (a bisection). */
+#define RECORD_ENQUEUE_NO_JOBS 0x2u
 /* Raise a job to at least `priority` and queue it again if done; adds the
  * job (and a bare commit row) when missing. 0 or -1 + err. */
 int record_enqueue_one(struct record *r, const char *tree,
