@@ -254,6 +254,72 @@ static void fill_first_bad(struct regression *g, const struct history *h,
 	g->line = xstrdup(line ? line : "");
 }
 
+/* Is a on b's first-parent chain (a == b included)? */
+static int on_chain(const struct cell_cmp *cc, int a, int b)
+{
+	while (b > a)
+		b = cc->cc[b].parent;
+	return b == a;
+}
+
+static int has_test_run(const struct history *h, int commit,
+			const char *cell, int want_fail)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_runs; i++)
+		if (h->run_commit[i] == commit &&
+		    !strcmp(h->runs[i].cell, cell) &&
+		    !strcmp(h->runs[i].purpose, "test") &&
+		    (h->runs[i].verdict == VERDICT_FAIL) == want_fail &&
+		    (want_fail || h->runs[i].verdict == VERDICT_PASS))
+			return 1;
+	return 0;
+}
+
+/*
+ * What a bisection spent on the cell, from the runs it made: the commits
+ * it built and the runs it booted between the tested commits around the
+ * culprit (the last that passed and the first that failed as the watcher
+ * tested them). The driver's own count covers only the range left at the
+ * end, which shrinks to the culprit and its parent.
+ */
+static void bisect_cost(const struct history *h, const struct cell_cmp *cc,
+			int first_bad, unsigned *builds, unsigned *boots)
+{
+	int lo = first_bad, hi = -1, c;
+	size_t i;
+	unsigned char *seen;
+
+	*builds = *boots = 0;
+	while (lo >= 0 && !has_test_run(h, lo, cc->cell, 0))
+		lo = cc->cc[lo].parent;
+	for (c = first_bad; c < (int)h->n_commits && hi < 0; c++)
+		if (has_test_run(h, c, cc->cell, 1) &&
+		    on_chain(cc, first_bad, c))
+			hi = c;
+	if (hi < 0)
+		hi = first_bad;
+	seen = xcalloc(h->n_commits + 1, 1);
+	for (i = 0; i < h->n_runs; i++) {
+		c = h->run_commit[i];
+		if (c < 0 || c <= lo || c > hi || strcmp(h->runs[i].cell,
+							   cc->cell) ||
+		    strcmp(h->runs[i].purpose, "bisect") ||
+		    !on_chain(cc, c, hi))
+			continue;
+		if (h->runs[i].verdict != VERDICT_BLOCKED &&
+		    h->runs[i].verdict != VERDICT_SKIP)
+			(*boots)++;
+		if (!seen[c] && !has_test_run(h, c, cc->cell, 0) &&
+		    !has_test_run(h, c, cc->cell, 1)) {
+			seen[c] = 1;
+			(*builds)++;
+		}
+	}
+	free(seen);
+}
+
 /* A bisection over one range, for the cells that broke over it. */
 struct bisect_group {
 	size_t *range;		/* commit indices, last good .. first bad */
@@ -342,8 +408,6 @@ static int run_bisection(struct regressions *rs, const struct history *h,
 		int first_bad = (int)grp->entry[i], fixed;
 
 		g->bisected = 1;
-		g->builds = b.builds;
-		g->boots = b.boots;
 		if (bc->status == BISECT_DONE) {
 			first_bad = (int)grp->range[bc->culprit];
 			ref_set(&g->last_good, h, (int)grp->range[bc->lo]);
@@ -351,6 +415,7 @@ static int run_bisection(struct regressions *rs, const struct history *h,
 			ref_set(&g->last_good, h, e->last_good);
 		}
 		fill_first_bad(g, h, first_bad, cc->cell, grp->signature);
+		bisect_cost(h, cc, first_bad, &g->builds, &g->boots);
 		fixed = compare_fixed_by(&cc->res, grp->entry[i]);
 		if (bc->status == BISECT_RUN) {
 			g->status = REGRESSION_OPEN;
