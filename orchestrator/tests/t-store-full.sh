@@ -57,7 +57,7 @@ reason=$(jq -r .paused "$state/daemon.json")
 check "the status file says why ($reason)" \
 	grep -Eqi "full|space" <<< "$reason"
 check "status shows the pause" \
-	contains "$("$HVM" status --state "$state" --matrix "$TMP/m.yaml" 2>&1)" "paused"
+	contains "$("$HVM" status --state "$state" --matrix "$TMP/m.yaml" 2>&1)" "paused: the store does not take writes"
 runs_paused=$(n_runs)
 sleep 5
 expect_eq "nothing is recorded while paused" "$(n_runs)" "$runs_paused"
