@@ -24,6 +24,7 @@
 
 #include "boot.h"
 #include "build.h"
+#include "build-priv.h"
 #include "fsutil.h"
 #include "spawn.h"
 #include "xmalloc.h"
@@ -217,167 +218,6 @@ out:
 	return ret;
 }
 
-static void git_fail(struct strbuf *err, const char *what)
-{
-	const git_error *e = git_error_last();
-
-	strbuf_addf(err, "%s: %s", what, e && e->message ? e->message : "?");
-}
-
-/*
- * The checkout is a repository of its own borrowing the watched
- * repository's objects through alternates: any commit is readable there,
- * nothing is copied, nothing is written to the watched repository.
- */
-static int open_src(struct build_priv *p, git_repository **out,
-		    struct strbuf *err)
-{
-	git_repository *watched = NULL, *src = NULL;
-	struct strbuf have = STRBUF_INIT;
-	char *alternates = NULL, *want = NULL;
-	int rc, ret = -1;
-
-	if (git_repository_open_ext(&watched, p->b->repo_path,
-				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
-		git_fail(err, "cannot open the watched repository");
-		goto out;
-	}
-	want = xstrfmt("%sobjects\n", git_repository_commondir(watched));
-	if (git_repository_open_ext(&src, p->src, GIT_REPOSITORY_OPEN_NO_SEARCH,
-				    NULL)) {
-		src = NULL;
-		if (git_repository_init(&src, p->src, 0)) {
-			git_fail(err, "cannot create the checkout repository");
-			goto out;
-		}
-	}
-	alternates = xstrfmt("%sobjects/info/alternates",
-			     git_repository_path(src));
-	/* Written before the object database is first used below. */
-	if ((fsutil_read(alternates, &have) || strcmp(have.buf, want)) &&
-	    (rc = fsutil_write_atomic(alternates, want, strlen(want)))) {
-		strbuf_addf(err, "cannot write %s: %s", alternates,
-			    strerror(-rc));
-		goto out;
-	}
-	*out = src;
-	src = NULL;
-	ret = 0;
-out:
-	git_repository_free(src);
-	git_repository_free(watched);
-	strbuf_release(&have);
-	free(alternates);
-	free(want);
-	return ret;
-}
-
-/* Collect the paths a diff touches (old and new side) as a pathspec. */
-static int add_delta_paths(const git_diff_delta *delta, float progress,
-			   void *payload)
-{
-	git_strarray *paths = payload;
-	const char *names[2] = { delta->old_file.path, delta->new_file.path };
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		if (!names[i] || (i && delta->old_file.path &&
-				  !strcmp(names[0], names[1])))
-			continue;
-		paths->strings = xrealloc(paths->strings, (paths->count + 1) *
-					  sizeof(char *));
-		paths->strings[paths->count++] = xstrdup(names[i]);
-	}
-	return 0;
-}
-
-/*
- * The paths that differ between the checked-out commit (HEAD) and tree,
- * or -1 when there is no usable HEAD (a new or broken checkout).
- */
-static int changed_paths(git_repository *repo, git_tree *tree,
-			 git_strarray *paths)
-{
-	git_object *head = NULL;
-	git_tree *old = NULL;
-	git_diff *diff = NULL;
-	int ret = -1;
-
-	if (git_revparse_single(&head, repo, "HEAD^{tree}"))
-		goto out;
-	old = (git_tree *)head;
-	head = NULL;
-	if (git_diff_tree_to_tree(&diff, repo, old, tree, NULL) ||
-	    git_diff_foreach(diff, add_delta_paths, NULL, NULL, NULL, paths))
-		goto out;
-	ret = 0;
-out:
-	git_diff_free(diff);
-	git_tree_free(old);
-	git_object_free(head);
-	return ret;
-}
-
-static int checkout(struct build_priv *p, struct strbuf *err)
-{
-	git_checkout_options opts;
-	git_repository *repo = NULL;
-	git_commit *commit = NULL;
-	git_tree *tree = NULL;
-	git_strarray paths = { NULL, 0 };
-	git_oid oid;
-	size_t i;
-	int ret = -1;
-
-	if (open_src(p, &repo, err))
-		goto out;
-	if (git_oid_fromstr(&oid, p->b->commit) ||
-	    git_commit_lookup(&commit, repo, &oid)) {
-		git_fail(err, "commit not found");
-		goto out;
-	}
-	if (git_commit_tree(&tree, commit)) {
-		git_fail(err, "cannot read the commit's tree");
-		goto out;
-	}
-	/*
-	 * libgit2 leaves files whose content does not change alone, so
-	 * make's timestamps keep the build incremental. From a completed
-	 * checkout (HEAD moves only after one), only the paths that differ
-	 * between the two commits are touched: a one-file commit costs one
-	 * file, not a scan of the whole tree. A checkout cut short left HEAD
-	 * behind, so its half-written paths are in the next diff.
-	 */
-	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
-	opts.checkout_strategy = GIT_CHECKOUT_FORCE;
-	if (changed_paths(repo, tree, &paths) == 0) {
-		if (!paths.count)
-			goto set_head;
-		opts.paths = paths;
-		opts.checkout_strategy |= GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
-	} else {
-		opts.checkout_strategy |= GIT_CHECKOUT_REMOVE_UNTRACKED;
-	}
-	if (git_checkout_tree(repo, (git_object *)tree, &opts)) {
-		git_fail(err, "checkout failed");
-		goto out;
-	}
-set_head:
-	if (git_repository_set_head_detached(repo, &oid)) {
-		git_fail(err, "cannot set HEAD");
-		goto out;
-	}
-	ret = 0;
-out:
-	for (i = 0; i < paths.count; i++)
-		free(paths.strings[i]);
-	free(paths.strings);
-	git_tree_free(tree);
-	git_commit_free(commit);
-	git_repository_free(repo);
-	return ret;
-}
-
 /* Decide whether to configure; start a copied base config if so. */
 static int prepare_config(struct build_priv *p, struct strbuf *err)
 {
@@ -427,7 +267,8 @@ static void checkout_work(uv_work_t *w)
 			    strerror(-rc));
 		return;
 	}
-	if (checkout(p, &p->work_err))
+	if (build_checkout(p->b->repo_path, p->src, p->b->commit,
+			   &p->work_err))
 		return;
 	prepare_config(p, &p->work_err);
 }
@@ -627,7 +468,10 @@ static void start_step(struct build_priv *p)
 		return;
 	}
 	p->proc_alive = 1;
+	/* setsid() made the step's pid its group's id. */
 	p->b->pgid = p->proc.pid;
+	if (p->b->on_spawn)
+		p->b->on_spawn(p->b, p->b->pgid, p->b->data);
 }
 
 static void add_step(struct build_priv *p, const char *name, char **argv)
@@ -812,7 +656,6 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 	p->out = xstrfmt("%s/out", p->root);
 	p->artifact = xstrfmt("%s/artifacts/%s/%s/%s/%s", b->state_dir,
 			      b->tree->name, b->commit, c->name, base);
-	p->ccache_dir = xstrfmt("%s/ccache", b->state_dir);
 	b->priv = p;
 	b->status = BUILD_PENDING;
 	b->started_at = now_unix();
@@ -826,10 +669,18 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 		uv_timer_start(&p->timer, reuse_artifact, 0, 0);
 		goto out;
 	}
-	if ((rc = fsutil_mkdir_p(log_dir, 0755)) ||
-	    (rc = fsutil_mkdir_p(p->ccache_dir, 0755))) {
-		strbuf_addf(err, "build: cannot create directories under %s: "
-			    "%s", b->state_dir, strerror(-rc));
+	/* A missing tool is the farm's fault: never a build that failed. */
+	if (build_check_host(err) ||
+	    build_ccache_dir(c, &p->ccache_dir, err))
+		goto fail;
+	if ((rc = fsutil_mkdir_p(log_dir, 0755))) {
+		strbuf_addf(err, "build: cannot create %s: %s", log_dir,
+			    strerror(-rc));
+		goto fail;
+	}
+	if ((rc = fsutil_mkdir_p(p->ccache_dir, 0755))) {
+		strbuf_addf(err, "build: cannot create the ccache directory "
+			    "%s: %s", p->ccache_dir, strerror(-rc));
 		goto fail;
 	}
 	p->log_fd = open(b->log_path, O_WRONLY | O_CREAT | O_TRUNC |

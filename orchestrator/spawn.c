@@ -99,6 +99,12 @@ int spawn_group_trampoline(int argc, char **argv)
 		_exit(125);
 	}
 	if (!child) {
+		char mark[64];
+
+		snprintf(mark, sizeof(mark), "%ld.%ld", (long)getpgrp(),
+			 (long)parent);
+		if (setenv(SPAWN_GROUP_ENV, mark, 1) < 0)
+			_exit(125);
 		/* exec resets the handlers; the group stays ours. */
 		execvp(argv[2], argv + 2);
 		fprintf(stderr, "hvmatrix: cannot run %s: %s\n", argv[2],

@@ -15,6 +15,15 @@
 #define SPAWN_GROUP_TRAMPOLINE "__exec-group"
 
 /*
+ * The trampoline runs PROG with SPAWN_GROUP_ENV=PGID.PARENT_PID in its
+ * environment (make passes it to every compiler), the mark by which a
+ * group that outlived both hvmatrix and its trampoline (both SIGKILLed)
+ * is known to be ours: a process that merely reuses the group's id lacks
+ * it. See build_kill_group().
+ */
+#define SPAWN_GROUP_ENV "HVMATRIX_GROUP"
+
+/*
  * The executable that carries the trampoline: NULL (the default) means
  * this program, /proc/self/exe. Unit tests, whose own binary is not
  * hvmatrix, point it at the built hvmatrix.
