@@ -22,7 +22,6 @@
 
 #include <git2.h>
 
-#include "boot.h"
 #include "build.h"
 #include "build-priv.h"
 #include "fsutil.h"
@@ -166,7 +165,7 @@ static void log_argv(struct build_priv *p, char *const *argv)
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addstr(&sb, "\n--- hvmatrix: $ ");
-	boot_argv_quote(argv, &sb);
+	spawn_argv_quote(argv, &sb);
 	strbuf_addch(&sb, '\n');
 	log_str(p, sb.buf);
 	strbuf_release(&sb);
@@ -457,7 +456,7 @@ static void start_step(struct build_priv *p)
 	/* setsid(): the step leads its own process group, killed whole. */
 	po.flags = UV_PROCESS_DETACHED;
 	rc = uv_spawn(p->loop, &p->proc, &po);
-	boot_argv_free(args);
+	spawn_argv_free(args);
 	if (rc < 0) {
 		/* libuv wants even a failed process handle closed. */
 		p->exit_status = 125;
@@ -601,10 +600,10 @@ static void priv_free(struct build_priv *p)
 	if (!p)
 		return;
 	for (i = 0; i < p->n_steps; i++)
-		boot_argv_free(p->steps[i]);
+		spawn_argv_free(p->steps[i]);
 	free(p->steps);
 	free(p->step_names);
-	boot_argv_free(p->env);
+	spawn_argv_free(p->env);
 	strbuf_release(&p->work_err);
 	free(p->root);
 	free(p->src);

@@ -12,6 +12,8 @@
 #ifndef HVM_SPAWN_H
 #define HVM_SPAWN_H
 
+#include "strbuf.h"
+
 #define SPAWN_GROUP_TRAMPOLINE "__exec-group"
 
 /*
@@ -34,9 +36,14 @@ extern const char *spawn_self_exe;
  * The argv to give uv_spawn for running argv (NULL-terminated) through
  * the group trampoline: self exe, SPAWN_GROUP_TRAMPOLINE, our pid, then
  * argv. args[0] is also the file to execute. NULL with errno set when the
- * executable cannot be resolved. Free with boot_argv_free (boot.h).
+ * executable cannot be resolved. Free with spawn_argv_free.
  */
 char **spawn_group_argv(char *const *argv);
+
+/* Free a NULL-terminated argv of malloc'd strings (NULL is fine). */
+void spawn_argv_free(char **argv);
+/* Append argv as one line a POSIX shell would read back the same. */
+void spawn_argv_quote(char *const *argv, struct strbuf *out);
 
 /* The child half: argv[0] is SPAWN_GROUP_TRAMPOLINE. Never returns. */
 int spawn_group_trampoline(int argc, char **argv);
