@@ -95,7 +95,7 @@ out=$state/build/bench/tiny/out
 mk() { CCACHE_DIR=$ccache make -s -C "$src" O="$out" -j"$jobs" CC="ccache gcc" bzImage; }
 # Put commit $1's init/version.c (the file each round changes) in src/.
 version_of() { git -C "$tmp/linux" show "$1:init/version.c" > "$src/init/version.c"; }
-hvm_build=0 plain=0
+hvm_build=0 plain=0 ratios=
 prev=$c1
 for r in $(seq "$rounds"); do
 	c=$(one_file_commit "a$r")
@@ -113,8 +113,10 @@ for r in $(seq "$rounds"); do
 	t1=$(now)
 	p=$(echo "$t1 - $t0" | bc -l)
 	plain=$(echo "$plain + $p" | bc -l)
+	ratio=$(echo "$t / $p" | bc -l)
+	ratios="$ratios $ratio"
 	printf 'round %d: hvmatrix %.2f s, plain make %.2f s, ratio %.3f\n' \
-		"$r" "$t" "$p" "$(echo "$t / $p" | bc -l)"
+		"$r" "$t" "$p" "$ratio"
 	prev=$c
 done
 
@@ -125,4 +127,11 @@ printf 'push to dashboard (%s cells): %.1f s: build %.1f s (%.0f%%), boot %.1f s
 	"$(echo "100 * ($total - $build_s - $boot_s) / $total" | bc -l)"
 printf 'incremental build, one-file commit (%d rounds): hvmatrix %.2f s, plain make %.2f s\n' \
 	"$rounds" "$hvm_build" "$plain"
+# One incremental make varies by seconds here: the median of the rounds'
+# ratios says more than one round, the spread how much to trust it.
+sorted=$(printf '%s\n' $ratios | sort -g)
+median=$(echo "$sorted" | awk '{ v[NR] = $1 } END {
+	print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+printf 'round ratios: median %.3f, min %.3f, max %.3f\n' "$median" \
+	"$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)"
 printf 'build ratio: %.2f\n' "$(echo "$hvm_build / $plain" | bc -l)"

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "build-priv.h"
 #include "fsutil.h"
 #include "spawn.h"
 #include "xmalloc.h"
@@ -70,8 +71,7 @@ int build_check_host(struct strbuf *err)
 	return 0;
 }
 
-/* Compilers run in many directories: the cache's path must be absolute. */
-static char *absolute(const char *path)
+char *build_absolute(const char *path)
 {
 	char *cwd, *abs;
 
@@ -95,9 +95,9 @@ int build_ccache_dir(const struct matrix_build *c, char **dir,
 
 	*dir = NULL;
 	if (env && *env)
-		*dir = absolute(env);
+		*dir = build_absolute(env);
 	else if (c && c->ccache && *c->ccache)
-		*dir = absolute(c->ccache);
+		*dir = build_absolute(c->ccache);
 	/* The XDG spec ignores a relative XDG_CACHE_HOME. */
 	else if (xdg && xdg[0] == '/')
 		*dir = xstrfmt("%s/hvmatrix/ccache", xdg);

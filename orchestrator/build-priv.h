@@ -25,4 +25,10 @@
 int build_checkout(const char *repo_path, const char *src,
 		   const char *commit, struct strbuf *err);
 
+/*
+ * path made absolute against the working directory (malloc'd; NULL if
+ * that cannot be had): steps and compilers run in other directories.
+ */
+char *build_absolute(const char *path);
+
 #endif

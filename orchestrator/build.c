@@ -571,19 +571,37 @@ static void reuse_artifact(uv_timer_t *t)
 	finish(p, BUILD_OK, xstrdup("reused the kept image"));
 }
 
-/* environ with CCACHE_DIR set to ours. */
-static char **make_env(const char *ccache_dir)
+/*
+ * environ with our ccache settings. The cache is shared by every state
+ * directory (build.h), but the kernel's command lines name the absolute
+ * paths of src/ and out/, which differ between them: CCACHE_BASEDIR makes
+ * ccache hash them relative to the compiler's directory (and pass them
+ * so), and CCACHE_NOHASHDIR keeps that directory itself out of the hash
+ * of -g compiles, at the price of debug info naming the build directory
+ * of whichever farm compiled first. Without both, a new state directory
+ * would never hit the shared cache.
+ */
+static char **make_env(const char *ccache_dir, const char *root)
 {
-	size_t n, i, k = 0;
+	static const char *const ours[] = {
+		"CCACHE_DIR=", "CCACHE_BASEDIR=", "CCACHE_NOHASHDIR=",
+	};
+	size_t n, i, j, k = 0;
 	char **env;
 
 	for (n = 0; environ[n]; n++)
 		;
-	env = xcalloc(n + 2, sizeof(char *));
-	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "CCACHE_DIR=", 11))
+	env = xcalloc(n + ARRAY_SIZE(ours) + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < ARRAY_SIZE(ours); j++)
+			if (!strncmp(environ[i], ours[j], strlen(ours[j])))
+				break;
+		if (j == ARRAY_SIZE(ours))
 			env[k++] = xstrdup(environ[i]);
-	env[k] = xstrfmt("CCACHE_DIR=%s", ccache_dir);
+	}
+	env[k++] = xstrfmt("CCACHE_DIR=%s", ccache_dir);
+	env[k++] = xstrfmt("CCACHE_BASEDIR=%s", root);
+	env[k++] = xstrdup("CCACHE_NOHASHDIR=1");
 	return env;
 }
 
@@ -625,7 +643,7 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 	struct build_priv *p;
 	struct strbuf head = STRBUF_INIT;
 	const char *base;
-	char *log_dir = NULL;
+	char *log_dir = NULL, *state;
 	struct stat st;
 	int rc;
 
@@ -644,21 +662,27 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 	}
 	base = strrchr(c->image, '/');
 	base = base ? base + 1 : c->image;
+	/* Absolute: the steps run in src/, with -C and O= naming it. */
+	state = build_absolute(b->state_dir);
+	if (!state) {
+		strbuf_addf(err, "build: cannot resolve %s: %s", b->state_dir,
+			    strerror(errno));
+		return -1;
+	}
 	p = xcalloc(1, sizeof(*p));
 	p->b = b;
 	p->loop = loop;
 	p->log_fd = -1;
 	strbuf_init(&p->work_err, 0);
-	p->root = xstrfmt("%s/build/%s/%s", b->state_dir, b->tree->name,
-			  c->name);
+	p->root = xstrfmt("%s/build/%s/%s", state, b->tree->name, c->name);
 	p->src = xstrfmt("%s/src", p->root);
 	p->out = xstrfmt("%s/out", p->root);
-	p->artifact = xstrfmt("%s/artifacts/%s/%s/%s/%s", b->state_dir,
+	p->artifact = xstrfmt("%s/artifacts/%s/%s/%s/%s", state,
 			      b->tree->name, b->commit, c->name, base);
 	b->priv = p;
 	b->status = BUILD_PENDING;
 	b->started_at = now_unix();
-	log_dir = xstrfmt("%s/logs/builds/%s", b->state_dir, b->tree->name);
+	log_dir = xstrfmt("%s/logs/builds/%s", state, b->tree->name);
 	b->log_path = xstrfmt("%s/%s-%s.log", log_dir, b->commit, c->name);
 
 	/* Kept images appear only by rename: one there is complete. */
@@ -694,7 +718,7 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 		goto fail;
 	}
 	p->libgit2 = 1;
-	p->env = make_env(p->ccache_dir);
+	p->env = make_env(p->ccache_dir, p->root);
 	strbuf_addf(&head, "--- hvmatrix: build %s %s %s, started ",
 		    b->tree->name, b->commit, c->name);
 	strbuf_add_utc(&head, b->started_at);
@@ -710,6 +734,7 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 out:
 	strbuf_release(&head);
 	free(log_dir);
+	free(state);
 	return 0;
 fail:
 	priv_free(p);
@@ -718,6 +743,7 @@ fail:
 	b->log_path = NULL;
 	strbuf_release(&head);
 	free(log_dir);
+	free(state);
 	return -1;
 }
 

@@ -49,7 +49,8 @@ static const char fake_makefile[] =
 	"\tcat $< > $@\n"
 	"$(O)/arch/x86/boot/bzImage: $(O)/a.o $(O)/b.o\n"
 	"\tmkdir -p $(dir $@)\n"
-	"\techo \"$$CCACHE_DIR\" > $(O)/ccache-dir\n"
+	"\techo \"$$CCACHE_DIR $$CCACHE_BASEDIR $$CCACHE_NOHASHDIR\" > "
+	"$(O)/ccache-dir\n"
 	"\tcat $^ > $@\n"
 	"sleep300:\n"
 	"\ttouch $(O)/sleeping\n"
@@ -992,6 +993,39 @@ START_TEST(test_checkout_matches_archive)
 }
 END_TEST
 
+/* A relative state directory: the steps still find src/ and out/. */
+START_TEST(test_build_relative_state)
+{
+	struct build_job b;
+	char c1[41], *want;
+
+	commit("a1\n", "b1\n", NULL, c1);
+	ck_assert_int_eq(chdir(tmpdir), 0);
+	job_init(&b, c1);
+	b.state_dir = "rel-state";
+	{
+		struct strbuf err = STRBUF_INIT;
+		uv_loop_t loop;
+
+		done_calls = 0;
+		ck_assert_int_eq(uv_loop_init(&loop), 0);
+		if (build_start(&loop, &b, &err))
+			ck_abort_msg("build_start: %s", err.buf);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		ck_assert_int_eq(done_calls, 1);
+		ck_assert_int_eq(uv_loop_close(&loop), 0);
+		strbuf_release(&err);
+	}
+	assert_ok(&b);
+	want = xstrfmt("%s/rel-state/artifacts/linux/%s/tiny/bzImage", tmpdir,
+		       c1);
+	ck_assert_str_eq(b.image_path, want);
+	assert_contains(b.image_path, "a1\nb1\n");
+	free(want);
+	build_job_release(&b);
+}
+END_TEST
+
 START_TEST(test_build_ccache_dir)
 {
 	struct matrix_build c;
@@ -1035,16 +1069,21 @@ START_TEST(test_build_ccache_dir)
 	ck_assert(dir[0] == '/');
 	free(dir);
 
-	/* A build's compilers get it, and the state holds no cache. */
+	/*
+	 * A build's compilers get it, and the state holds no cache. Paths
+	 * are hashed relative to the build's own directory, so another
+	 * state directory hits the same entries.
+	 */
 	setenv("HVMATRIX_CCACHE", ccache_dir, 1);
 	setenv("HOME", tmpdir, 1);
+	setenv("CCACHE_BASEDIR", "/elsewhere", 1);
 	commit("a1\n", "b1\n", NULL, c1);
 	build(&b, c1);
 	assert_ok(&b);
 	build_job_release(&b);
 	path = state_file("build/linux/tiny/out/ccache-dir");
 	s = read_file(path);
-	want = xstrfmt("%s\n", ccache_dir);
+	want = xstrfmt("%s %s/build/linux/tiny 1\n", ccache_dir, state_dir);
 	ck_assert_str_eq(s, want);
 	free(path);
 	free(s);
@@ -1448,6 +1487,7 @@ static Suite *build_suite(void)
 	tcase_add_test(tc, test_build_kill_group);
 	tcase_add_test(tc, test_checkout_matches_archive);
 	tcase_add_test(tc, test_build_ccache_dir);
+	tcase_add_test(tc, test_build_relative_state);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(mirror, setup_bare, teardown_bare);
 	tcase_set_timeout(mirror, 300);
