@@ -521,7 +521,8 @@ out:
 }
 
 int build_checkout(const char *repo_path, const char *src,
-		   const char *commit, struct strbuf *err)
+		   const char *commit, struct strbuf *note,
+		   struct strbuf *err)
 {
 	git_oid ids[CHECKOUT_MAX_RECORDED + 1], oid;
 	git_repository *repo = NULL;
@@ -529,7 +530,7 @@ int build_checkout(const char *repo_path, const char *src,
 	git_tree *tree = NULL;
 	struct changes ch = { NULL, 0 };
 	char *record = NULL;
-	size_t n = 0, i;
+	size_t n = 0, recorded, i;
 	int created, ret = -1;
 
 	if (open_src(repo_path, src, &repo, &created, err))
@@ -555,14 +556,17 @@ int build_checkout(const char *repo_path, const char *src,
 		if (full_checkout(repo, tree, &oid, err))
 			goto out;
 		ret = write_record(record, &oid, 1, err);
+		strbuf_addstr(note, "full checkout");
 		goto out;
 	}
 	if (n == 1 && git_oid_equal(&ids[0], &oid)) {
+		strbuf_addstr(note, "unchanged");
 		ret = 0;
 		goto out;
 	}
 	if (collect_changes(repo, ids, n, tree, &ch, err))
 		goto out;
+	recorded = n;
 	for (i = 0; i < n && !git_oid_equal(&ids[i], &oid); i++)
 		;
 	if (i == n)
@@ -571,6 +575,9 @@ int build_checkout(const char *repo_path, const char *src,
 	    apply_changes(repo, src, tree, &ch, err) ||
 	    write_record(record, &oid, 1, err))
 		goto out;
+	strbuf_addf(note, "%zu changed path%s", ch.n, ch.n == 1 ? "" : "s");
+	if (recorded > 1)
+		strbuf_addstr(note, " (after a checkout cut short)");
 	ret = 0;
 out:
 	for (i = 0; i < ch.n; i++)

@@ -20,10 +20,12 @@
  * Make src (a repository of its own, created on demand, borrowing the
  * objects of the watched repository repo_path through alternates) hold
  * the files of commit (full hex id). libgit2 must be initialised. Runs on
- * the thread pool. Returns 0, or -1 with err set.
+ * the thread pool. Returns 0 with what it did in note, for the log ("full
+ * checkout", "3 changed paths", "unchanged"), or -1 with err set.
  */
 int build_checkout(const char *repo_path, const char *src,
-		   const char *commit, struct strbuf *err);
+		   const char *commit, struct strbuf *note,
+		   struct strbuf *err);
 
 /*
  * path made absolute against the working directory (malloc'd; NULL if

@@ -259,6 +259,8 @@ out:
 static void checkout_work(uv_work_t *w)
 {
 	struct build_priv *p = container_of(w, struct build_priv, work);
+	struct strbuf note = STRBUF_INIT, line = STRBUF_INIT;
+	uint64_t t0;
 	int rc;
 
 	if ((rc = fsutil_mkdir_p(p->out, 0755))) {
@@ -266,9 +268,18 @@ static void checkout_work(uv_work_t *w)
 			    strerror(-rc));
 		return;
 	}
-	if (build_checkout(p->b->repo_path, p->src, p->b->commit,
-			   &p->work_err))
+	t0 = uv_hrtime();
+	if (build_checkout(p->b->repo_path, p->src, p->b->commit, &note,
+			   &p->work_err)) {
+		strbuf_release(&note);
 		return;
+	}
+	/* How long, in the log: the one cost a plain make does not have. */
+	strbuf_addf(&line, "--- hvmatrix: checkout: %s, %.3f s\n", note.buf,
+		    (double)(uv_hrtime() - t0) / 1e9);
+	log_str(p, line.buf);
+	strbuf_release(&line);
+	strbuf_release(&note);
 	prepare_config(p, &p->work_err);
 }
 

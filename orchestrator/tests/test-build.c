@@ -273,6 +273,8 @@ static void assert_ok(const struct build_job *b)
 	}
 }
 
+static void assert_contains(const char *path, const char *what);
+
 START_TEST(test_build_incremental_and_reuse)
 {
 	struct build_job b;
@@ -335,6 +337,7 @@ START_TEST(test_build_incremental_and_reuse)
 	s = read_file(b.image_path);
 	ck_assert_str_eq(s, "a2\nb1\n");
 	free(s);
+	assert_contains(b.log_path, "--- hvmatrix: checkout: 1 changed path, ");
 	/* Same config inputs: not configured again. */
 	s = read_file(b.log_path);
 	ck_assert_ptr_null(strstr(s, "tinyconfig"));
@@ -913,6 +916,7 @@ START_TEST(test_checkout_matches_archive)
 
 	build(&b, c1);
 	assert_ok(&b);
+	assert_contains(b.log_path, "--- hvmatrix: checkout: full checkout, ");
 	build_job_release(&b);
 	assert_src_is(c1);
 	assert_record(record, c1);
@@ -959,6 +963,7 @@ START_TEST(test_checkout_matches_archive)
 	forget_artifacts();
 	build(&b, c1);
 	assert_ok(&b);
+	assert_contains(b.log_path, " (after a checkout cut short), ");
 	build_job_release(&b);
 	assert_src_is(c1);
 
