@@ -21,7 +21,9 @@
  *   the build config's `ccache` key     (struct matrix_build.ccache)
  *   $XDG_CACHE_HOME/hvmatrix/ccache     (an absolute XDG_CACHE_HOME)
  *   ~/.cache/hvmatrix/ccache            ($HOME, else the passwd entry)
- * ccache itself locks its files: farms may share one cache.
+ * ccache itself locks its files: farms may share one cache. Paths are
+ * hashed relative to build/<tree>/<config> (CCACHE_BASEDIR), so the same
+ * source hits whichever state directory compiled it.
  *
  * A build runs as a child process group (make and its compilers) started
  * through hvmatrix's group trampoline (spawn.h): killing the group ends it
