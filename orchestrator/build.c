@@ -22,8 +22,8 @@
 
 #include <git2.h>
 
-#include "boot.h"
 #include "build.h"
+#include "build-priv.h"
 #include "fsutil.h"
 #include "spawn.h"
 #include "xmalloc.h"
@@ -165,7 +165,7 @@ static void log_argv(struct build_priv *p, char *const *argv)
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addstr(&sb, "\n--- hvmatrix: $ ");
-	boot_argv_quote(argv, &sb);
+	spawn_argv_quote(argv, &sb);
 	strbuf_addch(&sb, '\n');
 	log_str(p, sb.buf);
 	strbuf_release(&sb);
@@ -217,167 +217,6 @@ out:
 	return ret;
 }
 
-static void git_fail(struct strbuf *err, const char *what)
-{
-	const git_error *e = git_error_last();
-
-	strbuf_addf(err, "%s: %s", what, e && e->message ? e->message : "?");
-}
-
-/*
- * The checkout is a repository of its own borrowing the watched
- * repository's objects through alternates: any commit is readable there,
- * nothing is copied, nothing is written to the watched repository.
- */
-static int open_src(struct build_priv *p, git_repository **out,
-		    struct strbuf *err)
-{
-	git_repository *watched = NULL, *src = NULL;
-	struct strbuf have = STRBUF_INIT;
-	char *alternates = NULL, *want = NULL;
-	int rc, ret = -1;
-
-	if (git_repository_open_ext(&watched, p->b->repo_path,
-				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
-		git_fail(err, "cannot open the watched repository");
-		goto out;
-	}
-	want = xstrfmt("%sobjects\n", git_repository_commondir(watched));
-	if (git_repository_open_ext(&src, p->src, GIT_REPOSITORY_OPEN_NO_SEARCH,
-				    NULL)) {
-		src = NULL;
-		if (git_repository_init(&src, p->src, 0)) {
-			git_fail(err, "cannot create the checkout repository");
-			goto out;
-		}
-	}
-	alternates = xstrfmt("%sobjects/info/alternates",
-			     git_repository_path(src));
-	/* Written before the object database is first used below. */
-	if ((fsutil_read(alternates, &have) || strcmp(have.buf, want)) &&
-	    (rc = fsutil_write_atomic(alternates, want, strlen(want)))) {
-		strbuf_addf(err, "cannot write %s: %s", alternates,
-			    strerror(-rc));
-		goto out;
-	}
-	*out = src;
-	src = NULL;
-	ret = 0;
-out:
-	git_repository_free(src);
-	git_repository_free(watched);
-	strbuf_release(&have);
-	free(alternates);
-	free(want);
-	return ret;
-}
-
-/* Collect the paths a diff touches (old and new side) as a pathspec. */
-static int add_delta_paths(const git_diff_delta *delta, float progress,
-			   void *payload)
-{
-	git_strarray *paths = payload;
-	const char *names[2] = { delta->old_file.path, delta->new_file.path };
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		if (!names[i] || (i && delta->old_file.path &&
-				  !strcmp(names[0], names[1])))
-			continue;
-		paths->strings = xrealloc(paths->strings, (paths->count + 1) *
-					  sizeof(char *));
-		paths->strings[paths->count++] = xstrdup(names[i]);
-	}
-	return 0;
-}
-
-/*
- * The paths that differ between the checked-out commit (HEAD) and tree,
- * or -1 when there is no usable HEAD (a new or broken checkout).
- */
-static int changed_paths(git_repository *repo, git_tree *tree,
-			 git_strarray *paths)
-{
-	git_object *head = NULL;
-	git_tree *old = NULL;
-	git_diff *diff = NULL;
-	int ret = -1;
-
-	if (git_revparse_single(&head, repo, "HEAD^{tree}"))
-		goto out;
-	old = (git_tree *)head;
-	head = NULL;
-	if (git_diff_tree_to_tree(&diff, repo, old, tree, NULL) ||
-	    git_diff_foreach(diff, add_delta_paths, NULL, NULL, NULL, paths))
-		goto out;
-	ret = 0;
-out:
-	git_diff_free(diff);
-	git_tree_free(old);
-	git_object_free(head);
-	return ret;
-}
-
-static int checkout(struct build_priv *p, struct strbuf *err)
-{
-	git_checkout_options opts;
-	git_repository *repo = NULL;
-	git_commit *commit = NULL;
-	git_tree *tree = NULL;
-	git_strarray paths = { NULL, 0 };
-	git_oid oid;
-	size_t i;
-	int ret = -1;
-
-	if (open_src(p, &repo, err))
-		goto out;
-	if (git_oid_fromstr(&oid, p->b->commit) ||
-	    git_commit_lookup(&commit, repo, &oid)) {
-		git_fail(err, "commit not found");
-		goto out;
-	}
-	if (git_commit_tree(&tree, commit)) {
-		git_fail(err, "cannot read the commit's tree");
-		goto out;
-	}
-	/*
-	 * libgit2 leaves files whose content does not change alone, so
-	 * make's timestamps keep the build incremental. From a completed
-	 * checkout (HEAD moves only after one), only the paths that differ
-	 * between the two commits are touched: a one-file commit costs one
-	 * file, not a scan of the whole tree. A checkout cut short left HEAD
-	 * behind, so its half-written paths are in the next diff.
-	 */
-	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
-	opts.checkout_strategy = GIT_CHECKOUT_FORCE;
-	if (changed_paths(repo, tree, &paths) == 0) {
-		if (!paths.count)
-			goto set_head;
-		opts.paths = paths;
-		opts.checkout_strategy |= GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
-	} else {
-		opts.checkout_strategy |= GIT_CHECKOUT_REMOVE_UNTRACKED;
-	}
-	if (git_checkout_tree(repo, (git_object *)tree, &opts)) {
-		git_fail(err, "checkout failed");
-		goto out;
-	}
-set_head:
-	if (git_repository_set_head_detached(repo, &oid)) {
-		git_fail(err, "cannot set HEAD");
-		goto out;
-	}
-	ret = 0;
-out:
-	for (i = 0; i < paths.count; i++)
-		free(paths.strings[i]);
-	free(paths.strings);
-	git_tree_free(tree);
-	git_commit_free(commit);
-	git_repository_free(repo);
-	return ret;
-}
-
 /* Decide whether to configure; start a copied base config if so. */
 static int prepare_config(struct build_priv *p, struct strbuf *err)
 {
@@ -420,6 +259,8 @@ out:
 static void checkout_work(uv_work_t *w)
 {
 	struct build_priv *p = container_of(w, struct build_priv, work);
+	struct strbuf note = STRBUF_INIT, line = STRBUF_INIT;
+	uint64_t t0;
 	int rc;
 
 	if ((rc = fsutil_mkdir_p(p->out, 0755))) {
@@ -427,8 +268,18 @@ static void checkout_work(uv_work_t *w)
 			    strerror(-rc));
 		return;
 	}
-	if (checkout(p, &p->work_err))
+	t0 = uv_hrtime();
+	if (build_checkout(p->b->repo_path, p->src, p->b->commit, &note,
+			   &p->work_err)) {
+		strbuf_release(&note);
 		return;
+	}
+	/* How long, in the log: the one cost a plain make does not have. */
+	strbuf_addf(&line, "--- hvmatrix: checkout: %s, %.3f s\n", note.buf,
+		    (double)(uv_hrtime() - t0) / 1e9);
+	log_str(p, line.buf);
+	strbuf_release(&line);
+	strbuf_release(&note);
 	prepare_config(p, &p->work_err);
 }
 
@@ -616,7 +467,7 @@ static void start_step(struct build_priv *p)
 	/* setsid(): the step leads its own process group, killed whole. */
 	po.flags = UV_PROCESS_DETACHED;
 	rc = uv_spawn(p->loop, &p->proc, &po);
-	boot_argv_free(args);
+	spawn_argv_free(args);
 	if (rc < 0) {
 		/* libuv wants even a failed process handle closed. */
 		p->exit_status = 125;
@@ -627,7 +478,10 @@ static void start_step(struct build_priv *p)
 		return;
 	}
 	p->proc_alive = 1;
+	/* setsid() made the step's pid its group's id. */
 	p->b->pgid = p->proc.pid;
+	if (p->b->on_spawn)
+		p->b->on_spawn(p->b, p->b->pgid, p->b->data);
 }
 
 static void add_step(struct build_priv *p, const char *name, char **argv)
@@ -728,19 +582,37 @@ static void reuse_artifact(uv_timer_t *t)
 	finish(p, BUILD_OK, xstrdup("reused the kept image"));
 }
 
-/* environ with CCACHE_DIR set to ours. */
-static char **make_env(const char *ccache_dir)
+/*
+ * environ with our ccache settings. The cache is shared by every state
+ * directory (build.h), but the kernel's command lines name the absolute
+ * paths of src/ and out/, which differ between them: CCACHE_BASEDIR makes
+ * ccache hash them relative to the compiler's directory (and pass them
+ * so), and CCACHE_NOHASHDIR keeps that directory itself out of the hash
+ * of -g compiles, at the price of debug info naming the build directory
+ * of whichever farm compiled first. Without both, a new state directory
+ * would never hit the shared cache.
+ */
+static char **make_env(const char *ccache_dir, const char *root)
 {
-	size_t n, i, k = 0;
+	static const char *const ours[] = {
+		"CCACHE_DIR=", "CCACHE_BASEDIR=", "CCACHE_NOHASHDIR=",
+	};
+	size_t n, i, j, k = 0;
 	char **env;
 
 	for (n = 0; environ[n]; n++)
 		;
-	env = xcalloc(n + 2, sizeof(char *));
-	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "CCACHE_DIR=", 11))
+	env = xcalloc(n + ARRAY_SIZE(ours) + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < ARRAY_SIZE(ours); j++)
+			if (!strncmp(environ[i], ours[j], strlen(ours[j])))
+				break;
+		if (j == ARRAY_SIZE(ours))
 			env[k++] = xstrdup(environ[i]);
-	env[k] = xstrfmt("CCACHE_DIR=%s", ccache_dir);
+	}
+	env[k++] = xstrfmt("CCACHE_DIR=%s", ccache_dir);
+	env[k++] = xstrfmt("CCACHE_BASEDIR=%s", root);
+	env[k++] = xstrdup("CCACHE_NOHASHDIR=1");
 	return env;
 }
 
@@ -757,10 +629,10 @@ static void priv_free(struct build_priv *p)
 	if (!p)
 		return;
 	for (i = 0; i < p->n_steps; i++)
-		boot_argv_free(p->steps[i]);
+		spawn_argv_free(p->steps[i]);
 	free(p->steps);
 	free(p->step_names);
-	boot_argv_free(p->env);
+	spawn_argv_free(p->env);
 	strbuf_release(&p->work_err);
 	free(p->root);
 	free(p->src);
@@ -782,7 +654,7 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 	struct build_priv *p;
 	struct strbuf head = STRBUF_INIT;
 	const char *base;
-	char *log_dir = NULL;
+	char *log_dir = NULL, *state;
 	struct stat st;
 	int rc;
 
@@ -801,22 +673,27 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 	}
 	base = strrchr(c->image, '/');
 	base = base ? base + 1 : c->image;
+	/* Absolute: the steps run in src/, with -C and O= naming it. */
+	state = build_absolute(b->state_dir);
+	if (!state) {
+		strbuf_addf(err, "build: cannot resolve %s: %s", b->state_dir,
+			    strerror(errno));
+		return -1;
+	}
 	p = xcalloc(1, sizeof(*p));
 	p->b = b;
 	p->loop = loop;
 	p->log_fd = -1;
 	strbuf_init(&p->work_err, 0);
-	p->root = xstrfmt("%s/build/%s/%s", b->state_dir, b->tree->name,
-			  c->name);
+	p->root = xstrfmt("%s/build/%s/%s", state, b->tree->name, c->name);
 	p->src = xstrfmt("%s/src", p->root);
 	p->out = xstrfmt("%s/out", p->root);
-	p->artifact = xstrfmt("%s/artifacts/%s/%s/%s/%s", b->state_dir,
+	p->artifact = xstrfmt("%s/artifacts/%s/%s/%s/%s", state,
 			      b->tree->name, b->commit, c->name, base);
-	p->ccache_dir = xstrfmt("%s/ccache", b->state_dir);
 	b->priv = p;
 	b->status = BUILD_PENDING;
 	b->started_at = now_unix();
-	log_dir = xstrfmt("%s/logs/builds/%s", b->state_dir, b->tree->name);
+	log_dir = xstrfmt("%s/logs/builds/%s", state, b->tree->name);
 	b->log_path = xstrfmt("%s/%s-%s.log", log_dir, b->commit, c->name);
 
 	/* Kept images appear only by rename: one there is complete. */
@@ -826,10 +703,18 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 		uv_timer_start(&p->timer, reuse_artifact, 0, 0);
 		goto out;
 	}
-	if ((rc = fsutil_mkdir_p(log_dir, 0755)) ||
-	    (rc = fsutil_mkdir_p(p->ccache_dir, 0755))) {
-		strbuf_addf(err, "build: cannot create directories under %s: "
-			    "%s", b->state_dir, strerror(-rc));
+	/* A missing tool is the farm's fault: never a build that failed. */
+	if (build_check_host(err) ||
+	    build_ccache_dir(c, &p->ccache_dir, err))
+		goto fail;
+	if ((rc = fsutil_mkdir_p(log_dir, 0755))) {
+		strbuf_addf(err, "build: cannot create %s: %s", log_dir,
+			    strerror(-rc));
+		goto fail;
+	}
+	if ((rc = fsutil_mkdir_p(p->ccache_dir, 0755))) {
+		strbuf_addf(err, "build: cannot create the ccache directory "
+			    "%s: %s", p->ccache_dir, strerror(-rc));
 		goto fail;
 	}
 	p->log_fd = open(b->log_path, O_WRONLY | O_CREAT | O_TRUNC |
@@ -844,7 +729,7 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 		goto fail;
 	}
 	p->libgit2 = 1;
-	p->env = make_env(p->ccache_dir);
+	p->env = make_env(p->ccache_dir, p->root);
 	strbuf_addf(&head, "--- hvmatrix: build %s %s %s, started ",
 		    b->tree->name, b->commit, c->name);
 	strbuf_add_utc(&head, b->started_at);
@@ -860,6 +745,7 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 out:
 	strbuf_release(&head);
 	free(log_dir);
+	free(state);
 	return 0;
 fail:
 	priv_free(p);
@@ -868,6 +754,7 @@ fail:
 	b->log_path = NULL;
 	strbuf_release(&head);
 	free(log_dir);
+	free(state);
 	return -1;
 }
 

@@ -645,22 +645,6 @@ static int take_lock(struct daemon *d, struct strbuf *err)
 	return 0;
 }
 
-/* A build left by a killed daemon: kill its group if it is still ours.
- * (Replaced by build_kill_group once the build module has it.) */
-static int build_kill_group(int pgid, struct strbuf *log)
-{
-	char path[64];
-	struct strbuf cmd = STRBUF_INIT;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pgid);
-	if (fsutil_read(path, &cmd) == 0 && strstr(cmd.buf, "hvmatrix") &&
-	    kill(-pgid, SIGKILL) == 0)
-		n = 1;
-	strbuf_release(&cmd);
-	return n;
-}
-
 /* Builds left by a killed daemon: kill their groups if still ours. */
 static int recover_jobs(struct daemon *d, struct strbuf *err)
 {

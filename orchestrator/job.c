@@ -631,8 +631,6 @@ static void build_progress(struct build_job *b, const char *stage,
 
 	j->detail = stage;
 	daemon_write_status(j->d);
-	if (b->pgid)
-		build_spawned(b, b->pgid, j);
 	say_job(j, "%s (%.0f s)", stage, now_unix() - j->t0);
 }
 
@@ -714,6 +712,7 @@ static void start_build(struct job *j)
 		j->build_cores = 1;
 	j->build.jobs = j->build_cores;
 	j->build.on_progress = build_progress;
+	j->build.on_spawn = build_spawned;
 	j->build.on_done = build_done;
 	j->build.data = j;
 	j->stage = JOB_BUILDING;
@@ -770,7 +769,8 @@ static void prepare_after(struct job_op *op, int rc)
 		return;
 	}
 	make_todo(j);
-	if (!j->n_todo) {
+	/* A matrix without cells still builds: does it compile? */
+	if (!j->n_todo && j->m->n_cells) {
 		say_job(j, "nothing left to run");
 		j->stage = JOB_ENDING;
 		return;

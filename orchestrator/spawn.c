@@ -1,5 +1,6 @@
 /*
- * spawn: the group trampoline (see spawn.h) and the argv that reaches it.
+ * spawn: the group trampoline (see spawn.h), the argv that reaches it, and
+ * argv helpers for every child hvmatrix starts (freeing, quoting for logs).
  *
  * The trampoline must never leave its group behind: every way it can be
  * told to stop (its parent dying, SIGTERM, SIGINT) ends in SIGKILL to the
@@ -41,6 +42,41 @@ char **spawn_group_argv(char *const *argv)
 	for (i = 0; i < n; i++)
 		args[3 + i] = xstrdup(argv[i]);
 	return args;
+}
+
+void spawn_argv_free(char **argv)
+{
+	char **p;
+
+	for (p = argv; p && *p; p++)
+		free(*p);
+	free(argv);
+}
+
+void spawn_argv_quote(char *const *argv, struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; argv[i]; i++) {
+		const char *s = argv[i];
+
+		if (i)
+			strbuf_addch(out, ' ');
+		if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			     "-_./=,:+@%") == strlen(s)) {
+			strbuf_addstr(out, s);
+			continue;
+		}
+		strbuf_addch(out, '\'');
+		for (; *s; s++) {
+			if (*s == '\'')
+				strbuf_addstr(out, "'\\''");
+			else
+				strbuf_addch(out, *s);
+		}
+		strbuf_addch(out, '\'');
+	}
 }
 
 #define SPAWN_STOP_GRACE_MS 3000
@@ -99,6 +135,12 @@ int spawn_group_trampoline(int argc, char **argv)
 		_exit(125);
 	}
 	if (!child) {
+		char mark[64];
+
+		snprintf(mark, sizeof(mark), "%ld.%ld", (long)getpgrp(),
+			 (long)parent);
+		if (setenv(SPAWN_GROUP_ENV, mark, 1) < 0)
+			_exit(125);
 		/* exec resets the handlers; the group stays ours. */
 		execvp(argv[2], argv + 2);
 		fprintf(stderr, "hvmatrix: cannot run %s: %s\n", argv[2],

@@ -5,9 +5,10 @@
  * olddefconfig, and "compiles" each .c into $(O)/<name>.o, appending the
  * source's name to $(O)/counter, then concatenates the objects into
  * $(O)/arch/x86/boot/bzImage. A source containing FAIL makes its rule fail,
- * one containing SLEEP makes it wait forever; its merge_config.sh appends
- * the fragments to the .config. The real make runs, through the real
- * hvmatrix binary as trampoline.
+ * one containing SLEEP makes it wait forever, one containing SUBMAKE runs
+ * a sub-make that sleeps 300 s; its merge_config.sh appends the fragments
+ * to the .config. The real make runs, through the real hvmatrix binary as
+ * trampoline.
  */
 #include <check.h>
 #include <dirent.h>
@@ -18,11 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <git2.h>
 
 #include "build.h"
+#include "build-priv.h"
 #include "fsutil.h"
 #include "spawn.h"
 #include "strbuf.h"
@@ -41,11 +44,17 @@ static const char fake_makefile[] =
 	"exit 1; fi\n"
 	"\t@if grep -q SLEEP $<; then touch $(O)/sleeping; "
 	"while true; do sleep 1; done; fi\n"
+	"\t@if grep -q SUBMAKE $<; then $(MAKE) sleep300; fi\n"
 	"\techo $< >> $(O)/counter\n"
 	"\tcat $< > $@\n"
 	"$(O)/arch/x86/boot/bzImage: $(O)/a.o $(O)/b.o\n"
 	"\tmkdir -p $(dir $@)\n"
-	"\tcat $^ > $@\n";
+	"\techo \"$$CCACHE_DIR $$CCACHE_BASEDIR $$CCACHE_NOHASHDIR\" > "
+	"$(O)/ccache-dir\n"
+	"\tcat $^ > $@\n"
+	"sleep300:\n"
+	"\ttouch $(O)/sleeping\n"
+	"\tsleep 300\n";
 
 /* merge_config.sh -m -O OUT OUT/.config FRAGMENTS...: appends them. */
 static const char fake_merge_config[] =
@@ -59,7 +68,7 @@ static char tmpdir[PATH_MAX];
 static int64_t clock_now;
 static git_repository *repo;
 static int bare;		/* the watched repository is a bare mirror */
-static char *repo_path, *state_dir;
+static char *repo_path, *state_dir, *ccache_dir;
 static struct matrix_tree tree;
 static struct matrix_build config;
 static char *targets[] = { "bzImage" };
@@ -91,6 +100,9 @@ static void setup(void)
 	config.image = "arch/x86/boot/bzImage";
 	config.timeout_s = 600;
 	made_progress = done_calls = 0;
+	/* Not the user's cache: tests must leave $HOME alone. */
+	ccache_dir = xstrfmt("%s/ccache", tmpdir);
+	setenv("HVMATRIX_CCACHE", ccache_dir, 1);
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag,
@@ -106,6 +118,8 @@ static void teardown(void)
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(repo_path);
 	free(state_dir);
+	free(ccache_dir);
+	unsetenv("HVMATRIX_CCACHE");
 }
 
 static void check_git(int rc, const char *what)
@@ -259,6 +273,8 @@ static void assert_ok(const struct build_job *b)
 	}
 }
 
+static void assert_contains(const char *path, const char *what);
+
 START_TEST(test_build_incremental_and_reuse)
 {
 	struct build_job b;
@@ -321,6 +337,7 @@ START_TEST(test_build_incremental_and_reuse)
 	s = read_file(b.image_path);
 	ck_assert_str_eq(s, "a2\nb1\n");
 	free(s);
+	assert_contains(b.log_path, "--- hvmatrix: checkout: 1 changed path, ");
 	/* Same config inputs: not configured again. */
 	s = read_file(b.log_path);
 	ck_assert_ptr_null(strstr(s, "tinyconfig"));
@@ -661,24 +678,761 @@ START_TEST(test_build_errors)
 }
 END_TEST
 
-START_TEST(test_build_missing_make)
+/* Run argv (no shell, found in PATH); its exit status. */
+static int run(char *const *argv)
+{
+	pid_t pid = fork();
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+struct tfile {
+	const char *path;
+	const char *data;	/* a link's target for GIT_FILEMODE_LINK */
+	git_filemode_t mode;
+};
+
+/* A commit of the fake kernel plus files (paths with directories). */
+static void commit_files(const struct tfile *files, size_t n,
+			 const char *parent_hex, char hex[41])
+{
+	const struct tfile kernel[] = {
+		{ "Makefile", fake_makefile, GIT_FILEMODE_BLOB },
+		{ "a.c", "a\n", GIT_FILEMODE_BLOB },
+		{ "b.c", "b\n", GIT_FILEMODE_BLOB },
+	};
+	git_signature *sig = NULL;
+	git_commit *parent = NULL;
+	git_index *idx = NULL;
+	git_tree *t = NULL;
+	git_oid tree_id, id;
+	size_t i;
+
+	clock_now += 60;
+	check_git(git_signature_new(&sig, "A U Thor", "a@example.com",
+				    clock_now, 0), "sig");
+	/* The repository's own index, used in memory only. */
+	check_git(git_repository_index(&idx, repo), "index");
+	check_git(git_index_clear(idx), "index");
+	for (i = 0; i < ARRAY_SIZE(kernel) + n; i++) {
+		const struct tfile *f = i < ARRAY_SIZE(kernel) ? &kernel[i] :
+					&files[i - ARRAY_SIZE(kernel)];
+		git_index_entry e;
+
+		memset(&e, 0, sizeof(e));
+		e.path = f->path;
+		e.mode = f->mode;
+		check_git(git_index_add_from_buffer(idx, &e, f->data,
+						    strlen(f->data)), f->path);
+	}
+	check_git(git_index_write_tree_to(&tree_id, idx, repo), "tree");
+	check_git(git_tree_lookup(&t, repo, &tree_id), "tree");
+	if (parent_hex) {
+		git_oid p;
+
+		git_oid_fromstr(&p, parent_hex);
+		check_git(git_commit_lookup(&parent, repo, &p), "parent");
+	}
+	check_git(git_commit_create(&id, repo, "refs/heads/master", sig, sig,
+				    NULL, "commit\n", t, parent ? 1 : 0,
+				    (const git_commit **)&parent), "commit");
+	git_oid_tostr(hex, 41, &id);
+	git_commit_free(parent);
+	git_tree_free(t);
+	git_index_free(idx);
+	git_signature_free(sig);
+}
+
+static char **manifest_lines;
+static size_t manifest_n, manifest_root;
+
+static int manifest_one(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	const char *rel = path + manifest_root;
+	struct strbuf sb = STRBUF_INIT, line = STRBUF_INIT;
+	char target[PATH_MAX];
+	ssize_t n;
+	size_t i;
+
+	if (!*rel)
+		return FTW_CONTINUE;
+	rel++;
+	if (!strcmp(rel, ".git"))
+		return FTW_SKIP_SUBTREE;
+	if (S_ISDIR(st->st_mode)) {
+		strbuf_addf(&line, "%s/", rel);
+	} else if (S_ISLNK(st->st_mode)) {
+		n = readlink(path, target, sizeof(target) - 1);
+		ck_assert_int_ge(n, 0);
+		target[n] = '\0';
+		strbuf_addf(&line, "%s -> %s", rel, target);
+	} else {
+		ck_assert_msg(S_ISREG(st->st_mode), "%s: not a file", path);
+		ck_assert_int_eq(fsutil_read(path, &sb), 0);
+		strbuf_addf(&line, "%s %s ", rel,
+			    st->st_mode & S_IXUSR ? "x" : "-");
+		for (i = 0; i < sb.len; i++) {
+			if (sb.buf[i] == '\n')
+				strbuf_addstr(&line, "\\n");
+			else
+				strbuf_addch(&line, sb.buf[i]);
+		}
+	}
+	manifest_lines = xrealloc(manifest_lines, (manifest_n + 1) *
+				  sizeof(*manifest_lines));
+	manifest_lines[manifest_n++] = strbuf_detach(&line, NULL);
+	strbuf_release(&sb);
+	return FTW_CONTINUE;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One line per entry under dir but .git, sorted: path, kind, x, data. */
+static char *manifest(const char *dir)
+{
+	struct strbuf out = STRBUF_INIT;
+	size_t i;
+
+	manifest_lines = NULL;
+	manifest_n = 0;
+	manifest_root = strlen(dir);
+	ck_assert_int_eq(nftw(dir, manifest_one, 16,
+			      FTW_PHYS | FTW_ACTIONRETVAL), 0);
+	qsort(manifest_lines, manifest_n, sizeof(*manifest_lines), cmp_str);
+	for (i = 0; i < manifest_n; i++) {
+		strbuf_addf(&out, "%s\n", manifest_lines[i]);
+		free(manifest_lines[i]);
+	}
+	free(manifest_lines);
+	return strbuf_detach(&out, NULL);
+}
+
+/* src/ holds exactly what `git archive` of hex holds. */
+static void assert_src_is(const char *hex)
+{
+	char *tar = xstrfmt("%s/archive.tar", tmpdir);
+	static unsigned n;
+	char *dir = xstrfmt("%s/archive-%u", tmpdir, n++);
+	char *src = state_file("build/linux/tiny/src");
+	char *git[] = { "git", "-C", repo_path, "archive", "--format=tar",
+			"-o", tar, (char *)hex, NULL };
+	char *untar[] = { "tar", "-xf", tar, "-C", dir, NULL };
+	char *want, *have;
+
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	ck_assert_int_eq(run(git), 0);
+	ck_assert_int_eq(run(untar), 0);
+	want = manifest(dir);
+	have = manifest(src);
+	ck_assert_str_eq(have, want);
+	free(want);
+	free(have);
+	free(tar);
+	free(dir);
+	free(src);
+}
+
+/* So that a commit built before is built again, not reused. */
+static void forget_artifacts(void)
+{
+	char *dir = state_file("artifacts");
+
+	ck_assert_int_eq(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	free(dir);
+}
+
+static void assert_record(const char *record, const char *hex)
+{
+	char *s = read_file(record), *want = xstrfmt("%s\n", hex);
+
+	ck_assert_str_eq(s, want);
+	free(s);
+	free(want);
+}
+
+static void stat_index(struct stat *st)
+{
+	char *index = state_file("build/linux/tiny/src/.git/index");
+
+	ck_assert_int_eq(stat(index, st), 0);
+	free(index);
+}
+
+/*
+ * Consecutive builds of commits that add, modify, delete, chmod, rename,
+ * turn a file into a directory and back, add and drop a symbolic link:
+ * src/ is each commit's `git archive`, and only the first checkout (or one
+ * whose record is missing or corrupt) touches the index.
+ */
+START_TEST(test_checkout_matches_archive)
+{
+	const struct tfile s1[] = {
+		{ "docs/x.txt", "x1\n", GIT_FILEMODE_BLOB },
+		{ "docs/deep/er/y.txt", "y\n", GIT_FILEMODE_BLOB },
+		{ "tools/run.sh", "#!/bin/sh\n", GIT_FILEMODE_BLOB_EXECUTABLE },
+		{ "old.txt", "moving\n", GIT_FILEMODE_BLOB },
+		{ "swap", "a file\n", GIT_FILEMODE_BLOB },
+	};
+	const struct tfile s2[] = {
+		{ "docs/x.txt", "x2\n", GIT_FILEMODE_BLOB },
+		{ "tools/run.sh", "#!/bin/sh\n", GIT_FILEMODE_BLOB },
+		{ "new/place/old.txt", "moving\n", GIT_FILEMODE_BLOB },
+		{ "link", "docs/x.txt", GIT_FILEMODE_LINK },
+		{ "swap/inner.txt", "now a directory\n", GIT_FILEMODE_BLOB },
+	};
+	const struct tfile s3[] = {
+		{ "tools/run.sh", "#!/bin/sh\n", GIT_FILEMODE_BLOB_EXECUTABLE },
+		{ "new/place/old.txt", "moving\n", GIT_FILEMODE_BLOB },
+		{ "new/bin.sh", "#!/bin/sh\nexit 0\n",
+		  GIT_FILEMODE_BLOB_EXECUTABLE },
+		{ "link", "a regular file now\n", GIT_FILEMODE_BLOB },
+		{ "swap", "a file again\n", GIT_FILEMODE_BLOB },
+		{ "tools/dir-link", "../new", GIT_FILEMODE_LINK },
+	};
+	struct build_job b;
+	char c1[41], c2[41], c3[41];
+	char *record = state_file("build/linux/tiny/src/.git/"
+				  BUILD_CHECKOUT_RECORD);
+	char *run_sh = state_file("build/linux/tiny/src/tools/run.sh");
+	char *x_txt = state_file("build/linux/tiny/src/docs/x.txt");
+	char *bin_sh = state_file("build/linux/tiny/src/new/bin.sh");
+	struct stat idx1, idx2, st1, st2;
+	char *s;
+
+	commit_files(s1, ARRAY_SIZE(s1), NULL, c1);
+	commit_files(s2, ARRAY_SIZE(s2), c1, c2);
+	commit_files(s3, ARRAY_SIZE(s3), c2, c3);
+
+	build(&b, c1);
+	assert_ok(&b);
+	assert_contains(b.log_path, "--- hvmatrix: checkout: full checkout, ");
+	build_job_release(&b);
+	assert_src_is(c1);
+	assert_record(record, c1);
+	stat_index(&idx1);
+
+	build(&b, c2);
+	assert_ok(&b);
+	build_job_release(&b);
+	assert_src_is(c2);
+	build(&b, c3);
+	assert_ok(&b);
+	build_job_release(&b);
+	assert_src_is(c3);
+	/* A mode change alone is a chmod: the file is not rewritten. */
+	ck_assert_int_eq(stat(run_sh, &st1), 0);
+	forget_artifacts();
+	build(&b, c2);
+	assert_ok(&b);
+	build_job_release(&b);
+	assert_src_is(c2);
+	ck_assert_int_eq(stat(run_sh, &st2), 0);
+	ck_assert_int_eq(st1.st_ino, st2.st_ino);
+	ck_assert_int_eq(st1.st_mtim.tv_nsec, st2.st_mtim.tv_nsec);
+	ck_assert_int_eq(st1.st_mtim.tv_sec, st2.st_mtim.tv_sec);
+	/* No index read or written since the first checkout. */
+	stat_index(&idx2);
+	ck_assert_int_eq(idx1.st_ino, idx2.st_ino);
+	ck_assert_int_eq(idx1.st_mtim.tv_sec, idx2.st_mtim.tv_sec);
+	ck_assert_int_eq(idx1.st_mtim.tv_nsec, idx2.st_mtim.tv_nsec);
+	assert_record(record, c2);
+
+	/*
+	 * A checkout from c2 to c3 cut short: the record names both, src/
+	 * holds some of each. Building c1 from there rewrites every path
+	 * in which either differs from c1.
+	 */
+	s = xstrfmt("%s\n%s\n", c2, c3);
+	write_file(record, s);
+	free(s);
+	ck_assert_int_eq(chmod(run_sh, 0755), 0);
+	ck_assert_int_eq(unlink(x_txt), 0);
+	/* c3's alone: neither c2 nor c1 has it */
+	write_file(bin_sh, "#!/bin/sh\nexit 0\n");
+	forget_artifacts();
+	build(&b, c1);
+	assert_ok(&b);
+	assert_contains(b.log_path, " (after a checkout cut short), ");
+	build_job_release(&b);
+	assert_src_is(c1);
+
+	/* A corrupt record: a full checkout (libgit2's, with the index). */
+	write_file(record, "not a commit\n");
+	forget_artifacts();
+	build(&b, c3);
+	assert_ok(&b);
+	build_job_release(&b);
+	assert_src_is(c3);
+	stat_index(&idx2);
+	ck_assert(idx1.st_ino != idx2.st_ino ||
+		  idx1.st_mtim.tv_nsec != idx2.st_mtim.tv_nsec ||
+		  idx1.st_mtim.tv_sec != idx2.st_mtim.tv_sec);
+	/* And incremental again from there. */
+	forget_artifacts();
+	build(&b, c2);
+	assert_ok(&b);
+	build_job_release(&b);
+	assert_src_is(c2);
+	/* A missing record, the index of another commit (c3): full. */
+	ck_assert_int_eq(unlink(record), 0);
+	forget_artifacts();
+	build(&b, c1);
+	assert_ok(&b);
+	build_job_release(&b);
+	assert_src_is(c1);
+	free(record);
+	free(run_sh);
+	free(x_txt);
+	free(bin_sh);
+}
+END_TEST
+
+/* A relative state directory: the steps still find src/ and out/. */
+START_TEST(test_build_relative_state)
 {
 	struct build_job b;
-	char c1[41];
-	char *saved = xstrdup(getenv("PATH"));
+	char c1[41], *want;
 
 	commit("a1\n", "b1\n", NULL, c1);
-	/* The trampoline is found by path; make is not found at all. */
-	setenv("PATH", "/nonexistent", 1);
-	build(&b, c1);
-	setenv("PATH", saved, 1);
-	free(saved);
-	ck_assert_str_eq(build_status_name(b.status), "ERROR");
-	ck_assert_ptr_nonnull(strstr(b.reason, "cannot run make config"));
+	ck_assert_int_eq(chdir(tmpdir), 0);
+	job_init(&b, c1);
+	b.state_dir = "rel-state";
+	{
+		struct strbuf err = STRBUF_INIT;
+		uv_loop_t loop;
+
+		done_calls = 0;
+		ck_assert_int_eq(uv_loop_init(&loop), 0);
+		if (build_start(&loop, &b, &err))
+			ck_abort_msg("build_start: %s", err.buf);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		ck_assert_int_eq(done_calls, 1);
+		ck_assert_int_eq(uv_loop_close(&loop), 0);
+		strbuf_release(&err);
+	}
+	assert_ok(&b);
+	want = xstrfmt("%s/rel-state/artifacts/linux/%s/tiny/bzImage", tmpdir,
+		       c1);
+	ck_assert_str_eq(b.image_path, want);
+	assert_contains(b.image_path, "a1\nb1\n");
+	free(want);
 	build_job_release(&b);
 }
 END_TEST
 
+START_TEST(test_build_ccache_dir)
+{
+	struct matrix_build c;
+	struct build_job b;
+	char c1[41], *dir = NULL, *want, *s, *path;
+	struct strbuf err = STRBUF_INIT;
+
+	memset(&c, 0, sizeof(c));
+	/* The environment first, then the key, then XDG, then $HOME. */
+	setenv("HVMATRIX_CCACHE", "/from/env", 1);
+	setenv("XDG_CACHE_HOME", "/xdg", 1);
+	setenv("HOME", "/home/someone", 1);
+	c.ccache = "/from/key";
+	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_str_eq(dir, "/from/env");
+	free(dir);
+	unsetenv("HVMATRIX_CCACHE");
+	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_str_eq(dir, "/from/key");
+	free(dir);
+	c.ccache = NULL;
+	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_str_eq(dir, "/xdg/hvmatrix/ccache");
+	free(dir);
+	ck_assert_int_eq(build_ccache_dir(NULL, &dir, &err), 0);
+	ck_assert_str_eq(dir, "/xdg/hvmatrix/ccache");
+	free(dir);
+	/* A relative XDG_CACHE_HOME is to be ignored (the XDG spec). */
+	setenv("XDG_CACHE_HOME", "relative", 1);
+	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_str_eq(dir, "/home/someone/.cache/hvmatrix/ccache");
+	free(dir);
+	unsetenv("XDG_CACHE_HOME");
+	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_str_eq(dir, "/home/someone/.cache/hvmatrix/ccache");
+	free(dir);
+	/* A relative one is made absolute: compilers run elsewhere. */
+	setenv("HVMATRIX_CCACHE", "rel/cc", 1);
+	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_str_eq(dir + strlen(dir) - 7, "/rel/cc");
+	ck_assert(dir[0] == '/');
+	free(dir);
+
+	/*
+	 * A build's compilers get it, and the state holds no cache. Paths
+	 * are hashed relative to the build's own directory, so another
+	 * state directory hits the same entries.
+	 */
+	setenv("HVMATRIX_CCACHE", ccache_dir, 1);
+	setenv("HOME", tmpdir, 1);
+	setenv("CCACHE_BASEDIR", "/elsewhere", 1);
+	commit("a1\n", "b1\n", NULL, c1);
+	build(&b, c1);
+	assert_ok(&b);
+	build_job_release(&b);
+	path = state_file("build/linux/tiny/out/ccache-dir");
+	s = read_file(path);
+	want = xstrfmt("%s %s/build/linux/tiny 1\n", ccache_dir, state_dir);
+	ck_assert_str_eq(s, want);
+	free(path);
+	free(s);
+	free(want);
+	ck_assert_int_eq(access(ccache_dir, F_OK), 0);
+	s = state_file("ccache");
+	ck_assert_int_ne(access(s, F_OK), 0);
+	free(s);
+	strbuf_release(&err);
+}
+END_TEST
+
+/* A directory that holds links to only these tools of PATH. */
+static char *tool_dir(const char *name, const char *const *tools, size_t n)
+{
+	char *dir = xstrfmt("%s/%s", tmpdir, name);
+	size_t i;
+
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	for (i = 0; i < n; i++) {
+		char *from = xstrfmt("/usr/bin/%s", tools[i]);
+		char *to = xstrfmt("%s/%s", dir, tools[i]);
+
+		ck_assert_int_eq(symlink(from, to), 0);
+		free(from);
+		free(to);
+	}
+	return dir;
+}
+
+START_TEST(test_build_missing_tools)
+{
+	static const char *const tools[] = { "make", "ccache", "gcc" };
+	struct strbuf err = STRBUF_INIT;
+	char *saved = xstrdup(getenv("PATH"));
+	char *empty = tool_dir("empty", tools, 0);
+	char *make_only = tool_dir("make-only", tools, 1);
+	char *all = tool_dir("all", tools, 3);
+	struct build_job b;
+	uv_loop_t loop;
+	char c1[41];
+
+	setenv("PATH", empty, 1);
+	ck_assert_int_eq(build_check_host(&err), -1);
+	ck_assert_str_eq(err.buf, "build host: make not found in PATH "
+			 "(apt-get install make)");
+	strbuf_reset(&err);
+	setenv("PATH", all, 1);
+	ck_assert_int_eq(build_check_host(&err), 0);
+	ck_assert_str_eq(err.buf, "");
+
+	/* Through build_start: refused at once, on_done never called. */
+	commit("a1\n", "b1\n", NULL, c1);
+	setenv("PATH", make_only, 1);
+	job_init(&b, c1);
+	done_calls = 0;
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	ck_assert_int_eq(build_start(&loop, &b, &err), -1);
+	setenv("PATH", saved, 1);
+	ck_assert_str_eq(err.buf, "build host: ccache not found in PATH "
+			 "(apt-get install ccache)");
+	ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	ck_assert_int_eq(done_calls, 0);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	build_job_release(&b);
+	strbuf_release(&err);
+	free(saved);
+	free(empty);
+	free(make_only);
+	free(all);
+}
+END_TEST
+
+/* The group of the first process other than us whose command line
+ * mentions tmpdir and word (0 if none). */
+static pid_t group_of(const char *word)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (!found && (e = readdir(d))) {
+		struct strbuf sb = STRBUF_INIT;
+		pid_t pid = (pid_t)atol(e->d_name);
+		char *path;
+		size_t i;
+
+		if (pid <= 0 || pid == getpid())
+			continue;
+		path = xstrfmt("/proc/%s/cmdline", e->d_name);
+		if (!fsutil_read(path, &sb)) {
+			for (i = 0; i < sb.len; i++)
+				if (!sb.buf[i])
+					sb.buf[i] = ' ';
+			if (strstr(sb.buf, tmpdir) && strstr(sb.buf, word))
+				found = getpgid(pid);
+		}
+		free(path);
+		strbuf_release(&sb);
+	}
+	closedir(d);
+	return found;
+}
+
+#define MAX_SPAWNS 8
+static int spawned[MAX_SPAWNS], n_spawned;
+
+static void on_spawn(struct build_job *b, int pgid, void *data)
+{
+	ck_assert_int_lt(n_spawned, MAX_SPAWNS);
+	ck_assert_int_gt(pgid, 0);
+	ck_assert_int_eq(b->pgid, pgid);
+	/* The group exists now, led by the step: recordable at once. */
+	ck_assert_int_eq(kill(-pgid, 0), 0);
+	ck_assert_int_eq(getpgid(pgid), pgid);
+	spawned[n_spawned++] = pgid;
+}
+
+/* Once make sleeps: the recorded group is the one the step runs in. */
+static void check_sleeping_group(uv_timer_t *t)
+{
+	if (access(sleeping_marker, F_OK))
+		return;
+	ck_assert_int_eq(n_spawned, 3);	/* tinyconfig, olddefconfig, make */
+	ck_assert_int_eq(group_of("bzImage"), spawned[2]);
+	ck_assert_int_eq(stop_job->pgid, spawned[2]);
+	build_stop(stop_job);
+	uv_timer_stop(t);
+	uv_close((uv_handle_t *)t, NULL);
+}
+
+START_TEST(test_build_on_spawn)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct build_job b;
+	uv_timer_t poll;
+	uv_loop_t loop;
+	char c1[41];
+
+	commit("SLEEP\n", "b1\n", NULL, c1);
+	job_init(&b, c1);
+	b.on_spawn = on_spawn;
+	n_spawned = 0;
+	stop_job = &b;
+	sleeping_marker = state_file("build/linux/tiny/out/sleeping");
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	if (build_start(&loop, &b, &err))
+		ck_abort_msg("build_start: %s", err.buf);
+	uv_timer_init(&loop, &poll);
+	uv_timer_start(&poll, check_sleeping_group, 50, 50);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_str_eq(build_status_name(b.status), "INTERRUPTED");
+	/* One group per step, each its own. */
+	ck_assert_int_eq(n_spawned, 3);
+	ck_assert_int_ne(spawned[0], spawned[1]);
+	ck_assert_int_ne(spawned[1], spawned[2]);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	assert_no_leftover();
+	build_job_release(&b);
+	free(sleeping_marker);
+	strbuf_release(&err);
+}
+END_TEST
+
+/* Live (not zombie) processes in group pgid, and one of them named comm. */
+static unsigned live_in_group(pid_t pgid, const char *comm, int *has_comm)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	if (has_comm)
+		*has_comm = 0;
+	while ((e = readdir(d))) {
+		struct strbuf sb = STRBUF_INIT;
+		long pid = atol(e->d_name), pgrp;
+		char *path, *p, state, name[64];
+
+		if (pid <= 0)
+			continue;
+		path = xstrfmt("/proc/%ld/stat", pid);
+		if (!fsutil_read(path, &sb) && (p = strrchr(sb.buf, ')')) &&
+		    sscanf(p + 1, " %c %*d %ld", &state, &pgrp) == 2 &&
+		    pgrp == pgid && state != 'Z') {
+			n++;
+			if (has_comm && sscanf(sb.buf, "%*d (%63[^)])",
+					       name) == 1 &&
+			    !strcmp(name, comm))
+				*has_comm = 1;
+		}
+		free(path);
+		strbuf_release(&sb);
+	}
+	closedir(d);
+	return n;
+}
+
+static char state_of(pid_t pid)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *path = xstrfmt("/proc/%ld/stat", (long)pid), *p, st = 0;
+
+	if (!fsutil_read(path, &sb) && (p = strrchr(sb.buf, ')')))
+		st = p[2];
+	free(path);
+	strbuf_release(&sb);
+	return st;
+}
+
+/*
+ * `sleep 300` in a group of its own, marked as a step of group mark_group
+ * (0: its own) started by owner.
+ */
+static pid_t decoy(long mark_group, long owner)
+{
+	char *argv[] = { "/bin/sleep", "300", NULL };
+	char mark[96], *env[] = { mark, NULL };
+	pid_t pid = fork();
+	int i;
+
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		setpgid(0, 0);
+		snprintf(mark, sizeof(mark), SPAWN_GROUP_ENV "=%ld.%ld",
+			 mark_group ? mark_group : (long)getpid(), owner);
+		execve(argv[0], argv, env);
+		_exit(127);
+	}
+	setpgid(pid, pid);	/* both sides: no race with the checks */
+	snprintf(mark, sizeof(mark), SPAWN_GROUP_ENV "=%ld.%ld",
+		 mark_group ? mark_group : (long)pid, owner);
+	/* Until it has exec'd, its environment is ours. */
+	for (i = 0; i < 500; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		char *path = xstrfmt("/proc/%ld/environ", (long)pid);
+		int done = !fsutil_read(path, &sb) && !strcmp(sb.buf, mark);
+
+		free(path);
+		strbuf_release(&sb);
+		if (done)
+			return pid;
+		usleep(10000);
+	}
+	ck_abort_msg("the decoy did not start");
+	return 0;
+}
+
+static int kill_result;
+static pid_t decoy_same_mark, decoy_foreign, decoy_live_owner;
+static struct strbuf kill_log = STRBUF_INIT;
+
+/*
+ * What an OOM kill of hvmatrix and the trampoline leaves: kill the
+ * group's leader only, while make's sub-make sleeps, then clean up with
+ * build_kill_group() before the loop sees the leader's exit (which would
+ * kill the group itself).
+ */
+static void kill_leader(uv_timer_t *t)
+{
+	pid_t pgid = stop_job->pgid;
+	int has_sleep, i;
+
+	if (access(sleeping_marker, F_OK) ||
+	    (live_in_group(pgid, "sleep", &has_sleep), !has_sleep))
+		return;
+	uv_timer_stop(t);
+	uv_close((uv_handle_t *)t, NULL);
+	/* The same mark in another group: not a member. */
+	decoy_same_mark = decoy(pgid, getpid());
+	ck_assert_int_eq(kill(pgid, SIGKILL), 0);
+	/* Our child: a zombie until the loop reaps it, which it cannot. */
+	for (i = 0; i < 500 && state_of(pgid) != 'Z'; i++)
+		usleep(10000);
+	ck_assert_int_eq(state_of(pgid), 'Z');
+	ck_assert_uint_ge(live_in_group(pgid, "sleep", &has_sleep), 2);
+	ck_assert(has_sleep);
+	kill_result = build_kill_group(pgid, &kill_log);
+	ck_assert_uint_eq(live_in_group(pgid, NULL, NULL), 0);
+	ck_assert_int_eq(state_of(decoy_same_mark), 'S');
+}
+
+START_TEST(test_build_kill_group)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct build_job b;
+	uv_timer_t poll;
+	uv_loop_t loop;
+	char c1[41];
+	int st;
+
+	commit("SUBMAKE\n", "b1\n", NULL, c1);
+	job_init(&b, c1);
+	stop_job = &b;
+	kill_result = -2;
+	strbuf_reset(&kill_log);
+	sleeping_marker = state_file("build/linux/tiny/out/sleeping");
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	if (build_start(&loop, &b, &err))
+		ck_abort_msg("build_start: %s", err.buf);
+	uv_timer_init(&loop, &poll);
+	uv_timer_start(&poll, kill_leader, 50, 50);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	/* make, the recipe's shell, the sub-make, sleep (shells may exec) */
+	ck_assert_msg(kill_result >= 3, "killed %d: %s", kill_result,
+		      kill_log.buf);
+	ck_assert_ptr_nonnull(strstr(kill_log.buf, "killed "));
+	ck_assert_str_eq(build_status_name(b.status), "ERROR");
+	ck_assert_str_eq(b.reason, "make killed by signal 9");
+	build_job_release(&b);
+
+	/* A group whose mark names another group: a reused id, left. */
+	decoy_foreign = decoy(1, getpid());
+	strbuf_reset(&kill_log);
+	ck_assert_int_eq(build_kill_group(decoy_foreign, &kill_log), 0);
+	ck_assert_ptr_nonnull(strstr(kill_log.buf, "left alone"));
+	/* Its own group's mark, but the hvmatrix that started it (here:
+	 * the test runner, our parent) still runs: its group, left. */
+	decoy_live_owner = decoy(0, getppid());
+	ck_assert_int_eq(build_kill_group(decoy_live_owner, &kill_log), 0);
+	ck_assert_int_eq(state_of(decoy_foreign), 'S');
+	ck_assert_int_eq(state_of(decoy_live_owner), 'S');
+	ck_assert_int_eq(state_of(decoy_same_mark), 'S');
+	/* Not an id to kill at all. */
+	ck_assert_int_eq(build_kill_group(getpgrp(), &kill_log), -1);
+	ck_assert_int_eq(build_kill_group(1, &kill_log), -1);
+	/* Marked with its own group and no other live owner: it goes. */
+	ck_assert_int_eq(kill(decoy_same_mark, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(decoy_same_mark, &st, 0), decoy_same_mark);
+	decoy_same_mark = decoy(0, getpid());
+	ck_assert_int_eq(build_kill_group(decoy_same_mark, &kill_log), 1);
+	ck_assert_int_eq(waitpid(decoy_same_mark, &st, 0), decoy_same_mark);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	kill(decoy_foreign, SIGKILL);
+	kill(decoy_live_owner, SIGKILL);
+	waitpid(decoy_foreign, &st, 0);
+	waitpid(decoy_live_owner, &st, 0);
+	assert_no_leftover();
+	free(sleeping_marker);
+	strbuf_release(&err);
+}
+END_TEST
 START_TEST(test_error_lines)
 {
 	static const char log[] =
@@ -733,7 +1487,12 @@ static Suite *build_suite(void)
 	tcase_add_test(tc, test_build_stop);
 	tcase_add_test(tc, test_build_timeout);
 	tcase_add_test(tc, test_build_errors);
-	tcase_add_test(tc, test_build_missing_make);
+	tcase_add_test(tc, test_build_missing_tools);
+	tcase_add_test(tc, test_build_on_spawn);
+	tcase_add_test(tc, test_build_kill_group);
+	tcase_add_test(tc, test_checkout_matches_archive);
+	tcase_add_test(tc, test_build_ccache_dir);
+	tcase_add_test(tc, test_build_relative_state);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(mirror, setup_bare, teardown_bare);
 	tcase_set_timeout(mirror, 300);
