@@ -9,10 +9,12 @@
 #      The plain make gets the change as a developer makes it: the file
 #      edited in place (src/ is hvmatrix's checkout, with no index to
 #      keep, so git must not check out there; see build-checkout.c).
-#  (b) push to dashboard: a new one-file commit on a watched branch until
-#      the daemon has built it, booted it in every cell of the matrix and
-#      rewritten the dashboard; prints the seconds and the share of build,
-#      boot and the rest (poll, record, publish).
+#  (b) push to dashboard: three new one-file commits on a watched branch
+#      until the daemon has built each, booted it in every cell of the
+#      matrix and rewritten the dashboard, with the next build overlapping
+#      the last boots (default) and without (HVMATRIX_NO_OVERLAP); the
+#      loop's worst lag during each run; and for the last commit the share
+#      of build, boot and the rest (poll, record, publish).
 #
 # usage: bench/daemon-build.sh [ROUNDS]   (env: MATRIX cells to boot for
 #        (b), default matrices/default.yaml; JOBS; HVMATRIX_CCACHE, else
@@ -78,13 +80,30 @@ one_file_commit() {
 	git -C "$tmp/linux" rev-parse HEAD
 }
 
-# (b) first, as the daemon sees it: push to dashboard.
-c1=$(one_file_commit 1)
-t0=$(now)
-"$hvm" daemon --matrix "$matrix" --state "$state" --jobs "$jobs" \
-	--until-idle -q || true
-t1=$(now)
-total=$(echo "$t1 - $t0" | bc)
+# (b) first, as the daemon sees it: push to dashboard, three one-file
+# commits in one push, with builds overlapping the last boots of the
+# commit before (the default), then three more with HVMATRIX_NO_OVERLAP
+# (each build waits for the boots before it). The daemon prints the
+# loop's worst lag over the run ("loop lag: worst N ms").
+push3() {	# push3 TAG ENV...: seconds from the push to the last dashboard
+	local tag=$1 a b c t0 t1
+	shift
+	a=$(one_file_commit "$tag-1")
+	b=$(one_file_commit "$tag-2")
+	c=$(one_file_commit "$tag-3")
+	t0=$(now)
+	env "$@" "$hvm" daemon --matrix "$matrix" --state "$state" \
+		--jobs "$jobs" --until-idle > /dev/null 2> "$tmp/daemon-$tag.log" ||
+		true
+	t1=$(now)
+	echo "$t1 - $t0" | bc
+}
+push_overlap=$(push3 overlap HVMATRIX_BENCH=1)
+lag=$(sed -n 's/.*loop lag: worst \([0-9.]*\) ms.*/\1/p' "$tmp/daemon-overlap.log")
+push_serial=$(push3 serial HVMATRIX_NO_OVERLAP=1)
+lag_serial=$(sed -n 's/.*loop lag: worst \([0-9.]*\) ms.*/\1/p' "$tmp/daemon-serial.log")
+c1=$(git -C "$tmp/linux" rev-parse HEAD)
+total=$(sqlite3 "$db" "SELECT max(r.started_at + r.duration_s) - min(b.started_at) FROM runs r, builds b WHERE r.commit_id = '$c1' AND b.commit_id = '$c1'")
 build_s=$(sqlite3 "$db" "SELECT duration_s FROM builds WHERE commit_id = '$c1' ORDER BY id DESC LIMIT 1")
 boot_s=$(sqlite3 "$db" "SELECT max(started_at + duration_s) - min(started_at) FROM runs WHERE commit_id = '$c1' AND verdict != 'SKIP'")
 ncells=$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE commit_id = '$c1'")
@@ -122,7 +141,11 @@ for r in $(seq "$rounds"); do
 	prev=$c
 done
 
-printf 'push to dashboard (%s cells): %.1f s: build %.1f s (%.0f%%), boot %.1f s (%.0f%%), poll+record+publish %.1f s (%.0f%%)\n' \
+printf 'push of 3 one-file commits to dashboard: %.1f s with builds overlapping boots, %.1f s without\n' \
+	"$push_overlap" "$push_serial"
+printf 'loop lag: worst %s ms (overlap run), %s ms (serial run)\n' \
+	"${lag:-?}" "${lag_serial:-?}"
+printf 'one commit, build start to last verdict (%s cells): %.1f s: build %.1f s (%.0f%%), boot %.1f s (%.0f%%), the rest %.1f s (%.0f%%)\n' \
 	"$ncells" "$total" "$build_s" "$(echo "100 * $build_s / $total" | bc -l)" \
 	"$boot_s" "$(echo "100 * $boot_s / $total" | bc -l)" \
 	"$(echo "$total - $build_s - $boot_s" | bc -l)" \

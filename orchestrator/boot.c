@@ -27,6 +27,7 @@
 #include "fsutil.h"
 #include "image.h"
 #include "logfile.h"
+#include "spawn.h"
 #include "xmalloc.h"
 
 struct boot {
@@ -130,41 +131,6 @@ char **boot_argv(const struct cell *c, const char *kernel,
 	return argv;
 }
 
-void boot_argv_free(char **argv)
-{
-	char **p;
-
-	for (p = argv; p && *p; p++)
-		free(*p);
-	free(argv);
-}
-
-void boot_argv_quote(char *const *argv, struct strbuf *out)
-{
-	size_t i;
-
-	for (i = 0; argv[i]; i++) {
-		const char *s = argv[i];
-
-		if (i)
-			strbuf_addch(out, ' ');
-		if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-			     "-_./=,:+@%") == strlen(s)) {
-			strbuf_addstr(out, s);
-			continue;
-		}
-		strbuf_addch(out, '\'');
-		for (; *s; s++) {
-			if (*s == '\'')
-				strbuf_addstr(out, "'\\''");
-			else
-				strbuf_addch(out, *s);
-		}
-		strbuf_addch(out, '\'');
-	}
-}
-
 void boot_run_init(struct boot_run *r, const struct cell *c,
 		   const char *kernel, const char *initrd,
 		   const char *log_path)
@@ -213,7 +179,7 @@ void boot_run_release(struct boot_run *r)
 	if (r->boot_initrd)
 		unlink(r->boot_initrd);
 	free(r->boot_initrd);
-	boot_argv_free(r->argv);
+	spawn_argv_free(r->argv);
 	judge_release(&r->judge);
 	logfile_abort(r->log);
 	memset(r, 0, sizeof(*r));
@@ -604,7 +570,7 @@ static void libxl_prepare(struct boot_run *r)
 				"");
 	free(c.cmdline);
 	c.cmdline = xstrdup("quiet loglevel=3");
-	boot_argv_free(r->argv);
+	spawn_argv_free(r->argv);
 	r->argv = boot_argv(&c, dom0_kernel, r->boot_initrd, "dom0",
 			    r->xen_elf);
 	cell_release(&c);

@@ -90,15 +90,12 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 void boot_run_release(struct boot_run *r);
 
 /*
- * QEMU's argv for a cell (NULL-terminated; free with boot_argv_free).
+ * QEMU's argv for a cell (NULL-terminated; free with spawn_argv_free).
  * xen_elf: for backend xen, the Xen ELF QEMU boots, the kernel and initrd
  * becoming its dom0 modules; NULL otherwise.
  */
 char **boot_argv(const struct cell *c, const char *kernel,
 		 const char *initrd, const char *nonce, const char *xen_elf);
-void boot_argv_free(char **argv);
-/* Append argv as one line a POSIX shell would read back the same. */
-void boot_argv_quote(char *const *argv, struct strbuf *out);
 
 /* The test payload: $HVMATRIX_INITRD, else the build's
  * images/payload.cpio.gz. */

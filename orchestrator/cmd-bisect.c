@@ -14,6 +14,7 @@
 #include "bisect.h"
 #include "cmd.h"
 #include "daemon.h"
+#include "regressions.h"
 #include "signature.h"
 #include "watch.h"
 #include "xmalloc.h"
@@ -234,19 +235,11 @@ static unsigned runs_of(const struct results *r, const char *commit)
 	return n;
 }
 
-static void ref_json(struct strbuf *out, const struct watch_commit *c)
+static void ref_of(struct regression_ref *ref, const struct watch_commit *c)
 {
-	if (!c) {
-		strbuf_addstr(out, "null");
-		return;
-	}
-	strbuf_addstr(out, "{\"commit\": ");
-	strbuf_add_json_str(out, c->id);
-	strbuf_addstr(out, ", \"subject\": ");
-	strbuf_add_json_str(out, c->subject);
-	strbuf_addstr(out, ", \"author\": ");
-	strbuf_add_json_str(out, c->author);
-	strbuf_addch(out, '}');
+	ref->commit = xstrdup(c->id);
+	ref->subject = xstrdup(c->subject);
+	ref->author = xstrdup(c->author);
 }
 
 /* Run the step's wanted runs alone, through the daemon's pipeline. */
@@ -395,43 +388,37 @@ static int bisect_exec(struct cmd_ctx *ctx)
 			    !strcmp(res.sigs[i], sig) && !fail++)
 				line = run->line;
 		}
-		strbuf_addstr(&out, "{\"tree\": ");
-		strbuf_add_json_str(&out, t->name);
-		strbuf_addstr(&out, ", \"build\": ");
-		strbuf_add_json_str(&out, b->name);
-		strbuf_addstr(&out, ", \"cell\": ");
-		strbuf_add_json_str(&out, cell);
-		strbuf_addstr(&out, ", \"status\": ");
-		strbuf_add_json_str(&out, done ? "open" : "undecided");
-		strbuf_addstr(&out, ", \"first_bad\": ");
-		ref_json(&out, done ? &c[bc->culprit] : NULL);
-		strbuf_addstr(&out, ", \"last_good\": ");
-		ref_json(&out, done ? &c[bc->lo] : NULL);
-		strbuf_addstr(&out, ", \"fixed_by\": null, \"line\": ");
-		strbuf_add_json_str(&out, line);
-		strbuf_addf(&out, ", \"runs\": {\"fail\": %u, \"total\": %u}, "
-			    "\"signature\": ", fail, total);
-		strbuf_add_json_str(&out, sig);
-		strbuf_addstr(&out, ", \"cells\": [");
-		strbuf_add_json_str(&out, cell);
-		strbuf_addf(&out, "], \"bisect\": {\"builds\": %u, \"boots\": "
-			    "%u, \"running\": false}, \"why\": ", bs.builds,
-			    bs.boots);
-		if (done)
-			strbuf_addstr(&out, "null");
-		else
-			strbuf_add_json_str(&out, bc->why.buf);
-		strbuf_addstr(&out, ", \"range\": ");
+		/* The object `hvmatrix regressions --json` prints. */
+		struct regressions one = { 0 };
+		struct regression *g;
+
+		one.v = xcalloc(1, sizeof(*one.v));
+		one.n = 1;
+		g = &one.v[0];
+		g->tree = xstrdup(t->name);
+		g->build = xstrdup(b->name);
+		g->cells = xcalloc(1, sizeof(char *));
+		g->cells[0] = xstrdup(cell);
+		g->n_cells = 1;
+		g->status = done ? REGRESSION_OPEN : REGRESSION_UNDECIDED;
 		if (done) {
-			strbuf_addstr(&out, "null");
+			ref_of(&g->first_bad, &c[bc->culprit]);
+			ref_of(&g->last_good, &c[bc->lo]);
 		} else {
-			strbuf_addstr(&out, "{\"good\": ");
-			ref_json(&out, &c[bc->lo]);
-			strbuf_addstr(&out, ", \"bad\": ");
-			ref_json(&out, &c[bc->hi]);
-			strbuf_addch(&out, '}');
+			ref_of(&g->lo, &c[bc->lo]);
+			ref_of(&g->hi, &c[bc->hi]);
+			g->why = xstrdup(bc->why.buf);
 		}
-		strbuf_addstr(&out, "}\n");
+		g->line = xstrdup(line);
+		g->signature = xstrdup(sig);
+		g->fail = fail;
+		g->total = total;
+		g->bisected = 1;
+		g->builds = bs.builds;
+		g->boots = bs.boots;
+		regression_to_json(g, &out);
+		strbuf_addch(&out, '\n');
+		regressions_release(&one);
 		if (ctx->json)
 			fputs(out.buf, stdout);
 		else if (done)

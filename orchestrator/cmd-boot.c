@@ -14,6 +14,7 @@
 
 #include "boot.h"
 #include "cmd.h"
+#include "spawn.h"
 #include "fsutil.h"
 #include "json.h"
 #include "kernel.h"
@@ -277,7 +278,7 @@ static int boot_exec(struct cmd_ctx *ctx)
 		for (i = 0; i < n; i++) {
 			struct strbuf sb = STRBUF_INIT;
 
-			boot_argv_quote(runs[i].argv, &sb);
+			spawn_argv_quote(runs[i].argv, &sb);
 			printf("%s\n", sb.buf);
 			strbuf_release(&sb);
 		}

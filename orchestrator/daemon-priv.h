@@ -120,6 +120,7 @@ struct daemon {
 	/* lag meter: worst lag per second over the last window */
 	uint64_t lag_last_ns;
 	double lag_bucket_ms[DAEMON_LAG_WINDOW_S];
+	double lag_worst_ms;		/* since the start */
 	uint64_t lag_bucket_s[DAEMON_LAG_WINDOW_S];
 	/* pause */
 	char *paused;			/* why, or NULL */
@@ -131,6 +132,9 @@ struct daemon {
 	int status_fd;
 	size_t status_len;
 	double retry_base_s;		/* first backoff delay */
+	int no_overlap;			/* $HVMATRIX_NO_OVERLAP: a build
+					 * only once the boots are done (to
+					 * measure what overlap gains) */
 };
 
 /* A tree's next poll time, by name (trees come and go with reloads). */

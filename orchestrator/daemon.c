@@ -83,6 +83,8 @@ static void lag_tick(uv_timer_t *t)
 	}
 	if (lag_ms > d->lag_bucket_ms[slot])
 		d->lag_bucket_ms[slot] = lag_ms;
+	if (lag_ms > d->lag_worst_ms)
+		d->lag_worst_ms = lag_ms;
 }
 
 static double worst_lag_ms(const struct daemon *d)
@@ -702,6 +704,8 @@ int daemon_main(const struct daemon_opts *o)
 	d.lock_fd = -1;
 	d.status_fd = -1;
 	d.retry_base_s = retry_base();
+	d.no_overlap = getenv("HVMATRIX_NO_OVERLAP") &&
+		       *getenv("HVMATRIX_NO_OVERLAP");
 	/*
 	 * Paths in the matrix are resolved against its directory: make that
 	 * absolute, since builds run their steps in other directories.
@@ -771,6 +775,8 @@ int daemon_main(const struct daemon_opts *o)
 	else
 		schedule(&d);
 	uv_run(d.loop, UV_RUN_DEFAULT);
+	daemon_say(&d, "loop lag: worst %.1f ms since the start",
+		   d.lag_worst_ms);
 	daemon_say(&d, "dashboard: %s/index.html", d.dash_dir);
 	ret = d.worst;
 out:

@@ -37,7 +37,7 @@ int fsutil_read(const char *path, struct strbuf *out)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int fsutil_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -65,7 +65,7 @@ int fsutil_write_atomic(const char *path, const void *data, size_t len)
 		ret = -errno;
 		goto out;
 	}
-	ret = write_all(fd, data, len);
+	ret = fsutil_write_all(fd, data, len);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	if (!ret) {

@@ -12,6 +12,8 @@
 
 /* Each returns 0 or -errno. */
 int fsutil_read(const char *path, struct strbuf *out);
+/* write(2) all of data, through EINTR and short writes: 0 or -errno. */
+int fsutil_write_all(int fd, const void *data, size_t len);
 int fsutil_write_atomic(const char *path, const void *data, size_t len);
 int fsutil_mkdir_p(const char *path, mode_t mode);
 int fsutil_copy(const char *from, const char *to);

@@ -21,6 +21,7 @@
 
 #include <zstd.h>
 
+#include "fsutil.h"
 #include "logfile.h"
 #include "xmalloc.h"
 
@@ -38,24 +39,6 @@ struct logfile_writer {
 	int cut;		/* the file holds the head only */
 	int failed;
 };
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int logfile_create(struct logfile_writer **out, const char *path,
 		   size_t limit, struct strbuf *err)
@@ -83,7 +66,7 @@ int logfile_create(struct logfile_writer **out, const char *path,
 static int put(struct logfile_writer *w, const void *buf, size_t len,
 	       struct strbuf *err)
 {
-	int rc = write_all(w->fd, buf, len);
+	int rc = fsutil_write_all(w->fd, buf, len);
 
 	if (rc < 0) {
 		w->failed = 1;
@@ -279,7 +262,7 @@ int logfile_compress(const char *path, char **zst_path, struct strbuf *err)
 					    path, ZSTD_getErrorName(zr));
 				goto out;
 			}
-			if ((rc = write_all(out_fd, outbuf, o.pos)) < 0) {
+			if ((rc = fsutil_write_all(out_fd, outbuf, o.pos)) < 0) {
 				strbuf_addf(err, "cannot write %s: %s", tmp,
 					    strerror(-rc));
 				goto out;

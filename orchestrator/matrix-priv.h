@@ -144,6 +144,13 @@ int matrix_skip_node(struct loader *l);
 struct seen_key *matrix_seen_find(struct seen_key *seen, size_t n,
 				  const char *key);
 /*
+ * The next key of the mapping being read: 0 with the current event on it
+ * (key_mark set), 1 at the mapping's end, -1 after an error (a key that
+ * is not a scalar, or one seen before).
+ */
+int matrix_next_key(struct loader *l, struct seen_key *seen, size_t n_seen,
+		    yaml_mark_t *key_mark);
+/*
  * Append " (did you mean 'x'?)" when a known key is close to key; 1 when
  * it did.
  */

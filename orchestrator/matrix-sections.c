@@ -656,25 +656,13 @@ static int parse_entry(struct loader *l, const struct section *sec,
 		const struct setting *k;
 		struct seen_key *s;
 		yaml_mark_t key_mark;
+		int rc;
 
-		if (matrix_next(l))
+		rc = matrix_next_key(l, seen, n_seen, &key_mark);
+		if (rc < 0)
 			goto out;
-		if (l->ev.type == YAML_MAPPING_END_EVENT)
+		if (rc > 0)
 			break;
-		if (l->ev.type != YAML_SCALAR_EVENT) {
-			matrix_fail(l, &l->ev.start_mark, "expected a setting "
-				    "name, got %s",
-				    matrix_node_kind(l->ev.type));
-			goto out;
-		}
-		key_mark = l->ev.start_mark;
-		s = matrix_seen_find(seen, n_seen, matrix_ev_scalar(l));
-		if (s) {
-			matrix_fail(l, &key_mark, "duplicate key '%s' (first "
-				    "defined at line %zu)", s->text,
-				    s->key_mark.line + 1);
-			goto out;
-		}
 		k = matrix_find_setting(sec, matrix_ev_scalar(l));
 		if (!k) {
 			if (!l->pending_key) {

@@ -284,6 +284,30 @@ struct seen_key *matrix_seen_find(struct seen_key *seen, size_t n,
 	return NULL;
 }
 
+int matrix_next_key(struct loader *l, struct seen_key *seen, size_t n_seen,
+		    yaml_mark_t *key_mark)
+{
+	struct seen_key *s;
+
+	if (matrix_next(l))
+		return -1;
+	if (l->ev.type == YAML_MAPPING_END_EVENT)
+		return 1;
+	if (l->ev.type != YAML_SCALAR_EVENT) {
+		matrix_fail(l, &l->ev.start_mark, "expected a setting name, "
+			    "got %s", matrix_node_kind(l->ev.type));
+		return -1;
+	}
+	*key_mark = l->ev.start_mark;
+	s = matrix_seen_find(seen, n_seen, matrix_ev_scalar(l));
+	if (s) {
+		matrix_fail(l, key_mark, "duplicate key '%s' (first defined "
+			    "at line %zu)", s->text, s->key_mark.line + 1);
+		return -1;
+	}
+	return 0;
+}
+
 /* Give one value to cell_set(); its message gets the value's position. */
 static int set_value(struct loader *l, struct cell *c, const char *key,
 		     const char *value, const yaml_mark_t *mark)
@@ -385,26 +409,13 @@ static int parse_cell(struct loader *l)
 		struct seen_key *s;
 		char *key;
 		yaml_mark_t key_mark;
-		int is_list;
+		int is_list, rc;
 
-		if (matrix_next(l))
+		rc = matrix_next_key(l, seen, n_seen, &key_mark);
+		if (rc < 0)
 			goto out;
-		if (l->ev.type == YAML_MAPPING_END_EVENT)
+		if (rc > 0)
 			break;
-		if (l->ev.type != YAML_SCALAR_EVENT) {
-			matrix_fail(l, &l->ev.start_mark, "expected a setting "
-				    "name, got %s",
-				    matrix_node_kind(l->ev.type));
-			goto out;
-		}
-		key_mark = l->ev.start_mark;
-		s = matrix_seen_find(seen, n_seen, matrix_ev_scalar(l));
-		if (s) {
-			matrix_fail(l, &key_mark, "duplicate key '%s' (first "
-				    "defined at line %zu)", s->text,
-				    s->key_mark.line + 1);
-			goto out;
-		}
 		if (!cell_key_known(matrix_ev_scalar(l), &is_list)) {
 			if (!l->pending_key) {
 				l->pending_key = xstrdup(matrix_ev_scalar(l));

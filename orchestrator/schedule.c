@@ -69,6 +69,8 @@ static int room_for_a_job(const struct daemon *d)
 {
 	const struct job *j;
 
+	if (d->no_overlap && d->jobs)
+		return 0;
 	for (j = d->jobs; j; j = j->next)
 		if (j->stage != JOB_BOOTING && j->stage != JOB_ENDING)
 			return 0;	/* one job before its boots at a time */

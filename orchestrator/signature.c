@@ -249,5 +249,12 @@ char *signature_of(const char *line)
 		number_next = next_kind(p, len);
 		p = q;
 	}
+	/*
+	 * Trailing dots and spaces are how far a line had got when the
+	 * console stopped ("Booting from ROM.." or "..."): not the bug.
+	 */
+	while (sb.len && (sb.buf[sb.len - 1] == '.' ||
+			  sb.buf[sb.len - 1] == ' '))
+		sb.buf[--sb.len] = '\0';
 	return strbuf_detach(&sb, NULL);
 }

@@ -124,6 +124,19 @@ expect_eq "bisection runs only the broken cell" \
 expect_eq "the plain cells have no regression" \
 	"$(jq -r '[.[] | select(.cell != "vmware")] | length' "$TMP/r2.json")" 0
 
+# The same question in the foreground: `hvmatrix bisect` reuses what the
+# daemon recorded and names the same commit.
+rc=0
+"$HVM" bisect --matrix "$TMP/m.yaml" --state "$state" --tree t \
+	--cell vmware --good "$c1" --bad "$c6" --runs 1 --json -q \
+	> "$TMP/bisect.json" 2> "$TMP/bisect.err" || rc=$?
+sed 's/^/# /' "$TMP/bisect.err" | tail -5
+expect_eq "hvmatrix bisect: exit 0, the culprit named" "$rc" 0
+expect_eq "hvmatrix bisect names the same first bad commit" \
+	"$(jq -r .first_bad.commit "$TMP/bisect.json")" "$c3"
+expect_eq "... with its parent as the last good one" \
+	"$(jq -r .last_good.commit "$TMP/bisect.json")" "$c2"
+
 # 3. A coin flip: flaky, never another commit's fault.
 c7=$(commit "coin flip" "$coin")
 daemon 3 || true
