@@ -192,22 +192,122 @@ static int is_file_mode(uint16_t mode)
 	       mode == GIT_FILEMODE_BLOB_EXECUTABLE;
 }
 
-static int add_change(const git_diff_delta *d, float progress, void *data)
+static void add_change(struct changes *c, const char *prefix,
+		       const char *name, int content)
 {
-	struct changes *c = data;
-	const char *path = d->new_file.path ? d->new_file.path :
-			   d->old_file.path;
-
 	c->v = xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
-	c->v[c->n].path = xstrdup(path);
-	/* Same blob, both regular files: the mode alone changed. */
-	c->v[c->n].content = !(d->status == GIT_DELTA_MODIFIED &&
-			       git_oid_equal(&d->old_file.id,
-					     &d->new_file.id) &&
-			       is_file_mode(d->old_file.mode) &&
-			       is_file_mode(d->new_file.mode));
+	c->v[c->n].path = xstrfmt("%s%s", prefix, name);
+	c->v[c->n].content = content;
 	c->n++;
-	return 0;
+}
+
+/* Every path below tree id (a directory that comes or goes). */
+static int add_all(git_repository *repo, const git_oid *id,
+		   const char *prefix, struct changes *c)
+{
+	git_tree *t = NULL;
+	size_t i, n;
+	int ret = -1;
+
+	if (git_tree_lookup(&t, repo, id))
+		return -1;
+	n = git_tree_entrycount(t);
+	for (i = 0; i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(t, i);
+		char *sub;
+
+		if (git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+			add_change(c, prefix, git_tree_entry_name(e), 1);
+			continue;
+		}
+		sub = xstrfmt("%s%s/", prefix, git_tree_entry_name(e));
+		if (add_all(repo, git_tree_entry_id(e), sub, c)) {
+			free(sub);
+			goto out;
+		}
+		free(sub);
+	}
+	ret = 0;
+out:
+	git_tree_free(t);
+	return ret;
+}
+
+/*
+ * The paths in which trees a and b (either may be NULL: empty) differ.
+ * Unlike git_diff_tree_to_tree, which reads every subtree (~5,000 tree
+ * objects on a kernel tree, 0.1 to 1 s), it enters only the subtrees
+ * whose ids differ: a one-file commit reads a handful of objects.
+ */
+static int diff_trees(git_repository *repo, git_tree *a, git_tree *b,
+		      const char *prefix, struct changes *c)
+{
+	size_t i, na = a ? git_tree_entrycount(a) : 0;
+	size_t nb = b ? git_tree_entrycount(b) : 0;
+	git_tree *sa = NULL, *sb = NULL;
+	char *sub = NULL;
+	int ret = -1;
+
+	for (i = 0; i < na; i++) {
+		const git_tree_entry *ea = git_tree_entry_byindex(a, i);
+		const char *name = git_tree_entry_name(ea);
+		const git_tree_entry *eb = b ? git_tree_entry_byname(b, name) :
+					   NULL;
+		git_filemode_t ma = git_tree_entry_filemode(ea);
+		git_filemode_t mb = eb ? git_tree_entry_filemode(eb) : 0;
+		int same_id = eb && git_oid_equal(git_tree_entry_id(ea),
+						  git_tree_entry_id(eb));
+
+		if (same_id && ma == mb)
+			continue;
+		free(sub);
+		sub = xstrfmt("%s%s/", prefix, name);
+		if (ma == GIT_FILEMODE_TREE && mb == GIT_FILEMODE_TREE) {
+			if (git_tree_lookup(&sa, repo, git_tree_entry_id(ea)) ||
+			    git_tree_lookup(&sb, repo, git_tree_entry_id(eb)) ||
+			    diff_trees(repo, sa, sb, sub, c))
+				goto out;
+			git_tree_free(sa);
+			git_tree_free(sb);
+			sa = sb = NULL;
+			continue;
+		}
+		/* A directory going, or turning into a file: all of it. */
+		if (ma == GIT_FILEMODE_TREE) {
+			if (add_all(repo, git_tree_entry_id(ea), sub, c))
+				goto out;
+			if (eb)
+				add_change(c, prefix, name, 1);
+			continue;
+		}
+		/* A file going, changing, or turning into a directory. */
+		add_change(c, prefix, name, !(same_id && is_file_mode(ma) &&
+					      is_file_mode(mb)));
+		if (mb == GIT_FILEMODE_TREE &&
+		    add_all(repo, git_tree_entry_id(eb), sub, c))
+			goto out;
+	}
+	for (i = 0; i < nb; i++) {
+		const git_tree_entry *eb = git_tree_entry_byindex(b, i);
+		const char *name = git_tree_entry_name(eb);
+
+		if (a && git_tree_entry_byname(a, name))
+			continue;	/* seen above */
+		if (git_tree_entry_type(eb) != GIT_OBJECT_TREE) {
+			add_change(c, prefix, name, 1);
+			continue;
+		}
+		free(sub);
+		sub = xstrfmt("%s%s/", prefix, name);
+		if (add_all(repo, git_tree_entry_id(eb), sub, c))
+			goto out;
+	}
+	ret = 0;
+out:
+	git_tree_free(sa);
+	git_tree_free(sb);
+	free(sub);
+	return ret;
 }
 
 static int change_cmp(const void *a, const void *b)
@@ -224,22 +324,18 @@ static int collect_changes(git_repository *repo, const git_oid *ids,
 {
 	git_commit *commit = NULL;
 	git_tree *old = NULL;
-	git_diff *diff = NULL;
 	size_t i, k;
 	int ret = -1;
 
 	for (i = 0; i < n; i++) {
 		if (git_commit_lookup(&commit, repo, &ids[i]) ||
 		    git_commit_tree(&old, commit) ||
-		    git_diff_tree_to_tree(&diff, repo, old, tree, NULL) ||
-		    git_diff_foreach(diff, add_change, NULL, NULL, NULL, c)) {
+		    diff_trees(repo, old, tree, "", c)) {
 			git_fail(err, "cannot diff the checked-out commit");
 			goto out;
 		}
-		git_diff_free(diff);
 		git_tree_free(old);
 		git_commit_free(commit);
-		diff = NULL;
 		old = NULL;
 		commit = NULL;
 	}
@@ -260,7 +356,6 @@ static int collect_changes(git_repository *repo, const git_oid *ids,
 	c->n = k + 1;
 	ret = 0;
 out:
-	git_diff_free(diff);
 	git_tree_free(old);
 	git_commit_free(commit);
 	return ret;
