@@ -29,6 +29,7 @@
 #include "logfile.h"
 #include "spawn.h"
 #include "xmalloc.h"
+#include "timeutil.h"
 
 struct boot {
 	uv_loop_t *loop;
@@ -54,14 +55,6 @@ static struct boot_run *member(struct boot_run *r, size_t i)
 	return r->n_members ? r->members[i] : r;
 }
 
-static double now_unix(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + tv.tv_usec / 1e6;
-}
-
 static void make_nonce(char out[17])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -71,7 +64,7 @@ static void make_nonce(char out[17])
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
 		/* No entropy source is a broken host: fall back, still unique
 		 * enough per run to tell runs apart. */
-		uint64_t x = (uint64_t)now_unix() * 1000003u ^
+		uint64_t x = (uint64_t)timeutil_now() * 1000003u ^
 			     (uint64_t)getpid() << 32 ^ (uintptr_t)out;
 
 		memcpy(raw, &x, sizeof(raw));
@@ -595,7 +588,7 @@ static void start_run(struct boot *b, struct boot_run *r)
 	int rc;
 
 	r->boot = b;
-	r->started_at = now_unix();
+	r->started_at = timeutil_now();
 	logfile_create(&r->log, r->log_path, r->cell->log_limit, &log_err);
 	if (!judge_verdict(&r->judge) &&
 	    r->cell->backend == CELL_BACKEND_XEN_LIBXL)

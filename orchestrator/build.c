@@ -27,6 +27,7 @@
 #include "fsutil.h"
 #include "spawn.h"
 #include "xmalloc.h"
+#include "timeutil.h"
 
 #define BUILD_CONFIG_KEY ".hvmatrix-config-key"
 
@@ -62,14 +63,6 @@ struct build_priv {
 	enum build_status final;
 	char *final_reason;
 };
-
-static double now_unix(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + tv.tv_usec / 1e6;
-}
 
 const char *build_status_name(enum build_status s)
 {
@@ -343,7 +336,7 @@ static void timer_closed(uv_handle_t *h)
 		b->errors = xstrdup("");
 	if (b->status == BUILD_OK)
 		b->image_path = xstrdup(p->artifact);
-	b->duration_s = now_unix() - b->started_at;
+	b->duration_s = timeutil_now() - b->started_at;
 	b->pgid = 0;
 	progress(p, "done");
 	/* Last: the caller may release b from here. */
@@ -692,7 +685,7 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 			      b->tree->name, b->commit, c->name, base);
 	b->priv = p;
 	b->status = BUILD_PENDING;
-	b->started_at = now_unix();
+	b->started_at = timeutil_now();
 	log_dir = xstrfmt("%s/logs/builds/%s", state, b->tree->name);
 	b->log_path = xstrfmt("%s/%s-%s.log", log_dir, b->commit, c->name);
 

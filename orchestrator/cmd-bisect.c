@@ -14,6 +14,7 @@
 #include "bisect.h"
 #include "cmd.h"
 #include "daemon.h"
+#include "json.h"
 #include "regressions.h"
 #include "signature.h"
 #include "watch.h"
@@ -391,6 +392,7 @@ static int bisect_exec(struct cmd_ctx *ctx)
 		/* The object `hvmatrix regressions --json` prints. */
 		struct regressions one = { 0 };
 		struct regression *g;
+		struct json js;
 
 		one.v = xcalloc(1, sizeof(*one.v));
 		one.n = 1;
@@ -416,7 +418,8 @@ static int bisect_exec(struct cmd_ctx *ctx)
 		g->bisected = 1;
 		g->builds = bs.builds;
 		g->boots = bs.boots;
-		regression_to_json(g, &out);
+		json_init(&js, &out);
+		regression_to_json(g, &js);
 		strbuf_addch(&out, '\n');
 		regressions_release(&one);
 		if (ctx->json)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "json.h"
 #include "regressions.h"
 #include "xmalloc.h"
 
@@ -108,6 +109,7 @@ static int regressions_exec(struct cmd_ctx *ctx)
 {
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 	struct regressions rs = { 0 };
+	struct json js;
 	struct matrix m = { 0 };
 	int have_m = 0, ret = EXIT_ERROR;
 	size_t i, n = 0;
@@ -127,24 +129,26 @@ static int regressions_exec(struct cmd_ctx *ctx)
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
 		goto out;
 	}
+	json_init(&js, &out);
 	if (ctx->json)
-		strbuf_addch(&out, '[');
+		json_array_begin(&js);
 	for (i = 0; i < rs.n; i++) {
 		if (!shown(ctx, &rs.v[i]))
 			continue;
 		if (ctx->json) {
-			strbuf_addstr(&out, n ? ",\n  " : "\n  ");
-			regression_to_json(&rs.v[i], &out);
+			regression_to_json(&rs.v[i], &js);
 		} else {
 			add_text(&out, &rs.v[i]);
 		}
 		n++;
 	}
-	if (ctx->json)
-		strbuf_addstr(&out, n ? "\n]\n" : "]\n");
-	else if (!n)
+	if (ctx->json) {
+		json_array_end(&js);
+		strbuf_addch(&out, '\n');
+	} else if (!n) {
 		strbuf_addf(&out, "no %sregressions recorded\n",
 			    cmd_has(ctx, OPT_ALL) ? "" : "open ");
+	}
 	fputs(out.buf, stdout);
 	ret = EXIT_OK;
 out:

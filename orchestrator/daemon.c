@@ -26,9 +26,11 @@
 
 #include "daemon-priv.h"
 #include "fsutil.h"
+#include "json.h"
 #include "publish.h"
 #include "regressions.h"
 #include "xmalloc.h"
+#include "timeutil.h"
 
 #define DAEMON_RESUME_FIRST_MS 1000
 #define DAEMON_RESUME_MAX_MS 30000
@@ -102,14 +104,6 @@ static double worst_lag_ms(const struct daemon *d)
 
 /* ---- the status file `hvmatrix status` reads ---- */
 
-static double now_unix(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * The file is made DAEMON_STATUS_SIZE bytes of spaces once, then each
  * update overwrites its start in place (padded with spaces over what the
@@ -151,53 +145,56 @@ out:
 	return ret;
 }
 
-static void add_job_status(struct strbuf *sb, const struct job *j)
+static void add_job_status(struct json *js, const struct job *j)
 {
-	strbuf_addstr(sb, "{\"tree\": ");
-	strbuf_add_json_str(sb, j->rj.tree);
-	strbuf_addstr(sb, ", \"commit\": ");
-	strbuf_add_json_str(sb, j->rj.commit_id);
-	strbuf_addstr(sb, ", \"build\": ");
-	strbuf_add_json_str(sb, j->rj.build);
-	strbuf_addstr(sb, ", \"subject\": ");
-	strbuf_add_json_str(sb, j->rj.subject);
-	strbuf_addstr(sb, ", \"stage\": ");
-	strbuf_add_json_str(sb, job_stage_name(j));
-	strbuf_addf(sb, ", \"attempt\": %d, \"started_at\": %.3f}",
-		    j->rj.attempts, j->t0);
+	json_object_begin(js);
+	json_key_str(js, "tree", j->rj.tree);
+	json_key_str(js, "commit", j->rj.commit_id);
+	json_key_str(js, "build", j->rj.build);
+	json_key_str(js, "subject", j->rj.subject);
+	json_key_str(js, "stage", job_stage_name(j));
+	json_key_int(js, "attempt", j->rj.attempts);
+	json_key_double(js, "started_at", j->t0);
+	json_object_end(js);
 }
 
 void daemon_write_status(struct daemon *d)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct json js;
 	const struct job *j;
 	size_t len;
 
 	if (d->status_fd < 0)
 		return;
-	strbuf_addf(&sb, "{\"pid\": %ld, \"updated_at\": %.3f, \"matrix\": ",
-		    (long)getpid(), now_unix());
-	strbuf_add_json_str(&sb, d->o.matrix_path);
-	strbuf_addf(&sb, ", \"stopping\": %s, \"paused\": ",
-		    d->stopping ? "true" : "false");
+	json_init(&js, &sb);
+	json_object_begin(&js);
+	json_key_int(&js, "pid", (int64_t)getpid());
+	json_key_double(&js, "updated_at", timeutil_now());
+	json_key_str(&js, "matrix", d->o.matrix_path);
+	json_key_bool(&js, "stopping", d->stopping);
+	json_key(&js, "paused");
 	if (d->paused)
-		strbuf_add_json_str(&sb, d->paused);
+		json_str(&js, d->paused);
 	else
-		strbuf_addstr(&sb, "null");
-	strbuf_addf(&sb, ", \"loop\": {\"worst_lag_ms\": %.1f, "
-		    "\"window_s\": %d}, \"job\": ", worst_lag_ms(d),
-		    DAEMON_LAG_WINDOW_S);
+		json_null(&js);
+	json_key(&js, "loop");
+	json_object_begin(&js);
+	json_key_double(&js, "worst_lag_ms", worst_lag_ms(d));
+	json_key_int(&js, "window_s", DAEMON_LAG_WINDOW_S);
+	json_object_end(&js);
+	json_key(&js, "job");
 	if (d->jobs)
-		add_job_status(&sb, d->jobs);
+		add_job_status(&js, d->jobs);
 	else
-		strbuf_addstr(&sb, "null");
-	strbuf_addstr(&sb, ", \"jobs\": [");
-	for (j = d->jobs; j; j = j->next) {
-		add_job_status(&sb, j);
-		if (j->next)
-			strbuf_addstr(&sb, ", ");
-	}
-	strbuf_addstr(&sb, "]}\n");
+		json_null(&js);
+	json_key(&js, "jobs");
+	json_array_begin(&js);
+	for (j = d->jobs; j; j = j->next)
+		add_job_status(&js, j);
+	json_array_end(&js);
+	json_object_end(&js);
+	strbuf_addch(&sb, '\n');
 	if (sb.len >= DAEMON_STATUS_SIZE)
 		goto out;	/* cannot happen with two jobs; never torn */
 	len = sb.len;

@@ -23,20 +23,13 @@
 #include "fsutil.h"
 #include "probe.h"
 #include "xmalloc.h"
+#include "timeutil.h"
 
 static const char *const stage_names[] = {
 	[JOB_STARTING] = "starting", [JOB_BUILDING] = "build",
 	[JOB_BUILT] = "built, waiting for cores", [JOB_BOOTING] = "boot",
 	[JOB_ENDING] = "recording",
 };
-
-static double now_unix(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 const char *job_stage_name(const struct job *j)
 {
@@ -217,7 +210,7 @@ static void record_all_cells(struct job *j, enum verdict v,
 			     const char *reason, const char *line,
 			     const char *log_path)
 {
-	double now = now_unix();
+	double now = timeutil_now();
 	size_t i;
 
 	/* Once per cell: a build serves every run of it. */
@@ -330,7 +323,7 @@ static void finish_after(struct job_op *op, int rc)
 		say_job(j, "%s after %.0f s", j->requeue ?
 			"stopped, queued again" : j->defer ?
 			"failed for the farm, queued again" : "done",
-			now_unix() - j->t0);
+			timeutil_now() - j->t0);
 	job_unlink(j);
 }
 
@@ -351,7 +344,7 @@ static void job_end(struct job *j)
 	op->after = finish_after;
 	if (j->defer && !j->requeue) {
 		wait = schedule_backoff_s(j->d, j->rj.attempts);
-		op->not_before = now_unix() + wait;
+		op->not_before = timeutil_now() + wait;
 		say_job(j, "attempt %d failed: %s; next attempt in %.0f s",
 			j->rj.attempts, j->defer, wait);
 	}
@@ -611,7 +604,7 @@ static void heartbeat_cb(uv_timer_t *t)
 {
 	struct job *j = container_of(t, struct job, heartbeat);
 
-	say_job(j, "%s (%.0f s)", job_stage_name(j), now_unix() - j->t0);
+	say_job(j, "%s (%.0f s)", job_stage_name(j), timeutil_now() - j->t0);
 }
 
 static void build_spawned(struct build_job *b, int pgid, void *data)
@@ -631,7 +624,7 @@ static void build_progress(struct build_job *b, const char *stage,
 
 	j->detail = stage;
 	daemon_write_status(j->d);
-	say_job(j, "%s (%.0f s)", stage, now_unix() - j->t0);
+	say_job(j, "%s (%.0f s)", stage, timeutil_now() - j->t0);
 }
 
 /* The first error line, for a BLOCKED run's "line". */
@@ -797,7 +790,7 @@ void job_begin(struct daemon *d, struct record_job *rj)
 	j->rj = *rj;
 	memset(rj, 0, sizeof(*rj));
 	j->m = d->m;
-	j->t0 = now_unix();
+	j->t0 = timeutil_now();
 	j->batch = xstrfmt("%s-%.12s-%s", j->rj.tree, j->rj.commit_id,
 			   j->rj.build);
 	j->tree = matrix_find_tree(j->m, j->rj.tree);

@@ -55,7 +55,6 @@ int record_step_done(struct record *r, sqlite3_stmt *st, const char *what,
 /* The first column of every row (finalizes st). */
 int record_list_strings(struct record *r, sqlite3_stmt *st, char ***out,
 			size_t *n, struct strbuf *err);
-double record_now(void);
 /* Every row of st (RECORD_RUN_COLUMNS) as runs; finalizes st. */
 int record_list_runs_where(struct record *r, sqlite3_stmt *st,
 			   struct record_run **runs, size_t *n,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "record-priv.h"
+#include "timeutil.h"
 #include "xmalloc.h"
 
 static int add_commit(struct record *r, const char *tree,
@@ -22,7 +23,7 @@ static int add_commit(struct record *r, const char *tree,
 
 	if (st) {
 		sqlite3_bind_int64(st, 6, c->time);
-		sqlite3_bind_double(st, 7, record_now());
+		sqlite3_bind_double(st, 7, timeutil_now());
 	}
 	return record_step_done(r, st, "cannot add a commit", err);
 }
@@ -40,7 +41,7 @@ static int add_job(struct record *r, const char *tree, const char *commit,
 	if (st) {
 		sqlite3_bind_int(st, 4, priority);
 		sqlite3_bind_int64(st, 5, batch);
-		sqlite3_bind_double(st, 6, record_now());
+		sqlite3_bind_double(st, 6, timeutil_now());
 	}
 	if (record_step_done(r, st, "cannot queue a job", err))
 		return -1;
@@ -172,7 +173,7 @@ int record_job_next(struct record *r, int64_t only_id,
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, only_id);
-	sqlite3_bind_double(st, 2, record_now());
+	sqlite3_bind_double(st, 2, timeutil_now());
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		read_job(st, job);
@@ -189,7 +190,7 @@ int record_job_next(struct record *r, int64_t only_id,
 		     "cannot take a job", err, 0);
 	if (st) {
 		sqlite3_bind_int64(st, 1, job->id);
-		sqlite3_bind_double(st, 2, record_now());
+		sqlite3_bind_double(st, 2, timeutil_now());
 	}
 	bad = record_step_done(r, st, "cannot take a job", err);
 	job->state = RECORD_JOB_RUNNING;
@@ -218,7 +219,7 @@ static int job_update(struct record *r, const char *sql, int64_t id,
 		if (sqlite3_bind_parameter_count(st) >= 2)
 			sqlite3_bind_int64(st, 2, arg);
 		if (sqlite3_bind_parameter_count(st) >= 3)
-			sqlite3_bind_double(st, 3, record_now());
+			sqlite3_bind_double(st, 3, timeutil_now());
 	}
 	bad = record_step_done(r, st, "cannot update a job", err);
 	return record_txn_end(r, bad, err);
@@ -419,7 +420,7 @@ int record_set_tip(struct record *r, const char *tree, const char *branch,
 		     "commit_id, updated_at) VALUES (?1, ?2, ?3, ?4)",
 		     "cannot record a tip", err, 3, tree, branch, commit_id);
 	if (st)
-		sqlite3_bind_double(st, 4, record_now());
+		sqlite3_bind_double(st, 4, timeutil_now());
 	bad = record_step_done(r, st, "cannot record a tip", err);
 	return record_txn_end(r, bad, err);
 }
@@ -485,7 +486,7 @@ int record_want_runs(struct record *r, const char *tree,
 	if (st) {
 		sqlite3_bind_int(st, 5, (int)runs);
 		record_bind_text(st, 6, purpose);
-		sqlite3_bind_double(st, 7, record_now());
+		sqlite3_bind_double(st, 7, timeutil_now());
 	}
 	bad = record_step_done(r, st, "cannot want runs", err);
 	/* A commit the watcher never queued (test: tips) gets a job that
@@ -499,7 +500,7 @@ int record_want_runs(struct record *r, const char *tree,
 				    err, 3, tree, commit_id, build);
 		if (st) {
 			sqlite3_bind_int(st, 4, priority);
-			sqlite3_bind_double(st, 5, record_now());
+			sqlite3_bind_double(st, 5, timeutil_now());
 		}
 		bad = record_step_done(r, st, "cannot queue a job", err);
 	}

@@ -602,11 +602,3 @@ int record_step_done(struct record *r, sqlite3_stmt *st, const char *what,
 	}
 	return 0;
 }
-
-double record_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}

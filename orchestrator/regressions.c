@@ -9,6 +9,7 @@
 
 #include "bisect.h"
 #include "compare.h"
+#include "json.h"
 #include "regressions.h"
 #include "signature.h"
 #include "xmalloc.h"
@@ -665,71 +666,68 @@ void regressions_release(struct regressions *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-static void ref_json(struct strbuf *out, const struct regression_ref *ref)
+static void ref_json(struct json *js, const char *key,
+		     const struct regression_ref *ref)
 {
+	json_key(js, key);
 	if (!ref->commit) {
-		strbuf_addstr(out, "null");
+		json_null(js);
 		return;
 	}
-	strbuf_addstr(out, "{\"commit\": ");
-	strbuf_add_json_str(out, ref->commit);
-	strbuf_addstr(out, ", \"subject\": ");
-	strbuf_add_json_str(out, ref->subject);
-	strbuf_addstr(out, ", \"author\": ");
-	strbuf_add_json_str(out, ref->author);
-	strbuf_addch(out, '}');
+	json_object_begin(js);
+	json_key_str(js, "commit", ref->commit);
+	json_key_str(js, "subject", ref->subject);
+	json_key_str(js, "author", ref->author);
+	json_object_end(js);
 }
 
-void regression_to_json(const struct regression *g, struct strbuf *out)
+void regression_to_json(const struct regression *g, struct json *js)
 {
 	size_t i;
 
-	strbuf_addstr(out, "{\"tree\": ");
-	strbuf_add_json_str(out, g->tree);
-	strbuf_addstr(out, ", \"build\": ");
-	strbuf_add_json_str(out, g->build);
-	strbuf_addstr(out, ", \"cell\": ");
-	strbuf_add_json_str(out, g->cells[0]);
-	strbuf_addstr(out, ", \"status\": ");
-	strbuf_add_json_str(out, regression_status_name(g->status));
-	strbuf_addstr(out, ", \"first_bad\": ");
-	ref_json(out, &g->first_bad);
-	strbuf_addstr(out, ", \"last_good\": ");
-	ref_json(out, &g->last_good);
-	strbuf_addstr(out, ", \"fixed_by\": ");
-	ref_json(out, &g->fixed_by);
-	strbuf_addstr(out, ", \"line\": ");
-	strbuf_add_json_str(out, g->line);
-	strbuf_addf(out, ", \"runs\": {\"fail\": %u, \"total\": %u}, "
-		    "\"signature\": ", g->fail, g->total);
-	strbuf_add_json_str(out, g->signature);
-	strbuf_addstr(out, ", \"cells\": [");
-	for (i = 0; i < g->n_cells; i++) {
-		if (i)
-			strbuf_addstr(out, ", ");
-		strbuf_add_json_str(out, g->cells[i]);
-	}
-	strbuf_addstr(out, "], \"bisect\": ");
-	if (g->bisected)
-		strbuf_addf(out, "{\"builds\": %u, \"boots\": %u, "
-			    "\"running\": %s}", g->builds, g->boots,
-			    g->bisecting ? "true" : "false");
-	else
-		strbuf_addstr(out, "null");
-	strbuf_addstr(out, ", \"why\": ");
-	if (g->why)
-		strbuf_add_json_str(out, g->why);
-	else
-		strbuf_addstr(out, "null");
-	strbuf_addstr(out, ", \"range\": ");
-	if (g->status == REGRESSION_UNDECIDED && g->lo.commit) {
-		strbuf_addstr(out, "{\"good\": ");
-		ref_json(out, &g->lo);
-		strbuf_addstr(out, ", \"bad\": ");
-		ref_json(out, &g->hi);
-		strbuf_addch(out, '}');
+	json_object_begin(js);
+	json_key_str(js, "tree", g->tree);
+	json_key_str(js, "build", g->build);
+	json_key_str(js, "cell", g->cells[0]);
+	json_key_str(js, "status", regression_status_name(g->status));
+	ref_json(js, "first_bad", &g->first_bad);
+	ref_json(js, "last_good", &g->last_good);
+	ref_json(js, "fixed_by", &g->fixed_by);
+	json_key_str(js, "line", g->line);
+	json_key(js, "runs");
+	json_object_begin(js);
+	json_key_int(js, "fail", g->fail);
+	json_key_int(js, "total", g->total);
+	json_object_end(js);
+	json_key_str(js, "signature", g->signature);
+	json_key(js, "cells");
+	json_array_begin(js);
+	for (i = 0; i < g->n_cells; i++)
+		json_str(js, g->cells[i]);
+	json_array_end(js);
+	json_key(js, "bisect");
+	if (g->bisected) {
+		json_object_begin(js);
+		json_key_int(js, "builds", g->builds);
+		json_key_int(js, "boots", g->boots);
+		json_key_bool(js, "running", g->bisecting);
+		json_object_end(js);
 	} else {
-		strbuf_addstr(out, "null");
+		json_null(js);
 	}
-	strbuf_addch(out, '}');
+	json_key(js, "why");
+	if (g->why)
+		json_str(js, g->why);
+	else
+		json_null(js);
+	json_key(js, "range");
+	if (g->status == REGRESSION_UNDECIDED && g->lo.commit) {
+		json_object_begin(js);
+		ref_json(js, "good", &g->lo);
+		ref_json(js, "bad", &g->hi);
+		json_object_end(js);
+	} else {
+		json_null(js);
+	}
+	json_object_end(js);
 }

@@ -72,6 +72,7 @@ void regressions_release(struct regressions *rs);
 const char *regression_status_name(enum regression_status s);
 
 /* The JSON object of one regression (the `regressions --json` contract). */
-void regression_to_json(const struct regression *g, struct strbuf *out);
+struct json;
+void regression_to_json(const struct regression *g, struct json *js);
 
 #endif

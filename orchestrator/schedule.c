@@ -19,6 +19,7 @@
 
 #include "daemon-priv.h"
 #include "xmalloc.h"
+#include "timeutil.h"
 
 struct take {
 	struct daemon *d;
@@ -27,14 +28,6 @@ struct take {
 	int have_due;
 	double due_at;
 };
-
-static double now_unix(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 double schedule_backoff_s(const struct daemon *d, int attempts)
 {
@@ -160,7 +153,7 @@ static void take_done(void *arg, int rc, const char *err)
 		return;
 	}
 	if (t->have_due && !d->o.only_job) {
-		wait = t->due_at - now_unix();
+		wait = t->due_at - timeutil_now();
 		uv_timer_start(&d->due_timer, due_cb,
 			       wait > 0 ? (uint64_t)(wait * 1000) + 10 : 10,
 			       0);
