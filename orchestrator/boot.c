@@ -40,6 +40,8 @@ struct boot {
 	struct boot_opts opts;
 	char *self_exe;
 	int stopping, finished;
+	int preparing;		/* libxl boot images being written */
+	uv_work_t prep;
 };
 
 static void start_next(struct boot *b);
@@ -590,9 +592,6 @@ static void start_run(struct boot *b, struct boot_run *r)
 	r->boot = b;
 	r->started_at = timeutil_now();
 	logfile_create(&r->log, r->log_path, r->cell->log_limit, &log_err);
-	if (!judge_verdict(&r->judge) &&
-	    r->cell->backend == CELL_BACKEND_XEN_LIBXL)
-		libxl_prepare(r);
 	/* Decided before start (SKIP, missing image): the log says why. */
 	if (judge_verdict(&r->judge)) {
 		strbuf_release(&log_err);
@@ -670,7 +669,7 @@ static void start_run(struct boot *b, struct boot_run *r)
 
 static void start_next(struct boot *b)
 {
-	while (!b->stopping && b->next < b->n_runs &&
+	while (!b->stopping && !b->preparing && b->next < b->n_runs &&
 	       b->running < b->opts.jobs) {
 		struct boot_run *r = &b->runs[b->next++];
 
@@ -678,7 +677,7 @@ static void start_next(struct boot *b)
 		if (!r->leader || r->leader == r)
 			start_run(b, r);
 	}
-	if (!b->finished && !b->finishing &&
+	if (!b->finished && !b->finishing && !b->preparing &&
 	    (b->done == b->n_runs || (b->stopping && !b->running))) {
 		b->finished = 1;
 		if (b->opts.on_all_done)
@@ -766,6 +765,42 @@ const char *boot_default_initrd(void)
 	return env && *env ? env : HVM_BUILDDIR "/images/payload.cpio.gz";
 }
 
+/* A libxl leader's boot image (dom0 + kernel + jobs) is written first. */
+static int is_libxl_leader(const struct boot_run *r)
+{
+	return r->cell->backend == CELL_BACKEND_XEN_LIBXL &&
+	       (!r->leader || r->leader == r) && !judge_verdict(&r->judge);
+}
+
+static int needs_prepare(const struct boot_run *runs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (is_libxl_leader(&runs[i]))
+			return 1;
+	return 0;
+}
+
+static void prepare_work(uv_work_t *w)
+{
+	struct boot *b = w->data;
+	size_t i;
+
+	/* No run has started: nothing on the loop reads these runs. */
+	for (i = 0; i < b->n_runs; i++)
+		if (is_libxl_leader(&b->runs[i]))
+			libxl_prepare(&b->runs[i]);
+}
+
+static void prepare_after(uv_work_t *w, int status)
+{
+	struct boot *b = w->data;
+
+	b->preparing = 0;
+	start_next(b);
+}
+
 struct boot *boot_start(uv_loop_t *loop, struct boot_run *runs, size_t n,
 			const struct boot_opts *opts)
 {
@@ -781,6 +816,13 @@ struct boot *boot_start(uv_loop_t *loop, struct boot_run *runs, size_t n,
 	if (!b->self_exe)
 		die("cannot resolve /proc/self/exe: %s", strerror(errno));
 	group_libxl(runs, n);
+	if (needs_prepare(runs, n)) {
+		/* Megabytes read and written with fsync: not on the loop. */
+		b->preparing = 1;
+		b->prep.data = b;
+		uv_queue_work(loop, &b->prep, prepare_work, prepare_after);
+		return b;
+	}
 	start_next(b);
 	return b;
 }

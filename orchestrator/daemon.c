@@ -87,6 +87,8 @@ static void lag_tick(uv_timer_t *t)
 		d->lag_bucket_ms[slot] = lag_ms;
 	if (lag_ms > d->lag_worst_ms)
 		d->lag_worst_ms = lag_ms;
+	if (lag_ms > 100 && getenv("HVMATRIX_DEBUG_LAG"))
+		daemon_say(d, "loop held up %.0f ms", lag_ms);
 }
 
 static double worst_lag_ms(const struct daemon *d)
