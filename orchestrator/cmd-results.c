@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "json.h"
 #include "logfile.h"
+#include "regressions.h"
 #include "record.h"
 #include "strbuf.h"
 #include "xmalloc.h"
@@ -42,7 +43,11 @@ static const char usage_text[] =
 "  --state DIR          state directory (default $HVMATRIX_STATE, else\n"
 "                       ./hvmatrix-state)\n"
 "  --json               print one JSON array of runs (of commits with\n"
-"                       --commits); [] when nothing matches\n"
+"                       --commits); [] when nothing matches. A run of a\n"
+"                       built commit has its \"class\" against the cell's\n"
+"                       history (regression, unconfirmed, still-failing,\n"
+"                       fixed, never-passed, flaky, infra, blocked, pass,\n"
+"                       skip) and its \"purpose\" (test, confirm, bisect)\n"
 "  --kernel ID-PREFIX   only kernels whose id starts with ID-PREFIX\n"
 "  --cell NAME          only the cell NAME\n"
 "  --tree NAME          only commits of the tree NAME\n"
@@ -100,8 +105,13 @@ static void add_json_commit(struct json *j, const struct record_run *run)
 	json_key_str(j, "subject", run->subject);
 }
 
-static void add_json_run(struct json *j, const struct record_run *run)
+static void add_json_run(struct json *j, const struct record_run *run,
+			 const struct regressions *rs)
 {
+	const char *class = run->tree && *run->tree ?
+		regressions_class_of(rs, run->tree, run->build, run->cell,
+				     run->commit_id) : NULL;
+
 	json_object_begin(j);
 	json_key_int(j, "id", run->id);
 	json_key_str(j, "batch", run->batch);
@@ -117,11 +127,20 @@ static void add_json_run(struct json *j, const struct record_run *run)
 	json_key_str(j, "log", run->log_path);
 	json_key_str(j, "nonce", run->nonce);
 	add_json_commit(j, run);
+	/* What the run means against the cell's history (compare.h). */
+	json_key(j, "class");
+	if (class)
+		json_str(j, class);
+	else
+		json_null(j);
+	json_key_str(j, "purpose", run->purpose && *run->purpose ?
+		     run->purpose : "test");
 	json_object_end(j);
 }
 
 static void print_json(struct strbuf *sb, const struct results_opts *o,
-		       const struct record_run *runs, size_t n)
+		       const struct record_run *runs, size_t n,
+		       const struct regressions *rs)
 {
 	struct json j;
 	size_t i, shown = 0;
@@ -133,7 +152,7 @@ static void print_json(struct strbuf *sb, const struct results_opts *o,
 			continue;
 		if (o->limit && shown == o->limit)
 			break;
-		add_json_run(&j, &runs[i]);
+		add_json_run(&j, &runs[i], rs);
 		shown++;
 	}
 	json_array_end(&j);
@@ -382,6 +401,7 @@ static int results_exec(struct cmd_ctx *ctx)
 	struct results_opts o;
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 	struct record_run *runs = NULL;
+	struct regressions rs = { 0 };
 	size_t n = 0;
 	int ret = EXIT_OK;
 
@@ -408,10 +428,17 @@ static int results_exec(struct cmd_ctx *ctx)
 		ret = EXIT_ERROR;
 		goto out;
 	}
+	/* Each built commit's class per cell, from the whole history. */
+	if (o.json && ctx->store &&
+	    regressions_compute(ctx->store, NULL, &rs, &err) < 0) {
+		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		ret = EXIT_ERROR;
+		goto out;
+	}
 	if (o.commits)
 		print_commits(&out, &o, runs, n);
 	else if (o.json)
-		print_json(&out, &o, runs, n);
+		print_json(&out, &o, runs, n, &rs);
 	else
 		print_table(&out, &o, runs, n);
 	if (!out.len)
@@ -423,6 +450,7 @@ static int results_exec(struct cmd_ctx *ctx)
 		ret = EXIT_ERROR;
 	}
 out:
+	regressions_release(&rs);
 	record_runs_free(runs, n);
 	strbuf_release(&err);
 	strbuf_release(&out);

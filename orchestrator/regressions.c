@@ -463,6 +463,67 @@ static void add_flaky(struct regressions *rs, const struct history *h,
 			 "bisected", g->fail, g->total);
 }
 
+static void add_classes(struct regressions *rs, const struct history *h,
+			const struct cell_cmp *cc)
+{
+	size_t i;
+
+	for (i = 0; i < cc->res.n; i++) {
+		struct regression_class *c;
+
+		if (!cc->cc[i].n_runs)
+			continue;
+		rs->classes = xrealloc(rs->classes, (rs->n_classes + 1) *
+				       sizeof(*rs->classes));
+		c = &rs->classes[rs->n_classes++];
+		c->tree = xstrdup(h->tree);
+		c->build = xstrdup(h->build);
+		c->cell = xstrdup(cc->cell);
+		c->commit = xstrdup(h->commits[i].id);
+		c->name = compare_class_name(cc->res.entries[i].class);
+	}
+}
+
+static int class_cmp(const char *tree, const char *build, const char *cell,
+		     const char *commit, const struct regression_class *c)
+{
+	int r = strcmp(tree, c->tree);
+
+	if (!r)
+		r = strcmp(build, c->build);
+	if (!r)
+		r = strcmp(cell, c->cell);
+	return r ? r : strcmp(commit, c->commit);
+}
+
+static int class_sort(const void *a, const void *b)
+{
+	const struct regression_class *x = a;
+
+	return class_cmp(x->tree, x->build, x->cell, x->commit, b);
+}
+
+const char *regressions_class_of(const struct regressions *rs,
+				 const char *tree, const char *build,
+				 const char *cell, const char *commit)
+{
+	size_t lo = 0, hi = rs->n_classes;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = class_cmp(tree, build, cell, commit,
+				  &rs->classes[mid]);
+
+		if (!c)
+			return rs->classes[mid].name;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
 static int do_history(struct regressions *rs, struct history *h,
 		      const struct matrix *m, struct strbuf *err)
 {
@@ -490,6 +551,7 @@ static int do_history(struct regressions *rs, struct history *h,
 
 		if (cell_compare(h, cc, err) < 0)
 			goto out;
+		add_classes(rs, h, cc);
 		for (i = 0; i < cc->res.n; i++) {
 			const struct compare_entry *e = &cc->res.entries[i];
 			struct bisect_group *g;
@@ -643,6 +705,7 @@ int regressions_compute(struct record *r, const struct matrix *m,
 		}
 		history_release(&h);
 	}
+	qsort(out->classes, out->n_classes, sizeof(*out->classes), class_sort);
 	ret = 0;
 out:
 	record_strings_free(pairs, 2 * n_pairs);
@@ -663,6 +726,13 @@ void regressions_release(struct regressions *rs)
 		free(rs->wants[i].cell);
 	}
 	free(rs->wants);
+	for (i = 0; i < rs->n_classes; i++) {
+		free(rs->classes[i].tree);
+		free(rs->classes[i].build);
+		free(rs->classes[i].cell);
+		free(rs->classes[i].commit);
+	}
+	free(rs->classes);
 	memset(rs, 0, sizeof(*rs));
 }
 

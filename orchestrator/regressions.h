@@ -54,9 +54,17 @@ struct regression_want {
 	const char *purpose;	/* "confirm" or "bisect" */
 };
 
+/* The class of one (tree, build, cell, commit) with runs (compare.h). */
+struct regression_class {
+	char *tree, *build, *cell, *commit;
+	const char *name;	/* compare_class_name(): "regression", ... */
+};
+
 struct regressions {
 	struct regression *v;
 	size_t n;
+	struct regression_class *classes;	/* sorted: see below */
+	size_t n_classes;
 	struct regression_want *wants;
 	size_t n_wants;
 };
@@ -69,6 +77,10 @@ struct regressions {
 int regressions_compute(struct record *r, const struct matrix *m,
 			struct regressions *out, struct strbuf *err);
 void regressions_release(struct regressions *rs);
+/* The class of a commit's runs in one cell, or NULL (no such runs). */
+const char *regressions_class_of(const struct regressions *rs,
+				 const char *tree, const char *build,
+				 const char *cell, const char *commit);
 const char *regression_status_name(enum regression_status s);
 
 /* The JSON object of one regression (the `regressions --json` contract). */

@@ -124,6 +124,15 @@ expect_eq "bisection runs only the broken cell" \
 expect_eq "the plain cells have no regression" \
 	"$(jq -r '[.[] | select(.cell != "vmware")] | length' "$TMP/r2.json")" 0
 
+expect_eq "results --json: the culprit's VMware runs are of class regression" \
+	"$("$HVM" results --json --state "$state" --commit "$c3" | jq -r '[.[] | select(.cell == "vmware") | .class] | unique | join(" ")')" \
+	regression
+expect_eq "... all made by the bisection or to confirm it (test: tips never tested it)" \
+	"$("$HVM" results --json --state "$state" --commit "$c3" | jq -r '[.[] | select(.purpose != "bisect" and .purpose != "confirm")] | length')" \
+	0
+expect_eq "the tip's VMware run is still failing, its plain runs pass" \
+	"$("$HVM" results --json --state "$state" --commit "$c6" | jq -r '[.[] | "\(.cell | sub("[0-9]+$"; ""))=\(.class)"] | unique | join(" ")')" \
+	"plain=pass vmware=still-failing"
 # The same question in the foreground: `hvmatrix bisect` reuses what the
 # daemon recorded and names the same commit.
 rc=0
