@@ -436,13 +436,11 @@ static void wants_applied(void *arg, int rc, const char *err)
 {
 	struct compare_work *w = arg;
 	struct daemon *d = w->d;
-	size_t i, open = 0;
+	size_t i;
 
 	if (rc < 0) {
 		daemon_pause(d, err);
 	} else {
-		for (i = 0; i < w->rs.n; i++)
-			open += w->rs.v[i].status == REGRESSION_OPEN;
 		for (i = 0; i < w->rs.n_wants; i++)
 			daemon_say(d, "%s %.12s %s: %s: %u run%s wanted in "
 				   "all", w->rs.wants[i].tree,

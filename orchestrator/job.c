@@ -113,13 +113,10 @@ struct job_op {
 	struct record_build build;	/* strings borrowed from the job */
 	int have_build;
 	double not_before;
-	char *reason;
 	int pgid;
 	/* prepare */
 	int have_last;
 	struct record_build last;
-	char **cells;
-	size_t n_cells;
 };
 
 static void job_maybe_done(struct job *j);
@@ -147,8 +144,6 @@ static void op_done(void *arg, int rc, const char *err)
 	record_run_release(&op->run);
 	if (op->have_last)
 		record_build_release(&op->last);
-	record_strings_free(op->cells, op->n_cells);
-	free(op->reason);
 	free(op);
 	job_maybe_done(j);
 }
