@@ -157,9 +157,13 @@ compiled() {
 	grep -c '^  CC ' "$(sqlite3 "$db" "SELECT log_path FROM builds WHERE \
 		commit_id = '$1' AND status != 'ERROR' ORDER BY id DESC LIMIT 1")"
 }
-n_ok=$(compiled "$c_ok")
+# The first commit's build was stopped and killed before it finished, so
+# its last log shows only what the resumed build had left to compile (with
+# the shared compiler cache that can be nothing): count the kernel's
+# objects in the persistent build tree instead.
+n_ok=$(find "$state/build/demo/tiny/out" -name '*.o' | wc -l)
 n_vmware=$(compiled "$c_vmware")
-check "the first build compiles the kernel ($n_ok files)" test "$n_ok" -gt 300
+check "the first build compiled the kernel ($n_ok objects)" test "$n_ok" -gt 300
 check "the next commit's build is incremental ($n_vmware files)" \
 	test "$n_vmware" -lt 20
 check "the dashboard shows the commits" \
