@@ -448,6 +448,17 @@ static int set_requires(struct cell *c, const char *v, struct strbuf *err)
 	return 0;
 }
 
+static int set_executor(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (!strcmp(v, "local"))
+		c->executor = CELL_EXECUTOR_LOCAL;
+	else if (!strcmp(v, "slurm"))
+		c->executor = CELL_EXECUTOR_SLURM;
+	else
+		return bad_value(err, "executor", "local or slurm", v);
+	return 0;
+}
+
 static const struct cell_key {
 	const char *name;
 	int is_list;
@@ -473,6 +484,7 @@ static const struct cell_key {
 	{ "guest", 0, set_guest },
 	{ "log_limit", 0, set_log_limit },
 	{ "confirm", 0, set_confirm },
+	{ "executor", 0, set_executor },
 };
 
 static const struct cell_key *find_key(const char *key)
@@ -730,6 +742,18 @@ const char *cell_guest_name(enum cell_guest g)
 	return "unknown";
 }
 
+const char *cell_executor_name(enum cell_executor e)
+{
+	switch (e) {
+	case CELL_EXECUTOR_LOCAL:
+		return "local";
+	case CELL_EXECUTOR_SLURM:
+		return "slurm";
+	default:
+		return NULL;
+	}
+}
+
 int cell_is_xen(const struct cell *c)
 {
 	return c->backend == CELL_BACKEND_XEN ||
@@ -918,6 +942,9 @@ void cell_to_yaml(const struct cell *c, int indent, struct strbuf *out)
 	if (c->guest != CELL_GUEST_PV)
 		yaml_add_key_str(out, indent, "guest",
 				 cell_guest_name(c->guest));
+	if (c->executor != CELL_EXECUTOR_DEFAULT)
+		yaml_add_key_str(out, indent, "executor",
+				 cell_executor_name(c->executor));
 }
 
 static void json_add_list(struct strbuf *out, char *const *arr, size_t n)
@@ -973,5 +1000,7 @@ void cell_to_json(const struct cell *c, struct strbuf *out)
 	strbuf_addstr(out, ", \"guest\": ");
 	strbuf_add_json_str(out, c->backend == CELL_BACKEND_XEN_LIBXL ?
 			    cell_guest_name(c->guest) : NULL);
+	strbuf_addstr(out, ", \"executor\": ");
+	strbuf_add_json_str(out, cell_executor_name(c->executor));
 	strbuf_addch(out, '}');
 }

@@ -29,6 +29,14 @@ enum cell_accel {
 	CELL_ACCEL_KVM,
 };
 
+/* Where a cell's runs go (key executor); DEFAULT: the matrix's executor
+ * section, else local. */
+enum cell_executor {
+	CELL_EXECUTOR_DEFAULT = 0,
+	CELL_EXECUTOR_LOCAL,	/* a child of the daemon, on this machine */
+	CELL_EXECUTOR_SLURM,	/* a Slurm job (see executor.h) */
+};
+
 /* Host capabilities a cell can require (bit mask). */
 #define CELL_REQUIRE_KVM 0x1u
 
@@ -71,6 +79,7 @@ struct cell {
 				 * regression (key confirm); -1: the tree's */
 	size_t log_limit;	/* console log cap in bytes (key log_limit;
 				 * default CELL_DEFAULT_LOG_LIMIT) */
+	enum cell_executor executor;	/* key executor */
 	unsigned line, column;	/* where the cell starts in its file, 1-based */
 };
 
@@ -99,6 +108,8 @@ unsigned cell_required(const struct cell *c);
 const char *cell_accel_name(enum cell_accel a);
 const char *cell_backend_name(enum cell_backend b);
 const char *cell_guest_name(enum cell_guest g);
+/* "local", "slurm"; NULL for CELL_EXECUTOR_DEFAULT. */
+const char *cell_executor_name(enum cell_executor e);
 /* Backends that boot Xen (xen, xen-libxl). */
 int cell_is_xen(const struct cell *c);
 

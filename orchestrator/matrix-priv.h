@@ -99,6 +99,7 @@ struct loader {
 	unsigned *name_lines;	/* line of each cell's name, for messages */
 	size_t alloc_name_lines;
 	struct entries trees, builds;
+	struct matrix_executor executor;
 
 	/*
 	 * The item being read (a cell when cur_section is NULL), and an
@@ -167,6 +168,11 @@ extern const struct section matrix_tree_section, matrix_build_section;
 int matrix_parse_section(struct loader *l, const struct section *sec,
 			 struct entries *list);
 void matrix_entries_release(struct entries *list, const struct section *sec);
+/* The value of `executor`, a mapping; the current event is its first. */
+int matrix_parse_executor(struct loader *l, struct matrix_executor *x);
+/* Cells that run in Slurm need the section's shared_dir. */
+int matrix_check_executor(struct loader *l);
+void matrix_executor_release(struct matrix_executor *x);
 
 /* --- matrix.c ------------------------------------------------------ */
 

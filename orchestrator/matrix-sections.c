@@ -1,5 +1,6 @@
 /*
- * matrix-sections: trees and builds, which only matrix files have. Their
+ * matrix-sections: trees, builds and the executor, which only matrix files
+ * have. Their
  * settings are checked here, table-driven the way cell.c checks cells, and
  * their lists are read with the parser's helpers (matrix-yaml.c). Paths
  * written relative are resolved against the matrix file's directory;
@@ -749,4 +750,227 @@ int matrix_parse_section(struct loader *l, const struct section *sec,
 		if (parse_entry(l, sec, list))
 			return -1;
 	}
+}
+
+/* ---- executor: one mapping, not a list ---- */
+
+static int exec_set_kind(void *obj, const char *v, const char *dir,
+			 struct strbuf *err)
+{
+	struct matrix_executor *x = obj;
+
+	if (!strcmp(v, "local"))
+		x->kind = MATRIX_EXECUTOR_LOCAL;
+	else if (!strcmp(v, "slurm"))
+		x->kind = MATRIX_EXECUTOR_SLURM;
+	else
+		return bad_value(err, "kind", "local or slurm", v);
+	return 0;
+}
+
+/* An sbatch option's value: one argv word, never an option itself. */
+static int exec_set_word(const char *key, char **dst, const char *v,
+			 struct strbuf *err)
+{
+	if (check_controls(key, v, err))
+		return -1;
+	if (!*v || v[0] == '-' || strpbrk(v, " \t"))
+		return bad_value(err, key, "a name without blanks, not "
+				 "starting with '-'", v);
+	free(*dst);
+	*dst = xstrdup(v);
+	return 0;
+}
+
+static int exec_set_partition(void *obj, const char *v, const char *dir,
+			      struct strbuf *err)
+{
+	return exec_set_word("partition",
+			     &((struct matrix_executor *)obj)->partition, v,
+			     err);
+}
+
+static int exec_set_account(void *obj, const char *v, const char *dir,
+			    struct strbuf *err)
+{
+	return exec_set_word("account",
+			     &((struct matrix_executor *)obj)->account, v, err);
+}
+
+static int exec_set_qos(void *obj, const char *v, const char *dir,
+			struct strbuf *err)
+{
+	return exec_set_word("qos", &((struct matrix_executor *)obj)->qos, v,
+			     err);
+}
+
+static int exec_set_constraint(void *obj, const char *v, const char *dir,
+			       struct strbuf *err)
+{
+	struct matrix_executor *x = obj;
+
+	/* Slurm's constraint syntax has '&', '|', '[', ...: one word. */
+	if (check_controls("constraint", v, err))
+		return -1;
+	if (!*v || v[0] == '-')
+		return bad_value(err, "constraint", "a Slurm constraint, not "
+				 "starting with '-'", v);
+	free(x->constraint);
+	x->constraint = xstrdup(v);
+	return 0;
+}
+
+static int exec_set_shared_dir(void *obj, const char *v, const char *dir,
+			       struct strbuf *err)
+{
+	struct matrix_executor *x = obj;
+
+	free(x->shared_dir);
+	x->shared_dir = NULL;
+	return parse_path("shared_dir", v, dir, &x->shared_dir, err);
+}
+
+static int exec_set_command(void *obj, const char *v, const char *dir,
+			    struct strbuf *err)
+{
+	struct matrix_executor *x = obj;
+
+	if (v[0] != '/')
+		return bad_value(err, "command", "an absolute path to hvmatrix "
+				 "on the nodes", v);
+	free(x->command);
+	x->command = NULL;
+	return parse_path("command", v, dir, &x->command, err);
+}
+
+static int exec_set_pending(void *obj, const char *v, const char *dir,
+			    struct strbuf *err)
+{
+	struct matrix_executor *x = obj;
+
+	if (parse_bounded(v, 1, 7 * 86400, &x->pending_s))
+		return bad_value(err, "pending_timeout", "a number of seconds "
+				 "between 1 and 604800", v);
+	return 0;
+}
+
+static const struct setting exec_settings[] = {
+	{ "kind", 0, exec_set_kind },
+	{ "partition", 0, exec_set_partition },
+	{ "account", 0, exec_set_account },
+	{ "qos", 0, exec_set_qos },
+	{ "constraint", 0, exec_set_constraint },
+	{ "shared_dir", 0, exec_set_shared_dir },
+	{ "command", 0, exec_set_command },
+	{ "pending_timeout", 0, exec_set_pending },
+};
+
+/* Only for matrix_find_setting() and the unknown-key hint. */
+static const struct section exec_section = {
+	.key = "executor",
+	.what = "executor",
+	.settings = exec_settings,
+	.n_settings = ARRAY_SIZE(exec_settings),
+};
+
+void matrix_executor_release(struct matrix_executor *x)
+{
+	free(x->partition);
+	free(x->account);
+	free(x->qos);
+	free(x->constraint);
+	free(x->shared_dir);
+	free(x->command);
+	memset(x, 0, sizeof(*x));
+}
+
+static int unknown_exec_key(struct loader *l, const yaml_mark_t *mark)
+{
+	const char *names[ARRAY_SIZE(exec_settings)];
+	struct strbuf msg = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(exec_settings); i++)
+		names[i] = exec_settings[i].name;
+	strbuf_addf(&msg, "unknown key '%s' in executor", matrix_ev_scalar(l));
+	matrix_add_hint(&msg, matrix_ev_scalar(l), names, ARRAY_SIZE(names));
+	matrix_fail(l, mark, "%s", msg.buf);
+	strbuf_release(&msg);
+	return -1;
+}
+
+int matrix_parse_executor(struct loader *l, struct matrix_executor *x)
+{
+	struct seen_key *seen = NULL;
+	size_t n_seen = 0, alloc_seen = 0, i;
+	yaml_mark_t start = l->ev.start_mark;
+	int ret = -1;
+
+	x->given = 1;
+	x->line = (unsigned)start.line + 1;
+	x->column = (unsigned)start.column + 1;
+	x->pending_s = MATRIX_EXECUTOR_DEFAULT_PENDING_S;
+	if (matrix_ev_is_null(l))
+		return 0;
+	if (l->ev.type != YAML_MAPPING_START_EVENT)
+		return matrix_fail(l, &start, "executor: expected a mapping "
+				   "(kind, partition, shared_dir, ...), got %s",
+				   matrix_node_kind(l->ev.type));
+	for (;;) {
+		const struct setting *k;
+		struct seen_key *s;
+		yaml_mark_t key_mark;
+		int rc = matrix_next_key(l, seen, n_seen, &key_mark);
+
+		if (rc < 0)
+			goto out;
+		if (rc > 0)
+			break;
+		k = matrix_find_setting(&exec_section, matrix_ev_scalar(l));
+		if (!k) {
+			unknown_exec_key(l, &key_mark);
+			goto out;
+		}
+		ALLOC_GROW(seen, n_seen + 1, alloc_seen);
+		s = &seen[n_seen++];
+		s->text = xstrdup(k->name);
+		s->key_mark = key_mark;
+		if (matrix_next(l))
+			goto out;
+		s->value_mark = l->ev.start_mark;
+		if (parse_setting(l, k, x))
+			goto out;
+	}
+	if (x->kind == MATRIX_EXECUTOR_SLURM && !x->shared_dir) {
+		matrix_fail(l, &start, "executor: kind slurm needs shared_dir "
+			    "(a directory the daemon and every node see)");
+		goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n_seen; i++)
+		free(seen[i].text);
+	free(seen);
+	return ret;
+}
+
+int matrix_check_executor(struct loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n_cells; i++) {
+		const struct cell *c = &l->cells[i];
+		yaml_mark_t mark;
+
+		if (c->executor != CELL_EXECUTOR_SLURM ||
+		    l->executor.shared_dir)
+			continue;
+		memset(&mark, 0, sizeof(mark));
+		mark.line = c->line ? c->line - 1 : 0;
+		mark.column = c->column ? c->column - 1 : 0;
+		return matrix_fail(l, &mark, "cell '%s': executor slurm needs "
+				   "a top-level executor section with "
+				   "shared_dir", c->name);
+	}
+	return 0;
 }

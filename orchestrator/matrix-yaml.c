@@ -14,12 +14,12 @@
 #include "xmalloc.h"
 
 static const char *const top_keys[] = { "builds", "cells", "trees",
-					"version" };
+					"version", "executor" };
 static const char *const all_cell_keys[] = {
 	"name", "description", "backend", "qemu", "accel", "machine", "cpu",
 	"memory", "smp", "qemu_args", "cmdline", "timeout", "silence",
 	"expect", "requires", "xen", "xen_cmdline", "guest", "log_limit",
-	"confirm",
+	"confirm", "executor",
 };
 
 static size_t edit_distance(const char *a, const char *b)
@@ -590,6 +590,8 @@ static int parse_top_value(struct loader *l, const char *key)
 	if (!strcmp(key, "builds"))
 		return matrix_parse_section(l, &matrix_build_section,
 					    &l->builds);
+	if (!strcmp(key, "executor"))
+		return matrix_parse_executor(l, &l->executor);
 	/* version */
 	if (l->ev.type != YAML_SCALAR_EVENT)
 		return matrix_fail(l, &l->ev.start_mark, "version: expected 1, "
@@ -647,6 +649,8 @@ static int parse_top(struct loader *l)
 		matrix_fail(l, &root, "no 'cells' list");
 		goto out;
 	}
+	if (matrix_check_executor(l))
+		goto out;
 	ret = 0;
 out:
 	for (i = 0; i < n_seen; i++)
@@ -720,6 +724,8 @@ int matrix_parse(struct matrix *m, const char *name, const char *buf,
 	m->n_trees = l.trees.n;
 	m->builds = l.builds.items;
 	m->n_builds = l.builds.n;
+	m->executor = l.executor;
+	memset(&l.executor, 0, sizeof(l.executor));
 	l.cells = NULL;
 	l.n_cells = 0;
 	l.trees.items = l.builds.items = NULL;
@@ -732,6 +738,7 @@ out:
 	matrix_cells_free(l.cells, l.n_cells);
 	matrix_entries_release(&l.trees, &matrix_tree_section);
 	matrix_entries_release(&l.builds, &matrix_build_section);
+	matrix_executor_release(&l.executor);
 	free(l.dir);
 	free(l.name_lines);
 	free(l.pending_key);

@@ -67,7 +67,18 @@ void matrix_release(struct matrix *m)
 	for (i = 0; i < m->n_builds; i++)
 		matrix_build_section.release(&m->builds[i]);
 	free(m->builds);
+	matrix_executor_release(&m->executor);
 	memset(m, 0, sizeof(*m));
+}
+
+enum matrix_executor_kind matrix_cell_executor(const struct matrix *m,
+					       const struct cell *c)
+{
+	if (c->executor == CELL_EXECUTOR_LOCAL)
+		return MATRIX_EXECUTOR_LOCAL;
+	if (c->executor == CELL_EXECUTOR_SLURM)
+		return MATRIX_EXECUTOR_SLURM;
+	return m->executor.kind;
 }
 
 const struct cell *matrix_find(const struct matrix *m, const char *name)

@@ -60,6 +60,30 @@ struct matrix_build {
 	unsigned line, column;	/* where the build starts in its file */
 };
 
+/* Where runs go (top-level section executor; see executor.h). */
+enum matrix_executor_kind {
+	MATRIX_EXECUTOR_LOCAL = 0,	/* children of the daemon (default) */
+	MATRIX_EXECUTOR_SLURM,		/* Slurm jobs, through sbatch */
+};
+
+#define MATRIX_EXECUTOR_DEFAULT_PENDING_S 600u
+
+struct matrix_executor {
+	enum matrix_executor_kind kind;
+	char *partition;	/* sbatch --partition, or NULL */
+	char *account;		/* --account, or NULL */
+	char *qos;		/* --qos, or NULL */
+	char *constraint;	/* --constraint, or NULL */
+	char *shared_dir;	/* resolved; seen by the daemon and every node
+				 * (required once any cell runs in Slurm) */
+	char *command;		/* hvmatrix on the nodes (default: the
+				 * daemon's own executable) */
+	unsigned pending_s;	/* a job not started after this long is
+				 * cancelled: ERROR (key pending_timeout) */
+	int given;		/* the file has an executor section */
+	unsigned line, column;
+};
+
 struct matrix {
 	char *path;
 	struct cell *cells;
@@ -68,6 +92,7 @@ struct matrix {
 	size_t n_trees;
 	struct matrix_build *builds;
 	size_t n_builds;
+	struct matrix_executor executor;
 };
 
 /* Returns 0, or -1 with "path:line:col: message" in err (m untouched). */
@@ -79,6 +104,9 @@ int matrix_load(struct matrix *m, const char *path, struct strbuf *err);
 int matrix_load_buf(struct matrix *m, const char *name, const char *buf,
 		    size_t len, struct strbuf *err);
 void matrix_release(struct matrix *m);
+/* Where cell c runs: its executor key, else the section's kind. */
+enum matrix_executor_kind matrix_cell_executor(const struct matrix *m,
+					       const struct cell *c);
 const struct cell *matrix_find(const struct matrix *m, const char *name);
 const struct matrix_tree *matrix_find_tree(const struct matrix *m,
 					   const char *name);
