@@ -16,6 +16,7 @@
 
 #include "boot.h"
 #include "build.h"
+#include "executor.h"
 #include "daemon.h"
 #include "kernel.h"
 #include "matrix.h"
@@ -65,7 +66,7 @@ struct job {
 	char *kernel_err;		/* the image cannot be used, or NULL */
 	struct boot_run *runs;		/* the current round */
 	size_t n_runs;
-	struct boot *boot;
+	struct executor *boot;		/* local and Slurm (executor.h) */
 	int booting;
 	unsigned round;			/* 1, then ERROR retries */
 	struct job_todo *todo;		/* round 1: runs to make per cell */

@@ -255,7 +255,7 @@ static void job_free_cb(uv_handle_t *h)
 	for (i = 0; i < j->n_runs; i++)
 		boot_run_release(&j->runs[i]);
 	free(j->runs);
-	boot_free(j->boot);
+	executor_free(j->boot);
 	build_job_release(&j->build);
 	kernel_release(&j->kernel);
 	record_job_release(&j->rj);
@@ -418,7 +418,7 @@ static void boot_all_done(void *data)
 	free(j->runs);
 	j->runs = NULL;
 	j->n_runs = 0;
-	boot_free(j->boot);
+	executor_free(j->boot);
 	j->boot = NULL;
 	if (j->n_retry && !j->requeue && !j->store_failed &&
 	    !j->d->stopping) {
@@ -513,7 +513,8 @@ static void boot_prechecked(void *data)
 	opts.jobs = schedule_free_cores(d, j);
 	if (!opts.jobs)
 		opts.jobs = 1;
-	j->boot = boot_start(d->loop, j->runs, j->n_runs, &opts);
+	/* Each cell's executor (local or Slurm) runs it: same verdicts. */
+	j->boot = executor_start(d->loop, j->m, j->runs, j->n_runs, &opts);
 }
 
 /* Hashing a kernel image reads megabytes: not on the loop. */
@@ -589,7 +590,7 @@ int job_boot_tail(const struct job *j, unsigned *running)
 	*running = 0;
 	if (!j->boot)
 		return 0;
-	boot_load(j->boot, &waiting, running);
+	executor_load(j->boot, &waiting, running);
 	return waiting == 0;
 }
 
@@ -807,6 +808,6 @@ void job_stop(struct job *j)
 	if (j->building)
 		build_stop(&j->build);
 	if (j->booting && j->boot)
-		boot_stop(j->boot);
+		executor_stop(j->boot);
 	job_maybe_done(j);
 }

@@ -440,6 +440,12 @@ void judge_skip(struct judge *j, const char *reason)
 	decide(j, VERDICT_SKIP, "", "%s", reason);
 }
 
+void judge_set(struct judge *j, enum verdict v, const char *reason,
+	       const char *line)
+{
+	decide(j, v, line, "%s", reason ? reason : "");
+}
+
 void judge_exit(struct judge *j, int64_t exit_status, int term_signal,
 		int killed_by_us)
 {

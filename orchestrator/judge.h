@@ -77,6 +77,12 @@ void judge_error(struct judge *j, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void judge_skip(struct judge *j, const char *reason);
 /*
+ * A verdict another judge decided (a run on a cluster node, read back from
+ * its result file): taken as it is, the first decisive end still wins.
+ */
+void judge_set(struct judge *j, enum verdict v, const char *reason,
+	       const char *line);
+/*
  * QEMU ended. killed_by_us: the runner stopped it after the judge asked
  * (JUDGE_FAILING or JUDGE_PASSING grace ran out). Flushes any partial line.
  */

@@ -1,0 +1,97 @@
+/*
+ * executor: where a round of runs goes. The local executor is boot.c's
+ * runner (children of this process); the Slurm executor (executor-slurm.c)
+ * submits each run as a batch job that runs `hvmatrix run-cell` on a node:
+ * the same runner, the same judge, so a verdict means the same thing
+ * wherever it ran. A matrix's `executor` section picks the default, a
+ * cell's `executor` key overrides it; one round may use both.
+ *
+ * The shared-directory format (spec in, result out) lives here too, so
+ * that the daemon's writer and the node's reader are one module:
+ *
+ *   SHARED/runs/NAME/spec.json     the cell and its artifacts (daemon)
+ *   SHARED/runs/NAME/result.json   the verdict (node, temp + rename)
+ *   SHARED/runs/NAME/console.log[.zst]  the console (node)
+ *
+ * It never decides a verdict itself except ERROR for the farm's trouble
+ * (a job Slurm killed, lost or never started).
+ */
+#ifndef HVM_EXECUTOR_H
+#define HVM_EXECUTOR_H
+
+#include <uv.h>
+
+#include "boot.h"
+#include "matrix.h"
+#include "strbuf.h"
+
+#define EXECUTOR_RUN_CELL "run-cell"	/* the node's command */
+#define EXECUTOR_SPEC "spec.json"
+#define EXECUTOR_RESULT "result.json"
+#define EXECUTOR_CONSOLE "console.log"
+
+struct executor;
+
+/*
+ * boot_start() for a matrix: runs whose cell goes to Slurm are submitted
+ * there, the rest are booted here (at most opts->jobs at once). runs[] is
+ * reordered (local ones first) before anything starts. on_all_done once,
+ * after both halves are done.
+ */
+struct executor *executor_start(uv_loop_t *loop, const struct matrix *m,
+				struct boot_run *runs, size_t n,
+				const struct boot_opts *opts);
+void executor_stop(struct executor *x);
+/* Runs not started yet, and runs running now (local and in Slurm). */
+void executor_load(const struct executor *x, size_t *waiting,
+		   unsigned *running);
+void executor_free(struct executor *x);
+
+/* ---- the shared directory's files ---- */
+
+/* What a node needs to run one cell. */
+struct executor_spec {
+	struct cell cell;
+	char *kernel, *initrd;	/* paths the node can read */
+};
+
+/* spec.json for running c with kernel and initrd (appended to out). */
+void executor_spec_format(struct strbuf *out, const struct cell *c,
+			  const char *kernel, const char *initrd);
+/* Read spec.json back: 0, or -1 + err ("FILE: ..."). */
+int executor_spec_read(struct executor_spec *s, const char *path,
+		       struct strbuf *err);
+void executor_spec_release(struct executor_spec *s);
+
+/* A finished run's result, as written by the node. */
+struct executor_result {
+	enum verdict verdict;
+	char *reason, *line;
+	char *nonce;
+	char *log;		/* file name in the run directory, or NULL */
+	char *host;
+	double started_at, duration_s;
+};
+
+/* Write dir/result.json atomically from a finished run. 0 or -errno. */
+int executor_result_write(const char *dir, const struct boot_run *r);
+/* 1 and *res set, 0 when there is no result yet, -1 + err if unreadable. */
+int executor_result_read(struct executor_result *res, const char *dir,
+			 struct strbuf *err);
+void executor_result_release(struct executor_result *res);
+
+/* ---- executor-slurm.c ---- */
+
+struct executor_slurm;
+
+struct executor_slurm *executor_slurm_start(uv_loop_t *loop,
+					    const struct matrix_executor *cfg,
+					    struct boot_run *runs, size_t n,
+					    const struct boot_opts *opts);
+void executor_slurm_stop(struct executor_slurm *s);
+void executor_slurm_load(const struct executor_slurm *s, size_t *waiting,
+			 unsigned *running);
+/* After on_all_done; frees once its timer is closed. */
+void executor_slurm_free(struct executor_slurm *s);
+
+#endif
