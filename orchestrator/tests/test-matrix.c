@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cell.h"
+#include "executor.h"
 #include "fsutil.h"
 #include "matrix.h"
 #include "strbuf.h"
@@ -397,7 +398,7 @@ START_TEST(test_cell_json)
 			 "\"silence\": 30, \"log_limit\": 16777216, \"confirm\": null, "
 			 "\"expect\": [], \"requires\": [], "
 			 "\"xen\": null, \"xen_cmdline\": null, "
-			 "\"guest\": null}");
+			 "\"guest\": null, \"executor\": null}");
 	cell_release(&c);
 	strbuf_release(&out);
 }
@@ -532,6 +533,98 @@ START_TEST(test_xen_cells)
 		      "t.yaml:3:14: backend: expected qemu, xen or xen-libxl, "
 		      "got "
 		      "\"hyperv\"");
+}
+END_TEST
+
+START_TEST(test_executor)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct matrix m;
+
+	load_ok(&m, "executor:\n"
+		"  kind: slurm\n"
+		"  partition: debug\n"
+		"  account: kernel-qa\n"
+		"  qos: short\n"
+		"  constraint: \"kvm&x86\"\n"
+		"  shared_dir: /srv/hvmatrix\n"
+		"  pending_timeout: 60\n"
+		"cells:\n"
+		"  - name: a\n"
+		"  - name: b\n"
+		"    executor: local\n");
+	ck_assert_int_eq(m.executor.kind, MATRIX_EXECUTOR_SLURM);
+	ck_assert_str_eq(m.executor.partition, "debug");
+	ck_assert_str_eq(m.executor.account, "kernel-qa");
+	ck_assert_str_eq(m.executor.qos, "short");
+	ck_assert_str_eq(m.executor.constraint, "kvm&x86");
+	ck_assert_str_eq(m.executor.shared_dir, "/srv/hvmatrix");
+	ck_assert_uint_eq(m.executor.pending_s, 60);
+	ck_assert_int_eq(matrix_cell_executor(&m, &m.cells[0]),
+			 MATRIX_EXECUTOR_SLURM);
+	ck_assert_int_eq(matrix_cell_executor(&m, &m.cells[1]),
+			 MATRIX_EXECUTOR_LOCAL);
+	cell_to_yaml(&m.cells[1], 2, &out);
+	ck_assert_str_eq(out.buf, "  - name: b\n    executor: local\n");
+	matrix_release(&m);
+	strbuf_release(&out);
+
+	/* No section: everything local, as before. */
+	load_ok(&m, "cells:\n  - name: a\n");
+	ck_assert_int_eq(matrix_cell_executor(&m, &m.cells[0]),
+			 MATRIX_EXECUTOR_LOCAL);
+	matrix_release(&m);
+
+	ck_load_error("executor:\n  kind: slurm\ncells:\n  - name: a\n",
+		      "t.yaml:2:3: executor: kind slurm needs shared_dir (a "
+		      "directory the daemon and every node see)");
+	ck_load_error("executor:\n  kind: pbs\ncells:\n  - name: a\n",
+		      "t.yaml:2:9: kind: expected local or slurm, got \"pbs\"");
+	ck_load_error("executor:\n  partiton: x\ncells:\n  - name: a\n",
+		      "t.yaml:2:3: unknown key 'partiton' in executor (did you "
+		      "mean 'partition'?)");
+	ck_load_error("executor:\n  partition: -x\ncells:\n  - name: a\n",
+		      "t.yaml:2:14: partition: expected a name without blanks, "
+		      "not starting with '-', got \"-x\"");
+	ck_load_error("executor: slurm\ncells:\n  - name: a\n",
+		      "t.yaml:1:11: executor: expected a mapping (kind, "
+		      "partition, shared_dir, ...), got a single value");
+	ck_load_error("cells:\n  - name: a\n    executor: slurm\n",
+		      "t.yaml:2:5: cell 'a': executor slurm needs a top-level "
+		      "executor section with shared_dir");
+	ck_load_error("cells:\n  - name: a\n    executor: pbs\n",
+		      "t.yaml:3:15: executor: expected local or slurm, got "
+		      "\"pbs\"");
+}
+END_TEST
+
+/* The node reads back exactly the cell the daemon wrote (executor.c). */
+START_TEST(test_executor_spec)
+{
+	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	struct executor_spec spec;
+	struct cell c;
+	char *path = xstrfmt("%s/spec.json", tmpdir);
+
+	full_cell(&c, "s");
+	set_ok(&c, "executor", "slurm");
+	executor_spec_format(&text, &c, "/shared/k", "/shared/i");
+	write_all(path, text.buf);
+	ck_assert_msg(executor_spec_read(&spec, path, &err) == 0, "%s",
+		      err.buf);
+	ck_cells_equal(&spec.cell, &c);
+	ck_assert_str_eq(spec.kernel, "/shared/k");
+	ck_assert_str_eq(spec.initrd, "/shared/i");
+	executor_spec_release(&spec);
+
+	write_all(path, "{\"cell\": {\"name\": \"x\", \"memory\": 1}, "
+		  "\"kernel\": \"k\", \"initrd\": \"i\"}");
+	ck_assert_int_eq(executor_spec_read(&spec, path, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.buf, "memory: expected"));
+	cell_release(&c);
+	strbuf_release(&text);
+	strbuf_release(&err);
+	free(path);
 }
 END_TEST
 
@@ -1906,6 +1999,7 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_cell_json);
 	tcase_add_test(tc, test_cell_log_limit);
 	tcase_add_test(tc, test_xen_cells);
+	tcase_add_test(tc, test_executor);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");
@@ -1913,6 +2007,7 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_load_valid);
 	tcase_add_test(tc, test_load_empty_lists);
 	tcase_add_test(tc, test_load_errors);
+	tcase_add_test(tc, test_executor_spec);
 	tcase_add_test(tc, test_load_error_from_file);
 	tcase_add_test(tc, test_default_path);
 	tcase_add_test(tc, test_names_rejected);
