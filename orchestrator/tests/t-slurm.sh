@@ -15,7 +15,7 @@
 #    every cell is recorded exactly once.
 . "$(dirname "$0")/lib.sh"
 
-for t in munged mungekey slurmctld slurmd sbatch squeue scancel sinfo; do
+for t in munged mungekey slurmctld slurmd sbatch squeue scancel sinfo ss; do
 	command -v "$t" > /dev/null || {
 		echo "not ok 1 - $t is missing (tools/setup.sh installs slurm)"
 		exit 99
@@ -32,107 +32,15 @@ good=$(echo "$kernels" | sed -n 1p)
 vmware=$(echo "$kernels" | sed -n 2p)
 
 # ---- a private Slurm cluster ------------------------------------------
-SL=$TMP/slurm
-mkdir -p "$SL/state" "$SL/spool" "$SL/log"
-chmod 755 "$TMP" "$SL"
-node=$(hostname -s)
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
-}
-ctld_port=$(free_port)
-slurmd_port=$(free_port)
-[ "$slurmd_port" != "$ctld_port" ] || slurmd_port=$((ctld_port + 1))
-mungekey --create --keyfile="$SL/munge.key" 2>/dev/null ||
-	dd if=/dev/urandom of="$SL/munge.key" bs=1024 count=1 status=none
-chmod 600 "$SL/munge.key"
-hw=$(slurmd -C | head -1 | sed 's/^NodeName=[^ ]* //')
-export SLURM_CONF=$SL/slurm.conf
-cat > "$SLURM_CONF" <<EOF
-ClusterName=hvmtest
-SlurmctldHost=$node(127.0.0.1)
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$SL/munge.sock
-CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
-SlurmctldPort=$ctld_port
-SlurmdPort=$slurmd_port
-StateSaveLocation=$SL/state
-SlurmdSpoolDir=$SL/spool
-SlurmctldPidFile=$SL/slurmctld.pid
-SlurmdPidFile=$SL/slurmd.pid
-SlurmctldLogFile=$SL/log/slurmctld.log
-SlurmdLogFile=$SL/log/slurmd.log
-MailProg=/bin/true
-MpiDefault=none
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SchedulerType=sched/backfill
-SchedulerParameters=batch_sched_delay=0
-MinJobAge=600
-KillWait=5
-ReturnToService=2
-SlurmdParameters=config_overrides
-NodeName=$node NodeAddr=127.0.0.1 $hw State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
-EOF
-munge_pid= ctld_pid= slurmd_pid=
-start_ctld() {
-	slurmctld -D -f "$SLURM_CONF" > "$SL/log/ctld.out" 2>&1 &
-	ctld_pid=$!
-}
-stop_pid() {	# stop_pid PID: TERM, then KILL after 10 s
-	local pid=$1 i
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
-stop_slurm() {
-	local jobs
-	if [ -n "$ctld_pid" ] && kill -0 "$ctld_pid" 2>/dev/null; then
-		jobs=$(squeue -h -o %A 2>/dev/null)
-		[ -z "$jobs" ] || scancel $jobs 2>/dev/null
-	fi
-	stop_pid "$slurmd_pid"
-	stop_pid "$ctld_pid"
-	stop_pid "$munge_pid"
-	slurmd_pid= ctld_pid= munge_pid=
-}
-trap 'stop_slurm; cleanup' EXIT
-munged -F --key-file="$SL/munge.key" --socket="$SL/munge.sock" \
-	--pid-file="$SL/munged.pid" --log-file="$SL/munged.log" \
-	--seed-file="$SL/munged.seed" > "$SL/log/munged.out" 2>&1 &
-munge_pid=$!
-wait_for 10 test -S "$SL/munge.sock" || {
-	sed 's/^/# /' "$SL/log/munged.out" "$SL/munged.log" 2>/dev/null
-	echo "not ok 1 - munged did not start"
-	exit 99
-}
-start_ctld
-slurmd -D -f "$SLURM_CONF" > "$SL/log/slurmd.out" 2>&1 &
-slurmd_pid=$!
-node_idle() { [ "$(sinfo -h -N -n "$node" -o %T 2>/dev/null)" = idle ]; }
-if ! wait_for 60 node_idle; then
-	tail -n 20 "$SL"/log/* | sed 's/^/# /'
+. "$top_srcdir/tools/slurm-node.sh"
+trap 'slurm_stop; cleanup' EXIT
+chmod 755 "$TMP"
+if ! slurm_start "$TMP/slurm" 2> "$TMP/slurm-start.err"; then
+	sed 's/^/# /' "$TMP/slurm-start.err"
 	echo "not ok 1 - the Slurm node never became idle"
 	exit 99
 fi
-ok "a single-node Slurm runs on 127.0.0.1 (ports $ctld_port, $slurmd_port)"
+ok "a single-node Slurm runs on 127.0.0.1 ($SLURM_CONF)"
 
 # ---- trees, matrices --------------------------------------------------
 tree() {	# tree NAME KERNEL
@@ -212,9 +120,9 @@ while kill -0 "$daemon_pid" 2>/dev/null; do
 			scancel "$id" && cancelled=$((cancelled + 1))
 		elif [ "$restarted" = 0 ]; then
 			restarted=1
-			stop_pid "$ctld_pid"
+			slurm_stop_ctld
 			sleep 10
-			start_ctld
+			slurm_start_ctld
 		fi
 	done <<< "$running"
 	sleep 0.2
