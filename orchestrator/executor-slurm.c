@@ -276,14 +276,47 @@ static int sproc_ok(const struct sproc *p)
 
 /* ---- the end of runs ---- */
 
+/* The round's kernel and payload copies go once every job is over. */
+struct unstage_work {
+	uv_work_t req;
+	char *paths[3];		/* kernel, initrd, then the directory */
+};
+
+static void unstage_cb(uv_work_t *req)
+{
+	struct unstage_work *w = container_of(req, struct unstage_work, req);
+
+	unlink(w->paths[0]);
+	unlink(w->paths[1]);
+	rmdir(w->paths[2]);
+}
+
+static void unstage_after(uv_work_t *req, int status)
+{
+	struct unstage_work *w = container_of(req, struct unstage_work, req);
+	size_t i;
+
+	(void)status;
+	for (i = 0; i < 3; i++)
+		free(w->paths[i]);
+	free(w);
+}
+
 static void maybe_finish(struct executor_slurm *s)
 {
+	struct unstage_work *w;
+
 	if (s->finished || s->busy)
 		return;
 	if (s->n_done < s->n)
 		return;
 	s->finished = 1;
 	uv_timer_stop(&s->tick);
+	w = xcalloc(1, sizeof(*w));
+	w->paths[0] = xstrdup(s->kernel);
+	w->paths[1] = xstrdup(s->initrd);
+	w->paths[2] = xstrdup(s->stage_dir);
+	uv_queue_work(s->loop, &w->req, unstage_cb, unstage_after);
 	if (s->opts.on_all_done)
 		s->opts.on_all_done(s->opts.data);
 }

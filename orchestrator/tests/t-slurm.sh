@@ -13,6 +13,8 @@
 #  - slurmctld is stopped while the first jobs run and started again a few
 #    seconds later: the run completes, submission pauses and resumes, and
 #    every cell is recorded exactly once.
+# Then a daemon stopped (SIGTERM) while its job runs cancels it, and a job
+# sbatch refuses (no such partition) is ERROR with sbatch's reason.
 . "$(dirname "$0")/lib.sh"
 
 for t in munged mungekey slurmctld slurmd sbatch squeue scancel sinfo ss; do
@@ -151,7 +153,50 @@ check "each cancelled run was retried under the failure policy (3 jobs per tree,
 	test "$cancelled" -ge 6
 check "nothing left in Slurm's queue" \
 	test -z "$(squeue -h -t PENDING,RUNNING 2>/dev/null)"
+
+# ---- the daemon stopped mid-run: its jobs are cancelled, nothing FAILs --
+cat > "$TMP/hang.yaml" <<YAML
+$head
+executor:
+  kind: slurm
+  shared_dir: $TMP/shared
+cells:
+  - name: hang
+    cmdline: "rdinit=/bin/busybox sleep 600"
+    silence: 200
+    timeout: 240
+YAML
+"$HVM" daemon --matrix "$TMP/hang.yaml" --state "$TMP/s-stop" --jobs 2 \
+	> "$TMP/stop.log" 2>&1 &
+daemon_pid=$!
+hang_running() { [ -n "$(squeue -h -t RUNNING -o %i 2>/dev/null)" ]; }
+if wait_for 60 hang_running; then
+	job=$(squeue -h -t RUNNING -o %i | head -n 1)
+	kill -TERM "$daemon_pid"
+	wait "$daemon_pid"
+	expect_eq "daemon shutdown cancels its running Slurm job ($job)" \
+		"$(scontrol show job -o "$job" | grep -o 'JobState=[A-Z]*')" \
+		JobState=CANCELLED
+	expect_eq "a stopped run is queued again, not recorded" \
+		"$("$HVM" results --json --state "$TMP/s-stop" | jq length)" 0
+else
+	kill -TERM "$daemon_pid"
+	wait "$daemon_pid"
+	not_ok "a hang job never ran"
+fi
+
+# ---- a job Slurm refuses is ERROR with sbatch's reason ----------------
+sed 's/^  kind: slurm$/  kind: slurm\n  partition: nosuch/' "$TMP/hang.yaml" > "$TMP/refused.yaml"
+"$HVM" daemon --matrix "$TMP/refused.yaml" --state "$TMP/s-refused" \
+	--jobs 2 --until-idle > "$TMP/refused.log" 2>&1
+refused=$("$HVM" results --json --state "$TMP/s-refused")
+expect_eq "a job sbatch refuses is ERROR, never FAIL" \
+	"$(echo "$refused" | jq -r '[.[] | .verdict] | unique | join(" ")')" ERROR
+check "with sbatch's reason ($(echo "$refused" | jq -r '.[0].reason'))" \
+	contains "$(echo "$refused" | jq -r '.[0].reason')" "artition"
+
 if [ "$t_failed" -gt 0 ]; then
-	sed 's/^/# /' "$TMP/slurm.log" | tail -n 60
+	tail -n 40 "$TMP/slurm.log" "$TMP/stop.log" "$TMP/refused.log" |
+		sed 's/^/# /' 
 fi
 finish
