@@ -16,6 +16,7 @@
 # Then a daemon stopped (SIGTERM) while its job runs cancels it, and a job
 # sbatch refuses (no such partition) is ERROR with sbatch's reason.
 . "$(dirname "$0")/lib.sh"
+t_start=$(date +%s)
 
 for t in munged mungekey slurmctld slurmd sbatch squeue scancel sinfo ss; do
 	command -v "$t" > /dev/null || {
@@ -174,9 +175,11 @@ if wait_for 60 hang_running; then
 	job=$(squeue -h -t RUNNING -o %i | head -n 1)
 	kill -TERM "$daemon_pid"
 	wait "$daemon_pid"
+	job_state() { scontrol show job -o "$job" | grep -o 'JobState=[A-Z]*'; }
+	# COMPLETING while slurmd kills its processes (KillWait).
+	wait_for 30 sh -c "! scontrol show job -o $job | grep -q JobState=COMPLETING"
 	expect_eq "daemon shutdown cancels its running Slurm job ($job)" \
-		"$(scontrol show job -o "$job" | grep -o 'JobState=[A-Z]*')" \
-		JobState=CANCELLED
+		"$(job_state)" JobState=CANCELLED
 	expect_eq "a stopped run is queued again, not recorded" \
 		"$("$HVM" results --json --state "$TMP/s-stop" | jq length)" 0
 else
@@ -195,6 +198,7 @@ expect_eq "a job sbatch refuses is ERROR, never FAIL" \
 check "with sbatch's reason ($(echo "$refused" | jq -r '.[0].reason'))" \
 	contains "$(echo "$refused" | jq -r '.[0].reason')" "artition"
 
+echo "# $(($(date +%s) - t_start)) s"
 if [ "$t_failed" -gt 0 ]; then
 	tail -n 40 "$TMP/slurm.log" "$TMP/stop.log" "$TMP/refused.log" |
 		sed 's/^/# /' 
