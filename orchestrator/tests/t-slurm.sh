@@ -14,7 +14,8 @@
 #    seconds later: the run completes, submission pauses and resumes, and
 #    every cell is recorded exactly once.
 # Then a daemon stopped (SIGTERM) while its job runs cancels it, and a job
-# sbatch refuses (no such partition) is ERROR with sbatch's reason.
+# sbatch refuses (no such partition) is ERROR with sbatch's reason, and a
+# job that never starts (its node drained) is cancelled and is ERROR.
 . "$(dirname "$0")/lib.sh"
 t_start=$(date +%s)
 
@@ -198,9 +199,25 @@ expect_eq "a job sbatch refuses is ERROR, never FAIL" \
 check "with sbatch's reason ($(echo "$refused" | jq -r '.[0].reason'))" \
 	contains "$(echo "$refused" | jq -r '.[0].reason')" "artition"
 
+# ---- a job that never starts (the node drained) is ERROR ---------------
+printf '%s\nexecutor:\n  kind: slurm\n  shared_dir: %s\n  pending_timeout: 2\ncells:\n  - name: plain\n' \
+	"$head" "$TMP/shared" > "$TMP/pending.yaml"
+scontrol update nodename="$slurm_node" state=drain reason=hvmatrix-test
+"$HVM" daemon --matrix "$TMP/pending.yaml" --state "$TMP/s-pending" \
+	--jobs 2 --until-idle > "$TMP/pending.log" 2>&1
+scontrol update nodename="$slurm_node" state=resume
+pending=$("$HVM" results --json --state "$TMP/s-pending")
+expect_eq "a job that never starts is ERROR, never FAIL" \
+	"$(echo "$pending" | jq -r '[.[] | .verdict] | unique | join(" ")')" ERROR
+check "with Slurm's reason ($(echo "$pending" | jq -r '.[0].reason'))" \
+	contains "$(echo "$pending" | jq -r '.[0].reason')" "never started"
+check "and it was cancelled, not left queued" \
+	test -z "$(squeue -h -t PENDING 2>/dev/null)"
+
 echo "# $(($(date +%s) - t_start)) s"
 if [ "$t_failed" -gt 0 ]; then
-	tail -n 40 "$TMP/slurm.log" "$TMP/stop.log" "$TMP/refused.log" |
+	tail -n 40 "$TMP/slurm.log" "$TMP/stop.log" "$TMP/refused.log" \
+		"$TMP/pending.log" |
 		sed 's/^/# /' 
 fi
 finish
