@@ -40,7 +40,7 @@
 #define EXEC_SLURM_RUN_GRACE_S 60	/* past the cell's timeout: cancel */
 #define EXEC_SLURM_LOST_POLLS 4		/* unlisted this often: lost */
 #define EXEC_SLURM_SCRIPT "hvmatrix-job.sh"
-#define EXEC_SLURM_SUBMIT_TRIES 3	/* sbatch refusals while squeue works */
+#define EXEC_SLURM_SUBMIT_TRIES 3	/* sbatch refusals, squeue working */
 #define EXEC_SLURM_DOWN_POLL_S 2.0	/* squeue while slurmctld is down */
 /* A Slurm client waits and retries while slurmctld is away: past this,
  * it is killed and slurmctld counts as down. */
@@ -89,6 +89,7 @@ struct sproc {
 struct scan_item {
 	struct sjob *job;
 	char *dir, *log_path;
+	char *moved;		/* where the console log went, or NULL */
 	int was_ended;
 	int rc;			/* executor_result_read */
 	struct executor_result res;
@@ -331,7 +332,8 @@ static void job_report(struct executor_slurm *s, struct sjob *j)
 
 /* The farm's trouble: ERROR with why, never FAIL. */
 static void job_error(struct executor_slurm *s, struct sjob *j,
-		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void job_error(struct executor_slurm *s, struct sjob *j,
 		      const char *fmt, ...)
@@ -457,7 +459,10 @@ static void stage_after(uv_work_t *req, int status)
 
 /* ---- scan: results written by the nodes, in the thread pool ---- */
 
-/* The run's console into the daemon's log path, .zst kept as it is. */
+/*
+ * The run's console into the daemon's log path (".zst" added for a
+ * compressed one, as boot.c does); it->moved says where it went.
+ */
 static void scan_take_log(struct scan_item *it, const char *name)
 {
 	const char *dot = strrchr(name, '.');
@@ -466,8 +471,14 @@ static void scan_take_log(struct scan_item *it, const char *name)
 		   xstrfmt("%s.zst", it->log_path) : xstrdup(it->log_path);
 
 	/* Same file system: a rename; else a copy (temp + rename). */
-	if (rename(from, to) < 0 && fsutil_copy(from, to) == 0)
+	if (rename(from, to) == 0) {
+		it->moved = to;
+		to = NULL;
+	} else if (fsutil_copy(from, to) == 0) {
 		unlink(from);
+		it->moved = to;
+		to = NULL;
+	}
 	free(from);
 	free(to);
 }
@@ -501,6 +512,12 @@ static void scan_after(uv_work_t *req, int status)
 		struct scan_item *it = &w->items[i];
 		struct sjob *j = it->job;
 
+		if (j->st != SJ_DONE && !s->stopping && it->moved) {
+			/* The recorded path is the file's, as boot.c's. */
+			free(j->r->log_path);
+			j->r->log_path = it->moved;
+			it->moved = NULL;
+		}
 		if (j->st != SJ_DONE && !s->stopping) {
 			if (it->rc > 0) {
 				struct boot_run *r = j->r;
@@ -526,6 +543,7 @@ static void scan_after(uv_work_t *req, int status)
 		strbuf_release(&it->err);
 		free(it->dir);
 		free(it->log_path);
+		free(it->moved);
 	}
 	free(w->items);
 	free(w);

@@ -235,7 +235,6 @@ int executor_result_write(const char *dir, const struct boot_run *r)
 	char host[256] = "";
 	const char *log = strrchr(r->log_path, '/');
 	char *path = xstrfmt("%s/%s", dir, EXECUTOR_RESULT);
-	char *zst = xstrfmt("%s.zst", r->log_path);
 	struct json j;
 	int ret;
 
@@ -250,25 +249,14 @@ int executor_result_write(const char *dir, const struct boot_run *r)
 	json_key_str(&j, "nonce", r->nonce);
 	json_key_double(&j, "started_at", r->started_at);
 	json_key_double(&j, "duration_s", r->duration_s);
-	json_key(&j, "log");
-	if (access(zst, F_OK) == 0) {
-		struct strbuf name = STRBUF_INIT;
-
-		strbuf_addf(&name, "%s.zst", log);
-		json_str(&j, name.buf);
-		strbuf_release(&name);
-	} else if (access(r->log_path, F_OK) == 0) {
-		json_str(&j, log);
-	} else {
-		json_null(&j);
-	}
+	/* boot.c has made it the compressed log's path by now. */
+	json_key_str(&j, "log", access(r->log_path, F_OK) == 0 ? log : NULL);
 	json_key_str(&j, "host", host);
 	json_object_end(&j);
 	strbuf_addch(&sb, '\n');
 	ret = fsutil_write_atomic(path, sb.buf, sb.len);
 	strbuf_release(&sb);
 	free(path);
-	free(zst);
 	return ret;
 }
 

@@ -140,6 +140,10 @@ expect_eq "Slurm executor: the same verdicts as the local one" \
 	"$(verdicts "$TMP/s-local" | tr '\n' ' ')"
 check "the verdicts were decided on the node (run-cell results ingested)" \
 	test "$(ls "$TMP"/shared/runs/*/result.json 2>/dev/null | wc -l)" -ge 4
+run_id=$("$HVM" results --json --state "$TMP/s-slurm" --cell plain |
+	jq -r '[.[] | select(.verdict == "PASS")][0].id')
+check "a node's console log is in the daemon's store (results --log $run_id)" \
+	sh -c "'$HVM' results --state '$TMP/s-slurm' --log '$run_id' | grep -q '^HVMATRIX-OK nonce='"
 expect_eq "slurmctld was restarted in the middle of the run" "$restarted" 1
 check "the outage paused the executor and it resumed" \
 	sh -c "grep -q 'slurmctld does not answer' '$TMP/slurm.log' &&
