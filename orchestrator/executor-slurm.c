@@ -63,6 +63,7 @@ struct sjob {
 	double submitted_at, running_at;
 	int running;		/* squeue said RUNNING at least once */
 	unsigned missing;	/* successful listings without it */
+	int listed;		/* in the listing being read */
 	char *ended;		/* Slurm ended it: "STATE (reason)" */
 	int ended_scanned;	/* ended seen before the scan started */
 	int decided;		/* decided before it started (precheck) */
@@ -635,13 +636,15 @@ static void squeue_line(struct executor_slurm *s, char *line, double now)
 	if (!j || j->st == SJ_DONE || j->st == SJ_SUBMITTING)
 		return;
 	if (j->st == SJ_UNSURE) {
-		/* sbatch failed but Slurm has it: adopt, never resubmit. */
+		/* sbatch failed but Slurm has it: adopt, never resubmit (an
+		 * older job of the same name cannot be: names are nonces). */
 		snprintf(j->id, sizeof(j->id), "%s", f[0]);
 		j->st = SJ_QUEUED;
 		say("job %s (%s) was submitted after all", j->id, j->name);
 	}
 	if (strcmp(j->id, f[0]))
 		return;		/* an older job of the same name */
+	j->listed = 1;
 	j->missing = 0;
 	c = j->r->cell;
 	if (state_is(f[2], waiting)) {
@@ -705,6 +708,8 @@ static void squeue_done(struct sproc *p)
 		    "resumes", now - s->down_since);
 	s->ctld_down = 0;
 	s->down_since = 0;
+	for (i = 0; i < s->n; i++)
+		s->jobs[i].listed = 0;
 	for (line = p->out_text.buf; *line; line = next) {
 		next = strchrnul(line, '\n');
 		if (*next)
@@ -714,7 +719,7 @@ static void squeue_done(struct sproc *p)
 	for (i = 0; i < s->n; i++) {
 		struct sjob *j = &s->jobs[i];
 
-		if (j->st == SJ_UNSURE && !strstr(p->out_text.buf, j->name)) {
+		if (j->st == SJ_UNSURE) {
 			/* Slurm never took it: submit it again, unless
 			 * slurmctld answers and keeps refusing it (a bad
 			 * partition or account, a limit). */
@@ -728,8 +733,7 @@ static void squeue_done(struct sproc *p)
 		}
 		if (j->st != SJ_QUEUED || j->ended)
 			continue;
-		if (!strstr(p->out_text.buf, j->name) &&
-		    ++j->missing >= EXEC_SLURM_LOST_POLLS)
+		if (!j->listed && ++j->missing >= EXEC_SLURM_LOST_POLLS)
 			j->ended = xstrfmt("LOST (Slurm no longer lists job "
 					   "%s)", j->id);
 	}
