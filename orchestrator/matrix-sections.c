@@ -1,9 +1,10 @@
 /*
- * matrix-sections: trees, builds and webhooks, which only matrix files have. Their
- * settings are checked here, table-driven the way cell.c checks cells, and
- * their lists are read with the parser's helpers (matrix-yaml.c). Paths
- * written relative are resolved against the matrix file's directory;
- * whether they exist is for their users to say, never a load error.
+ * matrix-sections: trees, builds and webhooks, which only matrix files
+ * have. Their settings are checked here, table-driven the way cell.c
+ * checks cells, and their lists are read with the parser's helpers
+ * (matrix-yaml.c). Paths written relative are resolved against the
+ * matrix file's directory; whether they exist is for their users to say,
+ * never a load error.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -611,12 +612,13 @@ static int webhook_set_secret_env(void *obj, const char *v, const char *dir,
 				  struct strbuf *err)
 {
 	struct matrix_webhook *w = obj;
-	size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			  "0123456789_");
+	size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "abcdefghijklmnopqrstuvwxyz0123456789_");
 
 	if (!*v || v[n] || isdigit((unsigned char)v[0]))
-		return bad_value(err, "secret_env", "the name of an environment "
-				 "variable ([A-Za-z_][A-Za-z0-9_]*)", v);
+		return bad_value(err, "secret_env", "the name of an "
+				 "environment variable "
+				 "([A-Za-z_][A-Za-z0-9_]*)", v);
 	w->secret_env = xstrdup(v);
 	return 0;
 }

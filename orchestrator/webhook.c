@@ -179,6 +179,26 @@ static const char *event_name(unsigned bit)
 	       bit == MATRIX_EVENT_FIXED ? "fixed" : "flaky";
 }
 
+static void add_event(const struct regression *g, const char *url,
+		      unsigned bit, const char *cell, double now,
+		      struct record_outbox_event **out, size_t *n,
+		      size_t *alloc)
+{
+	struct record_outbox_event *ev;
+
+	ALLOC_GROW(*out, *n + 1, *alloc);
+	ev = &(*out)[(*n)++];
+	memset(ev, 0, sizeof(*ev));
+	ev->url = xstrdup(url);
+	ev->event = xstrdup(event_name(bit));
+	ev->tree = xstrdup(g->tree);
+	ev->build = xstrdup(g->build);
+	ev->cell = xstrdup(cell);
+	ev->first_bad = xstrdup(g->first_bad.commit);
+	ev->delivery = delivery_id(ev);
+	ev->body = event_body(g, ev, now);
+}
+
 void webhook_events(const struct regressions *rs,
 		    const struct matrix_webhook *hooks, size_t n_hooks,
 		    double now, struct record_outbox_event **out, size_t *n)
@@ -192,30 +212,17 @@ void webhook_events(const struct regressions *rs,
 		const struct regression *g = &rs->v[i];
 		unsigned want = events_of(g);
 
-		for (h = 0; h < n_hooks; h++) {
+		for (h = 0; h < n_hooks; h++)
 			for (b = 0; b < ARRAY_SIZE(bits); b++) {
 				if (!(want & bits[b] & hooks[h].events))
 					continue;
-				/* One per cell: a cell that shares a
+				/* One per cell: a cell that shares the
 				 * regression later is announced too. */
-				for (c = 0; c < g->n_cells; c++) {
-					struct record_outbox_event *ev;
-
-					ALLOC_GROW(*out, *n + 1, alloc);
-					ev = &(*out)[(*n)++];
-					memset(ev, 0, sizeof(*ev));
-					ev->url = xstrdup(hooks[h].url);
-					ev->event = xstrdup(event_name(bits[b]));
-					ev->tree = xstrdup(g->tree);
-					ev->build = xstrdup(g->build);
-					ev->cell = xstrdup(g->cells[c]);
-					ev->first_bad =
-						xstrdup(g->first_bad.commit);
-					ev->delivery = delivery_id(ev);
-					ev->body = event_body(g, ev, now);
-				}
+				for (c = 0; c < g->n_cells; c++)
+					add_event(g, hooks[h].url, bits[b],
+						  g->cells[c], now, out, n,
+						  &alloc);
 			}
-		}
 	}
 }
 
@@ -299,7 +306,6 @@ struct webhook {
 	int again;			/* kicked meanwhile */
 	unsigned transfers;		/* attempts in flight */
 	unsigned marks;			/* mark ops in flight */
-	int batch_full;			/* the last fetch hit its limit */
 	int draining;
 	void (*idle)(void *);
 	void *idle_data;
@@ -343,7 +349,7 @@ struct wh_fetch {
 	struct record_outbox_row *rows;
 	size_t n_rows;
 	char **sig;			/* per row: hex, or NULL */
-	char **why;			/* per row: why it cannot be signed */
+	char **why;			/* per row: why it is not signed */
 	double next_at;
 	struct record_outbox_counts counts;
 };

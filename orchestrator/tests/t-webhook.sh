@@ -207,6 +207,7 @@ check "status --json counts them delivered" wait_for 10 status_delivered
 "$HVM" status --state "$state" --json > "$TMP/status.json" 2>&1
 "$HVM" status --state "$state" > "$TMP/status.txt" 2>&1
 jq -c '.daemon.webhooks' "$TMP/status.json" | sed 's/^/# status: /'
+check "status shows the outbox" grep -q "^webhooks: 2 endpoints, 0 pending, $n_rows delivered" "$TMP/status.txt"
 check "SIGTERM" stop_daemon TERM
 
 # 5. One more commit: recomputed; the events of c2 are not queued again.

@@ -113,7 +113,7 @@ static void sample(struct regressions *rs, struct matrix_webhook hooks[2])
 {
 	memset(rs, 0, sizeof(*rs));
 	add_reg(rs, "vmware", REGRESSION_OPEN, 0, "c1", NULL);
-	add_reg(rs, "xen", REGRESSION_OPEN, 1, "c2", NULL);	/* bisecting */
+	add_reg(rs, "xen", REGRESSION_OPEN, 1, "c2", NULL); /* bisecting */
 	add_reg(rs, "q35", REGRESSION_FIXED, 0, "c3", "c4");
 	add_reg(rs, "pc", REGRESSION_FLAKY, 0, "c5", NULL);
 	add_reg(rs, "hvm", REGRESSION_UNDECIDED, 0, "c6", NULL);
