@@ -67,6 +67,7 @@ void matrix_release(struct matrix *m)
 	for (i = 0; i < m->n_builds; i++)
 		matrix_build_section.release(&m->builds[i]);
 	free(m->builds);
+	matrix_report_release(&m->report);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -60,6 +60,17 @@ struct matrix_build {
 	unsigned line, column;	/* where the build starts in its file */
 };
 
+/*
+ * The optional top-level `report:` mapping: what `hvmatrix report` puts
+ * in its mails. Every field may be NULL (not given).
+ */
+struct matrix_report {
+	char *from;		/* From: address */
+	char *to;		/* To: address(es) */
+	char *reported_by;	/* the Reported-by: tag's value */
+	char *dashboard_url;	/* http(s):// base of the published site */
+};
+
 struct matrix {
 	char *path;
 	struct cell *cells;
@@ -68,6 +79,7 @@ struct matrix {
 	size_t n_trees;
 	struct matrix_build *builds;
 	size_t n_builds;
+	struct matrix_report report;
 };
 
 /* Returns 0, or -1 with "path:line:col: message" in err (m untouched). */
