@@ -189,6 +189,27 @@ static void add_atom(struct strbuf *sb, const char *s)
 	}
 }
 
+/* The same for a domain, whose dots stay (never two in a row, none at
+ * either end: a dot-atom's rule). */
+static void add_domain(struct strbuf *sb, const char *s)
+{
+	size_t start = sb->len;
+
+	for (; *s; s++) {
+		if (*s != '.') {
+			char one[2] = { *s, 0 };
+
+			add_atom(sb, one);
+		} else if (sb->len > start && sb->buf[sb->len - 1] != '.') {
+			strbuf_addch(sb, '.');
+		}
+	}
+	if (sb->len > start && sb->buf[sb->len - 1] == '.')
+		strbuf_setlen(sb, sb->len - 1);
+	if (sb->len == start)
+		strbuf_addstr(sb, "localhost");
+}
+
 /* The regression whose id is id, or whose id alone starts with it. */
 static const struct regression *find(const struct regressions *rs,
 				     const char *id, int *exit_code)
@@ -480,7 +501,7 @@ static int report_exec(struct cmd_ctx *ctx)
 	strbuf_addch(&out, '.');
 	add_atom(&out, g->cells[0]);
 	strbuf_addf(&out, ".%.12s@", g->first_bad.commit);
-	add_atom(&out, domain ? domain : host);
+	add_domain(&out, domain ? domain : host);
 	strbuf_addstr(&out, ">\nIn-Reply-To:\n"
 		      "MIME-Version: 1.0\n"
 		      "Content-Type: text/plain; charset=utf-8\n"

@@ -621,7 +621,7 @@ static int add_test(struct collector *co, const struct record_run *run,
 	c = co->m ? matrix_find(co->m, run->cell) : NULL;
 	if (c)
 		add_environment(co, t, c);
-	misc_add(&t->misc, "run_id", keep(rep, xstrfmt("%lld",
+	misc_add(&t->misc, "run", keep(rep, xstrfmt("%lld",
 		 (long long)run->id)));
 	misc_add(&t->misc, "verdict", verdict_name(run->verdict));
 	misc_add(&t->misc, "line", keep_dup(rep, known(run->line)));
