@@ -236,5 +236,17 @@ rc=0
 "$HVM" report t:b:nosuch --state "$state" --matrix "$TMP/m.yaml" > /dev/null 2> "$TMP/unknown.err" || rc=$?
 expect_eq "an unknown id: exit 2" "$rc" 2
 check "... saying so" grep -q "no regression with id 't:b:nosuch'" "$TMP/unknown.err"
+
+# ---- the report: mapping's errors, with file:line:col ----
+printf 'report:\n  from: ci@example.org\n  reply_to: x@example.org\ncells:\n  - name: a\n' > "$TMP/bad1.yaml"
+printf 'report:\n  from: nobody\ncells:\n  - name: a\n' > "$TMP/bad2.yaml"
+printf 'report:\n  dashboard_url: ftp://x\ncells:\n  - name: a\n' > "$TMP/bad3.yaml"
+expect_eq "report: an unknown key is an error at its position" \
+	"$("$HVM" matrix check "$TMP/bad1.yaml" 2>&1)" \
+	"$TMP/bad1.yaml:3:3: unknown key 'reply_to' in report"
+check "report: from must be an address (file:line:col)" \
+	grep -q "^$TMP/bad2.yaml:2:9: from: expected a mail address" <("$HVM" matrix check "$TMP/bad2.yaml" 2>&1)
+check "report: dashboard_url must be http(s)" \
+	grep -q "^$TMP/bad3.yaml:2:18: dashboard_url: expected an http:// or https:// URL" <("$HVM" matrix check "$TMP/bad3.yaml" 2>&1)
 expect_eq "nothing of this test is left running" "$(leftovers)" ""
 finish
