@@ -24,9 +24,9 @@
 #include "spawn.h"
 #include "xmalloc.h"
 
-#define CONTEXT_BEFORE 12	/* console lines shown before the decisive one */
+#define CONTEXT_BEFORE 12	/* console lines before the decisive one */
 #define CONTEXT_AFTER 4
-#define TAIL_LINES 20		/* when the decisive line is not in the log */
+#define TAIL_LINES 20		/* without the decisive line in the log */
 #define LOG_READ_MAX (64u << 20)
 
 static const char usage_text[] =

@@ -443,7 +443,6 @@ static int add_checkout(struct collector *co, const struct record_run *run,
 	memset(c, 0, sizeof(*c));
 	c->id = *id_out = keep(rep, id);
 	c->tip = -1;
-	c->valid = -1;
 	if (!known(run->tree)) {
 		c->comment = keep(rep, xstrfmt("a prebuilt kernel, booted by "
 					       "`hvmatrix boot`: %s%s%s%s",
@@ -696,7 +695,8 @@ static void add_issue(struct collector *co, const struct regression *g,
 		struct kcidb_incident *in;
 
 		if (test_of[i] == (size_t)-1 || run->verdict != VERDICT_FAIL ||
-		    strcmp(run->tree, g->tree) || strcmp(run->build, g->build) ||
+		    strcmp(run->tree, g->tree) ||
+		    strcmp(run->build, g->build) ||
 		    strcmp(run->commit_id, g->first_bad.commit) ||
 		    !in_cells(g, run->cell))
 			continue;
@@ -871,8 +871,6 @@ static void write_checkout(struct writer *w, const struct kcidb_checkout *c)
 	put_str(w, "git_commit_hash", c->commit);
 	put_str(w, "git_commit_message", c->subject);
 	put_time(w, "start_time", c->start_time);
-	if (c->valid >= 0)
-		json_key_bool(w->js, "valid", c->valid);
 	put_str(w, "comment", c->comment);
 	json_object_end(w->js);
 }

@@ -43,8 +43,7 @@ struct kcidb_checkout {
 	const char *id;
 	const char *tree, *branch, *commit, *subject, *url, *comment;
 	double start_time;	/* commit time, Unix seconds */
-	int tip;		/* the branch's recorded tip: 1, 0, -1 unknown */
-	int valid;		/* 1 built, 0 did not, -1 unknown */
+	int tip;		/* its branch's tip: 1, 0, -1 unknown */
 };
 
 struct kcidb_build {
@@ -62,8 +61,8 @@ struct kcidb_test {
 	const char *log_path, *log_excerpt;
 	double start_time, duration;
 	const char *env_comment;	/* "QEMU 7.2.19, machine pc" */
-	struct kcidb_misc env;		/* hypervisor, release, machine ... */
-	struct kcidb_misc misc;		/* the run: id, verdict, reason ... */
+	struct kcidb_misc env;	/* hypervisor, release, machine ... */
+	struct kcidb_misc misc;	/* the run: id, verdict, reason ... */
 };
 
 struct kcidb_issue {

@@ -115,7 +115,7 @@ END_TEST
 /* One object of each kind, every optional field unknown. */
 START_TEST(no_null_from_unknowns)
 {
-	struct kcidb_checkout c = { .id = "t:abc", .tip = -1, .valid = -1 };
+	struct kcidb_checkout c = { .id = "t:abc", .tip = -1 };
 	struct kcidb_build b = { .id = "t:abc:b", .checkout_id = "t:abc",
 				 .start_time = NAN, .duration = NAN };
 	struct kcidb_test t = { .id = "run:1", .build_id = "t:abc:b",
@@ -305,8 +305,9 @@ START_TEST(log_tail_of_a_zstd_log)
 	if (logfile_create(&w, path, 0, &err) < 0)
 		ck_abort_msg("logfile_create: %s", err.buf);
 	for (i = 0; i < 4000; i++) {
-		int n = snprintf(line, sizeof(line), "[%6zu] line \xc3\xa9t\xc3\xa9 "
-				 "\x1b[0mwith an escape\r\n", i);
+		int n = snprintf(line, sizeof(line), "[%6zu] line "
+				 "\xc3\xa9t\xc3\xa9 \x1b[0mwith an escape\r\n",
+				 i);
 
 		ck_assert_int_eq(logfile_write(w, line, (size_t)n, &err), 0);
 	}
