@@ -21,6 +21,8 @@ static const struct cmd *const cmds[] = {
 	&cmd_status,
 	&cmd_regressions,
 	&cmd_bisect,
+	&cmd_export,
+	&cmd_report,
 };
 
 static void usage(FILE *f)

@@ -101,6 +101,7 @@ struct loader {
 	unsigned *name_lines;	/* line of each cell's name, for messages */
 	size_t alloc_name_lines;
 	struct entries trees, builds, webhooks;
+	struct matrix_report report;
 
 	/*
 	 * The item being read (a cell when cur_section is NULL), and an
@@ -170,6 +171,9 @@ extern const struct section matrix_tree_section, matrix_build_section,
 int matrix_parse_section(struct loader *l, const struct section *sec,
 			 struct entries *list);
 void matrix_entries_release(struct entries *list, const struct section *sec);
+/* The value of `report`; the current event is its first. */
+int matrix_parse_report(struct loader *l, struct matrix_report *r);
+void matrix_report_release(struct matrix_report *r);
 
 /* --- matrix.c ------------------------------------------------------ */
 

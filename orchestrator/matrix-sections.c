@@ -1,10 +1,10 @@
 /*
  * matrix-sections: trees, builds and webhooks, which only matrix files
- * have. Their settings are checked here, table-driven the way cell.c
- * checks cells, and their lists are read with the parser's helpers
- * (matrix-yaml.c). Paths written relative are resolved against the
- * matrix file's directory; whether they exist is for their users to say,
- * never a load error.
+ * have, and the `report` mapping (what `hvmatrix report` writes in its
+ * mails). Their settings are checked here, table-driven the way cell.c
+ * checks cells, and their lists are read with the parser's helpers (matrix-yaml.c). Paths
+ * written relative are resolved against the matrix file's directory;
+ * whether they exist is for their users to say, never a load error.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -887,4 +887,136 @@ int matrix_parse_section(struct loader *l, const struct section *sec,
 		if (parse_entry(l, sec, list))
 			return -1;
 	}
+}
+
+/* ---- report: one mapping of optional strings ---- */
+
+/* A mail address as a header carries it: "Name <a@b>" or "a@b". */
+static int report_address(const char *key, const char *v, char **out,
+			  struct strbuf *err)
+{
+	if (check_controls(key, v, err))
+		return -1;
+	if (!strchr(v, '@'))
+		return bad_value(err, key, "a mail address (user@host or "
+				 "Name <user@host>)", v);
+	free(*out);
+	*out = xstrdup(v);
+	return 0;
+}
+
+static int report_set_from(void *obj, const char *v, const char *dir,
+			   struct strbuf *err)
+{
+	return report_address("from", v, &((struct matrix_report *)obj)->from,
+			      err);
+}
+
+static int report_set_to(void *obj, const char *v, const char *dir,
+			 struct strbuf *err)
+{
+	return report_address("to", v, &((struct matrix_report *)obj)->to,
+			      err);
+}
+
+static int report_set_reported_by(void *obj, const char *v, const char *dir,
+				  struct strbuf *err)
+{
+	struct matrix_report *r = obj;
+
+	return report_address("reported_by", v, &r->reported_by, err);
+}
+
+static int report_set_dashboard_url(void *obj, const char *v,
+				    const char *dir, struct strbuf *err)
+{
+	struct matrix_report *r = obj;
+	size_t n;
+
+	if (check_controls("dashboard_url", v, err))
+		return -1;
+	n = !strncmp(v, "https://", 8) ? 8 : !strncmp(v, "http://", 7) ? 7 : 0;
+	if (!n || !v[n] || strchr(v, ' '))
+		return bad_value(err, "dashboard_url", "an http:// or "
+				 "https:// URL without blanks", v);
+	free(r->dashboard_url);
+	r->dashboard_url = xstrdup(v);
+	return 0;
+}
+
+static const struct setting report_settings[] = {
+	{ "from", 0, report_set_from },
+	{ "to", 0, report_set_to },
+	{ "reported_by", 0, report_set_reported_by },
+	{ "dashboard_url", 0, report_set_dashboard_url },
+};
+
+static const struct section report_section = {
+	.key = "report",
+	.what = "report",
+	.settings = report_settings,
+	.n_settings = ARRAY_SIZE(report_settings),
+};
+
+void matrix_report_release(struct matrix_report *r)
+{
+	free(r->from);
+	free(r->to);
+	free(r->reported_by);
+	free(r->dashboard_url);
+	memset(r, 0, sizeof(*r));
+}
+
+int matrix_parse_report(struct loader *l, struct matrix_report *r)
+{
+	static const char *const names[] = { "from", "to", "reported_by",
+					     "dashboard_url" };
+	struct seen_key *seen = NULL;
+	size_t n_seen = 0, alloc_seen = 0, i;
+	int ret = -1;
+
+	if (matrix_ev_is_null(l))
+		return 0;
+	if (l->ev.type != YAML_MAPPING_START_EVENT)
+		return matrix_fail(l, &l->ev.start_mark, "report: expected a "
+				   "mapping (from, to, reported_by, "
+				   "dashboard_url), got %s",
+				   matrix_node_kind(l->ev.type));
+	for (;;) {
+		const struct setting *k;
+		struct seen_key *s;
+		yaml_mark_t key_mark;
+		int rc = matrix_next_key(l, seen, n_seen, &key_mark);
+
+		if (rc < 0)
+			goto out;
+		if (rc > 0)
+			break;
+		k = matrix_find_setting(&report_section, matrix_ev_scalar(l));
+		if (!k) {
+			struct strbuf msg = STRBUF_INIT;
+
+			strbuf_addf(&msg, "unknown key '%s' in report",
+				    matrix_ev_scalar(l));
+			matrix_add_hint(&msg, matrix_ev_scalar(l), names,
+					ARRAY_SIZE(names));
+			matrix_fail(l, &key_mark, "%s", msg.buf);
+			strbuf_release(&msg);
+			goto out;
+		}
+		ALLOC_GROW(seen, n_seen + 1, alloc_seen);
+		s = &seen[n_seen++];
+		s->text = xstrdup(k->name);
+		s->key_mark = key_mark;
+		if (matrix_next(l))
+			goto out;
+		if (parse_setting(l, k, r))
+			goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n_seen; i++)
+		free(seen[i].text);
+	free(seen);
+	return ret;
 }

@@ -70,6 +70,7 @@ void matrix_release(struct matrix *m)
 	for (i = 0; i < m->n_webhooks; i++)
 		matrix_webhook_section.release(&m->webhooks[i]);
 	free(m->webhooks);
+	matrix_report_release(&m->report);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -79,6 +79,17 @@ struct matrix_webhook {
 	unsigned line, column;	/* where it starts in its file */
 };
 
+/*
+ * The optional top-level `report:` mapping: what `hvmatrix report` puts
+ * in its mails. Every field may be NULL (not given).
+ */
+struct matrix_report {
+	char *from;		/* From: address */
+	char *to;		/* To: address(es) */
+	char *reported_by;	/* the Reported-by: tag's value */
+	char *dashboard_url;	/* http(s):// base of the published site */
+};
+
 struct matrix {
 	char *path;
 	struct cell *cells;
@@ -89,6 +100,7 @@ struct matrix {
 	size_t n_builds;
 	struct matrix_webhook *webhooks;
 	size_t n_webhooks;
+	struct matrix_report report;
 };
 
 /* Returns 0, or -1 with "path:line:col: message" in err (m untouched). */

@@ -14,6 +14,7 @@ packages=(
 	libxen-dev debootstrap
 	linux-source-6.1 flex bison libelf-dev libssl-dev ccache xz-utils patch git
 	python3
+	python3-jsonschema python3-rfc3987
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
