@@ -29,7 +29,8 @@ static const char usage_text[] =
 "  --tree T        only tree T\n"
 "  --cell C        only regressions seen in cell C\n"
 "  --all           fixed, flaky and undecided ones too (default: open)\n"
-"  --json          an array of objects: tree, build, cell, status (open,\n"
+"  --json          an array of objects: id (TREE:BUILD:CELL:FIRSTBAD12, for\n"
+"                  `hvmatrix report`), tree, build, cell, status (open,\n"
 "                  fixed, flaky, undecided), first_bad, last_good,\n"
 "                  fixed_by ({commit, subject, author} or null), line,\n"
 "                  runs {fail, total}, signature, cells, bisect ({builds,\n"
@@ -85,6 +86,9 @@ static void add_text(struct strbuf *sb, const struct regression *g)
 		    regression_status_name(g->status));
 	for (i = 0; i < g->n_cells; i++)
 		strbuf_addf(sb, "%s%s", i ? ", " : "", g->cells[i]);
+	strbuf_addch(sb, '\n');
+	strbuf_addstr(sb, "    id         ");
+	regression_id(g, sb);
 	strbuf_addch(sb, '\n');
 	add_ref(sb, "first bad", &g->first_bad);
 	add_ref(sb, "last good", &g->last_good);

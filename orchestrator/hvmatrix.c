@@ -22,6 +22,8 @@ static const struct cmd *const cmds[] = {
 	&cmd_regressions,
 	&cmd_bisect,
 	&cmd_run_cell,
+	&cmd_export,
+	&cmd_report,
 };
 
 static void usage(FILE *f)

@@ -62,6 +62,8 @@ struct setting {
 struct section {
 	const char *key;		/* its top-level key: "trees" */
 	const char *what;		/* one item: "tree" */
+	const char *name_key;		/* the key naming an item; NULL:
+					 * "name" */
 	const struct setting *settings;
 	size_t n_settings;
 	size_t size;			/* of one item */
@@ -98,7 +100,8 @@ struct loader {
 	size_t n_cells, alloc_cells;
 	unsigned *name_lines;	/* line of each cell's name, for messages */
 	size_t alloc_name_lines;
-	struct entries trees, builds;
+	struct entries trees, builds, webhooks;
+	struct matrix_report report;
 	struct matrix_executor executor;
 
 	/*
@@ -162,7 +165,8 @@ const struct setting *matrix_find_setting(const struct section *sec,
 
 /* --- matrix-sections.c: trees and builds --------------------------- */
 
-extern const struct section matrix_tree_section, matrix_build_section;
+extern const struct section matrix_tree_section, matrix_build_section,
+	matrix_webhook_section;
 
 /* The value of `trees` or `builds`; the current event is its first. */
 int matrix_parse_section(struct loader *l, const struct section *sec,
@@ -173,6 +177,9 @@ int matrix_parse_executor(struct loader *l, struct matrix_executor *x);
 /* Cells that run in Slurm need the section's shared_dir. */
 int matrix_check_executor(struct loader *l);
 void matrix_executor_release(struct matrix_executor *x);
+/* The value of `report`; the current event is its first. */
+int matrix_parse_report(struct loader *l, struct matrix_report *r);
+void matrix_report_release(struct matrix_report *r);
 
 /* --- matrix.c ------------------------------------------------------ */
 

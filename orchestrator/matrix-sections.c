@@ -1,8 +1,9 @@
 /*
- * matrix-sections: trees, builds and the executor, which only matrix files
- * have. Their
- * settings are checked here, table-driven the way cell.c checks cells, and
- * their lists are read with the parser's helpers (matrix-yaml.c). Paths
+ * matrix-sections: trees, builds and webhooks, which only matrix files
+ * have, the `report` mapping (what `hvmatrix report` writes in its mails)
+ * and the `executor` mapping (where runs go, executor.h). Their settings
+ * are checked here, table-driven the way cell.c checks cells, and their
+ * lists are read with the parser's helpers (matrix-yaml.c). Paths
  * written relative are resolved against the matrix file's directory;
  * whether they exist is for their users to say, never a load error.
  */
@@ -576,6 +577,141 @@ const struct section matrix_build_section = {
 	.finish = build_finish,
 };
 
+/*
+ * Webhooks: where the daemon POSTs signed events (webhook.h). Only the
+ * secret's whereabouts are read here, never the secret: a missing secret
+ * file is for the daemon to report when it signs, and no message of the
+ * loader can ever quote the secret.
+ */
+static const char *const webhook_events[] = { "regression", "fixed",
+					      "flaky" };
+
+static int webhook_set_url(void *obj, const char *v, const char *dir,
+			   struct strbuf *err)
+{
+	struct matrix_webhook *w = obj;
+
+	if (check_controls("url", v, err))
+		return -1;
+	if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
+	    strchr(v, ' ') || !v[strcspn(v, ":") + 3])
+		return bad_value(err, "url", "an http:// or https:// URL "
+				 "without blanks", v);
+	w->url = xstrdup(v);
+	return 0;
+}
+
+static int webhook_set_secret_file(void *obj, const char *v, const char *dir,
+				   struct strbuf *err)
+{
+	struct matrix_webhook *w = obj;
+
+	return parse_path("secret_file", v, dir, &w->secret_file, err);
+}
+
+static int webhook_set_secret_env(void *obj, const char *v, const char *dir,
+				  struct strbuf *err)
+{
+	struct matrix_webhook *w = obj;
+	size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+	if (!*v || v[n] || isdigit((unsigned char)v[0]))
+		return bad_value(err, "secret_env", "the name of an "
+				 "environment variable "
+				 "([A-Za-z_][A-Za-z0-9_]*)", v);
+	w->secret_env = xstrdup(v);
+	return 0;
+}
+
+static int webhook_set_events(void *obj, const char *v, const char *dir,
+			      struct strbuf *err)
+{
+	struct matrix_webhook *w = obj;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(webhook_events); i++) {
+		if (strcmp(v, webhook_events[i]))
+			continue;
+		w->events |= 1u << i;
+		return 0;
+	}
+	bad_value(err, "events", "regression, fixed or flaky", v);
+	matrix_add_hint(err, v, webhook_events, ARRAY_SIZE(webhook_events));
+	return -1;
+}
+
+static const struct setting webhook_settings[] = {
+	{ "url", 0, webhook_set_url },
+	{ "secret_file", 0, webhook_set_secret_file },
+	{ "secret_env", 0, webhook_set_secret_env },
+	{ "events", 1, webhook_set_events },
+};
+
+static void webhook_init(void *obj, unsigned line, unsigned column)
+{
+	struct matrix_webhook *w = obj;
+
+	memset(w, 0, sizeof(*w));
+	w->line = line;
+	w->column = column;
+}
+
+static void webhook_release(void *obj)
+{
+	struct matrix_webhook *w = obj;
+
+	free(w->url);
+	free(w->secret_file);
+	free(w->secret_env);
+	memset(w, 0, sizeof(*w));
+}
+
+static char **webhook_name(void *obj)
+{
+	return &((struct matrix_webhook *)obj)->url;
+}
+
+static int webhook_finish(struct loader *l, void *obj, struct seen_key *seen,
+			  size_t n_seen, const yaml_mark_t *start)
+{
+	struct matrix_webhook *w = obj;
+	struct seen_key *file = matrix_seen_find(seen, n_seen, "secret_file");
+	struct seen_key *env = matrix_seen_find(seen, n_seen, "secret_env");
+	struct seen_key *events = matrix_seen_find(seen, n_seen, "events");
+
+	if (!w->url)
+		return matrix_fail(l, start, "url: missing (every webhook "
+				   "needs a url)");
+	if (file && env)
+		return matrix_fail(l, second_key(file, env), "webhook '%s': "
+				   "give either secret_file or secret_env",
+				   w->url);
+	if (!file && !env)
+		return matrix_fail(l, start, "webhook '%s': needs a "
+				   "secret_file or a secret_env (events are "
+				   "signed)", w->url);
+	if (!w->events && events)
+		return matrix_fail(l, &events->value_mark, "events: expected "
+				   "at least one of regression, fixed, flaky");
+	if (!w->events)
+		w->events = MATRIX_EVENTS_ALL;
+	return 0;
+}
+
+const struct section matrix_webhook_section = {
+	.key = "webhooks",
+	.what = "webhook",
+	.name_key = "url",
+	.settings = webhook_settings,
+	.n_settings = ARRAY_SIZE(webhook_settings),
+	.size = sizeof(struct matrix_webhook),
+	.init = webhook_init,
+	.release = webhook_release,
+	.name = webhook_name,
+	.finish = webhook_finish,
+};
+
 static void *entry_at(const struct entries *list, const struct section *sec,
 		      size_t i)
 {
@@ -695,13 +831,15 @@ static int parse_entry(struct loader *l, const struct section *sec,
 	}
 	if (sec->finish(l, obj, seen, n_seen, &start))
 		goto out;
-	name = matrix_seen_find(seen, n_seen, "name");
+	name = matrix_seen_find(seen, n_seen, sec->name_key ? sec->name_key :
+				"name");
 	for (i = 0; i < list->n; i++) {
 		if (strcmp(*sec->name(entry_at(list, sec, i)),
 			   *sec->name(obj)))
 			continue;
-		matrix_fail(l, &name->value_mark, "duplicate %s name '%s' "
+		matrix_fail(l, &name->value_mark, "duplicate %s %s '%s' "
 			    "(first defined at line %u)", sec->what,
+			    sec->name_key ? sec->name_key : "name",
 			    *sec->name(obj), list->name_lines[i]);
 		goto out;
 	}
@@ -750,6 +888,138 @@ int matrix_parse_section(struct loader *l, const struct section *sec,
 		if (parse_entry(l, sec, list))
 			return -1;
 	}
+}
+
+/* ---- report: one mapping of optional strings ---- */
+
+/* A mail address as a header carries it: "Name <a@b>" or "a@b". */
+static int report_address(const char *key, const char *v, char **out,
+			  struct strbuf *err)
+{
+	if (check_controls(key, v, err))
+		return -1;
+	if (!strchr(v, '@'))
+		return bad_value(err, key, "a mail address (user@host or "
+				 "Name <user@host>)", v);
+	free(*out);
+	*out = xstrdup(v);
+	return 0;
+}
+
+static int report_set_from(void *obj, const char *v, const char *dir,
+			   struct strbuf *err)
+{
+	return report_address("from", v, &((struct matrix_report *)obj)->from,
+			      err);
+}
+
+static int report_set_to(void *obj, const char *v, const char *dir,
+			 struct strbuf *err)
+{
+	return report_address("to", v, &((struct matrix_report *)obj)->to,
+			      err);
+}
+
+static int report_set_reported_by(void *obj, const char *v, const char *dir,
+				  struct strbuf *err)
+{
+	struct matrix_report *r = obj;
+
+	return report_address("reported_by", v, &r->reported_by, err);
+}
+
+static int report_set_dashboard_url(void *obj, const char *v,
+				    const char *dir, struct strbuf *err)
+{
+	struct matrix_report *r = obj;
+	size_t n;
+
+	if (check_controls("dashboard_url", v, err))
+		return -1;
+	n = !strncmp(v, "https://", 8) ? 8 : !strncmp(v, "http://", 7) ? 7 : 0;
+	if (!n || !v[n] || strchr(v, ' '))
+		return bad_value(err, "dashboard_url", "an http:// or "
+				 "https:// URL without blanks", v);
+	free(r->dashboard_url);
+	r->dashboard_url = xstrdup(v);
+	return 0;
+}
+
+static const struct setting report_settings[] = {
+	{ "from", 0, report_set_from },
+	{ "to", 0, report_set_to },
+	{ "reported_by", 0, report_set_reported_by },
+	{ "dashboard_url", 0, report_set_dashboard_url },
+};
+
+static const struct section report_section = {
+	.key = "report",
+	.what = "report",
+	.settings = report_settings,
+	.n_settings = ARRAY_SIZE(report_settings),
+};
+
+void matrix_report_release(struct matrix_report *r)
+{
+	free(r->from);
+	free(r->to);
+	free(r->reported_by);
+	free(r->dashboard_url);
+	memset(r, 0, sizeof(*r));
+}
+
+int matrix_parse_report(struct loader *l, struct matrix_report *r)
+{
+	static const char *const names[] = { "from", "to", "reported_by",
+					     "dashboard_url" };
+	struct seen_key *seen = NULL;
+	size_t n_seen = 0, alloc_seen = 0, i;
+	int ret = -1;
+
+	if (matrix_ev_is_null(l))
+		return 0;
+	if (l->ev.type != YAML_MAPPING_START_EVENT)
+		return matrix_fail(l, &l->ev.start_mark, "report: expected a "
+				   "mapping (from, to, reported_by, "
+				   "dashboard_url), got %s",
+				   matrix_node_kind(l->ev.type));
+	for (;;) {
+		const struct setting *k;
+		struct seen_key *s;
+		yaml_mark_t key_mark;
+		int rc = matrix_next_key(l, seen, n_seen, &key_mark);
+
+		if (rc < 0)
+			goto out;
+		if (rc > 0)
+			break;
+		k = matrix_find_setting(&report_section, matrix_ev_scalar(l));
+		if (!k) {
+			struct strbuf msg = STRBUF_INIT;
+
+			strbuf_addf(&msg, "unknown key '%s' in report",
+				    matrix_ev_scalar(l));
+			matrix_add_hint(&msg, matrix_ev_scalar(l), names,
+					ARRAY_SIZE(names));
+			matrix_fail(l, &key_mark, "%s", msg.buf);
+			strbuf_release(&msg);
+			goto out;
+		}
+		ALLOC_GROW(seen, n_seen + 1, alloc_seen);
+		s = &seen[n_seen++];
+		s->text = xstrdup(k->name);
+		s->key_mark = key_mark;
+		if (matrix_next(l))
+			goto out;
+		if (parse_setting(l, k, r))
+			goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n_seen; i++)
+		free(seen[i].text);
+	free(seen);
+	return ret;
 }
 
 /* ---- executor: one mapping, not a list ---- */

@@ -14,7 +14,8 @@
 #include "xmalloc.h"
 
 static const char *const top_keys[] = { "builds", "cells", "trees",
-					"version", "executor" };
+					"version", "webhooks", "report",
+					"executor" };
 static const char *const all_cell_keys[] = {
 	"name", "description", "backend", "qemu", "accel", "machine", "cpu",
 	"memory", "smp", "qemu_args", "cmdline", "timeout", "silence",
@@ -592,6 +593,11 @@ static int parse_top_value(struct loader *l, const char *key)
 					    &l->builds);
 	if (!strcmp(key, "executor"))
 		return matrix_parse_executor(l, &l->executor);
+	if (!strcmp(key, "webhooks"))
+		return matrix_parse_section(l, &matrix_webhook_section,
+					    &l->webhooks);
+	if (!strcmp(key, "report"))
+		return matrix_parse_report(l, &l->report);
 	/* version */
 	if (l->ev.type != YAML_SCALAR_EVENT)
 		return matrix_fail(l, &l->ev.start_mark, "version: expected 1, "
@@ -726,10 +732,16 @@ int matrix_parse(struct matrix *m, const char *name, const char *buf,
 	m->n_builds = l.builds.n;
 	m->executor = l.executor;
 	memset(&l.executor, 0, sizeof(l.executor));
+	m->webhooks = l.webhooks.items;
+	m->n_webhooks = l.webhooks.n;
+	l.webhooks.items = NULL;
+	l.webhooks.n = 0;
 	l.cells = NULL;
 	l.n_cells = 0;
 	l.trees.items = l.builds.items = NULL;
 	l.trees.n = l.builds.n = 0;
+	m->report = l.report;
+	memset(&l.report, 0, sizeof(l.report));
 	ret = 0;
 out:
 	if (l.have_ev)
@@ -739,6 +751,8 @@ out:
 	matrix_entries_release(&l.trees, &matrix_tree_section);
 	matrix_entries_release(&l.builds, &matrix_build_section);
 	matrix_executor_release(&l.executor);
+	matrix_entries_release(&l.webhooks, &matrix_webhook_section);
+	matrix_report_release(&l.report);
 	free(l.dir);
 	free(l.name_lines);
 	free(l.pending_key);

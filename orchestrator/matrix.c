@@ -68,6 +68,10 @@ void matrix_release(struct matrix *m)
 		matrix_build_section.release(&m->builds[i]);
 	free(m->builds);
 	matrix_executor_release(&m->executor);
+	for (i = 0; i < m->n_webhooks; i++)
+		matrix_webhook_section.release(&m->webhooks[i]);
+	free(m->webhooks);
+	matrix_report_release(&m->report);
 	memset(m, 0, sizeof(*m));
 }
 

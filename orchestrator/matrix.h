@@ -60,6 +60,36 @@ struct matrix_build {
 	unsigned line, column;	/* where the build starts in its file */
 };
 
+/* The events a webhook can be sent (matrix_webhook.events, a bit set). */
+#define MATRIX_EVENT_REGRESSION 1u	/* a regression is confirmed */
+#define MATRIX_EVENT_FIXED 2u		/* ... and fixed by a later commit */
+#define MATRIX_EVENT_FLAKY 4u		/* a cell turns flaky */
+#define MATRIX_EVENTS_ALL 7u
+
+/*
+ * An endpoint the daemon POSTs signed events to (webhook.h). Only where
+ * the secret is kept is here, never the secret itself: it is read when an
+ * event is signed, so no listing of the matrix can show it.
+ */
+struct matrix_webhook {
+	char *url;		/* http:// or https://, unique */
+	char *secret_file;	/* resolved path, or NULL */
+	char *secret_env;	/* an environment variable's name, or NULL */
+	unsigned events;	/* MATRIX_EVENT_* (default all) */
+	unsigned line, column;	/* where it starts in its file */
+};
+
+/*
+ * The optional top-level `report:` mapping: what `hvmatrix report` puts
+ * in its mails. Every field may be NULL (not given).
+ */
+struct matrix_report {
+	char *from;		/* From: address */
+	char *to;		/* To: address(es) */
+	char *reported_by;	/* the Reported-by: tag's value */
+	char *dashboard_url;	/* http(s):// base of the published site */
+};
+
 /* Where runs go (top-level section executor; see executor.h). */
 enum matrix_executor_kind {
 	MATRIX_EXECUTOR_LOCAL = 0,	/* children of the daemon (default) */
@@ -93,6 +123,9 @@ struct matrix {
 	struct matrix_build *builds;
 	size_t n_builds;
 	struct matrix_executor executor;
+	struct matrix_webhook *webhooks;
+	size_t n_webhooks;
+	struct matrix_report report;
 };
 
 /* Returns 0, or -1 with "path:line:col: message" in err (m untouched). */

@@ -736,6 +736,12 @@ void regressions_release(struct regressions *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
+void regression_id(const struct regression *g, struct strbuf *out)
+{
+	strbuf_addf(out, "%s:%s:%s:%.12s", g->tree, g->build, g->cells[0],
+		    g->first_bad.commit ? g->first_bad.commit : "none");
+}
+
 static void ref_json(struct json *js, const char *key,
 		     const struct regression_ref *ref)
 {
@@ -753,9 +759,13 @@ static void ref_json(struct json *js, const char *key,
 
 void regression_to_json(const struct regression *g, struct json *js)
 {
+	struct strbuf id = STRBUF_INIT;
 	size_t i;
 
 	json_object_begin(js);
+	regression_id(g, &id);
+	json_key_str(js, "id", id.buf);
+	strbuf_release(&id);
 	json_key_str(js, "tree", g->tree);
 	json_key_str(js, "build", g->build);
 	json_key_str(js, "cell", g->cells[0]);

@@ -82,6 +82,13 @@ const char *regressions_class_of(const struct regressions *rs,
 				 const char *tree, const char *build,
 				 const char *cell, const char *commit);
 const char *regression_status_name(enum regression_status s);
+/*
+ * The regression's id, "TREE:BUILD:CELL:FIRSTBAD12" (the first 12 hex
+ * digits of its first bad commit, "none" without one): names never hold
+ * ':', and the id is derived from what the store records, so it is the
+ * same across restarts (`regressions --json` "id", `hvmatrix report ID`).
+ */
+void regression_id(const struct regression *g, struct strbuf *out);
 
 /* The JSON object of one regression (the `regressions --json` contract). */
 struct json;

@@ -14,6 +14,8 @@ packages=(
 	libxen-dev debootstrap
 	linux-source-6.1 flex bison libelf-dev libssl-dev ccache xz-utils patch git
 	slurmctld slurmd slurm-client munge iproute2
+	python3
+	python3-jsonschema python3-rfc3987
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
