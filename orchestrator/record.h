@@ -36,6 +36,8 @@ struct record_run {
 	char *subject;		/* read back only: the commit's subject */
 	char *purpose;		/* "test" (NULL or "" too), "confirm" or
 				 * "bisect": why the run was made */
+	char *cmdline;		/* schema 4: the command that ran it (QEMU's
+				 * argv, shell-quoted); NULL or "" if none */
 };
 
 /* A commit as the watcher found it. */
