@@ -3,8 +3,8 @@
  * records COMMITS commits of one tree and a matrix of CELLS cells through
  * the real record API (record_enqueue, record_add_run, logfile.c for the
  * logs), with a known mix of classes: a regression fixed later, an open
- * one, a flaky cell, BLOCKED builds, ERROR runs, SKIP cells. Every run
- * that is not a PASS, and every run of the newest 100 commits, has a
+ * one, a flaky cell, BLOCKED builds, ERROR runs, SKIP cells. Every FAIL,
+ * ERROR and BLOCKED run, and every run of the newest 10 commits, has a
  * zstd-compressed console log; the other PASS runs have none (a real farm
  * logs every run, but a log page is rendered once in a run's life, so a
  * steady-state publish never renders old logs again).
@@ -125,9 +125,15 @@ static void add_runs(struct record *r, const char *state, unsigned i,
 			char *kid = xstrfmt("%040x", i);
 			char *log = NULL;
 			char *nonce = xstrfmt("%08x%08x", i, c * 8 + k);
+			char *cmd = xstrfmt("qemu-system-x86_64 -accel tcg "
+					    "-machine pc -cpu max -m 256 "
+					    "-kernel /bench/%u/bzImage -append "
+					    "'console=ttyS0 hvmatrix.nonce=%s'",
+					    i, nonce);
 
 			run.verdict = verdict_of(i, n, c, k, &reason, &line);
-			if (run.verdict != VERDICT_PASS || i + 100 >= n)
+			if ((run.verdict != VERDICT_PASS &&
+			     run.verdict != VERDICT_SKIP) || i + 10 >= n)
 				log = write_log(state, i, c, k, line);
 			run.batch = (char *)"bench";
 			run.kernel_id = run.verdict == VERDICT_BLOCKED ?
@@ -146,12 +152,14 @@ static void add_runs(struct record *r, const char *state, unsigned i,
 			run.commit_id = (char *)id;
 			run.build = (char *)BUILD;
 			run.purpose = (char *)(k ? "confirm" : "test");
+			run.cmdline = cmd;
 			if (record_add_run(r, &run, &err))
 				fail("record_add_run", &err);
 			free(cell);
 			free(kid);
 			free(log);
 			free(nonce);
+			free(cmd);
 		}
 	}
 	strbuf_release(&err);
