@@ -601,16 +601,49 @@ static void add_html_line(struct strbuf *sb, const char *s)
 			 STRBUF_CLEAN_LINE);
 }
 
-/* Is `want` (the judge's line) the log's line `got` (len bytes)? */
+/*
+ * Is `want` (the judge's line) the log's line `got` (len bytes)? The judge
+ * reads a line without its terminal escapes and control bytes (judge.c's
+ * judge_feed), so the raw line is read the same way before comparing.
+ */
 static int same_line(const char *got, size_t len, const char *want)
 {
-	size_t wl = strlen(want);
+	size_t wl = strlen(want), i, k = 0;
+	int esc = 0;	/* 1 after ESC, 2 in CSI, 3 in OSC, 4 one more */
 
-	while (len && (got[len - 1] == '\r' || got[len - 1] == '\n'))
-		len--;
-	while (wl && (want[wl - 1] == '\r' || want[wl - 1] == '\n'))
-		wl--;
-	return wl && len == wl && !memcmp(got, want, len);
+	if (!wl)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)got[i];
+
+		switch (esc) {
+		case 1:
+			esc = c == '[' ? 2 : c == ']' ? 3 :
+			      (c == '(' || c == ')') ? 4 : 0;
+			continue;
+		case 2:
+			if (c >= 0x40 && c <= 0x7e)
+				esc = 0;
+			continue;
+		case 3:
+			if (c == 0x07)
+				esc = 0;
+			else if (c == 0x1b)
+				esc = 4;
+			continue;
+		case 4:
+			esc = 0;
+			continue;
+		}
+		if (c == 0x1b) {
+			esc = 1;
+		} else if (c == '\t' || (c >= 0x20 && c != 0x7f)) {
+			if (k >= wl || (unsigned char)want[k] != c)
+				return 0;
+			k++;
+		}
+	}
+	return k == wl;
 }
 
 static void flush_line(struct strbuf *out, struct strbuf *line,
@@ -657,8 +690,17 @@ static void reproducer(const struct record_run *run, struct strbuf *cmd,
 	}
 }
 
+/* body to f, when it has grown: a log page is streamed, never whole. */
+static void spill(struct strbuf *body, FILE *f, size_t over)
+{
+	if (body->len >= over) {
+		fwrite(body->buf, 1, body->len, f);
+		strbuf_reset(body);
+	}
+}
+
 /* The console log as lines with anchors; the decisive one marked. */
-static void add_log(struct strbuf *body, struct logfile_reader *rd,
+static void add_log(struct strbuf *body, FILE *f, struct logfile_reader *rd,
 		    const char *decisive)
 {
 	struct strbuf line = STRBUF_INIT, rerr = STRBUF_INIT;
@@ -685,6 +727,7 @@ static void add_log(struct strbuf *body, struct logfile_reader *rd,
 			}
 			strbuf_add(&line, p, (size_t)(nl - p));
 			flush_line(body, &line, ++no, decisive, &found);
+			spill(body, f, 1 << 16);
 		}
 	}
 	if (line.len)
@@ -721,8 +764,10 @@ static int run_page(struct site *s, const struct record_run *run,
 	struct strbuf body = STRBUF_INIT, out = STRBUF_INIT, cmd = STRBUF_INIT;
 	struct strbuf rerr = STRBUF_INIT, sh = STRBUF_INIT;
 	struct logfile_reader *rd = NULL;
-	char page[64], shpage[64], *title = NULL;
-	int made, ret = -1;
+	char page[64], shpage[64], *title = NULL, *path = NULL, *tmp = NULL;
+	char *mark;
+	FILE *f = NULL;
+	int made, rc, ret = -1;
 	uint64_t old;
 	size_t i;
 
@@ -783,9 +828,29 @@ static int run_page(struct site *s, const struct record_run *run,
 	strbuf_addf(&body, "</pre>\n<p><a href=\"%lld.sh\">reproduce.sh</a> "
 		    "(the kernel and initrd paths are the farm's)</p>\n"
 		    "<h3>Console log</h3>\n", (long long)run->id);
-	add_log(&body, rd, run->line);
 	title = xstrfmt("run %lld %s", (long long)run->id, run->cell);
-	page_wrap(s, &out, "../", title, body.buf);
+	page_wrap(s, &out, "../", title, "\001");
+	path = xstrfmt("%s/%s", s->out, page);
+	tmp = xstrfmt("%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f) {
+		strbuf_addf(err, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	mark = strchr(out.buf, '\001');
+	fwrite(out.buf, 1, (size_t)(mark - out.buf), f);
+	add_log(&body, f, rd, run->line);
+	spill(&body, f, 0);
+	fputs(mark + 1, f);
+	rc = ferror(f);
+	if (fclose(f) == EOF || rc || rename(tmp, path) < 0) {
+		f = NULL;
+		strbuf_addf(err, "%s: cannot write", path);
+		unlink(tmp);
+		goto out;
+	}
+	f = NULL;
+	s->written++;
 	strbuf_addf(&sh, "#!/bin/sh\n# hvmatrix run %lld: cell %s, %s %s, "
 		    "verdict %s.\n# The kernel and initrd paths are the "
 		    "farm's: copy or rebuild them first.\n%s%s\n",
@@ -796,13 +861,18 @@ static int run_page(struct site *s, const struct record_run *run,
 	for (i = 0; i < sh.len; i++)
 		if (sh.buf[i] == '\r')
 			sh.buf[i] = ' ';
-	if (site_write(s, page, out.buf, out.len, err) < 0 ||
-	    site_write(s, shpage, sh.buf, sh.len, err) < 0)
+	if (site_write(s, shpage, sh.buf, sh.len, err) < 0)
 		goto out;
 	site_fresh(s, page, 1);
 	site_fresh(s, shpage, 1);
 	ret = 1;
 out:
+	if (f) {
+		fclose(f);
+		unlink(tmp);
+	}
+	free(path);
+	free(tmp);
 	if (rd)
 		logfile_close_read(rd);
 	strbuf_release(&body);

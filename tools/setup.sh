@@ -13,6 +13,7 @@ packages=(
 	qemu-system-x86 busybox-static cpio procps jq bc sqlite3 zstd
 	libxen-dev debootstrap
 	linux-source-6.1 flex bison libelf-dev libssl-dev ccache xz-utils patch git
+	chromium chromium-driver python3-selenium time
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
