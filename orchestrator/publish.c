@@ -226,6 +226,8 @@ struct entry {
 	uint16_t runs;
 	unsigned char verdict;	/* of the newest run */
 	unsigned char link_fail;	/* link is a FAIL run */
+	unsigned char have_class;	/* look is regressions.c's class */
+	double newest_t;	/* newest's start */
 };
 
 /* What a page shows of an entry, as a key (no pointers: the keys must
@@ -968,19 +970,24 @@ static int scan_run(const struct record_run *run, void *data,
 		memset(e, 0, sizeof(*e));
 		e->cell = cell;
 		e->look = cls ? look_of(cls) : NULL;
+		e->have_class = cls != NULL;
 	}
-	e->newest = run->id;
-	e->verdict = (unsigned char)run->verdict;
+	/* The newest run by its start (ids follow the ends). */
+	if (!e->newest || run->started_at >= e->newest_t) {
+		e->newest = run->id;
+		e->newest_t = run->started_at;
+		e->verdict = (unsigned char)run->verdict;
+		/* `hvmatrix boot` rows have no history: its verdict. */
+		if (!*row->commit || !e->look || !e->have_class)
+			e->look = look_of(verdict_look(run->verdict));
+	}
 	if (e->runs < UINT16_MAX)
 		e->runs++;
-	/* `hvmatrix boot` rows have no history: the newest verdict. */
-	if (!*row->commit || !e->look)
-		e->look = look_of(verdict_look(run->verdict));
 	rc = run_page(s, run, row, e->look, err);
 	if (rc < 0)
 		return -1;
-	/* Ids grow: a newer run wins, but a FAIL stays linked over a newer
-	 * run that did not fail. */
+	/* A later run wins, but a FAIL stays linked over a later run that
+	 * did not fail. */
 	if (rc && (!e->link || run->verdict == VERDICT_FAIL || !e->link_fail)) {
 		e->link = run->id;
 		e->link_fail = run->verdict == VERDICT_FAIL;
