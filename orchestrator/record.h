@@ -246,6 +246,11 @@ int record_list_tree_builds(struct record *r, char ***pairs, size_t *n,
 int record_list_tree_runs(struct record *r, const char *tree,
 			  const char *build, struct record_run **runs,
 			  size_t *n, struct strbuf *err);
+/* The same with only id, cell, verdict, line, commit_id and purpose set
+ * (the other strings NULL): what comparing reads. */
+int record_list_tree_verdicts(struct record *r, const char *tree,
+			      const char *build, struct record_run **runs,
+			      size_t *n, struct strbuf *err);
 
 /*
  * ---- record-query.c: bounded reads for publishing ----
