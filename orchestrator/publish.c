@@ -771,7 +771,6 @@ static int run_page(struct site *s, const struct record_run *run,
 	FILE *f = NULL;
 	int made, rc, ret = -1;
 	uint64_t old;
-	size_t i;
 
 	if (!*run->log_path)
 		return 0;
@@ -853,16 +852,20 @@ static int run_page(struct site *s, const struct record_run *run,
 	}
 	f = NULL;
 	s->written++;
-	strbuf_addf(&sh, "#!/bin/sh\n# hvmatrix run %lld: cell %s, %s %s, "
-		    "verdict %s.\n# The kernel and initrd paths are the "
-		    "farm's: copy or rebuild them first.\n%s%s\n",
-		    (long long)run->id, run->cell, *row->commit ? "commit" :
-		    "kernel", *row->commit ? row->commit : row->kernel,
-		    verdict_name(run->verdict), made ? "" : "exec ", cmd.buf);
-	/* Names in the comment stay on their line. */
-	for (i = 0; i < sh.len; i++)
-		if (sh.buf[i] == '\r')
-			sh.buf[i] = ' ';
+	/* Valid UTF-8, one line each, like every page: a name or path
+	 * with other bytes is shown, not run. */
+	strbuf_addf(&sh, "#!/bin/sh\n# hvmatrix run %lld: cell ",
+		    (long long)run->id);
+	strbuf_add_clean(&sh, run->cell, strlen(run->cell), STRBUF_CLEAN_LINE);
+	strbuf_addf(&sh, ", %s ", *row->commit ? "commit" : "kernel");
+	strbuf_add_clean(&sh, *row->commit ? row->commit : row->kernel,
+			 strlen(*row->commit ? row->commit : row->kernel),
+			 STRBUF_CLEAN_LINE);
+	strbuf_addf(&sh, ", verdict %s.\n# The kernel and initrd paths are "
+		    "the farm's: copy or rebuild them first.\n%s",
+		    verdict_name(run->verdict), made ? "" : "exec ");
+	strbuf_add_clean(&sh, cmd.buf, cmd.len, STRBUF_CLEAN_LINE);
+	strbuf_addch(&sh, '\n');
 	if (site_write(s, shpage, sh.buf, sh.len, err) < 0)
 		goto out;
 	site_fresh(s, page, 1);

@@ -158,8 +158,8 @@ print("# grid: %d cells checked in row %s" % (len(boot), kid))
 EOF
 check "dashboard links a page per log" \
 	test "$(ls "$TMP/site/run" | grep -c '\.html$')" -ge 10
-check "dashboard log page: read through the compression" \
-	grep -q "</a>HVMATRIX-OK nonce=$(field pass-vmware nonce)" \
+check "dashboard log page: read through the compression, the marker the decisive line" \
+	grep -q "<span id=\"decisive\"></span>HVMATRIX-OK nonce=$(field pass-vmware nonce)" \
 	"$TMP/site/run/$(run_id "$(field pass-vmware nonce)").html"
 check "dashboard run page: the QEMU command line that ran it" \
 	grep -q "class=\"cmdline\" id=\"cmdline\">qemu-system-x86_64 " \
