@@ -1217,7 +1217,7 @@ static void add_open_summary(struct strbuf *sb, const struct site *s)
 static void add_regression_table(struct strbuf *sb, const struct site *s,
 				 int which)
 {
-	size_t i;
+	size_t i, start = sb->len, rows = 0;
 
 	strbuf_addstr(sb, "<table class=\"regs\"><thead><tr><th>Status</th>"
 		      "<th>Cells</th><th>First bad</th><th>Last good</th>"
@@ -1230,6 +1230,7 @@ static void add_regression_table(struct strbuf *sb, const struct site *s,
 		    (which == 1 && g->status != REGRESSION_FIXED) ||
 		    (which == 2 && g->status != REGRESSION_FLAKY))
 			continue;
+		rows++;
 		strbuf_addf(sb, "<tr><td><span class=\"m %s\">%s</span> %s"
 			    "</td><td>", which == 1 ? "c-fix" : which == 2 ?
 			    "c-flk" : "c-reg", which == 1 ? "FIX" :
@@ -1261,6 +1262,10 @@ static void add_regression_table(struct strbuf *sb, const struct site *s,
 		strbuf_addstr(sb, "</td></tr>\n");
 	}
 	strbuf_addstr(sb, "</tbody></table>\n");
+	if (!rows) {
+		strbuf_setlen(sb, start);
+		strbuf_addstr(sb, "<p class=\"hint\">None.</p>\n");
+	}
 }
 
 static int regressions_page(struct site *s, struct strbuf *err)
