@@ -70,7 +70,7 @@ cells:
     cpu: max,-hypervisor
     qemu_args: [-smbios, "type=1,serial=VMware-0"]
     expect: "Hypervisor detected: VMware"
-    silence: 10
+    silence: 20
   - name: plain
     expect: hypervisor=none
 YAML
