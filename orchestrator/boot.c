@@ -180,6 +180,17 @@ void boot_run_release(struct boot_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
+char *boot_run_cmdline(const struct boot_run *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char **argv = r->leader ? r->leader->argv : r->argv;
+
+	if (!argv || !argv[0])
+		return NULL;
+	spawn_argv_quote(argv, &sb);
+	return strbuf_detach(&sb, NULL);
+}
+
 int boot_exec_trampoline(int argc, char **argv)
 {
 	pid_t parent;

@@ -97,6 +97,13 @@ void boot_run_release(struct boot_run *r);
 char **boot_argv(const struct cell *c, const char *kernel,
 		 const char *initrd, const char *nonce, const char *xen_elf);
 
+/*
+ * The command line that ran r, shell-quoted (the QEMU process: a libxl
+ * group's leader's), for the store and the reproducers; NULL before it
+ * started. Caller frees.
+ */
+char *boot_run_cmdline(const struct boot_run *r);
+
 /* The test payload: $HVMATRIX_INITRD, else the build's
  * images/payload.cpio.gz. */
 const char *boot_default_initrd(void);

@@ -84,6 +84,7 @@ static void record_after_cb(uv_work_t *req, int status)
 	/* Borrowed strings: only the struct and its own copies go. */
 	free(w->run.reason);
 	free(w->run.line);
+	free(w->run.cmdline);
 	strbuf_release(&w->err);
 	free(w);
 }
@@ -130,6 +131,7 @@ static void on_done(struct boot_run *r, void *data)
 	w->run.duration_s = r->duration_s;
 	w->run.log_path = r->log_path;
 	w->run.nonce = r->nonce;
+	w->run.cmdline = boot_run_cmdline(r);
 	uv_queue_work(uv_default_loop(), &w->req, record_work_cb,
 		      record_after_cb);
 }

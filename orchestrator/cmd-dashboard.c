@@ -13,7 +13,12 @@
 static const char usage_text[] =
 "usage: hvmatrix dashboard [--state DIR] [--out DIR]\n"
 "\n"
-"Write the static HTML dashboard of the recorded runs.\n"
+"Write the static HTML dashboard of the recorded runs: index.html (open\n"
+"regressions, then the newest commits x cells), grid/N.html (100 commits\n"
+"a page), regressions.html, releases.html, cell/, commit/ and run/ pages\n"
+"(each run with a log: its command line, reproduce.sh, the log with the\n"
+"decisive line at #decisive). Incremental: only pages whose data changed\n"
+"are written again (DIR/.manifest keeps what each was made from).\n"
 "\n"
 "  --state DIR   state directory (default $HVMATRIX_STATE, else\n"
 "                ./hvmatrix-state)\n"

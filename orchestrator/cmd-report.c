@@ -552,7 +552,7 @@ static int report_exec(struct cmd_ctx *ctx)
 		if (cfg && cfg->dashboard_url) {
 			size_t n = strlen(cfg->dashboard_url);
 
-			strbuf_addf(&where, "%s%slogs/%lld.txt",
+			strbuf_addf(&where, "%s%srun/%lld.html",
 				    cfg->dashboard_url,
 				    n && cfg->dashboard_url[n - 1] == '/' ?
 				    "" : "/", (long long)run.id);

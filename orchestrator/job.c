@@ -173,7 +173,7 @@ static void record_verdict(struct job *j, const char *cell, enum verdict v,
 			   const char *reason, const char *line,
 			   double started_at, double duration_s,
 			   const char *log_path, const char *nonce,
-			   const char *purpose)
+			   const char *purpose, char *cmdline)
 {
 	struct job_op *op = new_op(add_run_fn);
 	struct record_run *run = &op->run;
@@ -196,6 +196,7 @@ static void record_verdict(struct job *j, const char *cell, enum verdict v,
 	run->commit_id = xstrdup(j->rj.commit_id);
 	run->build = xstrdup(j->rj.build);
 	run->purpose = xstrdup(purpose ? purpose : "test");
+	run->cmdline = cmdline;		/* owned by the run from here */
 	daemon_note_verdict(j->d, v);
 	submit(j, op);
 }
@@ -211,7 +212,7 @@ static void record_all_cells(struct job *j, enum verdict v,
 	/* Once per cell: a build serves every run of it. */
 	for (i = 0; i < j->n_todo; i++)
 		record_verdict(j, j->todo[i].cell->name, v, reason, line, now,
-			       0, log_path, NULL, j->todo[i].purpose);
+			       0, log_path, NULL, j->todo[i].purpose, NULL);
 }
 
 static int add_build_fn(struct record *r, struct job_op *op,
@@ -402,7 +403,8 @@ static void boot_done(struct boot_run *r, void *data)
 	} else {
 		record_verdict(j, r->cell->name, v, r->judge.reason,
 			       r->judge.line, r->started_at, r->duration_s,
-			       r->log_path, r->nonce, r->data);
+			       r->log_path, r->nonce, r->data,
+			       boot_run_cmdline(r));
 	}
 	schedule(j->d);		/* cores may have come free */
 }

@@ -26,7 +26,7 @@
 #include "xmalloc.h"
 #include "schema.h"
 
-#define RECORD_SCHEMA_VERSION 4
+#define RECORD_SCHEMA_VERSION 5
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -34,9 +34,9 @@
 static const char insert_sql[] =
 	"INSERT INTO runs (batch, kernel_id, kernel_path, kernel_version, "
 	"cell, matrix_path, verdict, reason, line, started_at, duration_s, "
-	"log_path, nonce, tree, commit_id, build, purpose) "
+	"log_path, nonce, tree, commit_id, build, purpose, cmdline) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	"?15, ?16, ?17)";
+	"?15, ?16, ?17, ?18)";
 
 static const char list_sql[] =
 	"SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM "ORDER BY r.started_at DESC, r.id DESC";
@@ -77,6 +77,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox (url, delivered_at, "
 	"next_attempt);"
 	"UPDATE meta SET value = '4' WHERE key = 'schema_version';",
+	/* 4 -> 5: the command line that ran a run (QEMU's argv, quoted),
+	 * for the dashboard's reproducers; '' for runs that ran nothing. */
+	"ALTER TABLE runs ADD COLUMN cmdline TEXT NOT NULL DEFAULT '';"
+	"UPDATE meta SET value = '5' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)
@@ -368,6 +372,7 @@ static int bind_run(sqlite3_stmt *st, const struct record_run *run)
 	rc |= record_bind_text(st, 16, run->build);
 	rc |= record_bind_text(st, 17, run->purpose && *run->purpose ?
 				run->purpose : "test");
+	rc |= record_bind_text(st, 18, run->cmdline);
 	return rc;
 }
 
@@ -466,6 +471,7 @@ void record_read_run(sqlite3_stmt *st, struct record_run *run)
 	run->build = record_column_str(st, 16);
 	run->subject = record_column_str(st, 17);
 	run->purpose = record_column_str(st, 18);
+	run->cmdline = record_column_str(st, 19);
 }
 
 /* Prepare sql and bind n text arguments to ?1 .. ?n (NULL binds ""). */
@@ -555,6 +561,7 @@ void record_run_release(struct record_run *run)
 	free(run->build);
 	free(run->subject);
 	free(run->purpose);
+	free(run->cmdline);
 	memset(run, 0, sizeof(*run));
 }
 

@@ -36,6 +36,8 @@ struct record_run {
 	char *subject;		/* read back only: the commit's subject */
 	char *purpose;		/* "test" (NULL or "" too), "confirm" or
 				 * "bisect": why the run was made */
+	char *cmdline;		/* schema 4: the command that ran it (QEMU's
+				 * argv, shell-quoted); NULL or "" if none */
 };
 
 /* A commit as the watcher found it. */
@@ -244,6 +246,11 @@ int record_list_tree_builds(struct record *r, char ***pairs, size_t *n,
 int record_list_tree_runs(struct record *r, const char *tree,
 			  const char *build, struct record_run **runs,
 			  size_t *n, struct strbuf *err);
+/* The same with only id, cell, verdict, line, commit_id and purpose set
+ * (the other strings NULL): what comparing reads. */
+int record_list_tree_verdicts(struct record *r, const char *tree,
+			      const char *build, struct record_run **runs,
+			      size_t *n, struct strbuf *err);
 
 /*
  * ---- record-query.c: bounded reads for publishing ----
@@ -267,6 +274,21 @@ int record_list_recent_runs(struct record *r, size_t max_rows,
 			    size_t max_runs, size_t per_row,
 			    struct record_run **runs, size_t *n,
 			    struct strbuf *err);
+/*
+ * Every run once, in id order (the table's own: no index, no sort), for
+ * a publish. fn gets each run with borrowed strings valid only
+ * during the call (subject ""); it returns 0, or -1 + err to stop.
+ */
+int record_scan_runs(struct record *r,
+		     int (*fn)(const struct record_run *run, void *data,
+			       struct strbuf *err),
+		     void *data, struct strbuf *err);
+/* Every run of one row (commit_id "": the `hvmatrix boot` runs of
+ * kernel_id), newest first, with its commit's subject. 0 or -1 + err. */
+int record_list_row_runs(struct record *r, const char *tree,
+			 const char *commit_id, const char *build,
+			 const char *kernel_id, struct record_run **runs,
+			 size_t *n, struct strbuf *err);
 /* One run by id: 1 with *run set (release it), 0 no such run, -1 + err. */
 int record_get_run(struct record *r, int64_t id, struct record_run *run,
 		   struct strbuf *err);

@@ -91,8 +91,8 @@ static int history_load(struct record *r, struct history *h,
 
 	if (record_list_commits(r, h->tree, &h->commits, &h->n_commits,
 				err) < 0 ||
-	    record_list_tree_runs(r, h->tree, h->build, &h->runs, &h->n_runs,
-				  err) < 0)
+	    record_list_tree_verdicts(r, h->tree, h->build, &h->runs,
+				      &h->n_runs, err) < 0)
 		return -1;
 	h->by_id = xcalloc(h->n_commits + 1, sizeof(*h->by_id));
 	for (i = 0; i < h->n_commits; i++)

@@ -16,6 +16,7 @@ packages=(
 	slurmctld slurmd slurm-client munge iproute2
 	python3
 	python3-jsonschema python3-rfc3987
+	chromium chromium-driver python3-selenium time
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }

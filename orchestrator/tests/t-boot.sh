@@ -97,7 +97,8 @@ check "store knows the kernel's release" \
 check "dashboard prints where index.html is" \
 	grep -q "dashboard: $TMP/site/index.html" "$TMP/dash.out"
 # The grid itself, not just the page: in the kernel's row, each cell's
-# column shows that cell's verdict, linked to its log.
+# column shows that cell's verdict (a `boot` kernel has no history: its
+# mark is the verdict's, text and class), linked to its run page.
 check "dashboard grid: every cell's column shows its verdict" python3 - \
 	"$TMP/site/index.html" "$TMP/out.json" "$TMP/results.json" <<'EOF'
 import json, sys
@@ -145,18 +146,24 @@ bad = []
 for run in boot:
     c, v = run["cell"], run["verdict"]
     td = row[cols.index(c)]
-    link = "logs/%d.txt" % ids[run["nonce"]]
-    if ("verdict-" + v.lower()) not in td["class"].split() or \
-            not td["text"].startswith(v) or td["links"] != [link]:
+    link = "run/%d.html" % ids[run["nonce"]]
+    css, code = {"PASS": ("c-ok", "ok"), "FAIL": ("c-bad", "FAIL"),
+                 "ERROR": ("c-inf", "inf"), "SKIP": ("c-skp", "skp"),
+                 "BLOCKED": ("c-blk", "blk")}[v]
+    if css not in td["class"].split() or td["text"] != code or \
+            td["links"] != [link]:
         bad.append((c, v, link, td))
 assert not bad, bad
 print("# grid: %d cells checked in row %s" % (len(boot), kid))
 EOF
 check "dashboard links a page per log" \
-	test "$(ls "$TMP/site/logs" | wc -l)" -ge 10
-check "dashboard log page: read through the compression" \
-	grep -q "^HVMATRIX-OK nonce=$(field pass-vmware nonce)" \
-	"$TMP/site/logs/$(run_id "$(field pass-vmware nonce)").txt"
+	test "$(ls "$TMP/site/run" | grep -c '\.html$')" -ge 10
+check "dashboard log page: read through the compression, the marker the decisive line" \
+	grep -q "<span id=\"decisive\"></span>HVMATRIX-OK nonce=$(field pass-vmware nonce)" \
+	"$TMP/site/run/$(run_id "$(field pass-vmware nonce)").html"
+check "dashboard run page: the QEMU command line that ran it" \
+	grep -q "class=\"cmdline\" id=\"cmdline\">qemu-system-x86_64 " \
+	"$TMP/site/run/$(run_id "$(field pass-vmware nonce)").html"
 
 # --dry-run shows the argv it would run, and runs nothing.
 "$HVM" boot --kernel "$KERNEL" --matrix "$matrix" --cell 'pass-vm*' \

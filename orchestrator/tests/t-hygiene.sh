@@ -93,19 +93,20 @@ for f in $(cd "$TMP/site" && find . -type f | sort); do
 	check "dashboard $f is valid UTF-8" utf8 "$TMP/site/$f"
 	check "dashboard $f has no raw ESC, NUL or control" no_raw "$TMP/site/$f"
 done
-check "dashboard: a page per log" test -s "$TMP/site/logs/$zid.txt" -a \
-	-s "$TMP/site/logs/$pid.txt"
+check "dashboard: a page per log" test -s "$TMP/site/run/$zid.html" -a \
+	-s "$TMP/site/run/$pid.html"
 check "dashboard log page: read through the compression, cap marker kept" \
-	grep -q -- "bytes cut here (log_limit 8192)" "$TMP/site/logs/$zid.txt"
+	grep -q -- "bytes cut here (log_limit 8192)" "$TMP/site/run/$zid.html"
 check "dashboard log page: escapes gone, their text kept" \
-	grep -q "^red alert " "$TMP/site/logs/$zid.txt"
+	grep -q "</a>red alert " "$TMP/site/run/$zid.html"
 check "dashboard log page of a cut-short log: what it gave, and why" \
-	grep -q -- "^--- hvmatrix: log .* truncated zstd data ---$" \
-	"$TMP/site/logs/$bid.txt"
-# The page parses, and its grid shows each run's verdict with its line.
-check "dashboard grid: each cell's verdict, its line in the title" python3 - \
-	"$TMP/site/index.html" <<'EOF'
-import sys
+	grep -q -- "<p class=\"hint\">hvmatrix: .*truncated zstd data" \
+	"$TMP/site/run/$bid.html"
+# The page parses, its grid marks each run's verdict, and the FAIL's run
+# page shows its decisive line, cleaned.
+check "dashboard grid: each cell's verdict; the FAIL's line on its page" \
+	python3 - "$TMP/site" <<'EOF'
+import os, sys
 from html.parser import HTMLParser
 
 class Grid(HTMLParser):
@@ -119,16 +120,21 @@ class Grid(HTMLParser):
             self.depth = 1
         elif self.depth and tag == "td":
             self.cells.append(a)
+        elif self.depth and tag == "a" and self.cells:
+            self.cells[-1]["href"] = a.get("href")
     def handle_endtag(self, tag):
         if tag == "table":
             self.depth = 0
 
+site = sys.argv[1]
 g = Grid()
-g.feed(open(sys.argv[1], encoding="utf-8", errors="strict").read())
-titles = {c.get("class"): c.get("title", "") for c in g.cells}
-assert "verdict verdict-fail" in titles and "verdict verdict-pass" in titles, titles
-fail = titles["verdict verdict-fail"]
-assert "not syncing: \ufffd\ufffd red" in fail, ascii(fail)
-assert "\x1b" not in fail and "<script" not in open(sys.argv[1]).read()
+g.feed(open(os.path.join(site, "index.html"), encoding="utf-8",
+            errors="strict").read())
+by = {c.get("class"): c for c in g.cells}
+assert "m c-bad" in by and "m c-ok" in by, by
+page = open(os.path.join(site, by["m c-bad"]["href"]), encoding="utf-8",
+            errors="strict").read()
+assert "not syncing: \ufffd\ufffd red" in page, ascii(page[:2000])
+assert "\x1b" not in page and "<script" not in page
 EOF
 finish

@@ -222,7 +222,7 @@ check "... its author" grep -q '^author: *A U Thor <author@example.org>' "$TMP/m
 check "... the cell's hypervisor release (QEMU's version) and machine" \
 	grep -Eq '^ +QEMU [0-9]+\.[0-9]+(\.[0-9]+)?, machine pc,vmport=on' "$TMP/mail"
 check "... a link to the log on the dashboard" \
-	grep -Eq '^The whole console log: https://ci.example.org/hvm/logs/[0-9]+\.txt$' "$TMP/mail"
+	grep -Eq '^The whole console log: https://ci.example.org/hvm/run/[0-9]+\.html$' "$TMP/mail"
 check "... the reproducer: the hvmatrix boot command line" \
 	grep -q "^    hvmatrix boot --matrix $TMP/m.yaml --cell vmware --kernel $state/artifacts/" "$TMP/mail"
 check "... and the run's QEMU command line with its nonce" \

@@ -1,8 +1,8 @@
 /*
- * test-publish: what publishing costs (publish.c, record-query.c). The
- * dashboard is rewritten after every job, so what it loads must be bounded
- * by what it shows, and a log page is streamed, never read whole; each
- * test on a fresh private state directory.
+ * test-publish: the dashboard (publish.c, record-query.c): the grid is
+ * paged, a log page is streamed, never read whole, classes come from
+ * regressions.c, every subject is escaped, and an unchanged page is not
+ * written again; each test on a fresh private state directory.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -139,20 +139,41 @@ START_TEST(bounded_load)
 	ck_assert_uint_eq(t.rows, 300);
 	ck_assert_uint_eq(t.cells, 3);
 
+	/* The front page: the newest 100 rows; the grid is paged. */
 	html = publish(r);
-	ck_assert_ptr_nonnull(strstr(html, "300 kernels, 3 cells, 900 runs "
-				     "recorded."));
-	ck_assert_ptr_nonnull(strstr(html, "The 67 most recent of 300 "
-				     "kernels."));
-	ck_assert_ptr_nonnull(strstr(html, "The 200 most recent of 900 "
-				     "runs."));
+	ck_assert_ptr_nonnull(strstr(html, "The newest 100 of 300 commits"));
 	grid = strstr(html, "<table class=\"grid\">");
 	ck_assert_ptr_nonnull(grid);
 	*strstr(grid, "</table>") = '\0';
-	ck_assert_uint_eq(count(grid, "<th scope=\"row\""), 67);
-	/* The deciding line comes from the store. */
-	ck_assert_ptr_nonnull(strstr(grid, "line of " "0000000000000000000000"
-				     "00000000000000012b cc"));
+	ck_assert_uint_eq(count(grid, "<th scope=\"row\""), 100);
+	/* Newest first. */
+	ck_assert_ptr_nonnull(strstr(grid, "k-00000000000000000000000000000"
+				     "0000000012b.html"));
+	ck_assert_ptr_null(strstr(grid, "k-00000000000000000000000000000"
+				  "0000000000c7.html"));
+	{
+		struct strbuf page = STRBUF_INIT;
+		char *p;
+
+		for (i = 1; i <= 3; i++) {
+			p = xstrfmt("%s/site/grid/%zu.html", tmpdir, i);
+			ck_assert_int_eq(fsutil_read(p, &page), 0);
+			ck_assert_uint_eq(count(page.buf, "<th scope=\"row\""),
+					  100);
+			strbuf_reset(&page);
+			free(p);
+		}
+		/* The deciding line comes from the store, on the row's
+		 * page. */
+		p = xstrfmt("%s/site/commit/k-%040zx.html", tmpdir,
+			    (size_t)0x12b);
+		ck_assert_int_eq(fsutil_read(p, &page), 0);
+		ck_assert_ptr_nonnull(strstr(page.buf, "line of "
+				      "000000000000000000000000000000000000"
+				      "012b cc"));
+		free(p);
+		strbuf_release(&page);
+	}
 	free(html);
 	strbuf_release(&err);
 	record_close(r);
@@ -196,10 +217,10 @@ START_TEST(log_page_streamed)
 	html = publish(r);
 	ck_assert_msg(max_rss_kib() - before < 16 * 1024,
 		      "publishing grew by %ld KiB", max_rss_kib() - before);
-	p = xstrfmt("%s/site/logs/1.txt", tmpdir);
+	p = xstrfmt("%s/site/run/1.html", tmpdir);
 	ck_assert_int_eq(fsutil_read(p, &page), 0);
-	ck_assert_uint_eq(page.len, len / 4096 * 4096 + 4);
-	ck_assert_str_eq(page.buf + page.len - 4, "END\n");
+	ck_assert_uint_gt(page.len, len);
+	ck_assert_ptr_nonnull(strstr(page.buf, "</a>END</span>\n</pre>"));
 
 	free(p);
 	free(html);
@@ -211,44 +232,180 @@ START_TEST(log_page_streamed)
 }
 END_TEST
 
-/* A page is rendered once per log: the next publish keeps it. */
+/* A run page is rendered once: the next publish keeps it. */
 START_TEST(log_page_rendered_once)
 {
 	struct record *r = open_store();
 	char *log = xstrfmt("%s/one.log", tmpdir);
-	char *page = xstrfmt("%s/site/logs/1.txt", tmpdir);
+	char *page = xstrfmt("%s/site/run/1.html", tmpdir);
+	char *manifest = xstrfmt("%s/site/.manifest", tmpdir);
 	struct strbuf got = STRBUF_INIT;
-	struct stat st1;
 
 	ck_assert_int_eq(fsutil_write_atomic(log, "boot\n", 5), 0);
 	add(r, "0123456789abcdef0123456789abcdef01234567", "one", 1, log);
 	free(publish(r));
-	ck_assert_int_eq(stat(page, &st1), 0);
-	/* Marked as the page of this log: it is not written again. */
 	ck_assert_int_eq(fsutil_write_atomic(page, "kept", 4), 0);
-	{
-		struct timespec times[2] = { { 0, UTIME_OMIT }, st1.st_mtim };
-
-		ck_assert_int_eq(utimensat(AT_FDCWD, page, times, 0), 0);
-	}
 	free(publish(r));
 	ck_assert_int_eq(fsutil_read(page, &got), 0);
 	ck_assert_str_eq(got.buf, "kept");
-	/* Another log (another mtime): rendered again. */
-	{
-		struct timespec times[2] = { { 0, UTIME_OMIT },
-					     { st1.st_mtim.tv_sec - 60, 0 } };
-
-		ck_assert_int_eq(utimensat(AT_FDCWD, log, times, 0), 0);
-	}
+	/* Without the manifest, everything is made again. */
+	ck_assert_int_eq(unlink(manifest), 0);
 	free(publish(r));
 	strbuf_reset(&got);
 	ck_assert_int_eq(fsutil_read(page, &got), 0);
-	ck_assert_str_eq(got.buf, "boot\n");
+	ck_assert_ptr_nonnull(strstr(got.buf, "</a>boot</span>"));
 
 	strbuf_release(&got);
 	free(log);
 	free(page);
+	free(manifest);
+	record_close(r);
+}
+END_TEST
+
+/* A run of a built commit (tree, commit, build), with its log. */
+static void add_commit_run(struct record *r, const char *commit,
+			   const char *cell, enum verdict v, const char *line,
+			   const char *log)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct record_run run = { 0 };
+	static unsigned seq;
+	char *nonce = xstrfmt("n%u", ++seq);
+
+	run.batch = (char *)"b";
+	run.kernel_id = (char *)commit;
+	run.cell = (char *)cell;
+	run.verdict = v;
+	run.reason = (char *)"r";
+	run.line = (char *)line;
+	run.started_at = 1;
+	run.log_path = (char *)(log ? log : "");
+	run.nonce = nonce;
+	run.tree = (char *)"t";
+	run.commit_id = (char *)commit;
+	run.build = (char *)"b";
+	run.cmdline = (char *)"qemu-system-x86_64 -m 256";
+	if (record_add_run(r, &run, &err))
+		ck_abort_msg("record_add_run: %s", err.buf);
+	free(nonce);
+	strbuf_release(&err);
+}
+
+static void add_commit(struct record *r, const char *id, const char *parent,
+		       const char *subject)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct record_commit c = { (char *)id, (char *)subject, (char *)"A",
+				   1, (char *)parent };
+	char *builds[] = { (char *)"b" };
+
+	if (record_enqueue(r, "t", &c, 1, builds, 1, 1, 0,
+			   RECORD_ENQUEUE_NO_JOBS, NULL, &err))
+		ck_abort_msg("record_enqueue: %s", err.buf);
+	strbuf_release(&err);
+}
+
+#define C1 "1111111111111111111111111111111111111111"
+#define C2 "2222222222222222222222222222222222222222"
+#define C3 "3333333333333333333333333333333333333333"
+#define XSS "<img src=x onerror=alert(1)>\"'"
+
+static char *read_site(const char *rel)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *p = xstrfmt("%s/site/%s", tmpdir, rel);
+
+	if (fsutil_read(p, &sb) < 0)
+		ck_abort_msg("%s: cannot read", p);
+	free(p);
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * A subject is text on every page; a regression's class is on the grid
+ * (REG, from regressions.c), its decisive line anchored on the log page,
+ * read as the judge reads it (no escapes, no CR); the command line and
+ * reproduce.sh next to it.
+ */
+START_TEST(classes_escaping_and_run_pages)
+{
+	struct record *r = open_store();
+	char *log = xstrfmt("%s/fail.log", tmpdir), *html;
+	static const char *const pages[] = {
+		"index.html", "regressions.html",
+		"commit/t~b~" C2 ".html", "grid/1.html",
+	};
+	size_t i;
+
+	ck_assert_int_eq(fsutil_write_atomic(log, "x\n\033[2JBooting from "
+					     "ROM...\r\nafter\n", 35), 0);
+	add_commit(r, C1, "", "good");
+	add_commit(r, C2, C1, XSS);
+	add_commit_run(r, C1, "vm", VERDICT_PASS, "ok", NULL);
+	for (i = 0; i < 3; i++)
+		add_commit_run(r, C2, "vm", VERDICT_FAIL,
+			       "Booting from ROM...", i == 2 ? log : NULL);
+	html = publish(r);
+	free(html);
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		html = read_site(pages[i]);
+		ck_assert_msg(strstr(html, "&lt;img src=x onerror=alert(1)&gt;"
+				     "&quot;&#39;"), "%s: no escaped subject",
+			      pages[i]);
+		ck_assert_msg(!strstr(html, "<img"), "%s: an img", pages[i]);
+		free(html);
+	}
+	html = read_site("index.html");
+	ck_assert_ptr_nonnull(strstr(html, "<td class=\"m c-reg\" title=\""
+				     "regression: passed before, fails now "
+				     "(confirmed), 3 runs\"><a href=\"run/4."
+				     "html\">REG</a>"));
+	ck_assert_ptr_nonnull(strstr(html, "run/4.html#decisive"));
+	free(html);
+	html = read_site("run/4.html");
+	ck_assert_ptr_nonnull(strstr(html, "<span id=\"L2\" class=\"decisive"
+				     "\">"));
+	ck_assert_ptr_nonnull(strstr(html, "<pre class=\"cmdline\" id=\""
+				     "cmdline\">qemu-system-x86_64 -m 256</pre>"));
+	free(html);
+	html = read_site("run/4.sh");
+	ck_assert_ptr_nonnull(strstr(html, "\nexec qemu-system-x86_64 -m 256"
+				     "\n"));
+	free(html);
+	free(log);
+	record_close(r);
+}
+END_TEST
+
+/* Publishing is incremental: an unchanged page is not written again. */
+START_TEST(incremental)
+{
+	struct record *r = open_store();
+	char *c1 = xstrfmt("%s/site/commit/t~b~" C1 ".html", tmpdir);
+	char *html;
+
+	add_commit(r, C1, "", "one");
+	add_commit_run(r, C1, "vm", VERDICT_PASS, "ok", NULL);
+	free(publish(r));
+	ck_assert_int_eq(fsutil_write_atomic(c1, "kept", 4), 0);
+	add_commit(r, C2, C1, "two");
+	add_commit_run(r, C2, "vm", VERDICT_PASS, "ok", NULL);
+	free(publish(r));
+	html = read_site("commit/t~b~" C1 ".html");
+	ck_assert_str_eq(html, "kept");
+	free(html);
+	html = read_site("commit/t~b~" C2 ".html");
+	ck_assert_ptr_nonnull(strstr(html, "two"));
+	free(html);
+	/* New data for C1: its page is made again. */
+	add_commit(r, C3, C2, "three");
+	add_commit_run(r, C1, "other", VERDICT_PASS, "ok", NULL);
+	free(publish(r));
+	html = read_site("commit/t~b~" C1 ".html");
+	ck_assert_ptr_nonnull(strstr(html, "other"));
+	free(html);
+	free(c1);
 	record_close(r);
 }
 END_TEST
@@ -265,6 +422,8 @@ int main(void)
 	tcase_add_test(tc, bounded_load);
 	tcase_add_test(tc, log_page_streamed);
 	tcase_add_test(tc, log_page_rendered_once);
+	tcase_add_test(tc, classes_escaping_and_run_pages);
+	tcase_add_test(tc, incremental);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
