@@ -152,9 +152,10 @@ static void add_daemon_text(struct strbuf *out, const struct daemon_info *d)
 	const struct json_value *job = json_get(v, "job");
 	const struct json_value *loop = json_get(v, "loop");
 	const struct json_value *stopping = json_get(v, "stopping");
+	const struct json_value *hooks = json_get(v, "webhooks");
 	const char *matrix = json_get_str(v, "matrix");
 	const char *paused = json_get_str(v, "paused");
-	double num, window;
+	double num, window, pending;
 	size_t i;
 
 	if (!d->running) {
@@ -189,6 +190,17 @@ static void add_daemon_text(struct strbuf *out, const struct daemon_info *d)
 	if (paused) {
 		strbuf_addstr(out, "paused: ");
 		cmd_add_printable(out, paused, SIZE_MAX);
+		strbuf_addch(out, '\n');
+	}
+	/* The outbox of the daemon's webhooks (never their secrets). */
+	if (json_get_number(hooks, "endpoints", &num) && num > 0 &&
+	    json_get_number(hooks, "pending", &pending)) {
+		strbuf_addf(out, "webhooks: %.0f endpoint%s, %.0f pending",
+			    num, num == 1 ? "" : "s", pending);
+		if (json_get_number(hooks, "failing", &num) && num > 0)
+			strbuf_addf(out, " (%.0f failing)", num);
+		if (json_get_number(hooks, "delivered", &num))
+			strbuf_addf(out, ", %.0f delivered", num);
 		strbuf_addch(out, '\n');
 	}
 	/* "jobs" when the daemon writes it, else an older one's "job". */

@@ -97,6 +97,7 @@ struct daemon {
 	struct matrix **retired;	/* replaced while jobs used them */
 	size_t n_retired, retired_alloc;
 	struct record_thread *store;	/* every store call from the loop */
+	struct webhook *hooks;		/* signed event POSTs (webhook.h) */
 	char *dash_dir;
 	uv_signal_t sig[3];
 	uv_timer_t poll_timer;

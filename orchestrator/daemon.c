@@ -29,6 +29,7 @@
 #include "json.h"
 #include "publish.h"
 #include "regressions.h"
+#include "webhook.h"
 #include "xmalloc.h"
 #include "timeutil.h"
 
@@ -185,6 +186,8 @@ void daemon_write_status(struct daemon *d)
 	json_key_double(&js, "worst_lag_ms", worst_lag_ms(d));
 	json_key_int(&js, "window_s", DAEMON_LAG_WINDOW_S);
 	json_object_end(&js);
+	json_key(&js, "webhooks");
+	webhook_status_json(d->hooks, &js);
 	json_key(&js, "job");
 	if (d->jobs)
 		add_job_status(&js, d->jobs);
@@ -297,6 +300,7 @@ static void matrix_changed(uv_fs_poll_t *h, int status,
 	ALLOC_GROW(d->retired, d->n_retired + 1, d->retired_alloc);
 	d->retired[d->n_retired++] = d->m;
 	d->m = m;
+	webhook_configure(d->hooks, m);
 	daemon_free_retired(d);
 	strbuf_release(&err);
 	/* New trees are polled at once. */
@@ -375,6 +379,8 @@ struct compare_work {
 	struct daemon *d;
 	const struct matrix *m;
 	struct regressions rs;
+	struct record_outbox_event *events;	/* webhooks' */
+	size_t n_events, added;
 	struct strbuf err;
 	int rc;
 	size_t applied;
@@ -391,6 +397,10 @@ static void compare_work_cb(uv_work_t *req)
 	else if (w->rc == 1)
 		w->rc = 0;
 	record_close(r);
+	/* What classes changed: the outbox keeps each event once. */
+	if (w->rc == 0 && w->m->n_webhooks)
+		webhook_events(&w->rs, w->m->webhooks, w->m->n_webhooks,
+			       timeutil_now(), &w->events, &w->n_events);
 }
 
 static int apply_wants(struct record *r, void *arg, struct strbuf *err)
@@ -407,12 +417,13 @@ static int apply_wants(struct record *r, void *arg, struct strbuf *err)
 			return -1;
 		w->applied++;
 	}
-	return 0;
+	return record_outbox_add(r, w->events, w->n_events, &w->added, err);
 }
 
 static void compare_free(struct compare_work *w)
 {
 	regressions_release(&w->rs);
+	webhook_events_free(w->events, w->n_events);
 	strbuf_release(&w->err);
 	free(w);
 }
@@ -449,6 +460,11 @@ static void wants_applied(void *arg, int rc, const char *err)
 				   w->rs.wants[i].purpose,
 				   w->rs.wants[i].runs,
 				   w->rs.wants[i].runs == 1 ? "" : "s");
+		if (w->added) {
+			daemon_say(d, "webhooks: %zu event%s queued", w->added,
+				   w->added == 1 ? "" : "s");
+			webhook_kick(d->hooks);
+		}
 	}
 	compare_free(w);
 	compare_finished(d);
@@ -461,7 +477,8 @@ static void compare_after_cb(uv_work_t *req, int status)
 
 	if (w->rc < 0) {
 		daemon_say(d, "compare: %s", w->err.buf);
-	} else if (w->rs.n_wants && !d->stopping && !d->paused) {
+	} else if ((w->rs.n_wants || w->n_events) && !d->stopping &&
+		   !d->paused) {
 		record_thread_submit(d->store, apply_wants, wants_applied, w);
 		return;
 	}
@@ -598,7 +615,14 @@ static void close_all(struct daemon *d)
 	uv_close((uv_handle_t *)&d->lag_timer, NULL);
 	uv_close((uv_handle_t *)&d->resume_timer, NULL);
 	uv_close((uv_handle_t *)&d->matrix_watch, NULL);
+	webhook_stop(d->hooks);
+	d->hooks = NULL;
 	record_thread_stop(d->store, store_closed, d);
+}
+
+static void shutdown_cb(void *data)
+{
+	daemon_shutdown(data);
 }
 
 /* Stop taking work, stop what runs; close once nothing is in flight. */
@@ -613,9 +637,13 @@ void daemon_shutdown(struct daemon *d)
 		return;		/* the last job's end calls back */
 	}
 	if (d->polling || d->publishing || d->taking || d->resuming ||
-	    d->comparing ||
-	    record_thread_pending(d->store))
+	    d->comparing)
 		return;		/* their callbacks call back */
+	/* An attempt under way ends (WEBHOOK_TIMEOUT_MS at most) and is
+	 * marked in the store: a 2xx it got is never sent again. */
+	if (webhook_drain(d->hooks, shutdown_cb, d) ||
+	    record_thread_pending(d->store))
+		return;
 	daemon_write_status(d);
 	close_all(d);
 }
@@ -687,6 +715,11 @@ static double retry_base(void)
 	return *end || v < 0 ? DAEMON_RETRY_BASE_S : v;
 }
 
+static void hook_say(void *data, const char *line)
+{
+	daemon_say(data, "%s", line);
+}
+
 int daemon_main(const struct daemon_opts *o)
 {
 	static const int signums[] = { SIGINT, SIGTERM, SIGHUP };
@@ -741,6 +774,13 @@ int daemon_main(const struct daemon_opts *o)
 		goto out;
 	}
 	d.dash_dir = xstrfmt("%s/dashboard", o->state_dir);
+	if (webhook_start(&d.hooks, d.loop, d.store, hook_say, &d, &err) < 0) {
+		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		goto out;
+	}
+	webhook_configure(d.hooks, d.m);
+	/* What a previous daemon left undelivered. */
+	webhook_kick(d.hooks);
 
 	for (i = 0; i < ARRAY_SIZE(signums); i++) {
 		uv_signal_init(d.loop, &d.sig[i]);

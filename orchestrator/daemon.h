@@ -42,6 +42,8 @@ struct daemon_opts {
  *    "stopping": false,
  *    "paused": null or "why no work is taken (e.g. the store fails)",
  *    "loop": {"worst_lag_ms": 3.2, "window_s": 60},
+ *    "webhooks": {"endpoints": 1, "pending": 0, "failing": 0,
+ *                 "delivered": 4}   (counts once the outbox was read),
  *    "job": the first of "jobs", or null,
  *    "jobs": [{"tree", "commit", "build", "subject", "stage",
  *              "started_at"}, ...]}

@@ -62,6 +62,8 @@ struct setting {
 struct section {
 	const char *key;		/* its top-level key: "trees" */
 	const char *what;		/* one item: "tree" */
+	const char *name_key;		/* the key naming an item; NULL:
+					 * "name" */
 	const struct setting *settings;
 	size_t n_settings;
 	size_t size;			/* of one item */
@@ -98,7 +100,7 @@ struct loader {
 	size_t n_cells, alloc_cells;
 	unsigned *name_lines;	/* line of each cell's name, for messages */
 	size_t alloc_name_lines;
-	struct entries trees, builds;
+	struct entries trees, builds, webhooks;
 
 	/*
 	 * The item being read (a cell when cur_section is NULL), and an
@@ -161,7 +163,8 @@ const struct setting *matrix_find_setting(const struct section *sec,
 
 /* --- matrix-sections.c: trees and builds --------------------------- */
 
-extern const struct section matrix_tree_section, matrix_build_section;
+extern const struct section matrix_tree_section, matrix_build_section,
+	matrix_webhook_section;
 
 /* The value of `trees` or `builds`; the current event is its first. */
 int matrix_parse_section(struct loader *l, const struct section *sec,

@@ -1,9 +1,10 @@
 /*
- * matrix-sections: trees and builds, which only matrix files have. Their
- * settings are checked here, table-driven the way cell.c checks cells, and
- * their lists are read with the parser's helpers (matrix-yaml.c). Paths
- * written relative are resolved against the matrix file's directory;
- * whether they exist is for their users to say, never a load error.
+ * matrix-sections: trees, builds and webhooks, which only matrix files
+ * have. Their settings are checked here, table-driven the way cell.c
+ * checks cells, and their lists are read with the parser's helpers
+ * (matrix-yaml.c). Paths written relative are resolved against the
+ * matrix file's directory; whether they exist is for their users to say,
+ * never a load error.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -575,6 +576,141 @@ const struct section matrix_build_section = {
 	.finish = build_finish,
 };
 
+/*
+ * Webhooks: where the daemon POSTs signed events (webhook.h). Only the
+ * secret's whereabouts are read here, never the secret: a missing secret
+ * file is for the daemon to report when it signs, and no message of the
+ * loader can ever quote the secret.
+ */
+static const char *const webhook_events[] = { "regression", "fixed",
+					      "flaky" };
+
+static int webhook_set_url(void *obj, const char *v, const char *dir,
+			   struct strbuf *err)
+{
+	struct matrix_webhook *w = obj;
+
+	if (check_controls("url", v, err))
+		return -1;
+	if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
+	    strchr(v, ' ') || !v[strcspn(v, ":") + 3])
+		return bad_value(err, "url", "an http:// or https:// URL "
+				 "without blanks", v);
+	w->url = xstrdup(v);
+	return 0;
+}
+
+static int webhook_set_secret_file(void *obj, const char *v, const char *dir,
+				   struct strbuf *err)
+{
+	struct matrix_webhook *w = obj;
+
+	return parse_path("secret_file", v, dir, &w->secret_file, err);
+}
+
+static int webhook_set_secret_env(void *obj, const char *v, const char *dir,
+				  struct strbuf *err)
+{
+	struct matrix_webhook *w = obj;
+	size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+	if (!*v || v[n] || isdigit((unsigned char)v[0]))
+		return bad_value(err, "secret_env", "the name of an "
+				 "environment variable "
+				 "([A-Za-z_][A-Za-z0-9_]*)", v);
+	w->secret_env = xstrdup(v);
+	return 0;
+}
+
+static int webhook_set_events(void *obj, const char *v, const char *dir,
+			      struct strbuf *err)
+{
+	struct matrix_webhook *w = obj;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(webhook_events); i++) {
+		if (strcmp(v, webhook_events[i]))
+			continue;
+		w->events |= 1u << i;
+		return 0;
+	}
+	bad_value(err, "events", "regression, fixed or flaky", v);
+	matrix_add_hint(err, v, webhook_events, ARRAY_SIZE(webhook_events));
+	return -1;
+}
+
+static const struct setting webhook_settings[] = {
+	{ "url", 0, webhook_set_url },
+	{ "secret_file", 0, webhook_set_secret_file },
+	{ "secret_env", 0, webhook_set_secret_env },
+	{ "events", 1, webhook_set_events },
+};
+
+static void webhook_init(void *obj, unsigned line, unsigned column)
+{
+	struct matrix_webhook *w = obj;
+
+	memset(w, 0, sizeof(*w));
+	w->line = line;
+	w->column = column;
+}
+
+static void webhook_release(void *obj)
+{
+	struct matrix_webhook *w = obj;
+
+	free(w->url);
+	free(w->secret_file);
+	free(w->secret_env);
+	memset(w, 0, sizeof(*w));
+}
+
+static char **webhook_name(void *obj)
+{
+	return &((struct matrix_webhook *)obj)->url;
+}
+
+static int webhook_finish(struct loader *l, void *obj, struct seen_key *seen,
+			  size_t n_seen, const yaml_mark_t *start)
+{
+	struct matrix_webhook *w = obj;
+	struct seen_key *file = matrix_seen_find(seen, n_seen, "secret_file");
+	struct seen_key *env = matrix_seen_find(seen, n_seen, "secret_env");
+	struct seen_key *events = matrix_seen_find(seen, n_seen, "events");
+
+	if (!w->url)
+		return matrix_fail(l, start, "url: missing (every webhook "
+				   "needs a url)");
+	if (file && env)
+		return matrix_fail(l, second_key(file, env), "webhook '%s': "
+				   "give either secret_file or secret_env",
+				   w->url);
+	if (!file && !env)
+		return matrix_fail(l, start, "webhook '%s': needs a "
+				   "secret_file or a secret_env (events are "
+				   "signed)", w->url);
+	if (!w->events && events)
+		return matrix_fail(l, &events->value_mark, "events: expected "
+				   "at least one of regression, fixed, flaky");
+	if (!w->events)
+		w->events = MATRIX_EVENTS_ALL;
+	return 0;
+}
+
+const struct section matrix_webhook_section = {
+	.key = "webhooks",
+	.what = "webhook",
+	.name_key = "url",
+	.settings = webhook_settings,
+	.n_settings = ARRAY_SIZE(webhook_settings),
+	.size = sizeof(struct matrix_webhook),
+	.init = webhook_init,
+	.release = webhook_release,
+	.name = webhook_name,
+	.finish = webhook_finish,
+};
+
 static void *entry_at(const struct entries *list, const struct section *sec,
 		      size_t i)
 {
@@ -694,13 +830,15 @@ static int parse_entry(struct loader *l, const struct section *sec,
 	}
 	if (sec->finish(l, obj, seen, n_seen, &start))
 		goto out;
-	name = matrix_seen_find(seen, n_seen, "name");
+	name = matrix_seen_find(seen, n_seen, sec->name_key ? sec->name_key :
+				"name");
 	for (i = 0; i < list->n; i++) {
 		if (strcmp(*sec->name(entry_at(list, sec, i)),
 			   *sec->name(obj)))
 			continue;
-		matrix_fail(l, &name->value_mark, "duplicate %s name '%s' "
+		matrix_fail(l, &name->value_mark, "duplicate %s %s '%s' "
 			    "(first defined at line %u)", sec->what,
+			    sec->name_key ? sec->name_key : "name",
 			    *sec->name(obj), list->name_lines[i]);
 		goto out;
 	}

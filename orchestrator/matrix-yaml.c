@@ -14,7 +14,7 @@
 #include "xmalloc.h"
 
 static const char *const top_keys[] = { "builds", "cells", "trees",
-					"version" };
+					"version", "webhooks" };
 static const char *const all_cell_keys[] = {
 	"name", "description", "backend", "qemu", "accel", "machine", "cpu",
 	"memory", "smp", "qemu_args", "cmdline", "timeout", "silence",
@@ -590,6 +590,9 @@ static int parse_top_value(struct loader *l, const char *key)
 	if (!strcmp(key, "builds"))
 		return matrix_parse_section(l, &matrix_build_section,
 					    &l->builds);
+	if (!strcmp(key, "webhooks"))
+		return matrix_parse_section(l, &matrix_webhook_section,
+					    &l->webhooks);
 	/* version */
 	if (l->ev.type != YAML_SCALAR_EVENT)
 		return matrix_fail(l, &l->ev.start_mark, "version: expected 1, "
@@ -720,6 +723,10 @@ int matrix_parse(struct matrix *m, const char *name, const char *buf,
 	m->n_trees = l.trees.n;
 	m->builds = l.builds.items;
 	m->n_builds = l.builds.n;
+	m->webhooks = l.webhooks.items;
+	m->n_webhooks = l.webhooks.n;
+	l.webhooks.items = NULL;
+	l.webhooks.n = 0;
 	l.cells = NULL;
 	l.n_cells = 0;
 	l.trees.items = l.builds.items = NULL;
@@ -732,6 +739,7 @@ out:
 	matrix_cells_free(l.cells, l.n_cells);
 	matrix_entries_release(&l.trees, &matrix_tree_section);
 	matrix_entries_release(&l.builds, &matrix_build_section);
+	matrix_entries_release(&l.webhooks, &matrix_webhook_section);
 	free(l.dir);
 	free(l.name_lines);
 	free(l.pending_key);

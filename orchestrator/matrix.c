@@ -67,6 +67,9 @@ void matrix_release(struct matrix *m)
 	for (i = 0; i < m->n_builds; i++)
 		matrix_build_section.release(&m->builds[i]);
 	free(m->builds);
+	for (i = 0; i < m->n_webhooks; i++)
+		matrix_webhook_section.release(&m->webhooks[i]);
+	free(m->webhooks);
 	memset(m, 0, sizeof(*m));
 }
 

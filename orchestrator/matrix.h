@@ -60,6 +60,25 @@ struct matrix_build {
 	unsigned line, column;	/* where the build starts in its file */
 };
 
+/* The events a webhook can be sent (matrix_webhook.events, a bit set). */
+#define MATRIX_EVENT_REGRESSION 1u	/* a regression is confirmed */
+#define MATRIX_EVENT_FIXED 2u		/* ... and fixed by a later commit */
+#define MATRIX_EVENT_FLAKY 4u		/* a cell turns flaky */
+#define MATRIX_EVENTS_ALL 7u
+
+/*
+ * An endpoint the daemon POSTs signed events to (webhook.h). Only where
+ * the secret is kept is here, never the secret itself: it is read when an
+ * event is signed, so no listing of the matrix can show it.
+ */
+struct matrix_webhook {
+	char *url;		/* http:// or https://, unique */
+	char *secret_file;	/* resolved path, or NULL */
+	char *secret_env;	/* an environment variable's name, or NULL */
+	unsigned events;	/* MATRIX_EVENT_* (default all) */
+	unsigned line, column;	/* where it starts in its file */
+};
+
 struct matrix {
 	char *path;
 	struct cell *cells;
@@ -68,6 +87,8 @@ struct matrix {
 	size_t n_trees;
 	struct matrix_build *builds;
 	size_t n_builds;
+	struct matrix_webhook *webhooks;
+	size_t n_webhooks;
 };
 
 /* Returns 0, or -1 with "path:line:col: message" in err (m untouched). */

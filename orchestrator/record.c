@@ -26,7 +26,7 @@
 #include "xmalloc.h"
 #include "schema.h"
 
-#define RECORD_SCHEMA_VERSION 3
+#define RECORD_SCHEMA_VERSION 4
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -61,6 +61,22 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN purpose TEXT NOT NULL DEFAULT 'test';"
 	"ALTER TABLE jobs ADD COLUMN scope TEXT NOT NULL DEFAULT 'all';"
 	"UPDATE meta SET value = '3' WHERE key = 'schema_version';",
+	/* 3 -> 4: the webhooks' outbox (record-outbox.c): one row per
+	 * (endpoint, event), queued once ever, delivered at most once. */
+	"CREATE TABLE IF NOT EXISTS outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" url TEXT NOT NULL, event TEXT NOT NULL, tree TEXT NOT NULL,"
+	" build TEXT NOT NULL, cell TEXT NOT NULL, first_bad TEXT NOT NULL,"
+	" delivery TEXT NOT NULL, body TEXT NOT NULL,"
+	" created_at REAL NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt REAL NOT NULL DEFAULT 0,"
+	" delivered_at REAL,"
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" UNIQUE (url, event, tree, build, cell, first_bad));"
+	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox (url, delivered_at, "
+	"next_attempt);"
+	"UPDATE meta SET value = '4' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)
