@@ -27,12 +27,22 @@ static int panic_at(struct panicscan *s, const char *p, size_t avail)
 	if (!i || (i >= 2 && m[0] == '%' && m[1] == 's'))
 		return 0;
 	/*
-	 * A log record keeps the message's newline after it, a console ends
-	 * its lines with one: a copy that ends otherwise is a stale buffer
-	 * (another message's tail glued to it), not the message.
+	 * A log record keeps a newline after the message (below), a console
+	 * ends its lines with one: a copy that ends otherwise is some stale
+	 * buffer, not the message.
 	 */
 	if (i < PANICSCAN_MAX && m[i] != '\n' && m[i] != '\r')
 		return 0;
+	/*
+	 * A log record (Linux 6.1's printk_sprint) is written with its level
+	 * prefix, then its newline is cut off and the text moved over the
+	 * 2-byte prefix: the memory after it keeps the text's last two bytes
+	 * a second time, then the old newline ("...setupup\n"). Those two are
+	 * not the message.
+	 */
+	if (i < PANICSCAN_MAX && m[i] == '\n' && i >= 4 &&
+	    !memcmp(m + i - 2, m + i - 4, 2))
+		i -= 2;
 	memcpy(s->found, p, PANICSCAN_NEEDLE_LEN + i);
 	s->found[PANICSCAN_NEEDLE_LEN + i] = '\0';
 	return 1;

@@ -521,13 +521,15 @@ static size_t panic_image(char *buf, size_t size)
 
 	memset(buf, 0, size);
 	memcpy(buf + 100, fmt, sizeof(fmt) - 1);
-	/* A stale copy: another message's tail right after it. */
+	/* A stale copy with no newline after it. */
 	memcpy(buf + 2000, rec, sizeof(rec) - 1);
-	memcpy(buf + 2000 + sizeof(rec) - 1, "up", 3);
+	memcpy(buf + 2000 + sizeof(rec) - 1, "xy", 3);
 	n = 5000;
 	memcpy(buf + n, rec, sizeof(rec) - 1);
 	n += sizeof(rec) - 1;
-	buf[n++] = '\n';	/* kept in the record, then its padding */
+	/* As Linux leaves a record: its last two bytes again, a newline. */
+	memcpy(buf + n, "up\n", 3);
+	n += 3;
 	buf[n++] = 0;
 	buf[n++] = (char)0x81;
 	return n + 64;
@@ -577,6 +579,11 @@ START_TEST(test_panic_scan_message_cut_at_end)
 	ck_assert_int_eq(panicscan_feed(&s, a, sizeof(a) - 1), 0);
 	ck_assert_int_eq(panicscan_feed(&s, b, sizeof(b) - 1), 1);
 	ck_assert_str_eq(s.found, "Kernel panic - not syncing: abcdef");
+	/* On a console, a message that ends in a repeated pair stays. */
+	panicscan_init(&s);
+	ck_assert_int_eq(panicscan_feed(&s, "Kernel panic - not syncing: "
+					"abab\r\n", 34), 1);
+	ck_assert_str_eq(s.found, "Kernel panic - not syncing: abab");
 }
 END_TEST
 
