@@ -93,12 +93,16 @@ char **boot_argv(const struct cell *c, const char *kernel,
 	 * hypervisor platform's setup, say) still prints its own message
 	 * and is judged by it at once, not by the silence watchdog. Once the
 	 * real console registers, the boot console is retired without
-	 * repeating what it printed.
+	 * repeating what it printed. earlycon, not earlyprintk=serial: the
+	 * kernel's real-mode setup code reads earlyprintk too and would
+	 * print its messages ("Unable to boot") on the serial line beside
+	 * the BIOS's copy of them, every character twice.
 	 */
-	cmdline = xstrfmt("console=%s earlyprintk=%s panic=-1 "
+	cmdline = xstrfmt("console=%s %s panic=-1 "
 			  "hvmatrix.nonce=%s%s%s",
 			  xen_elf ? "hvc0" : "ttyS0",
-			  xen_elf ? "xen" : "serial,ttyS0,115200", nonce,
+			  xen_elf ? "earlyprintk=xen" :
+			  "earlycon=uart8250,io,0x3f8,115200", nonce,
 			  c->cmdline ? " " : "", c->cmdline ? c->cmdline : "");
 	argv[n++] = xstrdup(c->qemu);
 	argv[n++] = xstrdup("-accel");
