@@ -24,9 +24,11 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "boot-ram.h"
 #include "fsutil.h"
 #include "image.h"
 #include "logfile.h"
+#include "panicscan.h"
 #include "spawn.h"
 #include "xmalloc.h"
 #include "timeutil.h"
@@ -85,8 +87,22 @@ char **boot_argv(const struct cell *c, const char *kernel,
 	char **argv = xcalloc(max, sizeof(char *));
 	char *cmdline;
 
-	cmdline = xstrfmt("console=%s panic=-1 hvmatrix.nonce=%s%s%s",
-			  xen_elf ? "hvc0" : "ttyS0", nonce,
+	/*
+	 * earlyprintk: the kernel's early console, on the same line as the
+	 * console, so that a panic before the console driver is up (a
+	 * hypervisor platform's setup, say) still prints its own message
+	 * and is judged by it at once, not by the silence watchdog. Once the
+	 * real console registers, the boot console is retired without
+	 * repeating what it printed. earlycon, not earlyprintk=serial: the
+	 * kernel's real-mode setup code reads earlyprintk too and would
+	 * print its messages ("Unable to boot") on the serial line beside
+	 * the BIOS's copy of them, every character twice.
+	 */
+	cmdline = xstrfmt("console=%s %s panic=-1 "
+			  "hvmatrix.nonce=%s%s%s",
+			  xen_elf ? "hvc0" : "ttyS0",
+			  xen_elf ? "earlyprintk=xen" :
+			  "earlycon=uart8250,io,0x3f8,115200", nonce,
 			  c->cmdline ? " " : "", c->cmdline ? c->cmdline : "");
 	argv[n++] = xstrdup(c->qemu);
 	argv[n++] = xstrdup("-accel");
@@ -134,6 +150,7 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	char *xen_elf = NULL;
 
 	memset(r, 0, sizeof(*r));
+	r->ram_fd = -1;
 	r->cell = c;
 	make_nonce(r->nonce);
 	r->log_path = xstrdup(log_path);
@@ -177,7 +194,10 @@ void boot_run_release(struct boot_run *r)
 	spawn_argv_free(r->argv);
 	judge_release(&r->judge);
 	logfile_abort(r->log);
+	if (r->ram_fd >= 0)
+		close(r->ram_fd);
 	memset(r, 0, sizeof(*r));
+	r->ram_fd = -1;
 }
 
 char *boot_run_cmdline(const struct boot_run *r)
@@ -254,13 +274,35 @@ struct log_work {
 	char *trailer;
 	size_t len;
 	char *zst_path;		/* the compressed log; NULL: it failed */
+	int ram_fd;		/* the guest's RAM, to read; -1: no need */
+	char *recovered;	/* the panic message found there */
 };
+
+/* A FAIL whose decisive line is not the kernel's own panic message. */
+static int unexplained_fail(const struct judge *j)
+{
+	return judge_verdict(j) == VERDICT_FAIL &&
+	       (!j->line || !strstr(j->line, PANICSCAN_NEEDLE));
+}
 
 static void log_work_cb(uv_work_t *req)
 {
 	struct log_work *w = container_of(req, struct log_work, req);
 	struct strbuf err = STRBUF_INIT;
 
+	if (w->ram_fd >= 0) {
+		w->recovered = boot_ram_recover(w->ram_fd);
+		w->ram_fd = -1;
+		if (w->recovered) {
+			char *t = xstrfmt("%s--- hvmatrix: the kernel's log in "
+					  "the guest's memory: %s\n",
+					  w->trailer, w->recovered);
+
+			free(w->trailer);
+			w->trailer = t;
+			w->len = strlen(t);
+		}
+	}
 	/* A log that cannot be finished or compressed stays as it is,
 	 * plain: every reader takes both forms. */
 	if (logfile_finish(w->log, w->trailer, w->len, &err) == 0)
@@ -275,6 +317,21 @@ static void log_after_cb(uv_work_t *req, int status)
 	struct boot_run *r = w->run;
 	size_t i;
 
+	/*
+	 * The kernel's own words, read from its memory, decide the line:
+	 * the console only had what came after (Xen's, the watchdog's).
+	 */
+	if (w->recovered) {
+		struct judge *j = &r->judge;
+		char *reason = xstrfmt("kernel panic, read from the guest's "
+				       "memory (the console: %s)", j->reason);
+
+		free(j->line);
+		j->line = w->recovered;
+		w->recovered = NULL;
+		free(j->reason);
+		j->reason = reason;
+	}
 	/* The store records the log where it ends up. */
 	for (i = 0; w->zst_path && i < n_members(r); i++) {
 		struct boot_run *m = member(r, i);
@@ -283,6 +340,7 @@ static void log_after_cb(uv_work_t *req, int status)
 		m->log_path = xstrdup(w->zst_path);
 	}
 	r->boot->finishing--;
+	free(w->recovered);
 	free(w->path);
 	free(w->trailer);
 	free(w->zst_path);
@@ -328,6 +386,9 @@ static void run_done(struct boot_run *r)
 		b->running--;
 	if (!r->log) {
 		strbuf_release(&sb);
+		if (r->ram_fd >= 0)
+			close(r->ram_fd);
+		r->ram_fd = -1;
 		run_report(r);
 		return;
 	}
@@ -335,6 +396,13 @@ static void run_done(struct boot_run *r)
 	 * next run starts meanwhile; this one is reported after. */
 	w = xcalloc(1, sizeof(*w));
 	w->run = r;
+	w->ram_fd = -1;
+	if (r->ram_fd >= 0 && n_members(r) == 1 &&
+	    unexplained_fail(&r->judge))
+		w->ram_fd = r->ram_fd;
+	else if (r->ram_fd >= 0)
+		close(r->ram_fd);
+	r->ram_fd = -1;
 	w->log = r->log;
 	w->path = xstrdup(r->log_path);
 	r->log = NULL;
@@ -512,8 +580,18 @@ static void add_job(struct strbuf *cpio, size_t i, struct boot_run *m)
 	image_cpio_add(cpio, dir, S_IFDIR | 0755, NULL, 0);
 	JOB_FILE("name", xstrfmt("%s\n", c->name));
 	JOB_FILE("type", xstrfmt("%s\n", cell_guest_name(c->guest)));
-	JOB_FILE("cmdline", xstrfmt("console=hvc0 panic=-1 hvmatrix.nonce=%s"
-				    "%s%s\n", m->nonce, c->cmdline ? " " : "",
+	/*
+	 * A PV guest's early Xen console writes to its console ring, which
+	 * the agent relays (see boot_argv). A PVH guest's would go to Xen's
+	 * debug port, not to its console, and what it printed there would
+	 * be missing from the console: none for PVH (the agent reads a
+	 * crashed guest's memory instead).
+	 */
+	JOB_FILE("cmdline", xstrfmt("console=hvc0%s panic=-1 "
+				    "hvmatrix.nonce=%s%s%s\n",
+				    c->guest == CELL_GUEST_PV ?
+				    " earlyprintk=xen" : "",
+				    m->nonce, c->cmdline ? " " : "",
 				    c->cmdline ? c->cmdline : ""));
 	JOB_FILE("memory", xstrfmt("%u\n", c->memory_mb));
 	JOB_FILE("timeout", xstrfmt("%u\n", c->timeout_s));
@@ -595,9 +673,9 @@ static void start_run(struct boot *b, struct boot_run *r)
 {
 	struct strbuf log_err = STRBUF_INIT;
 	uv_process_options_t po;
-	uv_stdio_container_t stdio[3];
+	uv_stdio_container_t stdio[4];
 	char **args = NULL;
-	size_t n, i;
+	size_t n, i, a;
 	int rc;
 
 	r->boot = b;
@@ -618,12 +696,18 @@ static void start_run(struct boot *b, struct boot_run *r)
 	strbuf_release(&log_err);
 	for (n = 0; r->argv[n]; n++)
 		;
-	args = xcalloc(n + 4, sizeof(char *));
+	args = xcalloc(n + 4 + BOOT_RAM_ARGS, sizeof(char *));
 	args[0] = b->self_exe;
 	args[1] = (char *)BOOT_EXEC_TRAMPOLINE;
 	args[2] = xstrfmt("%ld", (long)getpid());
 	for (i = 0; i < n; i++)
 		args[3 + i] = r->argv[i];
+	a = 3 + n;
+	/* A libxl guest's memory is read by the agent in dom0, not here. */
+	if (r->cell->backend != CELL_BACKEND_XEN_LIBXL)
+		r->ram_fd = boot_ram_open();
+	if (r->ram_fd >= 0)
+		boot_ram_args(args, &a, r->cell->memory_mb);
 
 	uv_pipe_init(b->loop, &r->out, 0);
 	init_handle(r, (uv_handle_t *)&r->out);
@@ -645,8 +729,10 @@ static void start_run(struct boot *b, struct boot_run *r)
 	stdio[2].data.stream = (uv_stream_t *)&r->err;
 	po.file = b->self_exe;
 	po.args = args;
+	stdio[3].flags = UV_INHERIT_FD;
+	stdio[3].data.fd = r->ram_fd;
 	po.stdio = stdio;
-	po.stdio_count = 3;
+	po.stdio_count = r->ram_fd >= 0 ? 4 : 3;
 	po.exit_cb = proc_exited;
 	/* setsid(): the child leads its own process group, killed whole. */
 	po.flags = UV_PROCESS_DETACHED;
@@ -655,6 +741,8 @@ static void start_run(struct boot *b, struct boot_run *r)
 	r->t0_ms = uv_now(b->loop);
 	rc = uv_spawn(b->loop, &r->proc, &po);
 	free(args[2]);
+	for (i = 3 + n; i < a; i++)
+		free(args[i]);
 	free(args);
 	if (rc < 0) {
 		judge_error(&r->judge, "cannot start %s: %s", b->self_exe,

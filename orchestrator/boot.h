@@ -65,6 +65,7 @@ struct boot_run {
 	int64_t exit_status;
 	int term_signal;
 	struct logfile_writer *log;	/* the console log being written */
+	int ram_fd;		/* the guest's RAM (boot-ram.h); -1: none */
 	uint64_t t0_ms;
 };
 

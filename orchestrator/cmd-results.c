@@ -42,6 +42,7 @@ static const char usage_text[] =
 "\n"
 "  --state DIR          state directory (default $HVMATRIX_STATE, else\n"
 "                       ./hvmatrix-state)\n"
+"                       The table has each run's CLASS (below).\n"
 "  --json               print one JSON array of runs (of commits with\n"
 "                       --commits); [] when nothing matches. A run of a\n"
 "                       built commit has its \"class\" against the cell's\n"
@@ -105,12 +106,20 @@ static void add_json_commit(struct json *j, const struct record_run *run)
 	json_key_str(j, "subject", run->subject);
 }
 
+/* A run's class against its cell's history, or NULL (compare.h). */
+static const char *run_class(const struct record_run *run,
+			     const struct regressions *rs)
+{
+	if (!run->tree || !*run->tree)
+		return NULL;
+	return regressions_class_of(rs, run->tree, run->build, run->cell,
+				    run->commit_id);
+}
+
 static void add_json_run(struct json *j, const struct record_run *run,
 			 const struct regressions *rs)
 {
-	const char *class = run->tree && *run->tree ?
-		regressions_class_of(rs, run->tree, run->build, run->cell,
-				     run->commit_id) : NULL;
+	const char *class = run_class(run, rs);
 
 	json_object_begin(j);
 	json_key_int(j, "id", run->id);
@@ -180,7 +189,8 @@ static void add_padded(struct strbuf *sb, const char *s, size_t width)
 }
 
 static void print_table(struct strbuf *sb, const struct results_opts *o,
-			const struct record_run *runs, size_t n)
+			const struct record_run *runs, size_t n,
+			const struct regressions *rs)
 {
 	struct strbuf *kernels, *cells;
 	size_t *rows = xcalloc(n ? n : 1, sizeof(*rows));
@@ -209,6 +219,7 @@ static void print_table(struct strbuf *sb, const struct results_opts *o,
 	add_padded(sb, "KERNEL", kw);
 	add_padded(sb, "CELL", cw);
 	add_padded(sb, "VERDICT", strlen("BLOCKED"));
+	add_padded(sb, "CLASS", strlen("never-passed"));
 	strbuf_addstr(sb, "DURATION  REASON\n");
 	for (i = 0; i < nr; i++) {
 		const struct record_run *run = &runs[rows[i]];
@@ -219,6 +230,9 @@ static void print_table(struct strbuf *sb, const struct results_opts *o,
 		add_padded(sb, kernels[i].buf, kw);
 		add_padded(sb, cells[i].buf, cw);
 		add_padded(sb, verdict_name(run->verdict), strlen("BLOCKED"));
+		/* "-": a kernel booted by hand, outside any tree's history. */
+		add_padded(sb, run_class(run, rs) ? run_class(run, rs) : "-",
+			   strlen("never-passed"));
 		strbuf_addf(&dur, "%.1fs", run->duration_s);
 		strbuf_addf(sb, "%8s  ", dur.buf);
 		cmd_add_printable(sb, run->reason, SIZE_MAX);
@@ -429,7 +443,7 @@ static int results_exec(struct cmd_ctx *ctx)
 		goto out;
 	}
 	/* Each built commit's class per cell, from the whole history. */
-	if (o.json && ctx->store &&
+	if (!o.commits && ctx->store &&
 	    regressions_compute(ctx->store, NULL, &rs, &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
 		ret = EXIT_ERROR;
@@ -440,7 +454,7 @@ static int results_exec(struct cmd_ctx *ctx)
 	else if (o.json)
 		print_json(&out, &o, runs, n, &rs);
 	else
-		print_table(&out, &o, runs, n);
+		print_table(&out, &o, runs, n, &rs);
 	if (!out.len)
 		strbuf_addf(&out, n ? "no runs match the filters in %s\n" :
 			    "no runs recorded in %s\n", ctx->state_dir);

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "daemon.h"
 #include "json.h"
+#include "regressions.h"
 #include "xmalloc.h"
 
 #define STATUS_RECENT 10
@@ -34,7 +35,8 @@ static const char usage_text[] =
 "  --state DIR     state directory (default: $HVMATRIX_STATE, else\n"
 "                  ./hvmatrix-state)\n"
 "  --json          one JSON object: daemon (the daemon's status file as\n"
-"                  it is, null when no daemon runs), trees, queue, recent\n"
+"                  it is, null when no daemon runs), trees, queue,\n"
+"                  open_regressions, recent (each with its class)\n"
 "  -h, --help      this text\n";
 
 /* What we know of the daemon. */
@@ -263,8 +265,21 @@ static void add_queue_job(struct json *j, const struct record_job *rj)
 	json_object_end(j);
 }
 
-static void add_recent(struct json *j, const struct record_run *r)
+/* A run's class against its cell's history, or NULL (compare.h). */
+static const char *recent_class(const struct record_run *r,
+				const struct regressions *rs)
 {
+	if (!r->tree || !*r->tree)
+		return NULL;
+	return regressions_class_of(rs, r->tree, r->build, r->cell,
+				    r->commit_id);
+}
+
+static void add_recent(struct json *j, const struct record_run *r,
+		       const struct regressions *rs)
+{
+	const char *class = recent_class(r, rs);
+
 	json_object_begin(j);
 	json_key_str(j, "cell", r->cell);
 	json_key_str(j, "verdict", verdict_name(r->verdict));
@@ -273,6 +288,11 @@ static void add_recent(struct json *j, const struct record_run *r)
 	json_key_str(j, "kernel_id", r->kernel_id);
 	json_key_double(j, "started_at", r->started_at);
 	json_key_str(j, "reason", r->reason);
+	json_key(j, "class");
+	if (class)
+		json_str(j, class);
+	else
+		json_null(j);
 	json_object_end(j);
 }
 
@@ -305,11 +325,13 @@ static int status_exec(struct cmd_ctx *ctx)
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 	struct record_job *jobs = NULL;
 	struct record_run *runs = NULL;
+	struct regressions rs = { 0 };
 	struct daemon_info d;
 	struct matrix m = { 0 };
 	struct json j;
 	const char *matrix_path;
 	size_t n_jobs = 0, n_runs = 0, i, counts[3] = { 0 }, shown = 0;
+	size_t n_open = 0;
 	int ret = EXIT_ERROR, have_matrix = 0, fatal;
 
 	daemon_info_read(&d, ctx->state_dir);
@@ -326,6 +348,16 @@ static int status_exec(struct cmd_ctx *ctx)
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
 		goto out;
 	}
+	/* Each verdict's class and the open regressions, from the history. */
+	if (ctx->store &&
+	    regressions_compute(ctx->store, have_matrix ? &m : NULL, &rs,
+				&err) < 0) {
+		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		goto out;
+	}
+	for (i = 0; i < rs.n; i++)
+		if (rs.v[i].status == REGRESSION_OPEN)
+			n_open++;
 	for (i = 0; i < n_jobs; i++)
 		if ((unsigned)jobs[i].state < ARRAY_SIZE(counts))
 			counts[jobs[i].state]++;
@@ -358,6 +390,9 @@ static int status_exec(struct cmd_ctx *ctx)
 		json_key(&j, "queue");
 		json_array_begin(&j);
 	} else {
+		if (n_open)
+			strbuf_addf(&out, "regressions: %zu open (see hvmatrix "
+				    "regressions)\n", n_open);
 		strbuf_addf(&out, "queue: %zu queued, %zu running, %zu done\n",
 			    counts[RECORD_JOB_QUEUED],
 			    counts[RECORD_JOB_RUNNING],
@@ -384,6 +419,7 @@ static int status_exec(struct cmd_ctx *ctx)
 			    shown - STATUS_QUEUE_SHOWN);
 	if (ctx->json) {
 		json_array_end(&j);
+		json_key_int(&j, "open_regressions", (int64_t)n_open);
 		json_key(&j, "recent");
 		json_array_begin(&j);
 	} else if (!n_runs) {
@@ -396,12 +432,15 @@ static int status_exec(struct cmd_ctx *ctx)
 		const struct record_run *r = &runs[i];
 
 		if (ctx->json) {
-			add_recent(&j, r);
+			add_recent(&j, r, &rs);
 		} else {
+			const char *class = recent_class(r, &rs);
+
 			strbuf_addstr(&out, "  ");
 			strbuf_add_utc(&out, r->started_at);
-			strbuf_addf(&out, "  %-7s %-20s %.12s  ",
-				    verdict_name(r->verdict), r->cell,
+			strbuf_addf(&out, "  %-7s %-13s %-20s %.12s  ",
+				    verdict_name(r->verdict),
+				    class ? class : "-", r->cell,
 				    *r->commit_id ? r->commit_id :
 				    r->kernel_id);
 			cmd_add_printable(&out, r->reason, SIZE_MAX);
@@ -418,6 +457,7 @@ static int status_exec(struct cmd_ctx *ctx)
 out:
 	record_jobs_free(jobs, n_jobs);
 	record_runs_free(runs, n_runs);
+	regressions_release(&rs);
 	if (have_matrix)
 		matrix_release(&m);
 	daemon_info_release(&d);

@@ -45,12 +45,13 @@ struct cell_cmp {
 	struct compare_result res;
 };
 
-static const struct history *sort_h;
-
-static int cmp_by_id(const void *a, const void *b)
+/* qsort_r's: the history is an argument, not a global (worker threads). */
+static int cmp_by_id(const void *a, const void *b, void *arg)
 {
-	return strcmp(sort_h->commits[*(const size_t *)a].id,
-		      sort_h->commits[*(const size_t *)b].id);
+	const struct history *h = arg;
+
+	return strcmp(h->commits[*(const size_t *)a].id,
+		      h->commits[*(const size_t *)b].id);
 }
 
 static int commit_index(const struct history *h, const char *id)
@@ -97,9 +98,7 @@ static int history_load(struct record *r, struct history *h,
 	h->by_id = xcalloc(h->n_commits + 1, sizeof(*h->by_id));
 	for (i = 0; i < h->n_commits; i++)
 		h->by_id[i] = i;
-	sort_h = h;
-	qsort(h->by_id, h->n_commits, sizeof(*h->by_id), cmp_by_id);
-	sort_h = NULL;
+	qsort_r(h->by_id, h->n_commits, sizeof(*h->by_id), cmp_by_id, h);
 	h->sigs = xcalloc(h->n_runs + 1, sizeof(*h->sigs));
 	h->run_commit = xcalloc(h->n_runs + 1, sizeof(*h->run_commit));
 	for (i = 0; i < h->n_runs; i++) {

@@ -14,6 +14,8 @@
 
 #include <libxl.h>
 
+#include "panicscan.h"
+
 /* The prefix of every protocol line; the runner matches on it. */
 #define AGENT_PREFIX "hvmatrix-agent: "
 

@@ -26,6 +26,7 @@
 
 #include <libxl.h>
 #include <libxl_utils.h>
+#include <xenctrl.h>
 #include <xentoollog.h>
 
 /* How often the domain's state is read while its console is relayed. */
@@ -57,6 +58,8 @@ struct agent_log {
 
 static struct agent_log agent_log;
 static struct agent_out agent_out;
+/* The job's console as relayed: did the kernel print its panic there? */
+static struct panicscan agent_console_scan;
 
 static void agent_log_fresh_line(struct agent_log *log)
 {
@@ -229,6 +232,7 @@ static ssize_t agent_console_pump(int fd)
 		n = read(fd, buf, sizeof(buf));
 		if (n > 0) {
 			agent_out_guest(&agent_out, buf, n);
+			panicscan_feed(&agent_console_scan, buf, n);
 			total += n;
 			continue;
 		}
@@ -347,6 +351,60 @@ static void agent_watch(libxl_ctx *ctx, uint32_t domid, int *fd,
 	}
 }
 
+/* Each chunk of the crashed guest's memory; non-zero ends the dump. */
+static int agent_dump_chunk(xc_interface *xch, void *arg, char *buf,
+			    unsigned int len)
+{
+	(void)xch;
+	return panicscan_feed(arg, buf, len);
+}
+
+/*
+ * A guest that crashed with no panic on its console (it died before its
+ * early console was set up) still has the message in its log buffer: read
+ * the preserved domain's memory (on_crash=preserve) and relay the panic
+ * line as the guest's own output, so that it is the decisive line. The
+ * dump stops at the first match.
+ */
+static void agent_recover_panic(uint32_t domid, double start)
+{
+	struct panicscan mem;
+	xc_interface *xch;
+	double t0 = agent_now();
+	int rc;
+
+	xch = xc_interface_open(NULL, NULL, 0);
+	if (!xch) {
+		agent_logf("cannot open libxenctrl to read the crashed "
+			   "domain's memory: %s", strerror(errno));
+		return;
+	}
+	panicscan_init(&mem);
+	/* A failure is also how a dump we cut short (on a match) ends. */
+	rc = xc_domain_dumpcore_via_callback(xch, domid, &mem,
+					     agent_dump_chunk);
+	xc_interface_close(xch);
+	if (!mem.found[0] && rc < 0) {
+		/* A PV guest that dies before it has published its p2m. */
+		agent_logf("domain %u crashed; no panic message on its console, "
+			   "and its memory could not be read", domid);
+		return;
+	}
+	if (!mem.found[0]) {
+		agent_logf("domain %u crashed; no panic message on its console "
+			   "nor in its memory (read in %.1f s)", domid,
+			   agent_now() - t0);
+		return;
+	}
+	agent_logf("domain %u crashed with nothing on its console; its "
+		   "kernel log in memory has the message below (read in "
+		   "%.1f s, %.1f s into the job)", domid, agent_now() - t0,
+		   agent_now() - start);
+	agent_out_guest(&agent_out, "\r\n", 2);
+	agent_out_guest(&agent_out, mem.found, strlen(mem.found));
+	agent_out_guest(&agent_out, "\r\n", 2);
+}
+
 static void agent_destroy(libxl_ctx *ctx, uint32_t domid)
 {
 	int rc;
@@ -406,7 +464,10 @@ static void agent_boot(libxl_ctx *ctx, const struct agent_job *job,
 				 agent_error(libxl_error_to_string(rc)));
 		goto out;
 	}
+	panicscan_init(&agent_console_scan);
 	agent_watch(ctx, domid, &fd, start + job->timeout_s, r);
+	if (!strcmp(r->fate, "crashed") && !agent_console_scan.found[0])
+		agent_recover_panic(domid, start);
 	agent_debug("domain %u: %s at %.1f s", domid, r->fate,
 		    agent_now() - start);
 out:

@@ -104,10 +104,12 @@ expect_eq "bisected to the exact first bad commit" "$(vm .first_bad.commit)" "$c
 expect_eq "with its subject and author" "$(vm '.first_bad.subject + " / " + .first_bad.author')" \
 	"vmware: break platform setup / A U Thor <author@example.org>"
 expect_eq "its last good commit is its parent" "$(vm .last_good.commit)" "$c2"
-# The kernel panics before its console is up: without early console
-# capture (not there yet) the decisive line is the last one seen.
-check "the regression has a decisive line and a signature" \
-	test -n "$(vm .line)" -a -n "$(vm .signature)"
+# The kernel panics before its console driver is up: the early console
+# (earlyprintk) still prints its panic, and that is the decisive line.
+check "the decisive line is the kernel's own panic: $(vm .line)" \
+	sh -c "echo '$(vm .line)' | grep -q 'Kernel panic - not syncing: hvmatrix test: broken VMware platform setup'"
+expect_eq "its signature, normalised" "$(vm .signature)" \
+	"Kernel panic - not syncing: hvmatrix test: broken VMware platform setup"
 check "the culprit's FAIL was reproduced (confirmation runs)" \
 	test "$(vm .runs.fail)" -ge 3
 check "the bisection says what it spent (builds, boots)" \
@@ -133,6 +135,16 @@ expect_eq "... all made by the bisection or to confirm it (test: tips never test
 expect_eq "the tip's VMware run is still failing, its plain runs pass" \
 	"$("$HVM" results --json --state "$state" --commit "$c6" | jq -r '[.[] | "\(.cell | sub("[0-9]+$"; ""))=\(.class)"] | unique | join(" ")')" \
 	"plain=pass vmware=still-failing"
+check "the results table shows the culprit's class" \
+	sh -c "'$HVM' results --state '$state' --commit '$c3' --cell vmware | grep -q ' regression '"
+"$HVM" status --state "$state" --matrix "$TMP/m.yaml" > "$TMP/status.txt"
+sed 's/^/# /' "$TMP/status.txt" | tail -12
+check "status counts the open regression" grep -q "^regressions: 1 open" "$TMP/status.txt"
+check "status shows each recent verdict's class" \
+	grep -Eq "^  [0-9T:-]+Z  (PASS|FAIL) +(pass|regression|still-failing) " "$TMP/status.txt"
+expect_eq "status --json: open_regressions, and a class on each recent run" \
+	"$("$HVM" status --state "$state" --matrix "$TMP/m.yaml" --json | jq -r '"\(.open_regressions) \([.recent[] | select(.class == null)] | length)"')" \
+	"1 0"
 # The same question in the foreground: `hvmatrix bisect` reuses what the
 # daemon recorded and names the same commit.
 rc=0

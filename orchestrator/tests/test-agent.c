@@ -506,6 +506,102 @@ START_TEST(test_detail_clean_truncates)
 }
 END_TEST
 
+
+/*
+ * A memory image: the kernel's format string (skipped), zeroed pages, a
+ * log record with the panic, binary after it. Fed in chunks of every size
+ * from 1 byte up, the same message comes out.
+ */
+static size_t panic_image(char *buf, size_t size)
+{
+	static const char fmt[] = "Kernel panic - not syncing: %s\n";
+	static const char rec[] = "Kernel panic - not syncing: hvmatrix test: "
+				  "broken Xen PV setup";
+	size_t n = 0;
+
+	memset(buf, 0, size);
+	memcpy(buf + 100, fmt, sizeof(fmt) - 1);
+	/* A stale copy with no newline after it. */
+	memcpy(buf + 2000, rec, sizeof(rec) - 1);
+	memcpy(buf + 2000 + sizeof(rec) - 1, "xy", 3);
+	n = 5000;
+	memcpy(buf + n, rec, sizeof(rec) - 1);
+	n += sizeof(rec) - 1;
+	/* As Linux leaves a record: its last two bytes again, a newline. */
+	memcpy(buf + n, "up\n", 3);
+	n += 3;
+	buf[n++] = 0;
+	buf[n++] = (char)0x81;
+	return n + 64;
+}
+
+START_TEST(test_panic_scan_any_chunking)
+{
+	char img[6000];
+	size_t len = panic_image(img, sizeof(img)), chunk, off;
+	struct panicscan s;
+	int found;
+
+	for (chunk = 1; chunk <= 300; chunk += (chunk < 40 ? 1 : 37)) {
+		panicscan_init(&s);
+		found = 0;
+		for (off = 0; off < len && !found; off += chunk)
+			found = panicscan_feed(&s, img + off,
+						      off + chunk > len ?
+						      len - off : chunk);
+		ck_assert_msg(found, "chunk %zu: not found", chunk);
+		ck_assert_str_eq(s.found, "Kernel panic - not syncing: "
+				 "hvmatrix test: broken Xen PV setup");
+	}
+}
+END_TEST
+
+START_TEST(test_panic_scan_format_string_only)
+{
+	static const char fmt[] = "xx Kernel panic - not syncing: %s\n"
+				  "---[ end Kernel panic - not syncing: %s ]---";
+	struct panicscan s;
+
+	panicscan_init(&s);
+	ck_assert_int_eq(panicscan_feed(&s, fmt, sizeof(fmt) - 1), 0);
+	ck_assert_str_eq(s.found, "");
+}
+END_TEST
+
+/* A message at the very end is only taken once it is known to end. */
+START_TEST(test_panic_scan_message_cut_at_end)
+{
+	static const char a[] = "Kernel panic - not syncing: abc";
+	static const char b[] = "def\r\nlater";
+	struct panicscan s;
+
+	panicscan_init(&s);
+	ck_assert_int_eq(panicscan_feed(&s, a, sizeof(a) - 1), 0);
+	ck_assert_int_eq(panicscan_feed(&s, b, sizeof(b) - 1), 1);
+	ck_assert_str_eq(s.found, "Kernel panic - not syncing: abcdef");
+	/* On a console, a message that ends in a repeated pair stays. */
+	panicscan_init(&s);
+	ck_assert_int_eq(panicscan_feed(&s, "Kernel panic - not syncing: "
+					"abab\r\n", 34), 1);
+	ck_assert_str_eq(s.found, "Kernel panic - not syncing: abab");
+}
+END_TEST
+
+/* A message longer than the bound is cut there, not lost. */
+START_TEST(test_panic_scan_long_message)
+{
+	char buf[PANICSCAN_NEEDLE_LEN + 3 * PANICSCAN_MAX];
+	struct panicscan s;
+
+	memset(buf, 'x', sizeof(buf));
+	memcpy(buf, PANICSCAN_NEEDLE, PANICSCAN_NEEDLE_LEN);
+	panicscan_init(&s);
+	ck_assert_int_eq(panicscan_feed(&s, buf, sizeof(buf)), 1);
+	ck_assert_uint_eq(strlen(s.found),
+			  PANICSCAN_NEEDLE_LEN + PANICSCAN_MAX);
+}
+END_TEST
+
 static Suite *agent_suite(void)
 {
 	Suite *s = suite_create("agent");
@@ -545,6 +641,13 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, test_out_detail_stays_on_one_line);
 	tcase_add_test(tc, test_out_blank_detail_is_omitted);
 	tcase_add_test(tc, test_detail_clean_truncates);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("panic-scan");
+	tcase_add_test(tc, test_panic_scan_any_chunking);
+	tcase_add_test(tc, test_panic_scan_format_string_only);
+	tcase_add_test(tc, test_panic_scan_message_cut_at_end);
+	tcase_add_test(tc, test_panic_scan_long_message);
 	suite_add_tcase(s, tc);
 	return s;
 }
