@@ -25,6 +25,7 @@
 
 #include "boot.h"
 #include "fsutil.h"
+#include "hypervisors.h"
 #include "image.h"
 #include "logfile.h"
 #include "spawn.h"
@@ -126,6 +127,68 @@ char **boot_argv(const struct cell *c, const char *kernel,
 	return argv;
 }
 
+/*
+ * A cell that names a QEMU release ("10.0") runs that release's binary
+ * (through its own loader and libraries when it needs them, its firmware
+ * first with -L, its modules): the words that replace argv[0], and its
+ * environment. Not fetched is the farm's ERROR naming the fetch command;
+ * fetched but not starting here (its `-machine help`, cached by the
+ * binary's sha256, fails) is SKIP with the reason.
+ */
+static void resolve_release(struct boot_run *r, const struct cell *c)
+{
+	struct strbuf err = STRBUF_INIT, list = STRBUF_INIT;
+	struct hv_release rel;
+	size_t n;
+
+	if (!hypervisors_is_release(c->qemu) || judge_verdict(&r->judge))
+		return;
+	if (hypervisors_load(&rel, "qemu", c->qemu, &err)) {
+		judge_error(&r->judge, "%s", err.buf);
+		goto out;
+	}
+	if (hypervisors_machines(&rel, &list, &err)) {
+		char *why = xstrfmt("QEMU %s (%s) cannot start on this host: "
+				    "%s", c->qemu, rel.package, err.buf);
+
+		judge_skip(&r->judge, why);
+		free(why);
+	}
+	else if (!hypervisors_has_machine(list.buf, c->machine))
+		judge_error(&r->judge, "QEMU %s (%s) has no machine type %s",
+			    c->qemu, rel.package, c->machine);
+	else {
+		r->qemu_prefix = hypervisors_qemu_argv(&rel, &n);
+		r->env = hypervisors_qemu_env(&rel);
+	}
+	hypervisors_release_free(&rel);
+out:
+	strbuf_release(&err);
+	strbuf_release(&list);
+}
+
+/* argv[0] (the cell's qemu) becomes the release's words. */
+static char **release_argv(const struct boot_run *r, char **argv)
+{
+	size_t n = 0, k = 0, i;
+	char **out;
+
+	if (!r->qemu_prefix || !argv)
+		return argv;
+	while (r->qemu_prefix[k])
+		k++;
+	while (argv[n])
+		n++;
+	out = xcalloc(n + k, sizeof(char *));
+	for (i = 0; i < k; i++)
+		out[i] = xstrdup(r->qemu_prefix[i]);
+	for (i = 1; i < n; i++)
+		out[k + i - 1] = argv[i];
+	free(argv[0]);
+	free(argv);
+	return out;
+}
+
 void boot_run_init(struct boot_run *r, const struct cell *c,
 		   const char *kernel, const char *initrd,
 		   const char *log_path)
@@ -156,9 +219,11 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	else if (xen_elf && (strchr(kernel, ',') || strchr(initrd, ',')))
 		judge_error(&r->judge, "a kernel or payload path with ',' "
 			    "cannot be a Xen module: %s", kernel);
+	resolve_release(r, c);
 	/* A libxl group's argv is built when its leader starts. */
 	if (c->backend != CELL_BACKEND_XEN_LIBXL)
-		r->argv = boot_argv(c, kernel, initrd, r->nonce, xen_elf);
+		r->argv = release_argv(r, boot_argv(c, kernel, initrd,
+						    r->nonce, xen_elf));
 	r->xen_elf = xen_elf;
 	strbuf_release(&err);
 }
@@ -175,6 +240,8 @@ void boot_run_release(struct boot_run *r)
 		unlink(r->boot_initrd);
 	free(r->boot_initrd);
 	spawn_argv_free(r->argv);
+	spawn_argv_free(r->qemu_prefix);
+	spawn_argv_free(r->env);
 	judge_release(&r->judge);
 	logfile_abort(r->log);
 	memset(r, 0, sizeof(*r));
@@ -566,8 +633,8 @@ static void libxl_prepare(struct boot_run *r)
 	free(c.cmdline);
 	c.cmdline = xstrdup("quiet loglevel=3");
 	spawn_argv_free(r->argv);
-	r->argv = boot_argv(&c, dom0_kernel, r->boot_initrd, "dom0",
-			    r->xen_elf);
+	r->argv = release_argv(r, boot_argv(&c, dom0_kernel, r->boot_initrd,
+					    "dom0", r->xen_elf));
 	cell_release(&c);
 	goto out;
 fail:
@@ -634,6 +701,7 @@ static void start_run(struct boot *b, struct boot_run *r)
 	stdio[2].data.stream = (uv_stream_t *)&r->err;
 	po.file = b->self_exe;
 	po.args = args;
+	po.env = r->env;	/* NULL: ours */
 	po.stdio = stdio;
 	po.stdio_count = 3;
 	po.exit_cb = proc_exited;

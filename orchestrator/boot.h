@@ -39,6 +39,9 @@ struct boot_run {
 	char *xen_version;	/* backend xen: the build's stated version */
 	char *kernel, *initrd;	/* as given to boot_run_init */
 	char *xen_elf;		/* backend xen, xen-libxl: resolved build */
+	/* A cell naming a QEMU release: the words that start it (replacing
+	 * the cell's qemu in argv) and its environment; else NULL. */
+	char **qemu_prefix, **env;
 	/*
 	 * backend xen-libxl: runs that share one nested dom0 boot, one guest
 	 * after the other. The leader owns the QEMU process and lists every

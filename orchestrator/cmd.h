@@ -123,6 +123,7 @@ extern const struct cmd cmd_run;
 extern const struct cmd cmd_status;
 extern const struct cmd cmd_regressions;
 extern const struct cmd cmd_bisect;
+extern const struct cmd cmd_hypervisors;
 
 /* Run command c on argv (argv[0] is its name): parse, set up, exec. */
 int cmd_main(const struct cmd *c, int argc, char **argv);

@@ -21,6 +21,7 @@ static const struct cmd *const cmds[] = {
 	&cmd_status,
 	&cmd_regressions,
 	&cmd_bisect,
+	&cmd_hypervisors,
 };
 
 static void usage(FILE *f)

@@ -9,7 +9,8 @@
 # keys from debian-archive-keyring's files): nothing is written to /etc/apt
 # and nothing is installed. `apt-get download` fetches the release's .debs,
 # `dpkg-deb -x` unpacks them into CACHEDIR/qemu/VERSION/root/ (QEMU with its
-# own firmware: qemu-system-data, seabios, ipxe-qemu, for -L) or
+# own firmware: qemu-system-data, seabios, ipxe-qemu, for -L, and
+# its modules: qemu-system-common) or
 # CACHEDIR/xen/VERSION/ (xen.elf, as images/xen/fetch-xen.sh lays it out).
 # What was fetched (each .deb's package, version and sha256, the binary's
 # sha256, how to run it) is written to VERSION/manifest, the last file, so
@@ -47,18 +48,18 @@ keys=/usr/share/keyrings/debian-archive-keyring.gpg
 release() {
 	case $1 in
 	qemu/5.2) suites="bullseye-security bullseye"; key=bullseye
-		pkgs="qemu-system-x86 qemu-system-data seabios ipxe-qemu"
+		pkgs="qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu"
 		libs="libxenmisc4.14 libxenstore3.0 liburing1 libvirglrenderer1"
 		mode=extra ;;
 	qemu/7.2) suites="bookworm-security bookworm bookworm-updates"
 		key=bookworm
-		pkgs="qemu-system-x86 qemu-system-data seabios ipxe-qemu"
+		pkgs="qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu"
 		libs=""; mode=host ;;
 	qemu/10.0) suites="bookworm-backports bookworm"; key=bookworm
-		pkgs="qemu-system-x86 qemu-system-data seabios ipxe-qemu"
+		pkgs="qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu"
 		libs=""; mode=host ;;
 	qemu/11.1) suites="trixie-backports trixie"; key=trixie
-		pkgs="qemu-system-x86 qemu-system-data seabios ipxe-qemu"
+		pkgs="qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu"
 		libs=""; mode=own ;;
 	xen/4.14) suites="bullseye-security bullseye"; key=bullseye
 		pkgs="xen-hypervisor-4.14-amd64"; libs=""; mode=xen ;;
