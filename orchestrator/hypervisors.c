@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -446,12 +447,26 @@ char **hypervisors_qemu_env(const struct hv_release *r)
 static int run_capture(char **argv, char **env, const char *input,
 		       struct strbuf *out, struct strbuf *err)
 {
-	int fds[2], in[2] = { -1, -1 }, status = 0, ret = -1;
+	int fds[2], in = -1, status = 0, ret = -1;
 	double deadline = timeutil_now() + RUN_TIMEOUT_MS / 1000.0;
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC) < 0 || (input && pipe2(in, O_CLOEXEC) < 0)) {
+	/* The input from a file, not a pipe: a child that exits without
+	 * reading it cannot SIGPIPE us (the daemon). */
+	if (input) {
+		in = memfd_create("hvmatrix-input", MFD_CLOEXEC);
+		if (in < 0 || fsutil_write_all(in, input, strlen(input)) < 0 ||
+		    lseek(in, 0, SEEK_SET) < 0) {
+			strbuf_addf(err, "input file: %s", strerror(errno));
+			if (in >= 0)
+				close(in);
+			return -1;
+		}
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0) {
 		strbuf_addf(err, "pipe: %s", strerror(errno));
+		if (in >= 0)
+			close(in);
 		return -1;
 	}
 	pid = fork();
@@ -459,10 +474,12 @@ static int run_capture(char **argv, char **env, const char *input,
 		strbuf_addf(err, "fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
+		if (in >= 0)
+			close(in);
 		return -1;
 	}
 	if (!pid) {
-		int fd0 = input ? in[0] : open("/dev/null", O_RDONLY);
+		int fd0 = input ? in : open("/dev/null", O_RDONLY);
 
 		if (fd0 >= 0)
 			dup2(fd0, 0);
@@ -474,13 +491,8 @@ static int run_capture(char **argv, char **env, const char *input,
 		_exit(127);
 	}
 	close(fds[1]);
-	if (input) {
-		/* A few bytes: the pipe takes them without blocking. */
-		close(in[0]);
-		/* If it died first, its status says why. */
-		(void)fsutil_write_all(in[1], input, strlen(input));
-		close(in[1]);
-	}
+	if (in >= 0)
+		close(in);
 	for (;;) {
 		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
 		double left = deadline - timeutil_now();
@@ -629,7 +641,8 @@ void hypervisors_machines_parse(const char *help, struct strbuf *out)
 
 int hypervisors_has_machine(const char *list, const char *machine)
 {
-	size_t m = strlen(machine);
+	/* "pc,vmport=on": the type is the first word, options follow. */
+	size_t m = strcspn(machine, ",");
 	const char *p = list;
 
 	while (*p) {
@@ -700,9 +713,9 @@ int hypervisors_check_cell(const struct cell *c, struct strbuf *err)
 	}
 	if (!hypervisors_has_machine(list.buf, c->machine)) {
 		strbuf_addf(err, "machine: QEMU %s (%s) has no machine type "
-			    "\"%s\" (its types: %s/qemu-machines/%s)",
-			    c->qemu, r.package, c->machine, hypervisors_dir(),
-			    r.sha256);
+			    "\"%.*s\" (its types: %s/qemu-machines/%s)",
+			    c->qemu, r.package, (int)strcspn(c->machine, ","),
+			    c->machine, hypervisors_dir(), r.sha256);
 		ret = -1;
 	}
 	hypervisors_release_free(&r);

@@ -95,7 +95,8 @@ int hypervisors_machines(const struct hv_release *r, struct strbuf *out,
 			 struct strbuf *err);
 /* Parse `-machine help` output into one word per line. */
 void hypervisors_machines_parse(const char *help, struct strbuf *out);
-/* Is machine among the lines of list (as hypervisors_machines makes)? */
+/* Is machine's type (up to a ',': "pc,vmport=on" is pc) among the lines
+ * of list (as hypervisors_machines makes)? */
 int hypervisors_has_machine(const char *list, const char *machine);
 
 /*
