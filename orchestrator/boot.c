@@ -128,6 +128,22 @@ char **boot_argv(const struct cell *c, const char *kernel,
 }
 
 /*
+ * Does a Xen build's stated version ("4.20.4+63-g7abf-0+deb13u1", or
+ * "4.17" for an own build named so) belong to release ("4.17")? An own
+ * build of unknown version is given the benefit of the doubt.
+ */
+static int same_release(const char *version, const char *release)
+{
+	size_t n = strlen(release);
+
+	if (!version || !strcmp(version, "unknown"))
+		return 1;
+	return !strncmp(version, release, n) &&
+	       (version[n] == '\0' || version[n] == '.' || version[n] == '-' ||
+		version[n] == '+' || version[n] == '~');
+}
+
+/*
  * A cell that names a QEMU release ("10.0") runs that release's binary
  * (through its own loader and libraries when it needs them, its firmware
  * first with -L, its modules): the words that replace argv[0], and its
@@ -210,6 +226,14 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	if (cell_is_xen(c) &&
 	    image_xen(c->xen, &xen_elf, &r->xen_version, &err) < 0)
 		judge_error(&r->judge, "%s", err.buf);
+	else if (c->backend == CELL_BACKEND_XEN_LIBXL &&
+		 !same_release(r->xen_version, BOOT_DOM0_XEN))
+		judge_skip(&r->judge, "the dom0 image's toolstack is Xen "
+			   BOOT_DOM0_XEN "'s (images/xen/build-dom0.sh) and "
+			   "one release's libxl cannot drive another's "
+			   "hypervisor (measured here: Permission denied from "
+			   "Xen 4.14 at xen-init-dom0 and from 4.20 at domain "
+			   "creation); no dom0 of this release is built yet");
 	else if (c->backend == CELL_BACKEND_XEN_LIBXL &&
 		 c->guest == CELL_GUEST_HVM)
 		judge_skip(&r->judge, "HVM guests need qemu-system-xen and "
