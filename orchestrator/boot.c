@@ -26,6 +26,7 @@
 #include "boot.h"
 #include "boot-ram.h"
 #include "fsutil.h"
+#include "hypervisors.h"
 #include "image.h"
 #include "logfile.h"
 #include "panicscan.h"
@@ -142,6 +143,84 @@ char **boot_argv(const struct cell *c, const char *kernel,
 	return argv;
 }
 
+/*
+ * Does a Xen build's stated version ("4.20.4+63-g7abf-0+deb13u1", or
+ * "4.17" for an own build named so) belong to release ("4.17")? An own
+ * build of unknown version is given the benefit of the doubt.
+ */
+static int same_release(const char *version, const char *release)
+{
+	size_t n = strlen(release);
+
+	if (!version || !strcmp(version, "unknown"))
+		return 1;
+	return !strncmp(version, release, n) &&
+	       (version[n] == '\0' || version[n] == '.' || version[n] == '-' ||
+		version[n] == '+' || version[n] == '~');
+}
+
+/*
+ * A cell that names a QEMU release ("10.0") runs that release's binary
+ * (through its own loader and libraries when it needs them, its firmware
+ * first with -L, its modules): the words that replace argv[0], and its
+ * environment. Not fetched is the farm's ERROR naming the fetch command;
+ * fetched but not starting here (its `-machine help`, cached by the
+ * binary's sha256, fails) is SKIP with the reason.
+ */
+static void resolve_release(struct boot_run *r, const struct cell *c)
+{
+	struct strbuf err = STRBUF_INIT, list = STRBUF_INIT;
+	struct hv_release rel;
+	size_t n;
+
+	if (!hypervisors_is_release(c->qemu) || judge_verdict(&r->judge))
+		return;
+	if (hypervisors_load(&rel, "qemu", c->qemu, &err)) {
+		judge_error(&r->judge, "%s", err.buf);
+		goto out;
+	}
+	if (hypervisors_machines(&rel, &list, &err)) {
+		char *why = xstrfmt("QEMU %s (%s) cannot start on this host: "
+				    "%s", c->qemu, rel.package, err.buf);
+
+		judge_skip(&r->judge, why);
+		free(why);
+	}
+	else if (!hypervisors_has_machine(list.buf, c->machine))
+		judge_error(&r->judge, "QEMU %s (%s) has no machine type %s",
+			    c->qemu, rel.package, c->machine);
+	else {
+		r->qemu_prefix = hypervisors_qemu_argv(&rel, &n);
+		r->env = hypervisors_qemu_env(&rel);
+	}
+	hypervisors_release_free(&rel);
+out:
+	strbuf_release(&err);
+	strbuf_release(&list);
+}
+
+/* argv[0] (the cell's qemu) becomes the release's words. */
+static char **release_argv(const struct boot_run *r, char **argv)
+{
+	size_t n = 0, k = 0, i;
+	char **out;
+
+	if (!r->qemu_prefix || !argv)
+		return argv;
+	while (r->qemu_prefix[k])
+		k++;
+	while (argv[n])
+		n++;
+	out = xcalloc(n + k, sizeof(char *));
+	for (i = 0; i < k; i++)
+		out[i] = xstrdup(r->qemu_prefix[i]);
+	for (i = 1; i < n; i++)
+		out[k + i - 1] = argv[i];
+	free(argv[0]);
+	free(argv);
+	return out;
+}
+
 void boot_run_init(struct boot_run *r, const struct cell *c,
 		   const char *kernel, const char *initrd,
 		   const char *log_path)
@@ -165,6 +244,14 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	    image_xen(c->xen, &xen_elf, &r->xen_version, &err) < 0)
 		judge_error(&r->judge, "%s", err.buf);
 	else if (c->backend == CELL_BACKEND_XEN_LIBXL &&
+		 !same_release(r->xen_version, BOOT_DOM0_XEN))
+		judge_skip(&r->judge, "the dom0 image's toolstack is Xen "
+			   BOOT_DOM0_XEN "'s (images/xen/build-dom0.sh) and "
+			   "one release's libxl cannot drive another's "
+			   "hypervisor (measured here: Permission denied from "
+			   "Xen 4.14 at xen-init-dom0 and from 4.20 at domain "
+			   "creation); no dom0 of this release is built yet");
+	else if (c->backend == CELL_BACKEND_XEN_LIBXL &&
 		 c->guest == CELL_GUEST_HVM)
 		judge_skip(&r->judge, "HVM guests need qemu-system-xen and "
 			   "hvmloader in the dom0 image, which does not have "
@@ -173,9 +260,11 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	else if (xen_elf && (strchr(kernel, ',') || strchr(initrd, ',')))
 		judge_error(&r->judge, "a kernel or payload path with ',' "
 			    "cannot be a Xen module: %s", kernel);
+	resolve_release(r, c);
 	/* A libxl group's argv is built when its leader starts. */
 	if (c->backend != CELL_BACKEND_XEN_LIBXL)
-		r->argv = boot_argv(c, kernel, initrd, r->nonce, xen_elf);
+		r->argv = release_argv(r, boot_argv(c, kernel, initrd,
+						    r->nonce, xen_elf));
 	r->xen_elf = xen_elf;
 	strbuf_release(&err);
 }
@@ -192,6 +281,8 @@ void boot_run_release(struct boot_run *r)
 		unlink(r->boot_initrd);
 	free(r->boot_initrd);
 	spawn_argv_free(r->argv);
+	spawn_argv_free(r->qemu_prefix);
+	spawn_argv_free(r->env);
 	judge_release(&r->judge);
 	logfile_abort(r->log);
 	if (r->ram_fd >= 0)
@@ -655,8 +746,8 @@ static void libxl_prepare(struct boot_run *r)
 	free(c.cmdline);
 	c.cmdline = xstrdup("quiet loglevel=3");
 	spawn_argv_free(r->argv);
-	r->argv = boot_argv(&c, dom0_kernel, r->boot_initrd, "dom0",
-			    r->xen_elf);
+	r->argv = release_argv(r, boot_argv(&c, dom0_kernel, r->boot_initrd,
+					    "dom0", r->xen_elf));
 	cell_release(&c);
 	goto out;
 fail:
@@ -731,6 +822,7 @@ static void start_run(struct boot *b, struct boot_run *r)
 	po.args = args;
 	stdio[3].flags = UV_INHERIT_FD;
 	stdio[3].data.fd = r->ram_fd;
+	po.env = r->env;	/* NULL: ours */
 	po.stdio = stdio;
 	po.stdio_count = r->ram_fd >= 0 ? 4 : 3;
 	po.exit_cb = proc_exited;

@@ -25,6 +25,9 @@ struct logfile_writer;
 #define BOOT_GROUP_MAX 8	/* guest cells sharing one nested dom0 boot */
 #define BOOT_DOM0_MEMORY_MB 2048	/* QEMU machine for a libxl dom0 */
 #define BOOT_DOM0_BOOT_S 180	/* Xen + dom0 + toolstack start, at most */
+/* The Xen release of the dom0 image's toolstack (build-dom0.sh installs
+ * bookworm's xen-utils-4.17): libxl cells of other releases are SKIP. */
+#define BOOT_DOM0_XEN "4.17"
 
 struct boot;
 
@@ -39,6 +42,9 @@ struct boot_run {
 	char *xen_version;	/* backend xen: the build's stated version */
 	char *kernel, *initrd;	/* as given to boot_run_init */
 	char *xen_elf;		/* backend xen, xen-libxl: resolved build */
+	/* A cell naming a QEMU release: the words that start it (replacing
+	 * the cell's qemu in argv) and its environment; else NULL. */
+	char **qemu_prefix, **env;
 	/*
 	 * backend xen-libxl: runs that share one nested dom0 boot, one guest
 	 * after the other. The leader owns the QEMU process and lists every

@@ -126,6 +126,7 @@ extern const struct cmd cmd_bisect;
 extern const struct cmd cmd_run_cell;
 extern const struct cmd cmd_export;
 extern const struct cmd cmd_report;
+extern const struct cmd cmd_hypervisors;
 
 /* Run command c on argv (argv[0] is its name): parse, set up, exec. */
 int cmd_main(const struct cmd *c, int argc, char **argv);

@@ -24,6 +24,7 @@ static const struct cmd *const cmds[] = {
 	&cmd_run_cell,
 	&cmd_export,
 	&cmd_report,
+	&cmd_hypervisors,
 };
 
 static void usage(FILE *f)

@@ -68,8 +68,10 @@ int image_xen(const char *xen, char **elf, char **version,
 	p = xstrfmt("%s/complete", dir);
 	if (fsutil_read(p, &complete) < 0 || stat(path, &st) < 0) {
 		strbuf_addf(err, "Xen build %s missing in %s (get it: "
-			    "images/xen/fetch-xen.sh %s %s)", xen,
-			    image_xen_dir(), image_xen_dir(), xen);
+			    "images/hypervisors/fetch-releases.sh %s/.. xen/%s,"
+			    " or images/xen/fetch-xen.sh %s %s)", xen,
+			    image_xen_dir(), image_xen_dir(), xen,
+			    image_xen_dir(), xen);
 		free(p);
 		goto out;
 	}

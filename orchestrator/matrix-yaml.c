@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hypervisors.h"
 #include "matrix-priv.h"
 #include "xmalloc.h"
 
@@ -460,7 +461,7 @@ static int parse_cell(struct loader *l)
 		matrix_fail_pending(l);
 		goto out;
 	}
-	if (cell_validate(&c, &msg)) {
+	if (cell_validate(&c, &msg) || hypervisors_check_cell(&c, &msg)) {
 		matrix_fail(l, validate_mark(msg.buf, seen, n_seen, &start),
 			    "%s", msg.buf);
 		goto out;

@@ -2,7 +2,8 @@
 # The main job on the built-in default: make a real kernel git tree (Debian's
 # linux-source-6.1 with demo commits on top: one harmless, one that breaks
 # the VMware interface, one that does not compile, and their revert), then
-# run the daemon over matrices/default.yaml until its queue is empty: every
+# run the daemon over matrices/demo.yaml (default.yaml's trees, builds and
+# every hypervisor release, fewer cells) until its queue is empty: every
 # commit is built (incrementally after the first) and booted in every cell,
 # and the dashboard is written.
 #
@@ -69,7 +70,7 @@ echo "demo: making the demo kernel tree (once; about a minute)" >&2
 tree=$(sh images/kernels/make-tree.sh "$top/cache")
 ln -sfn "$tree" cache/demo-tree
 rc=0
-./hvmatrix daemon --matrix matrices/default.yaml --state "$state" \
+./hvmatrix daemon --matrix matrices/demo.yaml --state "$state" \
 	--until-idle || rc=$?
 ./hvmatrix results --state "$state" --commits
 # 0: nothing wrong seen; 1: a FAIL or a broken build (findings); 3: an

@@ -45,6 +45,10 @@ kernel=$(sh images/fetch-debian-kernel.sh "$top/cache/debian-kernel")
 printf '%s\n' "$kernel" > cache/debian-kernel.path
 # Xen 4.17, Debian's build, for the xen cells (unpacked, not installed).
 sh images/xen/fetch-xen.sh "$top/cache/xen" 4.17 >/dev/null
+# The hypervisor releases cells name (qemu: "10.0", xen: "4.20"): Debian's
+# builds, each unpacked under cache/qemu/ or cache/xen/ with its firmware.
+say "hypervisor releases (cached after the first fetch)"
+bash images/hypervisors/fetch-releases.sh "$top/cache"
 
 if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 	say "autoreconf"

@@ -1,0 +1,357 @@
+/*
+ * Unit tests for the release catalogue: manifest parsing, the machine-type
+ * check at matrix load time (with file:line:col) and the resolution of a
+ * cell's release into QEMU's argv: not fetched is ERROR naming the
+ * fetcher, not starting is SKIP. The "releases" here are temporary
+ * directories whose binary is a small shell script standing in for QEMU.
+ */
+#define _XOPEN_SOURCE 700
+#include <check.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "cell.h"
+#include "fsutil.h"
+#include "hypervisors.h"
+#include "matrix.h"
+#include "spawn.h"
+#include "xmalloc.h"
+
+static char tmpdir[] = "/tmp/hvm-test-hv.XXXXXX";
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	setenv("HVMATRIX_HYPERVISORS_DIR", tmpdir, 1);
+}
+
+static void teardown(void)
+{
+	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void put(const char *rel, const char *text, mode_t mode)
+{
+	char *path = xstrfmt("%s/%s", tmpdir, rel), *dir = xstrdup(path);
+
+	*strrchr(dir, '/') = '\0';
+	ck_assert_int_eq(fsutil_mkdir_p(dir, 0755), 0);
+	ck_assert_int_eq(fsutil_write_atomic(path, text, strlen(text)), 0);
+	ck_assert_int_eq(chmod(path, mode), 0);
+	free(path);
+	free(dir);
+}
+
+static const char manifest[] =
+	"kind qemu\n"
+	"version 9.1\n"
+	"suite trixie\n"
+	"package 1:9.1+ds-1\n"
+	"binary root/qemu\n"
+	"firmware root/share/qemu:root/share/seabios\n"
+	"module_dir root/lib/qemu\n"
+	"library_path root/lib:/abs/lib\n"
+	"loader root/ld.so\n"
+	"sha256 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+	"deb qemu-system-x86 1:9.1+ds-1 0123\n"
+	"deb seabios 1.16-1 4567\n";
+
+START_TEST(manifest_parses)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct hv_release r;
+
+	ck_assert_int_eq(hypervisors_manifest_parse(&r, "/c/qemu/9.1",
+						    manifest, &err), 0);
+	ck_assert_str_eq(r.kind, "qemu");
+	ck_assert_str_eq(r.version, "9.1");
+	ck_assert_str_eq(r.package, "1:9.1+ds-1");
+	ck_assert_str_eq(r.binary, "/c/qemu/9.1/root/qemu");
+	ck_assert_str_eq(r.loader, "/c/qemu/9.1/root/ld.so");
+	ck_assert_str_eq(r.library_path, "/c/qemu/9.1/root/lib:/abs/lib");
+	ck_assert_str_eq(r.module_dir, "/c/qemu/9.1/root/lib/qemu");
+	ck_assert_uint_eq(r.n_firmware, 2);
+	ck_assert_str_eq(r.firmware[1], "/c/qemu/9.1/root/share/seabios");
+	ck_assert_uint_eq(r.n_debs, 2);
+	ck_assert_str_eq(r.debs[1].name, "seabios");
+	ck_assert_str_eq(r.debs[1].version, "1.16-1");
+	ck_assert_str_eq(r.debs[1].sha256, "4567");
+	hypervisors_release_free(&r);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(manifest_errors_name_the_line)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct hv_release r;
+
+	ck_assert_int_eq(hypervisors_manifest_parse(&r, "/d",
+		"kind qemu\nversion 1.0\ndeb broken\n", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.buf, "manifest line 3: deb"));
+	strbuf_reset(&err);
+	ck_assert_int_eq(hypervisors_manifest_parse(&r, "/d",
+		"kind kvm\n", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.buf, "line 1: kind"));
+	strbuf_reset(&err);
+	ck_assert_int_eq(hypervisors_manifest_parse(&r, "/d",
+		"kind xen\nversion 4.1\npackage 4.1-1\n", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.buf, "missing binary"));
+	strbuf_reset(&err);
+	ck_assert_int_eq(hypervisors_manifest_parse(&r, "/d",
+		"kind xen\nkind xen\n", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.buf, "given twice"));
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(release_names)
+{
+	ck_assert(hypervisors_is_release("10.0"));
+	ck_assert(hypervisors_is_release("4.20"));
+	ck_assert(!hypervisors_is_release("qemu-system-x86_64"));
+	ck_assert(!hypervisors_is_release("/opt/qemu/bin/qemu-system-x86_64"));
+	ck_assert(!hypervisors_is_release("10"));
+	ck_assert(!hypervisors_is_release("10."));
+	ck_assert(!hypervisors_is_release("./10.0"));
+}
+END_TEST
+
+START_TEST(machine_help_parses)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	hypervisors_machines_parse(
+		"Supported machines are:\n"
+		"microvm              microvm (i386)\n"
+		"pc                   Standard PC (alias of pc-i440fx-11.1)\n"
+		"pc-i440fx-11.1       Standard PC (i440FX + PIIX, 1996) "
+		"(default)\n"
+		"pc-q35-5.2           Standard PC (Q35 + ICH9, 2009)\n", &out);
+	ck_assert_str_eq(out.buf, "microvm\npc\npc-i440fx-11.1\npc-q35-5.2\n");
+	ck_assert(hypervisors_has_machine(out.buf, "pc"));
+	ck_assert(hypervisors_has_machine(out.buf, "pc,vmport=on"));
+	ck_assert(hypervisors_has_machine(out.buf, "pc-q35-5.2"));
+	ck_assert(!hypervisors_has_machine(out.buf, "pc-q35-5"));
+	ck_assert(!hypervisors_has_machine(out.buf, "pc-i440fx-2.4"));
+	strbuf_release(&out);
+}
+END_TEST
+
+/* A stand-in QEMU: lists two machine types, quits, exits 0. */
+static const char good_qemu[] =
+	"#!/bin/sh\n"
+	"case \"$*\" in\n"
+	"*'-machine help'*) printf 'Supported machines are:\\n"
+	"pc   Standard PC\\npc-q35-9.1  Q35\\n' ;;\n"
+	"*--version*) echo 'QEMU emulator version 9.1.0' ;;\n"
+	"esac\n"
+	"exit 0\n";
+
+static void add_release(const char *ver, const char *script)
+{
+	char *m = xstrfmt("kind qemu\nversion %s\npackage 1:%s-1\n"
+			  "binary qemu\nfirmware fw\n", ver, ver);
+	char *rel = xstrfmt("qemu/%s/manifest", ver);
+	char *bin = xstrfmt("qemu/%s/qemu", ver);
+
+	put(bin, script, 0755);
+	put(rel, m, 0644);
+	free(m);
+	free(rel);
+	free(bin);
+}
+
+START_TEST(machine_type_checked_at_load)
+{
+	static const char yaml[] =
+		"version: 1\n"
+		"cells:\n"
+		"  - name: ok\n"
+		"    qemu: \"9.1\"\n"
+		"    machine: pc-q35-9.1\n"
+		"  - name: old\n"
+		"    qemu: \"9.1\"\n"
+		"    machine: pc-i440fx-2.4\n";
+	static const char later[] =
+		"version: 1\ncells:\n  - name: a\n    qemu: \"3.0\"\n"
+		"    machine: pc-q35-1.0\n";
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+
+	add_release("9.1", good_qemu);
+	ck_assert_int_eq(matrix_load_buf(&m, "m.yaml", yaml, strlen(yaml),
+					 &err), -1);
+	ck_assert_msg(strstr(err.buf, "m.yaml:8:14: machine: QEMU 9.1") &&
+		      strstr(err.buf, "\"pc-i440fx-2.4\""), "%s", err.buf);
+	/* The same machine through a path (a user's build) is not checked,
+	 * and a release that is not fetched is left to run time. */
+	strbuf_reset(&err);
+	ck_assert_int_eq(matrix_load_buf(&m, "m.yaml", later, strlen(later),
+					 &err), 0);
+	matrix_release(&m);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(release_resolves_into_argv)
+{
+	struct boot_run r;
+	struct cell c;
+	char *bin = xstrfmt("%s/qemu/9.1/qemu", tmpdir);
+	char *fw = xstrfmt("%s/qemu/9.1/fw", tmpdir);
+	size_t i;
+	int has_l = 0;
+
+	add_release("9.1", good_qemu);
+	cell_init(&c);
+	ck_assert_int_eq(cell_set(&c, "name", "x", NULL), 0);
+	ck_assert_int_eq(cell_set(&c, "qemu", "9.1", NULL), 0);
+	boot_run_init(&r, &c, "/k", "/i", "/tmp/log");
+	ck_assert_int_eq(judge_verdict(&r.judge), VERDICT_NONE);
+	ck_assert_str_eq(r.argv[0], bin);
+	for (i = 0; r.argv[i + 1]; i++)
+		if (!strcmp(r.argv[i], "-L") && !strcmp(r.argv[i + 1], fw))
+			has_l = 1;
+	ck_assert(has_l);
+	ck_assert_str_eq(r.argv[1], "-L");
+	boot_run_release(&r);
+	cell_release(&c);
+	free(bin);
+	free(fw);
+}
+END_TEST
+
+START_TEST(missing_release_is_error_naming_fetcher)
+{
+	struct boot_run r;
+	struct cell c;
+
+	cell_init(&c);
+	ck_assert_int_eq(cell_set(&c, "name", "x", NULL), 0);
+	ck_assert_int_eq(cell_set(&c, "qemu", "8.0", NULL), 0);
+	boot_run_init(&r, &c, "/k", "/i", "/tmp/log");
+	ck_assert_int_eq(judge_verdict(&r.judge), VERDICT_ERROR);
+	ck_assert_msg(strstr(r.judge.reason, HYPERVISORS_FETCH) &&
+		      strstr(r.judge.reason, "qemu/8.0"), "%s",
+		      r.judge.reason);
+	boot_run_release(&r);
+	cell_release(&c);
+}
+END_TEST
+
+START_TEST(release_that_cannot_start_is_skip)
+{
+	struct boot_run r;
+	struct cell c;
+
+	add_release("9.2", "#!/bin/sh\necho 'fatal: no TCG here' >&2\n"
+		    "exit 1\n");
+	cell_init(&c);
+	ck_assert_int_eq(cell_set(&c, "name", "x", NULL), 0);
+	ck_assert_int_eq(cell_set(&c, "qemu", "9.2", NULL), 0);
+	boot_run_init(&r, &c, "/k", "/i", "/tmp/log");
+	ck_assert_int_eq(judge_verdict(&r.judge), VERDICT_SKIP);
+	ck_assert_msg(strstr(r.judge.reason, "cannot start") &&
+		      strstr(r.judge.reason, "no TCG here"), "%s",
+		      r.judge.reason);
+	boot_run_release(&r);
+	cell_release(&c);
+}
+END_TEST
+
+START_TEST(loader_and_environment)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct hv_release r;
+	char **argv, **env;
+	size_t n, i;
+	int mod = 0;
+
+	ck_assert_int_eq(hypervisors_manifest_parse(&r, "/c", manifest, &err),
+			 0);
+	argv = hypervisors_qemu_argv(&r, &n);
+	ck_assert_uint_eq(n, 8);
+	ck_assert_str_eq(argv[0], "/c/root/ld.so");
+	ck_assert_str_eq(argv[1], "--library-path");
+	ck_assert_str_eq(argv[3], "/c/root/qemu");
+	env = hypervisors_qemu_env(&r);
+	for (i = 0; env[i]; i++) {
+		if (!strcmp(env[i], "QEMU_MODULE_DIR=/c/root/lib/qemu"))
+			mod = 1;
+		/* The loader has the libraries: no LD_LIBRARY_PATH. */
+		ck_assert(strncmp(env[i], "LD_LIBRARY_PATH=/c/", 19));
+	}
+	ck_assert(mod);
+	spawn_argv_free(argv);
+	spawn_argv_free(env);
+	hypervisors_release_free(&r);
+	strbuf_release(&err);
+}
+END_TEST
+
+START_TEST(xen_build_without_manifest_and_listing)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct hv_release *rs, r;
+	size_t n;
+
+	put("xen/4.17/xen.elf", "\177ELF", 0644);
+	put("xen/4.17/version", "4.17.7-1\n", 0644);
+	put("xen/4.17/complete", "size 4\nsha256 abc\n", 0644);
+	add_release("10.0", good_qemu);
+	add_release("9.1", good_qemu);
+	ck_assert_int_eq(hypervisors_load(&r, "xen", "4.17", &err), 0);
+	ck_assert_str_eq(r.package, "4.17.7-1");
+	hypervisors_release_free(&r);
+	ck_assert_int_eq(hypervisors_list(&rs, &n, &err), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(rs[0].version, "9.1");
+	ck_assert_str_eq(rs[1].version, "10.0");
+	ck_assert_str_eq(rs[2].kind, "xen");
+	hypervisors_list_free(rs, n);
+	strbuf_release(&err);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	Suite *s = suite_create("hypervisors");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	if (argc > 1 && !strcmp(argv[1], BOOT_EXEC_TRAMPOLINE))
+		return boot_exec_trampoline(argc - 1, argv + 1);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, manifest_parses);
+	tcase_add_test(tc, manifest_errors_name_the_line);
+	tcase_add_test(tc, release_names);
+	tcase_add_test(tc, machine_help_parses);
+	tcase_add_test(tc, machine_type_checked_at_load);
+	tcase_add_test(tc, release_resolves_into_argv);
+	tcase_add_test(tc, missing_release_is_error_naming_fetcher);
+	tcase_add_test(tc, release_that_cannot_start_is_skip);
+	tcase_add_test(tc, loader_and_environment);
+	tcase_add_test(tc, xen_build_without_manifest_and_listing);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
