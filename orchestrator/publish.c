@@ -27,6 +27,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "logfile.h"
+#include "paths.h"
 #include "publish.h"
 #include "xmalloc.h"
 
@@ -113,7 +114,7 @@ const char *publish_web_dir(void)
 
 	if (env && *env)
 		return env;
-	return HVM_DATADIR "/web";
+	return paths_web_dir();
 }
 
 static const char *verdict_class(enum verdict v)
