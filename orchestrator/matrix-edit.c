@@ -478,11 +478,27 @@ int matrix_remove_cell(const char *path, const char *name,
 		size_t key_end = char_to_byte(text.buf, text.len, lay.key_end);
 		size_t colon = key_end;
 
+		size_t p;
+
 		while (colon < start && text.buf[colon] != ':')
 			colon++;
-		strbuf_setlen(&out, colon + 1);
+		/*
+		 * After the value's properties, if any: "cells: !t # x"
+		 * becomes "cells: !t [] # x"; "[]" before the tag is not
+		 * YAML (found by fuzz/fuzz-matrix-edit.c).
+		 */
+		p = colon + 1;
+		for (;;) {
+			p += strspn(text.buf + p, " \t");
+			if (p >= start || !strchr("!&", text.buf[p]))
+				break;
+			p += strcspn(text.buf + p, " \t\r\n");
+		}
+		if (p > start)
+			p = start;
+		strbuf_setlen(&out, p);
 		strbuf_addstr(&out, " []");
-		strbuf_add(&out, text.buf + colon + 1, start - colon - 1);
+		strbuf_add(&out, text.buf + p, start - p);
 	}
 	strbuf_add(&out, text.buf + end, text.len - end);
 
