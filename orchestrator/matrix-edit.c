@@ -489,10 +489,11 @@ int matrix_remove_cell(const char *path, const char *name,
 		 */
 		p = colon + 1;
 		for (;;) {
-			p += strspn(text.buf + p, " \t");
-			if (p >= start || !strchr("!&", text.buf[p]))
+			size_t q = p + strspn(text.buf + p, " \t");
+
+			if (q >= start || !strchr("!&", text.buf[q]))
 				break;
-			p += strcspn(text.buf + p, " \t\r\n");
+			p = q + strcspn(text.buf + q, " \t\r\n");
 		}
 		if (p > start)
 			p = start;

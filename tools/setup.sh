@@ -13,6 +13,7 @@ packages=(
 	qemu-system-x86 busybox-static cpio procps jq bc sqlite3 zstd
 	libxen-dev debootstrap
 	linux-source-6.1 flex bison libelf-dev libssl-dev ccache xz-utils patch git
+	scdoc systemd man-db clang libclang-rt-14-dev
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
