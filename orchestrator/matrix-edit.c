@@ -83,6 +83,27 @@ static size_t item_end(const char *buf, size_t len, size_t end)
 	return line_next(buf, len, end);
 }
 
+/*
+ * Where a new last cell goes, given the end of the last one: after the
+ * blank lines that follow when one of them holds a tab. Such a line is
+ * valid YAML where it is (a plain scalar may go on over it), but after a
+ * quoted scalar, as a new cell may end, libyaml refuses the tab (found
+ * by fuzz/fuzz-matrix-edit.c).
+ */
+static size_t after_tab_blanks(const char *buf, size_t len, size_t at)
+{
+	size_t e = at, next;
+	int tab = 0;
+
+	while (e < len && line_blank(buf, len, e)) {
+		next = line_next(buf, len, e);
+		if (memchr(buf + e, '\t', next - e))
+			tab = 1;
+		e = next;
+	}
+	return tab ? e : at;
+}
+
 /* The '-' that starts a block item, searching from `from`. */
 static size_t find_dash(const char *buf, size_t len, size_t from)
 {
@@ -335,6 +356,7 @@ int matrix_add_cell(const char *path, const struct cell *c,
 		at = item_end(text.buf, text.len,
 			      char_to_byte(text.buf, text.len,
 					   lay.items[lay.n_items - 1].end));
+		at = after_tab_blanks(text.buf, text.len, at);
 		cell_to_yaml(c, (int)(dash - line_start(text.buf, dash)),
 			     &item);
 		strbuf_add(&out, text.buf, at);
