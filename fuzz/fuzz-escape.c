@@ -26,14 +26,19 @@ static size_t utf8_ok(const unsigned char *s, size_t len)
 
 	if (c < 0x80)
 		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
+	if (c >= 0xc2 && c <= 0xdf) {
 		need = 1;
-	else if (c >= 0xe0 && c <= 0xef)
-		need = 2, lo = c == 0xe0 ? 0xa0 : lo, hi = c == 0xed ? 0x9f : hi;
-	else if (c >= 0xf0 && c <= 0xf4)
-		need = 3, lo = c == 0xf0 ? 0x90 : lo, hi = c == 0xf4 ? 0x8f : hi;
-	else
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		lo = c == 0xe0 ? 0xa0 : lo;	/* overlong */
+		hi = c == 0xed ? 0x9f : hi;	/* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		lo = c == 0xf0 ? 0x90 : lo;	/* overlong */
+		hi = c == 0xf4 ? 0x8f : hi;	/* past U+10FFFF */
+	} else {
 		return 0;
+	}
 	for (i = 1; i <= need; i++) {
 		if (i >= len || s[i] < lo || s[i] > hi)
 			return 0;
@@ -135,7 +140,8 @@ static void check_chunked(const char *s, size_t len, size_t chunk,
 	}
 	strbuf_add_clean(&cut, carry.buf, carry.len, flags);
 	if (whole.len != cut.len || memcmp(whole.buf, cut.buf, whole.len))
-		FUZZ_FAIL("cleaning in chunks of %zu differs from whole", chunk);
+		FUZZ_FAIL("cleaning in chunks of %zu differs from whole",
+			  chunk);
 	strbuf_release(&whole);
 	strbuf_release(&cut);
 	strbuf_release(&carry);
