@@ -500,22 +500,29 @@ int matrix_remove_cell(const char *path, const char *name,
 		size_t key_end = char_to_byte(text.buf, text.len, lay.key_end);
 		size_t colon = key_end;
 
-		size_t p;
+		size_t p, q;
 
 		while (colon < start && text.buf[colon] != ':')
 			colon++;
 		/*
-		 * After the value's properties, if any: "cells: !t # x"
+		 * After the value's properties, if any, which may stand on
+		 * lines of their own between comments: "cells: !t # x"
 		 * becomes "cells: !t [] # x"; "[]" before the tag is not
 		 * YAML (found by fuzz/fuzz-matrix-edit.c).
 		 */
 		p = colon + 1;
-		for (;;) {
-			size_t q = p + strspn(text.buf + p, " \t");
-
-			if (q >= start || !strchr("!&", text.buf[q]))
+		for (q = p; q < start;) {
+			q += strspn(text.buf + q, " \t\r\n");
+			if (q >= start)
 				break;
-			p = q + strcspn(text.buf + q, " \t\r\n");
+			if (text.buf[q] == '#') {
+				q = line_next(text.buf, text.len, q);
+			} else if (strchr("!&", text.buf[q])) {
+				q += strcspn(text.buf + q, " \t\r\n");
+				p = q;
+			} else {
+				break;
+			}
 		}
 		if (p > start)
 			p = start;

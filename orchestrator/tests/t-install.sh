@@ -41,10 +41,12 @@ done
 unset HVMATRIX_INITRD HVMATRIX_MATRIX HVMATRIX_WEB
 cat > "$TMP/installed.sh" <<SH
 set -u
-for d in "$top_srcdir" "$top_builddir"; do
-	mount -t tmpfs hidden "\$d" || exit 99
-done
-[ -e "$top_srcdir/orchestrator" ] && exit 98
+if [ "\${1:-}" = hide ]; then
+	for d in "$top_srcdir" "$top_builddir"; do
+		mount -t tmpfs hidden "\$d" || exit 99
+	done
+	[ -e "$top_srcdir/orchestrator" ] && exit 98
+fi
 cd "$TMP"
 "$bin" --version
 "$bin" matrix list > list.out 2>&1 || echo "matrix list: \$?"
@@ -54,15 +56,17 @@ cd "$TMP"
 	--json -q > boot.json 2> boot.err || echo "boot: \$?"
 "$bin" dashboard --state "$TMP/st" > dash.out 2>&1 || echo "dashboard: \$?"
 SH
-if unshare -m true 2> /dev/null; then
-	run=(unshare -m bash "$TMP/installed.sh")
+if unshare -m sh -c "mount -t tmpfs t '$TMP/away'" 2> /dev/null; then
+	run=(unshare -m bash "$TMP/installed.sh" hide)
 else
 	echo "# no mount namespace here: the checkout is only absent from the paths"
 	run=(bash "$TMP/installed.sh")
 fi
 out=$("${run[@]}" 2>&1)
+run_rc=$?
 echo "$out" | sed 's/^/# /'
-check "the checkout was hidden" sh -c "! echo '$out' | grep -q 'exit 9[89]'"
+check "the checkout could be hidden (a tmpfs over it)" \
+	test "$run_rc" != 98 -a "$run_rc" != 99
 expect_eq "hvmatrix --version" "$(echo "$out" | head -n 1)" \
 	"hvmatrix $(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")"
 check "matrix list reads the installed default matrix" \
