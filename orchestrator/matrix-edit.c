@@ -84,20 +84,24 @@ static size_t item_end(const char *buf, size_t len, size_t end)
 }
 
 /*
- * Where a new last cell goes, given the end of the last one: after the
- * blank lines that follow when one of them holds a tab. Such a line is
- * valid YAML where it is (a plain scalar may go on over it), but after a
- * quoted scalar, as a new cell may end, libyaml refuses the tab (found
- * by fuzz/fuzz-matrix-edit.c).
+ * Where a new last cell goes, given the end of the last one (and where a
+ * removed cell's text ends): after the blank and comment lines that
+ * follow when one of them has a tab before its text. Such a line is valid
+ * YAML where it is (a plain scalar may go on over it), but after a quoted
+ * scalar or "[]", as an edit may leave there, libyaml refuses the tab
+ * (found by fuzz/fuzz-matrix-edit.c).
  */
 static size_t after_tab_blanks(const char *buf, size_t len, size_t at)
 {
-	size_t e = at, next;
+	size_t e = at, next, ws;
 	int tab = 0;
 
-	while (e < len && line_blank(buf, len, e)) {
+	while (e < len) {
 		next = line_next(buf, len, e);
-		if (memchr(buf + e, '\t', next - e))
+		ws = strspn(buf + e, " \t");
+		if (e + ws < next && !strchr("#\r\n", buf[e + ws]))
+			break;	/* a line with text: not blank, no comment */
+		if (memchr(buf + e, '\t', ws))
 			tab = 1;
 		e = next;
 	}
@@ -494,6 +498,8 @@ int matrix_remove_cell(const char *path, const char *name,
 			    path, name);
 		goto out;
 	}
+	/* Lines with a tab that only the removed cell's end made valid. */
+	end = after_tab_blanks(text.buf, text.len, end);
 	strbuf_add(&out, text.buf, start);
 	if (m.n_cells == 1) {
 		/* The last cell: leave `cells: []`, a list, not a null. */
