@@ -30,6 +30,7 @@
 #include "image.h"
 #include "logfile.h"
 #include "panicscan.h"
+#include "paths.h"
 #include "spawn.h"
 #include "xmalloc.h"
 #include "timeutil.h"
@@ -953,7 +954,7 @@ const char *boot_default_initrd(void)
 {
 	const char *env = getenv("HVMATRIX_INITRD");
 
-	return env && *env ? env : HVM_BUILDDIR "/images/payload.cpio.gz";
+	return env && *env ? env : paths_payload();
 }
 
 /* A libxl leader's boot image (dom0 + kernel + jobs) is written first. */

@@ -30,8 +30,10 @@ static const char matrix_usage[] =
 	"  check FILE...        check that matrix files load\n"
 	"\n"
 	"add, list, show and remove take --matrix FILE (or -f, --file FILE);\n"
-	"the default is $HVMATRIX_MATRIX, else matrices/default.yaml under\n"
-	"the current directory, else the one in the source tree.\n"
+	"the default is $HVMATRIX_MATRIX, else the installed\n"
+	HVM_SYSCONFDIR "/hvmatrix/matrix.yaml (run from a checkout:\n"
+	"matrices/default.yaml under the current directory, else the source\n"
+	"tree's).\n"
 	"\n"
 	"'hvmatrix matrix SUBCOMMAND --help' describes one subcommand.\n"
 	"Exit codes: 0 success, 2 bad usage or an invalid matrix file.\n";

@@ -276,18 +276,12 @@ void daemon_free_retired(struct daemon *d)
 	d->n_retired = 0;
 }
 
-static void matrix_changed(uv_fs_poll_t *h, int status,
-			   const uv_stat_t *prev, const uv_stat_t *cur)
+/* A changed matrix file, or SIGHUP (systemd's ExecReload). */
+static void reload_matrix(struct daemon *d)
 {
-	struct daemon *d = container_of(h, struct daemon, matrix_watch);
 	struct strbuf err = STRBUF_INIT;
 	struct matrix *m;
 
-	if (status < 0) {
-		daemon_say(d, "matrix %s: %s; keeping the last good matrix",
-			   d->o.matrix_path, uv_strerror(status));
-		return;
-	}
 	m = load_matrix(d->o.matrix_path, &err);
 	if (!m) {
 		daemon_say(d, "matrix reload refused: %s; keeping the last "
@@ -306,6 +300,19 @@ static void matrix_changed(uv_fs_poll_t *h, int status,
 	/* New trees are polled at once. */
 	if (d->o.poll && !d->stopping)
 		uv_timer_start(&d->poll_timer, daemon_poll_cb, 0, 0);
+}
+
+static void matrix_changed(uv_fs_poll_t *h, int status,
+			   const uv_stat_t *prev, const uv_stat_t *cur)
+{
+	struct daemon *d = container_of(h, struct daemon, matrix_watch);
+
+	if (status < 0) {
+		daemon_say(d, "matrix %s: %s; keeping the last good matrix",
+			   d->o.matrix_path, uv_strerror(status));
+		return;
+	}
+	reload_matrix(d);
 }
 
 char *daemon_tree_repo(struct daemon *d, const struct matrix_tree *t)
@@ -585,6 +592,13 @@ static void on_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
 
+	if (signum == SIGHUP) {
+		daemon_say(d, "SIGHUP: re-reading the matrix %s",
+			   d->o.matrix_path);
+		if (!d->stopping)
+			reload_matrix(d);
+		return;
+	}
 	daemon_say(d, "%s: stopping; running work goes back to the queue",
 		   strsignal(signum));
 	if (d->o.only_job && d->worst == EXIT_OK)

@@ -21,6 +21,7 @@
 #include "cell.h"
 #include "fsutil.h"
 #include "hypervisors.h"
+#include "paths.h"
 #include "spawn.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -33,7 +34,7 @@ const char *hypervisors_dir(void)
 {
 	const char *env = getenv("HVMATRIX_HYPERVISORS_DIR");
 
-	return env && *env ? env : HVM_BUILDDIR "/cache";
+	return env && *env ? env : paths_cache_dir();
 }
 
 int hypervisors_is_release(const char *name)

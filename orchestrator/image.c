@@ -13,13 +13,14 @@
 
 #include "fsutil.h"
 #include "image.h"
+#include "paths.h"
 #include "xmalloc.h"
 
 const char *image_xen_dir(void)
 {
 	const char *env = getenv("HVMATRIX_XEN_DIR");
 
-	return env && *env ? env : HVM_BUILDDIR "/cache/xen";
+	return env && *env ? env : paths_xen_dir();
 }
 
 static int is_elf(const char *path)
@@ -129,7 +130,7 @@ void image_cpio_end(struct strbuf *out)
 	image_cpio_add(out, "TRAILER!!!", 0, NULL, 0);
 }
 
-/* $env, else the first line of HVM_BUILDDIR/cache/<file>. */
+/* $env, else the first line of <the cache>/<file> (paths.h). */
 static char *configured_path(const char *env, const char *file)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -138,7 +139,7 @@ static char *configured_path(const char *env, const char *file)
 
 	if (v && *v)
 		return xstrdup(v);
-	p = xstrfmt("%s/cache/%s", HVM_BUILDDIR, file);
+	p = xstrfmt("%s/%s", paths_cache_dir(), file);
 	if (fsutil_read(p, &sb) < 0) {
 		free(p);
 		strbuf_release(&sb);

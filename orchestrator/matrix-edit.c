@@ -83,6 +83,31 @@ static size_t item_end(const char *buf, size_t len, size_t end)
 	return line_next(buf, len, end);
 }
 
+/*
+ * Where a new last cell goes, given the end of the last one (and where a
+ * removed cell's text ends): after the blank and comment lines that
+ * follow when one of them has a tab before its text. Such a line is valid
+ * YAML where it is (a plain scalar may go on over it), but after a quoted
+ * scalar or "[]", as an edit may leave there, libyaml refuses the tab
+ * (found by fuzz/fuzz-matrix-edit.c).
+ */
+static size_t after_tab_blanks(const char *buf, size_t len, size_t at)
+{
+	size_t e = at, next, ws;
+	int tab = 0;
+
+	while (e < len) {
+		next = line_next(buf, len, e);
+		ws = strspn(buf + e, " \t");
+		if (e + ws < next && !strchr("#\r\n", buf[e + ws]))
+			break;	/* a line with text: not blank, no comment */
+		if (memchr(buf + e, '\t', ws))
+			tab = 1;
+		e = next;
+	}
+	return tab ? e : at;
+}
+
 /* The '-' that starts a block item, searching from `from`. */
 static size_t find_dash(const char *buf, size_t len, size_t from)
 {
@@ -335,6 +360,7 @@ int matrix_add_cell(const char *path, const struct cell *c,
 		at = item_end(text.buf, text.len,
 			      char_to_byte(text.buf, text.len,
 					   lay.items[lay.n_items - 1].end));
+		at = after_tab_blanks(text.buf, text.len, at);
 		cell_to_yaml(c, (int)(dash - line_start(text.buf, dash)),
 			     &item);
 		strbuf_add(&out, text.buf, at);
@@ -472,17 +498,43 @@ int matrix_remove_cell(const char *path, const char *name,
 			    path, name);
 		goto out;
 	}
+	/* Lines with a tab that only the removed cell's end made valid. */
+	end = after_tab_blanks(text.buf, text.len, end);
 	strbuf_add(&out, text.buf, start);
 	if (m.n_cells == 1) {
 		/* The last cell: leave `cells: []`, a list, not a null. */
 		size_t key_end = char_to_byte(text.buf, text.len, lay.key_end);
 		size_t colon = key_end;
 
+		size_t p, q;
+
 		while (colon < start && text.buf[colon] != ':')
 			colon++;
-		strbuf_setlen(&out, colon + 1);
+		/*
+		 * After the value's properties, if any, which may stand on
+		 * lines of their own between comments: "cells: !t # x"
+		 * becomes "cells: !t [] # x"; "[]" before the tag is not
+		 * YAML (found by fuzz/fuzz-matrix-edit.c).
+		 */
+		p = colon + 1;
+		for (q = p; q < start;) {
+			q += strspn(text.buf + q, " \t\r\n");
+			if (q >= start)
+				break;
+			if (text.buf[q] == '#') {
+				q = line_next(text.buf, text.len, q);
+			} else if (strchr("!&", text.buf[q])) {
+				q += strcspn(text.buf + q, " \t\r\n");
+				p = q;
+			} else {
+				break;
+			}
+		}
+		if (p > start)
+			p = start;
+		strbuf_setlen(&out, p);
 		strbuf_addstr(&out, " []");
-		strbuf_add(&out, text.buf + colon + 1, start - colon - 1);
+		strbuf_add(&out, text.buf + p, start - p);
 	}
 	strbuf_add(&out, text.buf + end, text.len - end);
 

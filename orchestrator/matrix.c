@@ -14,6 +14,7 @@
 
 #include "fsutil.h"
 #include "matrix-priv.h"
+#include "paths.h"
 #include "xmalloc.h"
 
 void matrix_cells_free(struct cell *cells, size_t n)
@@ -123,7 +124,9 @@ const char *matrix_default_path(void)
 
 	if (env && *env)
 		return env;
-	if (access("matrices/default.yaml", F_OK) == 0)
+	/* From a checkout, the matrix of the tree one stands in. */
+	if (paths_in_build_tree() &&
+	    access("matrices/default.yaml", F_OK) == 0)
 		return "matrices/default.yaml";
-	return HVM_DATADIR "/matrices/default.yaml";
+	return paths_default_matrix();
 }

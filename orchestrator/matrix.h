@@ -157,8 +157,9 @@ int matrix_add_cell(const char *path, const struct cell *c,
 int matrix_remove_cell(const char *path, const char *name,
 		       struct strbuf *err);
 
-/* The default matrix file: $HVMATRIX_MATRIX, else matrices/default.yaml
- * under the current directory if present, else the source tree's. */
+/* The default matrix file: $HVMATRIX_MATRIX, else paths_default_matrix()
+ * (installed: SYSCONFDIR/hvmatrix/matrix.yaml); from the build tree,
+ * matrices/default.yaml under the current directory comes first. */
 const char *matrix_default_path(void);
 
 #endif

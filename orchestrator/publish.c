@@ -41,6 +41,7 @@
 #include "fsutil.h"
 #include "logfile.h"
 #include "matrix.h"
+#include "paths.h"
 #include "publish.h"
 #include "regressions.h"
 #include "spawn.h"
@@ -1592,7 +1593,7 @@ const char *publish_web_dir(void)
 
 	if (env && *env)
 		return env;
-	return HVM_DATADIR "/web";
+	return paths_web_dir();
 }
 
 static void site_release(struct site *s)

@@ -17,13 +17,15 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 state=${HVMATRIX_STATE:-$top/hvmatrix-state}
+# HVMATRIX_BIN=/usr/local/bin/hvmatrix: the demo with an installed hvmatrix.
+hvm=${HVMATRIX_BIN:-./hvmatrix}
 
 # "demo: the store holds N commits: ..." and one line per commit with a
 # finding. Fails when the store holds no commit or an ERROR (the farm's
 # trouble, not a finding).
 summary() {
 	local commits n errors
-	commits=$(./hvmatrix results --state "$state" --commits --json)
+	commits=$("$hvm" results --state "$state" --commits --json)
 	jq -r '
 		def counts($o; $all):
 			["PASS", "FAIL", "ERROR", "SKIP", "BLOCKED"]
@@ -66,13 +68,20 @@ if [ "${1:-}" = --summary ]; then
 	exit
 fi
 bash tools/setup.sh
+if [ -n "${HVMATRIX_BIN:-}" ]; then
+	# An installed hvmatrix looks for Xen and dom0 in its own cache:
+	# point it at the ones setup.sh made here.
+	export HVMATRIX_XEN_DIR=${HVMATRIX_XEN_DIR:-$top/cache/xen}
+	export HVMATRIX_DOM0=${HVMATRIX_DOM0:-$(cat cache/dom0.path)}
+	export HVMATRIX_HYPERVISORS_DIR=${HVMATRIX_HYPERVISORS_DIR:-$top/cache}
+fi
 echo "demo: making the demo kernel tree (once; about a minute)" >&2
 tree=$(sh images/kernels/make-tree.sh "$top/cache")
 ln -sfn "$tree" cache/demo-tree
 rc=0
-./hvmatrix daemon --matrix matrices/demo.yaml --state "$state" \
+"$hvm" daemon --matrix matrices/demo.yaml --state "$state" \
 	--until-idle || rc=$?
-./hvmatrix results --state "$state" --commits
+"$hvm" results --state "$state" --commits
 # 0: nothing wrong seen; 1: a FAIL or a broken build (findings); 3: an
 # ERROR, which the summary reports from the store.
 case $rc in

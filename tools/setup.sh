@@ -17,6 +17,7 @@ packages=(
 	python3
 	python3-jsonschema python3-rfc3987
 	chromium chromium-driver python3-selenium time
+	scdoc systemd man-db clang libclang-rt-14-dev
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }

@@ -16,7 +16,14 @@ sh images/kernels/build-test-kernels.sh "$top/cache" > /dev/null ||
 	echo "test: cannot build the test kernels; t-interface.sh will fail" >&2
 make -j2 check
 rc=$?
-for f in orchestrator/tests/*.log; do
+# The unit tests again under ASan+UBSan, in build-asan/ (tools/test-asan.sh);
+# its logs are counted below with the others.
+bash tools/test-asan.sh || rc=1
+shopt -s nullglob
+logs=(orchestrator/tests/*.log fuzz/*.log build-asan/build/orchestrator/tests/*.log
+	build-asan/build/fuzz/*.log)
+shopt -u nullglob
+for f in "${logs[@]}"; do
 	case $f in */test-suite.log) continue ;; esac
 	printf '=== %s\n' "$f"
 	cat "$f"
@@ -29,7 +36,7 @@ awk '
 	/^ok [0-9]+ / { c++ }
 	/^not ok [0-9]+ / { c++; f++ }
 	END { printf "%d passed, %d failed\n", c - f, f }
-' orchestrator/tests/*.log > cache/test-summary
+' /dev/null "${logs[@]}" > cache/test-summary
 if [ "$rc" -ne 0 ] && ! grep -q ' [1-9][0-9]* failed$' cache/test-summary; then
 	# make check failed without a failing case (a crash, a build error).
 	read -r p _ < cache/test-summary
