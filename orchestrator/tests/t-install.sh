@@ -31,7 +31,7 @@ bin=$prefix/bin/hvmatrix
 cp "$KERNEL" "$TMP/bzImage"
 for f in bin/hvmatrix etc/hvmatrix/matrix.yaml \
 	share/hvmatrix/images/payload.cpio.gz share/hvmatrix/web/style.css \
-	share/hvmatrix/web/index.html.in share/hvmatrix/results/schema.sql \
+	share/hvmatrix/web/page.html.in share/hvmatrix/results/schema.sql \
 	share/hvmatrix/images/xen/fetch-xen.sh share/man/man1/hvmatrix.1 \
 	share/man/man5/hvmatrix-matrix.5 lib/systemd/system/hvmatrix.service; do
 	check "installed: $f" test -s "$prefix/$f"
