@@ -704,7 +704,9 @@ int regressions_compute(struct record *r, const struct matrix *m,
 		}
 		history_release(&h);
 	}
-	qsort(out->classes, out->n_classes, sizeof(*out->classes), class_sort);
+	if (out->n_classes)	/* qsort of NULL is undefined, even for 0 */
+		qsort(out->classes, out->n_classes, sizeof(*out->classes),
+		      class_sort);
 	ret = 0;
 out:
 	record_strings_free(pairs, 2 * n_pairs);

@@ -338,8 +338,9 @@ START_TEST(classes_escaping_and_run_pages)
 	};
 	size_t i;
 
-	ck_assert_int_eq(fsutil_write_atomic(log, "x\n\033[2JBooting from "
-					     "ROM...\r\nafter\n", 35), 0);
+	static const char text[] = "x\n\033[2JBooting from ROM...\r\n"
+				   "after\n";
+	ck_assert_int_eq(fsutil_write_atomic(log, text, sizeof(text) - 1), 0);
 	add_commit(r, C1, "", "good");
 	add_commit(r, C2, C1, XSS);
 	add_commit_run(r, C1, "vm", VERDICT_PASS, "ok", NULL);
