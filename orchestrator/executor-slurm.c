@@ -527,7 +527,8 @@ static void scan_after(uv_work_t *req, int status)
 					  it->res.reason, it->res.line);
 				if (it->res.nonce &&
 				    strlen(it->res.nonce) < sizeof(r->nonce))
-					strcpy(r->nonce, it->res.nonce);
+					snprintf(r->nonce, sizeof(r->nonce),
+						 "%s", it->res.nonce);
 				r->started_at = it->res.started_at;
 				r->duration_s = it->res.duration_s;
 				job_report(s, j);
