@@ -98,14 +98,12 @@ static int kcidb_exec(struct cmd_ctx *ctx)
 	if (since)
 		kcidb_parse_time(since, &opts.since);
 	/* The matrix only adds what the store does not know. */
-	if (matrix_load(&m, ctx->matrix_path, &err) == 0) {
-		have_m = 1;
-	} else if (ctx->matrix_given) {
-		cmd_matrix_error(ctx->matrix_path, err.buf);
+	have_m = cmd_optional_matrix(ctx, &m);
+	if (have_m < 0) {
+		have_m = 0;
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	strbuf_reset(&err);
 	if (kcidb_collect(ctx->store, have_m ? &m : NULL, &opts, &rep,
 			  &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);

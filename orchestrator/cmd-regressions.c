@@ -119,14 +119,12 @@ static int regressions_exec(struct cmd_ctx *ctx)
 	size_t i, n = 0;
 
 	/* The matrix only refines `confirm`: without one, the defaults. */
-	if (matrix_load(&m, ctx->matrix_path, &err) == 0) {
-		have_m = 1;
-	} else if (ctx->matrix_given) {
-		cmd_matrix_error(ctx->matrix_path, err.buf);
+	have_m = cmd_optional_matrix(ctx, &m);
+	if (have_m < 0) {
+		have_m = 0;
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	strbuf_reset(&err);
 	if (ctx->store &&
 	    regressions_compute(ctx->store, have_m ? &m : NULL, &rs,
 				&err) < 0) {

@@ -429,15 +429,14 @@ static int report_exec(struct cmd_ctx *ctx)
 	int have_m = 0, have_run = 0, ret = EXIT_ERROR, rc;
 	size_t i;
 
-	if (matrix_load(&m, ctx->matrix_path, &err) == 0) {
-		have_m = 1;
-		cfg = &m.report;
-	} else if (ctx->matrix_given) {
-		cmd_matrix_error(ctx->matrix_path, err.buf);
+	have_m = cmd_optional_matrix(ctx, &m);
+	if (have_m < 0) {
+		have_m = 0;
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	strbuf_reset(&err);
+	if (have_m)
+		cfg = &m.report;
 	if (ctx->store &&
 	    regressions_compute(ctx->store, have_m ? &m : NULL, &rs,
 				&err) < 0) {

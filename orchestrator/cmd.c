@@ -47,6 +47,20 @@ void cmd_matrix_error(const char *path, const char *msg)
 		fprintf(stderr, "hvmatrix: %s\n", msg);
 }
 
+int cmd_optional_matrix(const struct cmd_ctx *ctx, struct matrix *m)
+{
+	struct strbuf err = STRBUF_INIT;
+	int ret = 1;
+
+	if (matrix_load(m, ctx->matrix_path, &err) < 0) {
+		ret = ctx->matrix_given ? -1 : 0;
+		if (ret < 0)
+			cmd_matrix_error(ctx->matrix_path, err.buf);
+	}
+	strbuf_release(&err);
+	return ret;
+}
+
 /* --jobs N: 1..256. Returns 0 or EXIT_USAGE after a message. */
 int cmd_parse_jobs(const char *arg, unsigned *jobs)
 {

@@ -151,6 +151,14 @@ int cmd_usage_error(const char *fmt, ...)
 void cmd_matrix_error(const char *path, const char *msg);
 
 /*
+ * For commands the matrix only refines (regressions, report, export):
+ * load ctx->matrix_path into m. 1: loaded; 0: none (the default one is
+ * missing or invalid: go on without); -1: the user named it with
+ * --matrix and it does not load (the error is printed: EXIT_USAGE).
+ */
+int cmd_optional_matrix(const struct cmd_ctx *ctx, struct matrix *m);
+
+/*
  * Append at most max bytes of s (NULL: nothing) with control characters
  * as '?': console text, commit subjects and another process's files may
  * hold escape sequences, which must not reach a terminal.
