@@ -112,3 +112,50 @@ MK
 			commit -q -m "commit $i"
 	done
 }
+
+# test_kernels: the real test kernels (build-test-kernels.sh, cached by
+# inputs) as $good, $vmware (broken under VMware only), $xenpv (broken as
+# Xen PV only) and $coin (panics one boot in two); a hard error (99) when
+# they cannot be built.
+test_kernels() {
+	local list
+	list=$(sh "$top_srcdir/images/kernels/build-test-kernels.sh" \
+		"$top_builddir/cache" 2> "$TMP/build.err") || {
+		sed 's/^/# /' "$TMP/build.err"
+		echo "not ok 1 - cannot build the test kernels"
+		exit 99
+	}
+	good=$(echo "$list" | sed -n 1p)
+	vmware=$(echo "$list" | sed -n 2p)
+	xenpv=$(echo "$list" | sed -n 3p)
+	coin=$(echo "$list" | sed -n 4p)
+}
+
+# kernel_tree DIR: a git repository whose make "builds" the prebuilt
+# kernel its commit names (kernel_commit), so that a test is about what
+# the farm concludes, not about compiling. A commit made broken fails to
+# build with a compiler's error line.
+kernel_tree() {
+	mkdir -p "$1"
+	git -C "$1" init -q -b master
+	cat > "$1/Makefile" <<'MK'
+tinyconfig olddefconfig:
+	mkdir -p $(O) && touch $(O)/.config
+bzImage:
+	@test ! -e $(CURDIR)/broken || { echo 'init/main.c:1:1: error: expected identifier'; exit 2; }
+	mkdir -p $(O)/arch/x86/boot
+	cp "$$(cat $(CURDIR)/kernel)" $(O)/arch/x86/boot/bzImage
+MK
+}
+
+# kernel_commit DIR SUBJECT KERNEL [broken]: commit (every commit changes
+# something, by A U Thor) and print its id.
+kernel_commit() {
+	echo "$3" > "$1/kernel"
+	printf '%s\n' "$2" > "$1/subject"
+	if [ "${4:-}" = broken ]; then touch "$1/broken"; else rm -f "$1/broken"; fi
+	git -C "$1" add -A
+	git -C "$1" -c user.name="A U Thor" -c user.email=author@example.org \
+		commit -q -m "$2" > /dev/null
+	git -C "$1" rev-parse HEAD
+}

@@ -20,35 +20,11 @@ if [ ! -r "$SCHEMA" ] || ! "$PY" -c 'import jsonschema' 2> /dev/null; then
 	exit 99
 fi
 
-kernels=$(sh "$top_srcdir/images/kernels/build-test-kernels.sh" \
-	"$top_builddir/cache" 2> "$TMP/build.err") || {
-	sed 's/^/# /' "$TMP/build.err"
-	echo "not ok 1 - cannot build the test kernels"
-	exit 99
-}
-good=$(echo "$kernels" | sed -n 1p)
-vmware=$(echo "$kernels" | sed -n 2p)
+test_kernels
 
 tree=$TMP/tree
-mkdir -p "$tree"
-git -C "$tree" init -q -b master
-cat > "$tree/Makefile" <<'MK'
-tinyconfig olddefconfig:
-	mkdir -p $(O) && touch $(O)/.config
-bzImage:
-	@test ! -e $(CURDIR)/broken || { echo 'init/main.c:1:1: error: expected identifier'; exit 2; }
-	mkdir -p $(O)/arch/x86/boot
-	cp "$$(cat $(CURDIR)/kernel)" $(O)/arch/x86/boot/bzImage
-MK
-commit() {	# commit SUBJECT KERNEL [broken]
-	echo "$2" > "$tree/kernel"
-	echo "$1" > "$tree/subject"
-	if [ "${3:-}" = broken ]; then touch "$tree/broken"; else rm -f "$tree/broken"; fi
-	git -C "$tree" add -A
-	git -C "$tree" -c user.name="A U Thor" -c user.email=author@example.org \
-		commit -q -m "$1" > /dev/null
-	git -C "$tree" rev-parse HEAD
-}
+kernel_tree "$tree"
+commit() { kernel_commit "$tree" "$@"; }	# SUBJECT KERNEL [broken]
 c1=$(commit "good" "$good")
 c2=$(commit "vmware: break platform setup" "$vmware")
 c3=$(commit "does not build" "$good" broken)

@@ -18,37 +18,12 @@
 # `hvmatrix regressions --json` shows it all after `daemon --until-idle`.
 . "$(dirname "$0")/lib.sh"
 
-kernels=$(sh "$top_srcdir/images/kernels/build-test-kernels.sh" \
-	"$top_builddir/cache" 2> "$TMP/build.err") || {
-	sed 's/^/# /' "$TMP/build.err"
-	echo "not ok 1 - cannot build the test kernels"
-	exit 99
-}
-good=$(echo "$kernels" | sed -n 1p)
-vmware=$(echo "$kernels" | sed -n 2p)
-coin=$(echo "$kernels" | sed -n 4p)
+test_kernels
 [ -r "$coin" ] || { echo "not ok 1 - no coin-flip kernel"; exit 99; }
 
 tree=$TMP/tree
-mkdir -p "$tree"
-git -C "$tree" init -q -b master
-cat > "$tree/Makefile" <<'MK'
-tinyconfig olddefconfig:
-	mkdir -p $(O) && touch $(O)/.config
-bzImage:
-	test ! -e $(CURDIR)/broken
-	mkdir -p $(O)/arch/x86/boot
-	cp "$$(cat $(CURDIR)/kernel)" $(O)/arch/x86/boot/bzImage
-MK
-commit() {	# commit SUBJECT KERNEL [broken]
-	echo "$2" > "$tree/kernel"
-	echo "$1" > "$tree/subject"	# every commit changes something
-	if [ "${3:-}" = broken ]; then touch "$tree/broken"; else rm -f "$tree/broken"; fi
-	git -C "$tree" add -A
-	git -C "$tree" -c user.name="A U Thor" -c user.email=author@example.org \
-		commit -q -m "$1" > /dev/null
-	git -C "$tree" rev-parse HEAD
-}
+kernel_tree "$tree"
+commit() { kernel_commit "$tree" "$@"; }	# SUBJECT KERNEL [broken]
 
 cells="  - name: vmware
     machine: pc,vmport=on

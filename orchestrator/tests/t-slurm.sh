@@ -26,14 +26,7 @@ for t in munged mungekey slurmctld slurmd sbatch squeue scancel sinfo ss; do
 	}
 done
 [ "$(id -u)" = 0 ] || { echo "ok 1 # SKIP slurmd must run as root"; exit 0; }
-kernels=$(sh "$top_srcdir/images/kernels/build-test-kernels.sh" \
-	"$top_builddir/cache" 2> "$TMP/build.err") || {
-	sed 's/^/# /' "$TMP/build.err"
-	echo "not ok 1 - cannot build the test kernels"
-	exit 99
-}
-good=$(echo "$kernels" | sed -n 1p)
-vmware=$(echo "$kernels" | sed -n 2p)
+test_kernels
 
 # ---- a private Slurm cluster ------------------------------------------
 . "$top_srcdir/tools/slurm-node.sh"
