@@ -1322,11 +1322,14 @@ static pid_t decoy(long mark_group, long owner)
 	setpgid(pid, pid);	/* both sides: no race with the checks */
 	snprintf(mark, sizeof(mark), SPAWN_GROUP_ENV "=%ld.%ld",
 		 mark_group ? mark_group : (long)pid, owner);
-	/* Until it has exec'd, its environment is ours. */
+	/* Until it has exec'd, its environment is ours; and until it is
+	 * asleep, the checks' 'S' (alive, left alone) cannot be told from a
+	 * process still starting. */
 	for (i = 0; i < 500; i++) {
 		struct strbuf sb = STRBUF_INIT;
 		char *path = xstrfmt("/proc/%ld/environ", (long)pid);
-		int done = !fsutil_read(path, &sb) && !strcmp(sb.buf, mark);
+		int done = !fsutil_read(path, &sb) && !strcmp(sb.buf, mark) &&
+			   state_of(pid) == 'S';
 
 		free(path);
 		strbuf_release(&sb);
