@@ -193,6 +193,8 @@ static void resolve_release(struct boot_run *r, const struct cell *c)
 	else {
 		r->qemu_prefix = hypervisors_qemu_argv(&rel, &n);
 		r->env = hypervisors_qemu_env(&rel);
+		r->qemu_version = xstrfmt("%s (Debian %s)", rel.version,
+					  rel.package);
 	}
 	hypervisors_release_free(&rel);
 out:
@@ -274,6 +276,7 @@ void boot_run_release(struct boot_run *r)
 {
 	free(r->log_path);
 	free(r->xen_version);
+	free(r->qemu_version);
 	free(r->xen_elf);
 	free(r->kernel);
 	free(r->initrd);

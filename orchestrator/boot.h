@@ -40,6 +40,9 @@ struct boot_run {
 	char *log_path;
 	char **argv;		/* QEMU's argv, NULL-terminated */
 	char *xen_version;	/* backend xen: the build's stated version */
+	/* A cell naming a QEMU release: "10.0 (Debian <package version>)",
+	 * as recorded with the run; else NULL. */
+	char *qemu_version;
 	char *kernel, *initrd;	/* as given to boot_run_init */
 	char *xen_elf;		/* backend xen, xen-libxl: resolved build */
 	/* A cell naming a QEMU release: the words that start it (replacing

@@ -132,6 +132,8 @@ static void on_done(struct boot_run *r, void *data)
 	w->run.log_path = r->log_path;
 	w->run.nonce = r->nonce;
 	w->run.cmdline = boot_run_cmdline(r);
+	w->run.qemu_version = r->qemu_version;	/* borrowed, as log_path */
+	w->run.xen_version = r->xen_version;
 	uv_queue_work(uv_default_loop(), &w->req, record_work_cb,
 		      record_after_cb);
 }

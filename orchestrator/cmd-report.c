@@ -465,7 +465,7 @@ static int report_exec(struct cmd_ctx *ctx)
 	if (have_m)
 		c = matrix_find(&m, g->cells[0]);
 	if (c)
-		qv = kcidb_qemu_version(c->qemu);
+		qv = kcidb_run_qemu(c, have_run ? run.qemu_version : NULL);
 
 	gethostname(host, sizeof(host) - 1);
 	from = cfg && cfg->from ? xstrdup(cfg->from) :
@@ -516,7 +516,8 @@ static int report_exec(struct cmd_ctx *ctx)
 		    g->tree, g->build, g->cells[0]);
 	if (c) {
 		strbuf_addstr(&out, ":\n    ");
-		kcidb_describe_cell(c, qv, &out);
+		kcidb_describe_cell(c, qv, have_run ? run.xen_version :
+				    NULL, &out);
 	}
 	strbuf_addstr(&out, "\n\n");
 	add_ref(&out, "commit:", &g->first_bad);

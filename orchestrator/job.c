@@ -173,7 +173,7 @@ static void record_verdict(struct job *j, const char *cell, enum verdict v,
 			   const char *reason, const char *line,
 			   double started_at, double duration_s,
 			   const char *log_path, const char *nonce,
-			   const char *purpose, char *cmdline)
+			   const char *purpose, const struct boot_run *r)
 {
 	struct job_op *op = new_op(add_run_fn);
 	struct record_run *run = &op->run;
@@ -196,7 +196,12 @@ static void record_verdict(struct job *j, const char *cell, enum verdict v,
 	run->commit_id = xstrdup(j->rj.commit_id);
 	run->build = xstrdup(j->rj.build);
 	run->purpose = xstrdup(purpose ? purpose : "test");
-	run->cmdline = cmdline;		/* owned by the run from here */
+	/* What ran it, when something did: the command and the releases. */
+	run->cmdline = r ? boot_run_cmdline(r) : NULL;
+	run->qemu_version = r && r->qemu_version ? xstrdup(r->qemu_version) :
+			    NULL;
+	run->xen_version = r && r->xen_version ? xstrdup(r->xen_version) :
+			   NULL;
 	daemon_note_verdict(j->d, v);
 	submit(j, op);
 }
@@ -403,8 +408,7 @@ static void boot_done(struct boot_run *r, void *data)
 	} else {
 		record_verdict(j, r->cell->name, v, r->judge.reason,
 			       r->judge.line, r->started_at, r->duration_s,
-			       r->log_path, r->nonce, r->data,
-			       boot_run_cmdline(r));
+			       r->log_path, r->nonce, r->data, r);
 	}
 	schedule(j->d);		/* cores may have come free */
 }

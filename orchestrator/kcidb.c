@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hypervisors.h"
 #include "json.h"
 #include "kcidb.h"
 #include "logfile.h"
@@ -274,33 +275,48 @@ char *kcidb_qemu_version(const char *qemu)
 	return v;
 }
 
+char *kcidb_run_qemu(const struct cell *c, const char *recorded)
+{
+	if (recorded && *recorded)
+		return xstrdup(recorded);
+	if (hypervisors_is_release(c->qemu))
+		return xstrdup(c->qemu);
+	return kcidb_qemu_version(c->qemu);
+}
+
 const char *kcidb_hypervisor(const struct cell *c)
 {
 	return cell_is_xen(c) ? "xen" : "qemu";
 }
 
-const char *kcidb_release(const struct cell *c, const char *qemu_version)
+const char *kcidb_release(const struct cell *c, const char *qemu_version,
+			  const char *xen_version)
 {
 	if (cell_is_xen(c)) {
 		/* A build by name ("4.17"), or the last part of a path. */
 		const char *slash = c->xen ? strrchr(c->xen, '/') : NULL;
 
+		if (xen_version && *xen_version)
+			return xen_version;
 		return slash && slash[1] ? slash + 1 : c->xen;
 	}
+	if (hypervisors_is_release(c->qemu))
+		return c->qemu;
 	return qemu_version;
 }
 
 void kcidb_describe_cell(const struct cell *c, const char *qemu_version,
-			 struct strbuf *out)
+			 const char *xen_version, struct strbuf *out)
 {
+	const char *xen = cell_is_xen(c) ? kcidb_release(c, NULL,
+							 xen_version) : NULL;
+
 	if (c->backend == CELL_BACKEND_XEN)
 		strbuf_addf(out, "Xen %s (the kernel as dom0) on ",
-			    kcidb_release(c, NULL) ? kcidb_release(c, NULL) :
-			    "?");
+			    xen ? xen : "?");
 	else if (c->backend == CELL_BACKEND_XEN_LIBXL)
 		strbuf_addf(out, "Xen %s (the kernel as a %s guest) on ",
-			    kcidb_release(c, NULL) ? kcidb_release(c, NULL) :
-			    "?", cell_guest_name(c->guest));
+			    xen ? xen : "?", cell_guest_name(c->guest));
 	strbuf_addf(out, "QEMU %s, machine %s, cpu %s, accel %s",
 		    qemu_version ? qemu_version : "(version unknown)",
 		    c->machine, c->cpu, cell_accel_name(c->accel));
@@ -355,16 +371,21 @@ struct collector {
 	size_t n_commits;
 };
 
-static const char *qemu_version_of(struct collector *co, const char *qemu)
+/* What ran run (see kcidb_run_qemu); `qemu --version` once a binary. */
+static const char *qemu_version_of(struct collector *co,
+				   const struct cell *c,
+				   const struct record_run *run)
 {
 	size_t i;
 
+	if (known(run->qemu_version) || hypervisors_is_release(c->qemu))
+		return keep(co->rep, kcidb_run_qemu(c, run->qemu_version));
 	for (i = 0; i < co->n_qv; i++)
-		if (!strcmp(co->qv[i].qemu, qemu))
+		if (!strcmp(co->qv[i].qemu, c->qemu))
 			return co->qv[i].version;
 	co->qv = xrealloc(co->qv, (co->n_qv + 1) * sizeof(*co->qv));
-	co->qv[co->n_qv].qemu = xstrdup(qemu);
-	co->qv[co->n_qv].version = kcidb_qemu_version(qemu);
+	co->qv[co->n_qv].qemu = xstrdup(c->qemu);
+	co->qv[co->n_qv].version = kcidb_qemu_version(c->qemu);
 	return co->qv[co->n_qv++].version;
 }
 
@@ -562,22 +583,26 @@ static int add_build(struct collector *co, const struct record_run *run,
 }
 
 static void add_environment(struct collector *co, struct kcidb_test *t,
-			    const struct cell *c)
+			    const struct cell *c,
+			    const struct record_run *run)
 {
 	struct kcidb_report *rep = co->rep;
 	struct strbuf sb = STRBUF_INIT;
-	const char *qv = qemu_version_of(co, c->qemu);
+	const char *qv = qemu_version_of(co, c, run);
+	const char *xv = known(run->xen_version);
 
 	misc_add(&t->env, "hypervisor", kcidb_hypervisor(c));
-	misc_add(&t->env, "release", keep_dup(rep, kcidb_release(c, qv)));
+	misc_add(&t->env, "release", keep_dup(rep, kcidb_release(c, qv, xv)));
 	misc_add(&t->env, "machine", keep_dup(rep, c->machine));
 	misc_add(&t->env, "qemu", keep_dup(rep, qv));
+	if (xv)
+		misc_add(&t->env, "xen", keep_dup(rep, xv));
 	misc_add(&t->env, "backend", cell_backend_name(c->backend));
 	misc_add(&t->env, "accel", cell_accel_name(c->accel));
 	misc_add(&t->env, "cpu", keep_dup(rep, c->cpu));
 	if (c->backend == CELL_BACKEND_XEN_LIBXL)
 		misc_add(&t->env, "guest", cell_guest_name(c->guest));
-	kcidb_describe_cell(c, qv, &sb);
+	kcidb_describe_cell(c, qv, xv, &sb);
 	t->env_comment = keep(rep, strbuf_detach(&sb, NULL));
 }
 
@@ -619,7 +644,7 @@ static int add_test(struct collector *co, const struct record_run *run,
 	misc_add(&t->env, "platform", t->cell);
 	c = co->m ? matrix_find(co->m, run->cell) : NULL;
 	if (c)
-		add_environment(co, t, c);
+		add_environment(co, t, c, run);
 	misc_add(&t->misc, "run", keep(rep, xstrfmt("%lld",
 		 (long long)run->id)));
 	misc_add(&t->misc, "verdict", verdict_name(run->verdict));

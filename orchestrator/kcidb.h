@@ -121,15 +121,23 @@ int kcidb_parse_time(const char *s, double *out);
 /* "7.2.19" from `QEMU --version` (argv, no shell), or NULL. */
 char *kcidb_qemu_version(const char *qemu);
 /*
- * What a cell runs on, for people and for environment: hypervisor ("qemu"
- * or "xen"), its release (the Xen build's name, else QEMU's version; may
- * be NULL) and a line such as "Xen 4.17 (PV dom0) on QEMU 7.2.19, machine
- * pc". qemu_version may be NULL.
+ * What a run ran on, as recorded with it (record_run's qemu_version,
+ * xen_version; "" or NULL when not recorded, as for runs before schema 6).
+ * kcidb_run_qemu: the recorded QEMU, else the release the cell names
+ * ("10.0"), else `qemu --version` of the cell's binary now (a path: the
+ * only way left to know it); NULL if none. Free it.
+ * kcidb_hypervisor: "qemu" or "xen". kcidb_release: the Xen release (the
+ * recorded version, else the build the cell names), else the QEMU release
+ * (the name the cell gives, else qemu_version); may be NULL.
+ * kcidb_describe_cell: a line such as "Xen 4.17.5 (the kernel as dom0) on
+ * QEMU 7.2 (Debian 1:7.2+dfsg-7), machine pc, ...".
  */
+char *kcidb_run_qemu(const struct cell *c, const char *recorded);
 const char *kcidb_hypervisor(const struct cell *c);
-const char *kcidb_release(const struct cell *c, const char *qemu_version);
+const char *kcidb_release(const struct cell *c, const char *qemu_version,
+			  const char *xen_version);
 void kcidb_describe_cell(const struct cell *c, const char *qemu_version,
-			 struct strbuf *out);
+			 const char *xen_version, struct strbuf *out);
 
 struct kcidb_opts {
 	double since;		/* runs started at or after (0: all) */

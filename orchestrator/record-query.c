@@ -241,7 +241,7 @@ int record_scan_runs(struct record *r,
 		"r.kernel_path, r.kernel_version, r.cell, r.matrix_path, "
 		"r.verdict, r.reason, r.line, r.started_at, r.duration_s, "
 		"r.log_path, r.nonce, r.tree, r.commit_id, r.build, r.purpose, "
-		"r.cmdline FROM runs r "
+		"r.cmdline, r.qemu_version, r.xen_version FROM runs r "
 		"ORDER BY r.id";
 	sqlite3_stmt *st = record_prepare(r, sql, "cannot scan runs", err, 0);
 	struct record_run run;
@@ -273,6 +273,8 @@ int record_scan_runs(struct record *r,
 		run.subject = (char *)"";
 		run.purpose = COL(17);
 		run.cmdline = COL(18);
+		run.qemu_version = COL(19);
+		run.xen_version = COL(20);
 		if (fn(&run, data, err) < 0)
 			goto out;
 	}

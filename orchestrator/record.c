@@ -26,7 +26,7 @@
 #include "xmalloc.h"
 #include "schema.h"
 
-#define RECORD_SCHEMA_VERSION 5
+#define RECORD_SCHEMA_VERSION 6
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -34,9 +34,10 @@
 static const char insert_sql[] =
 	"INSERT INTO runs (batch, kernel_id, kernel_path, kernel_version, "
 	"cell, matrix_path, verdict, reason, line, started_at, duration_s, "
-	"log_path, nonce, tree, commit_id, build, purpose, cmdline) "
+	"log_path, nonce, tree, commit_id, build, purpose, cmdline, "
+	"qemu_version, xen_version) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	"?15, ?16, ?17, ?18)";
+	"?15, ?16, ?17, ?18, ?19, ?20)";
 
 static const char list_sql[] =
 	"SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM "ORDER BY r.started_at DESC, r.id DESC";
@@ -81,6 +82,11 @@ static const char *const migrations[] = {
 	 * for the dashboard's reproducers; '' for runs that ran nothing. */
 	"ALTER TABLE runs ADD COLUMN cmdline TEXT NOT NULL DEFAULT '';"
 	"UPDATE meta SET value = '5' WHERE key = 'schema_version';",
+	/* 5 -> 6: the hypervisor releases a run ran under, recorded when it
+	 * ran (an export later must not ask today's binaries); '' before. */
+	"ALTER TABLE runs ADD COLUMN qemu_version TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE runs ADD COLUMN xen_version TEXT NOT NULL DEFAULT '';"
+	"UPDATE meta SET value = '6' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)
@@ -373,6 +379,8 @@ static int bind_run(sqlite3_stmt *st, const struct record_run *run)
 	rc |= record_bind_text(st, 17, run->purpose && *run->purpose ?
 				run->purpose : "test");
 	rc |= record_bind_text(st, 18, run->cmdline);
+	rc |= record_bind_text(st, 19, run->qemu_version);
+	rc |= record_bind_text(st, 20, run->xen_version);
 	return rc;
 }
 
@@ -472,6 +480,8 @@ void record_read_run(sqlite3_stmt *st, struct record_run *run)
 	run->subject = record_column_str(st, 17);
 	run->purpose = record_column_str(st, 18);
 	run->cmdline = record_column_str(st, 19);
+	run->qemu_version = record_column_str(st, 20);
+	run->xen_version = record_column_str(st, 21);
 }
 
 /* Prepare sql and bind n text arguments to ?1 .. ?n (NULL binds ""). */
@@ -562,6 +572,8 @@ void record_run_release(struct record_run *run)
 	free(run->subject);
 	free(run->purpose);
 	free(run->cmdline);
+	free(run->qemu_version);
+	free(run->xen_version);
 	memset(run, 0, sizeof(*run));
 }
 

@@ -38,6 +38,12 @@ struct record_run {
 				 * "bisect": why the run was made */
 	char *cmdline;		/* schema 4: the command that ran it (QEMU's
 				 * argv, shell-quoted); NULL or "" if none */
+	/* Schema 6: the hypervisor releases that ran it, as known when it
+	 * ran: a named QEMU release and its Debian package ("10.0 (Debian
+	 * 1:10.0.2+ds-2)"), what Xen said of itself ("4.20.5-pre"); ""
+	 * if not known (a QEMU given as a path, a run that ran nothing). */
+	char *qemu_version;
+	char *xen_version;
 };
 
 /* A commit as the watcher found it. */

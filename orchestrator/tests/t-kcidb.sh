@@ -51,6 +51,7 @@ cells:
     expect: "Hypervisor detected: VMware"
     silence: 10
   - name: plain-2.4
+    qemu: "7.2"
     machine: pc-i440fx-2.4
     cpu: qemu64
     expect: hypervisor=none
@@ -129,6 +130,10 @@ for n in k["incidents"]:
     c = checkouts[builds[t["build_id"]]["checkout_id"]]
     print("incident", n["issue_id"], c["git_commit_hash"], t["path"],
           t["status"], "excerpt" if t.get("log_excerpt") else "-")
+for t in k["tests"]:
+    e = t["environment"]["misc"]
+    print("env", t["environment"]["misc"]["platform"], e.get("release", "-"),
+          "|", e.get("qemu", "-"))
 print("fail_excerpts_max", max([len(t.get("log_excerpt", "")) for t in k["tests"]]))
 PY
 sed 's/^/# /' "$TMP/facts" | head -40
@@ -163,6 +168,17 @@ n_fail=$(db "SELECT count(*) FROM runs WHERE commit_id = '$c2' AND cell = 'vmwar
 expect_eq "an incident per failing test of the first bad commit, with its console" \
 	"$(fact incident | sort -u)" "t_lab:$id $c2 boot.vmware FAIL excerpt"
 expect_eq "... $n_fail of them" "$(fact incident | wc -l)" "$n_fail"
+# What ran each run is recorded with it (schema 6), not asked at export.
+expect_eq "the store records the named QEMU release a run ran under" \
+	"$(db "SELECT DISTINCT qemu_version FROM runs WHERE cell = 'plain-2.4' AND verdict != 'BLOCKED'" | sed 's/(Debian 1:7\.2+[^)]*)$/(Debian 1:7.2+V)/')" \
+	"7.2 (Debian 1:7.2+V)"
+expect_eq "... and nothing for a cell that names a binary" \
+	"$(db "SELECT count(*) FROM runs WHERE cell = 'vmware' AND qemu_version != ''")" 0
+expect_eq "the release cell's tests: release 7.2, the recorded QEMU" \
+	"$(fact env | awk '$1 == "plain-2.4" && /Debian/' | sort -u | sed 's/+[^)]*)$/+V)/')" \
+	"plain-2.4 7.2 | 7.2 (Debian 1:7.2+V)"
+check "the binary cell's tests: release from its --version" \
+	test "$(fact env | awk '$1 == "vmware"' | grep -Evc '^vmware [0-9]+\.[0-9]+(\.[0-9]+)? \| [0-9]')" -eq 0
 check "log excerpts are at most 16 KiB" test "$(fact fail_excerpts_max)" -le 16384
 
 rc=0

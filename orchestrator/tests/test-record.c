@@ -86,6 +86,8 @@ static struct record_run make_run(const char *tag, const char *kernel_id,
 	run.duration_s = 2.5 + started_at / 1e9;
 	run.log_path = xstrfmt("%s/log-%s.txt", tmpdir, tag);
 	run.nonce = xstrfmt("nonce-%s", tag);
+	run.qemu_version = xstrfmt("10.0 (Debian 1:10.0.%s)", tag);
+	run.xen_version = xstrfmt("4.20.%s-pre", tag);
 	return run;
 }
 
@@ -116,6 +118,8 @@ static void assert_run_eq(const struct record_run *got,
 	ck_assert_double_eq(got->duration_s, want->duration_s);
 	ck_assert_str_eq(got->log_path, want->log_path);
 	ck_assert_str_eq(got->nonce, want->nonce);
+	ck_assert_str_eq(got->qemu_version, want->qemu_version);
+	ck_assert_str_eq(got->xen_version, want->xen_version);
 }
 
 static void list_runs(struct record *r, struct record_run **runs, size_t *n)
@@ -218,7 +222,7 @@ START_TEST(test_wal_and_layout)
 	free(s);
 	s = query_text(db, "SELECT value FROM meta WHERE key = "
 		       "'schema_version'");
-	ck_assert_str_eq(s, "5");
+	ck_assert_str_eq(s, "6");
 	free(s);
 	/* The store keeps verdict names, not enum numbers. */
 	s = query_text(db, "SELECT verdict FROM runs");
@@ -618,11 +622,14 @@ START_TEST(test_migrates_v1)
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(runs[0].kernel_id, "k1");
 	ck_assert_str_eq(runs[0].commit_id, "");
+	/* Runs from before schema 6 do not know their releases. */
+	ck_assert_str_eq(runs[0].qemu_version, "");
+	ck_assert_str_eq(runs[0].xen_version, "");
 	record_runs_free(runs, n);
 	record_close(r);
 	s = query_text(db_path, "SELECT value FROM meta WHERE key = "
 		       "'schema_version'");
-	ck_assert_str_eq(s, "5");
+	ck_assert_str_eq(s, "6");
 	free(s);
 	strbuf_release(&err);
 	free(db_path);
