@@ -712,6 +712,15 @@ const struct section matrix_webhook_section = {
 	.finish = webhook_finish,
 };
 
+static void seen_free(struct seen_key *seen, size_t n_seen)
+{
+	size_t i;
+
+	for (i = 0; i < n_seen; i++)
+		free(seen[i].text);
+	free(seen);
+}
+
 static void *entry_at(const struct entries *list, const struct section *sec,
 		      size_t i)
 {
@@ -859,9 +868,7 @@ out:
 	if (ret)
 		sec->release(obj);
 	free(obj);
-	for (i = 0; i < n_seen; i++)
-		free(seen[i].text);
-	free(seen);
+	seen_free(seen, n_seen);
 	return ret;
 }
 
@@ -886,6 +893,65 @@ int matrix_parse_section(struct loader *l, const struct section *sec,
 					   sec->key, sec->what,
 					   matrix_node_kind(l->ev.type));
 		if (parse_entry(l, sec, list))
+			return -1;
+	}
+}
+
+/* ---- sections that are one mapping, not a list (report, executor) ---- */
+
+static void unknown_key(struct loader *l, const struct section *sec,
+			const yaml_mark_t *mark)
+{
+	const char **names = xcalloc(sec->n_settings, sizeof(*names));
+	struct strbuf msg = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sec->n_settings; i++)
+		names[i] = sec->settings[i].name;
+	strbuf_addf(&msg, "unknown key '%s' in %s", matrix_ev_scalar(l),
+		    sec->key);
+	matrix_add_hint(&msg, matrix_ev_scalar(l), names, sec->n_settings);
+	matrix_fail(l, mark, "%s", msg.buf);
+	strbuf_release(&msg);
+	free(names);
+}
+
+/*
+ * The keys of one mapping into obj through sec's settings; the current
+ * event is its MAPPING_START. The settings given, with their positions,
+ * are left in *seen for the caller's checks across them (free with
+ * seen_free, also on failure).
+ */
+static int parse_mapping(struct loader *l, const struct section *sec,
+			 void *obj, struct seen_key **seen, size_t *n_seen)
+{
+	size_t alloc_seen = 0;
+
+	*seen = NULL;
+	*n_seen = 0;
+	for (;;) {
+		const struct setting *k;
+		struct seen_key *s;
+		yaml_mark_t key_mark;
+		int rc = matrix_next_key(l, *seen, *n_seen, &key_mark);
+
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			return 0;
+		k = matrix_find_setting(sec, matrix_ev_scalar(l));
+		if (!k) {
+			unknown_key(l, sec, &key_mark);
+			return -1;
+		}
+		ALLOC_GROW(*seen, *n_seen + 1, alloc_seen);
+		s = &(*seen)[(*n_seen)++];
+		s->text = xstrdup(k->name);
+		s->key_mark = key_mark;
+		if (matrix_next(l))
+			return -1;
+		s->value_mark = l->ev.start_mark;
+		if (parse_setting(l, k, obj))
 			return -1;
 	}
 }
@@ -970,11 +1036,9 @@ void matrix_report_release(struct matrix_report *r)
 
 int matrix_parse_report(struct loader *l, struct matrix_report *r)
 {
-	static const char *const names[] = { "from", "to", "reported_by",
-					     "dashboard_url" };
-	struct seen_key *seen = NULL;
-	size_t n_seen = 0, alloc_seen = 0, i;
-	int ret = -1;
+	struct seen_key *seen;
+	size_t n_seen;
+	int ret;
 
 	if (matrix_ev_is_null(l))
 		return 0;
@@ -983,42 +1047,8 @@ int matrix_parse_report(struct loader *l, struct matrix_report *r)
 				   "mapping (from, to, reported_by, "
 				   "dashboard_url), got %s",
 				   matrix_node_kind(l->ev.type));
-	for (;;) {
-		const struct setting *k;
-		struct seen_key *s;
-		yaml_mark_t key_mark;
-		int rc = matrix_next_key(l, seen, n_seen, &key_mark);
-
-		if (rc < 0)
-			goto out;
-		if (rc > 0)
-			break;
-		k = matrix_find_setting(&report_section, matrix_ev_scalar(l));
-		if (!k) {
-			struct strbuf msg = STRBUF_INIT;
-
-			strbuf_addf(&msg, "unknown key '%s' in report",
-				    matrix_ev_scalar(l));
-			matrix_add_hint(&msg, matrix_ev_scalar(l), names,
-					ARRAY_SIZE(names));
-			matrix_fail(l, &key_mark, "%s", msg.buf);
-			strbuf_release(&msg);
-			goto out;
-		}
-		ALLOC_GROW(seen, n_seen + 1, alloc_seen);
-		s = &seen[n_seen++];
-		s->text = xstrdup(k->name);
-		s->key_mark = key_mark;
-		if (matrix_next(l))
-			goto out;
-		if (parse_setting(l, k, r))
-			goto out;
-	}
-	ret = 0;
-out:
-	for (i = 0; i < n_seen; i++)
-		free(seen[i].text);
-	free(seen);
+	ret = parse_mapping(l, &report_section, r, &seen, &n_seen);
+	seen_free(seen, n_seen);
 	return ret;
 }
 
@@ -1154,25 +1184,10 @@ void matrix_executor_release(struct matrix_executor *x)
 	memset(x, 0, sizeof(*x));
 }
 
-static int unknown_exec_key(struct loader *l, const yaml_mark_t *mark)
-{
-	const char *names[ARRAY_SIZE(exec_settings)];
-	struct strbuf msg = STRBUF_INIT;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(exec_settings); i++)
-		names[i] = exec_settings[i].name;
-	strbuf_addf(&msg, "unknown key '%s' in executor", matrix_ev_scalar(l));
-	matrix_add_hint(&msg, matrix_ev_scalar(l), names, ARRAY_SIZE(names));
-	matrix_fail(l, mark, "%s", msg.buf);
-	strbuf_release(&msg);
-	return -1;
-}
-
 int matrix_parse_executor(struct loader *l, struct matrix_executor *x)
 {
 	struct seen_key *seen = NULL;
-	size_t n_seen = 0, alloc_seen = 0, i;
+	size_t n_seen = 0;
 	yaml_mark_t start = l->ev.start_mark;
 	int ret = -1;
 
@@ -1186,31 +1201,8 @@ int matrix_parse_executor(struct loader *l, struct matrix_executor *x)
 		return matrix_fail(l, &start, "executor: expected a mapping "
 				   "(kind, partition, shared_dir, ...), got %s",
 				   matrix_node_kind(l->ev.type));
-	for (;;) {
-		const struct setting *k;
-		struct seen_key *s;
-		yaml_mark_t key_mark;
-		int rc = matrix_next_key(l, seen, n_seen, &key_mark);
-
-		if (rc < 0)
-			goto out;
-		if (rc > 0)
-			break;
-		k = matrix_find_setting(&exec_section, matrix_ev_scalar(l));
-		if (!k) {
-			unknown_exec_key(l, &key_mark);
-			goto out;
-		}
-		ALLOC_GROW(seen, n_seen + 1, alloc_seen);
-		s = &seen[n_seen++];
-		s->text = xstrdup(k->name);
-		s->key_mark = key_mark;
-		if (matrix_next(l))
-			goto out;
-		s->value_mark = l->ev.start_mark;
-		if (parse_setting(l, k, x))
-			goto out;
-	}
+	if (parse_mapping(l, &exec_section, x, &seen, &n_seen))
+		goto out;
 	if (x->kind == MATRIX_EXECUTOR_SLURM && !x->shared_dir) {
 		matrix_fail(l, &start, "executor: kind slurm needs shared_dir "
 			    "(a directory the daemon and every node see)");
@@ -1218,9 +1210,7 @@ int matrix_parse_executor(struct loader *l, struct matrix_executor *x)
 	}
 	ret = 0;
 out:
-	for (i = 0; i < n_seen; i++)
-		free(seen[i].text);
-	free(seen);
+	seen_free(seen, n_seen);
 	return ret;
 }
 
