@@ -32,7 +32,8 @@ sources() {
 	case $1 in
 	matrix | matrix-edit)
 		echo "matrix.c matrix-yaml.c matrix-sections.c matrix-edit.c" \
-			"cell.c fsutil.c paths.c strbuf.c xmalloc.c" ;;
+			"cell.c cell-format.c hypervisors.c spawn.c" \
+			"timeutil.c fsutil.c paths.c strbuf.c xmalloc.c" ;;
 	judge) echo "judge.c verdict.c strbuf.c xmalloc.c" ;;
 	escape) echo "strbuf.c xmalloc.c" ;;
 	*) echo "fuzz: unknown target $1" >&2; exit 2 ;;

@@ -117,23 +117,14 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * One UTF-8 sequence at s (len > 0): its length, with *cp its code point,
- * or UTF8_BAD for an ill-formed sequence, whose length is then that of its
- * maximal subpart (Unicode 3.9, table 3-7: no overlongs, no surrogates,
- * nothing past U+10FFFF), so "\xe2\x82A" is one bad sequence and an "A".
- * 0 when s ends inside a sequence that may still be well-formed and more
- * is to come.
- */
-#define UTF8_BAD 0xffffffffu
-static size_t utf8_decode(const unsigned char *s, size_t len, int more,
+size_t strbuf_utf8_decode(const unsigned char *s, size_t len, int more,
 			  uint32_t *cp)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	size_t need, i;
 	uint32_t v;
 
-	*cp = UTF8_BAD;
+	*cp = STRBUF_UTF8_BAD;
 	if (c < 0x80) {
 		*cp = c;
 		return 1;
@@ -200,8 +191,8 @@ static void add_json_bytes(struct strbuf *sb, const unsigned char *p,
 			i++;
 			continue;
 		}
-		n = utf8_decode(p + i, len - i, 0, &cp);
-		if (cp == UTF8_BAD)
+		n = strbuf_utf8_decode(p + i, len - i, 0, &cp);
+		if (cp == STRBUF_UTF8_BAD)
 			strbuf_addstr(sb, replacement);
 		else if (cp <= 0x9f || cp == 0x2028 || cp == 0x2029)
 			/* C1 controls and the separators JavaScript takes
@@ -331,10 +322,10 @@ size_t strbuf_add_clean(struct strbuf *sb, const char *str, size_t len,
 			i++;
 			continue;
 		}
-		n = utf8_decode(s + i, len - i, more, &cp);
+		n = strbuf_utf8_decode(s + i, len - i, more, &cp);
 		if (!n)
 			break;
-		if (cp == UTF8_BAD || cp <= 0x9f)	/* or a C1 control */
+		if (cp == STRBUF_UTF8_BAD || cp <= 0x9f)	/* or a C1 control */
 			strbuf_addstr(sb, replacement);
 		else
 			strbuf_add(sb, s + i, n);

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strbuf {
 	char *buf;
@@ -68,5 +69,17 @@ void strbuf_add_html_n(struct strbuf *sb, const char *s, size_t len);
 void strbuf_add_quoted(struct strbuf *sb, const char *s, size_t max);
 /* Append Unix time t as UTC ISO 8601 ("2026-11-25T13:41:05Z"). */
 void strbuf_add_utc(struct strbuf *sb, double t);
+
+/*
+ * One UTF-8 sequence at s (len > 0): its length, with *cp its code point,
+ * or STRBUF_UTF8_BAD for an ill-formed sequence, whose length is then that
+ * of its maximal subpart (Unicode 3.9, table 3-7: no overlongs, no surrogates,
+ * nothing past U+10FFFF), so "\xe2\x82A" is one bad sequence and an "A".
+ * 0 when s ends inside a sequence that may still be well-formed and more
+ * is to come.
+ */
+#define STRBUF_UTF8_BAD 0xffffffffu
+size_t strbuf_utf8_decode(const unsigned char *s, size_t len, int more,
+			  uint32_t *cp);
 
 #endif
