@@ -52,6 +52,8 @@ void webhook_events(const struct regressions *rs,
 		    const struct matrix_webhook *hooks, size_t n_hooks,
 		    double now, struct record_outbox_event **out, size_t *n);
 void webhook_events_free(struct record_outbox_event *ev, size_t n);
+/* Overwrite sb's buffer (a secret) before releasing it. */
+void webhook_wipe(struct strbuf *sb);
 /* The secret of hook into out: 0, or -1 + err naming where it is. */
 int webhook_read_secret(const struct matrix_webhook *hook, struct strbuf *out,
 			struct strbuf *err);
