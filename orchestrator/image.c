@@ -2,7 +2,9 @@
  * image: resolve images by name. A named Xen build is a directory made by
  * images/xen/fetch-xen.sh, renamed into place only when complete; its
  * `complete` file states xen.elf's size, checked here on every use (the
- * script re-checks the sha256 each time setup runs).
+ * script re-checks the sha256 each time setup runs). A libxl cell's dom0
+ * image is its Xen release's (images/xen/build-dom0.sh --release R):
+ * another release's toolstack cannot drive that hypervisor.
  */
 #include <errno.h>
 #include <stdio.h>
