@@ -145,22 +145,6 @@ char **boot_argv(const struct cell *c, const char *kernel,
 }
 
 /*
- * Does a Xen build's stated version ("4.20.4+63-g7abf-0+deb13u1", or
- * "4.17" for an own build named so) belong to release ("4.17")? An own
- * build of unknown version is given the benefit of the doubt.
- */
-static int same_release(const char *version, const char *release)
-{
-	size_t n = strlen(release);
-
-	if (!version || !strcmp(version, "unknown"))
-		return 1;
-	return !strncmp(version, release, n) &&
-	       (version[n] == '\0' || version[n] == '.' || version[n] == '-' ||
-		version[n] == '+' || version[n] == '~');
-}
-
-/*
  * A cell that names a QEMU release ("10.0") runs that release's binary
  * (through its own loader and libraries when it needs them, its firmware
  * first with -L, its modules): the words that replace argv[0], and its
@@ -224,6 +208,20 @@ static char **release_argv(const struct boot_run *r, char **argv)
 	return out;
 }
 
+/* Is the dom0 image of the cell's Xen release missing (err says how to
+ * build it)? libxl_prepare() reads it when the group's leader starts. */
+static int libxl_dom0_missing(const struct boot_run *r, struct strbuf *err)
+{
+	char rel[16], *initrd, *kernel;
+
+	image_xen_release(r->xen_version, rel, sizeof(rel));
+	if (image_dom0(rel, &initrd, &kernel, err) < 0)
+		return 1;
+	free(initrd);
+	free(kernel);
+	return 0;
+}
+
 void boot_run_init(struct boot_run *r, const struct cell *c,
 		   const char *kernel, const char *initrd,
 		   const char *log_path)
@@ -247,18 +245,16 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	    image_xen(c->xen, &xen_elf, &r->xen_version, &err) < 0)
 		judge_error(&r->judge, "%s", err.buf);
 	else if (c->backend == CELL_BACKEND_XEN_LIBXL &&
-		 !same_release(r->xen_version, BOOT_DOM0_XEN))
-		judge_skip(&r->judge, "the dom0 image's toolstack is Xen "
-			   BOOT_DOM0_XEN "'s (images/xen/build-dom0.sh) and "
-			   "one release's libxl cannot drive another's "
-			   "hypervisor (measured here: Permission denied from "
-			   "Xen 4.14 at xen-init-dom0 and from 4.20 at domain "
-			   "creation); no dom0 of this release is built yet");
-	else if (c->backend == CELL_BACKEND_XEN_LIBXL &&
 		 c->guest == CELL_GUEST_HVM)
 		judge_skip(&r->judge, "HVM guests need qemu-system-xen and "
 			   "hvmloader in the dom0 image, which does not have "
 			   "them yet");
+	/* One release's libxl cannot drive another's hypervisor (measured:
+	 * 4.17's gets Permission denied from Xen 4.14 at xen-init-dom0 and
+	 * from 4.20 at domain creation): the dom0 is the cell's release's. */
+	else if (c->backend == CELL_BACKEND_XEN_LIBXL &&
+		 libxl_dom0_missing(r, &err))
+		judge_error(&r->judge, "%s", err.buf);
 	/* Under Xen, QEMU's module list splits on commas. */
 	else if (xen_elf && (strchr(kernel, ',') || strchr(initrd, ',')))
 		judge_error(&r->judge, "a kernel or payload path with ',' "
@@ -708,12 +704,14 @@ static void add_job(struct strbuf *cpio, size_t i, struct boot_run *m)
 static void libxl_prepare(struct boot_run *r)
 {
 	struct strbuf img = STRBUF_INIT, err = STRBUF_INIT;
-	char *dom0 = NULL, *dom0_kernel = NULL;
+	char *dom0 = NULL, *dom0_kernel = NULL, rel[16];
 	struct cell c;
 	size_t i;
 	int rc;
 
-	if (image_dom0(&dom0, &dom0_kernel, &err) < 0)
+	/* Every member has the leader's xen (same_dom0()): one release. */
+	image_xen_release(r->xen_version, rel, sizeof(rel));
+	if (image_dom0(rel, &dom0, &dom0_kernel, &err) < 0)
 		goto fail;
 	if ((rc = fsutil_read(dom0, &img)) < 0) {
 		strbuf_addf(&err, "cannot read dom0 image %s: %s", dom0,
@@ -905,7 +903,8 @@ static int same_str(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-/* Can these two libxl cells share one nested dom0 boot? */
+/* Can these two libxl cells share one nested dom0 boot? The same xen
+ * also means the same release, hence the same dom0 image. */
 static int same_dom0(const struct cell *a, const struct cell *b)
 {
 	size_t i;

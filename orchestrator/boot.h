@@ -25,9 +25,6 @@ struct logfile_writer;
 #define BOOT_GROUP_MAX 8	/* guest cells sharing one nested dom0 boot */
 #define BOOT_DOM0_MEMORY_MB 2048	/* QEMU machine for a libxl dom0 */
 #define BOOT_DOM0_BOOT_S 180	/* Xen + dom0 + toolstack start, at most */
-/* The Xen release of the dom0 image's toolstack (build-dom0.sh installs
- * bookworm's xen-utils-4.17): libxl cells of other releases are SKIP. */
-#define BOOT_DOM0_XEN "4.17"
 
 struct boot;
 

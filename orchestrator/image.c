@@ -2,9 +2,12 @@
  * image: resolve images by name. A named Xen build is a directory made by
  * images/xen/fetch-xen.sh, renamed into place only when complete; its
  * `complete` file states xen.elf's size, checked here on every use (the
- * script re-checks the sha256 each time setup runs).
+ * script re-checks the sha256 each time setup runs). A libxl cell's dom0
+ * image is its Xen release's (images/xen/build-dom0.sh --release R):
+ * another release's toolstack cannot drive that hypervisor.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -150,11 +153,80 @@ static char *configured_path(const char *env, const char *file)
 	return strbuf_detach(&sb, NULL);
 }
 
-int image_dom0(char **initrd, char **kernel, struct strbuf *err)
+/* The first line of path, or NULL. */
+static char *first_line(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (fsutil_read(path, &sb) < 0) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	strbuf_setlen(&sb, strcspn(sb.buf, "\n"));
+	if (!sb.len) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+char *image_dom0_path(const char *cache_dir, const char *release)
+{
+	int legacy = !strcmp(release, IMAGE_DOM0_DEFAULT);
+	char *env = xstrfmt("HVMATRIX_DOM0_%s", release), *p, *v;
+	const char *e;
+
+	/* Environment names cannot hold dots: 4.20 is HVMATRIX_DOM0_4_20. */
+	for (p = env; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			*p = '_';
+	e = getenv(env);
+	free(env);
+	if (e && *e)
+		return xstrdup(e);
+	/* Before images per release, 4.17's was the only one. */
+	if (legacy && (e = getenv("HVMATRIX_DOM0")) && *e)
+		return xstrdup(e);
+	p = xstrfmt("%s/dom0-%s.path", cache_dir, release);
+	v = first_line(p);
+	free(p);
+	if (!v && legacy) {
+		p = xstrfmt("%s/dom0.path", cache_dir);
+		v = first_line(p);
+		free(p);
+	}
+	return v;
+}
+
+char *image_xen_release(const char *version, char *buf, size_t len)
+{
+	size_t n = 0;
+	int dots = 0;
+
+	/* digits "." digits, ended by the end or a non-digit */
+	while (version && version[n] && dots < 2) {
+		if (version[n] == '.')
+			dots++;
+		else if (version[n] < '0' || version[n] > '9')
+			break;
+		n++;
+	}
+	if (dots == 2)
+		n--;
+	if (!n || !dots || version[0] == '.' || version[n - 1] == '.') {
+		snprintf(buf, len, "%s", IMAGE_DOM0_DEFAULT);
+		return buf;
+	}
+	snprintf(buf, len, "%.*s", (int)n, version);
+	return buf;
+}
+
+int image_dom0(const char *release, char **initrd, char **kernel,
+	       struct strbuf *err)
 {
 	struct stat st;
 
-	*initrd = configured_path("HVMATRIX_DOM0", "dom0.path");
+	*initrd = image_dom0_path(paths_cache_dir(), release);
 	*kernel = configured_path("HVMATRIX_DOM0_KERNEL", "debian-kernel.path");
 	/* build-dom0.sh leaves dom0's kernel as a gzipped ELF beside the
 	 * image: Xen builds dom0 from it in ~1 s instead of ~5 s. */
@@ -173,9 +245,12 @@ int image_dom0(char **initrd, char **kernel, struct strbuf *err)
 		}
 	}
 	if (!*initrd || stat(*initrd, &st) < 0 || !st.st_size) {
-		strbuf_addf(err, "dom0 image missing%s%s (tools/setup.sh builds "
-			    "it with images/xen/build-dom0.sh)",
-			    *initrd ? ": " : "", *initrd ? *initrd : "");
+		strbuf_addf(err, "no dom0 image for Xen %s%s%s: tools/setup.sh "
+			    "builds it (images/xen/build-dom0.sh --release "
+			    "%s cache/xen . KERNEL_ROOT > "
+			    "cache/dom0-%s.path)", release,
+			    *initrd ? ", missing " : "",
+			    *initrd ? *initrd : "", release, release);
 		goto fail;
 	}
 	if (!*kernel || stat(*kernel, &st) < 0) {

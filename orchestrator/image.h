@@ -33,9 +33,31 @@ void image_cpio_add(struct strbuf *out, const char *name, unsigned mode,
 void image_cpio_end(struct strbuf *out);
 
 /*
- * The dom0 for xen-libxl cells: its initramfs (images/xen/build-dom0.sh,
- * $HVMATRIX_DOM0, else the path recorded in the build's cache/dom0.path)
- * and its kernel (Debian's: $HVMATRIX_DOM0_KERNEL, else
- * cache/debian-kernel.path). 0, or -1 saying how to make them.
+ * The dom0 for xen-libxl cells of Xen release (e.g. "4.20"): its
+ * initramfs, whose toolstack is that release's (images/xen/build-dom0.sh
+ * --release R), and its kernel (Debian's: $HVMATRIX_DOM0_KERNEL, else
+ * cache/debian-kernel.path). 0, or -1 naming the command that builds
+ * what is missing.
  */
-int image_dom0(char **initrd, char **kernel, struct strbuf *err);
+int image_dom0(const char *release, char **initrd, char **kernel,
+	       struct strbuf *err);
+
+/* The release whose dom0 serves a cell whose Xen states version. */
+#define IMAGE_DOM0_DEFAULT "4.17"
+
+/*
+ * Where release's dom0 image is configured, first found: the environment
+ * ($HVMATRIX_DOM0_4_20 for "4.20"; for 4.17 also $HVMATRIX_DOM0, as
+ * before releases), else the first line of cache_dir/dom0-4.20.path
+ * (for 4.17 also cache_dir/dom0.path). NULL when none is. The path
+ * returned is not checked.
+ */
+char *image_dom0_path(const char *cache_dir, const char *release);
+
+/*
+ * The release ("4.20") of a Xen build's stated version
+ * ("4.20.4+63-g7abf-0+deb13u1", "4.17"): major.minor. A version that
+ * does not start so ("unknown", an own build) is IMAGE_DOM0_DEFAULT's.
+ * Writes at most len bytes to buf and returns buf.
+ */
+char *image_xen_release(const char *version, char *buf, size_t len);

@@ -18,6 +18,7 @@ packages=(
 	python3-jsonschema python3-rfc3987
 	chromium chromium-driver python3-selenium time
 	scdoc systemd man-db clang libclang-rt-14-dev
+	kmod
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -64,8 +65,22 @@ make -s -j"$(nproc)" >/dev/null
 
 # The dom0 for xen-libxl cells: Debian's toolstack + our agent, built once
 # (debootstrap, about a minute) and cached by its inputs.
+# One per Xen release, whose toolstack is that release's (the agent is
+# compiled in its build root): cache/dom0-R.path names each image;
+# cache/dom0.path is 4.17's, under its name from before releases. The
+# three build in parallel (debootstrap waits mostly on the network).
 kroot=${kernel%/boot/*}
-say "dom0 image (cached after the first build)"
-sh images/xen/build-dom0.sh "$top/cache/xen" \
-	"$top/orchestrator/agent/hvmatrix-xl-agent" "$kroot" > cache/dom0.path
-say "ready: $top/hvmatrix, kernel $kernel, dom0 $(cat cache/dom0.path)"
+for r in 4.14 4.17 4.20; do
+	say "dom0 image for Xen $r (cached after the first build)"
+	sh images/xen/build-dom0.sh --release "$r" "$top/cache/xen" "$top" \
+		"$kroot" > "cache/dom0-$r.path.tmp" &
+done
+for r in 4.14 4.17 4.20; do
+	wait -n || { say "a dom0 image failed to build"; exit 1; }
+done
+for r in 4.14 4.17 4.20; do
+	mv "cache/dom0-$r.path.tmp" "cache/dom0-$r.path"
+done
+cp cache/dom0-4.17.path cache/dom0.path.tmp && mv cache/dom0.path.tmp cache/dom0.path
+say "ready: $top/hvmatrix, kernel $kernel, dom0 $(cat cache/dom0-4.14.path \
+	cache/dom0-4.17.path cache/dom0-4.20.path | tr '\n' ' ')"

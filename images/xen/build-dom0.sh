@@ -1,48 +1,89 @@
 #!/bin/sh
 # Build the dom0 initramfs that runs the libxl guest agent inside a Xen
-# host (nested under QEMU, or real). Usage:
-#   build-dom0.sh CACHEDIR AGENT_BINARY DEBIAN_KERNEL_ROOT
-# DEBIAN_KERNEL_ROOT is the root/ of Debian's linux-image package unpacked
+# host (nested under QEMU, or real), for one Xen release. Usage:
+#   build-dom0.sh [--release 4.14|4.17|4.20] CACHEDIR AGENT KERNEL_ROOT
+# The release (default 4.17) picks dom0's Debian suite, whose toolstack
+# is that release's: 4.14 bullseye, 4.17 bookworm, 4.20 trixie (each with
+# its -security suite, where Debian ships the hypervisor builds that
+# images/hypervisors/fetch-releases.sh unpacks). One release's libxl
+# cannot drive another's hypervisor (domctl versions differ).
+# AGENT is the source tree's top directory: the agent
+# (orchestrator/agent/*.c *.h, orchestrator/panicscan.[ch]) is compiled
+# inside the release's build root, against that release's libxenlight.
+# An AGENT that is a file is taken as an agent binary built elsewhere
+# (it must load only libraries the base has).
+# KERNEL_ROOT is the root/ of Debian's linux-image package unpacked
 # with dpkg -x. Prints the path of the image (a gzipped newc cpio) on
 # stdout; progress goes to stderr. Must run as root (debootstrap, chroot).
 #
-# The image is two gzipped cpio members, concatenated (the kernel unpacks
-# them in turn), zero-padded so that the runner can append its jobs as a
-# plain cpio: a base (Debian bookworm's xen-utils-4.17 and busybox-static,
-# cut down to what dom0 runs; 3.3 MB, about a minute to build) keyed on
-# its own section of this script, and an overlay (/init, the agent, the
-# Xen modules of the dom0 kernel) rebuilt in about a second when the
-# agent changes. Beside IMAGE it leaves IMAGE%.cpio.gz.vmlinux.gz, dom0's
-# kernel as a gzipped ELF, which Xen loads 4 s faster than the vmlinuz.
-# Everything is cached in CACHEDIR under a content key with a .sha256
-# sidecar that is verified before reuse: a half-written or damaged image
-# is rebuilt, never booted.
+# Products, each cached in CACHEDIR under a content key, R the release:
+# - dom0-root-R-KEY/: the build root, Debian (minbase) with xen-utils-R,
+#   busybox-static and the compiler, libc and libxen-dev the agent is
+#   built with; a few minutes of debootstrap and apt, once.
+# - dom0-base-R-KEY.cpio.gz: what dom0 runs (the toolstack daemons, their
+#   libraries, busybox) copied out of that root; 3-4 MB.
+# - dom0-agent-R-KEY: the agent compiled in the root (a few seconds).
+# - dom0-R-KEY.cpio.gz, the image: two gzipped cpio members concatenated
+#   (the kernel unpacks them in turn), zero-padded so that the runner can
+#   append its jobs as a plain cpio: the base, and an overlay (/init, the
+#   agent, the Xen modules of the dom0 kernel) rebuilt in about a second
+#   when the agent changes. Beside it IMAGE%.cpio.gz.vmlinux.gz, dom0's
+#   kernel as a gzipped ELF, which Xen loads 4 s faster than the vmlinuz.
+# Files have a .sha256 sidecar that is verified before reuse, the root a
+# `complete` file written last: a half-written or damaged product is
+# rebuilt, never booted.
 set -eu
+# modinfo, debootstrap and chroot live in sbin, which a sudo or cron PATH
+# may lack.
+PATH=$PATH:/usr/sbin:/sbin
 
-say() { printf 'build-dom0: %s\n' "$*" >&2; }
+say() { printf 'build-dom0: %s%s\n' "${release:+$release: }" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
+release=
+if [ "${1:-}" = --release ]; then
+	[ $# -ge 2 ] || die "--release needs a value"
+	release=$2
+	shift 2
+fi
+release=${release:-4.17}
 [ $# -eq 3 ] ||
-	die "usage: build-dom0.sh CACHEDIR AGENT_BINARY DEBIAN_KERNEL_ROOT"
+	die "usage: build-dom0.sh [--release R] CACHEDIR AGENT KERNEL_ROOT"
 cache=$1 agent=$2 kroot=$3
 here=$(cd "$(dirname "$0")" && pwd)
 self=$here/$(basename "$0")
 init=$here/dom0-init
-suite=bookworm
+case $release in
+4.14) suite=bullseye ;;
+4.17) suite=bookworm ;;
+4.20) suite=trixie ;;
+*) die "no dom0 recipe for Xen $release (known: 4.14 4.17 4.20)" ;;
+esac
 mirror=${HVM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security=${HVM_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
 # The Xen modules dom0 needs for the toolstack; their dependencies are
 # added from modinfo.
 xen_modules="xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc"
+# The agent's sources, relative to AGENT (orchestrator/agent/Makefile.inc
+# lists the same files).
+agent_sources="orchestrator/agent/xl-agent.c orchestrator/agent/agent-job.c
+	orchestrator/agent/agent-job.h orchestrator/panicscan.c
+	orchestrator/panicscan.h"
 
-[ -f "$agent" ] || die "agent binary not found: $agent"
+if [ -d "$agent" ]; then
+	for f in $agent_sources; do
+		[ -f "$agent/$f" ] || die "agent source not found: $agent/$f"
+	done
+else
+	[ -f "$agent" ] || die "agent binary or source tree not found: $agent"
+fi
 [ -f "$init" ] || die "dom0 init not found: $init"
 moddir=$(ls -d "$kroot"/lib/modules/*/ 2>/dev/null | head -n 1)
 [ -n "$moddir" ] || die "no lib/modules/* under $kroot"
 moddir=${moddir%/}
 kver=$(basename "$moddir")
 mkdir -p "$cache"
-cache=$(cd "$cache" && pwd)
+cache=$(cd "$cache" && pwd -P)
 
 hash16() { sha256sum | cut -c1-16; }
 
@@ -72,12 +113,51 @@ seal() {
 	mv "$final.sha256.tmp" "$final.sha256"
 }
 
+# section NAME: the text of this script between "# >>> NAME" and
+# "# <<< NAME", what a product's key hashes, so that editing the rest of
+# the script does not cost a new debootstrap.
+section() {
+	sed -n "/^# >>> $1\$/,/^# <<< $1\$/p" "$self"
+}
+
+# The sources' text, each under its name, for the agent's key.
+agent_text() {
+	if [ -d "$agent" ]; then
+		for f in $agent_sources; do
+			echo "$f"
+			cat "$agent/$f"
+		done
+	else
+		cat "$agent"
+	fi
+}
+
 full=${HVM_DOM0_FULL:-0}
-key=$({ cat "$self" "$init" "$agent"; echo "$kver full=$full"; } | hash16)
-out=$cache/dom0-$key.cpio.gz
-if valid "$out"; then
-	echo "$out"
-	exit 0
+rootkey=$({ section root; echo "$release $suite $mirror $security"; } |
+	hash16)
+root=$cache/dom0-root-$release-$rootkey
+basekey=$({ section base; echo "full=$full $rootkey"; } | hash16)
+base=$cache/dom0-base-$release-$basekey.cpio.gz
+libs=$cache/dom0-base-$release-$basekey.libs
+if [ -d "$agent" ]; then
+	akey=$({ section agent; agent_text; echo "$rootkey"; } | hash16)
+	abin=$cache/dom0-agent-$release-$akey
+else
+	abin=$agent
+fi
+# The image's key needs the agent binary, which may not exist yet: it is
+# computed again once the agent is built. A cached image is found by its
+# agent's key first.
+imagekey() {
+	{ cat "$self" "$init" "$abin"; echo "$kver full=$full $release"; } |
+		hash16
+}
+if valid "$abin" 2>/dev/null || [ -f "$agent" ]; then
+	out=$cache/dom0-$release-$(imagekey).cpio.gz
+	if valid "$out"; then
+		echo "$out"
+		exit 0
+	fi
 fi
 
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot)"
@@ -85,52 +165,106 @@ command -v debootstrap >/dev/null ||
 	die "debootstrap missing (apt-get install -y debootstrap)"
 command -v cpio >/dev/null || die "cpio missing (apt-get install -y cpio)"
 
-# One builder at a time per cache: a second one waits, then finds the
-# image the first one made.
-exec 9> "$cache/.dom0.lock"
+# One builder at a time per release and cache: a second one waits, then
+# finds what the first one made. Releases build in parallel.
+exec 9> "$cache/.dom0-$release.lock"
 flock 9
-if valid "$out"; then
-	echo "$out"
-	exit 0
-fi
 
-# Leftovers of a builder that was killed (the lock says none is running).
-for d in "$cache"/.dom0-build.*; do
-	[ -d "$d" ] || continue
-	mountpoint -q "$d/root/proc" 2>/dev/null && umount -l "$d/root/proc"
-	rm -rf "$d"
-done
-work=$(mktemp -d "$cache/.dom0-build.XXXXXX")
-root=$work/root
-cleanup() {
-	for m in "$root/proc" "$root/sys" "$root/dev/pts"; do
+# umount_all ROOT: what a build mounted in a chroot.
+umount_all() {
+	for m in "$1/proc" "$1/sys" "$1/dev/pts"; do
 		mountpoint -q "$m" 2>/dev/null && umount -l "$m"
 	done
+	return 0
+}
+
+# Leftovers of a builder that was killed (the lock says none is running).
+for d in "$cache"/.dom0-build-"$release".*; do
+	[ -d "$d" ] || continue
+	umount_all "$d/root"
+	rm -rf "$d"
+done
+work=$(mktemp -d "$cache/.dom0-build-$release.XXXXXX")
+cleanup() {
+	umount_all "$work/root"
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# --- the base: Debian + the Xen toolstack ---
-# Keyed on the text between the ">>> base" and "<<< base" lines only, so
-# that editing the rest of this script does not cost a new debootstrap.
-# >>> base
 # pack DIR OUT: a reproducible gzipped newc cpio of DIR.
 pack() {
 	(cd "$1" && find . | LC_ALL=C sort |
 		cpio -o -H newc --quiet --reproducible) | gzip -6n > "$2"
 }
 
-# By default the base holds only what dom0 runs (the daemons, libxl and
-# their libraries, busybox): every MiB of initramfs costs dom0 about
-# 0.3 s of unpacking under TCG. HVM_DOM0_FULL=1 packs the whole trimmed
-# Debian root instead (about 36 MB gzipped), to tell a missing file from a
-# real problem.
-basekey=$({ sed -n '/^# >>> base$/,/^# <<< base$/p' "$self"
-	echo "full=$full $suite $mirror $security"; } | hash16)
-base=$cache/dom0-base-$basekey.cpio.gz
-libs=$cache/dom0-base-$basekey.libs
-xenbin=/usr/lib/xen-4.17/bin
+# --- the build root: Debian, the Xen toolstack, the agent's compiler ---
+# >>> root
+xenutils=xen-utils-$release
+# The agent's build needs: gcc, libc headers, libxenlight's headers and
+# pkg-config files (4.14's xenhypfs.pc requires zlib's). They stay in the
+# root, never in dom0's image.
+build_packages="gcc libc6-dev libxen-dev pkg-config zlib1g-dev"
+if [ -f "$root/complete" ]; then
+	say "build root $root (cached)"
+else
+	r=$work/root
+	say "debootstrap $suite (minbase) for the build root"
+	debootstrap --variant=minbase "$suite" "$r" "$mirror" \
+		> "$work/debootstrap.log" 2>&1 ||
+		{ tail -n 20 "$work/debootstrap.log" >&2;
+		  die "debootstrap $suite failed"; }
+	cat > "$r/etc/apt/sources.list" <<-EOF
+	deb $mirror $suite main
+	deb $mirror $suite-updates main
+	deb $security $suite-security main
+	EOF
+	# No daemons may start inside the chroot.
+	printf '#!/bin/sh\nexit 101\n' > "$r/usr/sbin/policy-rc.d"
+	chmod 0755 "$r/usr/sbin/policy-rc.d"
+	mount -t proc proc "$r/proc"
+	say "apt-get install $xenutils busybox-static $build_packages"
+	# shellcheck disable=SC2086
+	{
+		chroot "$r" apt-get -q update &&
+		DEBIAN_FRONTEND=noninteractive chroot "$r" apt-get -q -y \
+			--no-install-recommends install \
+			"$xenutils" busybox-static $build_packages
+	} > "$work/apt.log" 2>&1 ||
+		{ tail -n 20 "$work/apt.log" >&2; die "apt-get failed"; }
+	umount "$r/proc"
+	chroot "$r" apt-get -q clean >/dev/null 2>&1 || :
+	rm -f "$r/usr/sbin/policy-rc.d"
+	# What was installed, for the record (and the check below).
+	chroot "$r" dpkg-query -W -f='${Package} ${Version}\n' \
+		> "$r/hvmatrix-packages"
+	rm -rf "$root"
+	mv "$r" "$root"
+	date -u +%FT%TZ > "$root/complete"
+	say "build root $root"
+fi
+# <<< root
+
+# The toolstack should be the very build of the hypervisor cells boot
+# (images/hypervisors/fetch-releases.sh records its Debian version in
+# CACHEDIR/R/manifest, fetch-xen.sh in CACHEDIR/R/version).
+utils_version=$(sed -n "s/^$xenutils \\(.*\\)/\\1/p" "$root/hvmatrix-packages")
+hv_version=$(sed -n 's/^package //p' "$cache/$release/manifest" 2>/dev/null ||
+	:)
+[ -n "$hv_version" ] || hv_version=$(cat "$cache/$release/version" \
+	2>/dev/null || :)
+if [ -n "$hv_version" ] && [ "$hv_version" != "$utils_version" ]; then
+	say "warning: $xenutils is $utils_version, the hypervisor in" \
+		"$cache/$release is $hv_version"
+elif [ -n "$hv_version" ]; then
+	say "$xenutils $utils_version, as the hypervisor"
+else
+	say "$xenutils $utils_version"
+fi
+
+# --- the base: what dom0 runs, out of the build root ---
+# >>> base
+xenbin=/usr/lib/xen-$release/bin
 # The toolstack daemons dom0-init starts, and tools worth having at hand
 # when a run is debugged by hand (xl, xenstore-ls).
 # libgcc_s is dlopen()ed by glibc for pthread_cancel(), which libxl calls
@@ -142,13 +276,16 @@ xenstore_tools="xenstore-read xenstore-write xenstore-ls xenstore-list
 
 # copy_closure ROOT MIN FILE...: copy FILEs of the chroot ROOT, and every
 # shared library they load, to the same paths in MIN. Libraries land in
-# /usr/lib (the roots are merged-/usr).
+# /usr/lib (MIN is merged-/usr; an older suite's root need not be).
 copy_closure() {
 	cr=$1 mr=$2
 	shift 2
 	for f in "$@"; do
+		# A root that is not merged-/usr keeps libraries in /lib.
+		[ -e "$cr$f" ] || [ ! -e "$cr${f#/usr}" ] || f=${f#/usr}
+		[ -e "$cr$f" ] || die "$f is not in the build root"
 		mkdir -p "$mr$(dirname "$f")"
-		cp -L "$cr$f" "$mr$f"
+		cp "$cr$(chroot "$cr" readlink -f "$f")" "$mr$f"
 		# "libx.so => /path (addr)" and "/lib64/ld-linux... (addr)"
 		chroot "$cr" ldd "$f" | sed -n \
 			-e 's/.*=> \(\/[^ ]*\) .*/\1/p' \
@@ -160,66 +297,41 @@ copy_closure() {
 		esac
 		[ -e "$mr$d" ] && continue
 		mkdir -p "$mr$(dirname "$d")"
-		cp -L "$cr$l" "$mr$d"
+		# Resolved in the chroot: a link may be absolute (bullseye's
+		# /lib64/ld-linux-x86-64.so.2), and the host's file is not
+		# the suite's.
+		cp "$cr$(chroot "$cr" readlink -f "$l")" "$mr$d"
 	done
 }
 
 if valid "$base"; then
 	say "base $base (cached)"
-else
-	say "debootstrap $suite (minbase)"
-	debootstrap --variant=minbase "$suite" "$root" "$mirror" \
-		> "$work/debootstrap.log" 2>&1 ||
-		{ tail -n 20 "$work/debootstrap.log" >&2;
-		  die "debootstrap failed"; }
-	cat > "$root/etc/apt/sources.list" <<-EOF
-	deb $mirror $suite main
-	deb $mirror $suite-updates main
-	deb $security $suite-security main
-	EOF
-	# No daemons may start inside the chroot.
-	printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
-	chmod 0755 "$root/usr/sbin/policy-rc.d"
-	mount -t proc proc "$root/proc"
-	say "apt-get install xen-utils-4.17 busybox-static"
-	{
-		chroot "$root" apt-get -q update &&
-		DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get -q -y \
-			--no-install-recommends install \
-			xen-utils-4.17 busybox-static
-	} > "$work/apt.log" 2>&1 ||
-		{ tail -n 20 "$work/apt.log" >&2; die "apt-get failed"; }
-	umount "$root/proc"
-	say "xen-utils-4.17 $(chroot "$root" dpkg-query -W \
-		-f='${Version}' xen-utils-4.17)"
-	rm -f "$root/usr/sbin/policy-rc.d"
-
-	if [ "$full" = 1 ]; then
-		say "trim"
-		chroot "$root" apt-get -q clean >/dev/null 2>&1 || :
-		# Nothing in dom0 reads docs, locales, udev's hardware
-		# database or the package manager's state, and pygrub
-		# (python) is never used: guests boot a kernel handed over
-		# directly.
-		rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* \
-			"$root"/usr/share/info/* "$root"/usr/share/locale/* \
-			"$root"/usr/share/i18n "$root"/usr/share/lintian \
-			"$root"/usr/share/zoneinfo \
-			"$root"/usr/share/common-licenses \
-			"$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* \
-			"$root"/var/cache/debconf/*-old "$root"/var/log/* \
-			"$root"/usr/lib/python3* "$root"/usr/bin/python3* \
-			"$root"/usr/lib/xen-4.17/lib/python \
-			"$root"/usr/lib/udev/hwdb.bin \
-			"$root"/usr/lib/udev/hwdb.d \
-			"$root"/usr/lib/x86_64-linux-gnu/gconv \
-			"$root"/usr/share/perl* \
-			"$root"/usr/lib/x86_64-linux-gnu/perl* \
-			"${root:?}"/boot/* "$root"/var/lib/dpkg/info/*.md5sums
-		# debootstrap's device nodes: dom0 mounts devtmpfs.
-		rm -rf "${root:?}"/dev/*
-		min=$root
-	else
+elif [ "$full" = 1 ]; then
+	say "copy and trim the build root (HVM_DOM0_FULL=1)"
+	min=$work/min
+	cp -a "$root" "$min"
+	rm -f "$min/complete" "$min/hvmatrix-packages"
+	# Nothing in dom0 reads docs, locales, udev's hardware database or
+	# the package manager's state, and pygrub (python) is never used:
+	# guests boot a kernel handed over directly.
+	rm -rf "$min"/usr/share/doc/* "$min"/usr/share/man/* \
+		"$min"/usr/share/info/* "$min"/usr/share/locale/* \
+		"$min"/usr/share/i18n "$min"/usr/share/lintian \
+		"$min"/usr/share/zoneinfo "$min"/usr/share/common-licenses \
+		"$min"/var/lib/apt/lists/* "$min"/var/cache/apt/* \
+		"$min"/var/cache/debconf/*-old "$min"/var/log/* \
+		"$min"/usr/lib/python3* "$min"/usr/bin/python3* \
+		"$min"/usr/lib/xen-"$release"/lib/python \
+		"$min"/usr/lib/udev/hwdb.bin "$min"/usr/lib/udev/hwdb.d \
+		"$min"/usr/lib/x86_64-linux-gnu/gconv "$min"/usr/share/perl* \
+		"$min"/usr/lib/x86_64-linux-gnu/perl* "${min:?}"/boot/* \
+		"$min"/var/lib/dpkg/info/*.md5sums "$min"/usr/lib/gcc \
+		"$min"/usr/include
+	# debootstrap's device nodes: dom0 mounts devtmpfs.
+	rm -rf "${min:?}"/dev/*
+fi
+if ! valid "$base"; then
+	if [ "$full" != 1 ]; then
 		say "assemble the minimal root"
 		min=$work/min
 		mkdir -p "$min/usr/bin" "$min/usr/sbin" "$min/usr/lib" \
@@ -236,7 +348,7 @@ else
 		for t in $xenstore_tools; do
 			ln -s xenstore "$min/usr/bin/$t"
 		done
-		cp "$root/usr/bin/busybox" "$min/usr/bin/busybox"
+		cp "$root/bin/busybox" "$min/usr/bin/busybox"
 		ln -s busybox "$min/usr/bin/sh"
 		# libxl and xenconsoled look up users and groups (devpts
 		# ptys belong to group tty).
@@ -246,17 +358,74 @@ else
 		cp -a "$root/etc/xen" "$min/etc/xen"
 		ln -s ../proc/self/mounts "$min/etc/mtab"
 	fi
-	find "$min/usr/lib/x86_64-linux-gnu" -maxdepth 1 -name '*.so*' \
-		-printf '%f\n' | LC_ALL=C sort > "$work/libs"
+	find "$min/usr/lib/x86_64-linux-gnu" "$min/lib/x86_64-linux-gnu" \
+		-maxdepth 1 -name '*.so*' -printf '%f\n' 2>/dev/null |
+		LC_ALL=C sort -u > "$work/libs"
 	say "pack base"
 	pack "$min" "$work/base.cpio.gz"
 	mv "$work/libs" "$libs"
 	# The sidecar vouches for the library list too.
 	seal "$work/base.cpio.gz" "$base" "$libs"
-	rm -rf "$root" "$work/min"
+	rm -rf "$min"
 	say "base $base ($(du -k "$base" | cut -f1) KiB)"
 fi
 # <<< base
+
+# --- the agent, compiled in the build root ---
+# >>> agent
+if [ -d "$agent" ] && ! valid "$abin"; then
+	say "compile the agent against $(chroot "$root" pkg-config \
+		--modversion xenlight) libxenlight"
+	src=$(mktemp -d "$root/tmp/hvmatrix-agent.XXXXXX")
+	for f in $agent_sources; do
+		cp "$agent/$f" "$src/"
+	done
+	in=/tmp/$(basename "$src")
+	set --
+	for f in $agent_sources; do
+		case $f in *.c) set -- "$@" "$in/$(basename "$f")" ;; esac
+	done
+	# The flags of configure (Makefile.am's AM_CFLAGS, configure.ac's
+	# xenlight modules), with this suite's compiler and headers.
+	# shellcheck disable=SC2046
+	chroot "$root" gcc -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra \
+		-Wno-unused-parameter -Wshadow -I"$in" \
+		$(chroot "$root" pkg-config --cflags xenlight xentoollog \
+			xencontrol xenguest) \
+		-o "$in/hvmatrix-xl-agent" "$@" \
+		$(chroot "$root" pkg-config --libs xenlight xentoollog \
+			xencontrol xenguest) 2> "$work/cc.log" ||
+		{ cat "$work/cc.log" >&2; rm -rf "$src";
+		  die "the agent does not compile against Xen $release"; }
+	[ -s "$work/cc.log" ] && sed 's/^/build-dom0: cc: /' "$work/cc.log" >&2
+	mv "$src/hvmatrix-xl-agent" "$work/agent"
+	rm -rf "$src"
+	seal "$work/agent" "$abin"
+fi
+# <<< agent
+out=$cache/dom0-$release-$(imagekey).cpio.gz
+if valid "$out"; then
+	say "image $out (cached)"
+	echo "$out"
+	exit 0
+fi
+# The agent must load only libraries the base has, or dom0 would fail at
+# its first job instead of here. One compiled in the build root is asked
+# there (the host's loader may be older than the suite's).
+if [ -d "$agent" ]; then
+	t=$(mktemp "$root/tmp/hvmatrix-agent.XXXXXX")
+	cp "$abin" "$t"
+	chroot "$root" ldd "/tmp/$(basename "$t")" > "$work/ldd" ||
+		{ rm -f "$t"; die "ldd of the agent failed in $root"; }
+	rm -f "$t"
+else
+	ldd "$abin" > "$work/ldd" || die "ldd $abin failed"
+fi
+sed -n 's/^[[:space:]]*\([^ ]*\) => .*/\1/p' "$work/ldd" > "$work/needs"
+while read -r so; do
+	grep -qx "$so" "$libs" ||
+		die "the agent needs $so, which the dom0 base lacks"
+done < "$work/needs"
 
 # --- the overlay: /init, the agent, the Xen modules of this kernel ---
 ov=$work/overlay
@@ -279,7 +448,8 @@ add_module() {
 	case " $order " in *" $1 "*) return 0 ;; esac
 	f=$(modpath "$1")
 	[ -n "$f" ] || die "module $1 not found under $moddir"
-	for d in $(modinfo -F depends "$f" | tr ',' ' '); do
+	deps=$(modinfo -F depends "$f") || die "modinfo $f failed"
+	for d in $(echo "$deps" | tr ',' ' '); do
 		add_module "$d"
 	done
 	order="$order $1"
@@ -296,13 +466,7 @@ for m in $xen_modules; do
 done
 say "modules ($kver):$order"
 
-# The agent is built on this host: every library it loads must be in
-# the base, or dom0 would fail at its first job instead of here.
-for so in $(ldd "$agent" | sed -n 's/^[[:space:]]*\([^ ]*\) => .*/\1/p'); do
-	grep -qx "$so" "$libs" ||
-		die "the agent needs $so, which the dom0 base lacks"
-done
-cp "$agent" "$ov/usr/sbin/hvmatrix-xl-agent"
+cp "$abin" "$ov/usr/sbin/hvmatrix-xl-agent"
 cp "$init" "$ov/init"
 chmod 0755 "$ov/usr/sbin/hvmatrix-xl-agent" "$ov/init"
 pack "$ov" "$work/overlay.cpio.gz"
@@ -365,16 +529,27 @@ else
 	seal "$work/dom0.cpio.gz" "$out"
 fi
 
-# Keep the cache from growing with every agent build: drop the images of
-# other keys (and bases of other scripts), newest three of each kept.
+# Keep the cache from growing with every agent build: drop this
+# release's images, agents, bases and roots of other keys, the newest
+# three of each kept (of roots, two: each is a few hundred MB), and never
+# one a path file in CACHEDIR/.. names (cache/dom0*.path: the images
+# cells boot now). Other releases' products are left alone.
+named() {
+	cat "$cache"/../dom0*.path 2>/dev/null |
+		grep -q "/$(basename "$1")\$"
+}
 prune() {
-	ls -t "$cache"/$1 2>/dev/null | tail -n +4 | while read -r f; do
-		rm -f "$f" "$f.sha256" "${f%.cpio.gz}.libs" \
+	# shellcheck disable=SC2012
+	ls -dt "$cache"/$1 2>/dev/null | tail -n +"$2" | while read -r f; do
+		named "$f" && continue
+		rm -rf "$f" "$f.sha256" "${f%.cpio.gz}.libs" \
 			"${f%.cpio.gz}.vmlinux.gz"
 	done
 }
-prune 'dom0-????????????????.cpio.gz'
-prune 'dom0-base-*.cpio.gz'
-prune 'dom0-vmlinux-*.gz'
+prune "dom0-$release-????????????????.cpio.gz" 4
+prune "dom0-agent-$release-????????????????" 4
+prune "dom0-base-$release-????????????????.cpio.gz" 4
+prune "dom0-root-$release-????????????????" 3
+prune 'dom0-vmlinux-*.gz' 4
 say "image $out ($(du -k "$out" | cut -f1) KiB)"
 echo "$out"

@@ -6,7 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 need_kernel
 export HVMATRIX_XEN_DIR=${HVMATRIX_XEN_DIR:-$top_builddir/cache/xen}
-dom0=${HVMATRIX_DOM0:-$(cat "$top_builddir/cache/dom0.path" 2>/dev/null)}
+dom0=${HVMATRIX_DOM0_4_17:-${HVMATRIX_DOM0:-$(cat \
+	"$top_builddir/cache/dom0-4.17.path" \
+	"$top_builddir/cache/dom0.path" 2>/dev/null | head -n 1)}}
 if [ ! -f "$HVMATRIX_XEN_DIR/4.17/complete" ] || [ ! -s "$dom0" ]; then
 	echo "not ok 1 - no Xen 4.17 build or dom0 image (tools/setup.sh)"
 	exit 99
