@@ -1124,6 +1124,20 @@ static int exec_set_pending(void *obj, const char *v, const char *dir,
 	return 0;
 }
 
+static int exec_set_arrays(void *obj, const char *v, const char *dir,
+			   struct strbuf *err)
+{
+	struct matrix_executor *x = obj;
+
+	if (!strcmp(v, "true"))
+		x->no_arrays = 0;
+	else if (!strcmp(v, "false"))
+		x->no_arrays = 1;
+	else
+		return bad_value(err, "arrays", "true or false", v);
+	return 0;
+}
+
 static const struct setting exec_settings[] = {
 	{ "kind", 0, exec_set_kind },
 	{ "partition", 0, exec_set_partition },
@@ -1133,6 +1147,7 @@ static const struct setting exec_settings[] = {
 	{ "shared_dir", 0, exec_set_shared_dir },
 	{ "command", 0, exec_set_command },
 	{ "pending_timeout", 0, exec_set_pending },
+	{ "arrays", 0, exec_set_arrays },
 };
 
 /* Only for matrix_find_setting() and the unknown-key hint. */

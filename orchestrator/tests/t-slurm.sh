@@ -8,8 +8,11 @@
 # (build-test-kernels.sh), boot in a plain and a VMware cell, once with the
 # local executor and once through Slurm: the verdicts must be the same.
 # In the Slurm run:
+#  - the three cells of each build ask for the same resources: they go as
+#    one job array, tracked and cancelled per task;
 #  - a third cell hangs (its init sleeps); the test scancels every job of
-#    it: each is recorded ERROR with Slurm's state, never FAIL;
+#    it (first its array task, then its retries, jobs of their own): each
+#    is recorded ERROR with Slurm's state, never FAIL;
 #  - slurmctld is stopped while the first jobs run and started again a few
 #    seconds later: the run completes, submission pauses and resumes, and
 #    every cell is recorded exactly once.
@@ -85,8 +88,7 @@ cells:
 $cells
   - name: hang
     cmdline: "rdinit=/bin/busybox sleep 600"
-    silence: 200
-    timeout: 240
+    silence: 100
 YAML
 verdicts() {	# verdicts STATE: "tree/cell=VERDICT" lines, sorted
 	"$HVM" results --json --state "$1" |
@@ -112,8 +114,7 @@ while kill -0 "$daemon_pid" 2>/dev/null; do
 	running=$(squeue -h -t RUNNING -o '%i %j' 2>/dev/null)
 	while read -r id name; do
 		[ -n "$id" ] || continue
-		spec=$TMP/shared/runs/$name/spec.json
-		if [ -f "$spec" ] && jq -e '.cell.name == "hang"' "$spec" > /dev/null; then
+		if [ "$(slurm_job_cell "$TMP/shared" "$id" "$name")" = hang ]; then
 			scancel "$id" && cancelled=$((cancelled + 1))
 		elif [ "$restarted" = 0 ]; then
 			restarted=1
@@ -150,6 +151,15 @@ check "its reason is Slurm's ($(echo "$hang" | jq -r '.[0].reason'))" \
 	test "$(echo "$hang" | jq -r '[.[] | select(.reason | contains("CANCELLED"))] | length')" = 2
 check "each cancelled run was retried under the failure policy (3 jobs per tree, $cancelled cancelled)" \
 	test "$cancelled" -ge 6
+tasks=$(cat "$TMP"/shared/arrays/hvm-a-*/tasks 2>/dev/null | wc -l)
+expect_eq "each build's three cells went as one job array (tasks)" \
+	"$(ls -d "$TMP"/shared/arrays/hvm-a-* 2>/dev/null | wc -l)/$tasks" 2/6
+check "every array task's run directory got its result or was cancelled" \
+	test "$(cat "$TMP"/shared/arrays/hvm-a-*/tasks 2>/dev/null |
+		while read -r d; do [ -f "$d/result.json" ] && echo r; done |
+		wc -l)" = 4
+check "the hang cell's array task was cancelled alone (JOB_TASK), its build's other tasks ran on" \
+	grep -q 'ERROR *hang .*Slurm job [0-9]*_[0-9]* ended CANCELLED' "$TMP/slurm.log"
 check "nothing left in Slurm's queue" \
 	test -z "$(squeue -h -t PENDING,RUNNING 2>/dev/null)"
 
