@@ -57,7 +57,7 @@ slurm_stop_ctld() {
 }
 
 _slurm_node_idle() {
-	[ "$(sinfo -h -N -n "$slurm_node" -o %T 2>/dev/null)" = idle ]
+	[ "$(sinfo -h -N -n "$slurm_node" -o %T 2>/dev/null | sort -u)" = idle ]
 }
 
 slurm_start() {

@@ -47,7 +47,7 @@ if ! slurm_start "$TMP/slurm" 2> "$TMP/slurm-start.err"; then
 	echo "not ok 1 - the Slurm node never became idle"
 	exit 99
 fi
-cpus=$(sinfo -h -N -n "$slurm_node" -o %c)
+cpus=$(sinfo -h -N -n "$slurm_node" -o %c | head -n 1)
 ok "a single-node Slurm with preemption runs ($cpus CPUs, partitions $(sinfo -h -o %P | tr '\n' ' '))"
 
 kernel_tree "$TMP/tree"
