@@ -38,7 +38,8 @@ static const char usage_text[] =
 "  --out DIR       where the console log and the result go\n"
 "  --tasks FILE    a job array's task: the run directory on line\n"
 "                  $SLURM_ARRAY_TASK_ID of FILE (from 0), with its\n"
-"                  " EXECUTOR_SPEC ", is --spec DIR/" EXECUTOR_SPEC " --out DIR\n"
+"                  " EXECUTOR_SPEC ", is --spec DIR/" EXECUTOR_SPEC
+" --out DIR\n"
 "  -q, --quiet     no progress lines on stderr\n"
 "  -h, --help      this text\n"
 "\n"

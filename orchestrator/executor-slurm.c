@@ -590,8 +590,8 @@ static void job_request(struct sjob *j)
 	j->cpus = c->smp;
 	/* Slurm's limit is in minutes: the run's own timeout, the dom0's
 	 * start for Xen, and room for run-cell around QEMU. */
-	j->minutes = (j->r->timeout_s + (cell_is_xen(c) ? BOOT_DOM0_BOOT_S : 0) +
-		      EXEC_SLURM_RUN_GRACE_S + 59) / 60;
+	j->minutes = (j->r->timeout_s + EXEC_SLURM_RUN_GRACE_S + 59 +
+		      (cell_is_xen(c) ? BOOT_DOM0_BOOT_S : 0)) / 60;
 	j->mem_mb = (c->backend == CELL_BACKEND_XEN_LIBXL ?
 		     BOOT_DOM0_MEMORY_MB : c->memory_mb) + 256;
 }
