@@ -95,5 +95,7 @@ void executor_slurm_stage(struct executor_slurm *s);
 /* 1 if a scan started, 0 when no job is queued. */
 int executor_slurm_scan(struct executor_slurm *s);
 void executor_slurm_unstage(struct executor_slurm *s);
+/* The fixed job script (exec "$@") at path, atomically: 0, or -1 + err. */
+int executor_slurm_script(const char *path, struct strbuf *err);
 
 #endif

@@ -85,14 +85,26 @@ static int stage_tasks(struct sarray *a, struct strbuf *err)
 	return rc < 0 ? -1 : 0;
 }
 
-static void stage_cb(uv_work_t *req)
+int executor_slurm_script(const char *path, struct strbuf *err)
 {
-	struct stage_work *w = container_of(req, struct stage_work, req);
-	struct executor_slurm *s = w->s;
 	static const char script[] =
 		"#!/bin/sh\n"
 		"# hvmatrix's Slurm job: run the command given after it.\n"
 		"exec \"$@\"\n";
+	int rc = fsutil_write_atomic(path, script, sizeof(script) - 1);
+
+	if (rc < 0 || chmod(path, 0755) < 0) {
+		strbuf_addf(err, "cannot write %s: %s", path,
+			    strerror(rc < 0 ? -rc : errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void stage_cb(uv_work_t *req)
+{
+	struct stage_work *w = container_of(req, struct stage_work, req);
+	struct executor_slurm *s = w->s;
 	struct strbuf spec = STRBUF_INIT;
 	size_t i;
 	int rc;
@@ -104,12 +116,8 @@ static void stage_cb(uv_work_t *req)
 	if (stage_copy(s->jobs[0].r->kernel, s->kernel, &w->err) ||
 	    stage_copy(s->jobs[0].r->initrd, s->initrd, &w->err))
 		goto out;
-	rc = fsutil_write_atomic(s->script, script, sizeof(script) - 1);
-	if (rc < 0 || chmod(s->script, 0755) < 0) {
-		strbuf_addf(&w->err, "cannot write %s: %s", s->script,
-			    strerror(rc < 0 ? -rc : errno));
+	if (executor_slurm_script(s->script, &w->err))
 		goto out;
-	}
 	for (i = 0; i < s->n; i++) {
 		struct sjob *j = &s->jobs[i];
 		char *path;
