@@ -100,6 +100,7 @@ ended() {	# ended ID STATE: Slurm says the job ended so
 
 declare -A seen
 : > "$TMP/qemu.pids"
+: > "$TMP/run-cell.pids"
 : > "$TMP/faults"
 # run_faults PID...: while those daemons run, give each RUNNING job of a
 # cell its fault (fault_CELL ID), once per job, once its QEMU runs.
@@ -118,6 +119,7 @@ run_faults() {
 			[ -n "$q" ] || continue		# not booting yet
 			seen[$id]=1
 			echo "$q" >> "$TMP/qemu.pids"
+			pgrep -f -- "run-cell --quiet --.* $shared/" >> "$TMP/run-cell.pids"
 			echo "$cell $id" >> "$TMP/faults"
 			"fault_$cell" "$id"
 		done <<< "$(squeue -h -t RUNNING -o '%i %A %j' 2>/dev/null)"
@@ -259,6 +261,15 @@ check "no QEMU of any job Slurm ended is left ($(wc -l < "$TMP/qemu.pids") check
 	wait_for 20 qemu_gone
 check "no QEMU at all is left under the shared directory" \
 	test -z "$(pgrep -f "qemu-system.*$shared/" 2>/dev/null)"
+run_cell_gone() {
+	local p
+	for p in $(sort -u "$TMP/run-cell.pids"); do
+		kill -0 "$p" 2>/dev/null && return 1
+	done
+	return 0
+}
+check "no hvmatrix run-cell of those jobs is left either ($(sort -u "$TMP/run-cell.pids" | wc -l) by pid)" \
+	eval 'test -s "$TMP/run-cell.pids" && wait_for 20 run_cell_gone'
 check "nothing of ours left in Slurm's queue" \
 	test -z "$(squeue -h -t PENDING,RUNNING -o %j 2>/dev/null | grep '^hvm-')"
 
