@@ -1,10 +1,13 @@
 /*
  * executor: where a round of runs goes. The local executor is boot.c's
  * runner (children of this process); the Slurm executor (executor-slurm.c)
- * submits each run as a batch job that runs `hvmatrix run-cell` on a node:
- * the same runner, the same judge, so a verdict means the same thing
- * wherever it ran. A matrix's `executor` section picks the default, a
- * cell's `executor` key overrides it; one round may use both.
+ * submits each run as a batch job that runs `hvmatrix run-cell` on a node
+ * (the runs of a round with the same requests as one job array): the
+ * same runner, the same judge, so a verdict means the same thing wherever
+ * it ran. A matrix's `executor` section picks the default, a cell's
+ * `executor` key overrides it; one round may use both. With `builds:
+ * true` the kernel builds are Slurm jobs too (executor-build.c, `hvmatrix
+ * run-build` on a node: build.c there).
  *
  * The shared-directory format (spec in, result out) lives here too, so
  * that the daemon's writer and the node's reader are one module:
