@@ -53,8 +53,7 @@ struct xbuild {
 	char *ended;		/* "STATE (reason)" once Slurm ended it */
 	int ended_scanned;
 	unsigned missing;
-	/* a result read back (thread pool) */
-	int have_result;
+	int scan_next;		/* the tick alternates: scan, squeue */
 	struct xbuild *next;
 };
 
@@ -445,8 +444,8 @@ static void tick_cb(uv_timer_t *t)
 	if (x->st != XB_QUEUED)
 		return;
 	/* Alternate: the result first, then what Slurm says. */
-	x->have_result = !x->have_result;
-	if (x->have_result)
+	x->scan_next = !x->scan_next;
+	if (x->scan_next)
 		work_start(x, scan_cb);
 	else
 		squeue_start(x);
