@@ -811,10 +811,11 @@ void job_begin(struct daemon *d, struct record_job *rj)
 void job_stop(struct job *j)
 {
 	j->requeue = 1;
-	if (j->building && j->m->executor.builds)
-		executor_build_stop(&j->build);
-	else if (j->building)
+	if (j->building) {
+		/* Each is a no-op for a build it did not start. */
 		build_stop(&j->build);
+		executor_build_stop(&j->build);
+	}
 	if (j->booting && j->boot)
 		executor_stop(j->boot);
 	job_maybe_done(j);

@@ -233,6 +233,30 @@ check "with Slurm's reason ($(echo "$slow" | jq -r '.[0].reason'))" \
 expect_eq "each of the failure policy's 3 build attempts was a Slurm job, cancelled" \
 	"$bcancelled" 3
 
+# A daemon stopped while its build job runs cancels it; nothing is recorded.
+printf '%s\nexecutor:\n  kind: slurm\n  builds: true\n  shared_dir: %s\n%s\n' \
+	"$(btrees bslow)" "$TMP/shared" "$bcell" > "$TMP/bstop.yaml"
+"$HVM" daemon --matrix "$TMP/bstop.yaml" --state "$TMP/s-bstop" --jobs 2 \
+	> "$TMP/bstop.log" 2>&1 &
+daemon_pid=$!
+build_running() { squeue -h -t RUNNING -o %j 2>/dev/null | grep -q '^hvm-b-'; }
+if wait_for 60 build_running; then
+	job=$(squeue -h -t RUNNING -o '%i %j' | grep ' hvm-b-' | cut -d' ' -f1)
+	kill -TERM "$daemon_pid"
+	wait_for 30 sh -c "! kill -0 $daemon_pid 2>/dev/null"
+	wait "$daemon_pid" 2>/dev/null
+	wait_for 30 sh -c "! scontrol show job -o $job | grep -q JobState=COMPLETING"
+	expect_eq "daemon shutdown cancels its running build job ($job)" \
+		"$(scontrol show job -o "$job" | grep -o 'JobState=[A-Z]*')" \
+		JobState=CANCELLED
+	expect_eq "a stopped build records nothing" \
+		"$("$HVM" results --json --state "$TMP/s-bstop" | jq length)" 0
+else
+	kill -TERM "$daemon_pid"
+	wait "$daemon_pid"
+	not_ok "a build job never ran"
+fi
+
 # ---- the daemon stopped mid-run: its jobs are cancelled, nothing FAILs --
 cat > "$TMP/hang.yaml" <<YAML
 $head
