@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The Slurm executor's cost: the same matrix (N plain cells booting the
 # good test kernel, images/kernels/build-test-kernels.sh) through the real
-# daemon twice, once with the local executor and once through a private
-# single-node Slurm (tools/slurm-node.sh) on this machine, both with 2
-# runs at a time (--jobs 2 here, 2 CPUs for Slurm). Prints cells per
-# minute each way (over the whole daemon run: poll, a build that copies a
-# prebuilt kernel, the boots, the records) and the overhead per cell in
-# seconds: (slurm - local) / N.
+# daemon three times, once with the local executor and twice through a
+# private single-node Slurm (tools/slurm-node.sh) on this machine: the N
+# cells of the build as one job array (the default), and as N jobs
+# (arrays: false); and once more with the build a Slurm job too (builds:
+# true, a build that copies a prebuilt kernel: the cost of a build job).
+# All with 2 runs at a time (--jobs 2 here, 2 CPUs for Slurm). Prints cells per minute each way (over the whole daemon run:
+# poll, a build that copies a prebuilt kernel, the boots, the records) and
+# the overhead per cell in seconds: (slurm - local) / N.
 # Target: <= 1 s per cell. Needs root (slurmd).
 # usage: bench/slurm.sh [N]   (default 12)
 set -euo pipefail
@@ -45,6 +47,10 @@ builds:
 printf '%s\ncells:%s\n' "$head" "$cells" > "$tmp/local.yaml"
 printf '%s\nexecutor:\n  kind: slurm\n  shared_dir: %s\ncells:%s\n' \
 	"$head" "$tmp/shared" "$cells" > "$tmp/slurm.yaml"
+printf '%s\nexecutor:\n  kind: slurm\n  arrays: false\n  shared_dir: %s\ncells:%s\n' \
+	"$head" "$tmp/shared" "$cells" > "$tmp/jobs.yaml"
+printf '%s\nexecutor:\n  kind: slurm\n  builds: true\n  shared_dir: %s\ncells:%s\n' \
+	"$head" "$tmp/shared" "$cells" > "$tmp/builds.yaml"
 
 slurm_start "$tmp/slurm" || { echo "bench: Slurm did not start" >&2; exit 1; }
 
@@ -59,16 +65,27 @@ run() {	# run WAY: seconds of the daemon's whole run
 }
 wall_local=$(run local)
 wall_slurm=$(run slurm)
+wall_jobs=$(run jobs)
+wall_builds=$(run builds)
 verdicts() { "$hvm" results --json --state "$tmp/s-$1" |
 	jq -r '[.[] | .verdict] | group_by(.) | map("\(.[0])=\(length)") | join(" ")'; }
-node_s=$("$hvm" results --json --state "$tmp/s-slurm" |
-	jq '[.[] | .duration_s] | add / length')
+mean() { "$hvm" results --json --state "$tmp/s-$1" |
+	jq '[.[] | .duration_s] | add / length'; }
+node_s=$(mean slurm)
+jobs_s=$(mean jobs)
 local_s=$("$hvm" results --json --state "$tmp/s-local" |
 	jq '[.[] | .duration_s] | add / length')
 printf 'cells: %d (good kernel, plain cells), 2 at a time each way\n' "$n"
 printf 'local: %s; whole daemon run %.1f s, %.1f cells/min; mean boot %.2f s\n' \
 	"$(verdicts local)" "$wall_local" "$(echo "$n * 60 / $wall_local" | bc -l)" "$local_s"
-printf 'slurm: %s; whole daemon run %.1f s, %.1f cells/min; mean boot on the node %.2f s\n' \
+printf 'slurm, one array: %s; whole daemon run %.1f s, %.1f cells/min; mean boot on the node %.2f s\n' \
 	"$(verdicts slurm)" "$wall_slurm" "$(echo "$n * 60 / $wall_slurm" | bc -l)" "$node_s"
-printf 'overhead per cell over local: %.2f s (target <= 1 s)\n' \
-	"$(echo "($wall_slurm - $wall_local) / $n" | bc -l)"
+printf 'slurm, %d jobs: %s; whole daemon run %.1f s, %.1f cells/min; mean boot on the node %.2f s\n' \
+	"$n" "$(verdicts jobs)" "$wall_jobs" "$(echo "$n * 60 / $wall_jobs" | bc -l)" "$jobs_s"
+printf 'slurm, the build a job too: %s; whole daemon run %.1f s, %.1f cells/min\n' \
+	"$(verdicts builds)" "$wall_builds" "$(echo "$n * 60 / $wall_builds" | bc -l)"
+printf 'the build as a Slurm job: %.2f s more than the array with a local build\n' \
+	"$(echo "$wall_builds - $wall_slurm" | bc -l)"
+printf 'overhead per cell over local: %.2f s with the array, %.2f s with one job a cell (target <= 1 s)\n' \
+	"$(echo "($wall_slurm - $wall_local) / $n" | bc -l)" \
+	"$(echo "($wall_jobs - $wall_local) / $n" | bc -l)"

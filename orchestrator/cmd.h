@@ -124,6 +124,7 @@ extern const struct cmd cmd_status;
 extern const struct cmd cmd_regressions;
 extern const struct cmd cmd_bisect;
 extern const struct cmd cmd_run_cell;
+extern const struct cmd cmd_run_build;
 extern const struct cmd cmd_export;
 extern const struct cmd cmd_report;
 extern const struct cmd cmd_hypervisors;

@@ -1,10 +1,13 @@
 /*
  * executor: where a round of runs goes. The local executor is boot.c's
  * runner (children of this process); the Slurm executor (executor-slurm.c)
- * submits each run as a batch job that runs `hvmatrix run-cell` on a node:
- * the same runner, the same judge, so a verdict means the same thing
- * wherever it ran. A matrix's `executor` section picks the default, a
- * cell's `executor` key overrides it; one round may use both.
+ * submits each run as a batch job that runs `hvmatrix run-cell` on a node
+ * (the runs of a round with the same requests as one job array): the
+ * same runner, the same judge, so a verdict means the same thing wherever
+ * it ran. A matrix's `executor` section picks the default, a cell's
+ * `executor` key overrides it; one round may use both. With `builds:
+ * true` the kernel builds are Slurm jobs too (executor-build.c, `hvmatrix
+ * run-build` on a node: build.c there).
  *
  * The shared-directory format (spec in, result out) lives here too, so
  * that the daemon's writer and the node's reader are one module:
@@ -22,10 +25,12 @@
 #include <uv.h>
 
 #include "boot.h"
+#include "build.h"
 #include "matrix.h"
 #include "strbuf.h"
 
 #define EXECUTOR_RUN_CELL "run-cell"	/* the node's command */
+#define EXECUTOR_RUN_BUILD "run-build"	/* ... for a build */
 #define EXECUTOR_SPEC "spec.json"
 #define EXECUTOR_RESULT "result.json"
 #define EXECUTOR_CONSOLE "console.log"
@@ -93,5 +98,38 @@ void executor_slurm_load(const struct executor_slurm *s, size_t *waiting,
 			 unsigned *running);
 /* After on_all_done; frees once its timer is closed. */
 void executor_slurm_free(struct executor_slurm *s);
+
+/* ---- executor-build.c: a build as a Slurm job (builds: true) ---- */
+
+/*
+ * build_start() through Slurm: b set up as for build_start (tree, config,
+ * commit, repo_path, jobs, callbacks; state_dir is not used: the node
+ * builds under SHARED/builds). 0 (on_done follows, on the loop, with the
+ * results a local build gives), or -1 + err and on_done never called.
+ * The nodes must see matrix_path and b->repo_path at the same paths.
+ */
+int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
+			 const char *matrix_path, struct build_job *b,
+			 struct strbuf *err);
+/* build_stop(): scancel; on_done follows, BUILD_INTERRUPTED. */
+void executor_build_stop(struct build_job *b);
+
+/* SHARED/builds/runs/NAME/spec.json, as `hvmatrix run-build` reads it. */
+struct executor_build_spec {
+	char *matrix, *tree, *build, *commit, *repo, *state_dir;
+	unsigned jobs;
+};
+
+int executor_build_spec_read(struct executor_build_spec *s, const char *path,
+			     struct strbuf *err);
+void executor_build_spec_release(struct executor_build_spec *s);
+/* dir/result.json from a finished build, atomically. 0 or -errno. */
+int executor_build_result_write(const char *dir, const struct build_job *b);
+/*
+ * 1 and res's results set (release with build_job_release), 0 when there
+ * is none yet, -1 + err. Paths outside shared are dropped.
+ */
+int executor_build_result_read(struct build_job *res, const char *dir,
+			       const char *shared, struct strbuf *err);
 
 #endif

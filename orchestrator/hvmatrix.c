@@ -22,6 +22,7 @@ static const struct cmd *const cmds[] = {
 	&cmd_regressions,
 	&cmd_bisect,
 	&cmd_run_cell,
+	&cmd_run_build,
 	&cmd_export,
 	&cmd_report,
 	&cmd_hypervisors,

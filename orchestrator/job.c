@@ -713,7 +713,11 @@ static void start_build(struct job *j)
 	j->stage = JOB_BUILDING;
 	j->detail = NULL;
 	daemon_write_status(d);
-	if (build_start(d->loop, &j->build, &err) < 0) {
+	/* builds: true: the build is a Slurm job (executor-build.c). */
+	if ((j->m->executor.builds ?
+	     executor_build_start(d->loop, &j->m->executor, j->m->path,
+				  &j->build, &err) :
+	     build_start(d->loop, &j->build, &err)) < 0) {
 		say_job(j, "cannot build: %s", err.buf);
 		j->build_cores = 0;
 		j->stage = JOB_ENDING;
@@ -811,8 +815,11 @@ void job_begin(struct daemon *d, struct record_job *rj)
 void job_stop(struct job *j)
 {
 	j->requeue = 1;
-	if (j->building)
+	if (j->building) {
+		/* Each is a no-op for a build it did not start. */
 		build_stop(&j->build);
+		executor_build_stop(&j->build);
+	}
 	if (j->booting && j->boot)
 		executor_stop(j->boot);
 	job_maybe_done(j);

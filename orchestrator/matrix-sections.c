@@ -1154,6 +1154,34 @@ static int exec_set_pending(void *obj, const char *v, const char *dir,
 	return 0;
 }
 
+static int exec_set_arrays(void *obj, const char *v, const char *dir,
+			   struct strbuf *err)
+{
+	struct matrix_executor *x = obj;
+
+	if (!strcmp(v, "true"))
+		x->no_arrays = 0;
+	else if (!strcmp(v, "false"))
+		x->no_arrays = 1;
+	else
+		return bad_value(err, "arrays", "true or false", v);
+	return 0;
+}
+
+static int exec_set_builds(void *obj, const char *v, const char *dir,
+			   struct strbuf *err)
+{
+	struct matrix_executor *x = obj;
+
+	if (!strcmp(v, "true"))
+		x->builds = 1;
+	else if (!strcmp(v, "false"))
+		x->builds = 0;
+	else
+		return bad_value(err, "builds", "true or false", v);
+	return 0;
+}
+
 static const struct setting exec_settings[] = {
 	{ "kind", 0, exec_set_kind },
 	{ "partition", 0, exec_set_partition },
@@ -1163,6 +1191,8 @@ static const struct setting exec_settings[] = {
 	{ "shared_dir", 0, exec_set_shared_dir },
 	{ "command", 0, exec_set_command },
 	{ "pending_timeout", 0, exec_set_pending },
+	{ "arrays", 0, exec_set_arrays },
+	{ "builds", 0, exec_set_builds },
 };
 
 /* Only for matrix_find_setting() and the unknown-key hint. */
@@ -1206,6 +1236,12 @@ int matrix_parse_executor(struct loader *l, struct matrix_executor *x)
 	if (x->kind == MATRIX_EXECUTOR_SLURM && !x->shared_dir) {
 		matrix_fail(l, &start, "executor: kind slurm needs shared_dir "
 			    "(a directory the daemon and every node see)");
+		goto out;
+	}
+	if (x->builds && !x->shared_dir) {
+		matrix_fail(l, &start, "executor: builds: true needs "
+			    "shared_dir (a directory the daemon and every "
+			    "node see)");
 		goto out;
 	}
 	ret = 0;

@@ -110,6 +110,10 @@ struct matrix_executor {
 				 * daemon's own executable) */
 	unsigned pending_s;	/* a job not started after this long is
 				 * cancelled: ERROR (key pending_timeout) */
+	int no_arrays;		/* arrays: false: one sbatch per run, never
+				 * a job array for the cells of one build */
+	int builds;		/* builds: true: kernel builds are Slurm
+				 * jobs too (executor-build.c) */
 	int given;		/* the file has an executor section */
 	unsigned line, column;
 };

@@ -9,12 +9,18 @@
 #                       on stderr.
 #   slurm_stop_ctld / slurm_start_ctld   stop / start slurmctld only
 #   slurm_stop          cancel what is queued, stop every daemon by pid
+#   slurm_node_down / slurm_node_up   mark the node DOWN (slurmctld fails
+#                       its jobs NODE_FAIL and slurmd kills them), and back
+#
+# Set slurm_conf_extra before slurm_start for more slurm.conf lines (a
+# second partition, preemption); they go after the defaults.
 #
 # Nothing is written outside DIR (not /etc/slurm): SLURM_CONF points the
 # tools at DIR/slurm.conf. Daemons run in the foreground (-D, -F) as
 # children of the caller, so their pids are known and nothing is left.
 # Must run as root (slurmd).
 
+slurm_conf_extra=${slurm_conf_extra:-}
 slurm_dir= slurm_munge_pid= slurm_ctld_pid= slurm_slurmd_pid=
 
 _slurm_free_port() {
@@ -51,7 +57,7 @@ slurm_stop_ctld() {
 }
 
 _slurm_node_idle() {
-	[ "$(sinfo -h -N -n "$slurm_node" -o %T 2>/dev/null)" = idle ]
+	[ "$(sinfo -h -N -n "$slurm_node" -o %T 2>/dev/null | sort -u)" = idle ]
 }
 
 slurm_start() {
@@ -101,6 +107,7 @@ ReturnToService=2
 SlurmdParameters=config_overrides
 NodeName=$slurm_node NodeAddr=127.0.0.1 $hw State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+$slurm_conf_extra
 EOF
 	munged -F --key-file="$dir/munge.key" --socket="$dir/munge.sock" \
 		--pid-file="$dir/munged.pid" --log-file="$dir/munged.log" \
@@ -121,6 +128,21 @@ EOF
 	return 1
 }
 
+slurm_node_down() {
+	scontrol update nodename="$slurm_node" state=down \
+		reason="${1:-hvmatrix-test}"
+}
+
+slurm_node_up() {
+	local i
+	scontrol update nodename="$slurm_node" state=resume 2>/dev/null
+	for i in $(seq 1 300); do
+		_slurm_node_idle && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 slurm_stop() {
 	local jobs
 	if [ -n "$slurm_ctld_pid" ] && kill -0 "$slurm_ctld_pid" 2>/dev/null; then
@@ -131,4 +153,18 @@ slurm_stop() {
 	_slurm_stop_pid "$slurm_ctld_pid"
 	_slurm_stop_pid "$slurm_munge_pid"
 	slurm_slurmd_pid= slurm_ctld_pid= slurm_munge_pid=
+}
+
+# slurm_job_cell SHARED ID NAME: the hvmatrix cell a job (ID and NAME as
+# squeue prints them) runs, from its spec in the shared directory; for a
+# task of an array (hvm-a-*, ID JOB_TASK), from the array's task file.
+slurm_job_cell() {
+	local dir
+	case $3 in
+	hvm-a-*)
+		dir=$(sed -n "$((${2#*_} + 1))p" "$1/arrays/$3/tasks" 2>/dev/null) ;;
+	*)
+		dir=$1/runs/$3 ;;
+	esac
+	[ -n "$dir" ] && jq -r '.cell.name' "$dir/spec.json" 2>/dev/null
 }

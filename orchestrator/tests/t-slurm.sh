@@ -8,11 +8,19 @@
 # (build-test-kernels.sh), boot in a plain and a VMware cell, once with the
 # local executor and once through Slurm: the verdicts must be the same.
 # In the Slurm run:
+#  - the three cells of each build ask for the same resources: they go as
+#    one job array, tracked and cancelled per task;
 #  - a third cell hangs (its init sleeps); the test scancels every job of
-#    it: each is recorded ERROR with Slurm's state, never FAIL;
+#    it (first its array task, then its retries, jobs of their own): each
+#    is recorded ERROR with Slurm's state, never FAIL;
 #  - slurmctld is stopped while the first jobs run and started again a few
 #    seconds later: the run completes, submission pauses and resumes, and
 #    every cell is recorded exactly once.
+# Builds on Slurm (builds: true): a good commit, a commit that does not
+# compile and one whose build hangs, each built by `hvmatrix run-build`
+# in a Slurm job: the same verdicts as local builds (PASS; BLOCKED, the
+# build FAILED), and the hanging build, scancelled at each of the failure
+# policy's 3 attempts, is ERROR with Slurm's reason, never FAIL or BLOCKED.
 # Then a daemon stopped (SIGTERM) while its job runs cancels it, and a job
 # sbatch refuses (no such partition) is ERROR with sbatch's reason, and a
 # job that never starts (its node drained) is cancelled and is ERROR.
@@ -85,8 +93,7 @@ cells:
 $cells
   - name: hang
     cmdline: "rdinit=/bin/busybox sleep 600"
-    silence: 200
-    timeout: 240
+    silence: 100
 YAML
 verdicts() {	# verdicts STATE: "tree/cell=VERDICT" lines, sorted
 	"$HVM" results --json --state "$1" |
@@ -112,8 +119,7 @@ while kill -0 "$daemon_pid" 2>/dev/null; do
 	running=$(squeue -h -t RUNNING -o '%i %j' 2>/dev/null)
 	while read -r id name; do
 		[ -n "$id" ] || continue
-		spec=$TMP/shared/runs/$name/spec.json
-		if [ -f "$spec" ] && jq -e '.cell.name == "hang"' "$spec" > /dev/null; then
+		if [ "$(slurm_job_cell "$TMP/shared" "$id" "$name")" = hang ]; then
 			scancel "$id" && cancelled=$((cancelled + 1))
 		elif [ "$restarted" = 0 ]; then
 			restarted=1
@@ -150,8 +156,106 @@ check "its reason is Slurm's ($(echo "$hang" | jq -r '.[0].reason'))" \
 	test "$(echo "$hang" | jq -r '[.[] | select(.reason | contains("CANCELLED"))] | length')" = 2
 check "each cancelled run was retried under the failure policy (3 jobs per tree, $cancelled cancelled)" \
 	test "$cancelled" -ge 6
+tasks=$(cat "$TMP"/shared/arrays/hvm-a-*/tasks 2>/dev/null | wc -l)
+expect_eq "each build's three cells went as one job array (tasks)" \
+	"$(ls -d "$TMP"/shared/arrays/hvm-a-* 2>/dev/null | wc -l)/$tasks" 2/6
+check "every array task's run directory got its result or was cancelled" \
+	test "$(cat "$TMP"/shared/arrays/hvm-a-*/tasks 2>/dev/null |
+		while read -r d; do [ -f "$d/result.json" ] && echo r; done |
+		wc -l)" = 4
+check "the hang cell's array task was cancelled alone (JOB_TASK), its build's other tasks ran on" \
+	grep -q 'ERROR *hang .*Slurm job [0-9]*_[0-9]* ended CANCELLED' "$TMP/slurm.log"
 check "nothing left in Slurm's queue" \
 	test -z "$(squeue -h -t PENDING,RUNNING 2>/dev/null)"
+
+# ---- builds on Slurm -----------------------------------------------------
+kernel_tree "$TMP/bgood"
+kernel_commit "$TMP/bgood" "good" "$good" > /dev/null
+kernel_tree "$TMP/bbad"
+kernel_commit "$TMP/bbad" "does not compile" "$good" broken > /dev/null
+kernel_tree "$TMP/bslow"
+sed -i 's|^bzImage:$|bzImage:\n\t@test ! -e $(CURDIR)/slow \|\| sleep 300|' "$TMP/bslow/Makefile"
+touch "$TMP/bslow/slow"
+kernel_commit "$TMP/bslow" "hangs" "$good" > /dev/null
+btrees() {	# btrees NAME...
+	local t
+	echo "trees:"
+	for t in "$@"; do
+		printf '  - name: %s\n    path: %s\n' "$t" "$TMP/$t"
+	done
+	printf 'builds:\n  - name: b\n    base: tinyconfig\n'
+}
+bcell="cells:
+  - name: plain
+    expect: hypervisor=none
+    silence: 20"
+printf '%s\n%s\n' "$(btrees bgood bbad)" "$bcell" > "$TMP/blocal.yaml"
+printf '%s\nexecutor:\n  kind: slurm\n  builds: true\n  shared_dir: %s\n%s\n' \
+	"$(btrees bgood bbad bslow)" "$TMP/shared" "$bcell" > "$TMP/bslurm.yaml"
+bverdicts() {	# bverdicts STATE: "tree/cell=VERDICT" of bgood and bbad
+	"$HVM" results --json --state "$1" |
+		jq -r '.[] | select(.tree != "bslow") | "\(.tree)/\(.cell)=\(.verdict)"' | sort
+}
+"$HVM" daemon --matrix "$TMP/blocal.yaml" --state "$TMP/s-blocal" --jobs 2 \
+	--until-idle > "$TMP/blocal.log" 2>&1
+HVMATRIX_RETRY_BASE_S=1 "$HVM" daemon --matrix "$TMP/bslurm.yaml" \
+	--state "$TMP/s-bslurm" --jobs 2 --until-idle > "$TMP/bslurm.log" 2>&1 &
+daemon_pid=$!
+declare -A bseen
+bcancelled=0
+while kill -0 "$daemon_pid" 2>/dev/null; do
+	while read -r id name; do
+		[ -n "$id" ] && [ -z "${bseen[$id]:-}" ] || continue
+		spec=$TMP/shared/builds/runs/$name/spec.json
+		if jq -e '.tree == "bslow"' "$spec" > /dev/null 2>&1; then
+			bseen[$id]=1
+			sleep 1		# make is running on the node
+			scancel "$id" && bcancelled=$((bcancelled + 1))
+		fi
+	done <<< "$(squeue -h -t RUNNING -o '%i %j' 2>/dev/null | grep ' hvm-b-')"
+	sleep 0.2
+done
+wait "$daemon_pid"
+expect_eq "builds on Slurm: the same verdicts as local builds (a compile error BLOCKED)" \
+	"$(bverdicts "$TMP/s-bslurm" | tr '\n' ' ')" \
+	"$(bverdicts "$TMP/s-blocal" | tr '\n' ' ')"
+expect_eq "local builds: the good commit PASSes, the broken one is BLOCKED" \
+	"$(bverdicts "$TMP/s-blocal" | tr '\n' ' ')" \
+	"bbad/plain=BLOCKED bgood/plain=PASS "
+check "the builds ran on the node (run-build results: OK and FAILED in the shared directory)" \
+	test "$(jq -r .status "$TMP"/shared/builds/runs/hvm-b-*/result.json 2>/dev/null |
+		sort -u | tr '\n' ' ')" = "FAILED OK "
+slow=$("$HVM" results --json --state "$TMP/s-bslurm" --tree bslow)
+expect_eq "a build job Slurm cancelled is ERROR for its cells, never FAIL or BLOCKED" \
+	"$(echo "$slow" | jq -r '[.[] | .verdict] | unique | join(" ")')" ERROR
+check "with Slurm's reason ($(echo "$slow" | jq -r '.[0].reason'))" \
+	contains "$(echo "$slow" | jq -r '.[0].reason')" "CANCELLED"
+expect_eq "each of the failure policy's 3 build attempts was a Slurm job, cancelled" \
+	"$bcancelled" 3
+
+# A daemon stopped while its build job runs cancels it; nothing is recorded.
+printf '%s\nexecutor:\n  kind: slurm\n  builds: true\n  shared_dir: %s\n%s\n' \
+	"$(btrees bslow)" "$TMP/shared" "$bcell" > "$TMP/bstop.yaml"
+"$HVM" daemon --matrix "$TMP/bstop.yaml" --state "$TMP/s-bstop" --jobs 2 \
+	> "$TMP/bstop.log" 2>&1 &
+daemon_pid=$!
+build_running() { squeue -h -t RUNNING -o %j 2>/dev/null | grep -q '^hvm-b-'; }
+if wait_for 60 build_running; then
+	job=$(squeue -h -t RUNNING -o '%i %j' | grep ' hvm-b-' | cut -d' ' -f1)
+	kill -TERM "$daemon_pid"
+	wait_for 30 sh -c "! kill -0 $daemon_pid 2>/dev/null"
+	wait "$daemon_pid" 2>/dev/null
+	wait_for 30 sh -c "! scontrol show job -o $job | grep -q JobState=COMPLETING"
+	expect_eq "daemon shutdown cancels its running build job ($job)" \
+		"$(scontrol show job -o "$job" | grep -o 'JobState=[A-Z]*')" \
+		JobState=CANCELLED
+	expect_eq "a stopped build records nothing" \
+		"$("$HVM" results --json --state "$TMP/s-bstop" | jq length)" 0
+else
+	kill -TERM "$daemon_pid"
+	wait "$daemon_pid"
+	not_ok "a build job never ran"
+fi
 
 # ---- the daemon stopped mid-run: its jobs are cancelled, nothing FAILs --
 cat > "$TMP/hang.yaml" <<YAML
