@@ -31,7 +31,8 @@ command -v "$CC_FUZZ" > /dev/null || {
 sources() {
 	case $1 in
 	matrix | matrix-edit)
-		echo "matrix.c matrix-yaml.c matrix-sections.c matrix-edit.c" \
+		echo "matrix.c matrix-yaml.c matrix-sections.c matrix-options.c" \
+			"matrix-edit.c" \
 			"cell.c cell-format.c hypervisors.c spawn.c" \
 			"timeutil.c fsutil.c paths.c strbuf.c xmalloc.c" ;;
 	judge) echo "judge.c verdict.c strbuf.c xmalloc.c" ;;

@@ -163,7 +163,31 @@ int matrix_add_hint(struct strbuf *sb, const char *key,
 const struct setting *matrix_find_setting(const struct section *sec,
 					  const char *key);
 
-/* --- matrix-sections.c: trees and builds --------------------------- */
+/* --- matrix-sections.c: trees, builds, how sections are read ------- */
+
+/* "key: expected what, got 'value'" into err; -1. */
+int matrix_bad_value(struct strbuf *err, const char *key, const char *what,
+		     const char *value);
+/* A control character in s is an error naming key: -1. */
+int matrix_check_controls(const char *key, const char *s, struct strbuf *err);
+/* A decimal integer in [lo, hi]: digits only (no sign, no 0x), at most 9. */
+int matrix_parse_bounded(const char *s, unsigned lo, unsigned hi,
+			 unsigned *out);
+/* A path as written, resolved against dir (the matrix file's). */
+int matrix_parse_path(const char *key, const char *v, const char *dir,
+		      char **out, struct strbuf *err);
+/* The later of two keys' positions, for "give either a or b". */
+const yaml_mark_t *matrix_second_key(const struct seen_key *a,
+				     const struct seen_key *b);
+void matrix_seen_free(struct seen_key *seen, size_t n_seen);
+/*
+ * The keys of one mapping into obj through sec's settings; the current
+ * event is its MAPPING_START. The settings given, with their positions,
+ * are left in *seen for checks across them (matrix_seen_free them, also
+ * on failure).
+ */
+int matrix_parse_mapping(struct loader *l, const struct section *sec,
+			 void *obj, struct seen_key **seen, size_t *n_seen);
 
 extern const struct section matrix_tree_section, matrix_build_section,
 	matrix_webhook_section;

@@ -3,8 +3,8 @@
 # command of `hvmatrix --help` and every subcommand of `hvmatrix matrix
 # --help`, and each section lists exactly the options that command's
 # --help lists; hvmatrix-matrix(5) documents every key the loader knows
-# (the key tables of cell.c, matrix-sections.c and matrix-yaml.c). The
-# built roff pages render with man(1).
+# (the key tables of cell.c, matrix-sections.c, matrix-options.c and
+# matrix-yaml.c). The built roff pages render with man(1).
 . "$(dirname "$0")/lib.sh"
 
 scd1=$top_srcdir/man/hvmatrix.1.scd
@@ -54,7 +54,8 @@ done
 # Every key of the loader's tables, in hvmatrix-matrix(5).
 keys() { sed -n 's/^	{ "\([a-z_]*\)", [01], .*/\1/p' "$@"; }
 cell_keys=$(keys "$top_srcdir/orchestrator/cell.c")
-section_keys=$(keys "$top_srcdir/orchestrator/matrix-sections.c")
+section_keys=$(keys "$top_srcdir/orchestrator/matrix-sections.c" \
+	"$top_srcdir/orchestrator/matrix-options.c")
 top_keys=$(sed -n '/top_keys\[\]/,/};/p' \
 	"$top_srcdir/orchestrator/matrix-yaml.c" | grep -o '"[a-z]*"' | tr -d '"')
 expect_eq "the loader has 21 cell keys" "$(echo $cell_keys | wc -w)" 21
