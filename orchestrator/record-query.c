@@ -237,11 +237,20 @@ int record_scan_runs(struct record *r,
 			       struct strbuf *err),
 		     void *data, struct strbuf *err)
 {
+	return record_scan_runs_after(r, 0, fn, data, err);
+}
+
+/* The same from after_id on: a rowid range, still a sequential read. */
+int record_scan_runs_after(struct record *r, int64_t after_id,
+			   int (*fn)(const struct record_run *run, void *data,
+				     struct strbuf *err),
+			   void *data, struct strbuf *err)
+{
 	static const char sql[] = "SELECT r.id, r.batch, r.kernel_id, "
 		"r.kernel_path, r.kernel_version, r.cell, r.matrix_path, "
 		"r.verdict, r.reason, r.line, r.started_at, r.duration_s, "
 		"r.log_path, r.nonce, r.tree, r.commit_id, r.build, r.purpose, "
-		"r.cmdline FROM runs r "
+		"r.cmdline FROM runs r WHERE r.id > ?1 "
 		"ORDER BY r.id";
 	sqlite3_stmt *st = record_prepare(r, sql, "cannot scan runs", err, 0);
 	struct record_run run;
@@ -249,6 +258,7 @@ int record_scan_runs(struct record *r,
 
 	if (!st)
 		return -1;
+	sqlite3_bind_int64(st, 1, after_id);
 #define COL(i) ((char *)(sqlite3_column_text(st, i) ? \
 			 (const char *)sqlite3_column_text(st, i) : ""))
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -305,4 +315,28 @@ int record_list_row_runs(struct record *r, const char *tree,
 		return -1;
 	}
 	return 0;
+}
+
+int record_runs_extent(struct record *r, size_t *count, int64_t *max_id,
+		       struct strbuf *err)
+{
+	sqlite3_stmt *st = record_prepare(r, "SELECT count(*), "
+					  "coalesce(max(id), 0) FROM runs",
+					  "cannot count runs", err, 0);
+	int ret = -1;
+
+	*count = 0;
+	*max_id = 0;
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		record_db_error(r, err, "cannot count runs");
+		goto out;
+	}
+	*count = (size_t)sqlite3_column_int64(st, 0);
+	*max_id = sqlite3_column_int64(st, 1);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
 }

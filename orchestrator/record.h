@@ -283,6 +283,15 @@ int record_scan_runs(struct record *r,
 		     int (*fn)(const struct record_run *run, void *data,
 			       struct strbuf *err),
 		     void *data, struct strbuf *err);
+/* The same for the runs with an id above after_id (publish's cache). */
+int record_scan_runs_after(struct record *r, int64_t after_id,
+			   int (*fn)(const struct record_run *run, void *data,
+				     struct strbuf *err),
+			   void *data, struct strbuf *err);
+/* How many runs there are and the highest id (0 for none): what tells a
+ * cache of the runs table it is still a prefix of it. */
+int record_runs_extent(struct record *r, size_t *count, int64_t *max_id,
+		       struct strbuf *err);
 /* Every run of one row (commit_id "": the `hvmatrix boot` runs of
  * kernel_id), newest first, with its commit's subject. 0 or -1 + err. */
 int record_list_row_runs(struct record *r, const char *tree,

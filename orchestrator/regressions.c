@@ -4,6 +4,7 @@
  * cell, compare_cell over them; then one bisection per range (cells whose
  * regressions span the same range with the same words share its steps).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,22 +25,33 @@ const char *regression_status_name(enum regression_status s)
 	return (unsigned)s < ARRAY_SIZE(status_names) ? status_names[s] : "?";
 }
 
-/* The history of one (tree, build). */
+/* The history of one (tree, build): its runs are input indices. */
 struct history {
+	const struct regressions_input *in;
 	const char *tree, *build;
 	struct record_commit *commits;
 	size_t n_commits;
 	size_t *by_id;			/* commit indices sorted by id */
-	struct record_run *runs;
+	uint32_t *runs;			/* input indices, id order */
 	size_t n_runs;
-	char **sigs;			/* per run: FAIL's signature or NULL */
+	const char **sigs;		/* per run: FAIL's signature or NULL */
 	int *run_commit;		/* per run: commit index or -1 */
+	size_t *at;			/* per commit: its first in by_commit */
+	int *parent;			/* per commit: its parent's index */
+	uint32_t *by_commit;		/* runs grouped by commit, id order */
+	char **sig_of;			/* per pool string: its signature */
 };
+
+#define RUN(h, i) (&(h)->in->runs[(h)->runs[i]])
+#define STR(h, id) ((h)->in->strs[id])
 
 /* One cell's comparison. */
 struct cell_cmp {
 	const char *cell;
+	uint32_t cell_id;
 	unsigned confirm;
+	uint32_t *mine;			/* its runs (history positions) */
+	size_t n_mine;
 	struct compare_commit *cc;
 	struct compare_run *cruns;
 	struct compare_result res;
@@ -77,35 +89,79 @@ static void history_release(struct history *h)
 	size_t i;
 
 	record_commits_free(h->commits, h->n_commits);
-	record_runs_free(h->runs, h->n_runs);
-	for (i = 0; i < h->n_runs; i++)
-		free(h->sigs[i]);
+	if (h->sig_of)
+		for (i = 0; i < h->in->n_strs; i++)
+			free(h->sig_of[i]);
+	free(h->sig_of);
 	free(h->sigs);
 	free(h->run_commit);
 	free(h->by_id);
+	free(h->at);
+	free(h->parent);
+	free(h->by_commit);
+	free(h->runs);
 }
+
+/* The positions of commit c's runs: by_commit[at[c]] .. [at[c + 1]). */
+#define FOR_COMMIT_RUNS(h, c, k) \
+	for ((k) = (h)->at[c]; (k) < (h)->at[(c) + 1]; (k)++)
 
 static int history_load(struct record *r, struct history *h,
 			struct strbuf *err)
 {
-	size_t i;
+	int *commit_of;		/* per pool string: commit index + 1 */
+	size_t i, *fill;
 
 	if (record_list_commits(r, h->tree, &h->commits, &h->n_commits,
-				err) < 0 ||
-	    record_list_tree_verdicts(r, h->tree, h->build, &h->runs,
-				      &h->n_runs, err) < 0)
+				err) < 0)
 		return -1;
 	h->by_id = xcalloc(h->n_commits + 1, sizeof(*h->by_id));
 	for (i = 0; i < h->n_commits; i++)
 		h->by_id[i] = i;
 	qsort_r(h->by_id, h->n_commits, sizeof(*h->by_id), cmp_by_id, h);
+	h->parent = xcalloc(h->n_commits + 1, sizeof(*h->parent));
+	for (i = 0; i < h->n_commits; i++) {
+		int p = *h->commits[i].parent ?
+			commit_index(h, h->commits[i].parent) : -1;
+
+		/* Recorded order puts parents first; anything else is a
+		 * history we did not see whole: compare it as a root. */
+		h->parent[i] = p >= 0 && (size_t)p < i ? p : -1;
+	}
 	h->sigs = xcalloc(h->n_runs + 1, sizeof(*h->sigs));
 	h->run_commit = xcalloc(h->n_runs + 1, sizeof(*h->run_commit));
+	h->sig_of = xcalloc(h->in->n_strs + 1, sizeof(*h->sig_of));
+	h->at = xcalloc(h->n_commits + 2, sizeof(*h->at));
+	h->by_commit = xcalloc(h->n_runs + 1, sizeof(*h->by_commit));
+	commit_of = xcalloc(h->in->n_strs + 1, sizeof(*commit_of));
 	for (i = 0; i < h->n_runs; i++) {
-		h->run_commit[i] = commit_index(h, h->runs[i].commit_id);
-		if (h->runs[i].verdict == VERDICT_FAIL)
-			h->sigs[i] = signature_of(h->runs[i].line);
+		const struct regressions_run *run = RUN(h, i);
+
+		/* A commit id is one pool string: looked up once. */
+		if (!commit_of[run->commit])
+			commit_of[run->commit] = commit_index(h,
+						STR(h, run->commit)) + 2;
+		h->run_commit[i] = commit_of[run->commit] - 2;
+		if (run->verdict == VERDICT_FAIL) {
+			if (!h->sig_of[run->line])
+				h->sig_of[run->line] =
+					signature_of(STR(h, run->line));
+			h->sigs[i] = h->sig_of[run->line];
+		}
+		if (h->run_commit[i] >= 0)
+			h->at[h->run_commit[i] + 1]++;
 	}
+	free(commit_of);
+	for (i = 1; i <= h->n_commits; i++)
+		h->at[i] += h->at[i - 1];
+	fill = xcalloc(h->n_commits + 1, sizeof(*fill));
+	for (i = 0; i < h->n_runs; i++) {
+		int c = h->run_commit[i];
+
+		if (c >= 0)
+			h->by_commit[h->at[c] + fill[c]++] = (uint32_t)i;
+	}
+	free(fill);
 	return 0;
 }
 
@@ -127,32 +183,28 @@ static int cell_compare(const struct history *h, struct cell_cmp *cc,
 	size_t i, *count, *at;
 
 	cc->cc = xcalloc(h->n_commits + 1, sizeof(*cc->cc));
-	cc->cruns = xcalloc(h->n_runs + 1, sizeof(*cc->cruns));
+	cc->cruns = xcalloc(cc->n_mine + 1, sizeof(*cc->cruns));
 	count = xcalloc(h->n_commits + 1, sizeof(*count));
 	at = xcalloc(h->n_commits + 1, sizeof(*at));
-	for (i = 0; i < h->n_runs; i++)
-		if (h->run_commit[i] >= 0 && !strcmp(h->runs[i].cell, cc->cell))
-			count[h->run_commit[i]]++;
+	for (i = 0; i < cc->n_mine; i++)
+		if (h->run_commit[cc->mine[i]] >= 0)
+			count[h->run_commit[cc->mine[i]]]++;
 	for (i = 1; i < h->n_commits; i++)
 		at[i] = at[i - 1] + count[i - 1];
 	for (i = 0; i < h->n_commits; i++) {
-		int p = *h->commits[i].parent ?
-			commit_index(h, h->commits[i].parent) : -1;
-
 		cc->cc[i].id = h->commits[i].id;
-		/* Recorded order puts parents first; anything else is a
-		 * history we did not see whole: compare it as a root. */
-		cc->cc[i].parent = p >= 0 && (size_t)p < i ? p : -1;
+		cc->cc[i].parent = h->parent[i];
 		cc->cc[i].runs = &cc->cruns[at[i]];
 	}
-	for (i = 0; i < h->n_runs; i++) {
-		int c = h->run_commit[i];
+	for (i = 0; i < cc->n_mine; i++) {
+		size_t k = cc->mine[i];
+		int c = h->run_commit[k];
 
-		if (c < 0 || strcmp(h->runs[i].cell, cc->cell))
+		if (c < 0)
 			continue;
 		cc->cruns[at[c] + cc->cc[c].n_runs].verdict =
-			h->runs[i].verdict;
-		cc->cruns[at[c] + cc->cc[c].n_runs].signature = h->sigs[i];
+			(enum verdict)RUN(h, k)->verdict;
+		cc->cruns[at[c] + cc->cc[c].n_runs].signature = h->sigs[k];
 		cc->cc[c].n_runs++;
 	}
 	free(count);
@@ -168,6 +220,7 @@ static void cell_cmp_release(struct cell_cmp *cc)
 	compare_result_release(&cc->res);
 	free(cc->cc);
 	free(cc->cruns);
+	free(cc->mine);
 }
 
 static void ref_set(struct regression_ref *ref, const struct history *h,
@@ -209,19 +262,24 @@ static unsigned runs_on(const struct history *h, int commit,
 			const char **line)
 {
 	unsigned n = 0;
-	size_t i;
+	size_t k;
 
 	*fail = 0;
-	for (i = 0; i < h->n_runs; i++) {
-		if (h->run_commit[i] != commit || strcmp(h->runs[i].cell, cell))
+	if (commit < 0)
+		return 0;
+	FOR_COMMIT_RUNS(h, commit, k) {
+		size_t i = h->by_commit[k];
+		const struct regressions_run *run = RUN(h, i);
+
+		if (strcmp(STR(h, run->cell), cell))
 			continue;
 		n++;
-		if (h->runs[i].verdict != VERDICT_FAIL)
+		if (run->verdict != VERDICT_FAIL)
 			continue;
 		if (sig && h->sigs[i] && strcmp(h->sigs[i], sig))
 			continue;
 		if (!(*fail)++ && line)
-			*line = h->runs[i].line;
+			*line = STR(h, run->line);
 	}
 	return n;
 }
@@ -265,15 +323,17 @@ static int on_chain(const struct cell_cmp *cc, int a, int b)
 static int has_test_run(const struct history *h, int commit,
 			const char *cell, int want_fail)
 {
-	size_t i;
+	size_t k;
 
-	for (i = 0; i < h->n_runs; i++)
-		if (h->run_commit[i] == commit &&
-		    !strcmp(h->runs[i].cell, cell) &&
-		    !strcmp(h->runs[i].purpose, "test") &&
-		    (h->runs[i].verdict == VERDICT_FAIL) == want_fail &&
-		    (want_fail || h->runs[i].verdict == VERDICT_PASS))
+	FOR_COMMIT_RUNS(h, commit, k) {
+		const struct regressions_run *run = RUN(h, h->by_commit[k]);
+
+		if (!strcmp(STR(h, run->cell), cell) &&
+		    !strcmp(STR(h, run->purpose), "test") &&
+		    (run->verdict == VERDICT_FAIL) == want_fail &&
+		    (want_fail || run->verdict == VERDICT_PASS))
 			return 1;
+	}
 	return 0;
 }
 
@@ -288,7 +348,7 @@ static void bisect_cost(const struct history *h, const struct cell_cmp *cc,
 			int first_bad, unsigned *builds, unsigned *boots)
 {
 	int lo = first_bad, hi = -1, c;
-	size_t i;
+	size_t k;
 	unsigned char *seen;
 
 	*builds = *boots = 0;
@@ -301,20 +361,25 @@ static void bisect_cost(const struct history *h, const struct cell_cmp *cc,
 	if (hi < 0)
 		hi = first_bad;
 	seen = xcalloc(h->n_commits + 1, 1);
-	for (i = 0; i < h->n_runs; i++) {
-		c = h->run_commit[i];
-		if (c < 0 || c <= lo || c > hi || strcmp(h->runs[i].cell,
-							   cc->cell) ||
-		    strcmp(h->runs[i].purpose, "bisect") ||
-		    !on_chain(cc, c, hi))
+	/* The runs of the commits in (lo, hi]: a count, so in any order. */
+	for (c = lo + 1; c <= hi; c++) {
+		if (c < 0 || !on_chain(cc, c, hi))
 			continue;
-		if (h->runs[i].verdict != VERDICT_BLOCKED &&
-		    h->runs[i].verdict != VERDICT_SKIP)
-			(*boots)++;
-		if (!seen[c] && !has_test_run(h, c, cc->cell, 0) &&
-		    !has_test_run(h, c, cc->cell, 1)) {
-			seen[c] = 1;
-			(*builds)++;
+		FOR_COMMIT_RUNS(h, c, k) {
+			const struct regressions_run *run =
+				RUN(h, h->by_commit[k]);
+
+			if (run->cell != cc->cell_id ||
+			    strcmp(STR(h, run->purpose), "bisect"))
+				continue;
+			if (run->verdict != VERDICT_BLOCKED &&
+			    run->verdict != VERDICT_SKIP)
+				(*boots)++;
+			if (!seen[c] && !has_test_run(h, c, cc->cell, 0) &&
+			    !has_test_run(h, c, cc->cell, 1)) {
+				seen[c] = 1;
+				(*builds)++;
+			}
 		}
 	}
 	free(seen);
@@ -372,16 +437,32 @@ static int run_bisection(struct regressions *rs, const struct history *h,
 		targets[i].cell = grp->cells[i]->cell;
 		targets[i].signature = grp->signature;
 	}
-	results = xcalloc(h->n_runs + 1, sizeof(*results));
-	for (i = 0; i < h->n_runs; i++) {
-		if (h->run_commit[i] < 0)
-			continue;
-		results[n_res].commit = h->runs[i].commit_id;
-		results[n_res].cell = h->runs[i].cell;
-		results[n_res].verdict = h->runs[i].verdict;
-		results[n_res].signature = h->sigs[i];
-		results[n_res].ours = !strcmp(h->runs[i].purpose, "bisect");
-		n_res++;
+	/* bisect_load takes the results of the range's commits and the
+	 * group's cells and ignores the others, in any order: only those. */
+	for (i = 0; i < grp->n_range; i++)
+		n_res += h->at[grp->range[i] + 1] - h->at[grp->range[i]];
+	results = xcalloc(n_res + 1, sizeof(*results));
+	n_res = 0;
+	for (i = 0; i < grp->n_range; i++) {
+		size_t c = grp->range[i], j;
+
+		FOR_COMMIT_RUNS(h, c, j) {
+			size_t ri = h->by_commit[j];
+			const struct regressions_run *run = RUN(h, ri);
+
+			for (k = 0; k < grp->n_cells; k++)
+				if (grp->cells[k]->cell_id == run->cell)
+					break;
+			if (k == grp->n_cells)
+				continue;
+			results[n_res].commit = h->commits[c].id;
+			results[n_res].cell = STR(h, run->cell);
+			results[n_res].verdict = (enum verdict)run->verdict;
+			results[n_res].signature = h->sigs[ri];
+			results[n_res].ours = !strcmp(STR(h, run->purpose),
+						      "bisect");
+			n_res++;
+		}
 	}
 	if (bisect_init(&b, ids, grp->n_range, targets, grp->n_cells,
 			BISECT_CONFIRM_DEFAULT, err) < 0 ||
@@ -463,10 +544,21 @@ static void add_flaky(struct regressions *rs, const struct history *h,
 }
 
 static void add_classes(struct regressions *rs, const struct history *h,
-			const struct cell_cmp *cc)
+			const struct cell_cmp *cc, const char **run_class)
 {
 	size_t i;
 
+	if (run_class) {
+		for (i = 0; i < cc->n_mine; i++) {
+			int c = h->run_commit[cc->mine[i]];
+
+			if (c >= 0)
+				run_class[h->runs[cc->mine[i]]] =
+					compare_class_name(
+						cc->res.entries[c].class);
+		}
+		return;
+	}
 	for (i = 0; i < cc->res.n; i++) {
 		struct regression_class *c;
 
@@ -524,33 +616,51 @@ const char *regressions_class_of(const struct regressions *rs,
 }
 
 static int do_history(struct regressions *rs, struct history *h,
-		      const struct matrix *m, struct strbuf *err)
+		      const struct matrix *m, const char **run_class,
+		      struct strbuf *err)
 {
 	struct cell_cmp *cells = NULL;
 	struct bisect_group *groups = NULL;
-	size_t n_cells = 0, n_groups = 0, i, k;
+	size_t n_cells = 0, n_groups = 0, i, k, last = 0, *alloc = NULL;
 	unsigned need;
 	int ret = -1;
 
+	/* The cells in the order their first runs came, each with its
+	 * runs (a cell's name is one pool string: compared as an id). */
 	for (i = 0; i < h->n_runs; i++) {
-		for (k = 0; k < n_cells; k++)
-			if (!strcmp(cells[k].cell, h->runs[i].cell))
-				break;
-		if (k < n_cells)
-			continue;
-		cells = xrealloc(cells, (n_cells + 1) * sizeof(*cells));
-		memset(&cells[n_cells], 0, sizeof(*cells));
-		cells[n_cells].cell = h->runs[i].cell;
-		cells[n_cells].confirm = confirm_of(m, h->tree,
-						    h->runs[i].cell);
-		n_cells++;
+		uint32_t id = RUN(h, i)->cell;
+
+		if (n_cells && cells[last].cell_id == id) {
+			k = last;
+		} else {
+			for (k = 0; k < n_cells; k++)
+				if (cells[k].cell_id == id)
+					break;
+		}
+		if (k == n_cells) {
+			cells = xrealloc(cells, (n_cells + 1) *
+					 sizeof(*cells));
+			alloc = xrealloc(alloc, (n_cells + 1) *
+					 sizeof(*alloc));
+			memset(&cells[n_cells], 0, sizeof(*cells));
+			alloc[n_cells] = 0;
+			cells[n_cells].cell = STR(h, id);
+			cells[n_cells].cell_id = id;
+			cells[n_cells].confirm = confirm_of(m, h->tree,
+							    STR(h, id));
+			n_cells++;
+		}
+		last = k;
+		ALLOC_GROW(cells[k].mine, cells[k].n_mine + 1, alloc[k]);
+		cells[k].mine[cells[k].n_mine++] = (uint32_t)i;
 	}
+	free(alloc);
 	for (k = 0; k < n_cells; k++) {
 		struct cell_cmp *cc = &cells[k];
 
 		if (cell_compare(h, cc, err) < 0)
 			goto out;
-		add_classes(rs, h, cc);
+		add_classes(rs, h, cc, run_class);
 		for (i = 0; i < cc->res.n; i++) {
 			const struct compare_entry *e = &cc->res.entries[i];
 			struct bisect_group *g;
@@ -680,24 +790,76 @@ static int merge_cells(struct regressions *rs, size_t from,
 	return 0;
 }
 
-int regressions_compute(struct record *r, const struct matrix *m,
-			struct regressions *out, struct strbuf *err)
+/* The (tree, build) pairs with runs, as record_list_tree_builds orders
+ * them (tree, then build, bytewise), and each pair's runs in id order. */
+struct pair {
+	uint32_t tree, build;
+	uint32_t *runs;
+	size_t n, alloc;
+};
+
+static int pair_cmp(const void *a, const void *b, void *arg)
 {
-	char **pairs = NULL;
-	size_t n_pairs = 0, i, from;
+	const struct regressions_input *in = arg;
+	const struct pair *x = a, *y = b;
+	int c = strcmp(in->strs[x->tree], in->strs[y->tree]);
+
+	return c ? c : strcmp(in->strs[x->build], in->strs[y->build]);
+}
+
+int regressions_compute_input(struct record *r,
+			      const struct regressions_input *in,
+			      const struct matrix *m, struct regressions *out,
+			      const char **run_class, struct strbuf *err)
+{
+	struct pair *pairs = NULL;
+	size_t n_pairs = 0, i, k, from, last = 0;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (record_list_tree_builds(r, &pairs, &n_pairs, err) < 0)
-		return -1;
+	for (i = 0; i < in->n_runs; i++) {
+		const struct regressions_run *run = &in->runs[i];
+
+		if (run_class)
+			run_class[i] = NULL;
+		if (!*in->strs[run->tree])
+			continue;
+		if (n_pairs && pairs[last].tree == run->tree &&
+		    pairs[last].build == run->build) {
+			k = last;
+		} else {
+			for (k = 0; k < n_pairs; k++)
+				if (pairs[k].tree == run->tree &&
+				    pairs[k].build == run->build)
+					break;
+		}
+		if (k == n_pairs) {
+			pairs = xrealloc(pairs, (n_pairs + 1) *
+					 sizeof(*pairs));
+			memset(&pairs[n_pairs], 0, sizeof(*pairs));
+			pairs[n_pairs].tree = run->tree;
+			pairs[n_pairs].build = run->build;
+			n_pairs++;
+		}
+		last = k;
+		ALLOC_GROW(pairs[k].runs, pairs[k].n + 1, pairs[k].alloc);
+		pairs[k].runs[pairs[k].n++] = (uint32_t)i;
+	}
+	if (n_pairs)
+		qsort_r(pairs, n_pairs, sizeof(*pairs), pair_cmp,
+			(void *)in);
 	for (i = 0; i < n_pairs; i++) {
 		struct history h = { 0 };
 
-		h.tree = pairs[2 * i];
-		h.build = pairs[2 * i + 1];
+		h.in = in;
+		h.tree = in->strs[pairs[i].tree];
+		h.build = in->strs[pairs[i].build];
+		h.runs = pairs[i].runs;
+		h.n_runs = pairs[i].n;
+		pairs[i].runs = NULL;
 		from = out->n;
 		if (history_load(r, &h, err) < 0 ||
-		    do_history(out, &h, m, err) < 0 ||
+		    do_history(out, &h, m, run_class, err) < 0 ||
 		    merge_cells(out, from, err) < 0) {
 			history_release(&h);
 			goto out;
@@ -709,8 +871,149 @@ int regressions_compute(struct record *r, const struct matrix *m,
 		      class_sort);
 	ret = 0;
 out:
-	record_strings_free(pairs, 2 * n_pairs);
+	for (i = 0; i < n_pairs; i++)
+		free(pairs[i].runs);
+	free(pairs);
 	return ret;
+}
+
+int regressions_compute(struct record *r, const struct matrix *m,
+			struct regressions *out, struct strbuf *err)
+{
+	struct regressions_input in;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	regressions_input_init(&in);
+	ret = regressions_input_load(&in, r, 0, err);
+	if (!ret)
+		ret = regressions_compute_input(r, &in, m, out, NULL, err);
+	regressions_input_release(&in);
+	return ret;
+}
+
+/* ---- the compact runs ---- */
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void slots_put(struct regressions_input *in, uint32_t id)
+{
+	size_t i = (size_t)str_hash(in->strs[id]) & (in->n_slots - 1);
+
+	while (in->slots[i])
+		i = (i + 1) & (in->n_slots - 1);
+	in->slots[i] = id + 1;
+}
+
+void regressions_input_init(struct regressions_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->n_slots = 1024;
+	in->slots = xcalloc(in->n_slots, sizeof(*in->slots));
+	ALLOC_GROW(in->strs, 1, in->strs_alloc);
+	in->strs[0] = xstrdup("");
+	in->n_strs = 1;
+	slots_put(in, 0);
+}
+
+void regressions_input_release(struct regressions_input *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_strs; i++)
+		free(in->strs[i]);
+	free(in->strs);
+	free(in->slots);
+	free(in->runs);
+	memset(in, 0, sizeof(*in));
+}
+
+uint32_t regressions_intern(struct regressions_input *in, const char *s)
+{
+	size_t i;
+
+	if (!s || !*s)
+		return 0;
+	i = (size_t)str_hash(s) & (in->n_slots - 1);
+	while (in->slots[i]) {
+		if (!strcmp(in->strs[in->slots[i] - 1], s))
+			return in->slots[i] - 1;
+		i = (i + 1) & (in->n_slots - 1);
+	}
+	ALLOC_GROW(in->strs, in->n_strs + 1, in->strs_alloc);
+	in->strs[in->n_strs] = xstrdup(s);
+	if (2 * (in->n_strs + 1) > in->n_slots) {
+		size_t k;
+
+		free(in->slots);
+		in->n_slots *= 2;
+		in->slots = xcalloc(in->n_slots, sizeof(*in->slots));
+		for (k = 0; k <= in->n_strs; k++)
+			slots_put(in, (uint32_t)k);
+	} else {
+		in->slots[i] = (uint32_t)in->n_strs + 1;
+	}
+	return (uint32_t)in->n_strs++;
+}
+
+/* Runs come in groups (one job: one commit, its cells): the field of the
+ * run before is tried first. */
+static uint32_t intern_near(struct regressions_input *in, const char *s,
+			    uint32_t before)
+{
+	if (!s || !*s)
+		return 0;
+	if (!strcmp(in->strs[before], s))
+		return before;
+	return regressions_intern(in, s);
+}
+
+void regressions_input_add(struct regressions_input *in,
+			   const struct record_run *run)
+{
+	static const struct regressions_run none;
+	const struct regressions_run *b = in->n_runs ?
+		&in->runs[in->n_runs - 1] : &none;
+	struct regressions_run *v;
+
+	ALLOC_GROW(in->runs, in->n_runs + 1, in->runs_alloc);
+	v = &in->runs[in->n_runs];
+	b = in->n_runs ? &in->runs[in->n_runs - 1] : &none;
+	memset(v, 0, sizeof(*v));
+	v->id = run->id;
+	v->started_at = run->started_at;
+	v->tree = intern_near(in, run->tree, b->tree);
+	v->build = intern_near(in, run->build, b->build);
+	v->commit = intern_near(in, run->commit_id, b->commit);
+	v->cell = regressions_intern(in, run->cell);
+	v->line = intern_near(in, run->line, b->line);
+	v->purpose = intern_near(in, run->purpose, b->purpose);
+	v->reason = intern_near(in, run->reason, b->reason);
+	v->kernel = intern_near(in, run->kernel_id, b->kernel);
+	v->verdict = (unsigned char)run->verdict;
+	v->has_log = run->log_path && *run->log_path;
+	in->n_runs++;
+}
+
+static int input_scan(const struct record_run *run, void *data,
+		      struct strbuf *err)
+{
+	(void)err;
+	regressions_input_add(data, run);
+	return 0;
+}
+
+int regressions_input_load(struct regressions_input *in, struct record *r,
+			   int64_t after_id, struct strbuf *err)
+{
+	return record_scan_runs_after(r, after_id, input_scan, in, err);
 }
 
 void regressions_release(struct regressions *rs)
