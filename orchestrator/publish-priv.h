@@ -86,9 +86,10 @@ struct site {
 	const char **run_class;	/* per run: its class or NULL */
 	unsigned char *has_page;	/* per run: its run page exists */
 	struct smap manifest;	/* page -> key, loaded then updated */
-	struct smap commits;	/* tree\ncommit -> index into cv */
-	struct record_commit *cv;
-	size_t ncv, cv_alloc;
+	/* The input's commits: commit_of[tree_at[tree] * (n_strs + 1) +
+	 * id] is the commit of pool string id in that tree. */
+	const struct record_commit **commit_of;
+	uint32_t *tree_at;
 	const char **cells;	/* every cell name, by index */
 	size_t ncells, cells_alloc;
 	uint32_t *cell_of;	/* per pool string: cell index + 1 */

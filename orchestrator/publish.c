@@ -50,57 +50,41 @@
 #include "xmalloc.h"
 
 #define MANIFEST ".manifest"
+#define VERDICT_LOOKS 16	/* more than enum verdict has */
 
 /* ---- the model ---- */
 
+/* Each commit of a tree with runs, by its id's pool string (a commit no
+ * run names is not in the pool and needs no row), per tree: trees that
+ * share history share commit ids. */
 static int load_commits(struct site *s, struct strbuf *err)
 {
-	unsigned char *done = xcalloc(s->in.n_strs + 1, 1);
-	size_t i, k;
-	int ret = -1;
+	size_t i, k, t, n = s->in.n_strs + 1;
 
-	/* The trees with runs, each once. */
 	for (i = 0; i < s->in.n_runs; i++) {
-		uint32_t t = s->in.runs[i].tree;
-		struct record_commit *v = NULL;
-		size_t nv = 0;
+		const struct regressions_tree *tr;
+		uint32_t tree = s->in.runs[i].tree;
 
-		if (!t || done[t])
-			continue;
-		done[t] = 1;
-		if (record_list_commits(s->r, s->in.strs[t], &v, &nv, err) < 0)
-			goto out;
-		for (k = 0; k < nv; k++) {
-			struct strbuf key = STRBUF_INIT;
-			size_t slot;
-
-			strbuf_addf(&key, "%s\n%s", s->in.strs[t], v[k].id);
-			slot = publish_smap_put(&s->commits, key.buf);
-			strbuf_release(&key);
-			ALLOC_GROW(s->cv, s->ncv + 1, s->cv_alloc);
-			s->cv[s->ncv] = v[k];
-			s->commits.vals[slot] = s->ncv++;
-		}
-		free(v);	/* the strings moved to s->cv */
+		if (tree && (i == 0 || tree != s->in.runs[i - 1].tree) &&
+		    regressions_input_commits(&s->in, s->r, tree, &tr,
+					      err) < 0)
+			return -1;
 	}
-	ret = 0;
-out:
-	free(done);
-	return ret;
-}
+	s->commit_of = xcalloc(s->in.n_trees * n + 1, sizeof(*s->commit_of));
+	s->tree_at = xcalloc(n, sizeof(*s->tree_at));
+	for (t = 0; t < s->in.n_trees; t++) {
+		const struct regressions_tree *tr = &s->in.trees[t];
 
-static const struct record_commit *find_commit(struct site *s,
-					       const char *tree,
-					       const char *id)
-{
-	struct strbuf key = STRBUF_INIT;
-	uint64_t v;
-	int ok;
+		s->tree_at[tr->tree] = (uint32_t)t;
+		for (k = 0; k < tr->n; k++) {
+			uint32_t id = regressions_lookup(&s->in,
+							 tr->commits[k].id);
 
-	strbuf_addf(&key, "%s\n%s", tree, id);
-	ok = publish_smap_get(&s->commits, key.buf, &v);
-	strbuf_release(&key);
-	return ok ? &s->cv[v] : NULL;
+			if (id != UINT32_MAX)
+				s->commit_of[t * n + id] = &tr->commits[k];
+		}
+	}
+	return 0;
 }
 
 /* Rows by their key (tree, commit, build ids; or the kernel id). */
@@ -135,7 +119,8 @@ static void new_row(struct site *s, const struct regressions_run *run)
 	ALLOC_GROW(s->rows, s->nrows + 1, s->rows_alloc);
 	row = &s->rows[s->nrows++];
 	memset(row, 0, sizeof(*row));
-	c = *commit ? find_commit(s, tree, commit) : NULL;
+	c = *commit ? s->commit_of[s->tree_at[run->tree] *
+				   (s->in.n_strs + 1) + run->commit] : NULL;
 	row->tree = tree;
 	row->commit = commit;
 	row->build = build;
@@ -231,8 +216,13 @@ static void assign_rows(struct site *s)
 /* Pass two, row by row: the runs of each row, its entries, the grid's. */
 static void build_entries(struct site *s)
 {
-	size_t i, k, ev_alloc = 0, *fill;
+	const struct look *verdict_looks[VERDICT_LOOKS], *last_look = NULL;
+	const char *last_cls = NULL;
+	size_t i, k, *fill;
 
+	for (i = 0; i < VERDICT_LOOKS; i++)
+		verdict_looks[i] = publish_look_of(publish_verdict_look(
+							(enum verdict)i));
 	for (i = 0; i < s->in.n_runs; i++)
 		s->rows[s->run_row[i]].n_runs++;
 	for (i = 1; i < s->nrows; i++)
@@ -247,6 +237,9 @@ static void build_entries(struct site *s)
 			(uint32_t)i;
 	}
 	free(fill);
+	/* At most an entry a run: allocated once, only the used part is
+	 * ever touched. */
+	s->ev = xmalloc((s->in.n_runs + 1) * sizeof(*s->ev));
 	s->dense = xmalloc((s->nrows * s->ncells + 1) * sizeof(*s->dense));
 	memset(s->dense, 0xff, (s->nrows * s->ncells + 1) *
 	       sizeof(*s->dense));
@@ -265,12 +258,18 @@ static void build_entries(struct site *s)
 				const char *cls = *row->commit ?
 						  s->run_class[ri] : NULL;
 
-				ALLOC_GROW(s->ev, s->nev + 1, ev_alloc);
+				/* Class names are compare.c's constants:
+				 * the last one's look first. */
+				if (cls && cls != last_cls) {
+					last_cls = cls;
+					last_look = publish_look_of(cls);
+				}
+
 				d[cell] = (int32_t)s->nev;
 				e = &s->ev[s->nev++];
 				memset(e, 0, sizeof(*e));
 				e->cell = cell;
-				e->look = cls ? publish_look_of(cls) : NULL;
+				e->look = cls ? last_look : NULL;
 				e->have_class = cls != NULL;
 				row->n++;
 			}
@@ -285,9 +284,8 @@ static void build_entries(struct site *s)
 				 * verdict. */
 				if (!*row->commit || !e->look ||
 				    !e->have_class)
-					e->look = publish_look_of(
-						publish_verdict_look(
-						(enum verdict)run->verdict));
+					e->look = verdict_looks[run->verdict %
+						VERDICT_LOOKS];
 			}
 			if (e->runs < UINT16_MAX)
 				e->runs++;
@@ -393,8 +391,8 @@ static void site_release(struct site *s)
 	if (s->have_m)
 		matrix_release(&s->m);
 	publish_smap_release(&s->manifest);
-	publish_smap_release(&s->commits);
-	record_commits_free(s->cv, s->ncv);
+	free(s->commit_of);
+	free(s->tree_at);
 	free(s->cells);
 	free(s->cell_of);
 	for (i = 0; i < s->nrows; i++)

@@ -29,7 +29,7 @@ const char *regression_status_name(enum regression_status s)
 struct history {
 	const struct regressions_input *in;
 	const char *tree, *build;
-	struct record_commit *commits;
+	const struct record_commit *commits;	/* the input's */
 	size_t n_commits;
 	size_t *by_id;			/* commit indices sorted by id */
 	uint32_t *runs;			/* input indices, id order */
@@ -40,6 +40,11 @@ struct history {
 	int *parent;			/* per commit: its parent's index */
 	uint32_t *by_commit;		/* runs grouped by commit, id order */
 	char **sig_of;			/* per pool string: its signature */
+	/* cell_compare's scratch, per commit and per run of one cell. */
+	struct compare_commit *cc;
+	size_t *count, *count_at;
+	struct compare_run *cruns;
+	size_t n_cruns;
 };
 
 #define RUN(h, i) (&(h)->in->runs[(h)->runs[i]])
@@ -51,9 +56,8 @@ struct cell_cmp {
 	uint32_t cell_id;
 	unsigned confirm;
 	uint32_t *mine;			/* its runs (history positions) */
+	int grouped;			/* a bisection group holds res */
 	size_t n_mine;
-	struct compare_commit *cc;
-	struct compare_run *cruns;
 	struct compare_result res;
 };
 
@@ -88,7 +92,6 @@ static void history_release(struct history *h)
 {
 	size_t i;
 
-	record_commits_free(h->commits, h->n_commits);
 	if (h->sig_of)
 		for (i = 0; i < h->in->n_strs; i++)
 			free(h->sig_of[i]);
@@ -97,6 +100,10 @@ static void history_release(struct history *h)
 	free(h->run_commit);
 	free(h->by_id);
 	free(h->at);
+	free(h->cc);
+	free(h->count);
+	free(h->count_at);
+	free(h->cruns);
 	free(h->parent);
 	free(h->by_commit);
 	free(h->runs);
@@ -106,20 +113,25 @@ static void history_release(struct history *h)
 #define FOR_COMMIT_RUNS(h, c, k) \
 	for ((k) = (h)->at[c]; (k) < (h)->at[(c) + 1]; (k)++)
 
-static int history_load(struct record *r, struct history *h,
-			struct strbuf *err)
+static int history_load(struct record *r, struct regressions_input *in,
+			struct history *h, uint32_t tree, struct strbuf *err)
 {
-	int *commit_of;		/* per pool string: commit index + 1 */
+	const struct regressions_tree *t;
+	int *commit_of;		/* per pool string: commit index + 2 */
 	size_t i, *fill;
 
-	if (record_list_commits(r, h->tree, &h->commits, &h->n_commits,
-				err) < 0)
+	if (regressions_input_commits(in, r, tree, &t, err) < 0)
 		return -1;
+	h->commits = t->commits;
+	h->n_commits = t->n;
 	h->by_id = xcalloc(h->n_commits + 1, sizeof(*h->by_id));
 	for (i = 0; i < h->n_commits; i++)
 		h->by_id[i] = i;
 	qsort_r(h->by_id, h->n_commits, sizeof(*h->by_id), cmp_by_id, h);
 	h->parent = xcalloc(h->n_commits + 1, sizeof(*h->parent));
+	h->cc = xcalloc(h->n_commits + 1, sizeof(*h->cc));
+	h->count = xcalloc(h->n_commits + 1, sizeof(*h->count));
+	h->count_at = xcalloc(h->n_commits + 1, sizeof(*h->count_at));
 	for (i = 0; i < h->n_commits; i++) {
 		int p = *h->commits[i].parent ?
 			commit_index(h, h->commits[i].parent) : -1;
@@ -176,40 +188,45 @@ static unsigned confirm_of(const struct matrix *m, const char *tree,
 	return t ? t->confirm : COMPARE_CONFIRM_DEFAULT;
 }
 
-static int cell_compare(const struct history *h, struct cell_cmp *cc,
+/*
+ * Compare one cell. The commits and runs handed to compare_cell are the
+ * history's scratch, reused from cell to cell (only the result is kept):
+ * 40 cells of 10,000 commits would otherwise be 40 arrays to clear.
+ */
+static int cell_compare(struct history *h, struct cell_cmp *cc,
 			struct strbuf *err)
 {
 	struct compare_input in = { 0 };
-	size_t i, *count, *at;
+	size_t i, *count = h->count, *at = h->count_at;
 
-	cc->cc = xcalloc(h->n_commits + 1, sizeof(*cc->cc));
-	cc->cruns = xcalloc(cc->n_mine + 1, sizeof(*cc->cruns));
-	count = xcalloc(h->n_commits + 1, sizeof(*count));
-	at = xcalloc(h->n_commits + 1, sizeof(*at));
+	if (cc->n_mine > h->n_cruns) {
+		free(h->cruns);
+		h->n_cruns = cc->n_mine;
+		h->cruns = xmalloc((h->n_cruns + 1) * sizeof(*h->cruns));
+	}
+	memset(count, 0, (h->n_commits + 1) * sizeof(*count));
 	for (i = 0; i < cc->n_mine; i++)
 		if (h->run_commit[cc->mine[i]] >= 0)
 			count[h->run_commit[cc->mine[i]]]++;
-	for (i = 1; i < h->n_commits; i++)
-		at[i] = at[i - 1] + count[i - 1];
 	for (i = 0; i < h->n_commits; i++) {
-		cc->cc[i].id = h->commits[i].id;
-		cc->cc[i].parent = h->parent[i];
-		cc->cc[i].runs = &cc->cruns[at[i]];
+		at[i] = i ? at[i - 1] + count[i - 1] : 0;
+		h->cc[i].id = h->commits[i].id;
+		h->cc[i].parent = h->parent[i];
+		h->cc[i].runs = &h->cruns[at[i]];
+		h->cc[i].n_runs = 0;
 	}
 	for (i = 0; i < cc->n_mine; i++) {
 		size_t k = cc->mine[i];
 		int c = h->run_commit[k];
+		struct compare_run *cr;
 
 		if (c < 0)
 			continue;
-		cc->cruns[at[c] + cc->cc[c].n_runs].verdict =
-			(enum verdict)RUN(h, k)->verdict;
-		cc->cruns[at[c] + cc->cc[c].n_runs].signature = h->sigs[k];
-		cc->cc[c].n_runs++;
+		cr = &h->cruns[at[c] + h->cc[c].n_runs++];
+		cr->verdict = (enum verdict)RUN(h, k)->verdict;
+		cr->signature = h->sigs[k];
 	}
-	free(count);
-	free(at);
-	in.commits = cc->cc;
+	in.commits = h->cc;
 	in.n_commits = h->n_commits;
 	in.confirm = cc->confirm;
 	return compare_cell(&in, &cc->res, err);
@@ -218,8 +235,6 @@ static int cell_compare(const struct history *h, struct cell_cmp *cc,
 static void cell_cmp_release(struct cell_cmp *cc)
 {
 	compare_result_release(&cc->res);
-	free(cc->cc);
-	free(cc->cruns);
 	free(cc->mine);
 }
 
@@ -313,10 +328,10 @@ static void fill_first_bad(struct regression *g, const struct history *h,
 }
 
 /* Is a on b's first-parent chain (a == b included)? */
-static int on_chain(const struct cell_cmp *cc, int a, int b)
+static int on_chain(const struct history *h, int a, int b)
 {
 	while (b > a)
-		b = cc->cc[b].parent;
+		b = h->parent[b];
 	return b == a;
 }
 
@@ -353,17 +368,17 @@ static void bisect_cost(const struct history *h, const struct cell_cmp *cc,
 
 	*builds = *boots = 0;
 	while (lo >= 0 && !has_test_run(h, lo, cc->cell, 0))
-		lo = cc->cc[lo].parent;
+		lo = h->parent[lo];
 	for (c = first_bad; c < (int)h->n_commits && hi < 0; c++)
 		if (has_test_run(h, c, cc->cell, 1) &&
-		    on_chain(cc, first_bad, c))
+		    on_chain(h, first_bad, c))
 			hi = c;
 	if (hi < 0)
 		hi = first_bad;
 	seen = xcalloc(h->n_commits + 1, 1);
 	/* The runs of the commits in (lo, hi]: a count, so in any order. */
 	for (c = lo + 1; c <= hi; c++) {
-		if (c < 0 || !on_chain(cc, c, hi))
+		if (c < 0 || !on_chain(h, c, hi))
 			continue;
 		FOR_COMMIT_RUNS(h, c, k) {
 			const struct regressions_run *run =
@@ -562,7 +577,7 @@ static void add_classes(struct regressions *rs, const struct history *h,
 	for (i = 0; i < cc->res.n; i++) {
 		struct regression_class *c;
 
-		if (!cc->cc[i].n_runs)
+		if (!h->cc[i].n_runs)	/* cell_compare's, still there */
 			continue;
 		rs->classes = xrealloc(rs->classes, (rs->n_classes + 1) *
 				       sizeof(*rs->classes));
@@ -681,6 +696,7 @@ static int do_history(struct regressions *rs, struct history *h,
 						    sizeof(*g->entry));
 				g->cells[g->n_cells] = cc;
 				g->entry[g->n_cells++] = i;
+				cc->grouped = 1;
 				break;
 			case COMPARE_REPORT_FLAKY:
 				/* Once per failure: on its first commit. */
@@ -696,6 +712,12 @@ static int do_history(struct regressions *rs, struct history *h,
 			default:
 				break;
 			}
+		}
+		/* Only a bisection reads a result later: 10,000 entries a
+		 * cell, 40 cells, are not kept for nothing. */
+		if (!cc->grouped) {
+			compare_result_release(&cc->res);
+			memset(&cc->res, 0, sizeof(cc->res));
 		}
 	}
 	for (i = 0; i < n_groups; i++)
@@ -808,7 +830,7 @@ static int pair_cmp(const void *a, const void *b, void *arg)
 }
 
 int regressions_compute_input(struct record *r,
-			      const struct regressions_input *in,
+			      struct regressions_input *in,
 			      const struct matrix *m, struct regressions *out,
 			      const char **run_class, struct strbuf *err)
 {
@@ -858,7 +880,7 @@ int regressions_compute_input(struct record *r,
 		h.n_runs = pairs[i].n;
 		pairs[i].runs = NULL;
 		from = out->n;
-		if (history_load(r, &h, err) < 0 ||
+		if (history_load(r, in, &h, pairs[i].tree, err) < 0 ||
 		    do_history(out, &h, m, run_class, err) < 0 ||
 		    merge_cells(out, from, err) < 0) {
 			history_release(&h);
@@ -927,6 +949,9 @@ void regressions_input_release(struct regressions_input *in)
 {
 	size_t i;
 
+	for (i = 0; i < in->n_trees; i++)
+		record_commits_free(in->trees[i].commits, in->trees[i].n);
+	free(in->trees);
 	for (i = 0; i < in->n_strs; i++)
 		free(in->strs[i]);
 	free(in->strs);
@@ -961,6 +986,46 @@ uint32_t regressions_intern(struct regressions_input *in, const char *s)
 		in->slots[i] = (uint32_t)in->n_strs + 1;
 	}
 	return (uint32_t)in->n_strs++;
+}
+
+uint32_t regressions_lookup(const struct regressions_input *in,
+			    const char *s)
+{
+	size_t i;
+
+	if (!s || !*s)
+		return 0;
+	i = (size_t)str_hash(s) & (in->n_slots - 1);
+	for (; in->slots[i]; i = (i + 1) & (in->n_slots - 1))
+		if (!strcmp(in->strs[in->slots[i] - 1], s))
+			return in->slots[i] - 1;
+	return UINT32_MAX;
+}
+
+int regressions_input_commits(struct regressions_input *in,
+			      struct record *r, uint32_t tree,
+			      const struct regressions_tree **out,
+			      struct strbuf *err)
+{
+	struct regressions_tree *t;
+	size_t i;
+
+	for (i = 0; i < in->n_trees; i++)
+		if (in->trees[i].tree == tree) {
+			*out = &in->trees[i];
+			return 0;
+		}
+	in->trees = xrealloc(in->trees, (in->n_trees + 1) *
+			     sizeof(*in->trees));
+	t = &in->trees[in->n_trees];
+	memset(t, 0, sizeof(*t));
+	t->tree = tree;
+	if (record_list_commits(r, in->strs[tree], &t->commits, &t->n,
+				err) < 0)
+		return -1;
+	in->n_trees++;
+	*out = t;
+	return 0;
 }
 
 /* Runs come in groups (one job: one commit, its cells): the field of the

@@ -84,6 +84,13 @@ struct regressions_run {
 	unsigned char has_log;	/* its log_path is not "" */
 };
 
+/* A tree's commits (record_list_commits), read once per input. */
+struct regressions_tree {
+	uint32_t tree;
+	struct record_commit *commits;
+	size_t n;
+};
+
 struct regressions_input {
 	struct regressions_run *runs;	/* id order */
 	size_t n_runs, runs_alloc;
@@ -91,11 +98,21 @@ struct regressions_input {
 	size_t n_strs, strs_alloc;
 	uint32_t *slots;		/* open addressing: pool id + 1 */
 	size_t n_slots;
+	struct regressions_tree *trees;
+	size_t n_trees;
 };
 
 void regressions_input_init(struct regressions_input *in);
 void regressions_input_release(struct regressions_input *in);
 uint32_t regressions_intern(struct regressions_input *in, const char *s);
+/* The pool id of s, or UINT32_MAX when it is not in the pool. */
+uint32_t regressions_lookup(const struct regressions_input *in,
+			    const char *s);
+/* The commits of tree (a pool id), read from the store on first use. */
+int regressions_input_commits(struct regressions_input *in,
+			      struct record *r, uint32_t tree,
+			      const struct regressions_tree **out,
+			      struct strbuf *err);
 void regressions_input_add(struct regressions_input *in,
 			   const struct record_run *run);
 /* Add the runs with an id above after_id, from the store. */
@@ -109,7 +126,7 @@ int regressions_input_load(struct regressions_input *in, struct record *r,
  * sorted `classes` are not made (the dashboard needs the one, not both).
  */
 int regressions_compute_input(struct record *r,
-			      const struct regressions_input *in,
+			      struct regressions_input *in,
 			      const struct matrix *m, struct regressions *out,
 			      const char **run_class, struct strbuf *err);
 
