@@ -354,10 +354,11 @@ static int manifest_load(struct site *s)
 	return 0;
 }
 
+/* Written last, like a page (no fsync): lost, the next publish renders
+ * every page again. */
 static int manifest_save(struct site *s, struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT;
-	char *path = xstrfmt("%s/" MANIFEST, s->out);
 	size_t i;
 	int rc;
 
@@ -366,12 +367,35 @@ static int manifest_save(struct site *s, struct strbuf *err)
 			strbuf_addf(&text, "%016llx %s\n",
 				    (unsigned long long)s->manifest.vals[i],
 				    s->manifest.keys[i]);
-	rc = fsutil_write_atomic(path, text.buf, text.len);
-	if (rc < 0)
-		strbuf_addf(err, "%s: %s", path, strerror(-rc));
-	free(path);
+	rc = publish_write(s, MANIFEST, text.buf, text.len, err);
+	if (!rc)
+		s->written--;
 	strbuf_release(&text);
-	return rc < 0 ? -1 : 0;
+	return rc;
+}
+
+/* The style sheet, written only when it changed. */
+static int copy_style(struct site *s, const char *from, struct strbuf *err)
+{
+	struct strbuf want = STRBUF_INIT, have = STRBUF_INIT;
+	char *to = xstrfmt("%s/style.css", s->out);
+	int rc = fsutil_read(from, &want), ret = -1;
+
+	if (rc < 0) {
+		strbuf_addf(err, "%s: cannot read: %s", from, strerror(-rc));
+		goto out;
+	}
+	if (fsutil_read(to, &have) == 0 && have.len == want.len &&
+	    !memcmp(have.buf, want.buf, want.len)) {
+		ret = 0;
+		goto out;
+	}
+	ret = publish_write(s, "style.css", want.buf, want.len, err);
+out:
+	strbuf_release(&want);
+	strbuf_release(&have);
+	free(to);
+	return ret;
 }
 
 const char *publish_web_dir(void)
@@ -452,7 +476,7 @@ int publish_dashboard(struct record *r, const char *out_dir,
 	size_t i;
 	struct strbuf gen = STRBUF_INIT, merr = STRBUF_INIT;
 	const char *web = publish_web_dir();
-	char *abs_out = NULL, *from = NULL, *to = NULL;
+	char *abs_out = NULL, *from = NULL;
 	int rc, ret = -1, full = 1;
 
 	if (index_path)
@@ -483,13 +507,8 @@ int publish_dashboard(struct record *r, const char *out_dir,
 	}
 	free(from);
 	from = xstrfmt("%s/style.css", web);
-	to = xstrfmt("%s/style.css", abs_out);
-	rc = fsutil_copy(from, to);
-	if (rc < 0) {
-		strbuf_addf(err, "cannot copy %s to %s: %s", from, to,
-			    strerror(-rc));
+	if (copy_style(&s, from, err) < 0)
 		goto out;
-	}
 	strbuf_add_utc(&gen, (double)time(NULL));
 	s.generated = strbuf_detach(&gen, NULL);
 	manifest_load(&s);
@@ -552,6 +571,5 @@ out:
 	strbuf_release(&merr);
 	free(abs_out);
 	free(from);
-	free(to);
 	return ret;
 }
