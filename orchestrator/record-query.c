@@ -237,20 +237,11 @@ int record_scan_runs(struct record *r,
 			       struct strbuf *err),
 		     void *data, struct strbuf *err)
 {
-	return record_scan_runs_after(r, 0, fn, data, err);
-}
-
-/* The same from after_id on: a rowid range, still a sequential read. */
-int record_scan_runs_after(struct record *r, int64_t after_id,
-			   int (*fn)(const struct record_run *run, void *data,
-				     struct strbuf *err),
-			   void *data, struct strbuf *err)
-{
 	static const char sql[] = "SELECT r.id, r.batch, r.kernel_id, "
 		"r.kernel_path, r.kernel_version, r.cell, r.matrix_path, "
 		"r.verdict, r.reason, r.line, r.started_at, r.duration_s, "
 		"r.log_path, r.nonce, r.tree, r.commit_id, r.build, r.purpose, "
-		"r.cmdline FROM runs r WHERE r.id > ?1 "
+		"r.cmdline FROM runs r "
 		"ORDER BY r.id";
 	sqlite3_stmt *st = record_prepare(r, sql, "cannot scan runs", err, 0);
 	struct record_run run;
@@ -258,7 +249,6 @@ int record_scan_runs_after(struct record *r, int64_t after_id,
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, after_id);
 #define COL(i) ((char *)(sqlite3_column_text(st, i) ? \
 			 (const char *)sqlite3_column_text(st, i) : ""))
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -335,6 +325,53 @@ int record_runs_extent(struct record *r, size_t *count, int64_t *max_id,
 	}
 	*count = (size_t)sqlite3_column_int64(st, 0);
 	*max_id = sqlite3_column_int64(st, 1);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* What comparing and the grid read, a sequential read from after_id on. */
+int record_scan_brief_after(struct record *r, int64_t after_id,
+			    int (*fn)(const struct record_run *run,
+				      void *data, struct strbuf *err),
+			    void *data, struct strbuf *err)
+{
+	static const char sql[] = "SELECT r.id, r.kernel_id, r.cell, "
+		"r.verdict, r.reason, r.line, r.started_at, r.log_path, "
+		"r.tree, r.commit_id, r.build, r.purpose FROM runs r "
+		"WHERE r.id > ?1 ORDER BY r.id";
+	sqlite3_stmt *st = record_prepare(r, sql, "cannot scan runs", err, 0);
+	struct record_run run;
+	int rc, ret = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, after_id);
+#define COL(i) ((char *)(sqlite3_column_text(st, i) ? \
+			 (const char *)sqlite3_column_text(st, i) : ""))
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&run, 0, sizeof(run));
+		run.id = sqlite3_column_int64(st, 0);
+		run.kernel_id = COL(1);
+		run.cell = COL(2);
+		run.verdict = verdict_parse(COL(3));
+		run.reason = COL(4);
+		run.line = COL(5);
+		run.started_at = sqlite3_column_double(st, 6);
+		run.log_path = COL(7);
+		run.tree = COL(8);
+		run.commit_id = COL(9);
+		run.build = COL(10);
+		run.purpose = COL(11);
+		if (fn(&run, data, err) < 0)
+			goto out;
+	}
+#undef COL
+	if (rc != SQLITE_DONE) {
+		record_db_error(r, err, "cannot scan runs");
+		goto out;
+	}
 	ret = 0;
 out:
 	sqlite3_finalize(st);

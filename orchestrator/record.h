@@ -283,11 +283,14 @@ int record_scan_runs(struct record *r,
 		     int (*fn)(const struct record_run *run, void *data,
 			       struct strbuf *err),
 		     void *data, struct strbuf *err);
-/* The same for the runs with an id above after_id (publish's cache). */
-int record_scan_runs_after(struct record *r, int64_t after_id,
-			   int (*fn)(const struct record_run *run, void *data,
-				     struct strbuf *err),
-			   void *data, struct strbuf *err);
+/* Like record_scan_runs, from after_id on, with only id, kernel_id, cell,
+ * verdict, reason, line, started_at, log_path, tree, commit_id, build and
+ * purpose set (the other strings NULL): what comparing and the
+ * dashboard's grid read (regressions_input_load). */
+int record_scan_brief_after(struct record *r, int64_t after_id,
+			    int (*fn)(const struct record_run *run,
+				      void *data, struct strbuf *err),
+			    void *data, struct strbuf *err);
 /* How many runs there are and the highest id (0 for none): what tells a
  * cache of the runs table it is still a prefix of it. */
 int record_runs_extent(struct record *r, size_t *count, int64_t *max_id,

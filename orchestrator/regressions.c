@@ -1078,7 +1078,7 @@ static int input_scan(const struct record_run *run, void *data,
 int regressions_input_load(struct regressions_input *in, struct record *r,
 			   int64_t after_id, struct strbuf *err)
 {
-	return record_scan_runs_after(r, after_id, input_scan, in, err);
+	return record_scan_brief_after(r, after_id, input_scan, in, err);
 }
 
 void regressions_release(struct regressions *rs)
