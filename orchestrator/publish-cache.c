@@ -7,15 +7,14 @@
  * results: everything shown is computed again from the same runs a full
  * scan gives, so an incremental publish writes what a full one writes.
  *
- * It is used only while it is a prefix of the runs table: the store has
- * as many runs as the cache plus those above its highest id, and the
- * cached newest run is still there with the same start and cell (ids are
- * rowids: a deleted newest run's id can come back). A run deleted, files
- * of another size than the head says (a publish that died appending), a
- * checksum that does not match, another layout: the cache is dropped and
- * the whole table read. Runs are never edited once recorded, and a schema
- * step that adds columns does not change the ones kept here. Native byte
- * order: a file of this machine's, like the site's manifest, not a format.
+ * It is used only while it is a prefix of the runs table: no run was
+ * deleted or changed since (the store's runs_changed, which triggers keep,
+ * schema 6) and the store's highest id is not below the cache's. A run
+ * deleted or edited, files of another size than the head says (a publish
+ * that died appending), a checksum that does not match, another layout:
+ * the cache is dropped and the whole table read. A schema step that adds
+ * columns does not change the ones kept here. Native byte order: a file
+ * of this machine's, like the site's manifest, not a format.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +30,7 @@
 
 #define CACHE ".runs-cache"
 #define STRS ".runs-cache-strs"
-#define MAGIC "hvmatrix-runs-2\n"
+#define MAGIC "hvmatrix-runs-3\n"
 
 struct cache_head {
 	char magic[16];
@@ -39,7 +38,7 @@ struct cache_head {
 	uint64_t n_runs, n_strs, str_bytes;
 	int64_t max_id;
 	uint64_t check;		/* check_runs + check_str of all */
-	uint64_t pad;
+	int64_t changed;	/* the store's runs_changed then */
 };
 
 static uint64_t mix(uint64_t v)
@@ -166,6 +165,7 @@ static int cache_read(struct site *s)
 	s->cache_strs = h.n_strs;
 	s->cache_str_bytes = h.str_bytes;
 	s->cache_check = h.check;
+	s->cache_changed = h.changed;
 	ret = 0;
 out:
 	if (ret < 0) {
@@ -182,53 +182,26 @@ out:
 	return ret;
 }
 
-/* Is the cached newest run still the store's run of that id? */
-static int same_newest(struct site *s, struct strbuf *err)
-{
-	const struct regressions_run *last;
-	struct record_run run;
-	int rc, same;
-
-	if (!s->in.n_runs)
-		return 1;
-	last = &s->in.runs[s->in.n_runs - 1];
-	rc = record_get_run(s->r, last->id, &run, err);
-	if (rc <= 0)
-		return rc;
-	same = run.started_at == last->started_at &&
-	       !strcmp(run.cell, s->in.strs[last->cell]);
-	record_run_release(&run);
-	return same;
-}
-
 int publish_cache_load(struct site *s, int *full, struct strbuf *err)
 {
-	size_t count;
-	int64_t max_id, cached_max;
-	int rc;
+	int64_t max_id, changed;
 
 	if (full)
 		*full = 1;
 	s->from_cache = 0;
-	if (record_runs_extent(s->r, &count, &max_id, err) < 0)
+	if (record_runs_extent(s->r, &max_id, &changed, err) < 0)
 		return -1;
+	s->changed = changed;
 	if (cache_read(s) == 0) {
-		cached_max = s->in.n_runs ? s->in.runs[s->in.n_runs - 1].id :
-			     0;
-		rc = cached_max <= max_id && s->in.n_runs <= count ?
-		     same_newest(s, err) : 0;
-		if (rc < 0)
-			return -1;
-		if (rc) {
-			if (regressions_input_load(&s->in, s->r, cached_max,
-						   err) < 0)
-				return -1;
-			if (s->in.n_runs == count) {
-				if (full)
-					*full = 0;
-				s->from_cache = 1;
-				return 0;
-			}
+		int64_t cached_max = s->in.n_runs ?
+				     s->in.runs[s->in.n_runs - 1].id : 0;
+
+		if (s->cache_changed == changed && cached_max <= max_id) {
+			if (full)
+				*full = 0;
+			s->from_cache = 1;
+			return regressions_input_load(&s->in, s->r,
+						      cached_max, err);
 		}
 		regressions_input_release(&s->in);
 		regressions_input_init(&s->in);
@@ -261,6 +234,7 @@ static void head_of(const struct site *s, struct cache_head *h,
 	h->str_bytes = str_bytes;
 	h->max_id = s->in.n_runs ? s->in.runs[s->in.n_runs - 1].id : 0;
 	h->check = check;
+	h->changed = s->changed;
 }
 
 /* After a publish from the cache: the new runs and strings appended,

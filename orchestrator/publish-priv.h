@@ -105,6 +105,7 @@ struct site {
 	int from_cache;
 	size_t cache_runs, cache_strs;
 	uint64_t cache_str_bytes, cache_check;
+	int64_t cache_changed, changed;	/* runs_changed: cached, now */
 	size_t written, kept;
 	struct strbuf tpl;
 	char *generated;

@@ -307,24 +307,25 @@ int record_list_row_runs(struct record *r, const char *tree,
 	return 0;
 }
 
-int record_runs_extent(struct record *r, size_t *count, int64_t *max_id,
+int record_runs_extent(struct record *r, int64_t *max_id, int64_t *changed,
 		       struct strbuf *err)
 {
-	sqlite3_stmt *st = record_prepare(r, "SELECT count(*), "
-					  "coalesce(max(id), 0) FROM runs",
-					  "cannot count runs", err, 0);
+	sqlite3_stmt *st = record_prepare(r, "SELECT coalesce(max(id), 0), "
+		"(SELECT coalesce(max(value), 0) FROM meta WHERE key = "
+		"'runs_changed') FROM runs", "cannot read the runs' extent",
+		err, 0);
 	int ret = -1;
 
-	*count = 0;
 	*max_id = 0;
+	*changed = 0;
 	if (!st)
 		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		record_db_error(r, err, "cannot count runs");
+		record_db_error(r, err, "cannot read the runs' extent");
 		goto out;
 	}
-	*count = (size_t)sqlite3_column_int64(st, 0);
-	*max_id = sqlite3_column_int64(st, 1);
+	*max_id = sqlite3_column_int64(st, 0);
+	*changed = sqlite3_column_int64(st, 1);
 	ret = 0;
 out:
 	sqlite3_finalize(st);

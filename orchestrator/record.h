@@ -291,9 +291,10 @@ int record_scan_brief_after(struct record *r, int64_t after_id,
 			    int (*fn)(const struct record_run *run,
 				      void *data, struct strbuf *err),
 			    void *data, struct strbuf *err);
-/* How many runs there are and the highest id (0 for none): what tells a
- * cache of the runs table it is still a prefix of it. */
-int record_runs_extent(struct record *r, size_t *count, int64_t *max_id,
+/* The highest run id (0 for none) and how many runs were ever deleted or
+ * changed (a trigger counts them, schema 6): what tells a copy of the
+ * runs table it is still a prefix of it, without counting the runs. */
+int record_runs_extent(struct record *r, int64_t *max_id, int64_t *changed,
 		       struct strbuf *err);
 /* Every run of one row (commit_id "": the `hvmatrix boot` runs of
  * kernel_id), newest first, with its commit's subject. 0 or -1 + err. */

@@ -5,6 +5,7 @@
  * written again; each test on a fresh private state directory.
  */
 #include <check.h>
+#include <sqlite3.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -550,7 +551,8 @@ static char *publish_both(struct record *r, unsigned step)
  * An incremental publish (the cached runs plus those recorded since)
  * writes what a full one writes, byte for byte: after new commits, a
  * confirmation and a bisection run on old commits (whose classes and run
- * pages change), a matrix change, a damaged cache (a full scan then).
+ * pages change), a matrix change, a run deleted and a damaged cache (a
+ * full scan then).
  */
 START_TEST(incremental_is_full)
 {
@@ -613,6 +615,25 @@ START_TEST(incremental_is_full)
 	html = read_site("releases.html");
 	ck_assert_ptr_null(strstr(html, "q35"));
 	free(html);
+
+	/* A run deleted by hand (runs are only added): a full scan. */
+	{
+		char *db = xstrfmt("%s/state/hvmatrix.db", tmpdir);
+		sqlite3 *h;
+
+		ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_exec(h, "DELETE FROM runs WHERE id "
+					      "= 6", NULL, NULL, NULL),
+				 SQLITE_OK);
+		sqlite3_close(h);
+		free(db);
+	}
+	said = publish_both(r, 8);
+	ck_assert_ptr_nonnull(strstr(said, "runs (store)"));
+	free(said);
+	said = publish_both(r, 9);
+	ck_assert_ptr_nonnull(strstr(said, "runs (cache, store)"));
+	free(said);
 
 	/* A damaged cache is not used. */
 	cache = xstrfmt("%s/site/.runs-cache", tmpdir);
