@@ -108,9 +108,14 @@ void publish_smap_release(struct smap *m)
 /* A name as a file name part: [A-Za-z0-9._-], never "." first. */
 void publish_path_part(struct strbuf *sb, const char *s)
 {
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"
+			  "UVWXYZ0123456789.-");
+
 	if (!*s || *s == '.')
 		strbuf_addch(sb, '_');
-	for (; *s; s++)
+	/* Most names are file names as they are: at once. */
+	strbuf_add(sb, s, n);
+	for (s += n; *s; s++)
 		strbuf_addch(sb, (*s >= 'a' && *s <= 'z') ||
 			     (*s >= 'A' && *s <= 'Z') ||
 			     (*s >= '0' && *s <= '9') || *s == '.' ||
@@ -345,10 +350,26 @@ void publish_add_code(struct strbuf *sb, const char *id)
 	strbuf_addstr(sb, "</code>");
 }
 
-void publish_add_row_link(struct strbuf *sb, const char *base,
-			 const struct row *row, int subject)
+/* A number: the pages have hundreds of thousands, printf is slow. */
+void publish_add_num(struct strbuf *sb, int64_t v)
 {
-	strbuf_addf(sb, "<a href=\"%s", base);
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+void publish_add_row_link(struct strbuf *sb, const char *base,
+			  const struct row *row, int subject)
+{
+	strbuf_addstr(sb, "<a href=\"");
+	strbuf_addstr(sb, base);
 	strbuf_add_html(sb, row->page);
 	strbuf_addstr(sb, "\">");
 	publish_add_code(sb, *row->commit ? row->commit : row->kernel);
@@ -363,7 +384,9 @@ void publish_add_row_link(struct strbuf *sb, const char *base,
 void publish_add_cell_link(struct strbuf *sb, const char *base,
 			  const char *cell)
 {
-	strbuf_addf(sb, "<a class=\"cellname\" href=\"%scell/", base);
+	strbuf_addstr(sb, "<a class=\"cellname\" href=\"");
+	strbuf_addstr(sb, base);
+	strbuf_addstr(sb, "cell/");
 	publish_path_part(sb, cell);
 	strbuf_addstr(sb, ".html\">");
 	strbuf_add_html(sb, cell);
@@ -375,9 +398,15 @@ void publish_add_mark(struct strbuf *sb, const char *base,
 {
 	const struct look *l = e ? e->look : publish_look_of("untested");
 
-	strbuf_addf(sb, "<td class=\"m %s\" title=\"%s", l->css, l->words);
-	if (e && e->runs > 1)
-		strbuf_addf(sb, ", %u runs", e->runs);
+	strbuf_addstr(sb, "<td class=\"m ");
+	strbuf_addstr(sb, l->css);
+	strbuf_addstr(sb, "\" title=\"");
+	strbuf_addstr(sb, l->words);
+	if (e && e->runs > 1) {
+		strbuf_addstr(sb, ", ");
+		publish_add_num(sb, e->runs);
+		strbuf_addstr(sb, " runs");
+	}
 	strbuf_addstr(sb, "\">");
 	if (!e) {
 		strbuf_addstr(sb, "<span>-</span></td>");
@@ -385,11 +414,19 @@ void publish_add_mark(struct strbuf *sb, const char *base,
 	}
 	/* A mark links its log; one without a log is only its text (the
 	 * row's commit page has its runs). */
-	if (e->link)
-		strbuf_addf(sb, "<a href=\"%srun/%lld.html\">%s</a></td>",
-			    base, (long long)e->link, l->code);
-	else
-		strbuf_addf(sb, "<span>%s</span></td>", l->code);
+	if (e->link) {
+		strbuf_addstr(sb, "<a href=\"");
+		strbuf_addstr(sb, base);
+		strbuf_addstr(sb, "run/");
+		publish_add_num(sb, e->link);
+		strbuf_addstr(sb, ".html\">");
+		strbuf_addstr(sb, l->code);
+		strbuf_addstr(sb, "</a></td>");
+	} else {
+		strbuf_addstr(sb, "<span>");
+		strbuf_addstr(sb, l->code);
+		strbuf_addstr(sb, "</span></td>");
+	}
 }
 
 const struct entry *publish_row_entry(const struct site *s,

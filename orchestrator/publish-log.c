@@ -72,9 +72,14 @@ static void flush_line(struct strbuf *out, struct strbuf *line,
 
 	if (hit)
 		*found = 1;
-	strbuf_addf(out, "<span id=\"L%lu\"%s><a class=\"ln\" href=\"#L%lu\">"
-		    "%lu</a>%s", no, hit ? " class=\"decisive\"" : "", no, no,
-		    hit ? "<span id=\"decisive\"></span>" : "");
+	strbuf_addstr(out, "<span id=\"L");
+	publish_add_num(out, (int64_t)no);
+	strbuf_addstr(out, hit ? "\" class=\"decisive\"><a class=\"ln\" "
+		      "href=\"#L" : "\"><a class=\"ln\" href=\"#L");
+	publish_add_num(out, (int64_t)no);
+	strbuf_addstr(out, "\">");
+	publish_add_num(out, (int64_t)no);
+	strbuf_addstr(out, hit ? "</a><span id=\"decisive\"></span>" : "</a>");
 	strbuf_add_clean(out, line->buf, line->len, STRBUF_CLEAN_HTML);
 	strbuf_addstr(out, "</span>\n");
 	strbuf_reset(line);

@@ -83,16 +83,25 @@ int publish_commit_page(struct site *s, const struct row *row,
 
 		strbuf_addstr(&b, "<tr><td>");
 		publish_add_cell_link(&b, "../", cell);
-		strbuf_addf(&b, "</td><td class=\"m %s\" title=\"%s\">%s</td>"
-			    "<td>", l->css, l->words, l->code);
-		if (s->has_page[runs[i]])
-			strbuf_addf(&b, "<a href=\"../run/%lld.html\">%lld "
-				    "log</a>", (long long)run->id,
-				    (long long)run->id);
-		else
-			strbuf_addf(&b, "%lld", (long long)run->id);
-		strbuf_addf(&b, "</td><td>%s</td><td>",
-			    verdict_name((enum verdict)run->verdict));
+		strbuf_addstr(&b, "</td><td class=\"m ");
+		strbuf_addstr(&b, l->css);
+		strbuf_addstr(&b, "\" title=\"");
+		strbuf_addstr(&b, l->words);
+		strbuf_addstr(&b, "\">");
+		strbuf_addstr(&b, l->code);
+		strbuf_addstr(&b, "</td><td>");
+		if (s->has_page[runs[i]]) {
+			strbuf_addstr(&b, "<a href=\"../run/");
+			publish_add_num(&b, run->id);
+			strbuf_addstr(&b, ".html\">");
+			publish_add_num(&b, run->id);
+			strbuf_addstr(&b, " log</a>");
+		} else {
+			publish_add_num(&b, run->id);
+		}
+		strbuf_addstr(&b, "</td><td>");
+		strbuf_addstr(&b, verdict_name((enum verdict)run->verdict));
+		strbuf_addstr(&b, "</td><td>");
 		strbuf_add_html(&b, s->in.strs[run->purpose]);
 		strbuf_addstr(&b, "</td><td class=\"time\">");
 		strbuf_add_utc(&b, run->started_at);

@@ -126,6 +126,7 @@ int publish_page(struct site *s, const char *page, const char *base,
 		 const char *title, const char *body, int by_text,
 		 struct strbuf *err);
 void publish_path_part(struct strbuf *sb, const char *s);
+void publish_add_num(struct strbuf *sb, int64_t v);
 void publish_add_code(struct strbuf *sb, const char *id);
 void publish_add_row_link(struct strbuf *sb, const char *base,
 			  const struct row *row, int subject);
