@@ -437,20 +437,6 @@ const struct entry *publish_row_entry(const struct site *s,
 	return e < 0 ? NULL : &s->ev[e];
 }
 
-const struct row *publish_find_row(const struct site *s, const char *tree,
-				   const char *build, const char *commit)
-{
-	size_t i;
-
-	/* Rows are few next to runs; regressions fewer still. */
-	for (i = s->nrows; i-- > 0; )
-		if (!strcmp(s->rows[i].commit, commit) &&
-		    !strcmp(s->rows[i].tree, tree) &&
-		    !strcmp(s->rows[i].build, build))
-			return &s->rows[i];
-	return NULL;
-}
-
 void publish_add_legend(struct strbuf *sb)
 {
 	size_t i;

@@ -76,6 +76,12 @@ struct row {
 	char *page;		/* commit/KEY.html */
 };
 
+/* Rows by their key (tree, commit, build ids; or the kernel id). */
+struct rowmap {
+	uint32_t *slots;	/* row index + 1 */
+	size_t cap;
+};
+
 struct site {
 	struct record *r;
 	const char *out;
@@ -95,6 +101,7 @@ struct site {
 	uint32_t *cell_of;	/* per pool string: cell index + 1 */
 	struct row *rows;
 	size_t nrows, rows_alloc;
+	struct rowmap rows_by_key;
 	uint32_t *run_row;	/* per run: its row */
 	uint32_t *row_runs;	/* runs grouped by row, id order */
 	struct entry *ev;	/* every row's entries, row after row */

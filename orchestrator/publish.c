@@ -87,12 +87,6 @@ static int load_commits(struct site *s, struct strbuf *err)
 	return 0;
 }
 
-/* Rows by their key (tree, commit, build ids; or the kernel id). */
-struct rowmap {
-	uint32_t *slots;	/* row index + 1 */
-	size_t cap;
-};
-
 /* The hash of what same_row compares. */
 static uint64_t row_hash(uint32_t commit, uint32_t tree, uint32_t build,
 			 uint32_t kernel)
@@ -163,6 +157,8 @@ static void assign_rows(struct site *s)
 	struct rowmap map = { NULL, 1024 };
 	size_t i, last = 0;
 
+	free(s->rows_by_key.slots);
+
 	s->run_row = xcalloc(s->in.n_runs + 1, sizeof(*s->run_row));
 	s->cell_of = xcalloc(s->in.n_strs + 1, sizeof(*s->cell_of));
 	map.slots = xcalloc(map.cap, sizeof(*map.slots));
@@ -210,7 +206,28 @@ static void assign_rows(struct site *s)
 		last = map.slots[slot] - 1;
 		s->run_row[i] = (uint32_t)last;
 	}
-	free(map.slots);
+	s->rows_by_key = map;
+}
+
+const struct row *publish_find_row(const struct site *s, const char *tree,
+				   const char *build, const char *commit)
+{
+	struct regressions_run key = { 0 };
+	size_t slot;
+
+	key.tree = regressions_lookup(&s->in, tree);
+	key.build = regressions_lookup(&s->in, build);
+	key.commit = regressions_lookup(&s->in, commit);
+	if (key.tree == UINT32_MAX || key.build == UINT32_MAX ||
+	    key.commit == UINT32_MAX || !key.commit || !s->rows_by_key.cap)
+		return NULL;
+	slot = row_hash(key.commit, key.tree, key.build, 0) &
+	       (s->rows_by_key.cap - 1);
+	for (; s->rows_by_key.slots[slot];
+	     slot = (slot + 1) & (s->rows_by_key.cap - 1))
+		if (same_row(&s->rows[s->rows_by_key.slots[slot] - 1], &key))
+			return &s->rows[s->rows_by_key.slots[slot] - 1];
+	return NULL;
 }
 
 /* Pass two, row by row: the runs of each row, its entries, the grid's. */
@@ -422,6 +439,7 @@ static void site_release(struct site *s)
 	for (i = 0; i < s->nrows; i++)
 		free(s->rows[i].page);
 	free(s->rows);
+	free(s->rows_by_key.slots);
 	free(s->run_row);
 	free(s->row_runs);
 	free(s->ev);

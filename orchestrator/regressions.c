@@ -70,9 +70,19 @@ static int cmp_by_id(const void *a, const void *b, void *arg)
 		      h->commits[*(const size_t *)b].id);
 }
 
-static int commit_index(const struct history *h, const char *id)
+/* The index of commit id, by a binary search of by_id (sorted on first
+ * use: a linear history never needs it). */
+static int commit_index(struct history *h, const char *id)
 {
-	size_t lo = 0, hi = h->n_commits;
+	size_t lo = 0, hi = h->n_commits, i;
+
+	if (!h->by_id) {
+		h->by_id = xcalloc(h->n_commits + 1, sizeof(*h->by_id));
+		for (i = 0; i < h->n_commits; i++)
+			h->by_id[i] = i;
+		qsort_r(h->by_id, h->n_commits, sizeof(*h->by_id),
+			cmp_by_id, h);
+	}
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -117,24 +127,24 @@ static int history_load(struct record *r, struct regressions_input *in,
 			struct history *h, uint32_t tree, struct strbuf *err)
 {
 	const struct regressions_tree *t;
-	int *commit_of;		/* per pool string: commit index + 2 */
+	int *commit_of;		/* per pool string: commit index + 1 */
 	size_t i, *fill;
 
 	if (regressions_input_commits(in, r, tree, &t, err) < 0)
 		return -1;
 	h->commits = t->commits;
 	h->n_commits = t->n;
-	h->by_id = xcalloc(h->n_commits + 1, sizeof(*h->by_id));
-	for (i = 0; i < h->n_commits; i++)
-		h->by_id[i] = i;
-	qsort_r(h->by_id, h->n_commits, sizeof(*h->by_id), cmp_by_id, h);
 	h->parent = xcalloc(h->n_commits + 1, sizeof(*h->parent));
 	h->cc = xcalloc(h->n_commits + 1, sizeof(*h->cc));
 	h->count = xcalloc(h->n_commits + 1, sizeof(*h->count));
 	h->count_at = xcalloc(h->n_commits + 1, sizeof(*h->count_at));
 	for (i = 0; i < h->n_commits; i++) {
-		int p = *h->commits[i].parent ?
-			commit_index(h, h->commits[i].parent) : -1;
+		const char *parent = h->commits[i].parent;
+		/* Ids are unique in a tree; the parent is most often the
+		 * commit recorded before. */
+		int p = !*parent ? -1 :
+			i && !strcmp(h->commits[i - 1].id, parent) ?
+			(int)i - 1 : commit_index(h, parent);
 
 		/* Recorded order puts parents first; anything else is a
 		 * history we did not see whole: compare it as a root. */
@@ -145,15 +155,19 @@ static int history_load(struct record *r, struct regressions_input *in,
 	h->sig_of = xcalloc(h->in->n_strs + 1, sizeof(*h->sig_of));
 	h->at = xcalloc(h->n_commits + 2, sizeof(*h->at));
 	h->by_commit = xcalloc(h->n_runs + 1, sizeof(*h->by_commit));
+	/* A commit id the runs name is one pool string: each commit's
+	 * index by its id's pool id, 0 for none. */
 	commit_of = xcalloc(h->in->n_strs + 1, sizeof(*commit_of));
+	for (i = 0; i < h->n_commits; i++) {
+		uint32_t id = regressions_lookup(h->in, h->commits[i].id);
+
+		if (id != UINT32_MAX)
+			commit_of[id] = (int)i + 1;
+	}
 	for (i = 0; i < h->n_runs; i++) {
 		const struct regressions_run *run = RUN(h, i);
 
-		/* A commit id is one pool string: looked up once. */
-		if (!commit_of[run->commit])
-			commit_of[run->commit] = commit_index(h,
-						STR(h, run->commit)) + 2;
-		h->run_commit[i] = commit_of[run->commit] - 2;
+		h->run_commit[i] = commit_of[run->commit] - 1;
 		if (run->verdict == VERDICT_FAIL) {
 			if (!h->sig_of[run->line])
 				h->sig_of[run->line] =
