@@ -32,8 +32,8 @@ static void add_grid(struct strbuf *sb, const struct site *s,
 		publish_add_row_link(sb, base, row, 1);
 		strbuf_addstr(sb, "</th>");
 		for (c = 0; c < s->ncells; c++)
-			publish_add_mark(sb, base,
-					 publish_row_entry(s, row, (uint32_t)c));
+			publish_add_mark(sb, base, publish_row_entry(s, row,
+							(uint32_t)c));
 		strbuf_addstr(sb, "</tr>\n");
 	}
 	strbuf_addstr(sb, "</tbody></table></div>\n");
@@ -71,7 +71,8 @@ static void add_pager(struct strbuf *sb, const char *base, size_t pages,
 }
 int publish_grid_pages(struct site *s, struct strbuf *err)
 {
-	size_t pages = (s->nrows + PUBLISH_PAGE_ROWS - 1) / PUBLISH_PAGE_ROWS, p, k, i;
+	size_t pages = (s->nrows + PUBLISH_PAGE_ROWS - 1) / PUBLISH_PAGE_ROWS;
+	size_t p, k, i;
 
 	for (p = 0; p < pages; p++) {
 		size_t lo = p * PUBLISH_PAGE_ROWS, hi = lo + PUBLISH_PAGE_ROWS;
@@ -113,7 +114,8 @@ int publish_index_page(struct site *s, struct strbuf *err)
 {
 	struct strbuf b = STRBUF_INIT;
 	size_t pages = (s->nrows + PUBLISH_PAGE_ROWS - 1) / PUBLISH_PAGE_ROWS;
-	size_t lo = s->nrows > PUBLISH_PAGE_ROWS ? s->nrows - PUBLISH_PAGE_ROWS : 0;
+	size_t lo = s->nrows > PUBLISH_PAGE_ROWS ?
+		    s->nrows - PUBLISH_PAGE_ROWS : 0;
 	int ret;
 
 	publish_add_nav(&b, "");

@@ -330,13 +330,15 @@ int publish_page(struct site *s, const char *page, const char *base,
 		 struct strbuf *err)
 {
 	struct strbuf out = STRBUF_INIT;
+	uint64_t key = publish_fnv_str(PUBLISH_FNV0, PUBLISH_SALT);
 	int ret = 0;
 
-	if (by_text && publish_fresh(s, page,
-				     publish_fnv_str(publish_fnv_str(PUBLISH_FNV0,
-						     PUBLISH_SALT), body) ^
-				     publish_fnv_str(PUBLISH_FNV0, title)))
-		return 0;
+	if (by_text) {
+		key = publish_fnv_str(key, body) ^
+		      publish_fnv_str(PUBLISH_FNV0, title);
+		if (publish_fresh(s, page, key))
+			return 0;
+	}
 	publish_wrap(s, &out, base, title, body);
 	ret = publish_write(s, page, out.buf, out.len, err);
 	strbuf_release(&out);

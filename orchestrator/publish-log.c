@@ -241,7 +241,8 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 	strbuf_add_html(&body, run->kernel_version);
 	kv(&body, "Decisive line");
 	if (*run->line) {
-		strbuf_addstr(&body, "<a href=\"#decisive\"><code class=\"line\">");
+		strbuf_addstr(&body, "<a href=\"#decisive\"><code "
+			      "class=\"line\">");
 		publish_add_line(&body, run->line);
 		strbuf_addstr(&body, "</code></a>");
 	} else {

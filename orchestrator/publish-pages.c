@@ -360,7 +360,8 @@ int publish_cell_pages(struct site *s, struct strbuf *err)
 		strbuf_addstr(&page, "cell/");
 		publish_path_part(&page, s->cells[c]);
 		strbuf_addstr(&page, ".html");
-		rc = publish_page(s, page.buf, "../", s->cells[c], b.buf, 1, err);
+		rc = publish_page(s, page.buf, "../", s->cells[c], b.buf, 1,
+				  err);
 		strbuf_release(&b);
 		strbuf_release(&page);
 		if (rc < 0)
@@ -463,14 +464,15 @@ int publish_releases_page(struct site *s, struct strbuf *err)
 
 			strbuf_addstr(&b, "<td><ul class=\"rel\">");
 			for (m = i; m < k; m++) {
-				const struct entry *e = publish_row_entry(s, row,
-							(uint32_t)order[m]);
+				const char *cell = s->cells[order[m]];
+				const struct entry *e = publish_row_entry(s,
+						row, (uint32_t)order[m]);
 				const struct look *l = e ? e->look :
-						       publish_look_of("untested");
+					publish_look_of("untested");
 
 				strbuf_addf(&b, "<li><span class=\"m %s\">%s"
 					    "</span> ", l->css, l->code);
-				publish_add_cell_link(&b, "", s->cells[order[m]]);
+				publish_add_cell_link(&b, "", cell);
 				strbuf_addstr(&b, "</li>");
 			}
 			strbuf_addstr(&b, "</ul></td>");

@@ -566,7 +566,8 @@ int publish_dashboard(struct record *r, const char *out_dir,
 		if (publish_commit_page(&s, &s.rows[i], err) < 0)
 			goto out;
 	debug_time("commit pages");
-	if (publish_grid_pages(&s, err) < 0 || publish_cell_pages(&s, err) < 0 ||
+	if (publish_grid_pages(&s, err) < 0 ||
+	    publish_cell_pages(&s, err) < 0 ||
 	    publish_regressions_page(&s, err) < 0 ||
 	    publish_releases_page(&s, err) < 0 ||
 	    publish_index_page(&s, err) < 0 || manifest_save(&s, err) < 0)
