@@ -1058,8 +1058,7 @@ void regressions_input_add(struct regressions_input *in,
 			   const struct record_run *run)
 {
 	static const struct regressions_run none;
-	const struct regressions_run *b = in->n_runs ?
-		&in->runs[in->n_runs - 1] : &none;
+	const struct regressions_run *b;
 	struct regressions_run *v;
 
 	ALLOC_GROW(in->runs, in->n_runs + 1, in->runs_alloc);

@@ -1,8 +1,9 @@
 /*
  * test-publish: the dashboard (publish.c, record-query.c): the grid is
  * paged, a log page is streamed, never read whole, classes come from
- * regressions.c, every subject is escaped, and an unchanged page is not
- * written again; each test on a fresh private state directory.
+ * regressions.c, every subject is escaped, an unchanged page is not
+ * written again, and an incremental publish (publish-cache.c) writes
+ * what a full one writes; each test on a fresh private state directory.
  */
 #include <check.h>
 #include <sqlite3.h>
