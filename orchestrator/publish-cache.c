@@ -1,11 +1,15 @@
 /*
- * publish-cache: the runs of the last publish, compact, in OUT/.runs-cache
- * (a head, then the runs as they are in memory) and OUT/.runs-cache-strs
- * (the string pool, NUL-separated), so that a publish after one more
- * commit reads only the runs recorded since (a rowid range) instead of
- * the whole runs table, and appends them. The cache holds inputs, never
- * results: everything shown is computed again from the same runs a full
- * scan gives, so an incremental publish writes what a full one writes.
+ * publish-cache: the runs of the last publish, compact, beside the store
+ * in STATE/runs-cache (a head, then the runs as they are in memory) and
+ * STATE/runs-cache-strs (the string pool, NUL-separated), so that a
+ * publish after one more commit reads only the runs recorded since (a
+ * rowid range) instead of the whole runs table, and appends them. The
+ * cache holds inputs, never results: everything shown is computed again
+ * from the same runs a full scan gives, so an incremental publish writes
+ * what a full one writes, and any site of the store can use it. It is
+ * not in the site: a web server serves the site. A cache that cannot be
+ * written (a state directory the reader may not write) only costs the
+ * next publish a full scan.
  *
  * It is used only while it is a prefix of the runs table: no run was
  * deleted or changed since (the store's runs_changed, which triggers keep,
@@ -28,8 +32,8 @@
 #include "publish-priv.h"
 #include "xmalloc.h"
 
-#define CACHE ".runs-cache"
-#define STRS ".runs-cache-strs"
+#define CACHE "runs-cache"
+#define STRS "runs-cache-strs"
 #define MAGIC "hvmatrix-runs-3\n"
 
 struct cache_head {
@@ -103,8 +107,8 @@ static int write_at(int fd, const void *buf, size_t len, off_t at)
 /* s->in from the files; -1 (in left empty) when they cannot be used. */
 static int cache_read(struct site *s)
 {
-	char *path = xstrfmt("%s/" CACHE, s->out);
-	char *spath = xstrfmt("%s/" STRS, s->out);
+	char *path = xstrfmt("%s/" CACHE, record_dir(s->r));
+	char *spath = xstrfmt("%s/" STRS, record_dir(s->r));
 	int fd = -1, sfd = -1, ret = -1;
 	struct cache_head h;
 	struct stat st, sst;
@@ -242,8 +246,8 @@ static void head_of(const struct site *s, struct cache_head *h,
  * not match: the next one reads the store whole). */
 static int cache_append(struct site *s, struct strbuf *err)
 {
-	char *path = xstrfmt("%s/" CACHE, s->out);
-	char *spath = xstrfmt("%s/" STRS, s->out);
+	char *path = xstrfmt("%s/" CACHE, record_dir(s->r));
+	char *spath = xstrfmt("%s/" STRS, record_dir(s->r));
 	struct strbuf b = STRBUF_INIT;
 	struct cache_head h;
 	uint64_t check = s->cache_check;
@@ -278,27 +282,24 @@ out:
 	return ret;
 }
 
-int publish_cache_save(struct site *s, struct strbuf *err)
+static int cache_write(struct site *s, struct strbuf *err)
 {
 	struct strbuf b = STRBUF_INIT;
 	struct cache_head h;
-	char *path = NULL, *tmp = NULL;
+	char *path = xstrfmt("%s/" CACHE, record_dir(s->r));
+	char *spath = xstrfmt("%s/" STRS, record_dir(s->r));
+	char *tmp = xstrfmt("%s.tmp", path);
 	uint64_t check;
 	int fd = -1, ret = -1;
 
-	if (s->from_cache)
-		return cache_append(s, err);
 	check = add_strs(s, 0, &b);
 	check += check_runs(s->in.runs, 0, s->in.n_runs);
 	head_of(s, &h, b.len, check);
-	/* Without fsync, like the pages: a cache lost is a full publish.
-	 * The strings first: the runs' head is what makes them valid. The
-	 * runs are written from memory, not copied (20 MB for 400,000). */
-	if (publish_write(s, STRS, b.buf, b.len, err) < 0)
+	/* Without fsync: a cache lost is a full scan. The strings first:
+	 * the runs' head is what makes them valid. The runs are written
+	 * from memory, not copied (20 MB for 400,000). */
+	if (publish_write_path(spath, b.buf, b.len, err) < 0)
 		goto out;
-	s->written--;
-	path = xstrfmt("%s/" CACHE, s->out);
-	tmp = xstrfmt("%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0 && (write_at(fd, &h, sizeof(h), 0) < 0 ||
 			write_at(fd, s->in.runs, s->in.n_runs *
@@ -322,6 +323,18 @@ int publish_cache_save(struct site *s, struct strbuf *err)
 out:
 	strbuf_release(&b);
 	free(path);
+	free(spath);
 	free(tmp);
 	return ret;
+}
+
+void publish_cache_save(struct site *s)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if ((s->from_cache ? cache_append(s, &err) : cache_write(s, &err)) < 0 &&
+	    getenv("HVMATRIX_DEBUG_PUBLISH"))
+		fprintf(stderr, "publish: the runs are not cached: %s\n",
+			err.buf);
+	strbuf_release(&err);
 }

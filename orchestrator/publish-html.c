@@ -217,10 +217,11 @@ static int write_all(int fd, const char *data, size_t len)
  * scan past the recently freed ones: 5 ms a page on a busy disk). Where
  * the exchange is not supported, the spare is renamed over the page.
  */
-int publish_write(struct site *s, const char *page, const char *data,
-		  size_t len, struct strbuf *err)
+int publish_write_path(const char *path, const char *data, size_t len,
+		       struct strbuf *err)
 {
-	char *path = xstrfmt("%s/%s", s->out, page), *spare = NULL, *slash;
+	char *spare = NULL;
+	const char *slash;
 	int fd, ret = -1;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -256,11 +257,21 @@ int publish_write(struct site *s, const char *page, const char *data,
 		goto out;
 	}
 done:
-	s->written++;
 	ret = 0;
 out:
-	free(path);
 	free(spare);
+	return ret;
+}
+
+int publish_write(struct site *s, const char *page, const char *data,
+		  size_t len, struct strbuf *err)
+{
+	char *path = xstrfmt("%s/%s", s->out, page);
+	int ret = publish_write_path(path, data, len, err);
+
+	if (!ret)
+		s->written++;
+	free(path);
 	return ret;
 }
 

@@ -126,6 +126,9 @@ const struct row *publish_find_row(const struct site *s, const char *tree,
 int publish_fresh(struct site *s, const char *page, uint64_t key);
 int publish_write(struct site *s, const char *page, const char *data,
 		  size_t len, struct strbuf *err);
+/* The same for any path (not counted as a page). */
+int publish_write_path(const char *path, const char *data, size_t len,
+		       struct strbuf *err);
 void publish_wrap(const struct site *s, struct strbuf *out,
 		  const char *base, const char *title, const char *body);
 /* The page around body; by_text: skipped when the text is unchanged. */
@@ -163,10 +166,11 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 		     const struct look *l, struct strbuf *err);
 
 /* ---- publish-cache.c ---- */
-/* s->in from OUT/.runs-cache and the runs recorded since, or from the
+/* s->in from STATE/runs-cache and the runs recorded since, or from the
  * whole store when the cache is missing, broken or no longer a prefix
  * of the runs table. *full (may be NULL): the cache was not used. */
 int publish_cache_load(struct site *s, int *full, struct strbuf *err);
-int publish_cache_save(struct site *s, struct strbuf *err);
+/* Keep s->in for the next publish; failing only costs that one a scan. */
+void publish_cache_save(struct site *s);
 
 #endif

@@ -504,9 +504,10 @@ static size_t count_pages(const char *dir)
 }
 
 /*
- * Publish to site (incremental: its manifest and cache from the last
- * time) and to a new directory (full); both must give the same pages.
- * Returns what HVMATRIX_DEBUG_PUBLISH said of the incremental one.
+ * Publish to site (incremental: its manifest and the store's runs cache
+ * from the last time) and, without the cache, to a new directory (full);
+ * both must give the same pages. Returns what HVMATRIX_DEBUG_PUBLISH said
+ * of the incremental one.
  */
 static char *publish_both(struct record *r, unsigned step)
 {
@@ -514,6 +515,8 @@ static char *publish_both(struct record *r, unsigned step)
 	char *site = xstrfmt("%s/site", tmpdir);
 	char *full = xstrfmt("%s/full-%u", tmpdir, step);
 	char *log = xstrfmt("%s/said-%u", tmpdir, step);
+	char *cache = xstrfmt("%s/state/runs-cache", tmpdir);
+	char *strs = xstrfmt("%s/state/runs-cache-strs", tmpdir);
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644), keep;
 	size_t n;
 
@@ -529,6 +532,8 @@ static char *publish_both(struct record *r, unsigned step)
 	dup2(keep, 2);
 	close(keep);
 	unsetenv("HVMATRIX_DEBUG_PUBLISH");
+	unlink(cache);
+	unlink(strs);
 	if (publish_dashboard(r, full, NULL, &err))
 		ck_abort_msg("publish_dashboard: %s", err.buf);
 	n = count_pages(full);
@@ -541,6 +546,8 @@ static char *publish_both(struct record *r, unsigned step)
 	free(site);
 	free(full);
 	free(log);
+	free(cache);
+	free(strs);
 	strbuf_release(&err);
 	return strbuf_detach(&said, NULL);
 }
@@ -637,7 +644,7 @@ START_TEST(incremental_is_full)
 	free(said);
 
 	/* A damaged cache is not used. */
-	cache = xstrfmt("%s/site/.runs-cache", tmpdir);
+	cache = xstrfmt("%s/state/runs-cache", tmpdir);
 	ck_assert_int_eq(fsutil_write_atomic(cache, "damaged", 7), 0);
 	add_run_at(r, C5, "vm", VERDICT_FAIL, "BUG: oops", "confirm", 90,
 		   NULL);
