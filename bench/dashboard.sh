@@ -6,7 +6,9 @@
 # one after one more commit. Peak RSS from /usr/bin/time -v. Prints
 #   dashboard full: S s, M MB
 #   dashboard incremental: S s
-# and, with HVMATRIX_DEBUG_PUBLISH, where each generation spent its time.
+# and, on stderr, the CPU each took and (HVMATRIX_DEBUG_PUBLISH) where it
+# spent its time. The incremental one reads the runs cached in the site
+# (.runs-cache) and only the runs recorded since.
 # usage: bench/dashboard.sh [COMMITS [CELLS]]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +31,10 @@ run() {	# OUT: seconds and peak KB of one generation
 		s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' \
 		"$tmp/time")
 	kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tmp/time")
+	# The CPU it took, beside the wall clock a busy machine stretches.
+	awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 }
+		END { printf "bench: cpu %s s user, %s s system\n", u, s }' \
+		"$tmp/time" >&2
 }
 run
 printf 'dashboard full: %.2f s, %d MB\n' "$secs" $(( (kb + 1023) / 1024 ))

@@ -308,3 +308,75 @@ int record_list_row_runs(struct record *r, const char *tree,
 	}
 	return 0;
 }
+
+int record_runs_extent(struct record *r, int64_t *max_id, int64_t *changed,
+		       struct strbuf *err)
+{
+	sqlite3_stmt *st = record_prepare(r, "SELECT coalesce(max(id), 0), "
+		"(SELECT coalesce(max(value), 0) FROM meta WHERE key = "
+		"'runs_changed') FROM runs", "cannot read the runs' extent",
+		err, 0);
+	int ret = -1;
+
+	*max_id = 0;
+	*changed = 0;
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		record_db_error(r, err, "cannot read the runs' extent");
+		goto out;
+	}
+	*max_id = sqlite3_column_int64(st, 0);
+	*changed = sqlite3_column_int64(st, 1);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* What comparing and the grid read, a sequential read from after_id on. */
+int record_scan_brief_after(struct record *r, int64_t after_id,
+			    int (*fn)(const struct record_run *run,
+				      void *data, struct strbuf *err),
+			    void *data, struct strbuf *err)
+{
+	static const char sql[] = "SELECT r.id, r.kernel_id, r.cell, "
+		"r.verdict, r.reason, r.line, r.started_at, r.log_path, "
+		"r.tree, r.commit_id, r.build, r.purpose FROM runs r "
+		"WHERE r.id > ?1 ORDER BY r.id";
+	sqlite3_stmt *st = record_prepare(r, sql, "cannot scan runs", err, 0);
+	struct record_run run;
+	int rc, ret = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, after_id);
+#define COL(i) ((char *)(sqlite3_column_text(st, i) ? \
+			 (const char *)sqlite3_column_text(st, i) : ""))
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&run, 0, sizeof(run));
+		run.id = sqlite3_column_int64(st, 0);
+		run.kernel_id = COL(1);
+		run.cell = COL(2);
+		run.verdict = verdict_parse(COL(3));
+		run.reason = COL(4);
+		run.line = COL(5);
+		run.started_at = sqlite3_column_double(st, 6);
+		run.log_path = COL(7);
+		run.tree = COL(8);
+		run.commit_id = COL(9);
+		run.build = COL(10);
+		run.purpose = COL(11);
+		if (fn(&run, data, err) < 0)
+			goto out;
+	}
+#undef COL
+	if (rc != SQLITE_DONE) {
+		record_db_error(r, err, "cannot scan runs");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}

@@ -26,7 +26,7 @@
 #include "xmalloc.h"
 #include "schema.h"
 
-#define RECORD_SCHEMA_VERSION 6
+#define RECORD_SCHEMA_VERSION 7
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -87,6 +87,19 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN qemu_version TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE runs ADD COLUMN xen_version TEXT NOT NULL DEFAULT '';"
 	"UPDATE meta SET value = '6' WHERE key = 'schema_version';",
+	/* 6 -> 7: runs_changed counts the runs deleted or changed (runs
+	 * are only added; by hand they can be), so that a copy of the runs
+	 * table, the dashboard's cache, knows in O(1) that it is still a
+	 * prefix of it (record_runs_extent). */
+	"INSERT OR IGNORE INTO meta (key, value) VALUES ('runs_changed', "
+	"'0');"
+	"CREATE TRIGGER IF NOT EXISTS runs_deleted AFTER DELETE ON runs "
+	"BEGIN UPDATE meta SET value = value + 1 WHERE key = 'runs_changed'; "
+	"END;"
+	"CREATE TRIGGER IF NOT EXISTS runs_updated AFTER UPDATE ON runs "
+	"BEGIN UPDATE meta SET value = value + 1 WHERE key = 'runs_changed'; "
+	"END;"
+	"UPDATE meta SET value = '7' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)

@@ -289,6 +289,19 @@ int record_scan_runs(struct record *r,
 		     int (*fn)(const struct record_run *run, void *data,
 			       struct strbuf *err),
 		     void *data, struct strbuf *err);
+/* Like record_scan_runs, from after_id on, with only id, kernel_id, cell,
+ * verdict, reason, line, started_at, log_path, tree, commit_id, build and
+ * purpose set (the other strings NULL): what comparing and the
+ * dashboard's grid read (regressions_input_load). */
+int record_scan_brief_after(struct record *r, int64_t after_id,
+			    int (*fn)(const struct record_run *run,
+				      void *data, struct strbuf *err),
+			    void *data, struct strbuf *err);
+/* The highest run id (0 for none) and how many runs were ever deleted or
+ * changed (a trigger counts them, schema 7): what tells a copy of the
+ * runs table it is still a prefix of it, without counting the runs. */
+int record_runs_extent(struct record *r, int64_t *max_id, int64_t *changed,
+		       struct strbuf *err);
 /* Every run of one row (commit_id "": the `hvmatrix boot` runs of
  * kernel_id), newest first, with its commit's subject. 0 or -1 + err. */
 int record_list_row_runs(struct record *r, const char *tree,

@@ -1,9 +1,13 @@
 /*
  * regressions: see regressions.h. For each (tree, build) with runs: the
- * tree's commits in recorded order (parents first) and every run; per
- * cell, compare_cell over them; then one bisection per range (cells whose
+ * tree's commits in recorded order (parents first) and its runs, compact
+ * (regressions-input.c), grouped by commit and by cell once; per cell,
+ * compare_cell over them; then one bisection per range (cells whose
  * regressions span the same range with the same words share its steps).
+ * 400,000 runs are a few linear passes: no string compared per run where
+ * a pool id will do, no per-cell copy of the history.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,24 +28,39 @@ const char *regression_status_name(enum regression_status s)
 	return (unsigned)s < ARRAY_SIZE(status_names) ? status_names[s] : "?";
 }
 
-/* The history of one (tree, build). */
+/* The history of one (tree, build): its runs are input indices. */
 struct history {
+	const struct regressions_input *in;
 	const char *tree, *build;
-	struct record_commit *commits;
+	const struct record_commit *commits;	/* the input's */
 	size_t n_commits;
 	size_t *by_id;			/* commit indices sorted by id */
-	struct record_run *runs;
+	uint32_t *runs;			/* input indices, id order */
 	size_t n_runs;
-	char **sigs;			/* per run: FAIL's signature or NULL */
+	const char **sigs;		/* per run: FAIL's signature or NULL */
 	int *run_commit;		/* per run: commit index or -1 */
+	size_t *at;			/* per commit: its first in by_commit */
+	int *parent;			/* per commit: its parent's index */
+	uint32_t *by_commit;		/* runs grouped by commit, id order */
+	char **sig_of;			/* per pool string: its signature */
+	/* cell_compare's scratch, per commit and per run of one cell. */
+	struct compare_commit *cc;
+	size_t *count, *count_at;
+	struct compare_run *cruns;
+	size_t n_cruns;
 };
+
+#define RUN(h, i) (&(h)->in->runs[(h)->runs[i]])
+#define STR(h, id) ((h)->in->strs[id])
 
 /* One cell's comparison. */
 struct cell_cmp {
 	const char *cell;
+	uint32_t cell_id;
 	unsigned confirm;
-	struct compare_commit *cc;
-	struct compare_run *cruns;
+	uint32_t *mine;			/* its runs (history positions) */
+	int grouped;			/* a bisection group holds res */
+	size_t n_mine;
 	struct compare_result res;
 };
 
@@ -54,9 +73,19 @@ static int cmp_by_id(const void *a, const void *b, void *arg)
 		      h->commits[*(const size_t *)b].id);
 }
 
-static int commit_index(const struct history *h, const char *id)
+/* The index of commit id, by a binary search of by_id (sorted on first
+ * use: a linear history never needs it). */
+static int commit_index(struct history *h, const char *id)
 {
-	size_t lo = 0, hi = h->n_commits;
+	size_t lo = 0, hi = h->n_commits, i;
+
+	if (!h->by_id) {
+		h->by_id = xcalloc(h->n_commits + 1, sizeof(*h->by_id));
+		for (i = 0; i < h->n_commits; i++)
+			h->by_id[i] = i;
+		qsort_r(h->by_id, h->n_commits, sizeof(*h->by_id),
+			cmp_by_id, h);
+	}
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -76,36 +105,92 @@ static void history_release(struct history *h)
 {
 	size_t i;
 
-	record_commits_free(h->commits, h->n_commits);
-	record_runs_free(h->runs, h->n_runs);
-	for (i = 0; i < h->n_runs; i++)
-		free(h->sigs[i]);
+	if (h->sig_of)
+		for (i = 0; i < h->in->n_strs; i++)
+			free(h->sig_of[i]);
+	free(h->sig_of);
 	free(h->sigs);
 	free(h->run_commit);
 	free(h->by_id);
+	free(h->at);
+	free(h->cc);
+	free(h->count);
+	free(h->count_at);
+	free(h->cruns);
+	free(h->parent);
+	free(h->by_commit);
+	free(h->runs);
 }
 
-static int history_load(struct record *r, struct history *h,
-			struct strbuf *err)
-{
-	size_t i;
+/* The positions of commit c's runs: by_commit[at[c]] .. [at[c + 1]). */
+#define FOR_COMMIT_RUNS(h, c, k) \
+	for ((k) = (h)->at[c]; (k) < (h)->at[(c) + 1]; (k)++)
 
-	if (record_list_commits(r, h->tree, &h->commits, &h->n_commits,
-				err) < 0 ||
-	    record_list_tree_verdicts(r, h->tree, h->build, &h->runs,
-				      &h->n_runs, err) < 0)
+static int history_load(struct record *r, struct regressions_input *in,
+			struct history *h, uint32_t tree, struct strbuf *err)
+{
+	const struct regressions_tree *t;
+	int *commit_of;		/* per pool string: commit index + 1 */
+	size_t i, *fill;
+
+	if (regressions_input_commits(in, r, tree, &t, err) < 0)
 		return -1;
-	h->by_id = xcalloc(h->n_commits + 1, sizeof(*h->by_id));
-	for (i = 0; i < h->n_commits; i++)
-		h->by_id[i] = i;
-	qsort_r(h->by_id, h->n_commits, sizeof(*h->by_id), cmp_by_id, h);
+	h->commits = t->commits;
+	h->n_commits = t->n;
+	h->parent = xcalloc(h->n_commits + 1, sizeof(*h->parent));
+	h->cc = xcalloc(h->n_commits + 1, sizeof(*h->cc));
+	h->count = xcalloc(h->n_commits + 1, sizeof(*h->count));
+	h->count_at = xcalloc(h->n_commits + 1, sizeof(*h->count_at));
+	for (i = 0; i < h->n_commits; i++) {
+		const char *parent = h->commits[i].parent;
+		/* Ids are unique in a tree; the parent is most often the
+		 * commit recorded before. */
+		int p = !*parent ? -1 :
+			i && !strcmp(h->commits[i - 1].id, parent) ?
+			(int)i - 1 : commit_index(h, parent);
+
+		/* Recorded order puts parents first; anything else is a
+		 * history we did not see whole: compare it as a root. */
+		h->parent[i] = p >= 0 && (size_t)p < i ? p : -1;
+	}
 	h->sigs = xcalloc(h->n_runs + 1, sizeof(*h->sigs));
 	h->run_commit = xcalloc(h->n_runs + 1, sizeof(*h->run_commit));
-	for (i = 0; i < h->n_runs; i++) {
-		h->run_commit[i] = commit_index(h, h->runs[i].commit_id);
-		if (h->runs[i].verdict == VERDICT_FAIL)
-			h->sigs[i] = signature_of(h->runs[i].line);
+	h->sig_of = xcalloc(h->in->n_strs + 1, sizeof(*h->sig_of));
+	h->at = xcalloc(h->n_commits + 2, sizeof(*h->at));
+	h->by_commit = xcalloc(h->n_runs + 1, sizeof(*h->by_commit));
+	/* A commit id the runs name is one pool string: each commit's
+	 * index by its id's pool id, 0 for none. */
+	commit_of = xcalloc(h->in->n_strs + 1, sizeof(*commit_of));
+	for (i = 0; i < h->n_commits; i++) {
+		uint32_t id = regressions_lookup(h->in, h->commits[i].id);
+
+		if (id != UINT32_MAX)
+			commit_of[id] = (int)i + 1;
 	}
+	for (i = 0; i < h->n_runs; i++) {
+		const struct regressions_run *run = RUN(h, i);
+
+		h->run_commit[i] = commit_of[run->commit] - 1;
+		if (run->verdict == VERDICT_FAIL) {
+			if (!h->sig_of[run->line])
+				h->sig_of[run->line] =
+					signature_of(STR(h, run->line));
+			h->sigs[i] = h->sig_of[run->line];
+		}
+		if (h->run_commit[i] >= 0)
+			h->at[h->run_commit[i] + 1]++;
+	}
+	free(commit_of);
+	for (i = 1; i <= h->n_commits; i++)
+		h->at[i] += h->at[i - 1];
+	fill = xcalloc(h->n_commits + 1, sizeof(*fill));
+	for (i = 0; i < h->n_runs; i++) {
+		int c = h->run_commit[i];
+
+		if (c >= 0)
+			h->by_commit[h->at[c] + fill[c]++] = (uint32_t)i;
+	}
+	free(fill);
 	return 0;
 }
 
@@ -120,44 +205,45 @@ static unsigned confirm_of(const struct matrix *m, const char *tree,
 	return t ? t->confirm : COMPARE_CONFIRM_DEFAULT;
 }
 
-static int cell_compare(const struct history *h, struct cell_cmp *cc,
+/*
+ * Compare one cell. The commits and runs handed to compare_cell are the
+ * history's scratch, reused from cell to cell (only the result is kept):
+ * 40 cells of 10,000 commits would otherwise be 40 arrays to clear.
+ */
+static int cell_compare(struct history *h, struct cell_cmp *cc,
 			struct strbuf *err)
 {
 	struct compare_input in = { 0 };
-	size_t i, *count, *at;
+	size_t i, *count = h->count, *at = h->count_at;
 
-	cc->cc = xcalloc(h->n_commits + 1, sizeof(*cc->cc));
-	cc->cruns = xcalloc(h->n_runs + 1, sizeof(*cc->cruns));
-	count = xcalloc(h->n_commits + 1, sizeof(*count));
-	at = xcalloc(h->n_commits + 1, sizeof(*at));
-	for (i = 0; i < h->n_runs; i++)
-		if (h->run_commit[i] >= 0 && !strcmp(h->runs[i].cell, cc->cell))
-			count[h->run_commit[i]]++;
-	for (i = 1; i < h->n_commits; i++)
-		at[i] = at[i - 1] + count[i - 1];
+	if (cc->n_mine > h->n_cruns) {
+		free(h->cruns);
+		h->n_cruns = cc->n_mine;
+		h->cruns = xmalloc((h->n_cruns + 1) * sizeof(*h->cruns));
+	}
+	memset(count, 0, (h->n_commits + 1) * sizeof(*count));
+	for (i = 0; i < cc->n_mine; i++)
+		if (h->run_commit[cc->mine[i]] >= 0)
+			count[h->run_commit[cc->mine[i]]]++;
 	for (i = 0; i < h->n_commits; i++) {
-		int p = *h->commits[i].parent ?
-			commit_index(h, h->commits[i].parent) : -1;
-
-		cc->cc[i].id = h->commits[i].id;
-		/* Recorded order puts parents first; anything else is a
-		 * history we did not see whole: compare it as a root. */
-		cc->cc[i].parent = p >= 0 && (size_t)p < i ? p : -1;
-		cc->cc[i].runs = &cc->cruns[at[i]];
+		at[i] = i ? at[i - 1] + count[i - 1] : 0;
+		h->cc[i].id = h->commits[i].id;
+		h->cc[i].parent = h->parent[i];
+		h->cc[i].runs = &h->cruns[at[i]];
+		h->cc[i].n_runs = 0;
 	}
-	for (i = 0; i < h->n_runs; i++) {
-		int c = h->run_commit[i];
+	for (i = 0; i < cc->n_mine; i++) {
+		size_t k = cc->mine[i];
+		int c = h->run_commit[k];
+		struct compare_run *cr;
 
-		if (c < 0 || strcmp(h->runs[i].cell, cc->cell))
+		if (c < 0)
 			continue;
-		cc->cruns[at[c] + cc->cc[c].n_runs].verdict =
-			h->runs[i].verdict;
-		cc->cruns[at[c] + cc->cc[c].n_runs].signature = h->sigs[i];
-		cc->cc[c].n_runs++;
+		cr = &h->cruns[at[c] + h->cc[c].n_runs++];
+		cr->verdict = (enum verdict)RUN(h, k)->verdict;
+		cr->signature = h->sigs[k];
 	}
-	free(count);
-	free(at);
-	in.commits = cc->cc;
+	in.commits = h->cc;
 	in.n_commits = h->n_commits;
 	in.confirm = cc->confirm;
 	return compare_cell(&in, &cc->res, err);
@@ -166,8 +252,7 @@ static int cell_compare(const struct history *h, struct cell_cmp *cc,
 static void cell_cmp_release(struct cell_cmp *cc)
 {
 	compare_result_release(&cc->res);
-	free(cc->cc);
-	free(cc->cruns);
+	free(cc->mine);
 }
 
 static void ref_set(struct regression_ref *ref, const struct history *h,
@@ -209,19 +294,24 @@ static unsigned runs_on(const struct history *h, int commit,
 			const char **line)
 {
 	unsigned n = 0;
-	size_t i;
+	size_t k;
 
 	*fail = 0;
-	for (i = 0; i < h->n_runs; i++) {
-		if (h->run_commit[i] != commit || strcmp(h->runs[i].cell, cell))
+	if (commit < 0)
+		return 0;
+	FOR_COMMIT_RUNS(h, commit, k) {
+		size_t i = h->by_commit[k];
+		const struct regressions_run *run = RUN(h, i);
+
+		if (strcmp(STR(h, run->cell), cell))
 			continue;
 		n++;
-		if (h->runs[i].verdict != VERDICT_FAIL)
+		if (run->verdict != VERDICT_FAIL)
 			continue;
 		if (sig && h->sigs[i] && strcmp(h->sigs[i], sig))
 			continue;
 		if (!(*fail)++ && line)
-			*line = h->runs[i].line;
+			*line = STR(h, run->line);
 	}
 	return n;
 }
@@ -255,25 +345,27 @@ static void fill_first_bad(struct regression *g, const struct history *h,
 }
 
 /* Is a on b's first-parent chain (a == b included)? */
-static int on_chain(const struct cell_cmp *cc, int a, int b)
+static int on_chain(const struct history *h, int a, int b)
 {
 	while (b > a)
-		b = cc->cc[b].parent;
+		b = h->parent[b];
 	return b == a;
 }
 
 static int has_test_run(const struct history *h, int commit,
 			const char *cell, int want_fail)
 {
-	size_t i;
+	size_t k;
 
-	for (i = 0; i < h->n_runs; i++)
-		if (h->run_commit[i] == commit &&
-		    !strcmp(h->runs[i].cell, cell) &&
-		    !strcmp(h->runs[i].purpose, "test") &&
-		    (h->runs[i].verdict == VERDICT_FAIL) == want_fail &&
-		    (want_fail || h->runs[i].verdict == VERDICT_PASS))
+	FOR_COMMIT_RUNS(h, commit, k) {
+		const struct regressions_run *run = RUN(h, h->by_commit[k]);
+
+		if (!strcmp(STR(h, run->cell), cell) &&
+		    !strcmp(STR(h, run->purpose), "test") &&
+		    (run->verdict == VERDICT_FAIL) == want_fail &&
+		    (want_fail || run->verdict == VERDICT_PASS))
 			return 1;
+	}
 	return 0;
 }
 
@@ -288,33 +380,38 @@ static void bisect_cost(const struct history *h, const struct cell_cmp *cc,
 			int first_bad, unsigned *builds, unsigned *boots)
 {
 	int lo = first_bad, hi = -1, c;
-	size_t i;
+	size_t k;
 	unsigned char *seen;
 
 	*builds = *boots = 0;
 	while (lo >= 0 && !has_test_run(h, lo, cc->cell, 0))
-		lo = cc->cc[lo].parent;
+		lo = h->parent[lo];
 	for (c = first_bad; c < (int)h->n_commits && hi < 0; c++)
 		if (has_test_run(h, c, cc->cell, 1) &&
-		    on_chain(cc, first_bad, c))
+		    on_chain(h, first_bad, c))
 			hi = c;
 	if (hi < 0)
 		hi = first_bad;
 	seen = xcalloc(h->n_commits + 1, 1);
-	for (i = 0; i < h->n_runs; i++) {
-		c = h->run_commit[i];
-		if (c < 0 || c <= lo || c > hi || strcmp(h->runs[i].cell,
-							   cc->cell) ||
-		    strcmp(h->runs[i].purpose, "bisect") ||
-		    !on_chain(cc, c, hi))
+	/* The runs of the commits in (lo, hi]: a count, so in any order. */
+	for (c = lo + 1; c <= hi; c++) {
+		if (c < 0 || !on_chain(h, c, hi))
 			continue;
-		if (h->runs[i].verdict != VERDICT_BLOCKED &&
-		    h->runs[i].verdict != VERDICT_SKIP)
-			(*boots)++;
-		if (!seen[c] && !has_test_run(h, c, cc->cell, 0) &&
-		    !has_test_run(h, c, cc->cell, 1)) {
-			seen[c] = 1;
-			(*builds)++;
+		FOR_COMMIT_RUNS(h, c, k) {
+			const struct regressions_run *run =
+				RUN(h, h->by_commit[k]);
+
+			if (run->cell != cc->cell_id ||
+			    strcmp(STR(h, run->purpose), "bisect"))
+				continue;
+			if (run->verdict != VERDICT_BLOCKED &&
+			    run->verdict != VERDICT_SKIP)
+				(*boots)++;
+			if (!seen[c] && !has_test_run(h, c, cc->cell, 0) &&
+			    !has_test_run(h, c, cc->cell, 1)) {
+				seen[c] = 1;
+				(*builds)++;
+			}
 		}
 	}
 	free(seen);
@@ -372,16 +469,32 @@ static int run_bisection(struct regressions *rs, const struct history *h,
 		targets[i].cell = grp->cells[i]->cell;
 		targets[i].signature = grp->signature;
 	}
-	results = xcalloc(h->n_runs + 1, sizeof(*results));
-	for (i = 0; i < h->n_runs; i++) {
-		if (h->run_commit[i] < 0)
-			continue;
-		results[n_res].commit = h->runs[i].commit_id;
-		results[n_res].cell = h->runs[i].cell;
-		results[n_res].verdict = h->runs[i].verdict;
-		results[n_res].signature = h->sigs[i];
-		results[n_res].ours = !strcmp(h->runs[i].purpose, "bisect");
-		n_res++;
+	/* bisect_load takes the results of the range's commits and the
+	 * group's cells and ignores the others, in any order: only those. */
+	for (i = 0; i < grp->n_range; i++)
+		n_res += h->at[grp->range[i] + 1] - h->at[grp->range[i]];
+	results = xcalloc(n_res + 1, sizeof(*results));
+	n_res = 0;
+	for (i = 0; i < grp->n_range; i++) {
+		size_t c = grp->range[i], j;
+
+		FOR_COMMIT_RUNS(h, c, j) {
+			size_t ri = h->by_commit[j];
+			const struct regressions_run *run = RUN(h, ri);
+
+			for (k = 0; k < grp->n_cells; k++)
+				if (grp->cells[k]->cell_id == run->cell)
+					break;
+			if (k == grp->n_cells)
+				continue;
+			results[n_res].commit = h->commits[c].id;
+			results[n_res].cell = STR(h, run->cell);
+			results[n_res].verdict = (enum verdict)run->verdict;
+			results[n_res].signature = h->sigs[ri];
+			results[n_res].ours = !strcmp(STR(h, run->purpose),
+						      "bisect");
+			n_res++;
+		}
 	}
 	if (bisect_init(&b, ids, grp->n_range, targets, grp->n_cells,
 			BISECT_CONFIRM_DEFAULT, err) < 0 ||
@@ -463,14 +576,25 @@ static void add_flaky(struct regressions *rs, const struct history *h,
 }
 
 static void add_classes(struct regressions *rs, const struct history *h,
-			const struct cell_cmp *cc)
+			const struct cell_cmp *cc, const char **run_class)
 {
 	size_t i;
 
+	if (run_class) {
+		for (i = 0; i < cc->n_mine; i++) {
+			int c = h->run_commit[cc->mine[i]];
+
+			if (c >= 0)
+				run_class[h->runs[cc->mine[i]]] =
+					compare_class_name(
+						cc->res.entries[c].class);
+		}
+		return;
+	}
 	for (i = 0; i < cc->res.n; i++) {
 		struct regression_class *c;
 
-		if (!cc->cc[i].n_runs)
+		if (!h->cc[i].n_runs)	/* cell_compare's, still there */
 			continue;
 		rs->classes = xrealloc(rs->classes, (rs->n_classes + 1) *
 				       sizeof(*rs->classes));
@@ -524,33 +648,51 @@ const char *regressions_class_of(const struct regressions *rs,
 }
 
 static int do_history(struct regressions *rs, struct history *h,
-		      const struct matrix *m, struct strbuf *err)
+		      const struct matrix *m, const char **run_class,
+		      struct strbuf *err)
 {
 	struct cell_cmp *cells = NULL;
 	struct bisect_group *groups = NULL;
-	size_t n_cells = 0, n_groups = 0, i, k;
+	size_t n_cells = 0, n_groups = 0, i, k, last = 0, *alloc = NULL;
 	unsigned need;
 	int ret = -1;
 
+	/* The cells in the order their first runs came, each with its
+	 * runs (a cell's name is one pool string: compared as an id). */
 	for (i = 0; i < h->n_runs; i++) {
-		for (k = 0; k < n_cells; k++)
-			if (!strcmp(cells[k].cell, h->runs[i].cell))
-				break;
-		if (k < n_cells)
-			continue;
-		cells = xrealloc(cells, (n_cells + 1) * sizeof(*cells));
-		memset(&cells[n_cells], 0, sizeof(*cells));
-		cells[n_cells].cell = h->runs[i].cell;
-		cells[n_cells].confirm = confirm_of(m, h->tree,
-						    h->runs[i].cell);
-		n_cells++;
+		uint32_t id = RUN(h, i)->cell;
+
+		if (n_cells && cells[last].cell_id == id) {
+			k = last;
+		} else {
+			for (k = 0; k < n_cells; k++)
+				if (cells[k].cell_id == id)
+					break;
+		}
+		if (k == n_cells) {
+			cells = xrealloc(cells, (n_cells + 1) *
+					 sizeof(*cells));
+			alloc = xrealloc(alloc, (n_cells + 1) *
+					 sizeof(*alloc));
+			memset(&cells[n_cells], 0, sizeof(*cells));
+			alloc[n_cells] = 0;
+			cells[n_cells].cell = STR(h, id);
+			cells[n_cells].cell_id = id;
+			cells[n_cells].confirm = confirm_of(m, h->tree,
+							    STR(h, id));
+			n_cells++;
+		}
+		last = k;
+		ALLOC_GROW(cells[k].mine, cells[k].n_mine + 1, alloc[k]);
+		cells[k].mine[cells[k].n_mine++] = (uint32_t)i;
 	}
+	free(alloc);
 	for (k = 0; k < n_cells; k++) {
 		struct cell_cmp *cc = &cells[k];
 
 		if (cell_compare(h, cc, err) < 0)
 			goto out;
-		add_classes(rs, h, cc);
+		add_classes(rs, h, cc, run_class);
 		for (i = 0; i < cc->res.n; i++) {
 			const struct compare_entry *e = &cc->res.entries[i];
 			struct bisect_group *g;
@@ -571,6 +713,7 @@ static int do_history(struct regressions *rs, struct history *h,
 						    sizeof(*g->entry));
 				g->cells[g->n_cells] = cc;
 				g->entry[g->n_cells++] = i;
+				cc->grouped = 1;
 				break;
 			case COMPARE_REPORT_FLAKY:
 				/* Once per failure: on its first commit. */
@@ -586,6 +729,12 @@ static int do_history(struct regressions *rs, struct history *h,
 			default:
 				break;
 			}
+		}
+		/* Only a bisection reads a result later: 10,000 entries a
+		 * cell, 40 cells, are not kept for nothing. */
+		if (!cc->grouped) {
+			compare_result_release(&cc->res);
+			memset(&cc->res, 0, sizeof(cc->res));
 		}
 	}
 	for (i = 0; i < n_groups; i++)
@@ -680,24 +829,76 @@ static int merge_cells(struct regressions *rs, size_t from,
 	return 0;
 }
 
-int regressions_compute(struct record *r, const struct matrix *m,
-			struct regressions *out, struct strbuf *err)
+/* The (tree, build) pairs with runs, as record_list_tree_builds orders
+ * them (tree, then build, bytewise), and each pair's runs in id order. */
+struct pair {
+	uint32_t tree, build;
+	uint32_t *runs;
+	size_t n, alloc;
+};
+
+static int pair_cmp(const void *a, const void *b, void *arg)
 {
-	char **pairs = NULL;
-	size_t n_pairs = 0, i, from;
+	const struct regressions_input *in = arg;
+	const struct pair *x = a, *y = b;
+	int c = strcmp(in->strs[x->tree], in->strs[y->tree]);
+
+	return c ? c : strcmp(in->strs[x->build], in->strs[y->build]);
+}
+
+int regressions_compute_input(struct record *r,
+			      struct regressions_input *in,
+			      const struct matrix *m, struct regressions *out,
+			      const char **run_class, struct strbuf *err)
+{
+	struct pair *pairs = NULL;
+	size_t n_pairs = 0, i, k, from, last = 0;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (record_list_tree_builds(r, &pairs, &n_pairs, err) < 0)
-		return -1;
+	for (i = 0; i < in->n_runs; i++) {
+		const struct regressions_run *run = &in->runs[i];
+
+		if (run_class)
+			run_class[i] = NULL;
+		if (!*in->strs[run->tree])
+			continue;
+		if (n_pairs && pairs[last].tree == run->tree &&
+		    pairs[last].build == run->build) {
+			k = last;
+		} else {
+			for (k = 0; k < n_pairs; k++)
+				if (pairs[k].tree == run->tree &&
+				    pairs[k].build == run->build)
+					break;
+		}
+		if (k == n_pairs) {
+			pairs = xrealloc(pairs, (n_pairs + 1) *
+					 sizeof(*pairs));
+			memset(&pairs[n_pairs], 0, sizeof(*pairs));
+			pairs[n_pairs].tree = run->tree;
+			pairs[n_pairs].build = run->build;
+			n_pairs++;
+		}
+		last = k;
+		ALLOC_GROW(pairs[k].runs, pairs[k].n + 1, pairs[k].alloc);
+		pairs[k].runs[pairs[k].n++] = (uint32_t)i;
+	}
+	if (n_pairs)
+		qsort_r(pairs, n_pairs, sizeof(*pairs), pair_cmp,
+			(void *)in);
 	for (i = 0; i < n_pairs; i++) {
 		struct history h = { 0 };
 
-		h.tree = pairs[2 * i];
-		h.build = pairs[2 * i + 1];
+		h.in = in;
+		h.tree = in->strs[pairs[i].tree];
+		h.build = in->strs[pairs[i].build];
+		h.runs = pairs[i].runs;
+		h.n_runs = pairs[i].n;
+		pairs[i].runs = NULL;
 		from = out->n;
-		if (history_load(r, &h, err) < 0 ||
-		    do_history(out, &h, m, err) < 0 ||
+		if (history_load(r, in, &h, pairs[i].tree, err) < 0 ||
+		    do_history(out, &h, m, run_class, err) < 0 ||
 		    merge_cells(out, from, err) < 0) {
 			history_release(&h);
 			goto out;
@@ -709,7 +910,24 @@ int regressions_compute(struct record *r, const struct matrix *m,
 		      class_sort);
 	ret = 0;
 out:
-	record_strings_free(pairs, 2 * n_pairs);
+	for (i = 0; i < n_pairs; i++)
+		free(pairs[i].runs);
+	free(pairs);
+	return ret;
+}
+
+int regressions_compute(struct record *r, const struct matrix *m,
+			struct regressions *out, struct strbuf *err)
+{
+	struct regressions_input in;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	regressions_input_init(&in);
+	ret = regressions_input_load(&in, r, 0, err);
+	if (!ret)
+		ret = regressions_compute_input(r, &in, m, out, NULL, err);
+	regressions_input_release(&in);
 	return ret;
 }
 

@@ -12,6 +12,7 @@
 #define HVM_REGRESSIONS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "matrix.h"
 #include "record.h"
@@ -68,6 +69,66 @@ struct regressions {
 	struct regression_want *wants;
 	size_t n_wants;
 };
+
+/*
+ * The runs as comparing (and the dashboard) read them, compact: every
+ * string is an id into the input's pool (0 is ""), so 400,000 runs cost
+ * tens of bytes each, not a dozen mallocs. Filled from the store, or by
+ * the dashboard from its cache plus the runs recorded since.
+ */
+struct regressions_run {
+	int64_t id;
+	double started_at;
+	uint32_t tree, build, commit, cell, line, purpose, reason, kernel;
+	unsigned char verdict;	/* enum verdict */
+	unsigned char has_log;	/* its log_path is not "" */
+};
+
+/* A tree's commits (record_list_commits), read once per input. */
+struct regressions_tree {
+	uint32_t tree;
+	struct record_commit *commits;
+	size_t n;
+};
+
+struct regressions_input {
+	struct regressions_run *runs;	/* id order */
+	size_t n_runs, runs_alloc;
+	char **strs;			/* the pool; strs[0] is "" */
+	size_t n_strs, strs_alloc;
+	uint32_t *slots;		/* open addressing: pool id + 1 */
+	size_t n_slots;
+	struct regressions_tree *trees;
+	size_t n_trees;
+};
+
+void regressions_input_init(struct regressions_input *in);
+void regressions_input_release(struct regressions_input *in);
+uint32_t regressions_intern(struct regressions_input *in, const char *s);
+/* The pool id of s, or UINT32_MAX when it is not in the pool. */
+uint32_t regressions_lookup(const struct regressions_input *in,
+			    const char *s);
+/* The commits of tree (a pool id), read from the store on first use. */
+int regressions_input_commits(struct regressions_input *in,
+			      struct record *r, uint32_t tree,
+			      const struct regressions_tree **out,
+			      struct strbuf *err);
+void regressions_input_add(struct regressions_input *in,
+			   const struct record_run *run);
+/* Add the runs with an id above after_id, from the store. */
+int regressions_input_load(struct regressions_input *in, struct record *r,
+			   int64_t after_id, struct strbuf *err);
+
+/*
+ * regressions_compute over runs already read: the commits still come
+ * from the store. run_class (may be NULL): per input run, the class of
+ * its (tree, build, cell, commit), NULL when it has none; given, the
+ * sorted `classes` are not made (the dashboard needs the one, not both).
+ */
+int regressions_compute_input(struct record *r,
+			      struct regressions_input *in,
+			      const struct matrix *m, struct regressions *out,
+			      const char **run_class, struct strbuf *err);
 
 /*
  * Compute every regression the store shows and the runs they want next.

@@ -98,13 +98,17 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	va_list cp;
 	int n;
 
+	/* Into the room there is first: most fit, and are formatted once. */
+	strbuf_grow(sb, 64);
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
+	n = vsnprintf(sb->buf + sb->len, sb->alloc - sb->len, fmt, cp);
 	va_end(cp);
 	if (n < 0)
 		die("vsnprintf failed on \"%s\"", fmt);
-	strbuf_grow(sb, (size_t)n);
-	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	if ((size_t)n >= sb->alloc - sb->len) {
+		strbuf_grow(sb, (size_t)n);
+		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	}
 	strbuf_setlen(sb, sb->len + (size_t)n);
 }
 
@@ -275,7 +279,8 @@ static int is_plain(unsigned char c, unsigned flags)
 		return !(flags & STRBUF_CLEAN_LINE);
 	if (c < 0x20 || c >= 0x7f)
 		return 0;
-	return !(flags & STRBUF_CLEAN_HTML) || !strchr("&<>\"'", c);
+	return !(flags & STRBUF_CLEAN_HTML) ||
+	       (c != '&' && c != '<' && c != '>' && c != '"' && c != '\'');
 }
 
 size_t strbuf_add_clean(struct strbuf *sb, const char *str, size_t len,

@@ -1,10 +1,12 @@
 /*
  * test-publish: the dashboard (publish.c, record-query.c): the grid is
  * paged, a log page is streamed, never read whole, classes come from
- * regressions.c, every subject is escaped, and an unchanged page is not
- * written again; each test on a fresh private state directory.
+ * regressions.c, every subject is escaped, an unchanged page is not
+ * written again, and an incremental publish (publish-cache.c) writes
+ * what a full one writes; each test on a fresh private state directory.
  */
 #include <check.h>
+#include <sqlite3.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -411,6 +413,252 @@ START_TEST(incremental)
 }
 END_TEST
 
+/* A run of a built commit with what the equivalence test varies. */
+static void add_run_at(struct record *r, const char *commit, const char *cell,
+		       enum verdict v, const char *line, const char *purpose,
+		       double t, const char *matrix)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct record_run run = { 0 };
+	static unsigned seq;
+	char *nonce = xstrfmt("e%u", ++seq);
+	char *log = xstrfmt("%s/%s-%s-%u.log", tmpdir, commit, cell, seq);
+	char *text = xstrfmt("boot %u\n%s\nend\n", seq, line);
+
+	/* Every non-PASS run has a log: its page shows the class. */
+	if (v != VERDICT_PASS)
+		ck_assert_int_eq(fsutil_write_atomic(log, text, strlen(text)),
+				 0);
+	run.batch = (char *)"b";
+	run.kernel_id = (char *)commit;
+	run.cell = (char *)cell;
+	run.verdict = v;
+	run.reason = (char *)"r";
+	run.line = (char *)line;
+	run.started_at = t;
+	run.log_path = v != VERDICT_PASS ? log : (char *)"";
+	run.nonce = nonce;
+	run.tree = (char *)"t";
+	run.commit_id = (char *)commit;
+	run.build = (char *)"b";
+	run.purpose = (char *)purpose;
+	run.matrix_path = (char *)(matrix ? matrix : "");
+	run.cmdline = (char *)"qemu-system-x86_64 -m 256";
+	if (record_add_run(r, &run, &err))
+		ck_abort_msg("record_add_run: %s", err.buf);
+	free(nonce);
+	free(log);
+	free(text);
+	strbuf_release(&err);
+}
+
+/* The pages of a site, but the Generated time (a kept page keeps its). */
+static char *page_text(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *t, *e;
+
+	if (fsutil_read(path, &sb) < 0)
+		ck_abort_msg("%s: cannot read", path);
+	t = strstr(sb.buf, "<time>");
+	e = t ? strstr(t, "</time>") : NULL;
+	if (e)
+		memmove(t, e, strlen(e) + 1);
+	return strbuf_detach(&sb, NULL);
+}
+
+static const char *walk_a, *walk_b;
+static size_t walk_n;
+
+static int same_file(const char *path, const struct stat *st, int flag,
+		     struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+	char *other, *x, *y;
+
+	(void)st;
+	/* The manifest, the runs' cache and the spares are the site's
+	 * bookkeeping, not pages. */
+	if (flag != FTW_F || *base == '.')
+		return 0;
+	walk_n++;
+	if (!walk_b)
+		return 0;
+	other = xstrfmt("%s%s", walk_b, path + strlen(walk_a));
+	x = page_text(path);
+	y = page_text(other);
+	ck_assert_msg(!strcmp(x, y), "%s and %s differ", path, other);
+	free(x);
+	free(y);
+	free(other);
+	return 0;
+}
+
+static size_t count_pages(const char *dir)
+{
+	walk_a = dir;
+	walk_b = NULL;
+	walk_n = 0;
+	ck_assert_int_eq(nftw(dir, same_file, 16, FTW_PHYS), 0);
+	return walk_n;
+}
+
+/*
+ * Publish to site (incremental: its manifest and the store's runs cache
+ * from the last time) and, without the cache, to a new directory (full);
+ * both must give the same pages. Returns what HVMATRIX_DEBUG_PUBLISH said
+ * of the incremental one.
+ */
+static char *publish_both(struct record *r, unsigned step)
+{
+	struct strbuf err = STRBUF_INIT, said = STRBUF_INIT;
+	char *site = xstrfmt("%s/site", tmpdir);
+	char *full = xstrfmt("%s/full-%u", tmpdir, step);
+	char *log = xstrfmt("%s/said-%u", tmpdir, step);
+	char *cache = xstrfmt("%s/state/runs-cache", tmpdir);
+	char *strs = xstrfmt("%s/state/runs-cache-strs", tmpdir);
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644), keep;
+	size_t n;
+
+	ck_assert_int_ge(fd, 0);
+	setenv("HVMATRIX_DEBUG_PUBLISH", "1", 1);
+	fflush(stderr);
+	keep = dup(2);
+	dup2(fd, 2);
+	close(fd);
+	if (publish_dashboard(r, site, NULL, &err))
+		ck_abort_msg("publish_dashboard: %s", err.buf);
+	fflush(stderr);
+	dup2(keep, 2);
+	close(keep);
+	unsetenv("HVMATRIX_DEBUG_PUBLISH");
+	unlink(cache);
+	unlink(strs);
+	if (publish_dashboard(r, full, NULL, &err))
+		ck_abort_msg("publish_dashboard: %s", err.buf);
+	n = count_pages(full);
+	ck_assert_uint_gt(n, 5);
+	ck_assert_uint_eq(count_pages(site), n);
+	walk_a = full;
+	walk_b = site;
+	ck_assert_int_eq(nftw(full, same_file, 16, FTW_PHYS), 0);
+	ck_assert_int_eq(fsutil_read(log, &said), 0);
+	free(site);
+	free(full);
+	free(log);
+	free(cache);
+	free(strs);
+	strbuf_release(&err);
+	return strbuf_detach(&said, NULL);
+}
+
+#define C4 "4444444444444444444444444444444444444444"
+#define C5 "5555555555555555555555555555555555555555"
+
+/*
+ * An incremental publish (the cached runs plus those recorded since)
+ * writes what a full one writes, byte for byte: after new commits, a
+ * confirmation and a bisection run on old commits (whose classes and run
+ * pages change), a matrix change, a run deleted and a damaged cache (a
+ * full scan then).
+ */
+START_TEST(incremental_is_full)
+{
+	struct record *r = open_store();
+	char *matrix = xstrfmt("%s/m.yaml", tmpdir), *said, *html, *cache;
+	static const char m1[] = "cells:\n  - name: vm\n    machine: q35\n";
+	static const char m2[] = "cells:\n  - name: vm\n    machine: pc\n"
+				 "    confirm: 0\n";
+
+	add_commit(r, C1, "", "one");
+	add_commit(r, C2, C1, "two " XSS);
+	add_run_at(r, C1, "vm", VERDICT_PASS, "ok", "test", 10, NULL);
+	add_run_at(r, C1, "other", VERDICT_PASS, "ok", "test", 11, NULL);
+	add_run_at(r, C2, "vm", VERDICT_PASS, "ok", "test", 20, NULL);
+	add_run_at(r, C2, "other", VERDICT_ERROR, "qemu died", "test", 21,
+		   NULL);
+	free(publish_both(r, 0));
+
+	/* New commits: C4 fails, once (unconfirmed), C3 untested. */
+	add_commit(r, C3, C2, "three");
+	add_commit(r, C4, C3, "four");
+	add_run_at(r, C4, "vm", VERDICT_FAIL, "BUG: oops", "test", 40, NULL);
+	add_run_at(r, C4, "other", VERDICT_PASS, "ok", "test", 41, NULL);
+	said = publish_both(r, 1);
+	ck_assert_ptr_nonnull(strstr(said, "runs (cache, store)"));
+	free(said);
+	html = read_site("index.html");
+	ck_assert_ptr_nonnull(strstr(html, "c-unc"));
+	free(html);
+
+	/* Confirmation runs on the old commit: a regression now. */
+	add_commit(r, C5, C4, "five");
+	add_run_at(r, C5, "vm", VERDICT_FAIL, "BUG: oops", "test", 50, NULL);
+	add_run_at(r, C4, "vm", VERDICT_FAIL, "BUG: oops", "confirm", 60,
+		   NULL);
+	add_run_at(r, C4, "vm", VERDICT_FAIL, "BUG: oops", "confirm", 61,
+		   NULL);
+	said = publish_both(r, 2);
+	ck_assert_ptr_nonnull(strstr(said, "runs (cache, store)"));
+	free(said);
+	html = read_site("regressions.html");
+	ck_assert_ptr_nonnull(strstr(html, "c-reg"));
+	free(html);
+
+	/* A bisection run on an old, untested commit. */
+	add_run_at(r, C3, "vm", VERDICT_PASS, "ok", "bisect", 70, NULL);
+	free(publish_both(r, 3));
+
+	/* The matrix in force (the newest run's), then edited. */
+	ck_assert_int_eq(fsutil_write_atomic(matrix, m1, sizeof(m1) - 1), 0);
+	add_run_at(r, C5, "other", VERDICT_PASS, "ok", "test", 80, matrix);
+	free(publish_both(r, 4));
+	html = read_site("releases.html");
+	ck_assert_ptr_nonnull(strstr(html, "q35"));
+	free(html);
+	ck_assert_int_eq(fsutil_write_atomic(matrix, m2, sizeof(m2) - 1), 0);
+	said = publish_both(r, 5);
+	ck_assert_ptr_nonnull(strstr(said, "runs (cache, store)"));
+	free(said);
+	html = read_site("releases.html");
+	ck_assert_ptr_null(strstr(html, "q35"));
+	free(html);
+
+	/* A run deleted by hand (runs are only added): a full scan. */
+	{
+		char *db = xstrfmt("%s/state/hvmatrix.db", tmpdir);
+		sqlite3 *h;
+
+		ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_exec(h, "DELETE FROM runs WHERE id "
+					      "= 6", NULL, NULL, NULL),
+				 SQLITE_OK);
+		sqlite3_close(h);
+		free(db);
+	}
+	said = publish_both(r, 8);
+	ck_assert_ptr_nonnull(strstr(said, "runs (store)"));
+	free(said);
+	said = publish_both(r, 9);
+	ck_assert_ptr_nonnull(strstr(said, "runs (cache, store)"));
+	free(said);
+
+	/* A damaged cache is not used. */
+	cache = xstrfmt("%s/state/runs-cache", tmpdir);
+	ck_assert_int_eq(fsutil_write_atomic(cache, "damaged", 7), 0);
+	add_run_at(r, C5, "vm", VERDICT_FAIL, "BUG: oops", "confirm", 90,
+		   NULL);
+	said = publish_both(r, 6);
+	ck_assert_ptr_nonnull(strstr(said, "runs (store)"));
+	free(said);
+	free(publish_both(r, 7));
+
+	free(cache);
+	free(matrix);
+	record_close(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("publish");
@@ -425,6 +673,7 @@ int main(void)
 	tcase_add_test(tc, log_page_rendered_once);
 	tcase_add_test(tc, classes_escaping_and_run_pages);
 	tcase_add_test(tc, incremental);
+	tcase_add_test(tc, incremental_is_full);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
