@@ -7,8 +7,8 @@
 #   dashboard full: S s, M MB
 #   dashboard incremental: S s
 # and, on stderr, the CPU each took and (HVMATRIX_DEBUG_PUBLISH) where it
-# spent its time. The incremental one reads the runs cached in the site
-# (.runs-cache) and only the runs recorded since.
+# spent its time. The incremental one reads the runs cached beside the
+# store (STATE/runs-cache) and only the runs recorded since.
 # usage: bench/dashboard.sh [COMMITS [CELLS]]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
