@@ -658,28 +658,17 @@ int executor_build_result_read(struct build_job *res, const char *dir,
 	static const enum build_status known[] = {
 		BUILD_OK, BUILD_FAILED, BUILD_ERROR,
 	};
-	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
-	char *path = xstrfmt("%s/%s", dir, EXECUTOR_RESULT);
 	struct json_value v;
 	const char *st, *s;
+	char *path;
 	size_t i;
-	int rc, ret = -1;
+	int ret;
 
 	memset(res, 0, sizeof(*res));
-	memset(&v, 0, sizeof(v));
-	rc = fsutil_read(path, &text);
-	if (rc == -ENOENT) {
-		ret = 0;
+	ret = executor_result_json(dir, &v, &path, err);
+	if (ret <= 0)
 		goto out;
-	}
-	if (rc < 0) {
-		strbuf_addf(err, "%s: %s", path, strerror(-rc));
-		goto out;
-	}
-	if (json_parse(&v, text.buf, text.len, &msg) < 0) {
-		strbuf_addf(err, "%s: %s", path, msg.buf);
-		goto out;
-	}
+	ret = -1;
 	st = json_get_str(&v, "status");
 	res->status = BUILD_PENDING;
 	for (i = 0; st && i < ARRAY_SIZE(known); i++)
@@ -709,8 +698,6 @@ out:
 	if (ret < 0)
 		build_job_release(res);
 	json_value_release(&v);
-	strbuf_release(&text);
-	strbuf_release(&msg);
 	free(path);
 	return ret;
 }

@@ -260,30 +260,41 @@ int executor_result_write(const char *dir, const struct boot_run *r)
 	return ret;
 }
 
+int executor_result_json(const char *dir, struct json_value *v,
+			 char **path, struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
+	int rc, ret = -1;
+
+	*path = xstrfmt("%s/%s", dir, EXECUTOR_RESULT);
+	memset(v, 0, sizeof(*v));
+	rc = fsutil_read(*path, &text);
+	if (rc == -ENOENT)
+		ret = 0;
+	else if (rc < 0)
+		strbuf_addf(err, "%s: %s", *path, strerror(-rc));
+	else if (json_parse(v, text.buf, text.len, &msg) < 0)
+		strbuf_addf(err, "%s: %s", *path, msg.buf);
+	else
+		ret = 1;
+	strbuf_release(&text);
+	strbuf_release(&msg);
+	return ret;
+}
+
 int executor_result_read(struct executor_result *res, const char *dir,
 			 struct strbuf *err)
 {
-	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
-	char *path = xstrfmt("%s/%s", dir, EXECUTOR_RESULT);
 	struct json_value v;
 	const char *s;
-	int rc, ret = -1;
+	char *path;
+	int ret;
 
 	memset(res, 0, sizeof(*res));
-	memset(&v, 0, sizeof(v));
-	rc = fsutil_read(path, &text);
-	if (rc == -ENOENT) {
-		ret = 0;
+	ret = executor_result_json(dir, &v, &path, err);
+	if (ret <= 0)
 		goto out;
-	}
-	if (rc < 0) {
-		strbuf_addf(err, "%s: %s", path, strerror(-rc));
-		goto out;
-	}
-	if (json_parse(&v, text.buf, text.len, &msg) < 0) {
-		strbuf_addf(err, "%s: %s", path, msg.buf);
-		goto out;
-	}
+	ret = -1;
 	s = json_get_str(&v, "verdict");
 	res->verdict = s ? verdict_parse(s) : VERDICT_NONE;
 	if (res->verdict == VERDICT_NONE) {
@@ -309,8 +320,6 @@ out:
 	if (ret < 0)
 		executor_result_release(res);
 	json_value_release(&v);
-	strbuf_release(&text);
-	strbuf_release(&msg);
 	free(path);
 	return ret;
 }

@@ -80,6 +80,14 @@ struct executor_result {
 
 /* Write dir/result.json atomically from a finished run. 0 or -errno. */
 int executor_result_write(const char *dir, const struct boot_run *r);
+/*
+ * DIR/result.json parsed into v (release it with json_value_release, in
+ * every case), *path its name (free it): 1, 0 if there is none yet, -1 +
+ * err naming the file.
+ */
+struct json_value;
+int executor_result_json(const char *dir, struct json_value *v,
+			 char **path, struct strbuf *err);
 /* 1 and *res set, 0 when there is no result yet, -1 + err if unreadable. */
 int executor_result_read(struct executor_result *res, const char *dir,
 			 struct strbuf *err);
