@@ -961,8 +961,8 @@ void regression_id(const struct regression *g, struct strbuf *out)
 		    g->first_bad.commit ? g->first_bad.commit : "none");
 }
 
-static void ref_json(struct json *js, const char *key,
-		     const struct regression_ref *ref)
+void regression_ref_json(struct json *js, const char *key,
+			 const struct regression_ref *ref)
 {
 	json_key(js, key);
 	if (!ref->commit) {
@@ -989,9 +989,9 @@ void regression_to_json(const struct regression *g, struct json *js)
 	json_key_str(js, "build", g->build);
 	json_key_str(js, "cell", g->cells[0]);
 	json_key_str(js, "status", regression_status_name(g->status));
-	ref_json(js, "first_bad", &g->first_bad);
-	ref_json(js, "last_good", &g->last_good);
-	ref_json(js, "fixed_by", &g->fixed_by);
+	regression_ref_json(js, "first_bad", &g->first_bad);
+	regression_ref_json(js, "last_good", &g->last_good);
+	regression_ref_json(js, "fixed_by", &g->fixed_by);
 	json_key_str(js, "line", g->line);
 	json_key(js, "runs");
 	json_object_begin(js);
@@ -1022,8 +1022,8 @@ void regression_to_json(const struct regression *g, struct json *js)
 	json_key(js, "range");
 	if (g->status == REGRESSION_UNDECIDED && g->lo.commit) {
 		json_object_begin(js);
-		ref_json(js, "good", &g->lo);
-		ref_json(js, "bad", &g->hi);
+		regression_ref_json(js, "good", &g->lo);
+		regression_ref_json(js, "bad", &g->hi);
 		json_object_end(js);
 	} else {
 		json_null(js);

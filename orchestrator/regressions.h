@@ -153,6 +153,9 @@ void regression_id(const struct regression *g, struct strbuf *out);
 
 /* The JSON object of one regression (the `regressions --json` contract). */
 struct json;
+/* key: {commit, subject, author}, or null for a ref with no commit. */
+void regression_ref_json(struct json *js, const char *key,
+			 const struct regression_ref *ref);
 void regression_to_json(const struct regression *g, struct json *js);
 
 #endif

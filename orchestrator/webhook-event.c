@@ -80,21 +80,6 @@ static char *delivery_id(const struct record_outbox_event *ev)
 	return id;
 }
 
-static void ref_json(struct json *js, const char *key,
-		     const struct regression_ref *ref)
-{
-	json_key(js, key);
-	if (!ref->commit) {
-		json_null(js);
-		return;
-	}
-	json_object_begin(js);
-	json_key_str(js, "commit", ref->commit);
-	json_key_str(js, "subject", ref->subject);
-	json_key_str(js, "author", ref->author);
-	json_object_end(js);
-}
-
 static char *event_body(const struct regression *g,
 			const struct record_outbox_event *ev, double now)
 {
@@ -117,9 +102,9 @@ static char *event_body(const struct regression *g,
 		json_str(&js, g->cells[i]);
 	json_array_end(&js);
 	json_key_str(&js, "status", regression_status_name(g->status));
-	ref_json(&js, "first_bad", &g->first_bad);
-	ref_json(&js, "last_good", &g->last_good);
-	ref_json(&js, "fixed_by", &g->fixed_by);
+	regression_ref_json(&js, "first_bad", &g->first_bad);
+	regression_ref_json(&js, "last_good", &g->last_good);
+	regression_ref_json(&js, "fixed_by", &g->fixed_by);
 	json_key_str(&js, "signature", g->signature);
 	json_key_str(&js, "line", g->line);
 	json_key(&js, "runs");
