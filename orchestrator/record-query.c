@@ -227,68 +227,6 @@ int record_get_run(struct record *r, int64_t id, struct record_run *run,
 	return ret;
 }
 
-/*
- * Every run in one pass, in id order: a sequential read of the table (the
- * order of an index costs a random read per run). The strings of the run
- * handed to fn are SQLite's, valid only during the call; subject is "".
- */
-int record_scan_runs(struct record *r,
-		     int (*fn)(const struct record_run *run, void *data,
-			       struct strbuf *err),
-		     void *data, struct strbuf *err)
-{
-	static const char sql[] = "SELECT r.id, r.batch, r.kernel_id, "
-		"r.kernel_path, r.kernel_version, r.cell, r.matrix_path, "
-		"r.verdict, r.reason, r.line, r.started_at, r.duration_s, "
-		"r.log_path, r.nonce, r.tree, r.commit_id, r.build, r.purpose, "
-		"r.cmdline, r.qemu_version, r.xen_version FROM runs r "
-		"ORDER BY r.id";
-	sqlite3_stmt *st = record_prepare(r, sql, "cannot scan runs", err, 0);
-	struct record_run run;
-	int rc, ret = -1;
-
-	if (!st)
-		return -1;
-#define COL(i) ((char *)(sqlite3_column_text(st, i) ? \
-			 (const char *)sqlite3_column_text(st, i) : ""))
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&run, 0, sizeof(run));
-		run.id = sqlite3_column_int64(st, 0);
-		run.batch = COL(1);
-		run.kernel_id = COL(2);
-		run.kernel_path = COL(3);
-		run.kernel_version = COL(4);
-		run.cell = COL(5);
-		run.matrix_path = COL(6);
-		run.verdict = verdict_parse(COL(7));
-		run.reason = COL(8);
-		run.line = COL(9);
-		run.started_at = sqlite3_column_double(st, 10);
-		run.duration_s = sqlite3_column_double(st, 11);
-		run.log_path = COL(12);
-		run.nonce = COL(13);
-		run.tree = COL(14);
-		run.commit_id = COL(15);
-		run.build = COL(16);
-		run.subject = (char *)"";
-		run.purpose = COL(17);
-		run.cmdline = COL(18);
-		run.qemu_version = COL(19);
-		run.xen_version = COL(20);
-		if (fn(&run, data, err) < 0)
-			goto out;
-	}
-#undef COL
-	if (rc != SQLITE_DONE) {
-		record_db_error(r, err, "cannot scan runs");
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(st);
-	return ret;
-}
-
 int record_list_row_runs(struct record *r, const char *tree,
 			 const char *commit_id, const char *build,
 			 const char *kernel_id, struct record_run **runs,

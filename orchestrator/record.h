@@ -281,18 +281,13 @@ int record_list_recent_runs(struct record *r, size_t max_rows,
 			    struct record_run **runs, size_t *n,
 			    struct strbuf *err);
 /*
- * Every run once, in id order (the table's own: no index, no sort), for
- * a publish. fn gets each run with borrowed strings valid only
- * during the call (subject ""); it returns 0, or -1 + err to stop.
+ * The runs after after_id, in id order (the table's own: no index, no
+ * sort), with only id, kernel_id, cell, verdict, reason, line, started_at,
+ * log_path, tree, commit_id, build and purpose set (the other strings
+ * NULL): what comparing and the dashboard's grid read
+ * (regressions_input_load). fn gets each run with borrowed strings valid
+ * only during the call; it returns 0, or -1 + err to stop.
  */
-int record_scan_runs(struct record *r,
-		     int (*fn)(const struct record_run *run, void *data,
-			       struct strbuf *err),
-		     void *data, struct strbuf *err);
-/* Like record_scan_runs, from after_id on, with only id, kernel_id, cell,
- * verdict, reason, line, started_at, log_path, tree, commit_id, build and
- * purpose set (the other strings NULL): what comparing and the
- * dashboard's grid read (regressions_input_load). */
 int record_scan_brief_after(struct record *r, int64_t after_id,
 			    int (*fn)(const struct record_run *run,
 				      void *data, struct strbuf *err),

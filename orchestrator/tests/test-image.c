@@ -38,7 +38,7 @@ static void unset_env(void)
 
 static void setup(void)
 {
-	strcpy(tmpdir, "/tmp/hvm-test-image.XXXXXX");
+	snprintf(tmpdir, sizeof(tmpdir), "%s", "/tmp/hvm-test-image.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	unset_env();
 }
