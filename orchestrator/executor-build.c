@@ -565,23 +565,14 @@ int executor_build_spec_read(struct executor_build_spec *s, const char *path,
 		&s->matrix, &s->tree, &s->build, &s->commit, &s->repo,
 		&s->state_dir,
 	};
-	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
 	struct json_value v;
 	double jobs = 1;
 	size_t i;
-	int rc, ret = -1;
+	int ret = -1;
 
 	memset(s, 0, sizeof(*s));
-	memset(&v, 0, sizeof(v));
-	rc = fsutil_read(path, &text);
-	if (rc < 0) {
-		strbuf_addf(err, "%s: %s", path, strerror(-rc));
+	if (executor_spec_json(path, &v, err) < 0)
 		goto out;
-	}
-	if (json_parse(&v, text.buf, text.len, &msg) < 0) {
-		strbuf_addf(err, "%s: %s", path, msg.buf);
-		goto out;
-	}
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
 		const char *val = json_get_str(&v, keys[i]);
 
@@ -598,8 +589,6 @@ out:
 	if (ret)
 		executor_build_spec_release(s);
 	json_value_release(&v);
-	strbuf_release(&text);
-	strbuf_release(&msg);
 	return ret;
 }
 

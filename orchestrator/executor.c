@@ -166,28 +166,53 @@ static int spec_set(struct cell *c, const char *key,
 	}
 }
 
+/* path parsed into v (released by the caller, in every case): 1, 0 if
+ * there is none (yet), -1 + err naming the file. */
+static int json_file_read(const char *path, struct json_value *v,
+			  struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
+	int rc, ret = -1;
+
+	memset(v, 0, sizeof(*v));
+	rc = fsutil_read(path, &text);
+	if (rc == -ENOENT)
+		ret = 0;
+	else if (rc < 0)
+		strbuf_addf(err, "%s: %s", path, strerror(-rc));
+	else if (json_parse(v, text.buf, text.len, &msg) < 0)
+		strbuf_addf(err, "%s: %s", path, msg.buf);
+	else
+		ret = 1;
+	strbuf_release(&text);
+	strbuf_release(&msg);
+	return ret;
+}
+
+int executor_spec_json(const char *path, struct json_value *v,
+		       struct strbuf *err)
+{
+	int rc = json_file_read(path, v, err);
+
+	if (rc == 0)
+		strbuf_addf(err, "%s: %s", path, strerror(ENOENT));
+	return rc > 0 ? 0 : -1;
+}
+
 int executor_spec_read(struct executor_spec *s, const char *path,
 		       struct strbuf *err)
 {
-	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
+	struct strbuf msg = STRBUF_INIT;
 	struct json_value v;
 	const struct json_value *cj;
 	const char *kernel, *initrd;
 	size_t i;
-	int rc, ret = -1;
+	int ret = -1;
 
 	memset(s, 0, sizeof(*s));
-	memset(&v, 0, sizeof(v));
 	cell_init(&s->cell);
-	rc = fsutil_read(path, &text);
-	if (rc < 0) {
-		strbuf_addf(err, "%s: %s", path, strerror(-rc));
+	if (executor_spec_json(path, &v, err) < 0)
 		goto out;
-	}
-	if (json_parse(&v, text.buf, text.len, &msg) < 0) {
-		strbuf_addf(err, "%s: %s", path, msg.buf);
-		goto out;
-	}
 	cj = json_get(&v, "cell");
 	kernel = json_get_str(&v, "kernel");
 	initrd = json_get_str(&v, "initrd");
@@ -214,7 +239,6 @@ out:
 	if (ret)
 		executor_spec_release(s);
 	json_value_release(&v);
-	strbuf_release(&text);
 	strbuf_release(&msg);
 	return ret;
 }
@@ -263,23 +287,8 @@ int executor_result_write(const char *dir, const struct boot_run *r)
 int executor_result_json(const char *dir, struct json_value *v,
 			 char **path, struct strbuf *err)
 {
-	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
-	int rc, ret = -1;
-
 	*path = xstrfmt("%s/%s", dir, EXECUTOR_RESULT);
-	memset(v, 0, sizeof(*v));
-	rc = fsutil_read(*path, &text);
-	if (rc == -ENOENT)
-		ret = 0;
-	else if (rc < 0)
-		strbuf_addf(err, "%s: %s", *path, strerror(-rc));
-	else if (json_parse(v, text.buf, text.len, &msg) < 0)
-		strbuf_addf(err, "%s: %s", *path, msg.buf);
-	else
-		ret = 1;
-	strbuf_release(&text);
-	strbuf_release(&msg);
-	return ret;
+	return json_file_read(*path, v, err);
 }
 
 int executor_result_read(struct executor_result *res, const char *dir,

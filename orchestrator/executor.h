@@ -81,11 +81,15 @@ struct executor_result {
 /* Write dir/result.json atomically from a finished run. 0 or -errno. */
 int executor_result_write(const char *dir, const struct boot_run *r);
 /*
- * DIR/result.json parsed into v (release it with json_value_release, in
- * every case), *path its name (free it): 1, 0 if there is none yet, -1 +
- * err naming the file.
+ * A file of the shared directory parsed into v (release it with
+ * json_value_release, in every case). executor_spec_json: a spec the
+ * daemon wrote, which must be there: 0, or -1 + err naming the file.
+ * executor_result_json: DIR/result.json, *path its name (free it): 1, 0
+ * if there is none yet, -1 + err.
  */
 struct json_value;
+int executor_spec_json(const char *path, struct json_value *v,
+		       struct strbuf *err);
 int executor_result_json(const char *dir, struct json_value *v,
 			 char **path, struct strbuf *err);
 /* 1 and *res set, 0 when there is no result yet, -1 + err if unreadable. */
