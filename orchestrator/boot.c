@@ -239,8 +239,12 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	r->initrd = xstrdup(initrd);
 	r->timeout_s = c->timeout_s;
 	r->silence_s = c->silence_s;
-	if (c->backend == CELL_BACKEND_XEN_LIBXL)
-		judge_set_job(&r->judge, c->name);
+	/* The run's own name on the agent's channel: runs of one cell in
+	 * one dom0 group must never answer to each other's begin/end. */
+	if (c->backend == CELL_BACKEND_XEN_LIBXL) {
+		r->agent_job = xstrfmt("%s@%s", c->name, r->nonce);
+		judge_set_job(&r->judge, r->agent_job);
+	}
 	if (cell_is_xen(c) &&
 	    image_xen(c->xen, &xen_elf, &r->xen_version, &err) < 0)
 		judge_error(&r->judge, "%s", err.buf);
@@ -271,6 +275,8 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 void boot_run_release(struct boot_run *r)
 {
 	free(r->log_path);
+	free(r->agent_job);
+	strbuf_release(&r->route);
 	free(r->xen_version);
 	free(r->qemu_version);
 	free(r->xen_elf);
@@ -334,12 +340,112 @@ static void log_write(struct boot_run *r, const char *buf, size_t len)
 	strbuf_release(&err);
 }
 
+/*
+ * A group's console to its members' logs, a line at a time: the lines
+ * between the agent's "begin job=X" and "end job=X" are X's guest's and go
+ * to X's log alone; the rest (Xen, dom0, the agent) is every member's, so
+ * each log reads as its own boot. Another guest's lines leave a note.
+ */
+#define ROUTE_MAX_LINE 65536
+
+/* The member whose agent job a "begin"/"end" line names, or NULL. */
+static struct boot_run *route_member(struct boot_run *r, const char *s,
+				     size_t n, const char *what)
+{
+	struct strbuf prefix = STRBUF_INIT;
+	size_t i, k;
+	struct boot_run *found = NULL;
+
+	while (n && *s == '\r')
+		s++, n--;
+	strbuf_addf(&prefix, "%s%s job=", JUDGE_AGENT, what);
+	if (n < prefix.len || memcmp(s, prefix.buf, prefix.len))
+		goto out;
+	s += prefix.len;
+	n -= prefix.len;
+	for (k = 0; k < n && s[k] != ' ' && s[k] != '\r' && s[k] != '\n'; k++)
+		;
+	for (i = 0; i < n_members(r) && !found; i++) {
+		struct boot_run *m = member(r, i);
+
+		if (m->agent_job && strlen(m->agent_job) == k &&
+		    !memcmp(m->agent_job, s, k))
+			found = m;
+	}
+out:
+	strbuf_release(&prefix);
+	return found;
+}
+
+static void route_line(struct boot_run *r, const char *line, size_t len)
+{
+	struct boot_run *m;
+	size_t i;
+
+	if (!r->route_to && (m = route_member(r, line, len, "begin"))) {
+		r->route_to = m;
+		for (i = 0; i < n_members(r); i++) {
+			struct boot_run *o = member(r, i);
+			char *note;
+
+			if (o == m)
+				continue;
+			note = xstrfmt("--- hvmatrix: another run's guest "
+				       "(job=%s) runs here; its lines are in "
+				       "its own log\n", m->agent_job);
+			log_write(o, note, strlen(note));
+			free(note);
+		}
+	}
+	if ((m = r->route_to)) {
+		log_write(m, line, len);
+		if (route_member(r, line, len, "end") == m)
+			r->route_to = NULL;
+		return;
+	}
+	for (i = 0; i < n_members(r); i++)
+		log_write(member(r, i), line, len);
+}
+
+static void route_feed(struct boot_run *r, const char *buf, size_t len)
+{
+	while (len) {
+		const char *nl = memchr(buf, '\n', len);
+		size_t k = nl ? (size_t)(nl - buf) + 1 : len;
+
+		strbuf_add(&r->route, buf, k);
+		buf += k;
+		len -= k;
+		if (nl || r->route.len >= ROUTE_MAX_LINE) {
+			route_line(r, r->route.buf, r->route.len);
+			strbuf_reset(&r->route);
+		}
+	}
+}
+
+static void route_flush(struct boot_run *r)
+{
+	if (r->route.len)
+		route_line(r, r->route.buf, r->route.len);
+	strbuf_reset(&r->route);
+}
+
 static void kill_group(struct boot_run *r)
 {
 	if (!r->proc_alive || r->killed)
 		return;
 	r->killed = 1;
 	kill(-r->proc.pid, SIGKILL);
+}
+
+static int members_decided(struct boot_run *r)
+{
+	size_t i;
+
+	for (i = 0; i < n_members(r); i++)
+		if (!judge_verdict(&member(r, i)->judge))
+			return 0;
+	return 1;
 }
 
 /* The members' verdicts go out once their log is final. */
@@ -360,6 +466,7 @@ static void run_report(struct boot_run *r)
 struct log_work {
 	uv_work_t req;
 	struct boot_run *run;	/* the loop's: the worker never touches it */
+	struct boot_run *leader;	/* reported once its logs are done */
 	struct logfile_writer *log;
 	char *path;
 	char *trailer;
@@ -405,8 +512,7 @@ static void log_work_cb(uv_work_t *req)
 static void log_after_cb(uv_work_t *req, int status)
 {
 	struct log_work *w = container_of(req, struct log_work, req);
-	struct boot_run *r = w->run;
-	size_t i;
+	struct boot_run *r = w->run, *leader = w->leader;
 
 	/*
 	 * The kernel's own words, read from its memory, decide the line:
@@ -424,32 +530,28 @@ static void log_after_cb(uv_work_t *req, int status)
 		j->reason = reason;
 	}
 	/* The store records the log where it ends up. */
-	for (i = 0; w->zst_path && i < n_members(r); i++) {
-		struct boot_run *m = member(r, i);
-
-		free(m->log_path);
-		m->log_path = xstrdup(w->zst_path);
+	if (w->zst_path) {
+		free(r->log_path);
+		r->log_path = xstrdup(w->zst_path);
 	}
-	r->boot->finishing--;
+	leader->boot->finishing--;
 	free(w->recovered);
 	free(w->path);
 	free(w->trailer);
 	free(w->zst_path);
 	free(w);
-	run_report(r);
+	if (--leader->logs_pending == 0)
+		run_report(leader);
 }
 
 static void run_done(struct boot_run *r)
 {
 	struct boot *b = r->boot;
-	struct strbuf sb = STRBUF_INIT;
 	double whole = r->t0_ms ? (uv_now(b->loop) - r->t0_ms) / 1000.0 : 0;
-	struct log_work *w;
 	size_t i;
 
-	if (r->judge.stderr_text.len)
-		strbuf_addf(&sb, "\n--- QEMU stderr ---\n%s",
-			    r->judge.stderr_text.buf);
+	if (r->n_members)
+		route_flush(r);
 	for (i = 0; i < n_members(r); i++) {
 		struct boot_run *m = member(r, i);
 		struct judge *j = &m->judge;
@@ -463,43 +565,59 @@ static void run_done(struct boot_run *r)
 		m->duration_s = j->job_seconds > 0 ? j->job_seconds : whole;
 		if (!m->started_at)
 			m->started_at = r->started_at;
-		if (m->interrupted)
-			strbuf_addf(&sb, "\n--- hvmatrix: %s: interrupted, no "
-				    "verdict\n", m->cell->name);
-		else
-			strbuf_addf(&sb, "\n--- hvmatrix: %s: %s: %s\n",
-				    m->cell->name, verdict_name(judge_verdict(j)),
-				    j->reason);
 	}
 	if (r->boot_initrd)
 		unlink(r->boot_initrd);
 	if (r->t0_ms)
 		b->running--;
-	if (!r->log) {
-		strbuf_release(&sb);
-		if (r->ram_fd >= 0)
-			close(r->ram_fd);
-		r->ram_fd = -1;
+	/*
+	 * Writing out the tails and compressing block: off the loop, a log
+	 * per member. The next run starts meanwhile; this one is reported
+	 * once every log is final.
+	 */
+	r->logs_pending = 1;	/* held until every log is queued */
+	for (i = 0; i < n_members(r); i++) {
+		struct boot_run *m = member(r, i);
+		struct strbuf sb = STRBUF_INIT;
+		struct log_work *w;
+
+		if (!m->log)
+			continue;
+		if (r->judge.stderr_text.len)
+			strbuf_addf(&sb, "\n--- QEMU stderr ---\n%s",
+				    r->judge.stderr_text.buf);
+		if (m->interrupted)
+			strbuf_addf(&sb, "\n--- hvmatrix: %s: interrupted, no "
+				    "verdict\n", m->cell->name);
+		else
+			strbuf_addf(&sb, "\n--- hvmatrix: %s: %s: %s\n",
+				    m->cell->name,
+				    verdict_name(judge_verdict(&m->judge)),
+				    m->judge.reason);
+		w = xcalloc(1, sizeof(*w));
+		w->run = m;
+		w->leader = r;
+		w->ram_fd = -1;
+		if (m == r && r->ram_fd >= 0 && !r->n_members &&
+		    unexplained_fail(&r->judge)) {
+			w->ram_fd = r->ram_fd;
+			r->ram_fd = -1;
+		}
+		w->log = m->log;
+		w->path = xstrdup(m->log_path);
+		m->log = NULL;
+		w->trailer = strbuf_detach(&sb, &w->len);
+		b->finishing++;
+		r->logs_pending++;
+		uv_queue_work(b->loop, &w->req, log_work_cb, log_after_cb);
+	}
+	if (r->ram_fd >= 0)
+		close(r->ram_fd);
+	r->ram_fd = -1;
+	if (--r->logs_pending == 0) {
 		run_report(r);
 		return;
 	}
-	/* Writing out the tail and compressing block: off the loop. The
-	 * next run starts meanwhile; this one is reported after. */
-	w = xcalloc(1, sizeof(*w));
-	w->run = r;
-	w->ram_fd = -1;
-	if (r->ram_fd >= 0 && n_members(r) == 1 &&
-	    unexplained_fail(&r->judge))
-		w->ram_fd = r->ram_fd;
-	else if (r->ram_fd >= 0)
-		close(r->ram_fd);
-	r->ram_fd = -1;
-	w->log = r->log;
-	w->path = xstrdup(r->log_path);
-	r->log = NULL;
-	w->trailer = strbuf_detach(&sb, &w->len);
-	b->finishing++;
-	uv_queue_work(b->loop, &w->req, log_work_cb, log_after_cb);
 	start_next(b);
 }
 
@@ -601,7 +719,10 @@ static void on_out(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	size_t i;
 
 	if (nread > 0) {
-		log_write(r, buf->base, (size_t)nread);
+		if (r->n_members)
+			route_feed(r, buf->base, (size_t)nread);
+		else
+			log_write(r, buf->base, (size_t)nread);
 		if (uv_is_active((uv_handle_t *)&r->silence))
 			uv_timer_again(&r->silence);
 		for (i = 0; i < n_members(r); i++)
@@ -669,7 +790,7 @@ static void add_job(struct strbuf *cpio, size_t i, struct boot_run *m)
 	} while (0)
 
 	image_cpio_add(cpio, dir, S_IFDIR | 0755, NULL, 0);
-	JOB_FILE("name", xstrfmt("%s\n", c->name));
+	JOB_FILE("name", xstrfmt("%s\n", m->agent_job));
 	JOB_FILE("type", xstrfmt("%s\n", cell_guest_name(c->guest)));
 	/*
 	 * A PV guest's early Xen console writes to its console ring, which
@@ -773,20 +894,22 @@ static void start_run(struct boot *b, struct boot_run *r)
 
 	r->boot = b;
 	r->started_at = timeutil_now();
-	logfile_create(&r->log, r->log_path, r->cell->log_limit, &log_err);
-	/* Decided before start (SKIP, missing image): the log says why. */
-	if (judge_verdict(&r->judge)) {
-		strbuf_release(&log_err);
-		run_done(r);
-		return;
-	}
-	if (!r->log) {
-		judge_error(&r->judge, "%s", log_err.buf);
-		strbuf_release(&log_err);
-		run_done(r);
-		return;
+	/* Every member of a group has a log of its own. */
+	for (i = 0; i < n_members(r); i++) {
+		struct boot_run *m = member(r, i);
+
+		strbuf_reset(&log_err);
+		logfile_create(&m->log, m->log_path, m->cell->log_limit,
+			       &log_err);
+		if (!m->log)
+			judge_error(&m->judge, "%s", log_err.buf);
 	}
 	strbuf_release(&log_err);
+	/* Decided before start (SKIP, missing image): the log says why. */
+	if (members_decided(r)) {
+		run_done(r);
+		return;
+	}
 	for (n = 0; r->argv[n]; n++)
 		;
 	args = xcalloc(n + 4 + BOOT_RAM_ARGS, sizeof(char *));
@@ -944,11 +1067,6 @@ static void group_libxl(struct boot_run *runs, size_t n)
 		}
 		r->leader = lead;
 		lead->members[lead->n_members++] = r;
-		/* One console for the group: every member points at it. */
-		if (lead != r) {
-			free(r->log_path);
-			r->log_path = xstrdup(lead->log_path);
-		}
 	}
 }
 

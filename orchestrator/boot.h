@@ -48,8 +48,11 @@ struct boot_run {
 	/*
 	 * backend xen-libxl: runs that share one nested dom0 boot, one guest
 	 * after the other. The leader owns the QEMU process and lists every
-	 * member, itself included; each member keeps its own judge.
+	 * member, itself included; each member keeps its own judge and its
+	 * own log. The agent knows each member's guest by `agent_job`
+	 * ("CELL@NONCE"): two runs of one cell in a group are two jobs.
 	 */
+	char *agent_job;
 	struct boot_run *leader;
 	struct boot_run **members;
 	size_t n_members;
@@ -71,6 +74,11 @@ struct boot_run {
 	int64_t exit_status;
 	int term_signal;
 	struct logfile_writer *log;	/* the console log being written */
+	/* A group's leader: the console line being routed to its members'
+	 * logs, the member whose guest runs now, logs still being finished. */
+	struct strbuf route;
+	struct boot_run *route_to;
+	unsigned logs_pending;
 	int ram_fd;		/* the guest's RAM (boot-ram.h); -1: none */
 	uint64_t t0_ms;
 };

@@ -34,7 +34,10 @@ static const char usage_text[] =
 "  --matrix FILE   matrix file (default: $HVMATRIX_MATRIX, else\n"
 "                  matrices/default.yaml)\n"
 "  --cell GLOB     only cells whose name matches GLOB (repeatable)\n"
-"  --jobs N        runs at once (default: number of cores)\n"
+"  --repeat N      boot every selected cell N times (1-32, default 1):\n"
+"                  each run its own nonce, log and verdict; the runs of\n"
+"                  one libxl cell share a dom0 boot as the daemon's\n"
+"                  confirmations do\n""  --jobs N        runs at once (default: number of cores)\n"
 "  --state DIR     state directory (default: $HVMATRIX_STATE, else\n"
 "                  ./hvmatrix-state)\n"
 "  --json          print one JSON array of {cell, verdict, reason,\n"
@@ -218,14 +221,34 @@ static int exit_code(struct boot_run *runs, size_t n, int store_failed)
 	return ret;
 }
 
-enum { OPT_KERNEL = 'k', OPT_CELL = 'c', OPT_DRY_RUN = 'n' };
+enum { OPT_KERNEL = 'k', OPT_CELL = 'c', OPT_DRY_RUN = 'n', OPT_REPEAT = 'r' };
 
 static const struct option options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
 	{ "cell", required_argument, NULL, OPT_CELL },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "repeat", required_argument, NULL, OPT_REPEAT },
 	{ NULL, 0, NULL, 0 },
 };
+
+#define BOOT_REPEAT_MAX 32
+
+/* --repeat N: 1 when absent, 0 when not a count in range. */
+static unsigned boot_repeat(struct cmd_ctx *ctx)
+{
+	const char *s = cmd_arg(ctx, OPT_REPEAT);
+	char *end;
+	unsigned long v;
+
+	if (!s)
+		return 1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < 1 ||
+	    v > BOOT_REPEAT_MAX)
+		return 0;
+	return (unsigned)v;
+}
 
 /* Usage errors before any setup; a dry run needs no store. */
 static int boot_prepare(struct cmd_ctx *ctx)
@@ -233,6 +256,10 @@ static int boot_prepare(struct cmd_ctx *ctx)
 	if (!cmd_arg(ctx, OPT_KERNEL))
 		return cmd_usage_error("boot: --kernel PATH is required (see "
 				       "'hvmatrix boot --help')");
+	if (cmd_arg(ctx, OPT_REPEAT) && boot_repeat(ctx) == 0)
+		return cmd_usage_error("boot: --repeat takes a count from 1 "
+				       "to %u, not '%s'", BOOT_REPEAT_MAX,
+				       cmd_arg(ctx, OPT_REPEAT));
 	if (cmd_has(ctx, OPT_DRY_RUN))
 		ctx->flags = (ctx->flags & ~(unsigned)CMD_WRITES_STORE) |
 			     CMD_STATE;
@@ -246,6 +273,7 @@ static int boot_exec(struct cmd_ctx *ctx)
 	const struct matrix *m = &ctx->matrix;
 	char *log_dir = NULL;
 	size_t i, k, n = 0;
+	unsigned rep, repeat = boot_repeat(ctx);
 	struct strbuf kerr = STRBUF_INIT;
 	struct boot_ctx bctx;
 	struct boot_run *runs;
@@ -255,7 +283,7 @@ static int boot_exec(struct cmd_ctx *ctx)
 	memset(&bctx, 0, sizeof(bctx));
 	bctx.quiet = ctx->quiet;
 	bctx.store = ctx->store;
-	runs = xcalloc(m->n_cells + 1, sizeof(*runs));
+	runs = xcalloc(m->n_cells * repeat + 1, sizeof(*runs));
 	bctx.batch = new_batch_id();
 	log_dir = xstrfmt("%s/logs/%s", ctx->state_dir, bctx.batch);
 	for (i = 0; i < m->n_cells; i++) {
@@ -268,10 +296,15 @@ static int boot_exec(struct cmd_ctx *ctx)
 				break;
 		if (globs && k == ctx->n_args)
 			continue;
-		log = xstrfmt("%s/%s.log", log_dir, m->cells[i].name);
-		boot_run_init(&runs[n++], &m->cells[i], kernel_arg, initrd,
-			      log);
-		free(log);
+		for (rep = 1; rep <= repeat; rep++) {
+			log = rep == 1 ?
+			      xstrfmt("%s/%s.log", log_dir, m->cells[i].name) :
+			      xstrfmt("%s/%s-%u.log", log_dir,
+				      m->cells[i].name, rep);
+			boot_run_init(&runs[n++], &m->cells[i], kernel_arg,
+				      initrd, log);
+			free(log);
+		}
 	}
 	if (!n) {
 		ret = cmd_usage_error("boot: no cell of %s matches the --cell "

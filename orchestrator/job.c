@@ -436,6 +436,21 @@ static void boot_all_done(void *data)
 	job_maybe_done(j);
 }
 
+/*
+ * One run of a todo. Its log is named by the run's own nonce: a count of
+ * the cell's runs, a round or a retry index repeat across passes of one
+ * (tree, commit, build) and would overwrite a recorded run's log.
+ */
+static void job_run_init(struct job *j, struct boot_run *r,
+			 const struct job_todo *t)
+{
+	boot_run_init(r, t->cell, j->image, j->d->o.initrd, "");
+	free(r->log_path);
+	r->log_path = xstrfmt("%s/%s-%s-%s.log", j->log_dir, t->cell->name,
+			      j->batch, r->nonce);
+	r->data = (void *)t->purpose;
+}
+
 static void boot_round(struct job *j)
 {
 	struct daemon *d = j->d;
@@ -451,30 +466,12 @@ static void boot_round(struct job *j)
 	for (i = 0; j->round == 1 && i < j->n_todo; i++) {
 		const struct job_todo *t = &j->todo[i];
 
-		for (k = 0; k < t->runs; k++) {
-			unsigned seq = t->have + k + 1;
-			char *log = seq == 1 ?
-				xstrfmt("%s/%s-%s.log", j->log_dir,
-					t->cell->name, j->batch) :
-				xstrfmt("%s/%s-%s-%u.log", j->log_dir,
-					t->cell->name, j->batch, seq);
-			struct boot_run *r = &j->runs[j->n_runs++];
-
-			boot_run_init(r, t->cell, j->image, d->o.initrd, log);
-			r->data = (void *)t->purpose;
-			free(log);
-		}
+		for (k = 0; k < t->runs; k++)
+			job_run_init(j, &j->runs[j->n_runs++], t);
 	}
-	for (i = 0; j->round > 1 && i < j->n_retry; i++) {
-		struct job_todo *t = todo_of(j, j->retry[i]);
-		char *log = xstrfmt("%s/%s-%s-e%u-%zu.log", j->log_dir,
-				    t->cell->name, j->batch, j->round, i);
-		struct boot_run *r = &j->runs[j->n_runs++];
-
-		boot_run_init(r, t->cell, j->image, d->o.initrd, log);
-		r->data = (void *)t->purpose;
-		free(log);
-	}
+	for (i = 0; j->round > 1 && i < j->n_retry; i++)
+		job_run_init(j, &j->runs[j->n_runs++],
+			     todo_of(j, j->retry[i]));
 	record_strings_free(j->retry, j->n_retry);
 	j->retry = NULL;
 	j->n_retry = j->retry_alloc = 0;

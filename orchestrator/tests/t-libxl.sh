@@ -29,8 +29,8 @@ check "the agent created the guest through libxl (its ready line)" \
 check "pass-libxl-pv: the guest's marker sits inside its job" \
 	awk -v n="$(field pass-libxl-pv nonce)" '
 		{ sub(/\r+$/, "") }
-		/^hvmatrix-agent: begin job=pass-libxl-pv / { in_job = 1 }
-		/^hvmatrix-agent: end job=pass-libxl-pv / { in_job = 0 }
+		index($0, "hvmatrix-agent: begin job=pass-libxl-pv@" n " ") == 1 { in_job = 1 }
+		index($0, "hvmatrix-agent: end job=pass-libxl-pv@" n " ") == 1 { in_job = 0 }
 		in_job && $0 == "HVMATRIX-OK nonce=" n { found = 1 }
 		END { exit !found }' "$log"
 check "pass-libxl-pv: the guest reported Xen PV" \
@@ -43,8 +43,15 @@ check "fail-libxl-pv-panic: the guest's panic line decided it" \
 
 expect_eq "pass-libxl-pvh: PASS after the crashed guest" \
 	"$(field pass-libxl-pvh verdict)" PASS
-expect_eq "the three guests shared one dom0 boot (one log)" \
-	"$(jq -r '[.[].log] | unique | length' "$TMP/out.json")" 1
+expect_eq "each of the three guests has a log of its own" \
+	"$(jq -r '[.[].log] | unique | length' "$TMP/out.json")" 3
+log_text "$(field pass-libxl-pvh log)" > "$TMP/pvh.log"
+check "... yet they shared one dom0 boot (its ready line in each)" \
+	grep -q "^hvmatrix-agent: ready jobs=3" "$TMP/pvh.log"
+check "the PVH guest's log leaves out the crashed guest's panic" \
+	sh -c "! grep -q 'Kernel panic' '$TMP/pvh.log'"
+check "... and says another run's guest ran there" \
+	grep -q "^--- hvmatrix: another run's guest (job=fail-libxl-pv-panic@" "$TMP/pvh.log"
 check "each guest's time is its own, not the whole boot's" \
 	test "$(field pass-libxl-pv duration_s | cut -d. -f1)" -lt \
 	     "$(jq -r '[.[].duration_s] | add | floor' "$TMP/out.json")"
