@@ -20,12 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
-#include "logfile.h"
-#include "record.h"
-#include "record-priv.h"
-#include "verdict.h"
-#include "xmalloc.h"
+#include "lib/fsutil.h"
+#include "store/logfile.h"
+#include "store/record.h"
+#include "store/record-priv.h"
+#include "judge/verdict.h"
+#include "lib/xmalloc.h"
 
 #define TREE "bench"
 #define BUILD "tiny"

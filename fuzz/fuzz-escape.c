@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 /* Length of the well-formed UTF-8 sequence at s, 0 if ill-formed. */
 static size_t utf8_ok(const unsigned char *s, size_t len)

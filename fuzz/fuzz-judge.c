@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "judge.h"
+#include "judge/judge.h"
 
 #define NONCE "f00dfeed42"
 

@@ -11,12 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cell.h"
-#include "fsutil.h"
+#include "matrix/cell.h"
+#include "lib/fsutil.h"
 #include "fuzz.h"
-#include "matrix.h"
-#include "strbuf.h"
-#include "xmalloc.h"
+#include "matrix/matrix.h"
+#include "lib/strbuf.h"
+#include "lib/xmalloc.h"
 
 #define MAX_REMOVES 4	/* cells removed per input: bounded work */
 

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "matrix.h"
-#include "strbuf.h"
+#include "matrix/matrix.h"
+#include "lib/strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fsutil.h"
+#include "lib/fsutil.h"
 #include "fuzz.h"
-#include "strbuf.h"
-#include "xmalloc.h"
+#include "lib/strbuf.h"
+#include "lib/xmalloc.h"
 
 static int n_run;
 

@@ -1,9 +1,9 @@
 -- hvmatrix results store, schema version 1.
 --
--- Compiled into the program (orchestrator/schema.h) and run on every open,
+-- Compiled into the program (orchestrator/store/schema.h) and run on every open,
 -- so every statement here must be idempotent: IF NOT EXISTS, OR IGNORE.
 -- A change to a table is a new schema_version plus a migration in
--- orchestrator/record.c, never an edit of a statement below.
+-- orchestrator/store/record.c, never an edit of a statement below.
 --
 -- meta: key/value facts about the store itself.
 CREATE TABLE IF NOT EXISTS meta (
@@ -38,7 +38,7 @@ CREATE INDEX IF NOT EXISTS runs_started_at ON runs (started_at);
 --
 -- Schema version 2 (the daemon). The tables below are new in version 2;
 -- runs gains tree, commit_id and build through the migration in
--- orchestrator/record.c (ALTER TABLE is not idempotent, so it is not here).
+-- orchestrator/store/record.c (ALTER TABLE is not idempotent, so it is not here).
 --
 -- commits: every commit the watcher has queued, per tree. parent is the
 -- first parent ('' for a root), for comparing a commit with the one before.
@@ -107,7 +107,7 @@ CREATE INDEX IF NOT EXISTS builds_commit ON builds (tree, commit_id, build);
 -- Schema version 3 (failure policy, regressions): jobs gain not_before and
 -- last_error (backoff) and scope ('all': every cell at least once;
 -- 'wants': only what wants asks for), runs gain purpose ('test',
--- 'confirm', 'bisect'), through the migration in orchestrator/record.c.
+-- 'confirm', 'bisect'), through the migration in orchestrator/store/record.c.
 -- wants: more runs of a cell on a commit than the one every cell gets:
 -- the confirmation of a new failure, a bisection step. runs is the total
 -- wanted, kept at the highest asked.

@@ -19,7 +19,7 @@
 # releases are fetched in parallel (network-bound). Xen 4.17 is today's:
 # images/xen/fetch-xen.sh.
 #
-# Manifest lines ("KEY VALUE", read by orchestrator/hypervisors.c):
+# Manifest lines ("KEY VALUE", read by orchestrator/matrix/hypervisors.c):
 #   kind qemu|xen, version V, suite S, package DEBVERSION,
 #   binary PATH (relative to the release directory), firmware P1:P2 (-L
 #   each, ahead of the host's firmware),

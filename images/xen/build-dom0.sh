@@ -8,7 +8,7 @@
 # images/hypervisors/fetch-releases.sh unpacks). One release's libxl
 # cannot drive another's hypervisor (domctl versions differ).
 # AGENT is the source tree's top directory: the agent
-# (orchestrator/agent/*.c *.h, orchestrator/panicscan.[ch]) is compiled
+# (orchestrator/agent/*.c *.h, orchestrator/judge/panicscan.[ch]) is compiled
 # inside the release's build root, against that release's libxenlight.
 # An AGENT that is a file is taken as an agent binary built elsewhere
 # (it must load only libraries the base has).
@@ -67,8 +67,8 @@ xen_modules="xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc"
 # The agent's sources, relative to AGENT (orchestrator/agent/Makefile.inc
 # lists the same files).
 agent_sources="orchestrator/agent/xl-agent.c orchestrator/agent/agent-job.c
-	orchestrator/agent/agent-job.h orchestrator/panicscan.c
-	orchestrator/panicscan.h"
+	orchestrator/agent/agent-job.h orchestrator/judge/panicscan.c
+	orchestrator/judge/panicscan.h"
 
 if [ -d "$agent" ]; then
 	for f in $agent_sources; do

@@ -53,11 +53,11 @@ done
 
 # Every key of the loader's tables, in hvmatrix-matrix(5).
 keys() { sed -n 's/^	{ "\([a-z_]*\)", [01], .*/\1/p' "$@"; }
-cell_keys=$(keys "$top_srcdir/orchestrator/cell.c")
-section_keys=$(keys "$top_srcdir/orchestrator/matrix-sections.c" \
-	"$top_srcdir/orchestrator/matrix-options.c")
+cell_keys=$(keys "$top_srcdir/orchestrator/matrix/cell.c")
+section_keys=$(keys "$top_srcdir/orchestrator/matrix/matrix-sections.c" \
+	"$top_srcdir/orchestrator/matrix/matrix-options.c")
 top_keys=$(sed -n '/top_keys\[\]/,/};/p' \
-	"$top_srcdir/orchestrator/matrix-yaml.c" | grep -o '"[a-z]*"' | tr -d '"')
+	"$top_srcdir/orchestrator/matrix/matrix-yaml.c" | grep -o '"[a-z]*"' | tr -d '"')
 expect_eq "the loader has 21 cell keys" "$(echo $cell_keys | wc -w)" 21
 missing=
 for k in $top_keys $cell_keys $section_keys; do

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bisect.h"
-#include "xmalloc.h"
+#include "compare/bisect.h"
+#include "lib/xmalloc.h"
 
 #define SIG "Kernel panic - not syncing: vmware: hypercall page lost"
 #define OTHER_SIG "BUG: unable to handle page fault for address: ?"

@@ -24,12 +24,12 @@
 
 #include <git2.h>
 
-#include "build.h"
-#include "build-priv.h"
-#include "fsutil.h"
-#include "spawn.h"
-#include "strbuf.h"
-#include "xmalloc.h"
+#include "build/build.h"
+#include "build/build-priv.h"
+#include "lib/fsutil.h"
+#include "lib/spawn.h"
+#include "lib/strbuf.h"
+#include "lib/xmalloc.h"
 
 static const char fake_makefile[] =
 	"O ?= .\n"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compare.h"
-#include "signature.h"
-#include "xmalloc.h"
+#include "compare/compare.h"
+#include "compare/signature.h"
+#include "lib/xmalloc.h"
 
 static void assert_sig(const char *line, const char *want)
 {

@@ -15,10 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "logfile.h"
-#include "record.h"
-#include "strbuf.h"
-#include "xmalloc.h"
+#include "store/logfile.h"
+#include "store/record.h"
+#include "lib/strbuf.h"
+#include "lib/xmalloc.h"
 
 /*
  * Strict UTF-8, decoded the long way (code point, then its range), apart

@@ -14,13 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boot.h"
-#include "cell.h"
-#include "fsutil.h"
-#include "hypervisors.h"
-#include "matrix.h"
-#include "spawn.h"
-#include "xmalloc.h"
+#include "boot/boot.h"
+#include "matrix/cell.h"
+#include "lib/fsutil.h"
+#include "matrix/hypervisors.h"
+#include "matrix/matrix.h"
+#include "lib/spawn.h"
+#include "lib/xmalloc.h"
 
 static char tmpdir[] = "/tmp/hvm-test-hv.XXXXXX";
 

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "image.h"
-#include "xmalloc.h"
+#include "lib/fsutil.h"
+#include "boot/image.h"
+#include "lib/xmalloc.h"
 
 static char tmpdir[] = "/tmp/hvm-test-image.XXXXXX";
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "verdict.h"
+#include "lib/json.h"
+#include "judge/verdict.h"
 
 START_TEST(writer_nesting_and_commas)
 {

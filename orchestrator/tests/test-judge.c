@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
-#include "judge.h"
+#include "lib/fsutil.h"
+#include "judge/judge.h"
 
 static const char *vmware_expect[] = { "Hypervisor detected: VMware" };
 

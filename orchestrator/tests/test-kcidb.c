@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "kcidb.h"
-#include "logfile.h"
-#include "xmalloc.h"
+#include "lib/json.h"
+#include "export/kcidb.h"
+#include "store/logfile.h"
+#include "lib/xmalloc.h"
 
 static char tmpdir[256];
 

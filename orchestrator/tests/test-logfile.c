@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boot.h"
-#include "fsutil.h"
-#include "logfile.h"
-#include "xmalloc.h"
+#include "boot/boot.h"
+#include "lib/fsutil.h"
+#include "store/logfile.h"
+#include "lib/xmalloc.h"
 
 static char tmpdir[PATH_MAX];
 

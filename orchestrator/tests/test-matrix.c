@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cell.h"
-#include "executor.h"
-#include "fsutil.h"
-#include "matrix.h"
-#include "strbuf.h"
-#include "xmalloc.h"
+#include "matrix/cell.h"
+#include "executor/executor.h"
+#include "lib/fsutil.h"
+#include "matrix/matrix.h"
+#include "lib/strbuf.h"
+#include "lib/xmalloc.h"
 
 #define FIXTURE(name) HVM_TEST_FIXTURES "/" name
 

@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boot.h"
-#include "fsutil.h"
-#include "probe.h"
-#include "xmalloc.h"
+#include "boot/boot.h"
+#include "lib/fsutil.h"
+#include "boot/probe.h"
+#include "lib/xmalloc.h"
 
 static char tmpdir[] = "/tmp/hvm-test-probe.XXXXXX";
 static char *fake_qemu, *payload;

@@ -17,11 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "logfile.h"
-#include "publish.h"
-#include "record.h"
-#include "xmalloc.h"
+#include "lib/fsutil.h"
+#include "store/logfile.h"
+#include "publish/publish.h"
+#include "store/record.h"
+#include "lib/xmalloc.h"
 
 static char tmpdir[PATH_MAX];
 

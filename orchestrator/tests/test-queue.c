@@ -15,9 +15,9 @@
 
 #include <sqlite3.h>
 
-#include "record.h"
-#include "record-thread.h"
-#include "xmalloc.h"
+#include "store/record.h"
+#include "store/record-thread.h"
+#include "lib/xmalloc.h"
 
 static char tmpdir[PATH_MAX];
 static char *state;

@@ -13,10 +13,10 @@
 
 #include <sqlite3.h>
 
-#include "fsutil.h"
-#include "publish.h"
-#include "record.h"
-#include "xmalloc.h"
+#include "lib/fsutil.h"
+#include "publish/publish.h"
+#include "store/record.h"
+#include "lib/xmalloc.h"
 
 #define XSS "<script>alert(1)</script>"
 #define XSS_ESCAPED "&lt;script&gt;alert(1)&lt;/script&gt;"

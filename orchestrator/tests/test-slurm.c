@@ -11,12 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "executor.h"
-#include "fsutil.h"
-#include "matrix.h"
-#include "slurm-cmd.h"
-#include "strbuf.h"
-#include "xmalloc.h"
+#include "executor/executor.h"
+#include "lib/fsutil.h"
+#include "matrix/matrix.h"
+#include "executor/slurm-cmd.h"
+#include "lib/strbuf.h"
+#include "lib/xmalloc.h"
 
 START_TEST(test_fields)
 {

@@ -14,9 +14,9 @@
 
 #include <git2.h>
 
-#include "strbuf.h"
-#include "watch.h"
-#include "xmalloc.h"
+#include "lib/strbuf.h"
+#include "watch/watch.h"
+#include "lib/xmalloc.h"
 
 #define AUTHOR "A U Thor"
 #define EMAIL "author@example.com"

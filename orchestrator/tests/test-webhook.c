@@ -13,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "matrix.h"
-#include "record-outbox.h"
-#include "webhook.h"
-#include "xmalloc.h"
+#include "lib/json.h"
+#include "matrix/matrix.h"
+#include "store/record-outbox.h"
+#include "export/webhook.h"
+#include "lib/xmalloc.h"
 
 static void sign_hex(const void *key, size_t klen, const void *data,
 		     size_t dlen, char hex[65])

@@ -1,0 +1,180 @@
+/*
+ * hvmatrix run-build: the node's half of a build the daemon sent to Slurm
+ * (executor key builds: true, see executor-build.c). It reads the build's
+ * spec (the matrix file, the tree and build config by name, the commit,
+ * the repository, the state directory in the shared directory), builds
+ * with build.c exactly as the daemon does, and writes DIR/result.json
+ * (atomically): the status, reason, error lines, the build log's and the
+ * image's paths. It touches no store: the daemon records the build.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build/build.h"
+#include "cli/cmd.h"
+#include "executor/executor.h"
+#include "lib/fsutil.h"
+#include "lib/xmalloc.h"
+
+static const char usage_text[] =
+"usage: hvmatrix run-build --spec FILE --out DIR [-q]\n"
+"\n"
+"Build one commit as the spec file says (the daemon writes it into its\n"
+"shared directory: the matrix file, tree and build config names, the\n"
+"commit, the repository and the state directory to build in) and write\n"
+"DIR/" EXECUTOR_RESULT " (atomically): what a Slurm build job runs on a node.\n"
+"The nodes must see the matrix file and the repository at the daemon's\n"
+"paths.\n"
+"\n"
+"  --spec FILE     the build's spec (JSON)\n"
+"  --out DIR       where the result goes\n"
+"  -q, --quiet     no progress lines on stderr\n"
+"  -h, --help      this text\n"
+"\n"
+"Exit: 0 built, 1 the kernel did not build, 2 usage or a bad spec,\n"
+"3 ERROR (the farm's trouble), 130 interrupted (no result written).\n";
+
+enum { OPT_SPEC = 0x2000, OPT_OUT, OPT_QUIET = 'q' };
+
+static const struct option options[] = {
+	{ "spec", required_argument, NULL, OPT_SPEC },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct run_build {
+	struct build_job b;
+	uv_signal_t sig[2];
+	int quiet, done;
+};
+
+static int run_build_prepare(struct cmd_ctx *ctx)
+{
+	if (!cmd_arg(ctx, OPT_SPEC) || !cmd_arg(ctx, OPT_OUT))
+		return cmd_usage_error("run-build: --spec FILE and --out DIR "
+				       "are required (see 'hvmatrix "
+				       "run-build --help')");
+	return -1;
+}
+
+static void rb_progress(struct build_job *b, const char *stage, void *data)
+{
+	struct run_build *rb = data;
+
+	if (!rb->quiet)
+		fprintf(stderr, "run-build: %s\n", stage);
+}
+
+static void rb_done(struct build_job *b, void *data)
+{
+	struct run_build *rb = data;
+
+	rb->done = 1;
+	uv_close((uv_handle_t *)&rb->sig[0], NULL);
+	uv_close((uv_handle_t *)&rb->sig[1], NULL);
+}
+
+/* Slurm's scancel (SIGTERM), or ^C: stop the build's process group. */
+static void rb_signal(uv_signal_t *h, int signum)
+{
+	struct run_build *rb = h->data;
+
+	build_stop(&rb->b);
+}
+
+static int run_build_exec(struct cmd_ctx *ctx)
+{
+	const char *out = cmd_arg(ctx, OPT_OUT);
+	struct strbuf err = STRBUF_INIT;
+	struct executor_build_spec spec;
+	struct matrix m;
+	struct run_build rb;
+	uv_loop_t *loop = uv_default_loop();
+	int ret = EXIT_USAGE, rc, have_m = 0, i;
+
+	memset(&rb, 0, sizeof(rb));
+	memset(&m, 0, sizeof(m));
+	rb.quiet = cmd_has(ctx, OPT_QUIET);
+	if (executor_build_spec_read(&spec, cmd_arg(ctx, OPT_SPEC), &err) < 0) {
+		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		goto out;
+	}
+	if (matrix_load(&m, spec.matrix, &err) < 0) {
+		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		goto out;
+	}
+	have_m = 1;
+	rb.b.tree = matrix_find_tree(&m, spec.tree);
+	rb.b.config = matrix_find_build(&m, spec.build);
+	if (!rb.b.tree || !rb.b.config) {
+		fprintf(stderr, "hvmatrix: %s: no tree '%s' or build '%s'\n",
+			spec.matrix, spec.tree, spec.build);
+		goto out;
+	}
+	snprintf(rb.b.commit, sizeof(rb.b.commit), "%s", spec.commit);
+	rb.b.state_dir = spec.state_dir;
+	rb.b.repo_path = spec.repo;
+	rb.b.jobs = spec.jobs;
+	rb.b.on_progress = rb_progress;
+	rb.b.on_done = rb_done;
+	rb.b.data = &rb;
+	rc = fsutil_mkdir_p(out, 0755);
+	if (rc < 0) {
+		fprintf(stderr, "hvmatrix: %s: %s\n", out, strerror(-rc));
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		uv_signal_init(loop, &rb.sig[i]);
+		rb.sig[i].data = &rb;
+		uv_signal_start(&rb.sig[i], rb_signal, i ? SIGINT : SIGTERM);
+	}
+	if (build_start(loop, &rb.b, &err) < 0) {
+		/* The node cannot build (no ccache, a bad commit id): the
+		 * farm's trouble, said in the result. */
+		rb.b.status = BUILD_ERROR;
+		rb.b.reason = strbuf_detach(&err, NULL);
+		rb_done(&rb.b, &rb);
+	}
+	uv_run(loop, UV_RUN_DEFAULT);
+	if (rb.b.status == BUILD_INTERRUPTED || !rb.done) {
+		ret = 130;
+		goto out;
+	}
+	rc = executor_build_result_write(out, &rb.b);
+	if (rc < 0) {
+		fprintf(stderr, "hvmatrix: %s/%s: %s\n", out, EXECUTOR_RESULT,
+			strerror(-rc));
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	if (!rb.quiet)
+		fprintf(stderr, "run-build: %s in %.0f s: %s\n",
+			build_status_name(rb.b.status), rb.b.duration_s,
+			rb.b.reason ? rb.b.reason : "");
+	ret = rb.b.status == BUILD_OK ? EXIT_OK :
+	      rb.b.status == BUILD_FAILED ? EXIT_FAIL : EXIT_ERROR;
+out:
+	build_job_release(&rb.b);
+	if (have_m)
+		matrix_release(&m);
+	executor_build_spec_release(&spec);
+	strbuf_release(&err);
+	return ret;
+}
+
+const struct cmd cmd_run_build = {
+	.name = EXECUTOR_RUN_BUILD,
+	.summary = "build one commit from a spec file (a Slurm job's command)",
+	.usage = usage_text,
+	.flags = 0,
+	.shortopts = "q",
+	.options = options,
+	.max_args = 0,
+	.prepare = run_build_prepare,
+	.exec = run_build_exec,
+};

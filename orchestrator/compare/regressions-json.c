@@ -1,0 +1,98 @@
+/*
+ * regressions-json: a regression as the outside sees it: its status name,
+ * its stable id (TREE:BUILD:CELL:FIRSTBAD12) and its JSON object, the
+ * `regressions --json` contract that `bisect --json`, webhooks and the
+ * dashboard share.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/json.h"
+#include "compare/regressions.h"
+#include "lib/xmalloc.h"
+
+static const char *const status_names[] = {
+	[REGRESSION_OPEN] = "open", [REGRESSION_FIXED] = "fixed",
+	[REGRESSION_FLAKY] = "flaky", [REGRESSION_UNDECIDED] = "undecided",
+};
+
+const char *regression_status_name(enum regression_status s)
+{
+	return (unsigned)s < ARRAY_SIZE(status_names) ? status_names[s] : "?";
+}
+
+void regression_id(const struct regression *g, struct strbuf *out)
+{
+	strbuf_addf(out, "%s:%s:%s:%.12s", g->tree, g->build, g->cells[0],
+		    g->first_bad.commit ? g->first_bad.commit : "none");
+}
+
+void regression_ref_json(struct json *js, const char *key,
+			 const struct regression_ref *ref)
+{
+	json_key(js, key);
+	if (!ref->commit) {
+		json_null(js);
+		return;
+	}
+	json_object_begin(js);
+	json_key_str(js, "commit", ref->commit);
+	json_key_str(js, "subject", ref->subject);
+	json_key_str(js, "author", ref->author);
+	json_object_end(js);
+}
+
+void regression_to_json(const struct regression *g, struct json *js)
+{
+	struct strbuf id = STRBUF_INIT;
+	size_t i;
+
+	json_object_begin(js);
+	regression_id(g, &id);
+	json_key_str(js, "id", id.buf);
+	strbuf_release(&id);
+	json_key_str(js, "tree", g->tree);
+	json_key_str(js, "build", g->build);
+	json_key_str(js, "cell", g->cells[0]);
+	json_key_str(js, "status", regression_status_name(g->status));
+	regression_ref_json(js, "first_bad", &g->first_bad);
+	regression_ref_json(js, "last_good", &g->last_good);
+	regression_ref_json(js, "fixed_by", &g->fixed_by);
+	json_key_str(js, "line", g->line);
+	json_key(js, "runs");
+	json_object_begin(js);
+	json_key_int(js, "fail", g->fail);
+	json_key_int(js, "total", g->total);
+	json_object_end(js);
+	json_key_str(js, "signature", g->signature);
+	json_key(js, "cells");
+	json_array_begin(js);
+	for (i = 0; i < g->n_cells; i++)
+		json_str(js, g->cells[i]);
+	json_array_end(js);
+	json_key(js, "bisect");
+	if (g->bisected) {
+		json_object_begin(js);
+		json_key_int(js, "builds", g->builds);
+		json_key_int(js, "boots", g->boots);
+		json_key_bool(js, "running", g->bisecting);
+		json_object_end(js);
+	} else {
+		json_null(js);
+	}
+	json_key(js, "why");
+	if (g->why)
+		json_str(js, g->why);
+	else
+		json_null(js);
+	json_key(js, "range");
+	if (g->status == REGRESSION_UNDECIDED && g->lo.commit) {
+		json_object_begin(js);
+		regression_ref_json(js, "good", &g->lo);
+		regression_ref_json(js, "bad", &g->hi);
+		json_object_end(js);
+	} else {
+		json_null(js);
+	}
+	json_object_end(js);
+}

@@ -1,0 +1,205 @@
+/*
+ * daemon-work: the daemon's work in the thread pool, each with its own
+ * read-only store connection: publishing the dashboard, and comparing
+ * (regressions_compute), whose wants (confirmation and bisection runs) and
+ * webhook events then go to the store thread. One of each runs at a time;
+ * asked again meanwhile, it runs once more when it is done.
+ */
+#include <stdlib.h>
+
+#include <uv.h>
+
+#include "daemon/daemon-priv.h"
+#include "publish/publish.h"
+#include "compare/regressions.h"
+#include "lib/timeutil.h"
+#include "export/webhook.h"
+#include "lib/xmalloc.h"
+
+/* ---- publishing: its own read-only connection, in the thread pool ---- */
+
+struct publish_work {
+	uv_work_t req;
+	struct daemon *d;
+	struct strbuf err;
+	int rc;
+};
+
+static void publish_work_cb(uv_work_t *req)
+{
+	struct publish_work *p = container_of(req, struct publish_work, req);
+	struct record *r = NULL;
+
+	p->rc = record_open_readonly(&r, p->d->o.state_dir, &p->err);
+	if (p->rc == 0)
+		p->rc = publish_dashboard(r, p->d->dash_dir, NULL, &p->err);
+	else if (p->rc == 1)
+		p->rc = 0;	/* nothing recorded yet */
+	record_close(r);
+}
+
+static void publish_after_cb(uv_work_t *req, int status)
+{
+	struct publish_work *p = container_of(req, struct publish_work, req);
+	struct daemon *d = p->d;
+
+	if (p->rc < 0)
+		daemon_say(d, "dashboard: %s", p->err.buf);
+	d->publishing = 0;
+	strbuf_release(&p->err);
+	free(p);
+	if (d->publish_again && !d->stopping) {
+		d->publish_again = 0;
+		daemon_publish(d);
+		return;
+	}
+	if (d->stopping)
+		daemon_shutdown(d);
+	else
+		schedule(d);
+}
+
+void daemon_publish(struct daemon *d)
+{
+	struct publish_work *p;
+
+	if (d->publishing) {
+		d->publish_again = 1;
+		return;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->d = d;
+	strbuf_init(&p->err, 0);
+	d->publishing = 1;
+	uv_queue_work(d->loop, &p->req, publish_work_cb, publish_after_cb);
+}
+
+/* ---- compare: its own read-only connection, in the thread pool ---- */
+
+struct compare_work {
+	uv_work_t req;
+	struct daemon *d;
+	const struct matrix *m;
+	struct regressions rs;
+	struct record_outbox_event *events;	/* webhooks' */
+	size_t n_events, added;
+	struct strbuf err;
+	int rc;
+	size_t applied;
+};
+
+static void compare_work_cb(uv_work_t *req)
+{
+	struct compare_work *w = container_of(req, struct compare_work, req);
+	struct record *r = NULL;
+
+	w->rc = record_open_readonly(&r, w->d->o.state_dir, &w->err);
+	if (w->rc == 0)
+		w->rc = regressions_compute(r, w->m, &w->rs, &w->err);
+	else if (w->rc == 1)
+		w->rc = 0;
+	record_close(r);
+	/* What classes changed: the outbox keeps each event once. */
+	if (w->rc == 0 && w->m->n_webhooks)
+		webhook_events(&w->rs, w->m->webhooks, w->m->n_webhooks,
+			       timeutil_now(), &w->events, &w->n_events);
+}
+
+static int apply_wants(struct record *r, void *arg, struct strbuf *err)
+{
+	struct compare_work *w = arg;
+	size_t i;
+
+	for (i = 0; i < w->rs.n_wants; i++) {
+		const struct regression_want *x = &w->rs.wants[i];
+
+		if (record_want_runs(r, x->tree, x->commit, x->build, x->cell,
+				     x->runs, x->purpose,
+				     RECORD_PRIORITY_CONFIRM, err) < 0)
+			return -1;
+		w->applied++;
+	}
+	return record_outbox_add(r, w->events, w->n_events, &w->added, err);
+}
+
+static void compare_free(struct compare_work *w)
+{
+	regressions_release(&w->rs);
+	webhook_events_free(w->events, w->n_events);
+	strbuf_release(&w->err);
+	free(w);
+}
+
+static void compare_finished(struct daemon *d)
+{
+	d->comparing = 0;
+	daemon_free_retired(d);
+	if (d->stopping) {
+		daemon_shutdown(d);
+		return;
+	}
+	if (d->compare_again) {
+		d->compare_again = 0;
+		daemon_compare(d);
+	}
+	schedule(d);
+}
+
+static void wants_applied(void *arg, int rc, const char *err)
+{
+	struct compare_work *w = arg;
+	struct daemon *d = w->d;
+	size_t i;
+
+	if (rc < 0) {
+		daemon_pause(d, err);
+	} else {
+		for (i = 0; i < w->rs.n_wants; i++)
+			daemon_say(d, "%s %.12s %s: %s: %u run%s wanted in "
+				   "all", w->rs.wants[i].tree,
+				   w->rs.wants[i].commit,
+				   w->rs.wants[i].cell,
+				   w->rs.wants[i].purpose,
+				   w->rs.wants[i].runs,
+				   w->rs.wants[i].runs == 1 ? "" : "s");
+		if (w->added) {
+			daemon_say(d, "webhooks: %zu event%s queued", w->added,
+				   w->added == 1 ? "" : "s");
+			webhook_kick(d->hooks);
+		}
+	}
+	compare_free(w);
+	compare_finished(d);
+}
+
+static void compare_after_cb(uv_work_t *req, int status)
+{
+	struct compare_work *w = container_of(req, struct compare_work, req);
+	struct daemon *d = w->d;
+
+	if (w->rc < 0) {
+		daemon_say(d, "compare: %s", w->err.buf);
+	} else if ((w->rs.n_wants || w->n_events) && !d->stopping &&
+		   !d->paused) {
+		record_thread_submit(d->store, apply_wants, wants_applied, w);
+		return;
+	}
+	compare_free(w);
+	compare_finished(d);
+}
+
+void daemon_compare(struct daemon *d)
+{
+	struct compare_work *w;
+
+	if (d->comparing) {
+		d->compare_again = 1;
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->d = d;
+	w->m = d->m;	/* kept alive: no retired matrix is freed meanwhile */
+	strbuf_init(&w->err, 0);
+	d->comparing = 1;
+	uv_queue_work(d->loop, &w->req, compare_work_cb, compare_after_cb);
+}

@@ -1,0 +1,484 @@
+/*
+ * judge: console stream + exit status -> verdict. The first decisive event
+ * wins and is never overturned, except that a pending PASS (marker seen,
+ * guest powering off) still turns into FAIL if the kernel dies on the way
+ * down. Host and tool trouble is ERROR, never FAIL.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "judge/judge.h"
+#include "lib/xmalloc.h"
+
+#define JUDGE_MAX_LINE 4096
+#define JUDGE_MAX_STDERR 4096
+
+/* Console lines that mean the kernel (or Xen under it) failed. */
+static const struct {
+	const char *needle;
+	const char *reason;
+} failures[] = {
+	{ "Kernel panic - not syncing", "kernel panic" },
+	{ "Unable to boot", "kernel refused to boot on this CPU" },
+	{ "BUG: ", "kernel BUG" },
+	{ "Oops: ", "kernel oops" },
+	{ "general protection fault", "kernel general protection fault" },
+	{ "invalid opcode: ", "kernel oops (invalid opcode)" },
+	{ "Hardware Dom0 crashed", "Xen: dom0 crashed" },
+	{ "Hardware Dom0 halted", "Xen: dom0 halted" },
+	{ "Hardware Dom0 shutdown", "Xen: dom0 shut down before the marker" },
+	{ "Panic on CPU", "Xen panic" },
+	{ "Domain 0 crashed", "Xen: dom0 crashed" },
+};
+
+/*
+ * Console lines that mean the farm's machinery failed under the kernel:
+ * ERROR, never FAIL. QEMU TCG's emulated SVM gives Xen no next-RIP for
+ * some instructions (RDTSCP), so Xen cannot emulate them and kills the
+ * domain; on real hardware this cannot happen.
+ */
+static const struct {
+	const char *needle;
+	const char *reason;
+} host_failures[] = {
+	{ "SVM Insn len emulation failed", "nested virtualisation gap: Xen "
+	  "could not emulate an instruction under QEMU's SVM (host "
+	  "limitation, not the kernel; hide the instruction from the CPU "
+	  "model, e.g. -rdtscp)" },
+};
+
+enum { ESC_NONE, ESC_START, ESC_CSI, ESC_OSC, ESC_OSC_END, ESC_CHARSET };
+
+void judge_init(struct judge *j, const char *nonce, char *const *expect,
+		size_t n_expect)
+{
+	size_t i;
+
+	memset(j, 0, sizeof(*j));
+	j->nonce = xstrdup(nonce);
+	j->n_expect = n_expect;
+	j->expect = xcalloc(n_expect + 1, sizeof(char *));
+	for (i = 0; i < n_expect; i++)
+		j->expect[i] = xstrdup(expect[i]);
+	j->expect_seen = xcalloc(n_expect + 1, 1);
+	strbuf_init(&j->partial, 256);
+	strbuf_init(&j->last_line, 0);
+	strbuf_init(&j->stderr_text, 0);
+}
+
+void judge_release(struct judge *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->n_expect; i++)
+		free(j->expect[i]);
+	free(j->expect);
+	free(j->expect_seen);
+	free(j->nonce);
+	free(j->hypervisor);
+	free(j->wrong_marker);
+	free(j->job);
+	free(j->reason);
+	free(j->line);
+	strbuf_release(&j->partial);
+	strbuf_release(&j->last_line);
+	strbuf_release(&j->stderr_text);
+	memset(j, 0, sizeof(*j));
+}
+
+void judge_set_job(struct judge *j, const char *job)
+{
+	free(j->job);
+	j->job = xstrdup(job);
+}
+
+static void decide(struct judge *j, enum verdict v, const char *line,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void decide(struct judge *j, enum verdict v, const char *line,
+		   const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	if (j->verdict)
+		return;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	j->verdict = v;
+	j->reason = strbuf_detach(&sb, NULL);
+	j->line = xstrdup(line ? line : "");
+}
+
+/* QEMU's first line that is not a warning, else its first line. */
+static const char *first_stderr_line(struct judge *j, struct strbuf *out)
+{
+	const char *s = j->stderr_text.buf;
+	const char *first = NULL, *err = NULL;
+
+	for (; *s; s = *s ? s + 1 : s) {
+		const char *nl = strchrnul(s, '\n');
+
+		if (nl > s && !first)
+			first = s;
+		if (nl > s && !err && !memmem(s, nl - s, "warning: ", 9))
+			err = s;
+		s = nl;
+	}
+	s = err ? err : first;
+	if (s)
+		strbuf_add(out, s, strchrnul(s, '\n') - s);
+	return out->buf;
+}
+
+static int is_cmdline_echo(const char *line)
+{
+	return strstr(line, "Command line:") != NULL;
+}
+
+static void parse_init_report(struct judge *j, const char *line)
+{
+	const char *hv = strstr(line, "hypervisor=");
+	size_t len;
+
+	if (!hv)
+		return;
+	/* The last field: the rest of the line ("Xen PV" has a blank). */
+	hv += strlen("hypervisor=");
+	len = strlen(hv);
+	free(j->hypervisor);
+	j->hypervisor = xstrndup(hv, len);
+}
+
+static void marker_line(struct judge *j, const char *line)
+{
+	const char *nonce = line + strlen(JUDGE_MARKER);
+	size_t i;
+
+	if (strcmp(nonce, j->nonce)) {
+		if (!j->wrong_marker)
+			j->wrong_marker = xstrdup(line);
+		return;
+	}
+	for (i = 0; i < j->n_expect; i++) {
+		if (j->expect_seen[i])
+			continue;
+		decide(j, VERDICT_FAIL, line,
+		       "guest never reported \"%s\" (its init saw "
+		       "hypervisor=%s)", j->expect[i],
+		       j->hypervisor ? j->hypervisor : "?");
+		j->action = JUDGE_FAILING;
+		return;
+	}
+	free(j->line);
+	j->line = xstrdup(line);
+	j->action = JUDGE_PASSING;
+}
+
+/* Does `line` start with "hvmatrix-agent: WHAT job=NAME" for our job? */
+static const char *agent_line(struct judge *j, const char *line,
+			      const char *what)
+{
+	size_t n = strlen(JUDGE_AGENT), w = strlen(what), k = strlen(j->job);
+
+	if (strncmp(line, JUDGE_AGENT, n) || strncmp(line + n, what, w) ||
+	    strncmp(line + n + w, " job=", 5) ||
+	    strncmp(line + n + w + 5, j->job, k))
+		return NULL;
+	line += n + w + 5 + k;
+	return *line == ' ' || !*line ? line : NULL;
+}
+
+/* The agent's "end" line: the guest's fate decides what is left open. */
+static void job_ended(struct judge *j, const char *line, const char *rest)
+{
+	const char *fate = strstr(rest, " fate=");
+	const char *detail = strstr(rest, " detail=");
+	const char *secs = strstr(rest, " seconds=");
+	size_t len;
+
+	if (secs)
+		j->job_seconds = strtod(secs + 9, NULL);
+	j->in_job = 0;
+	fate = fate ? fate + 6 : "?";
+	len = strcspn(fate, " ");
+	detail = detail ? detail + 8 : "";
+	if (j->action == JUDGE_PASSING && !strncmp(fate, "shutdown", len)) {
+		free(j->line);
+		j->line = NULL;
+		decide(j, VERDICT_PASS, line, "marker with this run's nonce%s; "
+		       "the guest shut down", j->n_expect ?
+		       " and every expected report seen" : "");
+	} else if (!strncmp(fate, "error", len)) {
+		decide(j, VERDICT_ERROR, line, "the agent could not run the "
+		       "guest: %s", *detail ? detail : "no detail");
+	} else if (!strncmp(fate, "timeout", len)) {
+		decide(j, VERDICT_FAIL, j->last_line.buf, "guest timeout: no "
+		       "marker before the agent's limit (hang)");
+	} else {
+		decide(j, VERDICT_FAIL, j->last_line.buf, "guest %.*s%s",
+		       (int)len, fate, j->action == JUDGE_PASSING ?
+		       " after the marker" : " before the marker");
+	}
+	j->action = j->verdict == VERDICT_PASS ? JUDGE_CONTINUE :
+		    JUDGE_FAILING;
+}
+
+/* Guest mode, a line outside our job: only the farm can fail here. */
+static void host_line(struct judge *j, const char *line)
+{
+	size_t i;
+
+	if (!strncmp(line, JUDGE_AGENT "setup-failed",
+		     strlen(JUDGE_AGENT "setup-failed"))) {
+		decide(j, VERDICT_ERROR, line, "dom0 setup failed");
+		j->action = JUDGE_FAILING;
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(failures); i++) {
+		if (strstr(line, failures[i].needle)) {
+			decide(j, VERDICT_ERROR, line, "the farm's dom0 or Xen "
+			       "failed (%s)%s", failures[i].reason,
+			       j->job_started ? " while the guest ran" :
+			       " before the guest started");
+			j->action = JUDGE_FAILING;
+			return;
+		}
+	}
+}
+
+static void judge_line(struct judge *j, const char *line)
+{
+	const char *rest;
+	size_t i;
+
+	if (!*line)
+		return;
+	j->n_lines++;
+	if (j->job && !j->in_job) {
+		if (j->verdict)
+			return;
+		if (agent_line(j, line, "begin")) {
+			j->in_job = j->job_started = 1;
+			strbuf_reset(&j->last_line);
+			return;
+		}
+		/* Another guest's lines are that guest's business. */
+		if (!strncmp(line, JUDGE_AGENT "begin job=",
+			     strlen(JUDGE_AGENT "begin job="))) {
+			j->in_other_job = 1;
+			return;
+		}
+		if (!strncmp(line, JUDGE_AGENT "end job=",
+			     strlen(JUDGE_AGENT "end job="))) {
+			j->in_other_job = 0;
+			return;
+		}
+		if (!j->in_other_job || !strncmp(line, "(XEN)", 5))
+			host_line(j, line);
+		return;
+	}
+	if (j->job && (rest = agent_line(j, line, "end"))) {
+		job_ended(j, line, rest);
+		return;
+	}
+	strbuf_reset(&j->last_line);
+	strbuf_addstr(&j->last_line, line);
+	if (j->verdict)
+		return;
+	/* Under a guest, Xen's own lines are the farm's, not the kernel's. */
+	if (j->job && !strncmp(line, "(XEN)", 5)) {
+		host_line(j, line);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(host_failures); i++) {
+		if (strstr(line, host_failures[i].needle)) {
+			decide(j, VERDICT_ERROR, line, "%s",
+			       host_failures[i].reason);
+			j->action = JUDGE_FAILING;
+			return;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(failures); i++) {
+		if (strstr(line, failures[i].needle)) {
+			decide(j, VERDICT_FAIL, line, "%s",
+			       failures[i].reason);
+			j->action = JUDGE_FAILING;
+			return;
+		}
+	}
+	if (!strncmp(line, JUDGE_MARKER, strlen(JUDGE_MARKER))) {
+		marker_line(j, line);
+		return;
+	}
+	if (!strncmp(line, "hvmatrix-init:", strlen("hvmatrix-init:")))
+		parse_init_report(j, line);
+	if (is_cmdline_echo(line))
+		return;
+	for (i = 0; i < j->n_expect; i++)
+		if (!j->expect_seen[i] && strstr(line, j->expect[i]))
+			j->expect_seen[i] = 1;
+}
+
+static void end_line(struct judge *j)
+{
+	judge_line(j, j->partial.buf);
+	strbuf_reset(&j->partial);
+}
+
+enum judge_action judge_feed(struct judge *j, const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		switch (j->esc) {
+		case ESC_START:
+			j->esc = c == '[' ? ESC_CSI : c == ']' ? ESC_OSC :
+				 (c == '(' || c == ')') ? ESC_CHARSET :
+				 ESC_NONE;
+			continue;
+		case ESC_CSI:
+			if (c >= 0x40 && c <= 0x7e)
+				j->esc = ESC_NONE;
+			continue;
+		case ESC_OSC:
+			if (c == 0x07)
+				j->esc = ESC_NONE;
+			else if (c == 0x1b)
+				j->esc = ESC_OSC_END;
+			continue;
+		case ESC_OSC_END:
+		case ESC_CHARSET:
+			j->esc = ESC_NONE;
+			continue;
+		}
+		if (c == 0x1b) {
+			j->esc = ESC_START;
+		} else if (c == '\n') {
+			end_line(j);
+		} else if (c == '\t' || (c >= 0x20 && c != 0x7f)) {
+			strbuf_addch(&j->partial, c);
+			if (j->partial.len >= JUDGE_MAX_LINE)
+				end_line(j);
+		}
+		/* other control bytes, '\r' included, carry nothing */
+	}
+	return j->action;
+}
+
+void judge_feed_stderr(struct judge *j, const char *buf, size_t len)
+{
+	size_t room = JUDGE_MAX_STDERR - j->stderr_text.len;
+
+	if (j->stderr_text.len < JUDGE_MAX_STDERR)
+		strbuf_add(&j->stderr_text, buf, len < room ? len : room);
+}
+
+static void pending_pass(struct judge *j)
+{
+	char *line = j->line;
+
+	j->line = NULL;
+	decide(j, VERDICT_PASS, line, "marker with this run's nonce%s",
+	       j->n_expect ? " and every expected report seen" : "");
+	free(line);
+}
+
+/*
+ * Guest mode: the agent times guests out itself (fate=timeout, a FAIL), so
+ * when the whole run stalls it is the farm's dom0 or agent that stopped.
+ */
+static void guest_stalled(struct judge *j, const char *what)
+{
+	decide(j, VERDICT_ERROR, j->last_line.buf, "%s %s", what,
+	       !j->job_started ? "before dom0 started the guest" :
+	       j->in_job ? "while the agent ran the guest (the agent did "
+	       "not end it)" : "after the guest");
+}
+
+void judge_timeout(struct judge *j, unsigned seconds)
+{
+	end_line(j);
+	if (j->action == JUDGE_PASSING)
+		pending_pass(j);
+	if (j->job)
+		guest_stalled(j, "the run timed out");
+	decide(j, VERDICT_FAIL, j->last_line.buf,
+	       "timeout: no marker after %u s (hang)", seconds);
+}
+
+void judge_silence(struct judge *j, unsigned seconds)
+{
+	end_line(j);
+	if (j->action == JUDGE_PASSING)
+		pending_pass(j);
+	if (j->job)
+		guest_stalled(j, "the console went silent");
+	decide(j, VERDICT_FAIL, j->last_line.buf,
+	       "no console output for %u s (hang%s)", seconds,
+	       j->n_lines ? "" : ", nothing printed at all");
+}
+
+void judge_error(struct judge *j, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	decide(j, VERDICT_ERROR, "", "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+void judge_skip(struct judge *j, const char *reason)
+{
+	decide(j, VERDICT_SKIP, "", "%s", reason);
+}
+
+void judge_set(struct judge *j, enum verdict v, const char *reason,
+	       const char *line)
+{
+	decide(j, v, line, "%s", reason ? reason : "");
+}
+
+void judge_exit(struct judge *j, int64_t exit_status, int term_signal,
+		int killed_by_us)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *qemu_said;
+
+	end_line(j);
+	if (j->verdict)
+		goto out;
+	if (j->action == JUDGE_PASSING) {
+		pending_pass(j);
+		goto out;
+	}
+	qemu_said = first_stderr_line(j, &err);
+	if (j->job && !killed_by_us && !term_signal && !exit_status)
+		guest_stalled(j, "QEMU exited");
+	else if (killed_by_us)
+		decide(j, VERDICT_ERROR, qemu_said, "run stopped by hvmatrix");
+	else if (term_signal)
+		decide(j, VERDICT_ERROR, qemu_said,
+		       "QEMU died from signal %d%s%s", term_signal,
+		       *qemu_said ? ": " : "", qemu_said);
+	else if (exit_status != 0)
+		decide(j, VERDICT_ERROR, qemu_said,
+		       "QEMU exited with status %lld%s%s",
+		       (long long)exit_status, *qemu_said ? ": " : "",
+		       qemu_said);
+	else if (j->wrong_marker)
+		decide(j, VERDICT_FAIL, j->wrong_marker,
+		       "guest exited; its marker had another run's nonce");
+	else
+		decide(j, VERDICT_FAIL, j->last_line.buf,
+		       "guest powered off or reset before the marker");
+out:
+	strbuf_release(&err);
+}

@@ -1,0 +1,98 @@
+/*
+ * judge: turns a run's console stream and the way its QEMU ended into a
+ * verdict, a reason and the line that decided it. It is fed bytes as they
+ * arrive (lines may be split across reads, CRLF, terminal escapes) and
+ * tells the runner when to stop early. It never touches processes or
+ * files: the runner does, the judge only decides.
+ *
+ * PASS needs the payload's marker "HVMATRIX-OK nonce=<this run's nonce>"
+ * at the start of a line (the kernel echoes its command line, so the nonce
+ * alone proves nothing) and every `expect` string of the cell.
+ */
+#ifndef HVM_JUDGE_H
+#define HVM_JUDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "lib/strbuf.h"
+#include "judge/verdict.h"
+
+#define JUDGE_MARKER "HVMATRIX-OK nonce="
+#define JUDGE_AGENT "hvmatrix-agent: "
+
+/* What judge_feed asks of the runner. */
+enum judge_action {
+	JUDGE_CONTINUE = 0,
+	JUDGE_FAILING,		/* failure seen: capture ~1 s more, then stop */
+	JUDGE_PASSING,		/* marker seen: let the guest power off */
+};
+
+struct judge {
+	char *nonce;
+	char **expect;
+	size_t n_expect;
+	unsigned char *expect_seen;
+
+	struct strbuf partial;	/* the line being assembled */
+	int esc;		/* escape-sequence parser state */
+	size_t n_lines;
+	struct strbuf last_line;	/* last non-empty line */
+	struct strbuf stderr_text;	/* QEMU's stderr, first 4 KiB */
+	char *hypervisor;	/* as reported by the payload's init */
+	char *wrong_marker;	/* a marker line with another nonce */
+
+	/*
+	 * Guest mode (libxl cells): the console also carries Xen and a dom0
+	 * that are not under test. Only the lines between the agent's
+	 * "hvmatrix-agent: begin job=NAME" and "... end job=NAME fate=..."
+	 * are the kernel's; a failure outside them is the farm's (ERROR).
+	 */
+	char *job;
+	int in_job, job_started;
+	int in_other_job;	/* inside another guest's lines */
+	double job_seconds;	/* the agent's measure of the guest's run */
+
+	enum judge_action action;
+	enum verdict verdict;
+	char *reason;
+	char *line;
+};
+
+void judge_init(struct judge *j, const char *nonce, char *const *expect,
+		size_t n_expect);
+void judge_release(struct judge *j);
+/* Switch to guest mode for the agent's job called `job`. */
+void judge_set_job(struct judge *j, const char *job);
+
+/* Console bytes (QEMU's stdout). Returns the action in force. */
+enum judge_action judge_feed(struct judge *j, const char *buf, size_t len);
+/* QEMU's stderr bytes: kept for the reason of an ERROR. */
+void judge_feed_stderr(struct judge *j, const char *buf, size_t len);
+
+/* Ends of a run; the first decisive one wins. */
+void judge_timeout(struct judge *j, unsigned seconds);
+void judge_silence(struct judge *j, unsigned seconds);
+/* The farm could not run it (spawn failed, image missing, ...). */
+void judge_error(struct judge *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void judge_skip(struct judge *j, const char *reason);
+/*
+ * A verdict another judge decided (a run on a cluster node, read back from
+ * its result file): taken as it is, the first decisive end still wins.
+ */
+void judge_set(struct judge *j, enum verdict v, const char *reason,
+	       const char *line);
+/*
+ * QEMU ended. killed_by_us: the runner stopped it after the judge asked
+ * (JUDGE_FAILING or JUDGE_PASSING grace ran out). Flushes any partial line.
+ */
+void judge_exit(struct judge *j, int64_t exit_status, int term_signal,
+		int killed_by_us);
+
+/* Decided verdict (VERDICT_NONE until an end was reported). */
+static inline enum verdict judge_verdict(const struct judge *j)
+{
+	return j->verdict;
+}
+
+#endif

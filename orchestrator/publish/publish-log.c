@@ -1,0 +1,323 @@
+/*
+ * publish-log: the page of a run with a log: its details, the exact
+ * command line (copyable) and reproduce.sh beside it, the console log
+ * read from its compressed form with an anchor per line and the decisive
+ * line highlighted (#decisive). A log page is streamed, never whole in
+ * memory. Its key is what it shows that can change (the cell's class on
+ * the commit, the commit's subject): a run's own data never changes, so
+ * a log is rendered again only when its class does.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/logfile.h"
+#include "publish/publish-priv.h"
+#include "lib/spawn.h"
+#include "lib/xmalloc.h"
+
+#define LINE_MAX_BYTES 65536	/* a log line longer than this is split */
+
+/*
+ * Is `want` (the judge's line) the log's line `got` (len bytes)? The judge
+ * reads a line without its terminal escapes and control bytes (judge.c's
+ * judge_feed), so the raw line is read the same way before comparing.
+ */
+static int same_line(const char *got, size_t len, const char *want)
+{
+	size_t wl = strlen(want), i, k = 0;
+	int esc = 0;	/* 1 after ESC, 2 in CSI, 3 in OSC, 4 one more */
+
+	if (!wl)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)got[i];
+
+		switch (esc) {
+		case 1:
+			esc = c == '[' ? 2 : c == ']' ? 3 :
+			      (c == '(' || c == ')') ? 4 : 0;
+			continue;
+		case 2:
+			if (c >= 0x40 && c <= 0x7e)
+				esc = 0;
+			continue;
+		case 3:
+			if (c == 0x07)
+				esc = 0;
+			else if (c == 0x1b)
+				esc = 4;
+			continue;
+		case 4:
+			esc = 0;
+			continue;
+		}
+		if (c == 0x1b) {
+			esc = 1;
+		} else if (c == '\t' || (c >= 0x20 && c != 0x7f)) {
+			if (k >= wl || (unsigned char)want[k] != c)
+				return 0;
+			k++;
+		}
+	}
+	return k == wl;
+}
+
+static void flush_line(struct strbuf *out, struct strbuf *line,
+		       unsigned long no, const char *decisive, int *found)
+{
+	int hit = !*found && same_line(line->buf, line->len, decisive);
+
+	if (hit)
+		*found = 1;
+	strbuf_addstr(out, "<span id=\"L");
+	publish_add_num(out, (int64_t)no);
+	strbuf_addstr(out, hit ? "\" class=\"decisive\"><a class=\"ln\" "
+		      "href=\"#L" : "\"><a class=\"ln\" href=\"#L");
+	publish_add_num(out, (int64_t)no);
+	strbuf_addstr(out, "\">");
+	publish_add_num(out, (int64_t)no);
+	strbuf_addstr(out, hit ? "</a><span id=\"decisive\"></span>" : "</a>");
+	strbuf_add_clean(out, line->buf, line->len, STRBUF_CLEAN_HTML);
+	strbuf_addstr(out, "</span>\n");
+	strbuf_reset(line);
+}
+
+/* The reproducer: the recorded command line, else one made from the
+ * cell and commit (and said so). */
+static void reproducer(const struct record_run *run, struct strbuf *cmd,
+		       int *made)
+{
+	*made = 0;
+	if (run->cmdline && *run->cmdline) {
+		strbuf_addstr(cmd, run->cmdline);
+		return;
+	}
+	*made = 1;
+	if (*run->commit_id) {
+		char *argv[] = { (char *)"hvmatrix", (char *)"run",
+				 (char *)"--tree", run->tree,
+				 (char *)"--rev", run->commit_id, NULL };
+
+		spawn_argv_quote(argv, cmd);
+	} else {
+		char *argv[] = { (char *)"hvmatrix", (char *)"boot",
+				 (char *)"--kernel", run->kernel_path,
+				 (char *)"--cell", run->cell,
+				 (char *)"--matrix", run->matrix_path, NULL };
+
+		if (!*run->matrix_path)
+			argv[6] = NULL;
+		spawn_argv_quote(argv, cmd);
+	}
+}
+
+/* body to f, when it has grown: a log page is streamed, never whole. */
+static void spill(struct strbuf *body, FILE *f, size_t over)
+{
+	if (body->len >= over) {
+		fwrite(body->buf, 1, body->len, f);
+		strbuf_reset(body);
+	}
+}
+
+/* The console log as lines with anchors; the decisive one marked. */
+static void add_log(struct strbuf *body, FILE *f, struct logfile_reader *rd,
+		    const char *decisive)
+{
+	struct strbuf line = STRBUF_INIT, rerr = STRBUF_INIT;
+	static char buf[65536];
+	unsigned long no = 0;
+	int found = 0;
+	ssize_t got;
+
+	strbuf_addstr(body, "<pre class=\"log\">");
+	for (;;) {
+		char *p, *nl;
+
+		got = logfile_read(rd, buf, sizeof(buf), &rerr);
+		if (got <= 0)
+			break;
+		for (p = buf; p < buf + got; p = nl + 1) {
+			nl = memchr(p, '\n', (size_t)(buf + got - p));
+			if (!nl) {
+				strbuf_add(&line, p, (size_t)(buf + got - p));
+				if (line.len > LINE_MAX_BYTES)
+					flush_line(body, &line, ++no,
+						   decisive, &found);
+				break;
+			}
+			strbuf_add(&line, p, (size_t)(nl - p));
+			flush_line(body, &line, ++no, decisive, &found);
+			spill(body, f, 1 << 16);
+		}
+	}
+	if (line.len)
+		flush_line(body, &line, ++no, decisive, &found);
+	strbuf_addstr(body, "</pre>\n");
+	/* What a damaged log still gave is worth showing, with why. */
+	if (got < 0) {
+		strbuf_addstr(body, "<p class=\"hint\">hvmatrix: ");
+		publish_add_line(body, rerr.buf);
+		strbuf_addstr(body, "</p>\n");
+	}
+	if (*decisive && !found)
+		strbuf_addstr(body, "<p class=\"hint\" id=\"decisive\">The "
+			      "decisive line is not in the kept log (cut by "
+			      "log_limit).</p>\n");
+	strbuf_release(&line);
+	strbuf_release(&rerr);
+}
+
+static void kv(struct strbuf *b, const char *key)
+{
+	strbuf_addf(b, "</td></tr><tr><th>%s</th><td>", key);
+}
+
+/*
+ * The run page (and reproduce.sh) of input run i, which has a log. 1
+ * written or there already, 0 no log to show, -1 + err.
+ */
+int publish_run_page(struct site *s, size_t i, const struct row *row,
+		     const struct look *l, struct strbuf *err)
+{
+	struct strbuf body = STRBUF_INIT, out = STRBUF_INIT, cmd = STRBUF_INIT;
+	struct strbuf rerr = STRBUF_INIT, sh = STRBUF_INIT;
+	struct logfile_reader *rd = NULL;
+	char page[64], shpage[64], *title = NULL, *path = NULL, *tmp = NULL;
+	char *mark;
+	FILE *f = NULL;
+	int made, rc, ret = -1;
+	uint64_t old, key = publish_fnv_str(PUBLISH_FNV0, PUBLISH_SALT);
+	struct record_run runv = { 0 }, *run = &runv;
+	int have_run = 0;
+
+	key = publish_fnv_str(key, l->name);
+	key = publish_fnv_str(key, row->subject);
+	snprintf(page, sizeof(page), "run/%lld.html",
+		 (long long)s->in.runs[i].id);
+	snprintf(shpage, sizeof(shpage), "run/%lld.sh",
+		 (long long)s->in.runs[i].id);
+	if (publish_smap_get(&s->manifest, page, &old) && old == key) {
+		publish_fresh(s, page, key);
+		publish_fresh(s, shpage, key);
+		return 1;
+	}
+	/* The page shows every column of the run: read it whole. */
+	rc = record_get_run(s->r, s->in.runs[i].id, run, err);
+	if (rc <= 0)
+		return rc;
+	have_run = 1;
+	/* A missing or unreadable log is no page, not a broken site. */
+	if (logfile_open_read(&rd, run->log_path, &rerr) < 0) {
+		ret = 0;
+		goto out;
+	}
+	reproducer(run, &cmd, &made);
+	strbuf_addstr(&body, "<nav class=\"nav\"><a href=\"../index.html\">"
+		      "Overview</a> <a href=\"../regressions.html\">"
+		      "Regressions</a></nav>\n");
+	strbuf_addf(&body, "<h2>Run %lld: <span class=\"m %s\">%s</span> %s"
+		    "</h2>\n<table class=\"kv\"><tr><th>Cell</th><td>",
+		    (long long)run->id, l->css, l->code,
+		    verdict_name(run->verdict));
+	publish_add_cell_link(&body, "../", run->cell);
+	kv(&body, *row->commit ? "Commit" : "Kernel");
+	publish_add_row_link(&body, "../", row, 1);
+	kv(&body, "Class of the cell");
+	strbuf_addstr(&body, l->words);
+	kv(&body, "Reason");
+	strbuf_add_html(&body, run->reason);
+	kv(&body, "Purpose");
+	strbuf_add_html(&body, run->purpose);
+	kv(&body, "Started (UTC)");
+	strbuf_add_utc(&body, run->started_at);
+	strbuf_addf(&body, ", %.1f s", run->duration_s);
+	kv(&body, "Kernel image");
+	strbuf_add_html(&body, run->kernel_path);
+	strbuf_addstr(&body, " ");
+	strbuf_add_html(&body, run->kernel_version);
+	kv(&body, "Decisive line");
+	if (*run->line) {
+		strbuf_addstr(&body, "<a href=\"#decisive\"><code "
+			      "class=\"line\">");
+		publish_add_line(&body, run->line);
+		strbuf_addstr(&body, "</code></a>");
+	} else {
+		strbuf_addstr(&body, "none");
+	}
+	strbuf_addstr(&body, "</td></tr></table>\n<h3>Command line</h3>\n");
+	if (made)
+		strbuf_addstr(&body, "<p class=\"hint\">The store has no "
+			      "command line for this run (recorded before "
+			      "schema 4, or it booted nothing): this one is "
+			      "made from its cell and commit.</p>\n");
+	strbuf_addstr(&body, "<pre class=\"cmdline\" id=\"cmdline\">");
+	strbuf_add_html(&body, cmd.buf);
+	strbuf_addf(&body, "</pre>\n<p><a href=\"%lld.sh\">reproduce.sh</a> "
+		    "(the kernel and initrd paths are the farm's)</p>\n"
+		    "<h3>Console log</h3>\n", (long long)run->id);
+	title = xstrfmt("run %lld %s", (long long)run->id, run->cell);
+	publish_wrap(s, &out, "../", title, "\001");
+	path = xstrfmt("%s/%s", s->out, page);
+	tmp = xstrfmt("%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f) {
+		strbuf_addf(err, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	mark = strchr(out.buf, '\001');
+	fwrite(out.buf, 1, (size_t)(mark - out.buf), f);
+	add_log(&body, f, rd, run->line);
+	spill(&body, f, 0);
+	fputs(mark + 1, f);
+	rc = ferror(f);
+	if (fclose(f) == EOF || rc || rename(tmp, path) < 0) {
+		f = NULL;
+		strbuf_addf(err, "%s: cannot write", path);
+		unlink(tmp);
+		goto out;
+	}
+	f = NULL;
+	s->written++;
+	/* Valid UTF-8, one line each, like every page: a name or path
+	 * with other bytes is shown, not run. */
+	strbuf_addf(&sh, "#!/bin/sh\n# hvmatrix run %lld: cell ",
+		    (long long)run->id);
+	strbuf_add_clean(&sh, run->cell, strlen(run->cell), STRBUF_CLEAN_LINE);
+	strbuf_addf(&sh, ", %s ", *row->commit ? "commit" : "kernel");
+	strbuf_add_clean(&sh, *row->commit ? row->commit : row->kernel,
+			 strlen(*row->commit ? row->commit : row->kernel),
+			 STRBUF_CLEAN_LINE);
+	strbuf_addf(&sh, ", verdict %s.\n# The kernel and initrd paths are "
+		    "the farm's: copy or rebuild them first.\n%s",
+		    verdict_name(run->verdict), made ? "" : "exec ");
+	strbuf_add_clean(&sh, cmd.buf, cmd.len, STRBUF_CLEAN_LINE);
+	strbuf_addch(&sh, '\n');
+	if (publish_write(s, shpage, sh.buf, sh.len, err) < 0)
+		goto out;
+	publish_fresh(s, page, key);
+	publish_fresh(s, shpage, key);
+	ret = 1;
+out:
+	if (f) {
+		fclose(f);
+		unlink(tmp);
+	}
+	free(path);
+	free(tmp);
+	if (rd)
+		logfile_close_read(rd);
+	strbuf_release(&body);
+	strbuf_release(&out);
+	strbuf_release(&cmd);
+	strbuf_release(&rerr);
+	strbuf_release(&sh);
+	free(title);
+	if (have_run)
+		record_run_release(run);
+	return ret;
+}
+

@@ -1,0 +1,176 @@
+/*
+ * publish-priv.h: what the files of the dashboard share. publish.c drives
+ * a publish and builds the model (rows, entries) from the compact runs
+ * (regressions_input); publish-cache.c keeps those runs between publishes;
+ * publish-html.c has the page frame, links and marks; publish-grid.c the
+ * grid, front and releases pages; publish-pages.c the commit, cell and
+ * regressions pages; publish-log.c the run pages with their logs. Nothing
+ * outside the publish files includes it.
+ */
+#ifndef HVM_PUBLISH_PRIV_H
+#define HVM_PUBLISH_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "matrix/matrix.h"
+#include "store/record.h"
+#include "compare/regressions.h"
+#include "lib/strbuf.h"
+#include "judge/verdict.h"
+
+#define PUBLISH_PAGE_ROWS 100	/* commits per grid page */
+#define PUBLISH_SALT "hvmatrix-dashboard-3"	/* bump when a page's form
+						 * changes */
+
+/* ---- publish-html.c: keys, maps, the frame ---- */
+
+#define PUBLISH_FNV0 14695981039346656037ULL
+uint64_t publish_fnv(uint64_t h, const void *data, size_t len);
+uint64_t publish_fnv_str(uint64_t h, const char *s);
+
+/* An open-addressing map from owned strings to 64-bit values. */
+struct smap {
+	char **keys;
+	uint64_t *vals;
+	unsigned char *seen;
+	size_t cap, n;
+};
+size_t publish_smap_put(struct smap *m, const char *key);
+int publish_smap_get(const struct smap *m, const char *key, uint64_t *val);
+void publish_smap_release(struct smap *m);
+
+/* How a class shows: text (for a text browser), a CSS class, words. */
+struct look {
+	const char *name;	/* compare_class_name(), or a verdict's */
+	const char *code;
+	const char *css;
+	const char *words;
+};
+const struct look *publish_look_of(const char *name);
+const char *publish_verdict_look(enum verdict v);
+
+/* One cell of one row: what the grid shows. */
+struct entry {
+	int64_t newest;		/* newest run */
+	int64_t link;		/* the run page to link (0: none) */
+	const struct look *look;
+	uint32_t cell;
+	uint16_t runs;
+	unsigned char verdict;	/* of the newest run */
+	unsigned char link_fail;	/* link is a FAIL run */
+	unsigned char have_class;	/* look is regressions.c's class */
+	double newest_t;	/* newest's start */
+};
+uint64_t publish_entry_key(uint64_t key, const struct entry *e);
+
+/* A built commit (tree, commit, build) or a kernel image booted by
+ * `hvmatrix boot`: its strings are the input pool's or the commits'. */
+struct row {
+	const char *tree, *commit, *build, *kernel;
+	const char *subject, *author;
+	int64_t time;		/* commit time, else first run's start */
+	uint32_t tree_id, commit_id, build_id, kernel_id;
+	size_t ev, n;		/* its entries: site.ev[ev .. ev + n) */
+	size_t run_at, n_runs;	/* its runs: site.row_runs[run_at ..] */
+	char *page;		/* commit/KEY.html */
+};
+
+/* Rows by their key (tree, commit, build ids; or the kernel id). */
+struct rowmap {
+	uint32_t *slots;	/* row index + 1 */
+	size_t cap;
+};
+
+struct site {
+	struct record *r;
+	const char *out;
+	struct regressions rs;
+	struct matrix m;
+	int have_m;
+	struct regressions_input in;
+	const char **run_class;	/* per run: its class or NULL */
+	unsigned char *has_page;	/* per run: its run page exists */
+	struct smap manifest;	/* page -> key, loaded then updated */
+	/* The input's commits: commit_of[tree_at[tree] * (n_strs + 1) +
+	 * id] is the commit of pool string id in that tree. */
+	const struct record_commit **commit_of;
+	uint32_t *tree_at;
+	const char **cells;	/* every cell name, by index */
+	size_t ncells, cells_alloc;
+	uint32_t *cell_of;	/* per pool string: cell index + 1 */
+	struct row *rows;
+	size_t nrows, rows_alloc;
+	struct rowmap rows_by_key;
+	uint32_t *run_row;	/* per run: its row */
+	uint32_t *row_runs;	/* runs grouped by row, id order */
+	struct entry *ev;	/* every row's entries, row after row */
+	size_t nev;
+	int32_t *dense;		/* nrows x ncells: index into ev or -1 */
+	/* What the cache held when loaded (publish-cache.c appends the
+	 * rest): runs, pool strings and their bytes, its checksum. */
+	int from_cache;
+	size_t cache_runs, cache_strs;
+	uint64_t cache_str_bytes, cache_check;
+	int64_t cache_changed, changed;	/* runs_changed: cached, now */
+	size_t written, kept;
+	struct strbuf tpl;
+	char *generated;
+};
+
+const struct entry *publish_row_entry(const struct site *s,
+				      const struct row *row, uint32_t cell);
+const struct row *publish_find_row(const struct site *s, const char *tree,
+				   const char *build, const char *commit);
+/* Is the page's key the manifest's? Either way the page is kept in it. */
+int publish_fresh(struct site *s, const char *page, uint64_t key);
+int publish_write(struct site *s, const char *page, const char *data,
+		  size_t len, struct strbuf *err);
+/* The same for any path (not counted as a page). */
+int publish_write_path(const char *path, const char *data, size_t len,
+		       struct strbuf *err);
+void publish_wrap(const struct site *s, struct strbuf *out,
+		  const char *base, const char *title, const char *body);
+/* The page around body; by_text: skipped when the text is unchanged. */
+int publish_page(struct site *s, const char *page, const char *base,
+		 const char *title, const char *body, int by_text,
+		 struct strbuf *err);
+void publish_path_part(struct strbuf *sb, const char *s);
+void publish_add_num(struct strbuf *sb, int64_t v);
+void publish_add_code(struct strbuf *sb, const char *id);
+void publish_add_row_link(struct strbuf *sb, const char *base,
+			  const struct row *row, int subject);
+void publish_add_cell_link(struct strbuf *sb, const char *base,
+			   const char *cell);
+void publish_add_mark(struct strbuf *sb, const char *base,
+		      const struct entry *e);
+void publish_add_legend(struct strbuf *sb);
+void publish_add_nav(struct strbuf *sb, const char *base);
+void publish_add_line(struct strbuf *sb, const char *s);
+
+/* ---- publish-grid.c ---- */
+void publish_add_open_summary(struct strbuf *sb, const struct site *s);
+int publish_grid_pages(struct site *s, struct strbuf *err);
+int publish_index_page(struct site *s, struct strbuf *err);
+int publish_releases_page(struct site *s, struct strbuf *err);
+
+/* ---- publish-pages.c ---- */
+int publish_commit_page(struct site *s, const struct row *row,
+			struct strbuf *err);
+int publish_cell_pages(struct site *s, struct strbuf *err);
+int publish_regressions_page(struct site *s, struct strbuf *err);
+
+/* ---- publish-log.c ---- */
+/* The run page of input run i (it has a log): 1 there, 0 none, -1. */
+int publish_run_page(struct site *s, size_t i, const struct row *row,
+		     const struct look *l, struct strbuf *err);
+
+/* ---- publish-cache.c ---- */
+/* s->in from STATE/runs-cache and the runs recorded since, or from the
+ * whole store when the cache is missing, broken or no longer a prefix
+ * of the runs table. *full (may be NULL): the cache was not used. */
+int publish_cache_load(struct site *s, int *full, struct strbuf *err);
+/* Keep s->in for the next publish; failing only costs that one a scan. */
+void publish_cache_save(struct site *s);
+
+#endif
