@@ -377,13 +377,17 @@ if [ -d "$agent" ] && ! valid "$abin"; then
 	say "compile the agent against $(chroot "$root" pkg-config \
 		--modversion xenlight) libxenlight"
 	src=$(mktemp -d "$root/tmp/hvmatrix-agent.XXXXXX")
+	# Laid out as under orchestrator/ (agent/ flattened): the sources
+	# include the panic scanner as "judge/panicscan.h".
+	rel() { r=${1#orchestrator/}; echo "${r#agent/}"; }
 	for f in $agent_sources; do
-		cp "$agent/$f" "$src/"
+		mkdir -p "$src/$(dirname "$(rel "$f")")"
+		cp "$agent/$f" "$src/$(rel "$f")"
 	done
 	in=/tmp/$(basename "$src")
 	set --
 	for f in $agent_sources; do
-		case $f in *.c) set -- "$@" "$in/$(basename "$f")" ;; esac
+		case $f in *.c) set -- "$@" "$in/$(rel "$f")" ;; esac
 	done
 	# The flags of configure (Makefile.am's AM_CFLAGS, configure.ac's
 	# xenlight modules), with this suite's compiler and headers.

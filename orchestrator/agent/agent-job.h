@@ -14,7 +14,7 @@
 
 #include <libxl.h>
 
-#include "panicscan.h"
+#include "judge/panicscan.h"
 
 /* The prefix of every protocol line; the runner matches on it. */
 #define AGENT_PREFIX "hvmatrix-agent: "
