@@ -19,7 +19,7 @@ group() {	# KERNEL N NAME: N runs of the cell, one dom0 boot
 	"$HVM" boot --kernel "$1" --matrix "$FIXTURES/matrix-libxl.yaml" \
 		--cell "$cell" --repeat "$2" --json \
 		> "$TMP/$3.json" 2> "$TMP/$3.progress" || rc=$?
-	sed 's/^/# /' "$TMP/$3.progress"
+	sed 's/^/# /' "$TMP/$3.progress" >&2
 	echo "$rc"
 }
 # own_log JSON I: the text of run I's log
