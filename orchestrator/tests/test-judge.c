@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/fsutil.h"
+#include "lib/xmalloc.h"
 #include "judge/judge.h"
 
 static const char *vmware_expect[] = { "Hypervisor detected: VMware" };
@@ -242,6 +243,56 @@ START_TEST(guest_jobs_judged_apart)
 }
 END_TEST
 
+/*
+ * Three runs of one cell in one dom0 boot (confirmation, bisection): each
+ * is its own job, CELL@NONCE. The first guest passes and the second
+ * panics; the group is stopped before the third guest starts.
+ */
+static const char one_cell_thrice[] =
+	"hvmatrix-agent: ready jobs=3 xen=4.17.7\n"
+	"hvmatrix-agent: begin job=c@n1 type=pv\n"
+	"HVMATRIX-OK nonce=n1\n"
+	"hvmatrix-agent: end job=c@n1 fate=shutdown seconds=6.4\n"
+	"hvmatrix-agent: begin job=c@n2 type=pv\n"
+	"[ 0.5] Kernel panic - not syncing: hvmatrix test: coin flip lost\n"
+	"hvmatrix-agent: end job=c@n2 fate=crashed seconds=3.0\n";
+
+START_TEST(runs_of_one_cell_in_one_dom0_judged_apart)
+{
+	struct judge j[3];
+	static const char *nonce[] = { "n1", "n2", "n3" };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		char *job = xstrfmt("c@%s", nonce[i]);
+
+		judge_init(&j[i], nonce[i], NULL, 0);
+		judge_set_job(&j[i], job);
+		free(job);
+		feed_str(&j[i], one_cell_thrice);
+	}
+	/* The first guest's end is the first run's alone. */
+	ck_assert_int_eq(judge_verdict(&j[0]), VERDICT_PASS);
+	ck_assert_int_eq(judge_verdict(&j[1]), VERDICT_FAIL);
+	ck_assert_ptr_nonnull(strstr(j[1].line, "coin flip lost"));
+	ck_assert_int_eq(judge_verdict(&j[2]), VERDICT_NONE);
+	/* The group is stopped: a guest that never started is the farm's. */
+	judge_exit(&j[2], 0, 9, 1);
+	ck_assert_int_eq(judge_verdict(&j[2]), VERDICT_ERROR);
+	for (i = 0; i < 3; i++)
+		judge_release(&j[i]);
+
+	/* A job name that only starts like ours is not ours. */
+	judge_init(&j[0], "n1", NULL, 0);
+	judge_set_job(&j[0], "c");
+	feed_str(&j[0], one_cell_thrice);
+	ck_assert_int_eq(judge_verdict(&j[0]), VERDICT_NONE);
+	judge_exit(&j[0], 0, 0, 0);
+	ck_assert_int_eq(judge_verdict(&j[0]), VERDICT_ERROR);
+	judge_release(&j[0]);
+}
+END_TEST
+
 START_TEST(another_guests_panic_is_not_the_farms)
 {
 	struct judge j;
@@ -473,6 +524,7 @@ int main(void)
 	tcase_add_test(tc, init_reports_multiword_hypervisor);
 	tcase_add_test(tc, guest_jobs_judged_apart);
 	tcase_add_test(tc, another_guests_panic_is_not_the_farms);
+	tcase_add_test(tc, runs_of_one_cell_in_one_dom0_judged_apart);
 	tcase_add_test(tc, guest_mode_blames_the_farm_outside_the_job);
 	tcase_add_test(tc, guest_timeout_and_prefix_names);
 	tcase_add_test(tc, expect_seen_real_vmware_capture);
