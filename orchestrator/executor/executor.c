@@ -166,33 +166,10 @@ static int spec_set(struct cell *c, const char *key,
 	}
 }
 
-/* path parsed into v (released by the caller, in every case): 1, 0 if
- * there is none (yet), -1 + err naming the file. */
-static int json_file_read(const char *path, struct json_value *v,
-			  struct strbuf *err)
-{
-	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
-	int rc, ret = -1;
-
-	memset(v, 0, sizeof(*v));
-	rc = fsutil_read(path, &text);
-	if (rc == -ENOENT)
-		ret = 0;
-	else if (rc < 0)
-		strbuf_addf(err, "%s: %s", path, strerror(-rc));
-	else if (json_parse(v, text.buf, text.len, &msg) < 0)
-		strbuf_addf(err, "%s: %s", path, msg.buf);
-	else
-		ret = 1;
-	strbuf_release(&text);
-	strbuf_release(&msg);
-	return ret;
-}
-
 int executor_spec_json(const char *path, struct json_value *v,
 		       struct strbuf *err)
 {
-	int rc = json_file_read(path, v, err);
+	int rc = json_file_read(v, path, err);
 
 	if (rc == 0)
 		strbuf_addf(err, "%s: %s", path, strerror(ENOENT));
@@ -288,7 +265,7 @@ int executor_result_json(const char *dir, struct json_value *v,
 			 char **path, struct strbuf *err)
 {
 	*path = xstrfmt("%s/%s", dir, EXECUTOR_RESULT);
-	return json_file_read(*path, v, err);
+	return json_file_read(v, *path, err);
 }
 
 int executor_result_read(struct executor_result *res, const char *dir,
