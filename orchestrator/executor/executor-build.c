@@ -6,8 +6,8 @@
  * (the same fixed job script as the boots); the node builds with build.c,
  * exactly as the daemon would, into a state directory in the shared
  * directory (its persistent build trees, artifacts and build logs), and
- * writes result.json atomically. The daemon reads it back into the
- * struct build_job, so job.c sees a local build's results: a compile
+ * writes result.json atomically (rundir.c). The daemon reads it back into
+ * the struct build_job, so job.c sees a local build's results: a compile
  * error is BUILD_FAILED (the commit's cells BLOCKED), the farm's trouble
  * BUILD_ERROR.
  *
@@ -26,8 +26,7 @@
 #include <unistd.h>
 
 #include "executor/executor-slurm-priv.h"
-#include "lib/fsutil.h"
-#include "lib/json.h"
+#include "executor/rundir.h"
 #include "executor/slurm-cmd.h"
 #include "lib/spawn.h"
 #include "lib/timeutil.h"
@@ -137,35 +136,21 @@ static void stage_cb(uv_work_t *req)
 {
 	struct xb_work *w = container_of(req, struct xb_work, req);
 	struct xbuild *x = w->x;
-	char *path = xstrfmt("%s/%s", x->dir, EXECUTOR_SPEC);
-	int rc;
 
 	w->rc = -1;
-	rc = fsutil_mkdir_p(x->dir, 0755);
-	if (rc < 0) {
-		strbuf_addf(&w->err, "cannot create %s: %s", x->dir,
-			    strerror(-rc));
-		goto out;
-	}
-	if (executor_slurm_script(x->script, &w->err))
-		goto out;
-	rc = fsutil_write_atomic(path, x->spec_text, strlen(x->spec_text));
-	if (rc < 0) {
-		strbuf_addf(&w->err, "cannot write %s: %s", path,
-			    strerror(-rc));
-		goto out;
-	}
+	/* The spec first: it creates the build's directory. */
+	if (rundir_build_spec_write(x->dir, x->spec_text, &w->err) < 0 ||
+	    executor_slurm_script(x->script, &w->err) < 0)
+		return;
 	w->rc = 0;
-out:
-	free(path);
 }
 
 static void scan_cb(uv_work_t *req)
 {
 	struct xb_work *w = container_of(req, struct xb_work, req);
 
-	w->rc = executor_build_result_read(&w->res, w->x->dir,
-					   w->x->cfg->shared_dir, &w->err);
+	w->rc = rundir_build_result_read(&w->res, w->x->dir,
+					 w->x->cfg->shared_dir, &w->err);
 }
 
 static void work_after(uv_work_t *req, int status)
@@ -400,10 +385,10 @@ static void sbatch_start(struct xbuild *x)
 		argv[n++] = xstrfmt("--constraint=%s", cfg->constraint);
 	argv[n++] = xstrdup(x->script);
 	argv[n++] = xstrdup(x->self_exe);
-	argv[n++] = xstrdup(EXECUTOR_RUN_BUILD);
+	argv[n++] = xstrdup(RUNDIR_RUN_BUILD);
 	argv[n++] = xstrdup("--quiet");
 	argv[n++] = xstrdup("--spec");
-	argv[n++] = xstrfmt("%s/%s", x->dir, EXECUTOR_SPEC);
+	argv[n++] = xstrfmt("%s/%s", x->dir, RUNDIR_SPEC);
 	argv[n++] = xstrdup("--out");
 	argv[n++] = xstrdup(x->dir);
 	x->submitted_at = timeutil_now();
@@ -476,10 +461,7 @@ int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
 {
 	struct xbuild *x;
 	struct strbuf spec = STRBUF_INIT;
-	char *nonce, *state;
-	struct json j;
-
-	char *abs_matrix;
+	char *nonce, *state, *abs_matrix;
 
 	if (!cfg->shared_dir || !matrix_path || !*matrix_path) {
 		strbuf_addstr(err, "builds on Slurm need the executor's "
@@ -511,18 +493,7 @@ int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
 	if (!x->self_exe)
 		x->self_exe = xstrdup("hvmatrix");
 	state = xstrfmt("%s/builds", cfg->shared_dir);
-	json_init(&j, &spec);
-	json_object_begin(&j);
-	json_key_int(&j, "version", 1);
-	json_key_str(&j, "matrix", abs_matrix);
-	json_key_str(&j, "tree", b->tree->name);
-	json_key_str(&j, "build", b->config->name);
-	json_key_str(&j, "commit", b->commit);
-	json_key_str(&j, "repo", b->repo_path);
-	json_key_str(&j, "state_dir", state);
-	json_key_int(&j, "jobs", b->jobs ? b->jobs : 1);
-	json_object_end(&j);
-	strbuf_addch(&spec, '\n');
+	rundir_build_spec_format(&spec, abs_matrix, b, state);
 	x->spec_text = strbuf_detach(&spec, NULL);
 	free(state);
 	free(abs_matrix);
@@ -551,142 +522,4 @@ void executor_build_stop(struct build_job *b)
 		return;
 	x->stopping = 1;
 	xb_pump(x);
-}
-
-/* ---- the shared directory's files ---- */
-
-int executor_build_spec_read(struct executor_build_spec *s, const char *path,
-			     struct strbuf *err)
-{
-	static const char *const keys[] = {
-		"matrix", "tree", "build", "commit", "repo", "state_dir",
-	};
-	char **dst[] = {
-		&s->matrix, &s->tree, &s->build, &s->commit, &s->repo,
-		&s->state_dir,
-	};
-	struct json_value v;
-	double jobs = 1;
-	size_t i;
-	int ret = -1;
-
-	memset(s, 0, sizeof(*s));
-	if (executor_spec_json(path, &v, err) < 0)
-		goto out;
-	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		const char *val = json_get_str(&v, keys[i]);
-
-		if (!val || !*val) {
-			strbuf_addf(err, "%s: needs %s", path, keys[i]);
-			goto out;
-		}
-		*dst[i] = xstrdup(val);
-	}
-	json_get_number(&v, "jobs", &jobs);
-	s->jobs = jobs >= 1 && jobs <= 1024 ? (unsigned)jobs : 1;
-	ret = 0;
-out:
-	if (ret)
-		executor_build_spec_release(s);
-	json_value_release(&v);
-	return ret;
-}
-
-void executor_build_spec_release(struct executor_build_spec *s)
-{
-	free(s->matrix);
-	free(s->tree);
-	free(s->build);
-	free(s->commit);
-	free(s->repo);
-	free(s->state_dir);
-	memset(s, 0, sizeof(*s));
-}
-
-int executor_build_result_write(const char *dir, const struct build_job *b)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char host[256] = "";
-	char *path = xstrfmt("%s/%s", dir, EXECUTOR_RESULT);
-	struct json j;
-	int ret;
-
-	gethostname(host, sizeof(host) - 1);
-	json_init(&j, &sb);
-	json_object_begin(&j);
-	json_key_str(&j, "status", build_status_name(b->status));
-	json_key_str(&j, "reason", b->reason);
-	json_key_str(&j, "errors", b->errors);
-	json_key_str(&j, "log", b->log_path);
-	json_key_str(&j, "image", b->image_path);
-	json_key_double(&j, "started_at", b->started_at);
-	json_key_double(&j, "duration_s", b->duration_s);
-	json_key_str(&j, "host", host);
-	json_object_end(&j);
-	strbuf_addch(&sb, '\n');
-	ret = fsutil_write_atomic(path, sb.buf, sb.len);
-	strbuf_release(&sb);
-	free(path);
-	return ret;
-}
-
-/* A path the node wrote: only under the shared directory. */
-static char *shared_path(const char *p, const char *shared)
-{
-	size_t n = strlen(shared);
-
-	if (!p || !*p || strncmp(p, shared, n) || p[n] != '/' ||
-	    strstr(p, "/../"))
-		return NULL;
-	return xstrdup(p);
-}
-
-int executor_build_result_read(struct build_job *res, const char *dir,
-			       const char *shared, struct strbuf *err)
-{
-	static const enum build_status known[] = {
-		BUILD_OK, BUILD_FAILED, BUILD_ERROR,
-	};
-	struct json_value v;
-	const char *st, *s;
-	char *path;
-	size_t i;
-	int ret;
-
-	memset(res, 0, sizeof(*res));
-	ret = executor_result_json(dir, &v, &path, err);
-	if (ret <= 0)
-		goto out;
-	ret = -1;
-	st = json_get_str(&v, "status");
-	res->status = BUILD_PENDING;
-	for (i = 0; st && i < ARRAY_SIZE(known); i++)
-		if (!strcmp(st, build_status_name(known[i])))
-			res->status = known[i];
-	if (res->status == BUILD_PENDING) {
-		strbuf_addf(err, "%s: no build status", path);
-		goto out;
-	}
-	s = json_get_str(&v, "reason");
-	res->reason = xstrdup(s ? s : "");
-	s = json_get_str(&v, "errors");
-	res->errors = xstrdup(s ? s : "");
-	res->log_path = shared_path(json_get_str(&v, "log"), shared);
-	if (!res->log_path)
-		res->log_path = xstrdup("");
-	res->image_path = shared_path(json_get_str(&v, "image"), shared);
-	if (res->status == BUILD_OK && !res->image_path) {
-		strbuf_addf(err, "%s: a build OK without an image in %s",
-			    path, shared);
-		goto out;
-	}
-	json_get_number(&v, "started_at", &res->started_at);
-	json_get_number(&v, "duration_s", &res->duration_s);
-	ret = 1;
-out:
-	if (ret < 0)
-		build_job_release(res);
-	json_value_release(&v);
-	free(path);
-	return ret;
 }

@@ -8,9 +8,9 @@
 #define HVM_EXECUTOR_SLURM_PRIV_H
 
 #include "executor/executor.h"
+#include "executor/rundir.h"
 
 #define EXEC_SLURM_SCRIPT "hvmatrix-job.sh"
-#define EXECUTOR_TASKS "tasks"	/* an array's task file */
 
 enum sjob_state {
 	SJ_NEW = 0,	/* to submit */

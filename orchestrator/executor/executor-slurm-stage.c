@@ -30,8 +30,8 @@ struct scan_item {
 	char *dir, *log_path;
 	char *moved;		/* where the console log went, or NULL */
 	int was_ended;
-	int rc;			/* executor_result_read */
-	struct executor_result res;
+	int rc;			/* rundir_result_read */
+	struct rundir_result res;
 	struct strbuf err;
 };
 
@@ -54,35 +54,18 @@ static int stage_copy(const char *from, const char *to, struct strbuf *err)
 	return rc < 0 ? -1 : 0;
 }
 
-static int stage_mkdir(const char *dir, struct strbuf *err)
-{
-	int rc = fsutil_mkdir_p(dir, 0755);
-
-	if (rc < 0)
-		strbuf_addf(err, "cannot create %s: %s", dir, strerror(-rc));
-	return rc < 0 ? -1 : 0;
-}
-
 /* An array's task file: line i is task i's run directory. */
-static int stage_tasks(struct sarray *a, struct strbuf *err)
+static int stage_tasks(const struct sarray *a, struct strbuf *err)
 {
-	struct strbuf sb = STRBUF_INIT;
-	char *path = xstrfmt("%s/%s", a->dir, EXECUTOR_TASKS);
+	const char **dirs = xcalloc(a->n, sizeof(*dirs));
 	size_t i;
 	int rc;
 
-	if (stage_mkdir(a->dir, err)) {
-		free(path);
-		return -1;
-	}
 	for (i = 0; i < a->n; i++)
-		strbuf_addf(&sb, "%s\n", a->members[i]->dir);
-	rc = fsutil_write_atomic(path, sb.buf, sb.len);
-	if (rc < 0)
-		strbuf_addf(err, "cannot write %s: %s", path, strerror(-rc));
-	strbuf_release(&sb);
-	free(path);
-	return rc < 0 ? -1 : 0;
+		dirs[i] = a->members[i]->dir;
+	rc = rundir_tasks_write(a->dir, dirs, a->n, err);
+	free(dirs);
+	return rc;
 }
 
 int executor_slurm_script(const char *path, struct strbuf *err)
@@ -105,47 +88,38 @@ static void stage_cb(uv_work_t *req)
 {
 	struct stage_work *w = container_of(req, struct stage_work, req);
 	struct executor_slurm *s = w->s;
-	struct strbuf spec = STRBUF_INIT;
 	size_t i;
 	int rc;
 
 	w->rc = -1;
-	if (stage_mkdir(s->stage_dir, &w->err))
-		goto out;
+	rc = fsutil_mkdir_p(s->stage_dir, 0755);
+	if (rc < 0) {
+		strbuf_addf(&w->err, "cannot create %s: %s", s->stage_dir,
+			    strerror(-rc));
+		return;
+	}
 	/* Every node reads these: whole files only (temp + rename). */
 	if (stage_copy(s->jobs[0].r->kernel, s->kernel, &w->err) ||
 	    stage_copy(s->jobs[0].r->initrd, s->initrd, &w->err))
-		goto out;
+		return;
 	if (executor_slurm_script(s->script, &w->err))
-		goto out;
+		return;
 	for (i = 0; i < s->n; i++) {
 		struct sjob *j = &s->jobs[i];
-		char *path;
 
 		if (j->st == SJ_DONE)
 			continue;
-		if (stage_mkdir(j->dir, &w->err))
-			goto out;
-		strbuf_reset(&spec);
-		executor_spec_format(&spec, j->r->cell, s->kernel, s->initrd);
-		path = xstrfmt("%s/%s", j->dir, EXECUTOR_SPEC);
-		rc = fsutil_write_atomic(path, spec.buf, spec.len);
-		free(path);
-		if (rc < 0) {
-			strbuf_addf(&w->err, "cannot write the spec in %s: %s",
-				    j->dir, strerror(-rc));
-			goto out;
-		}
+		if (rundir_spec_write(j->dir, j->r->cell, s->kernel,
+				      s->initrd, &w->err))
+			return;
 	}
 	/* Last: an array is only submitted once its runs' specs exist. */
 	for (i = 0; i < s->n_arrays; i++) {
 		if (stage_tasks(&s->arrays[i], &w->err))
-			goto out;
+			return;
 		s->arrays[i].written = 1;
 	}
 	w->rc = 0;
-out:
-	strbuf_release(&spec);
 }
 
 static void stage_after(uv_work_t *req, int status)
@@ -226,30 +200,6 @@ void executor_slurm_unstage(struct executor_slurm *s)
 
 /* ---- scan: results written by the nodes ---- */
 
-/*
- * The run's console into the daemon's log path (".zst" added for a
- * compressed one, as boot.c does); it->moved says where it went.
- */
-static void scan_take_log(struct scan_item *it, const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	char *from = xstrfmt("%s/%s", it->dir, name);
-	char *to = dot && !strcmp(dot, ".zst") ?
-		   xstrfmt("%s.zst", it->log_path) : xstrdup(it->log_path);
-
-	/* Same file system: a rename; else a copy (temp + rename). */
-	if (rename(from, to) == 0) {
-		it->moved = to;
-		to = NULL;
-	} else if (fsutil_copy(from, to) == 0) {
-		unlink(from);
-		it->moved = to;
-		to = NULL;
-	}
-	free(from);
-	free(to);
-}
-
 static void scan_cb(uv_work_t *req)
 {
 	struct scan_work *w = container_of(req, struct scan_work, req);
@@ -258,13 +208,16 @@ static void scan_cb(uv_work_t *req)
 	for (i = 0; i < w->n; i++) {
 		struct scan_item *it = &w->items[i];
 
-		it->rc = executor_result_read(&it->res, it->dir, &it->err);
+		it->rc = rundir_result_read(&it->res, it->dir, &it->err);
 		if (it->rc > 0 && it->res.log)
-			scan_take_log(it, it->res.log);
+			it->moved = rundir_console_take(it->dir, it->res.log,
+							it->log_path);
 		else if (it->rc == 0 && it->was_ended)
 			/* Killed mid-run: its partial console still says
 			 * how far it got. */
-			scan_take_log(it, EXECUTOR_CONSOLE);
+			it->moved = rundir_console_take(it->dir,
+							RUNDIR_CONSOLE,
+							it->log_path);
 	}
 }
 
@@ -312,7 +265,7 @@ static void scan_after(uv_work_t *req, int status)
 		 * that wrote its result and was then requeued). */
 		if (it->job->st != SJ_DONE && !s->stopping)
 			scan_ingest(s, it);
-		executor_result_release(&it->res);
+		rundir_result_release(&it->res);
 		strbuf_release(&it->err);
 		free(it->dir);
 		free(it->log_path);

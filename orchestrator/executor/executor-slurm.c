@@ -456,14 +456,14 @@ static int sbatch_start(struct executor_slurm *s)
 	argv[n++] = xstrdup(s->script);
 	/* The script's arguments: passed through as argv words. */
 	argv[n++] = xstrdup(s->self_exe);
-	argv[n++] = xstrdup(EXECUTOR_RUN_CELL);
+	argv[n++] = xstrdup(RUNDIR_RUN_CELL);
 	argv[n++] = xstrdup("--quiet");
 	if (a) {
 		argv[n++] = xstrdup("--tasks");
-		argv[n++] = xstrfmt("%s/%s", a->dir, EXECUTOR_TASKS);
+		argv[n++] = xstrfmt("%s/%s", a->dir, RUNDIR_TASKS);
 	} else {
 		argv[n++] = xstrdup("--spec");
-		argv[n++] = xstrfmt("%s/%s", j->dir, EXECUTOR_SPEC);
+		argv[n++] = xstrfmt("%s/%s", j->dir, RUNDIR_SPEC);
 		argv[n++] = xstrdup("--out");
 		argv[n++] = xstrdup(j->dir);
 	}

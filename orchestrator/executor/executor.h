@@ -9,12 +9,8 @@
  * true` the kernel builds are Slurm jobs too (executor-build.c, `hvmatrix
  * run-build` on a node: build.c there).
  *
- * The shared-directory format (spec in, result out) lives here too, so
- * that the daemon's writer and the node's reader are one module:
- *
- *   SHARED/runs/NAME/spec.json     the cell and its artifacts (daemon)
- *   SHARED/runs/NAME/result.json   the verdict (node, temp + rename)
- *   SHARED/runs/NAME/console.log[.zst]  the console (node)
+ * The shared directory's files (spec in, result out) are rundir.c's, so
+ * that the daemon's writer and the node's reader are one module.
  *
  * It never decides a verdict itself except ERROR for the farm's trouble
  * (a job Slurm killed, lost or never started).
@@ -28,12 +24,6 @@
 #include "build/build.h"
 #include "matrix/matrix.h"
 #include "lib/strbuf.h"
-
-#define EXECUTOR_RUN_CELL "run-cell"	/* the node's command */
-#define EXECUTOR_RUN_BUILD "run-build"	/* ... for a build */
-#define EXECUTOR_SPEC "spec.json"
-#define EXECUTOR_RESULT "result.json"
-#define EXECUTOR_CONSOLE "console.log"
 
 struct executor;
 
@@ -51,51 +41,6 @@ void executor_stop(struct executor *x);
 void executor_load(const struct executor *x, size_t *waiting,
 		   unsigned *running);
 void executor_free(struct executor *x);
-
-/* ---- the shared directory's files ---- */
-
-/* What a node needs to run one cell. */
-struct executor_spec {
-	struct cell cell;
-	char *kernel, *initrd;	/* paths the node can read */
-};
-
-/* spec.json for running c with kernel and initrd (appended to out). */
-void executor_spec_format(struct strbuf *out, const struct cell *c,
-			  const char *kernel, const char *initrd);
-/* Read spec.json back: 0, or -1 + err ("FILE: ..."). */
-int executor_spec_read(struct executor_spec *s, const char *path,
-		       struct strbuf *err);
-void executor_spec_release(struct executor_spec *s);
-
-/* A finished run's result, as written by the node. */
-struct executor_result {
-	enum verdict verdict;
-	char *reason, *line;
-	char *nonce;
-	char *log;		/* file name in the run directory, or NULL */
-	char *host;
-	double started_at, duration_s;
-};
-
-/* Write dir/result.json atomically from a finished run. 0 or -errno. */
-int executor_result_write(const char *dir, const struct boot_run *r);
-/*
- * A file of the shared directory parsed into v (release it with
- * json_value_release, in every case). executor_spec_json: a spec the
- * daemon wrote, which must be there: 0, or -1 + err naming the file.
- * executor_result_json: DIR/result.json, *path its name (free it): 1, 0
- * if there is none yet, -1 + err.
- */
-struct json_value;
-int executor_spec_json(const char *path, struct json_value *v,
-		       struct strbuf *err);
-int executor_result_json(const char *dir, struct json_value *v,
-			 char **path, struct strbuf *err);
-/* 1 and *res set, 0 when there is no result yet, -1 + err if unreadable. */
-int executor_result_read(struct executor_result *res, const char *dir,
-			 struct strbuf *err);
-void executor_result_release(struct executor_result *res);
 
 /* ---- executor-slurm.c ---- */
 
@@ -125,23 +70,5 @@ int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
 			 struct strbuf *err);
 /* build_stop(): scancel; on_done follows, BUILD_INTERRUPTED. */
 void executor_build_stop(struct build_job *b);
-
-/* SHARED/builds/runs/NAME/spec.json, as `hvmatrix run-build` reads it. */
-struct executor_build_spec {
-	char *matrix, *tree, *build, *commit, *repo, *state_dir;
-	unsigned jobs;
-};
-
-int executor_build_spec_read(struct executor_build_spec *s, const char *path,
-			     struct strbuf *err);
-void executor_build_spec_release(struct executor_build_spec *s);
-/* dir/result.json from a finished build, atomically. 0 or -errno. */
-int executor_build_result_write(const char *dir, const struct build_job *b);
-/*
- * 1 and res's results set (release with build_job_release), 0 when there
- * is none yet, -1 + err. Paths outside shared are dropped.
- */
-int executor_build_result_read(struct build_job *res, const char *dir,
-			       const char *shared, struct strbuf *err);
 
 #endif

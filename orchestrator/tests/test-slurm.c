@@ -1,18 +1,15 @@
 /*
  * test-slurm: unit tests for the Slurm executor's pure parts: squeue's
- * lines (slurm-cmd.c: fields, states, array task ids), the executor keys
- * arrays and builds (matrix-sections.c), and a build's files in the
- * shared directory (executor-build.c: the spec and the result, whose
- * paths must stay inside the shared directory). The executor against a
- * real slurmctld is t-slurm.sh and t-slurm-faults.sh.
+ * lines (slurm-cmd.c: fields, states, array task ids) and the executor
+ * keys arrays and builds (matrix-sections.c). The shared directory's
+ * files are test-rundir.c; the executor against a real slurmctld is
+ * t-slurm.sh and t-slurm-faults.sh.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "executor/executor.h"
-#include "lib/fsutil.h"
 #include "matrix/matrix.h"
 #include "executor/slurm-cmd.h"
 #include "lib/strbuf.h"
@@ -109,70 +106,6 @@ START_TEST(test_keys)
 }
 END_TEST
 
-START_TEST(test_build_files)
-{
-	char tmpl[] = "/tmp/hvm-test-slurm-XXXXXX";
-	char *dir, *path, *text;
-	struct build_job b, res;
-	struct executor_build_spec spec;
-	struct strbuf err = STRBUF_INIT;
-
-	dir = mkdtemp(tmpl);
-	ck_assert_ptr_nonnull(dir);
-	/* Nothing yet: 0. */
-	ck_assert_int_eq(executor_build_result_read(&res, dir, dir, &err), 0);
-	memset(&b, 0, sizeof(b));
-	b.status = BUILD_FAILED;
-	b.reason = xstrdup("the kernel did not build");
-	b.errors = xstrdup("init/main.c:1:1: error: expected identifier");
-	b.log_path = xstrfmt("%s/logs/b.log", dir);
-	b.duration_s = 2.5;
-	ck_assert_int_eq(executor_build_result_write(dir, &b), 0);
-	ck_assert_int_eq(executor_build_result_read(&res, dir, dir, &err), 1);
-	ck_assert_int_eq(res.status, BUILD_FAILED);
-	ck_assert_str_eq(res.reason, b.reason);
-	ck_assert_str_eq(res.errors, b.errors);
-	ck_assert_str_eq(res.log_path, b.log_path);
-	ck_assert_ptr_null(res.image_path);
-	build_job_release(&res);
-	/* OK with an image outside the shared directory: refused. */
-	b.status = BUILD_OK;
-	b.image_path = xstrdup("/etc/passwd");
-	ck_assert_int_eq(executor_build_result_write(dir, &b), 0);
-	ck_assert_int_eq(executor_build_result_read(&res, dir, dir, &err), -1);
-	ck_assert_ptr_nonnull(strstr(err.buf, "without an image"));
-	strbuf_reset(&err);
-	free(b.image_path);
-	b.image_path = xstrfmt("%s/../x/bzImage", dir);
-	ck_assert_int_eq(executor_build_result_write(dir, &b), 0);
-	ck_assert_int_eq(executor_build_result_read(&res, dir, dir, &err), -1);
-	strbuf_reset(&err);
-	build_job_release(&b);
-	/* The spec: every field required. */
-	path = xstrfmt("%s/spec.json", dir);
-	text = "{\"version\": 1, \"matrix\": \"/m.yaml\", \"tree\": \"t\", "
-	       "\"build\": \"b\", \"commit\": \"0123\", \"repo\": \"/r\", "
-	       "\"state_dir\": \"/s\", \"jobs\": 4}\n";
-	ck_assert_int_eq(fsutil_write_atomic(path, text, strlen(text)), 0);
-	ck_assert_int_eq(executor_build_spec_read(&spec, path, &err), 0);
-	ck_assert_str_eq(spec.matrix, "/m.yaml");
-	ck_assert_str_eq(spec.repo, "/r");
-	ck_assert_uint_eq(spec.jobs, 4);
-	executor_build_spec_release(&spec);
-	text = "{\"version\": 1, \"matrix\": \"/m.yaml\"}\n";
-	ck_assert_int_eq(fsutil_write_atomic(path, text, strlen(text)), 0);
-	ck_assert_int_eq(executor_build_spec_read(&spec, path, &err), -1);
-	ck_assert_ptr_nonnull(strstr(err.buf, "needs tree"));
-	unlink(path);
-	free(path);
-	path = xstrfmt("%s/%s", dir, EXECUTOR_RESULT);
-	unlink(path);
-	free(path);
-	rmdir(dir);
-	strbuf_release(&err);
-}
-END_TEST
-
 static Suite *slurm_suite(void)
 {
 	Suite *s = suite_create("slurm");
@@ -182,7 +115,6 @@ static Suite *slurm_suite(void)
 	tcase_add_test(tc, test_states);
 	tcase_add_test(tc, test_task_id);
 	tcase_add_test(tc, test_keys);
-	tcase_add_test(tc, test_build_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
