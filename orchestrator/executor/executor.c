@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "executor/executor.h"
+#include "executor/executor-slurm.h"
 #include "lib/xmalloc.h"
 
 struct executor {
