@@ -15,7 +15,7 @@
 
 #include "build/build.h"
 #include "cli/cmd.h"
-#include "executor/executor.h"
+#include "executor/rundir.h"
 #include "lib/fsutil.h"
 #include "lib/xmalloc.h"
 
@@ -25,7 +25,7 @@ static const char usage_text[] =
 "Build one commit as the spec file says (the daemon writes it into its\n"
 "shared directory: the matrix file, tree and build config names, the\n"
 "commit, the repository and the state directory to build in) and write\n"
-"DIR/" EXECUTOR_RESULT " (atomically): what a Slurm build job runs on a node.\n"
+"DIR/" RUNDIR_RESULT " (atomically): what a Slurm build job runs on a node.\n"
 "The nodes must see the matrix file and the repository at the daemon's\n"
 "paths.\n"
 "\n"
@@ -90,7 +90,7 @@ static int run_build_exec(struct cmd_ctx *ctx)
 {
 	const char *out = cmd_arg(ctx, OPT_OUT);
 	struct strbuf err = STRBUF_INIT;
-	struct executor_build_spec spec;
+	struct rundir_build_spec spec;
 	struct matrix m;
 	struct run_build rb;
 	uv_loop_t *loop = uv_default_loop();
@@ -99,7 +99,7 @@ static int run_build_exec(struct cmd_ctx *ctx)
 	memset(&rb, 0, sizeof(rb));
 	memset(&m, 0, sizeof(m));
 	rb.quiet = cmd_has(ctx, OPT_QUIET);
-	if (executor_build_spec_read(&spec, cmd_arg(ctx, OPT_SPEC), &err) < 0) {
+	if (rundir_build_spec_read(&spec, cmd_arg(ctx, OPT_SPEC), &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
 		goto out;
 	}
@@ -145,9 +145,9 @@ static int run_build_exec(struct cmd_ctx *ctx)
 		ret = 130;
 		goto out;
 	}
-	rc = executor_build_result_write(out, &rb.b);
+	rc = rundir_build_result_write(out, &rb.b);
 	if (rc < 0) {
-		fprintf(stderr, "hvmatrix: %s/%s: %s\n", out, EXECUTOR_RESULT,
+		fprintf(stderr, "hvmatrix: %s/%s: %s\n", out, RUNDIR_RESULT,
 			strerror(-rc));
 		ret = EXIT_ERROR;
 		goto out;
@@ -162,13 +162,13 @@ out:
 	build_job_release(&rb.b);
 	if (have_m)
 		matrix_release(&m);
-	executor_build_spec_release(&spec);
+	rundir_build_spec_release(&spec);
 	strbuf_release(&err);
 	return ret;
 }
 
 const struct cmd cmd_run_build = {
-	.name = EXECUTOR_RUN_BUILD,
+	.name = RUNDIR_RUN_BUILD,
 	.summary = "build one commit from a spec file (a Slurm job's command)",
 	.usage = usage_text,
 	.flags = 0,

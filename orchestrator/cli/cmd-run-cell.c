@@ -18,7 +18,7 @@
 
 #include "boot/boot.h"
 #include "cli/cmd.h"
-#include "executor/executor.h"
+#include "executor/rundir.h"
 #include "lib/fsutil.h"
 #include "boot/probe.h"
 #include "lib/xmalloc.h"
@@ -29,7 +29,7 @@ static const char usage_text[] =
 "\n"
 "Boot one cell as the spec file says (the cell's settings, the kernel and\n"
 "the payload; the daemon writes it into its shared directory), judge the\n"
-"console and write DIR/" EXECUTOR_CONSOLE "[.zst] and DIR/" EXECUTOR_RESULT
+"console and write DIR/" RUNDIR_CONSOLE "[.zst] and DIR/" RUNDIR_RESULT
 " (the verdict,\n"
 "written atomically). This is what a Slurm job runs on a node; the daemon\n"
 "records the verdict as if the cell had run on its own machine.\n"
@@ -38,7 +38,7 @@ static const char usage_text[] =
 "  --out DIR       where the console log and the result go\n"
 "  --tasks FILE    a job array's task: the run directory on line\n"
 "                  $SLURM_ARRAY_TASK_ID of FILE (from 0), with its\n"
-"                  " EXECUTOR_SPEC ", is --spec DIR/" EXECUTOR_SPEC
+"                  " RUNDIR_SPEC ", is --spec DIR/" RUNDIR_SPEC
 " --out DIR\n"
 "  -q, --quiet     no progress lines on stderr\n"
 "  -h, --help      this text\n"
@@ -122,7 +122,7 @@ static int run_cell_exec(struct cmd_ctx *ctx)
 	const char *spec_path = cmd_arg(ctx, OPT_SPEC);
 	int quiet = cmd_has(ctx, OPT_QUIET);
 	struct strbuf err = STRBUF_INIT;
-	struct executor_spec spec;
+	struct rundir_spec spec;
 	struct boot_run run;
 	struct boot_opts opts = { .jobs = 1 };
 	char *log = NULL, *task_dir = NULL, *task_spec = NULL;
@@ -136,10 +136,10 @@ static int run_cell_exec(struct cmd_ctx *ctx)
 			goto out;
 		}
 		out = task_dir;
-		task_spec = xstrfmt("%s/%s", task_dir, EXECUTOR_SPEC);
+		task_spec = xstrfmt("%s/%s", task_dir, RUNDIR_SPEC);
 		spec_path = task_spec;
 	}
-	if (executor_spec_read(&spec, spec_path, &err) < 0) {
+	if (rundir_spec_read(&spec, spec_path, &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
 		goto out;
 	}
@@ -149,7 +149,7 @@ static int run_cell_exec(struct cmd_ctx *ctx)
 		ret = EXIT_ERROR;
 		goto out;
 	}
-	log = xstrfmt("%s/%s", out, EXECUTOR_CONSOLE);
+	log = xstrfmt("%s/%s", out, RUNDIR_CONSOLE);
 	boot_run_init(&run, &spec.cell, spec.kernel, spec.initrd, log);
 	have_run = 1;
 	/* The node's own KVM and image checks, as `hvmatrix boot` does. */
@@ -161,9 +161,9 @@ static int run_cell_exec(struct cmd_ctx *ctx)
 		ret = 130;
 		goto out;
 	}
-	rc = executor_result_write(out, &run);
+	rc = rundir_result_write(out, &run);
 	if (rc < 0) {
-		fprintf(stderr, "hvmatrix: %s/%s: %s\n", out, EXECUTOR_RESULT,
+		fprintf(stderr, "hvmatrix: %s/%s: %s\n", out, RUNDIR_RESULT,
 			strerror(-rc));
 		ret = EXIT_ERROR;
 		goto out;
@@ -176,7 +176,7 @@ static int run_cell_exec(struct cmd_ctx *ctx)
 out:
 	if (have_run)
 		boot_run_release(&run);
-	executor_spec_release(&spec);
+	rundir_spec_release(&spec);
 	free(log);
 	free(task_dir);
 	free(task_spec);
@@ -185,7 +185,7 @@ out:
 }
 
 const struct cmd cmd_run_cell = {
-	.name = EXECUTOR_RUN_CELL,
+	.name = RUNDIR_RUN_CELL,
 	.summary = "boot one cell from a spec file (a Slurm job's command)",
 	.usage = usage_text,
 	.flags = 0,

@@ -6,53 +6,46 @@
  * (the same fixed job script as the boots); the node builds with build.c,
  * exactly as the daemon would, into a state directory in the shared
  * directory (its persistent build trees, artifacts and build logs), and
- * writes result.json atomically. The daemon reads it back into the
- * struct build_job, so job.c sees a local build's results: a compile
+ * writes result.json atomically (rundir.c). The daemon reads it back into
+ * the struct build_job, so job.c sees a local build's results: a compile
  * error is BUILD_FAILED (the commit's cells BLOCKED), the farm's trouble
  * BUILD_ERROR.
  *
- * Slurm's own trouble is BUILD_ERROR with Slurm's reason, never FAILED: a
- * job that ends without a result (cancelled, node down, preempted, out of
- * time), one that never starts, one Slurm requeues. A failed sbatch is
- * looked up by its job name before anything else: nothing builds twice.
- * Files are for the thread pool, Slurm's clients are children of the
- * loop (slurm-cmd.c): nothing blocks.
+ * Slurm's own trouble is BUILD_ERROR with Slurm's reason, never FAILED
+ * (slurm-job.c decides it as for a run): a job that ends without a
+ * result, one that never starts, one Slurm requeues. A failed sbatch is
+ * looked up by its job name before anything else, and is BUILD_ERROR if
+ * Slurm does not have it: nothing builds twice. Files are for the thread
+ * pool, Slurm's clients are children of the loop (slurm-cmd.c): nothing
+ * blocks.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "executor/executor-slurm-priv.h"
-#include "lib/fsutil.h"
-#include "lib/json.h"
+#include "executor/executor-build.h"
+#include "executor/rundir.h"
 #include "executor/slurm-cmd.h"
+#include "executor/slurm-job.h"
 #include "lib/spawn.h"
 #include "lib/timeutil.h"
 #include "lib/xmalloc.h"
 
 #define XB_TICK_MS 1000
 #define XB_GRACE_S 120		/* past the build's timeout: cancel */
-#define XB_LOST_POLLS 4
-
-enum xb_state { XB_STAGING, XB_SUBMITTING, XB_UNSURE, XB_QUEUED, XB_DONE };
 
 struct xbuild {
 	struct build_job *b;
 	uv_loop_t *loop;
 	const struct matrix_executor *cfg;
-	enum xb_state st;
+	struct slurm_job job;	/* job.name is name */
 	char *name, *dir, *script, *self_exe, *spec_text;
-	char id[32];
-	char *submit_error;
 	uv_timer_t tick;
-	int busy, stopping, running, cancel_sent, closing;
-	double submitted_at, running_at;
-	char *ended;		/* "STATE (reason)" once Slurm ended it */
-	int ended_scanned;
-	unsigned missing;
+	int busy, staged, stopping, cancel_sent, closing;
 	int scan_next;		/* the tick alternates: scan, squeue */
 	struct xbuild *next;
 };
@@ -64,6 +57,7 @@ struct xb_work {
 	uv_work_t req;
 	struct xbuild *x;
 	int rc;
+	int was_ended;		/* slurm_job_scan_start(), for a scan */
 	struct strbuf err;
 	struct build_job res;	/* the node's results */
 };
@@ -74,20 +68,19 @@ static void xb_closed(uv_handle_t *h)
 {
 	struct xbuild *x = h->data;
 
+	slurm_job_release(&x->job);
 	free(x->name);
 	free(x->dir);
 	free(x->script);
 	free(x->self_exe);
 	free(x->spec_text);
-	free(x->submit_error);
-	free(x->ended);
 	free(x);
 }
 
 /* x goes once it is done and nothing of it is in flight. */
 static void xb_release(struct xbuild *x)
 {
-	if (x->st != XB_DONE || x->busy || x->closing)
+	if (x->job.st != SLURM_JOB_DONE || x->busy || x->closing)
 		return;
 	x->closing = 1;
 	uv_close((uv_handle_t *)&x->tick, xb_closed);
@@ -105,7 +98,7 @@ static void xb_finish(struct xbuild *x, enum build_status st,
 	struct xbuild **pp;
 	va_list ap;
 
-	x->st = XB_DONE;
+	x->job.st = SLURM_JOB_DONE;
 	for (pp = &active; *pp; pp = &(*pp)->next)
 		if (*pp == x) {
 			*pp = x->next;
@@ -137,73 +130,72 @@ static void stage_cb(uv_work_t *req)
 {
 	struct xb_work *w = container_of(req, struct xb_work, req);
 	struct xbuild *x = w->x;
-	char *path = xstrfmt("%s/%s", x->dir, EXECUTOR_SPEC);
-	int rc;
 
 	w->rc = -1;
-	rc = fsutil_mkdir_p(x->dir, 0755);
-	if (rc < 0) {
-		strbuf_addf(&w->err, "cannot create %s: %s", x->dir,
-			    strerror(-rc));
-		goto out;
-	}
-	if (executor_slurm_script(x->script, &w->err))
-		goto out;
-	rc = fsutil_write_atomic(path, x->spec_text, strlen(x->spec_text));
-	if (rc < 0) {
-		strbuf_addf(&w->err, "cannot write %s: %s", path,
-			    strerror(-rc));
-		goto out;
-	}
+	/* The spec first: it creates the build's directory. */
+	if (rundir_build_spec_write(x->dir, x->spec_text, &w->err) < 0 ||
+	    slurm_job_script_write(x->script, &w->err) < 0)
+		return;
 	w->rc = 0;
-out:
-	free(path);
+}
+
+static void stage_after(uv_work_t *req, int status)
+{
+	struct xb_work *w = container_of(req, struct xb_work, req);
+	struct xbuild *x = w->x;
+
+	(void)status;
+	x->busy--;
+	if (w->rc < 0 && !x->stopping)
+		xb_finish(x, BUILD_ERROR, "shared directory: %s", w->err.buf);
+	else
+		x->staged = 1;	/* sbatch next */
+	strbuf_release(&w->err);
+	free(w);
+	xb_pump(x);
 }
 
 static void scan_cb(uv_work_t *req)
 {
 	struct xb_work *w = container_of(req, struct xb_work, req);
 
-	w->rc = executor_build_result_read(&w->res, w->x->dir,
-					   w->x->cfg->shared_dir, &w->err);
+	w->rc = rundir_build_result_read(&w->res, w->x->dir,
+					 w->x->cfg->shared_dir, &w->err);
 }
 
-static void work_after(uv_work_t *req, int status)
+/* The node's results are b's: a local build's, as build.c gives them. */
+static void take_result(struct build_job *b, struct build_job *res)
+{
+	b->status = res->status;
+	free(b->reason);
+	free(b->errors);
+	free(b->log_path);
+	free(b->image_path);
+	b->reason = res->reason;
+	b->errors = res->errors;
+	b->log_path = res->log_path;
+	b->image_path = res->image_path;
+	b->duration_s = res->duration_s;
+	memset(res, 0, sizeof(*res));
+}
+
+static void scan_after(uv_work_t *req, int status)
 {
 	struct xb_work *w = container_of(req, struct xb_work, req);
 	struct xbuild *x = w->x;
-	int staging = x->st == XB_STAGING;
+	int live = x->job.st == SLURM_JOB_QUEUED && !x->stopping;
 
 	(void)status;
 	x->busy--;
-	if (staging && w->rc < 0 && !x->stopping) {
-		xb_finish(x, BUILD_ERROR, "shared directory: %s", w->err.buf);
-	} else if (staging) {
-		x->st = XB_SUBMITTING;	/* sbatch next */
-	} else if (x->st == XB_QUEUED && !x->stopping && w->rc != 0) {
-		struct build_job *b = x->b;
-
-		if (w->rc > 0) {
-			b->status = w->res.status;
-			free(b->reason);
-			free(b->errors);
-			free(b->log_path);
-			free(b->image_path);
-			b->reason = w->res.reason;
-			b->errors = w->res.errors;
-			b->log_path = w->res.log_path;
-			b->image_path = w->res.image_path;
-			b->duration_s = w->res.duration_s;
-			memset(&w->res, 0, sizeof(w->res));
-			xb_finish(x, b->status, NULL);
-		} else {
-			xb_finish(x, BUILD_ERROR, "Slurm build job %s: %s",
-				  x->id, w->err.buf);
-		}
-	} else if (x->st == XB_QUEUED && !x->stopping && x->ended &&
-		   x->ended_scanned) {
+	if (live && w->rc > 0) {
+		take_result(x->b, &w->res);
+		xb_finish(x, x->b->status, NULL);
+	} else if (live && w->rc < 0) {
+		xb_finish(x, BUILD_ERROR, "Slurm build job %s: %s",
+			  x->job.id, w->err.buf);
+	} else if (live && w->was_ended) {
 		xb_finish(x, BUILD_ERROR, "Slurm build job %s ended %s "
-			  "without a result", x->id, x->ended);
+			  "without a result", x->job.id, x->job.ended);
 	}
 	build_job_release(&w->res);
 	strbuf_release(&w->err);
@@ -211,16 +203,16 @@ static void work_after(uv_work_t *req, int status)
 	xb_pump(x);
 }
 
-static void work_start(struct xbuild *x, uv_work_cb cb)
+static void work_start(struct xbuild *x, uv_work_cb cb,
+		       uv_after_work_cb after, int was_ended)
 {
 	struct xb_work *w = xcalloc(1, sizeof(*w));
 
 	w->x = x;
+	w->was_ended = was_ended;
 	strbuf_init(&w->err, 0);
-	if (x->ended)
-		x->ended_scanned = 1;
 	x->busy++;
-	uv_queue_work(x->loop, &w->req, cb, work_after);
+	uv_queue_work(x->loop, &w->req, cb, after);
 }
 
 /* ---- Slurm's clients ---- */
@@ -238,7 +230,7 @@ static void scancel_done(struct slurm_cmd *p)
 	struct xbuild *x = p->data;
 
 	x->busy--;
-	if (x->stopping && x->st != XB_DONE)
+	if (x->stopping && x->job.st != SLURM_JOB_DONE)
 		xb_finish(x, BUILD_INTERRUPTED, "stopped");
 	else
 		xb_pump(x);
@@ -246,188 +238,128 @@ static void scancel_done(struct slurm_cmd *p)
 
 static void scancel_start(struct xbuild *x)
 {
-	char **argv = xcalloc(3, sizeof(*argv));
+	const char *id = x->job.id;
 
-	argv[0] = xstrdup("scancel");
-	argv[1] = xstrdup(x->id);
 	x->cancel_sent = 1;
-	cmd_start(x, argv, scancel_done);
+	cmd_start(x, slurm_job_scancel_argv(&id, 1), scancel_done);
 }
 
 /* squeue of our job (by id, or by name when unsure) */
 static void squeue_done(struct slurm_cmd *p)
 {
 	struct xbuild *x = p->data;
-	double now = timeutil_now();
+	struct strbuf why = STRBUF_INIT;
 	char *f[4], *line = p->out_text.buf;
 	int listed;
 
 	x->busy--;
-	if (x->stopping || x->st == XB_DONE || !slurm_cmd_ok(p)) {
+	if (x->stopping || x->job.st == SLURM_JOB_DONE || !slurm_cmd_ok(p)) {
 		/* slurmctld away: ask again next tick */
 		xb_pump(x);
 		return;
 	}
 	line[strcspn(line, "\n")] = '\0';
 	listed = *line && !slurm_cmd_fields(line, f, 4);
-	if (x->st == XB_UNSURE) {
+	if (x->job.st == SLURM_JOB_UNSURE) {
 		if (!listed) {
 			xb_finish(x, BUILD_ERROR, "sbatch: %s",
-				  x->submit_error);
+				  x->job.submit_error);
 			return;
 		}
-		snprintf(x->id, sizeof(x->id), "%s", f[0]);
-		x->st = XB_QUEUED;
-		executor_slurm_say("build job %s (%s) was submitted after "
-				   "all", x->id, x->name);
+		slurm_job_adopt(&x->job, f[0], -1);
 	}
 	if (!listed) {
-		if (!x->ended && ++x->missing >= XB_LOST_POLLS)
-			x->ended = xstrfmt("LOST (Slurm no longer lists job "
-					   "%s)", x->id);
+		slurm_job_unlisted(&x->job);
 		return;
 	}
-	x->missing = 0;
-	switch (slurm_cmd_state_class(f[2])) {
-	case SLURM_WAITING:
-		if (x->running && !strcmp(f[2], "PENDING"))
-			goto requeued;
-		if (!x->running && now - x->submitted_at > x->cfg->pending_s) {
-			scancel_start(x);
-			xb_finish(x, BUILD_ERROR, "Slurm build job %s never "
-				  "started in %u s (%s, %s)", x->id,
-				  x->cfg->pending_s, f[2], f[3]);
-		}
-		return;
-	case SLURM_REQUEUED:
-	requeued:
+	switch (slurm_job_listed(&x->job, f[2], f[3], timeutil_now(), &why)) {
+	case SLURM_JOB_STARTED:
+		if (x->b->on_progress)
+			x->b->on_progress(x->b, "make", x->b->data);
+		break;
+	case SLURM_JOB_CANCEL:
 		scancel_start(x);
-		xb_finish(x, BUILD_ERROR, "Slurm requeued build job %s (%s, "
-			  "%s): cancelled, not run twice", x->id, f[2], f[3]);
-		return;
-	case SLURM_ACTIVE:
-		if (!x->running) {
-			x->running = 1;
-			x->running_at = now;
-			if (x->b->on_progress)
-				x->b->on_progress(x->b, "make", x->b->data);
-		}
-		if (x->b->config->timeout_s &&
-		    now - x->running_at > x->b->config->timeout_s +
-					  XB_GRACE_S) {
-			scancel_start(x);
-			xb_finish(x, BUILD_ERROR, "Slurm build job %s still "
-				  "running %.0f s after it started: cancelled",
-				  x->id, now - x->running_at);
-		}
-		return;
-	case SLURM_ENDED:
-		if (!x->ended)
-			x->ended = xstrfmt("%s (%s)", f[2], f[3]);
-		return;
+		xb_finish(x, BUILD_ERROR, "%s", why.buf);
+		break;
+	case SLURM_JOB_NOTHING:
+		break;
 	}
+	strbuf_release(&why);
 }
 
 static void squeue_start(struct xbuild *x)
 {
-	char **argv = xcalloc(8, sizeof(*argv));
+	char *filter = x->job.st == SLURM_JOB_UNSURE ?
+		       xstrfmt("--name=%s", x->name) :
+		       xstrfmt("--jobs=%s", x->job.id);
 
-	argv[0] = xstrdup("squeue");
-	argv[1] = xstrdup("--noheader");
-	argv[2] = xstrdup("--states=all");
-	argv[3] = x->st == XB_UNSURE ? xstrfmt("--name=%s", x->name) :
-		  xstrfmt("--jobs=%s", x->id);
-	argv[4] = xstrdup("--format=%i|%j|%T|%r");
-	cmd_start(x, argv, squeue_done);
+	cmd_start(x, slurm_job_squeue_argv(filter, 0), squeue_done);
+	free(filter);
 }
 
 static void sbatch_done(struct slurm_cmd *p)
 {
 	struct xbuild *x = p->data;
-	size_t n = strspn(p->out_text.buf, "0123456789");
-	struct strbuf why = STRBUF_INIT;
+	int rc;
 
 	x->busy--;
-	if (slurm_cmd_ok(p) && n > 0 && n < sizeof(x->id)) {
-		memcpy(x->id, p->out_text.buf, n);
-		x->id[n] = '\0';
-		x->st = XB_QUEUED;
-		if (x->b->on_progress)
-			x->b->on_progress(x->b, "queued", x->b->data);
-		xb_pump(x);
+	rc = slurm_job_sbatch_done(&x->job, p, -1);
+	if (rc < 0) {
+		xb_finish(x, BUILD_ERROR, "sbatch: %s", x->job.submit_error);
 		return;
 	}
-	slurm_cmd_said(p, &why);
-	if (p->spawn_error) {
-		xb_finish(x, BUILD_ERROR, "sbatch: %s", why.buf);
+	if (rc > 0) {
+		if (x->b->on_progress)
+			x->b->on_progress(x->b, "queued", x->b->data);
 	} else {
 		/* Did slurmctld get it? squeue by name says first. */
-		free(x->submit_error);
-		x->submit_error = strbuf_detach(&why, NULL);
-		x->st = XB_UNSURE;
-		executor_slurm_say("sbatch failed for build %s: %s", x->name,
-				   x->submit_error);
-		xb_pump(x);
+		slurm_job_say("sbatch failed for build %s: %s", x->name,
+			      x->job.submit_error);
 	}
-	strbuf_release(&why);
+	xb_pump(x);
 }
 
 static void sbatch_start(struct xbuild *x)
 {
-	const struct matrix_executor *cfg = x->cfg;
 	unsigned t = x->b->config->timeout_s;
-	char **argv = xcalloc(32, sizeof(*argv));
-	size_t n = 0;
+	struct slurm_job_request rq = {
+		.name = x->name, .chdir = x->dir,
+		.cpus = x->b->jobs ? x->b->jobs : 1,
+		.minutes = t ? (t + XB_GRACE_S + 59) / 60 : 0,
+	};
+	char *output = xstrfmt("%s/slurm.out", x->dir);
+	char *spec = xstrfmt("%s/%s", x->dir, RUNDIR_SPEC);
+	const char *cmd[] = {
+		x->self_exe, RUNDIR_RUN_BUILD, "--quiet", "--spec", spec,
+		"--out", x->dir, NULL,
+	};
 
-	argv[n++] = xstrdup("sbatch");
-	argv[n++] = xstrdup("--parsable");
-	argv[n++] = xstrdup("--no-requeue");
-	argv[n++] = xstrfmt("--job-name=%s", x->name);
-	argv[n++] = xstrfmt("--chdir=%s", x->dir);
-	argv[n++] = xstrfmt("--output=%s/slurm.out", x->dir);
-	argv[n++] = xstrdup("--nodes=1");
-	argv[n++] = xstrdup("--ntasks=1");
-	argv[n++] = xstrfmt("--cpus-per-task=%u", x->b->jobs ? x->b->jobs : 1);
-	if (t)
-		argv[n++] = xstrfmt("--time=%u", (t + XB_GRACE_S + 59) / 60);
-	if (cfg->partition)
-		argv[n++] = xstrfmt("--partition=%s", cfg->partition);
-	if (cfg->account)
-		argv[n++] = xstrfmt("--account=%s", cfg->account);
-	if (cfg->qos)
-		argv[n++] = xstrfmt("--qos=%s", cfg->qos);
-	if (cfg->constraint)
-		argv[n++] = xstrfmt("--constraint=%s", cfg->constraint);
-	argv[n++] = xstrdup(x->script);
-	argv[n++] = xstrdup(x->self_exe);
-	argv[n++] = xstrdup(EXECUTOR_RUN_BUILD);
-	argv[n++] = xstrdup("--quiet");
-	argv[n++] = xstrdup("--spec");
-	argv[n++] = xstrfmt("%s/%s", x->dir, EXECUTOR_SPEC);
-	argv[n++] = xstrdup("--out");
-	argv[n++] = xstrdup(x->dir);
-	x->submitted_at = timeutil_now();
-	x->st = XB_SUBMITTING;
-	cmd_start(x, argv, sbatch_done);
+	rq.output = output;
+	x->job.submitted_at = timeutil_now();
+	x->job.st = SLURM_JOB_SUBMITTING;
+	cmd_start(x, slurm_job_sbatch_argv(&rq, x->cfg, x->script, cmd),
+		  sbatch_done);
+	free(output);
+	free(spec);
 }
 
 /* One step at a time, as executor-slurm's pump. */
 static void xb_pump(struct xbuild *x)
 {
-	if (x->st == XB_DONE) {
+	if (x->job.st == SLURM_JOB_DONE) {
 		xb_release(x);
 		return;
 	}
 	if (x->busy)
 		return;
 	if (x->stopping) {
-		if (x->st == XB_QUEUED && !x->cancel_sent)
+		if (x->job.st == SLURM_JOB_QUEUED && !x->cancel_sent)
 			scancel_start(x);
 		else
 			xb_finish(x, BUILD_INTERRUPTED, "stopped");
 		return;
 	}
-	if (x->st == XB_SUBMITTING && !x->submitted_at)
+	if (x->job.st == SLURM_JOB_NEW && x->staged)
 		sbatch_start(x);
 }
 
@@ -435,18 +367,19 @@ static void tick_cb(uv_timer_t *t)
 {
 	struct xbuild *x = t->data;
 
-	if (x->busy || x->st == XB_DONE || x->stopping)
+	if (x->busy || x->job.st == SLURM_JOB_DONE || x->stopping)
 		return;
-	if (x->st == XB_UNSURE) {
+	if (x->job.st == SLURM_JOB_UNSURE) {
 		squeue_start(x);
 		return;
 	}
-	if (x->st != XB_QUEUED)
+	if (x->job.st != SLURM_JOB_QUEUED)
 		return;
 	/* Alternate: the result first, then what Slurm says. */
 	x->scan_next = !x->scan_next;
 	if (x->scan_next)
-		work_start(x, scan_cb);
+		work_start(x, scan_cb, scan_after,
+			   slurm_job_scan_start(&x->job));
 	else
 		squeue_start(x);
 }
@@ -476,10 +409,7 @@ int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
 {
 	struct xbuild *x;
 	struct strbuf spec = STRBUF_INIT;
-	char *nonce, *state;
-	struct json j;
-
-	char *abs_matrix;
+	char *nonce, *state, *abs_matrix;
 
 	if (!cfg->shared_dir || !matrix_path || !*matrix_path) {
 		strbuf_addstr(err, "builds on Slurm need the executor's "
@@ -504,25 +434,15 @@ int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
 	nonce = xb_nonce();
 	x->name = xstrfmt("hvm-b-%s", nonce);
 	free(nonce);
+	slurm_job_init(&x->job, "build job", cfg->pending_s);
+	x->job.name = x->name;
+	if (b->config->timeout_s)
+		x->job.limit_s = b->config->timeout_s + XB_GRACE_S;
 	x->dir = xstrfmt("%s/builds/runs/%s", cfg->shared_dir, x->name);
-	x->script = xstrfmt("%s/%s", cfg->shared_dir, EXEC_SLURM_SCRIPT);
-	x->self_exe = cfg->command ? xstrdup(cfg->command) :
-		      realpath("/proc/self/exe", NULL);
-	if (!x->self_exe)
-		x->self_exe = xstrdup("hvmatrix");
+	x->script = xstrfmt("%s/%s", cfg->shared_dir, SLURM_JOB_SCRIPT);
+	x->self_exe = slurm_job_command(cfg);
 	state = xstrfmt("%s/builds", cfg->shared_dir);
-	json_init(&j, &spec);
-	json_object_begin(&j);
-	json_key_int(&j, "version", 1);
-	json_key_str(&j, "matrix", abs_matrix);
-	json_key_str(&j, "tree", b->tree->name);
-	json_key_str(&j, "build", b->config->name);
-	json_key_str(&j, "commit", b->commit);
-	json_key_str(&j, "repo", b->repo_path);
-	json_key_str(&j, "state_dir", state);
-	json_key_int(&j, "jobs", b->jobs ? b->jobs : 1);
-	json_object_end(&j);
-	strbuf_addch(&spec, '\n');
+	rundir_build_spec_format(&spec, abs_matrix, b, state);
 	x->spec_text = strbuf_detach(&spec, NULL);
 	free(state);
 	free(abs_matrix);
@@ -535,8 +455,7 @@ int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
 	active = x;
 	if (b->on_progress)
 		b->on_progress(b, "submit", b->data);
-	x->st = XB_STAGING;
-	work_start(x, stage_cb);
+	work_start(x, stage_cb, stage_after, 0);
 	return 0;
 }
 
@@ -551,142 +470,4 @@ void executor_build_stop(struct build_job *b)
 		return;
 	x->stopping = 1;
 	xb_pump(x);
-}
-
-/* ---- the shared directory's files ---- */
-
-int executor_build_spec_read(struct executor_build_spec *s, const char *path,
-			     struct strbuf *err)
-{
-	static const char *const keys[] = {
-		"matrix", "tree", "build", "commit", "repo", "state_dir",
-	};
-	char **dst[] = {
-		&s->matrix, &s->tree, &s->build, &s->commit, &s->repo,
-		&s->state_dir,
-	};
-	struct json_value v;
-	double jobs = 1;
-	size_t i;
-	int ret = -1;
-
-	memset(s, 0, sizeof(*s));
-	if (executor_spec_json(path, &v, err) < 0)
-		goto out;
-	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		const char *val = json_get_str(&v, keys[i]);
-
-		if (!val || !*val) {
-			strbuf_addf(err, "%s: needs %s", path, keys[i]);
-			goto out;
-		}
-		*dst[i] = xstrdup(val);
-	}
-	json_get_number(&v, "jobs", &jobs);
-	s->jobs = jobs >= 1 && jobs <= 1024 ? (unsigned)jobs : 1;
-	ret = 0;
-out:
-	if (ret)
-		executor_build_spec_release(s);
-	json_value_release(&v);
-	return ret;
-}
-
-void executor_build_spec_release(struct executor_build_spec *s)
-{
-	free(s->matrix);
-	free(s->tree);
-	free(s->build);
-	free(s->commit);
-	free(s->repo);
-	free(s->state_dir);
-	memset(s, 0, sizeof(*s));
-}
-
-int executor_build_result_write(const char *dir, const struct build_job *b)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char host[256] = "";
-	char *path = xstrfmt("%s/%s", dir, EXECUTOR_RESULT);
-	struct json j;
-	int ret;
-
-	gethostname(host, sizeof(host) - 1);
-	json_init(&j, &sb);
-	json_object_begin(&j);
-	json_key_str(&j, "status", build_status_name(b->status));
-	json_key_str(&j, "reason", b->reason);
-	json_key_str(&j, "errors", b->errors);
-	json_key_str(&j, "log", b->log_path);
-	json_key_str(&j, "image", b->image_path);
-	json_key_double(&j, "started_at", b->started_at);
-	json_key_double(&j, "duration_s", b->duration_s);
-	json_key_str(&j, "host", host);
-	json_object_end(&j);
-	strbuf_addch(&sb, '\n');
-	ret = fsutil_write_atomic(path, sb.buf, sb.len);
-	strbuf_release(&sb);
-	free(path);
-	return ret;
-}
-
-/* A path the node wrote: only under the shared directory. */
-static char *shared_path(const char *p, const char *shared)
-{
-	size_t n = strlen(shared);
-
-	if (!p || !*p || strncmp(p, shared, n) || p[n] != '/' ||
-	    strstr(p, "/../"))
-		return NULL;
-	return xstrdup(p);
-}
-
-int executor_build_result_read(struct build_job *res, const char *dir,
-			       const char *shared, struct strbuf *err)
-{
-	static const enum build_status known[] = {
-		BUILD_OK, BUILD_FAILED, BUILD_ERROR,
-	};
-	struct json_value v;
-	const char *st, *s;
-	char *path;
-	size_t i;
-	int ret;
-
-	memset(res, 0, sizeof(*res));
-	ret = executor_result_json(dir, &v, &path, err);
-	if (ret <= 0)
-		goto out;
-	ret = -1;
-	st = json_get_str(&v, "status");
-	res->status = BUILD_PENDING;
-	for (i = 0; st && i < ARRAY_SIZE(known); i++)
-		if (!strcmp(st, build_status_name(known[i])))
-			res->status = known[i];
-	if (res->status == BUILD_PENDING) {
-		strbuf_addf(err, "%s: no build status", path);
-		goto out;
-	}
-	s = json_get_str(&v, "reason");
-	res->reason = xstrdup(s ? s : "");
-	s = json_get_str(&v, "errors");
-	res->errors = xstrdup(s ? s : "");
-	res->log_path = shared_path(json_get_str(&v, "log"), shared);
-	if (!res->log_path)
-		res->log_path = xstrdup("");
-	res->image_path = shared_path(json_get_str(&v, "image"), shared);
-	if (res->status == BUILD_OK && !res->image_path) {
-		strbuf_addf(err, "%s: a build OK without an image in %s",
-			    path, shared);
-		goto out;
-	}
-	json_get_number(&v, "started_at", &res->started_at);
-	json_get_number(&v, "duration_s", &res->duration_s);
-	ret = 1;
-out:
-	if (ret < 0)
-		build_job_release(res);
-	json_value_release(&v);
-	free(path);
-	return ret;
 }

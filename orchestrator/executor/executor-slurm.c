@@ -1,11 +1,11 @@
 /*
  * executor-slurm: a round of runs as Slurm batch jobs. Each run gets a
  * directory in the shared directory (its spec in, its result out), the
- * round's kernel and payload are copied there once (executor-slurm-stage.c,
- * temp + rename), and the runs are submitted with `sbatch --parsable` and
- * an argv: a fixed job script that execs its arguments, and
- * `hvmatrix run-cell` after it. No shell string is ever built from the
- * cell.
+ * round's kernel and payload are copied there once (temp + rename; see
+ * executor-slurm-round.c), and the runs are submitted with
+ * `sbatch --parsable` and an argv: a fixed job script that execs its
+ * arguments, and `hvmatrix run-cell` after it. No shell string is ever
+ * built from the cell.
  *
  * The runs of one round (the cells of one build) that ask for the same
  * resources go as one job array (`sbatch --array=0-N`): each task runs
@@ -17,60 +17,65 @@
  *
  * One state machine, the pump, runs on the loop and never waits: a scan of
  * the run directories (thread pool) ingests every result written, then
- * `squeue` (uv_spawn) says which jobs Slurm ended, lost or never started,
- * then queued runs are submitted one sbatch at a time. A timer restarts
- * the pump every EXEC_SLURM_TICK_MS.
+ * `squeue` (uv_spawn) says which jobs Slurm ended, lost or never started
+ * (what each state means is slurm-job.c's), then queued runs are
+ * submitted one sbatch at a time. A timer restarts the pump every
+ * EXEC_SLURM_TICK_MS.
  *
- * The farm's trouble is ERROR, never FAIL: a job that ended without a
- * result (cancelled, killed, node down, preempted, out of time) is ERROR
- * with Slurm's state and reason, and job.c runs it again under the failure
- * policy. When slurmctld does not answer, nothing is decided and nothing
- * is submitted until it does; a submission whose fate is unknown (sbatch
- * failed) is looked up by its job name before it is ever submitted again,
- * so nothing runs twice. Jobs are submitted --no-requeue, and one Slurm
- * requeues all the same (an administrator's `scontrol requeue`) is
- * cancelled and is ERROR: a run is never ingested twice, nor left to run
- * again behind our back.
+ * The farm's trouble is ERROR, never FAIL (slurm-job.h): a job that ended
+ * without a result (cancelled, killed, node down, preempted, out of time)
+ * is ERROR with Slurm's state and reason, and job.c runs it again under
+ * the failure policy. When slurmctld does not answer, nothing is decided
+ * and nothing is submitted until it does. A submission slurmctld may have
+ * (sbatch failed) is looked up by its job name before it is submitted
+ * again; one slurmctld keeps refusing while it answers is ERROR. A run is
+ * never ingested twice, nor left to run again behind our back.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "executor/executor-slurm-priv.h"
+#include "executor/executor-slurm.h"
+#include "executor/executor-slurm-round.h"
+#include "executor/rundir.h"
 #include "executor/slurm-cmd.h"
+#include "executor/slurm-job.h"
 #include "lib/spawn.h"
 #include "lib/timeutil.h"
 #include "lib/xmalloc.h"
 
 #define EXEC_SLURM_TICK_MS 250
-#define EXEC_SLURM_RUN_GRACE_S 60	/* past the cell's timeout: cancel */
-#define EXEC_SLURM_LOST_POLLS 4		/* unlisted this often: lost */
 #define EXEC_SLURM_SUBMIT_TRIES 3	/* sbatch refusals, squeue working */
 #define EXEC_SLURM_DOWN_POLL_S 2.0	/* squeue while slurmctld is down */
 
-/* The daemon's log is stderr: one line per event Slurm caused. */
-void executor_slurm_say(const char *fmt, ...)
-{
-	va_list ap;
+struct executor_slurm {
+	struct executor_slurm_round round;	/* runs, arrays, files */
+	const struct matrix_executor *cfg;
+	struct boot_opts opts;
+	size_t n_done;
+	uv_timer_t tick;
+	int busy;		/* a step of the pump is in flight */
+	int staged;		/* the artifacts are in the shared dir */
+	int stopping, stop_sent, finished, freed;
+	int ctld_down;
+	double down_since, next_squeue;
+	unsigned mark;		/* squeue_start's dedup of arrays */
+	char *self_exe;		/* hvmatrix on the nodes */
+	char **cancel;		/* job ids to scancel */
+	size_t n_cancel, alloc_cancel;
+};
 
-	fputs("slurm: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+static void pump(struct executor_slurm *s);
 
-#define say executor_slurm_say
-
-/* A Slurm client from the pump: counted busy until its callback. */
+/* A Slurm client from the pump (argv is freed): busy until its done. */
 static void run_cmd(struct executor_slurm *s, char **argv,
-		    void (*done)(struct slurm_cmd *), struct sjob *job)
+		    void (*done)(struct slurm_cmd *),
+		    struct executor_slurm_run *x)
 {
 	s->busy++;
-	slurm_cmd_run(s->loop, argv, done, s, job);
+	slurm_cmd_run(s->round.loop, argv, done, s, x);
+	spawn_argv_free(argv);
 }
 
 /* ---- the end of runs ---- */
@@ -79,69 +84,147 @@ static void maybe_finish(struct executor_slurm *s)
 {
 	if (s->finished || s->busy)
 		return;
-	if (s->n_done < s->n)
+	if (s->n_done < s->round.n)
 		return;
 	s->finished = 1;
 	uv_timer_stop(&s->tick);
-	executor_slurm_unstage(s);
+	executor_slurm_round_unstage(&s->round);
 	if (s->opts.on_all_done)
 		s->opts.on_all_done(s->opts.data);
 }
 
-void executor_slurm_report(struct executor_slurm *s, struct sjob *j)
+static void report(struct executor_slurm *s, struct executor_slurm_run *x)
 {
-	j->st = SJ_DONE;
+	x->job.st = SLURM_JOB_DONE;
 	s->n_done++;
 	if (s->opts.on_done)
-		s->opts.on_done(j->r, s->opts.data);
+		s->opts.on_done(x->r, s->opts.data);
 }
 
 /* The farm's trouble: ERROR with why, never FAIL. */
-void executor_slurm_error(struct executor_slurm *s, struct sjob *j,
-			  const char *fmt, ...)
+static void run_error(struct executor_slurm *s, struct executor_slurm_run *x,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void run_error(struct executor_slurm *s, struct executor_slurm_run *x,
+		      const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct boot_run *r = x->r;
 	va_list ap;
 
 	va_start(ap, fmt);
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	if (j->r->started_at == 0)
-		j->r->started_at = j->submitted_at ? j->submitted_at :
-				   timeutil_now();
-	j->r->duration_s = timeutil_now() - j->r->started_at;
-	judge_error(&j->r->judge, "%s", sb.buf);
+	if (r->started_at == 0)
+		r->started_at = x->job.submitted_at ? x->job.submitted_at :
+				timeutil_now();
+	r->duration_s = timeutil_now() - r->started_at;
+	judge_error(&r->judge, "%s", sb.buf);
 	strbuf_release(&sb);
-	executor_slurm_report(s, j);
+	report(s, x);
 }
 
-#define job_error executor_slurm_error
-
-static void want_cancel(struct executor_slurm *s, const struct sjob *j)
+static void want_cancel(struct executor_slurm *s,
+			const struct executor_slurm_run *x)
 {
-	if (!j->id[0])
+	if (!x->job.id[0])
 		return;
 	ALLOC_GROW(s->cancel, s->n_cancel + 1, s->alloc_cancel);
-	s->cancel[s->n_cancel++] = xstrdup(j->id);
+	s->cancel[s->n_cancel++] = xstrdup(x->job.id);
+}
+
+/* ---- the thread pool's reports: staged, scanned ---- */
+
+static void staged(struct executor_slurm_round *rd, const char *err)
+{
+	struct executor_slurm *s = container_of(rd, struct executor_slurm,
+						round);
+	size_t i;
+
+	s->busy--;
+	/* Runs decided before they started (SKIP, a missing kernel) are
+	 * reported now, from the loop: never from inside the start. */
+	for (i = 0; i < rd->n; i++)
+		if (rd->runs[i].decided) {
+			s->n_done++;
+			if (s->opts.on_done)
+				s->opts.on_done(rd->runs[i].r, s->opts.data);
+		}
+	if (err) {
+		slurm_job_say("%s", err);
+		for (i = 0; i < rd->n; i++)
+			if (rd->runs[i].job.st != SLURM_JOB_DONE &&
+			    !s->stopping)
+				run_error(s, &rd->runs[i],
+					  "shared directory: %s", err);
+	} else {
+		s->staged = 1;
+	}
+	pump(s);
+}
+
+static void ingest(struct executor_slurm *s, struct executor_slurm_scan *it)
+{
+	struct executor_slurm_run *x = it->run;
+	struct boot_run *r = x->r;
+
+	if (it->moved) {
+		/* The recorded path is the file's, as boot.c's. */
+		free(r->log_path);
+		r->log_path = it->moved;
+		it->moved = NULL;
+	}
+	if (it->rc > 0) {
+		judge_set(&r->judge, it->res.verdict, it->res.reason,
+			  it->res.line);
+		if (it->res.nonce && strlen(it->res.nonce) < sizeof(r->nonce))
+			snprintf(r->nonce, sizeof(r->nonce), "%s",
+				 it->res.nonce);
+		r->started_at = it->res.started_at;
+		r->duration_s = it->res.duration_s;
+		report(s, x);
+	} else if (it->rc < 0) {
+		run_error(s, x, "Slurm job %s: %s", x->job.id, it->err.buf);
+	} else if (it->was_ended) {
+		run_error(s, x, "Slurm job %s ended %s without a verdict",
+			  x->job.id, x->job.ended);
+	}
+}
+
+static int squeue_start(struct executor_slurm *s);
+
+static void scanned(struct executor_slurm_round *rd,
+		    struct executor_slurm_scan *items, size_t n)
+{
+	struct executor_slurm *s = container_of(rd, struct executor_slurm,
+						round);
+	size_t i;
+
+	s->busy--;
+	for (i = 0; i < n; i++)
+		/* Once reported, a run is never ingested again (a job
+		 * that wrote its result and was then requeued). */
+		if (items[i].run->job.st != SLURM_JOB_DONE && !s->stopping)
+			ingest(s, &items[i]);
+	if (s->stopping || !squeue_start(s))
+		pump(s);
 }
 
 /* ---- squeue: what Slurm says of each job ---- */
 
 /* Slurm took an array we were unsure of: every task of it is ours. */
-static void adopt_array(struct executor_slurm *s, struct sarray *a,
-			const char *job_id)
+static void adopt_array(struct executor_slurm_array *a, const char *job_id)
 {
 	size_t i;
 
 	for (i = 0; i < a->n; i++) {
-		struct sjob *m = a->members[i];
+		struct executor_slurm_run *m = a->members[i];
 
-		if (m->st != SJ_UNSURE || !m->in_array)
-			continue;
-		snprintf(m->id, sizeof(m->id), "%s_%u", job_id, m->task);
-		m->st = SJ_QUEUED;
+		if (m->job.st == SLURM_JOB_UNSURE && m->in_array)
+			slurm_job_adopt(&m->job, job_id, (int)m->task);
 	}
-	say("array %s (%s) was submitted after all", job_id, a->name);
+	slurm_job_say("array %s (%s) was submitted after all", job_id, a->name);
 }
 
 /*
@@ -149,36 +232,35 @@ static void adopt_array(struct executor_slurm *s, struct sarray *a,
  * unsure of, by name (and task) alone, adopting it: never submitted
  * again. An older job of the same name cannot be: names are nonces.
  */
-static struct sjob *job_of(struct executor_slurm *s, const char *name,
-			   const char *id)
+static struct executor_slurm_run *run_of(struct executor_slurm *s,
+					 const char *name, const char *id)
 {
+	struct executor_slurm_round *rd = &s->round;
 	char base[32];
 	unsigned task;
 	int is_task = !slurm_cmd_task_id(id, base, sizeof(base), &task);
 	size_t i;
 
-	for (i = 0; i < s->n; i++) {
-		struct sjob *j = &s->jobs[i];
+	for (i = 0; i < rd->n; i++) {
+		struct slurm_job *j = &rd->runs[i].job;
 
-		if (j->st == SJ_QUEUED && !strcmp(j->name, name) &&
+		if (j->st == SLURM_JOB_QUEUED && !strcmp(j->name, name) &&
 		    !strcmp(j->id, id))
-			return j;
+			return &rd->runs[i];
 	}
-	for (i = 0; i < s->n; i++) {
-		struct sjob *j = &s->jobs[i];
+	for (i = 0; i < rd->n; i++) {
+		struct executor_slurm_run *x = &rd->runs[i];
 
-		if (j->st != SJ_UNSURE || strcmp(j->name, name))
+		if (x->job.st != SLURM_JOB_UNSURE || strcmp(x->job.name, name))
 			continue;
-		if (j->in_array) {
-			if (!is_task || task != j->task)
+		if (x->in_array) {
+			if (!is_task || task != x->task)
 				continue;
-			adopt_array(s, j->arr, base);
-			return j;
+			adopt_array(x->arr, base);
+			return x;
 		}
-		snprintf(j->id, sizeof(j->id), "%s", id);
-		j->st = SJ_QUEUED;
-		say("job %s (%s) was submitted after all", j->id, j->name);
-		return j;
+		slurm_job_adopt(&x->job, id, -1);
+		return x;
 	}
 	return NULL;
 }
@@ -186,67 +268,34 @@ static struct sjob *job_of(struct executor_slurm *s, const char *name,
 /* One line of `squeue --array -o %i|%j|%T|%r`. */
 static void squeue_line(struct executor_slurm *s, char *line, double now)
 {
+	struct strbuf why = STRBUF_INIT;
+	struct executor_slurm_run *x;
 	char *f[4];
-	struct sjob *j;
-	const struct cell *c;
-	double limit;
 
 	if (slurm_cmd_fields(line, f, 4))
 		return;
-	j = job_of(s, f[1], f[0]);
-	if (!j)
+	x = run_of(s, f[1], f[0]);
+	if (!x)
 		return;
-	j->listed = 1;
-	j->missing = 0;
-	c = j->r->cell;
-	switch (slurm_cmd_state_class(f[2])) {
-	case SLURM_WAITING:
-		if (j->running && !strcmp(f[2], "PENDING"))
-			goto requeued;	/* it ran, and waits again */
-		if (now - j->submitted_at > s->cfg->pending_s) {
-			want_cancel(s, j);
-			job_error(s, j, "Slurm job %s never started in %u s "
-				  "(%s, %s)", j->id, s->cfg->pending_s, f[2],
-				  f[3]);
-		}
-		return;
-	case SLURM_REQUEUED:
-	requeued:
-		/* --no-requeue, yet requeued (scontrol requeue): its run
-		 * may have half happened; it must not happen again. */
-		want_cancel(s, j);
-		job_error(s, j, "Slurm requeued job %s (%s, %s): cancelled, "
-			  "not run twice", j->id, f[2], f[3]);
-		return;
-	case SLURM_ACTIVE:
-		if (!j->running) {
-			j->running = 1;
-			j->running_at = now;
-			if (s->opts.on_start)
-				s->opts.on_start(j->r, s->opts.data);
-		}
-		limit = j->r->timeout_s + EXEC_SLURM_RUN_GRACE_S +
-			(cell_is_xen(c) ? BOOT_DOM0_BOOT_S : 0);
-		if (now - j->running_at > limit) {
-			want_cancel(s, j);
-			job_error(s, j, "Slurm job %s still running %.0f s "
-				  "after it started (the cell's timeout is "
-				  "%u s): cancelled", j->id,
-				  now - j->running_at, c->timeout_s);
-		}
-		return;
-	case SLURM_ENDED:
-		/* The next scan says whether it left a result (COMPLETED)
-		 * or not (CANCELLED, NODE_FAIL, PREEMPTED, TIMEOUT, ...). */
-		if (!j->ended)
-			j->ended = xstrfmt("%s (%s)", f[2], f[3]);
-		return;
+	switch (slurm_job_listed(&x->job, f[2], f[3], now, &why)) {
+	case SLURM_JOB_STARTED:
+		if (s->opts.on_start)
+			s->opts.on_start(x->r, s->opts.data);
+		break;
+	case SLURM_JOB_CANCEL:
+		want_cancel(s, x);
+		run_error(s, x, "%s", why.buf);
+		break;
+	case SLURM_JOB_NOTHING:
+		break;
 	}
+	strbuf_release(&why);
 }
 
 static void squeue_done(struct slurm_cmd *p)
 {
 	struct executor_slurm *s = p->data;
+	struct executor_slurm_round *rd = &s->round;
 	double now = timeutil_now();
 	char *line, *next;
 	size_t i;
@@ -258,84 +307,80 @@ static void squeue_done(struct slurm_cmd *p)
 		slurm_cmd_said(p, &why);
 		s->next_squeue = now + EXEC_SLURM_DOWN_POLL_S;
 		if (!s->ctld_down || !s->down_since) {
-			say("slurmctld does not answer (squeue: %s); "
-			    "submission paused", why.buf);
+			slurm_job_say("slurmctld does not answer (squeue: "
+				      "%s); submission paused", why.buf);
 			s->ctld_down = 1;
 			s->down_since = now;
 		}
 		strbuf_release(&why);
-		executor_slurm_pump(s);
+		pump(s);
 		return;
 	}
 	if (s->ctld_down && s->down_since)
-		say("slurmctld answers again after %.0f s; submission "
-		    "resumes", now - s->down_since);
+		slurm_job_say("slurmctld answers again after %.0f s; "
+			      "submission resumes", now - s->down_since);
 	s->ctld_down = 0;
 	s->down_since = 0;
-	for (i = 0; i < s->n; i++)
-		s->jobs[i].listed = 0;
+	for (i = 0; i < rd->n; i++)
+		rd->runs[i].job.listed = 0;
 	for (line = p->out_text.buf; *line; line = next) {
 		next = strchrnul(line, '\n');
 		if (*next)
 			*next++ = '\0';
 		squeue_line(s, line, now);
 	}
-	for (i = 0; i < s->n; i++) {
-		struct sjob *j = &s->jobs[i];
+	for (i = 0; i < rd->n; i++) {
+		struct executor_slurm_run *x = &rd->runs[i];
 
-		if (j->st == SJ_UNSURE) {
+		if (x->job.st == SLURM_JOB_UNSURE) {
 			/* Slurm never took it: submit it again, unless
 			 * slurmctld answers and keeps refusing it (a bad
 			 * partition or account, a limit). */
-			if (j->submit_failures >= EXEC_SLURM_SUBMIT_TRIES)
-				job_error(s, j, "sbatch refused the job %u "
-					  "times: %s", j->submit_failures,
-					  j->submit_error);
+			if (x->job.submit_failures >= EXEC_SLURM_SUBMIT_TRIES)
+				run_error(s, x, "sbatch refused the job %u "
+					  "times: %s", x->job.submit_failures,
+					  x->job.submit_error);
 			else
-				j->st = SJ_NEW;
+				x->job.st = SLURM_JOB_NEW;
 			continue;
 		}
-		if (j->st != SJ_QUEUED || j->ended)
-			continue;
-		if (!j->listed && ++j->missing >= EXEC_SLURM_LOST_POLLS)
-			j->ended = xstrfmt("LOST (Slurm no longer lists job "
-					   "%s)", j->id);
+		if (x->job.st == SLURM_JOB_QUEUED && !x->job.listed)
+			slurm_job_unlisted(&x->job);
 	}
-	executor_slurm_pump(s);
+	pump(s);
 }
 
-int executor_slurm_squeue(struct executor_slurm *s)
+/* After a scan: squeue (1), or 0 when there is nothing to ask. */
+static int squeue_start(struct executor_slurm *s)
 {
+	struct executor_slurm_round *rd = &s->round;
 	struct strbuf names = STRBUF_INIT;
-	char **argv;
+	char *filter;
 	size_t i;
 
 	s->mark++;
-	for (i = 0; i < s->n; i++) {
-		const struct sjob *j = &s->jobs[i];
+	for (i = 0; i < rd->n; i++) {
+		const struct executor_slurm_run *x = &rd->runs[i];
 
-		if (j->st != SJ_QUEUED && j->st != SJ_UNSURE)
+		if (x->job.st != SLURM_JOB_QUEUED &&
+		    x->job.st != SLURM_JOB_UNSURE)
 			continue;
-		if (j->in_array) {
-			if (j->arr->mark == s->mark)
+		if (x->in_array) {
+			if (x->arr->mark == s->mark)
 				continue;	/* its name is in already */
-			j->arr->mark = s->mark;
+			x->arr->mark = s->mark;
 		}
-		strbuf_addf(&names, "%s%s", names.len ? "," : "", j->name);
+		strbuf_addf(&names, "%s%s", names.len ? "," : "",
+			    x->job.name);
 	}
 	if (!names.len || (s->ctld_down && timeutil_now() < s->next_squeue)) {
 		strbuf_release(&names);
 		return 0;
 	}
-	argv = xcalloc(8, sizeof(*argv));
-	argv[0] = xstrdup("squeue");
-	argv[1] = xstrdup("--noheader");
-	argv[2] = xstrdup("--array");	/* one line a task: JOB_TASK */
-	argv[3] = xstrdup("--states=all");
-	argv[4] = xstrfmt("--name=%s", names.buf);
-	argv[5] = xstrdup("--format=%i|%j|%T|%r");
-	run_cmd(s, argv, squeue_done, NULL);
-	spawn_argv_free(argv);
+	/* --array: one line a task, JOB_TASK. */
+	filter = xstrfmt("--name=%s", names.buf);
+	run_cmd(s, slurm_job_squeue_argv(filter, 1), squeue_done, NULL);
+	free(filter);
 	strbuf_release(&names);
 	return 1;
 }
@@ -345,139 +390,104 @@ int executor_slurm_squeue(struct executor_slurm *s)
 static void sbatch_done(struct slurm_cmd *p)
 {
 	struct executor_slurm *s = p->data;
-	struct sjob *j = p->job, **group = &j;
-	struct strbuf why = STRBUF_INIT;
-	size_t n = strspn(p->out_text.buf, "0123456789"), ng = 1, i;
+	struct executor_slurm_run *x = p->job, **group = &x;
+	size_t ng = 1, i;
+	int rc = 0;
 
 	s->busy--;
-	if (j->in_array) {
-		group = j->arr->members;
-		ng = j->arr->n;
+	if (x->in_array) {
+		group = x->arr->members;
+		ng = x->arr->n;
 	}
-	if (slurm_cmd_ok(p) && n > 0 && n < 32) {
-		for (i = 0; i < ng; i++) {
-			struct sjob *m = group[i];
-
-			if (j->in_array)
-				snprintf(m->id, sizeof(m->id), "%.*s_%u",
-					 (int)n, p->out_text.buf, m->task);
-			else
-				snprintf(m->id, sizeof(m->id), "%.*s",
-					 (int)n, p->out_text.buf);
-			m->st = SJ_QUEUED;
-		}
-		executor_slurm_pump(s);
-		return;
-	}
-	slurm_cmd_said(p, &why);
 	for (i = 0; i < ng; i++) {
-		struct sjob *m = group[i];
+		struct executor_slurm_run *m = group[i];
 
-		free(m->submit_error);
-		m->submit_error = xstrdup(why.buf);
-		if (p->spawn_error) {
-			job_error(s, m, "sbatch: %s", m->submit_error);
-			continue;
-		}
-		/* Did slurmctld get it? squeue says before any retry, and
-		 * nothing else is submitted until it has. */
-		m->submit_failures++;
-		m->st = SJ_UNSURE;
+		rc = slurm_job_sbatch_done(&m->job, p, x->in_array ?
+					   (int)m->task : -1);
+		if (rc < 0)
+			run_error(s, m, "sbatch: %s", m->job.submit_error);
 	}
-	if (!p->spawn_error) {
+	if (rc == 0) {
+		/* Nothing else is submitted until squeue has said
+		 * whether slurmctld got it. */
 		s->ctld_down = 1;
-		say("sbatch failed for %s: %s; submission paused", j->name,
-		    why.buf);
+		slurm_job_say("sbatch failed for %s: %s; submission paused",
+			      x->job.name, x->job.submit_error);
 	}
-	strbuf_release(&why);
-	executor_slurm_pump(s);
-}
-
-static void add_opt(char **argv, size_t *n, const char *opt, const char *v)
-{
-	if (v)
-		argv[(*n)++] = xstrfmt("%s=%s", opt, v);
+	pump(s);
 }
 
 /* An array goes whole, while every task of it is still to submit. */
-static int array_ready(const struct sarray *a)
+static int array_ready(const struct executor_slurm_array *a)
 {
 	size_t i;
 
 	if (!a || !a->written)
 		return 0;
 	for (i = 0; i < a->n; i++)
-		if (a->members[i]->st != SJ_NEW)
+		if (a->members[i]->job.st != SLURM_JOB_NEW)
 			return 0;
 	return 1;
 }
 
 static int sbatch_start(struct executor_slurm *s)
 {
-	const struct matrix_executor *cfg = s->cfg;
-	struct sjob *j = NULL;
-	struct sarray *a;
-	char **argv;
+	struct executor_slurm_round *rd = &s->round;
+	struct executor_slurm_run *x = NULL;
+	struct executor_slurm_array *a;
+	struct slurm_job_request rq;
+	char *output, *file, **argv;
+	const char *cmd[8];
 	size_t i, n = 0;
 	double now = timeutil_now();
 
 	if (s->ctld_down || !s->staged)
 		return 0;
-	for (i = 0; i < s->n && !j; i++)
-		if (s->jobs[i].st == SJ_NEW)
-			j = &s->jobs[i];
-	if (!j)
+	for (i = 0; i < rd->n && !x; i++)
+		if (rd->runs[i].job.st == SLURM_JOB_NEW)
+			x = &rd->runs[i];
+	if (!x)
 		return 0;
-	a = array_ready(j->arr) ? j->arr : NULL;
-	argv = xcalloc(40, sizeof(*argv));
-	argv[n++] = xstrdup("sbatch");
-	argv[n++] = xstrdup("--parsable");
-	argv[n++] = xstrdup("--no-requeue");
+	a = array_ready(x->arr) ? x->arr : NULL;
+	memset(&rq, 0, sizeof(rq));
+	rq.name = a ? a->name : x->own_name;
+	rq.chdir = a ? a->dir : x->dir;
+	/* An array's: Slurm's own file name pattern, the task's number. */
+	output = a ? xstrfmt("%s/%%a.out", a->dir) :
+		 xstrfmt("%s/slurm.out", x->dir);
+	rq.output = output;
+	rq.array = a ? a->n : 0;
+	rq.cpus = x->cpus;
+	rq.mem_mb = x->mem_mb;
+	rq.minutes = x->minutes;
+	cmd[n++] = s->self_exe;
+	cmd[n++] = RUNDIR_RUN_CELL;
+	cmd[n++] = "--quiet";
 	if (a) {
-		argv[n++] = xstrfmt("--array=0-%zu", a->n - 1);
-		argv[n++] = xstrfmt("--job-name=%s", a->name);
-		argv[n++] = xstrfmt("--chdir=%s", a->dir);
-		/* Slurm's own file name pattern: the task's number. */
-		argv[n++] = xstrfmt("--output=%s/%%a.out", a->dir);
+		file = xstrfmt("%s/%s", a->dir, RUNDIR_TASKS);
+		cmd[n++] = "--tasks";
+		cmd[n++] = file;
 	} else {
-		argv[n++] = xstrfmt("--job-name=%s", j->own_name);
-		argv[n++] = xstrfmt("--chdir=%s", j->dir);
-		argv[n++] = xstrfmt("--output=%s/slurm.out", j->dir);
+		file = xstrfmt("%s/%s", x->dir, RUNDIR_SPEC);
+		cmd[n++] = "--spec";
+		cmd[n++] = file;
+		cmd[n++] = "--out";
+		cmd[n++] = x->dir;
 	}
-	argv[n++] = xstrdup("--nodes=1");
-	argv[n++] = xstrdup("--ntasks=1");
-	argv[n++] = xstrfmt("--cpus-per-task=%u", j->cpus);
-	argv[n++] = xstrfmt("--mem=%u", j->mem_mb);
-	argv[n++] = xstrfmt("--time=%u", j->minutes);
-	add_opt(argv, &n, "--partition", cfg->partition);
-	add_opt(argv, &n, "--account", cfg->account);
-	add_opt(argv, &n, "--qos", cfg->qos);
-	add_opt(argv, &n, "--constraint", cfg->constraint);
-	argv[n++] = xstrdup(s->script);
-	/* The script's arguments: passed through as argv words. */
-	argv[n++] = xstrdup(s->self_exe);
-	argv[n++] = xstrdup(EXECUTOR_RUN_CELL);
-	argv[n++] = xstrdup("--quiet");
-	if (a) {
-		argv[n++] = xstrdup("--tasks");
-		argv[n++] = xstrfmt("%s/%s", a->dir, EXECUTOR_TASKS);
-	} else {
-		argv[n++] = xstrdup("--spec");
-		argv[n++] = xstrfmt("%s/%s", j->dir, EXECUTOR_SPEC);
-		argv[n++] = xstrdup("--out");
-		argv[n++] = xstrdup(j->dir);
-	}
+	cmd[n] = NULL;
+	argv = slurm_job_sbatch_argv(&rq, s->cfg, rd->script, cmd);
 	for (i = 0; i < (a ? a->n : 1); i++) {
-		struct sjob *m = a ? a->members[i] : j;
+		struct executor_slurm_run *m = a ? a->members[i] : x;
 
-		m->st = SJ_SUBMITTING;
+		m->job.st = SLURM_JOB_SUBMITTING;
 		m->in_array = !!a;
-		m->name = a ? a->name : m->own_name;
-		if (!m->submitted_at)
-			m->submitted_at = now;
+		m->job.name = a ? a->name : m->own_name;
+		if (!m->job.submitted_at)
+			m->job.submitted_at = now;
 	}
-	run_cmd(s, argv, sbatch_done, j);
-	spawn_argv_free(argv);
+	run_cmd(s, argv, sbatch_done, x);
+	free(output);
+	free(file);
 	return 1;
 }
 
@@ -487,13 +497,13 @@ static void stop_finish(struct executor_slurm *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++) {
-		struct sjob *j = &s->jobs[i];
+	for (i = 0; i < s->round.n; i++) {
+		struct executor_slurm_run *x = &s->round.runs[i];
 
-		if (j->st == SJ_DONE)
+		if (x->job.st == SLURM_JOB_DONE)
 			continue;
-		j->r->interrupted = 1;
-		executor_slurm_report(s, j);
+		x->r->interrupted = 1;
+		report(s, x);
 	}
 	maybe_finish(s);
 }
@@ -507,44 +517,41 @@ static void scancel_done(struct slurm_cmd *p)
 		struct strbuf why = STRBUF_INIT;
 
 		slurm_cmd_said(p, &why);
-		say("scancel: %s", why.buf);
+		slurm_job_say("scancel: %s", why.buf);
 		strbuf_release(&why);
 	}
-	executor_slurm_pump(s);
+	pump(s);
 }
 
 static int scancel_start(struct executor_slurm *s, int all)
 {
 	char **argv;
-	size_t i, n = 0;
+	size_t i;
 
 	if (all) {
 		/* Every job (or task) of ours Slurm has; an unsure
 		 * submission (sbatch failed) is left: scancel cannot tell
 		 * it apart safely. */
-		for (i = 0; i < s->n; i++)
-			if (s->jobs[i].st == SJ_QUEUED)
-				want_cancel(s, &s->jobs[i]);
+		for (i = 0; i < s->round.n; i++)
+			if (s->round.runs[i].job.st == SLURM_JOB_QUEUED)
+				want_cancel(s, &s->round.runs[i]);
 	}
 	if (!s->n_cancel)
 		return 0;
-	argv = xcalloc(s->n_cancel + 4, sizeof(*argv));
-	argv[n++] = xstrdup("scancel");
-	for (i = 0; i < s->n_cancel; i++) {
-		argv[n++] = s->cancel[i];
-		s->cancel[i] = NULL;
-	}
+	argv = slurm_job_scancel_argv((const char *const *)s->cancel,
+				      s->n_cancel);
+	for (i = 0; i < s->n_cancel; i++)
+		free(s->cancel[i]);
 	s->n_cancel = 0;
 	run_cmd(s, argv, scancel_done, NULL);
-	spawn_argv_free(argv);
 	return 1;
 }
 
 /*
- * One step at a time: stop, cancels, scan, squeue, submissions. Each
- * step's callback calls the pump again; the timer calls it when idle.
+ * One step at a time: stop, cancels, submissions. Each step's callback
+ * calls the pump again; the timer starts a scan and squeue when idle.
  */
-void executor_slurm_pump(struct executor_slurm *s)
+static void pump(struct executor_slurm *s)
 {
 	if (s->busy || s->finished)
 		return;
@@ -571,80 +578,18 @@ static void tick_cb(uv_timer_t *t)
 
 	if (s->busy || s->finished || s->stopping)
 		return;
-	/* The scan first: a result beats anything squeue says. Its after
-	 * callback runs squeue, then the pump, which submits. */
-	if (executor_slurm_scan(s))
+	/* The scan first: a result beats anything squeue says. Its report
+	 * runs squeue, then the pump, which submits. */
+	if (executor_slurm_round_scan(&s->round, scanned)) {
+		s->busy++;
 		return;
-	if (executor_slurm_squeue(s))
+	}
+	if (squeue_start(s))
 		return;
-	executor_slurm_pump(s);
+	pump(s);
 }
 
 /* ---- the interface ---- */
-
-/* What a run asks Slurm for: its CPUs, memory and time. */
-static void job_request(struct sjob *j)
-{
-	const struct cell *c = j->r->cell;
-
-	j->cpus = c->smp;
-	/* Slurm's limit is in minutes: the run's own timeout, the dom0's
-	 * start for Xen, and room for run-cell around QEMU. */
-	j->minutes = (j->r->timeout_s + EXEC_SLURM_RUN_GRACE_S + 59 +
-		      (cell_is_xen(c) ? BOOT_DOM0_BOOT_S : 0)) / 60;
-	j->mem_mb = (c->backend == CELL_BACKEND_XEN_LIBXL ?
-		     BOOT_DOM0_MEMORY_MB : c->memory_mb) + 256;
-}
-
-static int same_request(const struct sjob *a, const struct sjob *b)
-{
-	return a->cpus == b->cpus && a->mem_mb == b->mem_mb &&
-	       a->minutes == b->minutes;
-}
-
-/*
- * The runs still to submit, grouped by identical requests; a group of two
- * or more is an array. A task file lists directories one a line: a
- * shared_dir with a newline in it gets no arrays.
- */
-static void group_arrays(struct executor_slurm *s)
-{
-	size_t i, k, n;
-	int *taken;
-
-	if (s->cfg->no_arrays || strchr(s->cfg->shared_dir, '\n'))
-		return;
-	taken = xcalloc(s->n, sizeof(*taken));
-	s->arrays = xcalloc(s->n, sizeof(*s->arrays));
-	for (i = 0; i < s->n; i++) {
-		struct sjob *j = &s->jobs[i];
-		struct sarray *a;
-
-		if (taken[i] || j->decided)
-			continue;
-		for (k = i + 1, n = 1; k < s->n; k++)
-			if (!taken[k] && !s->jobs[k].decided &&
-			    same_request(j, &s->jobs[k]))
-				n++;
-		if (n < 2)
-			continue;
-		a = &s->arrays[s->n_arrays++];
-		a->name = xstrfmt("hvm-a-%s", j->r->nonce);
-		a->dir = xstrfmt("%s/arrays/%s", s->cfg->shared_dir, a->name);
-		a->members = xcalloc(n, sizeof(*a->members));
-		for (k = i; k < s->n; k++) {
-			struct sjob *m = &s->jobs[k];
-
-			if (taken[k] || m->decided || !same_request(j, m))
-				continue;
-			taken[k] = 1;
-			m->arr = a;
-			m->task = (unsigned)a->n;
-			a->members[a->n++] = m;
-		}
-	}
-	free(taken);
-}
 
 struct executor_slurm *executor_slurm_start(uv_loop_t *loop,
 					    const struct matrix_executor *cfg,
@@ -652,43 +597,16 @@ struct executor_slurm *executor_slurm_start(uv_loop_t *loop,
 					    const struct boot_opts *opts)
 {
 	struct executor_slurm *s = xcalloc(1, sizeof(*s));
-	size_t i;
 
-	s->loop = loop;
 	s->cfg = cfg;
 	s->opts = *opts;
-	s->n = n;
-	s->jobs = xcalloc(n, sizeof(*s->jobs));
-	s->self_exe = cfg->command ? xstrdup(cfg->command) :
-		      realpath("/proc/self/exe", NULL);
-	if (!s->self_exe)
-		s->self_exe = xstrdup("hvmatrix");
-	/* One stage per round, named after its first run: unique. */
-	s->stage_dir = xstrfmt("%s/stage/%s", cfg->shared_dir, runs[0].nonce);
-	s->kernel = xstrfmt("%s/kernel", s->stage_dir);
-	s->initrd = xstrfmt("%s/initrd", s->stage_dir);
-	s->script = xstrfmt("%s/%s", cfg->shared_dir, EXEC_SLURM_SCRIPT);
-	for (i = 0; i < n; i++) {
-		struct sjob *j = &s->jobs[i];
-
-		j->r = &runs[i];
-		j->own_name = xstrfmt("hvm-%s", runs[i].nonce);
-		j->name = j->own_name;
-		j->dir = xstrfmt("%s/runs/%s", cfg->shared_dir, j->own_name);
-		job_request(j);
-		/* Runs decided before they start (SKIP, a missing kernel)
-		 * are reported once staging is done, from the loop: never
-		 * from inside this call. */
-		if (judge_verdict(&runs[i].judge) != VERDICT_NONE) {
-			j->st = SJ_DONE;
-			j->decided = 1;
-		}
-	}
-	group_arrays(s);
+	s->self_exe = slurm_job_command(cfg);
+	executor_slurm_round_init(&s->round, loop, cfg, runs, n);
 	uv_timer_init(loop, &s->tick);
 	uv_timer_start(&s->tick, tick_cb, EXEC_SLURM_TICK_MS,
 		       EXEC_SLURM_TICK_MS);
-	executor_slurm_stage(s);
+	s->busy++;
+	executor_slurm_round_stage(&s->round, staged);
 	return s;
 }
 
@@ -697,7 +615,7 @@ void executor_slurm_stop(struct executor_slurm *s)
 	if (s->stopping || s->finished)
 		return;
 	s->stopping = 1;
-	executor_slurm_pump(s);
+	pump(s);
 }
 
 void executor_slurm_load(const struct executor_slurm *s, size_t *waiting,
@@ -707,10 +625,12 @@ void executor_slurm_load(const struct executor_slurm *s, size_t *waiting,
 
 	*waiting = 0;
 	*running = 0;
-	for (i = 0; i < s->n; i++) {
-		if (s->jobs[i].st == SJ_DONE)
+	for (i = 0; i < s->round.n; i++) {
+		const struct slurm_job *j = &s->round.runs[i].job;
+
+		if (j->st == SLURM_JOB_DONE)
 			continue;
-		if (s->jobs[i].running)
+		if (j->running)
 			(*running)++;
 		else
 			(*waiting)++;
@@ -723,27 +643,11 @@ static void free_cb(uv_handle_t *h)
 						struct executor_slurm, tick);
 	size_t i;
 
-	for (i = 0; i < s->n; i++) {
-		free(s->jobs[i].own_name);
-		free(s->jobs[i].dir);
-		free(s->jobs[i].ended);
-		free(s->jobs[i].submit_error);
-	}
-	for (i = 0; i < s->n_arrays; i++) {
-		free(s->arrays[i].name);
-		free(s->arrays[i].dir);
-		free(s->arrays[i].members);
-	}
-	free(s->arrays);
+	executor_slurm_round_release(&s->round);
 	for (i = 0; i < s->n_cancel; i++)
 		free(s->cancel[i]);
 	free(s->cancel);
-	free(s->jobs);
 	free(s->self_exe);
-	free(s->stage_dir);
-	free(s->kernel);
-	free(s->initrd);
-	free(s->script);
 	free(s);
 }
 

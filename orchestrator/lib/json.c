@@ -5,10 +5,12 @@
  * descent over RFC 8259; it exists for files hvmatrix writes itself, so it
  * favours clear errors over speed.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/xmalloc.h"
 
@@ -504,6 +506,27 @@ void json_value_release(struct json_value *v)
 	free(v->keys);
 	free(v->string);
 	memset(v, 0, sizeof(*v));
+}
+
+int json_file_read(struct json_value *v, const char *path,
+		   struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
+	int rc, ret = -1;
+
+	memset(v, 0, sizeof(*v));
+	rc = fsutil_read(path, &text);
+	if (rc == -ENOENT)
+		ret = 0;
+	else if (rc < 0)
+		strbuf_addf(err, "%s: %s", path, strerror(-rc));
+	else if (json_parse(v, text.buf, text.len, &msg) < 0)
+		strbuf_addf(err, "%s: %s", path, msg.buf);
+	else
+		ret = 1;
+	strbuf_release(&text);
+	strbuf_release(&msg);
+	return ret;
 }
 
 const struct json_value *json_get(const struct json_value *v,

@@ -89,6 +89,13 @@ struct json_value {
 int json_parse(struct json_value *v, const char *text, size_t len,
 	       struct strbuf *err);
 void json_value_release(struct json_value *v);
+/*
+ * The file at path parsed into v (release it in every case, as v is
+ * always set): 1, 0 when there is no such file (yet), -1 + err naming
+ * the file ("PATH: ..."). It blocks: never on the loop.
+ */
+int json_file_read(struct json_value *v, const char *path,
+		   struct strbuf *err);
 
 /* Member key of an object; NULL when v is not an object or lacks it. */
 const struct json_value *json_get(const struct json_value *v,

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "daemon/daemon-priv.h"
+#include "executor/executor-build.h"
 #include "lib/fsutil.h"
 #include "boot/probe.h"
 #include "lib/xmalloc.h"

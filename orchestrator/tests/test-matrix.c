@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "matrix/cell.h"
-#include "executor/executor.h"
+#include "executor/rundir.h"
 #include "lib/fsutil.h"
 #include "matrix/matrix.h"
 #include "lib/strbuf.h"
@@ -598,28 +598,28 @@ START_TEST(test_executor)
 }
 END_TEST
 
-/* The node reads back exactly the cell the daemon wrote (executor.c). */
+/* The node reads back exactly the cell the daemon wrote (rundir.c). */
 START_TEST(test_executor_spec)
 {
 	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
-	struct executor_spec spec;
+	struct rundir_spec spec;
 	struct cell c;
 	char *path = xstrfmt("%s/spec.json", tmpdir);
 
 	full_cell(&c, "s");
 	set_ok(&c, "executor", "slurm");
-	executor_spec_format(&text, &c, "/shared/k", "/shared/i");
+	rundir_spec_format(&text, &c, "/shared/k", "/shared/i");
 	write_all(path, text.buf);
-	ck_assert_msg(executor_spec_read(&spec, path, &err) == 0, "%s",
+	ck_assert_msg(rundir_spec_read(&spec, path, &err) == 0, "%s",
 		      err.buf);
 	ck_cells_equal(&spec.cell, &c);
 	ck_assert_str_eq(spec.kernel, "/shared/k");
 	ck_assert_str_eq(spec.initrd, "/shared/i");
-	executor_spec_release(&spec);
+	rundir_spec_release(&spec);
 
 	write_all(path, "{\"cell\": {\"name\": \"x\", \"memory\": 1}, "
 		  "\"kernel\": \"k\", \"initrd\": \"i\"}");
-	ck_assert_int_eq(executor_spec_read(&spec, path, &err), -1);
+	ck_assert_int_eq(rundir_spec_read(&spec, path, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.buf, "memory: expected"));
 	cell_release(&c);
 	strbuf_release(&text);
