@@ -152,7 +152,7 @@ static int history_load(struct record *r, struct regressions_input *in,
 	 * index by its id's pool id, 0 for none. */
 	commit_of = xcalloc(h->in->n_strs + 1, sizeof(*commit_of));
 	for (i = 0; i < h->n_commits; i++) {
-		uint32_t id = regressions_lookup(h->in, h->commits[i].id);
+		uint32_t id = regressions_input_lookup(h->in, h->commits[i].id);
 
 		if (id != UINT32_MAX)
 			commit_of[id] = (int)i + 1;

@@ -70,7 +70,7 @@ static uint64_t check_runs(const struct regressions_run *runs, size_t from,
 
 static uint64_t check_str(const char *s, size_t i)
 {
-	return mix(publish_fnv_str(PUBLISH_FNV0, s) + i);
+	return mix(strmap_fnv_str(STRMAP_FNV0, s) + i);
 }
 
 static int read_all(int fd, void *buf, size_t len)
@@ -138,7 +138,7 @@ static int cache_read(struct site *s)
 		char *nul = memchr(p, '\0', (size_t)(end - p));
 
 		if (!nul || (i == 0) != (nul == p) ||
-		    (i && regressions_intern(&s->in, p) != i))
+		    (i && regressions_input_intern(&s->in, p) != i))
 			goto out;
 		check += check_str(p, i);
 		p = nul + 1;

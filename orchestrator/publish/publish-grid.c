@@ -76,7 +76,7 @@ int publish_grid_pages(struct site *s, struct strbuf *err)
 
 	for (p = 0; p < pages; p++) {
 		size_t lo = p * PUBLISH_PAGE_ROWS, hi = lo + PUBLISH_PAGE_ROWS;
-		uint64_t key = publish_fnv_str(PUBLISH_FNV0, PUBLISH_SALT);
+		uint64_t key = strmap_fnv_str(STRMAP_FNV0, PUBLISH_SALT);
 		struct strbuf b = STRBUF_INIT;
 		char page[64], title[64];
 		int rc = 0;
@@ -85,8 +85,8 @@ int publish_grid_pages(struct site *s, struct strbuf *err)
 			hi = s->nrows;
 		/* The page's data: its entries, the cells, whether a newer
 		 * page exists (the pager). */
-		key = publish_fnv_str(key, p + 1 < pages ? "newer" : "");
-		key = publish_fnv(key, &s->ncells, sizeof(s->ncells));
+		key = strmap_fnv_str(key, p + 1 < pages ? "newer" : "");
+		key = strmap_fnv(key, &s->ncells, sizeof(s->ncells));
 		for (k = lo; k < hi; k++)
 			for (i = 0; i < s->rows[k].n; i++) {
 				const struct entry *e =

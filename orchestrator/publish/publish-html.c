@@ -18,90 +18,49 @@
 
 #define ID_LEN 12		/* commit and kernel id characters shown */
 
-uint64_t publish_fnv(uint64_t h, const void *data, size_t len)
+/* The entry of page, added (key 0) when missing. */
+size_t publish_manifest_put(struct manifest *m, const char *page)
 {
-	const unsigned char *p = data;
+	int added;
+	uint32_t i = strmap_put(&m->index, m->pages, page, &added);
 
-	while (len--)
-		h = (h ^ *p++) * 1099511628211ULL;
-	return h;
-}
+	if (added) {
+		size_t old = m->alloc;
 
-uint64_t publish_fnv_str(uint64_t h, const char *s)
-{
-	return publish_fnv(h, s ? s : "", strlen(s ? s : "") + 1);
-}
-
-static size_t smap_slot(const struct smap *m, const char *key)
-{
-	size_t i = (size_t)publish_fnv_str(PUBLISH_FNV0, key) & (m->cap - 1);
-
-	while (m->keys[i] && strcmp(m->keys[i], key))
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-static void smap_grow(struct smap *m)
-{
-	struct smap old = *m;
-	size_t i;
-
-	m->cap = old.cap ? old.cap * 2 : 1024;
-	m->keys = xcalloc(m->cap, sizeof(*m->keys));
-	m->vals = xcalloc(m->cap, sizeof(*m->vals));
-	m->seen = xcalloc(m->cap, 1);
-	for (i = 0; i < old.cap; i++) {
-		size_t k;
-
-		if (!old.keys[i])
-			continue;
-		k = smap_slot(m, old.keys[i]);
-		m->keys[k] = old.keys[i];
-		m->vals[k] = old.vals[i];
-		m->seen[k] = old.seen[i];
-	}
-	free(old.keys);
-	free(old.vals);
-	free(old.seen);
-}
-
-/* The slot of key, added (value 0) when missing. */
-size_t publish_smap_put(struct smap *m, const char *key)
-{
-	size_t i;
-
-	if (2 * (m->n + 1) > m->cap)
-		smap_grow(m);
-	i = smap_slot(m, key);
-	if (!m->keys[i]) {
-		m->keys[i] = xstrdup(key);
-		m->n++;
+		ALLOC_GROW(m->pages, m->index.n, m->alloc);
+		if (m->alloc != old) {
+			m->keys = xrealloc(m->keys, m->alloc *
+					   sizeof(*m->keys));
+			m->seen = xrealloc(m->seen, m->alloc);
+		}
+		m->pages[i] = xstrdup(page);
+		m->keys[i] = 0;
+		m->seen[i] = 0;
 	}
 	return i;
 }
 
-int publish_smap_get(const struct smap *m, const char *key, uint64_t *val)
+int publish_manifest_get(const struct manifest *m, const char *page,
+			 uint64_t *key)
 {
-	size_t i;
+	uint32_t i = strmap_get(&m->index, m->pages, page);
 
-	if (!m->cap)
+	if (i == STRMAP_NONE)
 		return 0;
-	i = smap_slot(m, key);
-	if (!m->keys[i])
-		return 0;
-	*val = m->vals[i];
+	*key = m->keys[i];
 	return 1;
 }
 
-void publish_smap_release(struct smap *m)
+void publish_manifest_release(struct manifest *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->cap; i++)
-		free(m->keys[i]);
+	for (i = 0; i < m->index.n; i++)
+		free(m->pages[i]);
+	free(m->pages);
 	free(m->keys);
-	free(m->vals);
 	free(m->seen);
+	strmap_release(&m->index);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -182,14 +141,14 @@ uint64_t publish_entry_key(uint64_t key, const struct entry *e)
 
 int publish_fresh(struct site *s, const char *page, uint64_t key)
 {
-	size_t slot = publish_smap_put(&s->manifest, page);
+	size_t i = publish_manifest_put(&s->manifest, page);
 
-	s->manifest.seen[slot] = 1;
-	if (s->manifest.vals[slot] == key) {
+	s->manifest.seen[i] = 1;
+	if (s->manifest.keys[i] == key) {
 		s->kept++;
 		return 1;
 	}
-	s->manifest.vals[slot] = key;
+	s->manifest.keys[i] = key;
 	return 0;
 }
 
@@ -341,12 +300,12 @@ int publish_page(struct site *s, const char *page, const char *base,
 		 struct strbuf *err)
 {
 	struct strbuf out = STRBUF_INIT;
-	uint64_t key = publish_fnv_str(PUBLISH_FNV0, PUBLISH_SALT);
+	uint64_t key = strmap_fnv_str(STRMAP_FNV0, PUBLISH_SALT);
 	int ret = 0;
 
 	if (by_text) {
-		key = publish_fnv_str(key, body) ^
-		      publish_fnv_str(PUBLISH_FNV0, title);
+		key = strmap_fnv_str(key, body) ^
+		      strmap_fnv_str(STRMAP_FNV0, title);
 		if (publish_fresh(s, page, key))
 			return 0;
 	}

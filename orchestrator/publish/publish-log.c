@@ -190,17 +190,17 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 	char *mark;
 	FILE *f = NULL;
 	int made, rc, ret = -1;
-	uint64_t old, key = publish_fnv_str(PUBLISH_FNV0, PUBLISH_SALT);
+	uint64_t old, key = strmap_fnv_str(STRMAP_FNV0, PUBLISH_SALT);
 	struct record_run runv = { 0 }, *run = &runv;
 	int have_run = 0;
 
-	key = publish_fnv_str(key, l->name);
-	key = publish_fnv_str(key, row->subject);
+	key = strmap_fnv_str(key, l->name);
+	key = strmap_fnv_str(key, row->subject);
 	snprintf(page, sizeof(page), "run/%lld.html",
 		 (long long)s->in.runs[i].id);
 	snprintf(shpage, sizeof(shpage), "run/%lld.sh",
 		 (long long)s->in.runs[i].id);
-	if (publish_smap_get(&s->manifest, page, &old) && old == key) {
+	if (publish_manifest_get(&s->manifest, page, &old) && old == key) {
 		publish_fresh(s, page, key);
 		publish_fresh(s, shpage, key);
 		return 1;

@@ -31,7 +31,7 @@ int publish_commit_page(struct site *s, const struct row *row,
 			struct strbuf *err)
 {
 	struct strbuf b = STRBUF_INIT;
-	uint64_t key = publish_fnv_str(PUBLISH_FNV0, PUBLISH_SALT);
+	uint64_t key = strmap_fnv_str(STRMAP_FNV0, PUBLISH_SALT);
 	uint32_t *runs;
 	size_t n = row->n_runs, i;
 	char *title = NULL;
@@ -39,7 +39,7 @@ int publish_commit_page(struct site *s, const struct row *row,
 
 	for (i = 0; i < row->n; i++)
 		key = publish_entry_key(key, &s->ev[row->ev + i]);
-	key = publish_fnv_str(key, row->subject);
+	key = strmap_fnv_str(key, row->subject);
 	if (publish_fresh(s, row->page, key))
 		return 0;
 	runs = xcalloc(n + 1, sizeof(*runs));

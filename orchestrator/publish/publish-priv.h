@@ -17,28 +17,32 @@
 #include "store/record.h"
 #include "compare/regressions.h"
 #include "lib/strbuf.h"
+#include "lib/strmap.h"
 #include "judge/verdict.h"
 
 #define PUBLISH_PAGE_ROWS 100	/* commits per grid page */
 #define PUBLISH_SALT "hvmatrix-dashboard-3"	/* bump when a page's form
 						 * changes */
 
-/* ---- publish-html.c: keys, maps, the frame ---- */
+/* ---- publish-html.c: keys, the manifest, the frame ---- */
 
-#define PUBLISH_FNV0 14695981039346656037ULL
-uint64_t publish_fnv(uint64_t h, const void *data, size_t len);
-uint64_t publish_fnv_str(uint64_t h, const char *s);
-
-/* An open-addressing map from owned strings to 64-bit values. */
-struct smap {
-	char **keys;
-	uint64_t *vals;
-	unsigned char *seen;
-	size_t cap, n;
+/*
+ * The manifest: per page, the key of the data it was made from (loaded,
+ * then updated as pages are made). Rows by entry, found by the index.
+ */
+struct manifest {
+	struct strmap index;	/* over pages */
+	char **pages;
+	uint64_t *keys;
+	unsigned char *seen;	/* made or kept by this publish */
+	size_t alloc;
 };
-size_t publish_smap_put(struct smap *m, const char *key);
-int publish_smap_get(const struct smap *m, const char *key, uint64_t *val);
-void publish_smap_release(struct smap *m);
+/* The entry of page, added (key 0) when missing. */
+size_t publish_manifest_put(struct manifest *m, const char *page);
+/* The key of page: 1, or 0 when the manifest has no such page. */
+int publish_manifest_get(const struct manifest *m, const char *page,
+			 uint64_t *key);
+void publish_manifest_release(struct manifest *m);
 
 /* How a class shows: text (for a text browser), a CSS class, words. */
 struct look {
@@ -91,7 +95,7 @@ struct site {
 	struct regressions_input in;
 	const char **run_class;	/* per run: its class or NULL */
 	unsigned char *has_page;	/* per run: its run page exists */
-	struct smap manifest;	/* page -> key, loaded then updated */
+	struct manifest manifest;	/* page -> key, loaded then updated */
 	/* The input's commits: commit_of[tree_at[tree] * (n_strs + 1) +
 	 * id] is the commit of pool string id in that tree. */
 	const struct record_commit **commit_of;

@@ -77,7 +77,7 @@ static int load_commits(struct site *s, struct strbuf *err)
 
 		s->tree_at[tr->tree] = (uint32_t)t;
 		for (k = 0; k < tr->n; k++) {
-			uint32_t id = regressions_lookup(&s->in,
+			uint32_t id = regressions_input_lookup(&s->in,
 							 tr->commits[k].id);
 
 			if (id != UINT32_MAX)
@@ -215,9 +215,9 @@ const struct row *publish_find_row(const struct site *s, const char *tree,
 	struct regressions_run key = { 0 };
 	size_t slot;
 
-	key.tree = regressions_lookup(&s->in, tree);
-	key.build = regressions_lookup(&s->in, build);
-	key.commit = regressions_lookup(&s->in, commit);
+	key.tree = regressions_input_lookup(&s->in, tree);
+	key.build = regressions_input_lookup(&s->in, build);
+	key.commit = regressions_input_lookup(&s->in, commit);
 	if (key.tree == UINT32_MAX || key.build == UINT32_MAX ||
 	    key.commit == UINT32_MAX || !key.commit || !s->rows_by_key.cap)
 		return NULL;
@@ -352,7 +352,7 @@ static int manifest_load(struct site *s)
 	if (fsutil_read(path, &text) == 0) {
 		for (p = text.buf; *p; p = nl + 1) {
 			char *sp;
-			size_t slot;
+			size_t i;
 
 			nl = strchr(p, '\n');
 			if (!nl)
@@ -362,8 +362,8 @@ static int manifest_load(struct site *s)
 			if (!sp)
 				continue;
 			*sp = '\0';
-			slot = publish_smap_put(&s->manifest, sp + 1);
-			s->manifest.vals[slot] = strtoull(p, NULL, 16);
+			i = publish_manifest_put(&s->manifest, sp + 1);
+			s->manifest.keys[i] = strtoull(p, NULL, 16);
 		}
 	}
 	free(path);
@@ -372,18 +372,23 @@ static int manifest_load(struct site *s)
 }
 
 /* Written last, like a page (no fsync): lost, the next publish renders
- * every page again. */
+ * every page again. In the index's order, which is its own from one
+ * publish to the next: the same pages give the same file. */
 static int manifest_save(struct site *s, struct strbuf *err)
 {
+	const struct manifest *m = &s->manifest;
 	struct strbuf text = STRBUF_INIT;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < s->manifest.cap; i++)
-		if (s->manifest.keys[i] && s->manifest.seen[i])
+	for (i = 0; i < m->index.cap; i++) {
+		uint32_t e = m->index.slots[i];
+
+		if (e && m->seen[e - 1])
 			strbuf_addf(&text, "%016llx %s\n",
-				    (unsigned long long)s->manifest.vals[i],
-				    s->manifest.keys[i]);
+				    (unsigned long long)m->keys[e - 1],
+				    m->pages[e - 1]);
+	}
 	rc = publish_write(s, MANIFEST, text.buf, text.len, err);
 	if (!rc)
 		s->written--;
@@ -431,7 +436,7 @@ static void site_release(struct site *s)
 	regressions_release(&s->rs);
 	if (s->have_m)
 		matrix_release(&s->m);
-	publish_smap_release(&s->manifest);
+	publish_manifest_release(&s->manifest);
 	free(s->commit_of);
 	free(s->tree_at);
 	free(s->cells);
