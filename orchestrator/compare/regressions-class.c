@@ -1,7 +1,8 @@
 /*
  * regressions-class: the class of each (tree, build, cell, commit) with
  * runs (compare.h's words: regression, still-failing, flaky, pass, ...),
- * per run for the dashboard or as a sorted table for lookups.
+ * per run for the dashboard or as a sorted table for lookups, and the one
+ * place that says which class a run shows (`results`, `status`).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -86,4 +87,13 @@ void regressions_class_sort(struct regressions *rs)
 	if (rs->n_classes)	/* qsort of NULL is undefined, even for 0 */
 		qsort(rs->classes, rs->n_classes, sizeof(*rs->classes),
 		      class_sort);
+}
+
+const char *regressions_class_of_run(const struct regressions *rs,
+				     const struct record_run *run)
+{
+	if (!run->tree || !*run->tree)
+		return NULL;
+	return regressions_class_of(rs, run->tree, run->build, run->cell,
+				    run->commit_id);
 }

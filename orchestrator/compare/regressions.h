@@ -143,6 +143,12 @@ void regressions_release(struct regressions *rs);
 const char *regressions_class_of(const struct regressions *rs,
 				 const char *tree, const char *build,
 				 const char *cell, const char *commit);
+/*
+ * The class a run shows (`results`, `status`): its commit's in its cell,
+ * or NULL for a run of no tree (`hvmatrix boot`) or of no class.
+ */
+const char *regressions_class_of_run(const struct regressions *rs,
+				     const struct record_run *run);
 const char *regression_status_name(enum regression_status s);
 /*
  * The regression's id, "TREE:BUILD:CELL:FIRSTBAD12" (the first 12 hex
