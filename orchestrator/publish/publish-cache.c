@@ -298,7 +298,7 @@ static int cache_write(struct site *s, struct strbuf *err)
 	/* Without fsync: a cache lost is a full scan. The strings first:
 	 * the runs' head is what makes them valid. The runs are written
 	 * from memory, not copied (20 MB for 400,000). */
-	if (publish_write_path(spath, b.buf, b.len, err) < 0)
+	if (publish_site_write_path(spath, b.buf, b.len, err) < 0)
 		goto out;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0 && (write_at(fd, &h, sizeof(h), 0) < 0 ||
@@ -331,9 +331,9 @@ out:
 void publish_cache_save(struct site *s)
 {
 	struct strbuf err = STRBUF_INIT;
+	int rc = s->from_cache ? cache_append(s, &err) : cache_write(s, &err);
 
-	if ((s->from_cache ? cache_append(s, &err) : cache_write(s, &err)) < 0 &&
-	    getenv("HVMATRIX_DEBUG_PUBLISH"))
+	if (rc < 0 && getenv("HVMATRIX_DEBUG_PUBLISH"))
 		fprintf(stderr, "publish: the runs are not cached: %s\n",
 			err.buf);
 	strbuf_release(&err);
