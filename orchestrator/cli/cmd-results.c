@@ -106,20 +106,10 @@ static void add_json_commit(struct json *j, const struct record_run *run)
 	json_key_str(j, "subject", run->subject);
 }
 
-/* A run's class against its cell's history, or NULL (compare.h). */
-static const char *run_class(const struct record_run *run,
-			     const struct regressions *rs)
-{
-	if (!run->tree || !*run->tree)
-		return NULL;
-	return regressions_class_of(rs, run->tree, run->build, run->cell,
-				    run->commit_id);
-}
-
 static void add_json_run(struct json *j, const struct record_run *run,
 			 const struct regressions *rs)
 {
-	const char *class = run_class(run, rs);
+	const char *class = regressions_class_of_run(rs, run);
 
 	json_object_begin(j);
 	json_key_int(j, "id", run->id);
@@ -223,6 +213,7 @@ static void print_table(struct strbuf *sb, const struct results_opts *o,
 	strbuf_addstr(sb, "DURATION  REASON\n");
 	for (i = 0; i < nr; i++) {
 		const struct record_run *run = &runs[rows[i]];
+		const char *class = regressions_class_of_run(rs, run);
 		struct strbuf dur = STRBUF_INIT;
 
 		strbuf_add_utc(sb, run->started_at);
@@ -231,8 +222,7 @@ static void print_table(struct strbuf *sb, const struct results_opts *o,
 		add_padded(sb, cells[i].buf, cw);
 		add_padded(sb, verdict_name(run->verdict), strlen("BLOCKED"));
 		/* "-": a kernel booted by hand, outside any tree's history. */
-		add_padded(sb, run_class(run, rs) ? run_class(run, rs) : "-",
-			   strlen("never-passed"));
+		add_padded(sb, class ? class : "-", strlen("never-passed"));
 		strbuf_addf(&dur, "%.1fs", run->duration_s);
 		strbuf_addf(sb, "%8s  ", dur.buf);
 		cmd_add_printable(sb, run->reason, SIZE_MAX);

@@ -265,20 +265,10 @@ static void add_queue_job(struct json *j, const struct record_job *rj)
 	json_object_end(j);
 }
 
-/* A run's class against its cell's history, or NULL (compare.h). */
-static const char *recent_class(const struct record_run *r,
-				const struct regressions *rs)
-{
-	if (!r->tree || !*r->tree)
-		return NULL;
-	return regressions_class_of(rs, r->tree, r->build, r->cell,
-				    r->commit_id);
-}
-
 static void add_recent(struct json *j, const struct record_run *r,
 		       const struct regressions *rs)
 {
-	const char *class = recent_class(r, rs);
+	const char *class = regressions_class_of_run(rs, r);
 
 	json_object_begin(j);
 	json_key_str(j, "cell", r->cell);
@@ -434,7 +424,7 @@ static int status_exec(struct cmd_ctx *ctx)
 		if (ctx->json) {
 			add_recent(&j, r, &rs);
 		} else {
-			const char *class = recent_class(r, &rs);
+			const char *class = regressions_class_of_run(&rs, r);
 
 			strbuf_addstr(&out, "  ");
 			strbuf_add_utc(&out, r->started_at);

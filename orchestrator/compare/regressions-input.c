@@ -12,33 +12,15 @@
 #include "compare/regressions.h"
 #include "lib/xmalloc.h"
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static void slots_put(struct regressions_input *in, uint32_t id)
-{
-	size_t i = (size_t)str_hash(in->strs[id]) & (in->n_slots - 1);
-
-	while (in->slots[i])
-		i = (i + 1) & (in->n_slots - 1);
-	in->slots[i] = id + 1;
-}
-
 void regressions_input_init(struct regressions_input *in)
 {
+	int added;
+
 	memset(in, 0, sizeof(*in));
-	in->n_slots = 1024;
-	in->slots = xcalloc(in->n_slots, sizeof(*in->slots));
 	ALLOC_GROW(in->strs, 1, in->strs_alloc);
 	in->strs[0] = xstrdup("");
 	in->n_strs = 1;
-	slots_put(in, 0);
+	strmap_put(&in->index, in->strs, "", &added);
 }
 
 void regressions_input_release(struct regressions_input *in)
@@ -51,51 +33,33 @@ void regressions_input_release(struct regressions_input *in)
 	for (i = 0; i < in->n_strs; i++)
 		free(in->strs[i]);
 	free(in->strs);
-	free(in->slots);
+	strmap_release(&in->index);
 	free(in->runs);
 	memset(in, 0, sizeof(*in));
 }
 
-uint32_t regressions_intern(struct regressions_input *in, const char *s)
+uint32_t regressions_input_intern(struct regressions_input *in,
+				  const char *s)
 {
-	size_t i;
+	uint32_t id;
+	int added;
 
 	if (!s || !*s)
 		return 0;
-	i = (size_t)str_hash(s) & (in->n_slots - 1);
-	while (in->slots[i]) {
-		if (!strcmp(in->strs[in->slots[i] - 1], s))
-			return in->slots[i] - 1;
-		i = (i + 1) & (in->n_slots - 1);
+	id = strmap_put(&in->index, in->strs, s, &added);
+	if (added) {
+		ALLOC_GROW(in->strs, in->n_strs + 1, in->strs_alloc);
+		in->strs[in->n_strs++] = xstrdup(s);
 	}
-	ALLOC_GROW(in->strs, in->n_strs + 1, in->strs_alloc);
-	in->strs[in->n_strs] = xstrdup(s);
-	if (2 * (in->n_strs + 1) > in->n_slots) {
-		size_t k;
-
-		free(in->slots);
-		in->n_slots *= 2;
-		in->slots = xcalloc(in->n_slots, sizeof(*in->slots));
-		for (k = 0; k <= in->n_strs; k++)
-			slots_put(in, (uint32_t)k);
-	} else {
-		in->slots[i] = (uint32_t)in->n_strs + 1;
-	}
-	return (uint32_t)in->n_strs++;
+	return id;
 }
 
-uint32_t regressions_lookup(const struct regressions_input *in,
-			    const char *s)
+uint32_t regressions_input_lookup(const struct regressions_input *in,
+				  const char *s)
 {
-	size_t i;
-
 	if (!s || !*s)
 		return 0;
-	i = (size_t)str_hash(s) & (in->n_slots - 1);
-	for (; in->slots[i]; i = (i + 1) & (in->n_slots - 1))
-		if (!strcmp(in->strs[in->slots[i] - 1], s))
-			return in->slots[i] - 1;
-	return UINT32_MAX;
+	return strmap_get(&in->index, in->strs, s);
 }
 
 int regressions_input_commits(struct regressions_input *in,
@@ -133,7 +97,7 @@ static uint32_t intern_near(struct regressions_input *in, const char *s,
 		return 0;
 	if (!strcmp(in->strs[before], s))
 		return before;
-	return regressions_intern(in, s);
+	return regressions_input_intern(in, s);
 }
 
 void regressions_input_add(struct regressions_input *in,
@@ -152,7 +116,7 @@ void regressions_input_add(struct regressions_input *in,
 	v->tree = intern_near(in, run->tree, b->tree);
 	v->build = intern_near(in, run->build, b->build);
 	v->commit = intern_near(in, run->commit_id, b->commit);
-	v->cell = regressions_intern(in, run->cell);
+	v->cell = regressions_input_intern(in, run->cell);
 	v->line = intern_near(in, run->line, b->line);
 	v->purpose = intern_near(in, run->purpose, b->purpose);
 	v->reason = intern_near(in, run->reason, b->reason);

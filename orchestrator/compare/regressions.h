@@ -17,6 +17,7 @@
 #include "matrix/matrix.h"
 #include "store/record.h"
 #include "lib/strbuf.h"
+#include "lib/strmap.h"
 
 enum regression_status {
 	REGRESSION_OPEN = 0,	/* confirmed; bisected or being bisected */
@@ -96,18 +97,18 @@ struct regressions_input {
 	size_t n_runs, runs_alloc;
 	char **strs;			/* the pool; strs[0] is "" */
 	size_t n_strs, strs_alloc;
-	uint32_t *slots;		/* open addressing: pool id + 1 */
-	size_t n_slots;
+	struct strmap index;		/* over strs */
 	struct regressions_tree *trees;
 	size_t n_trees;
 };
 
 void regressions_input_init(struct regressions_input *in);
 void regressions_input_release(struct regressions_input *in);
-uint32_t regressions_intern(struct regressions_input *in, const char *s);
+uint32_t regressions_input_intern(struct regressions_input *in,
+				  const char *s);
 /* The pool id of s, or UINT32_MAX when it is not in the pool. */
-uint32_t regressions_lookup(const struct regressions_input *in,
-			    const char *s);
+uint32_t regressions_input_lookup(const struct regressions_input *in,
+				  const char *s);
 /* The commits of tree (a pool id), read from the store on first use. */
 int regressions_input_commits(struct regressions_input *in,
 			      struct record *r, uint32_t tree,
@@ -142,6 +143,12 @@ void regressions_release(struct regressions *rs);
 const char *regressions_class_of(const struct regressions *rs,
 				 const char *tree, const char *build,
 				 const char *cell, const char *commit);
+/*
+ * The class a run shows (`results`, `status`): its commit's in its cell,
+ * or NULL for a run of no tree (`hvmatrix boot`) or of no class.
+ */
+const char *regressions_class_of_run(const struct regressions *rs,
+				     const struct record_run *run);
 const char *regression_status_name(enum regression_status s);
 /*
  * The regression's id, "TREE:BUILD:CELL:FIRSTBAD12" (the first 12 hex

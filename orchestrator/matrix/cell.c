@@ -560,6 +560,11 @@ int cell_set(struct cell *c, const char *key, const char *value,
 	return k->set(c, value, err);
 }
 
+const char *cell_key_name(size_t i)
+{
+	return i < ARRAY_SIZE(cell_keys) ? cell_keys[i].name : NULL;
+}
+
 int cell_key_known(const char *key, int *is_list)
 {
 	const struct cell_key *k = find_key(key);

@@ -100,6 +100,9 @@ int cell_set(struct cell *c, const char *key, const char *value,
 	     struct strbuf *err);
 /* Is key a known setting? Sets *is_list for list settings. */
 int cell_key_known(const char *key, int *is_list);
+/* Setting i's key, in the order the manual lists them; NULL past the
+ * last. */
+const char *cell_key_name(size_t i);
 /* Checks across fields (name present, silence <= timeout, ...). */
 int cell_validate(const struct cell *c, struct strbuf *err);
 

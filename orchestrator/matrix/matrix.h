@@ -38,7 +38,8 @@ struct matrix_tree {
 				 * at once; a regression there is bisected);
 				 * default every commit */
 	unsigned confirm;	/* runs more a new FAIL needs before it is a
-				 * regression (default MATRIX_TREE_DEFAULT_CONFIRM) */
+				 * regression (default
+				 * MATRIX_TREE_DEFAULT_CONFIRM) */
 	int tips_first;		/* order: tips-first (the tip of each push
 				 * before the rest); default oldest-first */
 	unsigned line, column;	/* where the tree starts in its file */

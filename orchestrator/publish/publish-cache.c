@@ -70,7 +70,7 @@ static uint64_t check_runs(const struct regressions_run *runs, size_t from,
 
 static uint64_t check_str(const char *s, size_t i)
 {
-	return mix(publish_fnv_str(PUBLISH_FNV0, s) + i);
+	return mix(strmap_fnv_str(STRMAP_FNV0, s) + i);
 }
 
 static int read_all(int fd, void *buf, size_t len)
@@ -138,7 +138,7 @@ static int cache_read(struct site *s)
 		char *nul = memchr(p, '\0', (size_t)(end - p));
 
 		if (!nul || (i == 0) != (nul == p) ||
-		    (i && regressions_intern(&s->in, p) != i))
+		    (i && regressions_input_intern(&s->in, p) != i))
 			goto out;
 		check += check_str(p, i);
 		p = nul + 1;
@@ -298,7 +298,7 @@ static int cache_write(struct site *s, struct strbuf *err)
 	/* Without fsync: a cache lost is a full scan. The strings first:
 	 * the runs' head is what makes them valid. The runs are written
 	 * from memory, not copied (20 MB for 400,000). */
-	if (publish_write_path(spath, b.buf, b.len, err) < 0)
+	if (publish_site_write_path(spath, b.buf, b.len, err) < 0)
 		goto out;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0 && (write_at(fd, &h, sizeof(h), 0) < 0 ||
@@ -331,9 +331,9 @@ out:
 void publish_cache_save(struct site *s)
 {
 	struct strbuf err = STRBUF_INIT;
+	int rc = s->from_cache ? cache_append(s, &err) : cache_write(s, &err);
 
-	if ((s->from_cache ? cache_append(s, &err) : cache_write(s, &err)) < 0 &&
-	    getenv("HVMATRIX_DEBUG_PUBLISH"))
+	if (rc < 0 && getenv("HVMATRIX_DEBUG_PUBLISH"))
 		fprintf(stderr, "publish: the runs are not cached: %s\n",
 			err.buf);
 	strbuf_release(&err);

@@ -21,7 +21,7 @@ static void add_grid(struct strbuf *sb, const struct site *s,
 		      "</th>");
 	for (c = 0; c < s->ncells; c++) {
 		strbuf_addstr(sb, "<th scope=\"col\" class=\"vh\"><div>");
-		publish_add_cell_link(sb, base, s->cells[c]);
+		publish_html_cell_link(sb, base, s->cells[c]);
 		strbuf_addstr(sb, "</div></th>");
 	}
 	strbuf_addstr(sb, "</tr></thead>\n<tbody>\n");
@@ -29,11 +29,11 @@ static void add_grid(struct strbuf *sb, const struct site *s,
 		const struct row *row = &s->rows[k];
 
 		strbuf_addstr(sb, "<tr><th scope=\"row\" class=\"commit\">");
-		publish_add_row_link(sb, base, row, 1);
+		publish_html_row_link(sb, base, row, 1);
 		strbuf_addstr(sb, "</th>");
 		for (c = 0; c < s->ncells; c++)
-			publish_add_mark(sb, base, publish_row_entry(s, row,
-							(uint32_t)c));
+			publish_html_mark(sb, base, publish_model_row_entry(
+						  s, row, (uint32_t)c));
 		strbuf_addstr(sb, "</tr>\n");
 	}
 	strbuf_addstr(sb, "</tbody></table></div>\n");
@@ -76,7 +76,7 @@ int publish_grid_pages(struct site *s, struct strbuf *err)
 
 	for (p = 0; p < pages; p++) {
 		size_t lo = p * PUBLISH_PAGE_ROWS, hi = lo + PUBLISH_PAGE_ROWS;
-		uint64_t key = publish_fnv_str(PUBLISH_FNV0, PUBLISH_SALT);
+		uint64_t key = strmap_fnv_str(STRMAP_FNV0, PUBLISH_SALT);
 		struct strbuf b = STRBUF_INIT;
 		char page[64], title[64];
 		int rc = 0;
@@ -85,24 +85,24 @@ int publish_grid_pages(struct site *s, struct strbuf *err)
 			hi = s->nrows;
 		/* The page's data: its entries, the cells, whether a newer
 		 * page exists (the pager). */
-		key = publish_fnv_str(key, p + 1 < pages ? "newer" : "");
-		key = publish_fnv(key, &s->ncells, sizeof(s->ncells));
+		key = strmap_fnv_str(key, p + 1 < pages ? "newer" : "");
+		key = strmap_fnv(key, &s->ncells, sizeof(s->ncells));
 		for (k = lo; k < hi; k++)
 			for (i = 0; i < s->rows[k].n; i++) {
 				const struct entry *e =
 					&s->ev[s->rows[k].ev + i];
 
-				key = publish_entry_key(key, e);
+				key = publish_html_entry_key(key, e);
 			}
 		snprintf(page, sizeof(page), "grid/%zu.html", p + 1);
-		if (publish_fresh(s, page, key))
+		if (publish_site_fresh(s, page, key))
 			continue;
 		snprintf(title, sizeof(title), "hvmatrix grid %zu", p + 1);
-		publish_add_nav(&b, "../");
+		publish_html_nav(&b, "../");
 		add_pager(&b, "../", pages, p + 1);
 		add_grid(&b, s, "../", lo, hi);
-		publish_add_legend(&b);
-		rc = publish_page(s, page, "../", title, b.buf, 0, err);
+		publish_html_legend(&b);
+		rc = publish_site_page(s, page, "../", title, b.buf, 0, err);
 		strbuf_release(&b);
 		if (rc < 0)
 			return -1;
@@ -110,7 +110,7 @@ int publish_grid_pages(struct site *s, struct strbuf *err)
 	return 0;
 }
 
-int publish_index_page(struct site *s, struct strbuf *err)
+int publish_grid_index_page(struct site *s, struct strbuf *err)
 {
 	struct strbuf b = STRBUF_INIT;
 	size_t pages = (s->nrows + PUBLISH_PAGE_ROWS - 1) / PUBLISH_PAGE_ROWS;
@@ -118,8 +118,8 @@ int publish_index_page(struct site *s, struct strbuf *err)
 		    s->nrows - PUBLISH_PAGE_ROWS : 0;
 	int ret;
 
-	publish_add_nav(&b, "");
-	publish_add_open_summary(&b, s);
+	publish_html_nav(&b, "");
+	publish_regressions_summary(&b, s);
 	strbuf_addf(&b, "<section id=\"grid\"><h2>Commits &times; cells</h2>"
 		    "\n<p class=\"hint\">The newest %zu of %zu commits, newest "
 		    "first; each mark links the run's console log.</p>\n",
@@ -130,11 +130,11 @@ int publish_index_page(struct site *s, struct strbuf *err)
 			      "<code>hvmatrix dashboard</code>.</p>\n");
 	else
 		add_grid(&b, s, "", lo, s->nrows);
-	publish_add_legend(&b);
+	publish_html_legend(&b);
 	if (pages)
 		add_pager(&b, "", pages, 0);
 	strbuf_addstr(&b, "</section>\n");
-	ret = publish_page(s, "index.html", "", "hvmatrix", b.buf, 1, err);
+	ret = publish_site_page(s, "index.html", "", "hvmatrix", b.buf, 1, err);
 	strbuf_release(&b);
 	return ret;
 }

@@ -1,16 +1,11 @@
 /*
- * publish-html: the frame every dashboard page shares: the template, the
- * manifest's keys (a page whose key is unchanged is neither rendered nor
- * written), links, marks and labels. Every string from the store goes
+ * publish-html: what every dashboard page is made of: how each class
+ * looks (and the key of what an entry shows), the page frame from the
+ * template, links, marks and labels. Every string from the store goes
  * through strbuf_add_html; names become file names only via
- * publish_path_part.
+ * publish_html_path_part. Nothing here writes a file.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "publish/publish-priv.h"
@@ -18,95 +13,8 @@
 
 #define ID_LEN 12		/* commit and kernel id characters shown */
 
-uint64_t publish_fnv(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	while (len--)
-		h = (h ^ *p++) * 1099511628211ULL;
-	return h;
-}
-
-uint64_t publish_fnv_str(uint64_t h, const char *s)
-{
-	return publish_fnv(h, s ? s : "", strlen(s ? s : "") + 1);
-}
-
-static size_t smap_slot(const struct smap *m, const char *key)
-{
-	size_t i = (size_t)publish_fnv_str(PUBLISH_FNV0, key) & (m->cap - 1);
-
-	while (m->keys[i] && strcmp(m->keys[i], key))
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-static void smap_grow(struct smap *m)
-{
-	struct smap old = *m;
-	size_t i;
-
-	m->cap = old.cap ? old.cap * 2 : 1024;
-	m->keys = xcalloc(m->cap, sizeof(*m->keys));
-	m->vals = xcalloc(m->cap, sizeof(*m->vals));
-	m->seen = xcalloc(m->cap, 1);
-	for (i = 0; i < old.cap; i++) {
-		size_t k;
-
-		if (!old.keys[i])
-			continue;
-		k = smap_slot(m, old.keys[i]);
-		m->keys[k] = old.keys[i];
-		m->vals[k] = old.vals[i];
-		m->seen[k] = old.seen[i];
-	}
-	free(old.keys);
-	free(old.vals);
-	free(old.seen);
-}
-
-/* The slot of key, added (value 0) when missing. */
-size_t publish_smap_put(struct smap *m, const char *key)
-{
-	size_t i;
-
-	if (2 * (m->n + 1) > m->cap)
-		smap_grow(m);
-	i = smap_slot(m, key);
-	if (!m->keys[i]) {
-		m->keys[i] = xstrdup(key);
-		m->n++;
-	}
-	return i;
-}
-
-int publish_smap_get(const struct smap *m, const char *key, uint64_t *val)
-{
-	size_t i;
-
-	if (!m->cap)
-		return 0;
-	i = smap_slot(m, key);
-	if (!m->keys[i])
-		return 0;
-	*val = m->vals[i];
-	return 1;
-}
-
-void publish_smap_release(struct smap *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->cap; i++)
-		free(m->keys[i]);
-	free(m->keys);
-	free(m->vals);
-	free(m->seen);
-	memset(m, 0, sizeof(*m));
-}
-
 /* A name as a file name part: [A-Za-z0-9._-], never "." first. */
-void publish_path_part(struct strbuf *sb, const char *s)
+void publish_html_path_part(struct strbuf *sb, const char *s)
 {
 	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST"
 			  "UVWXYZ0123456789.-");
@@ -140,7 +48,7 @@ static const struct look looks[] = {
 	{ "FAIL", "FAIL", "c-bad", "FAIL" },
 };
 
-const struct look *publish_look_of(const char *name)
+const struct look *publish_html_look_of(const char *name)
 {
 	size_t i;
 
@@ -150,7 +58,7 @@ const struct look *publish_look_of(const char *name)
 	return &looks[ARRAY_SIZE(looks) - 2];
 }
 
-const char *publish_verdict_look(enum verdict v)
+const char *publish_html_verdict_look(enum verdict v)
 {
 	switch (v) {
 	case VERDICT_PASS: return "pass";
@@ -172,107 +80,12 @@ static uint64_t mix(uint64_t key, uint64_t v)
 
 /* A word at a time: 400,000 entries are keyed on every publish. The
  * look by its place in looks[], which only a new SALT may change. */
-uint64_t publish_entry_key(uint64_t key, const struct entry *e)
+uint64_t publish_html_entry_key(uint64_t key, const struct entry *e)
 {
 	key = mix(key, (uint64_t)e->newest);
 	key = mix(key, (uint64_t)e->link);
 	key = mix(key, (uint64_t)e->cell << 16 | e->runs);
 	return mix(key, (uint64_t)(e->look - looks));
-}
-
-int publish_fresh(struct site *s, const char *page, uint64_t key)
-{
-	size_t slot = publish_smap_put(&s->manifest, page);
-
-	s->manifest.seen[slot] = 1;
-	if (s->manifest.vals[slot] == key) {
-		s->kept++;
-		return 1;
-	}
-	s->manifest.vals[slot] = key;
-	return 0;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, data, len);
-
-		if (w <= 0)
-			return -1;
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/*
- * Write OUT/page, no fsync (the site is made again from the store; the
- * manifest is written last). A new page is created where it goes, with
- * O_EXCL: nothing links to it before the pages written after it. A page
- * there already is replaced whole, as a reader sees it, by writing its
- * spare DIR/.NAME.old and exchanging the two (RENAME_EXCHANGE): the spare
- * then holds the old text for the next write, so a rewrite neither makes
- * nor frees an inode (on ext4 without a journal each new inode costs a
- * scan past the recently freed ones: 5 ms a page on a busy disk). Where
- * the exchange is not supported, the spare is renamed over the page.
- */
-int publish_write_path(const char *path, const char *data, size_t len,
-		       struct strbuf *err)
-{
-	char *spare = NULL;
-	const char *slash;
-	int fd, ret = -1;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		if (write_all(fd, data, len) < 0 || close(fd) < 0) {
-			strbuf_addf(err, "%s: %s", path, strerror(errno));
-			unlink(path);
-			goto out;
-		}
-		goto done;
-	}
-	if (errno != EEXIST) {
-		strbuf_addf(err, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	slash = strrchr(path, '/');
-	spare = xstrfmt("%.*s/.%s.old", (int)(slash - path), path, slash + 1);
-	fd = open(spare, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write_all(fd, data, len) < 0) {
-		strbuf_addf(err, "%s: %s", spare, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	if (close(fd) < 0) {
-		strbuf_addf(err, "%s: %s", spare, strerror(errno));
-		goto out;
-	}
-	if (renameat2(AT_FDCWD, spare, AT_FDCWD, path, RENAME_EXCHANGE) < 0 &&
-	    ((errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) ||
-	     rename(spare, path) < 0)) {
-		strbuf_addf(err, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-done:
-	ret = 0;
-out:
-	free(spare);
-	return ret;
-}
-
-int publish_write(struct site *s, const char *page, const char *data,
-		  size_t len, struct strbuf *err)
-{
-	char *path = xstrfmt("%s/%s", s->out, page);
-	int ret = publish_write_path(path, data, len, err);
-
-	if (!ret)
-		s->written++;
-	free(path);
-	return ret;
 }
 
 /* Replace @NAME@ in the template in one pass (a value is never expanded
@@ -316,8 +129,8 @@ static void fill_template(struct strbuf *out, const char *tpl,
 }
 
 /* The page around body; title is plain text (escaped here). */
-void publish_wrap(const struct site *s, struct strbuf *out,
-		      const char *base, const char *title, const char *body)
+void publish_html_wrap(const struct site *s, struct strbuf *out,
+		       const char *base, const char *title, const char *body)
 {
 	struct strbuf t = STRBUF_INIT;
 	const struct subst subs[] = {
@@ -336,27 +149,7 @@ void publish_wrap(const struct site *s, struct strbuf *out,
 	strbuf_release(&t);
 }
 
-int publish_page(struct site *s, const char *page, const char *base,
-		 const char *title, const char *body, int by_text,
-		 struct strbuf *err)
-{
-	struct strbuf out = STRBUF_INIT;
-	uint64_t key = publish_fnv_str(PUBLISH_FNV0, PUBLISH_SALT);
-	int ret = 0;
-
-	if (by_text) {
-		key = publish_fnv_str(key, body) ^
-		      publish_fnv_str(PUBLISH_FNV0, title);
-		if (publish_fresh(s, page, key))
-			return 0;
-	}
-	publish_wrap(s, &out, base, title, body);
-	ret = publish_write(s, page, out.buf, out.len, err);
-	strbuf_release(&out);
-	return ret;
-}
-
-void publish_add_code(struct strbuf *sb, const char *id)
+void publish_html_code(struct strbuf *sb, const char *id)
 {
 	strbuf_addstr(sb, "<code class=\"kid\">");
 	strbuf_add_html_n(sb, id, strnlen(id, ID_LEN));
@@ -364,7 +157,7 @@ void publish_add_code(struct strbuf *sb, const char *id)
 }
 
 /* A number: the pages have hundreds of thousands, printf is slow. */
-void publish_add_num(struct strbuf *sb, int64_t v)
+void publish_html_num(struct strbuf *sb, int64_t v)
 {
 	char buf[24], *p = buf + sizeof(buf);
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
@@ -378,14 +171,14 @@ void publish_add_num(struct strbuf *sb, int64_t v)
 	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
 }
 
-void publish_add_row_link(struct strbuf *sb, const char *base,
-			  const struct row *row, int subject)
+void publish_html_row_link(struct strbuf *sb, const char *base,
+			   const struct row *row, int subject)
 {
 	strbuf_addstr(sb, "<a href=\"");
 	strbuf_addstr(sb, base);
 	strbuf_add_html(sb, row->page);
 	strbuf_addstr(sb, "\">");
-	publish_add_code(sb, *row->commit ? row->commit : row->kernel);
+	publish_html_code(sb, *row->commit ? row->commit : row->kernel);
 	strbuf_addstr(sb, "</a>");
 	if (subject && *row->subject) {
 		strbuf_addstr(sb, " <span class=\"subject\">");
@@ -394,22 +187,22 @@ void publish_add_row_link(struct strbuf *sb, const char *base,
 	}
 }
 
-void publish_add_cell_link(struct strbuf *sb, const char *base,
-			  const char *cell)
+void publish_html_cell_link(struct strbuf *sb, const char *base,
+			    const char *cell)
 {
 	strbuf_addstr(sb, "<a class=\"cellname\" href=\"");
 	strbuf_addstr(sb, base);
 	strbuf_addstr(sb, "cell/");
-	publish_path_part(sb, cell);
+	publish_html_path_part(sb, cell);
 	strbuf_addstr(sb, ".html\">");
 	strbuf_add_html(sb, cell);
 	strbuf_addstr(sb, "</a>");
 }
 
-void publish_add_mark(struct strbuf *sb, const char *base,
-		      const struct entry *e)
+void publish_html_mark(struct strbuf *sb, const char *base,
+		       const struct entry *e)
 {
-	const struct look *l = e ? e->look : publish_look_of("untested");
+	const struct look *l = e ? e->look : publish_html_look_of("untested");
 
 	strbuf_addstr(sb, "<td class=\"m ");
 	strbuf_addstr(sb, l->css);
@@ -417,7 +210,7 @@ void publish_add_mark(struct strbuf *sb, const char *base,
 	strbuf_addstr(sb, l->words);
 	if (e && e->runs > 1) {
 		strbuf_addstr(sb, ", ");
-		publish_add_num(sb, e->runs);
+		publish_html_num(sb, e->runs);
 		strbuf_addstr(sb, " runs");
 	}
 	strbuf_addstr(sb, "\">");
@@ -431,7 +224,7 @@ void publish_add_mark(struct strbuf *sb, const char *base,
 		strbuf_addstr(sb, "<a href=\"");
 		strbuf_addstr(sb, base);
 		strbuf_addstr(sb, "run/");
-		publish_add_num(sb, e->link);
+		publish_html_num(sb, e->link);
 		strbuf_addstr(sb, ".html\">");
 		strbuf_addstr(sb, l->code);
 		strbuf_addstr(sb, "</a></td>");
@@ -442,15 +235,7 @@ void publish_add_mark(struct strbuf *sb, const char *base,
 	}
 }
 
-const struct entry *publish_row_entry(const struct site *s,
-				      const struct row *row, uint32_t cell)
-{
-	int32_t e = s->dense[(size_t)(row - s->rows) * s->ncells + cell];
-
-	return e < 0 ? NULL : &s->ev[e];
-}
-
-void publish_add_legend(struct strbuf *sb)
+void publish_html_legend(struct strbuf *sb)
 {
 	size_t i;
 
@@ -461,7 +246,7 @@ void publish_add_legend(struct strbuf *sb)
 	strbuf_addstr(sb, "</ul>\n");
 }
 
-void publish_add_nav(struct strbuf *sb, const char *base)
+void publish_html_nav(struct strbuf *sb, const char *base)
 {
 	strbuf_addf(sb, "<nav class=\"nav\"><a href=\"%sindex.html\">"
 		    "Overview</a> <a href=\"%sregressions.html\">Regressions"
@@ -470,7 +255,7 @@ void publish_add_nav(struct strbuf *sb, const char *base)
 		    base, base, base, base);
 }
 
-void publish_add_line(struct strbuf *sb, const char *s)
+void publish_html_line(struct strbuf *sb, const char *s)
 {
 	strbuf_add_clean(sb, s, strlen(s), STRBUF_CLEAN_HTML |
 			 STRBUF_CLEAN_LINE);

@@ -1,11 +1,13 @@
 /*
- * publish-priv.h: what the files of the dashboard share. publish.c drives
- * a publish and builds the model (rows, entries) from the compact runs
- * (regressions_input); publish-cache.c keeps those runs between publishes;
- * publish-html.c has the page frame, links and marks; publish-grid.c the
- * grid, front and releases pages; publish-pages.c the commit, cell and
- * regressions pages; publish-log.c the run pages with their logs. Nothing
- * outside the publish files includes it.
+ * publish-priv.h: what the files of the dashboard share, from the bottom
+ * up: publish-html.c (how a class looks, links, marks, the page frame),
+ * publish-site.c (the site as files: directories, manifest, writes),
+ * publish-model.c (rows, cells, entries from the runs in memory), the
+ * pages (publish-commit.c, publish-cell.c, publish-regressions.c,
+ * publish-releases.c, publish-run.c; publish-grid.c, whose front page
+ * starts with the regressions summary), publish-cache.c (the runs kept
+ * between publishes) and publish.c (the driver). A file calls only the
+ * files before it. Nothing outside the publish files includes it.
  */
 #ifndef HVM_PUBLISH_PRIV_H
 #define HVM_PUBLISH_PRIV_H
@@ -17,28 +19,12 @@
 #include "store/record.h"
 #include "compare/regressions.h"
 #include "lib/strbuf.h"
+#include "lib/strmap.h"
 #include "judge/verdict.h"
 
 #define PUBLISH_PAGE_ROWS 100	/* commits per grid page */
 #define PUBLISH_SALT "hvmatrix-dashboard-3"	/* bump when a page's form
 						 * changes */
-
-/* ---- publish-html.c: keys, maps, the frame ---- */
-
-#define PUBLISH_FNV0 14695981039346656037ULL
-uint64_t publish_fnv(uint64_t h, const void *data, size_t len);
-uint64_t publish_fnv_str(uint64_t h, const char *s);
-
-/* An open-addressing map from owned strings to 64-bit values. */
-struct smap {
-	char **keys;
-	uint64_t *vals;
-	unsigned char *seen;
-	size_t cap, n;
-};
-size_t publish_smap_put(struct smap *m, const char *key);
-int publish_smap_get(const struct smap *m, const char *key, uint64_t *val);
-void publish_smap_release(struct smap *m);
 
 /* How a class shows: text (for a text browser), a CSS class, words. */
 struct look {
@@ -47,8 +33,6 @@ struct look {
 	const char *css;
 	const char *words;
 };
-const struct look *publish_look_of(const char *name);
-const char *publish_verdict_look(enum verdict v);
 
 /* One cell of one row: what the grid shows. */
 struct entry {
@@ -62,7 +46,6 @@ struct entry {
 	unsigned char have_class;	/* look is regressions.c's class */
 	double newest_t;	/* newest's start */
 };
-uint64_t publish_entry_key(uint64_t key, const struct entry *e);
 
 /* A built commit (tree, commit, build) or a kernel image booted by
  * `hvmatrix boot`: its strings are the input pool's or the commits'. */
@@ -82,6 +65,19 @@ struct rowmap {
 	size_t cap;
 };
 
+/*
+ * The manifest (publish-site.c): per page, the key of the data it was
+ * made from, loaded, then updated as pages are made. Rows by entry,
+ * found by the index.
+ */
+struct manifest {
+	struct strmap index;	/* over pages */
+	char **pages;
+	uint64_t *keys;
+	unsigned char *seen;	/* made or kept by this publish */
+	size_t alloc;
+};
+
 struct site {
 	struct record *r;
 	const char *out;
@@ -91,7 +87,7 @@ struct site {
 	struct regressions_input in;
 	const char **run_class;	/* per run: its class or NULL */
 	unsigned char *has_page;	/* per run: its run page exists */
-	struct smap manifest;	/* page -> key, loaded then updated */
+	struct manifest manifest;	/* page -> key, loaded then updated */
 	/* The input's commits: commit_of[tree_at[tree] * (n_strs + 1) +
 	 * id] is the commit of pool string id in that tree. */
 	const struct record_commit **commit_of;
@@ -118,52 +114,88 @@ struct site {
 	char *generated;
 };
 
-const struct entry *publish_row_entry(const struct site *s,
-				      const struct row *row, uint32_t cell);
-const struct row *publish_find_row(const struct site *s, const char *tree,
-				   const char *build, const char *commit);
-/* Is the page's key the manifest's? Either way the page is kept in it. */
-int publish_fresh(struct site *s, const char *page, uint64_t key);
-int publish_write(struct site *s, const char *page, const char *data,
-		  size_t len, struct strbuf *err);
-/* The same for any path (not counted as a page). */
-int publish_write_path(const char *path, const char *data, size_t len,
+/* ---- publish-html.c: looks, links, marks, the frame ---- */
+
+const struct look *publish_html_look_of(const char *name);
+const char *publish_html_verdict_look(enum verdict v);
+/* What a page shows of an entry, as a key. */
+uint64_t publish_html_entry_key(uint64_t key, const struct entry *e);
+/* A name as a file name part: [A-Za-z0-9._-], never "." first. */
+void publish_html_path_part(struct strbuf *sb, const char *s);
+/* The page around body; title is plain text (escaped here). */
+void publish_html_wrap(const struct site *s, struct strbuf *out,
+		       const char *base, const char *title, const char *body);
+void publish_html_code(struct strbuf *sb, const char *id);
+void publish_html_num(struct strbuf *sb, int64_t v);
+void publish_html_row_link(struct strbuf *sb, const char *base,
+			   const struct row *row, int subject);
+void publish_html_cell_link(struct strbuf *sb, const char *base,
+			    const char *cell);
+void publish_html_mark(struct strbuf *sb, const char *base,
+		       const struct entry *e);
+void publish_html_legend(struct strbuf *sb);
+void publish_html_nav(struct strbuf *sb, const char *base);
+void publish_html_line(struct strbuf *sb, const char *s);
+
+/* ---- publish-site.c: the site as files ---- */
+
+/* OUT/grid, cell, commit, run. */
+int publish_site_dirs(const char *out, struct strbuf *err);
+/* OUT/style.css from the template's, written only when it changed. */
+int publish_site_style(struct site *s, const char *from,
 		       struct strbuf *err);
-void publish_wrap(const struct site *s, struct strbuf *out,
-		  const char *base, const char *title, const char *body);
+/* The manifest the last publish left, if any. */
+int publish_site_manifest_load(struct site *s);
+/* ... and this one's: the pages it made or kept. */
+int publish_site_manifest_save(struct site *s, struct strbuf *err);
+void publish_site_manifest_release(struct manifest *m);
+/* Is the manifest's key of page key? Nothing is recorded. */
+int publish_site_known(const struct site *s, const char *page,
+		       uint64_t key);
+/* Is the page's key the manifest's? Either way the page is kept in it. */
+int publish_site_fresh(struct site *s, const char *page, uint64_t key);
+int publish_site_write(struct site *s, const char *page, const char *data,
+		       size_t len, struct strbuf *err);
+/* The same for any path (not counted as a page). */
+int publish_site_write_path(const char *path, const char *data, size_t len,
+			    struct strbuf *err);
 /* The page around body; by_text: skipped when the text is unchanged. */
-int publish_page(struct site *s, const char *page, const char *base,
-		 const char *title, const char *body, int by_text,
-		 struct strbuf *err);
-void publish_path_part(struct strbuf *sb, const char *s);
-void publish_add_num(struct strbuf *sb, int64_t v);
-void publish_add_code(struct strbuf *sb, const char *id);
-void publish_add_row_link(struct strbuf *sb, const char *base,
-			  const struct row *row, int subject);
-void publish_add_cell_link(struct strbuf *sb, const char *base,
-			   const char *cell);
-void publish_add_mark(struct strbuf *sb, const char *base,
-		      const struct entry *e);
-void publish_add_legend(struct strbuf *sb);
-void publish_add_nav(struct strbuf *sb, const char *base);
-void publish_add_line(struct strbuf *sb, const char *s);
+int publish_site_page(struct site *s, const char *page, const char *base,
+		      const char *title, const char *body, int by_text,
+		      struct strbuf *err);
 
-/* ---- publish-grid.c ---- */
-void publish_add_open_summary(struct strbuf *sb, const struct site *s);
-int publish_grid_pages(struct site *s, struct strbuf *err);
-int publish_index_page(struct site *s, struct strbuf *err);
-int publish_releases_page(struct site *s, struct strbuf *err);
+/* ---- publish-model.c: rows, cells, entries ---- */
 
-/* ---- publish-pages.c ---- */
+/* The rows, cells and entries of s->in, whose classes are s->run_class. */
+int publish_model_build(struct site *s, struct strbuf *err);
+/* The row of a built commit, or NULL. */
+const struct row *publish_model_find_row(const struct site *s,
+					 const char *tree, const char *build,
+					 const char *commit);
+/* The entry of row in cell (an index into s->cells), or NULL. */
+const struct entry *publish_model_row_entry(const struct site *s,
+					    const struct row *row,
+					    uint32_t cell);
+
+/* ---- the pages ---- */
+
+/* publish-commit.c: the page of a row whose entries changed. */
 int publish_commit_page(struct site *s, const struct row *row,
 			struct strbuf *err);
+/* publish-cell.c */
 int publish_cell_pages(struct site *s, struct strbuf *err);
+/* publish-regressions.c: the page, and the open ones in one table. */
 int publish_regressions_page(struct site *s, struct strbuf *err);
-
-/* ---- publish-log.c ---- */
-/* The run page of input run i (it has a log): 1 there, 0 none, -1. */
+void publish_regressions_summary(struct strbuf *sb, const struct site *s);
+/* publish-releases.c */
+int publish_releases_page(struct site *s, struct strbuf *err);
+/* publish-run.c: the run page of input run i (it has a log): 1 there,
+ * 0 none, -1. */
 int publish_run_page(struct site *s, size_t i, const struct row *row,
 		     const struct look *l, struct strbuf *err);
+/* publish-grid.c: the grid pages, and the front page. */
+int publish_grid_pages(struct site *s, struct strbuf *err);
+int publish_grid_index_page(struct site *s, struct strbuf *err);
 
 /* ---- publish-cache.c ---- */
 /* s->in from STATE/runs-cache and the runs recorded since, or from the

@@ -2,8 +2,9 @@
  * publish: the static dashboard. Reads the store, writes a self-contained
  * site (index.html, style.css, grid/, commit/, cell/, run/) to an output
  * directory from the templates in web/, with its bookkeeping (.manifest;
- * the runs cache beside the store: docs/dashboard.md). Every string taken from runs, kernels
- * or cells is HTML-escaped: commit subjects and cell names are user input.
+ * the runs cache beside the store: docs/dashboard.md). Every string taken
+ * from runs, kernels or cells is HTML-escaped: commit subjects and cell
+ * names are user input.
  */
 #ifndef HVM_PUBLISH_H
 #define HVM_PUBLISH_H

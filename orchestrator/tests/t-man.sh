@@ -54,11 +54,15 @@ done
 # Every key of the loader's tables, in hvmatrix-matrix(5).
 keys() { sed -n 's/^	{ "\([a-z_]*\)", [01], .*/\1/p' "$@"; }
 cell_keys=$(keys "$top_srcdir/orchestrator/matrix/cell.c")
-section_keys=$(keys "$top_srcdir/orchestrator/matrix/matrix-sections.c" \
-	"$top_srcdir/orchestrator/matrix/matrix-options.c")
-top_keys=$(sed -n '/top_keys\[\]/,/};/p' \
-	"$top_srcdir/orchestrator/matrix/matrix-yaml.c" | grep -o '"[a-z]*"' | tr -d '"')
+m="$top_srcdir/orchestrator/matrix"
+section_keys=$(keys "$m/matrix-trees.c" "$m/matrix-builds.c" \
+	"$m/matrix-webhooks.c" "$m/matrix-report.c" "$m/matrix-executor.c")
+top_keys=$(sed -n '/top_keys\[\]/,/};/p' "$m/matrix.c" |
+	grep -o '"[a-z]*"' | tr -d '"')
 expect_eq "the loader has 21 cell keys" "$(echo $cell_keys | wc -w)" 21
+# The tables were found: a moved one would leave its keys unchecked.
+expect_eq "the sections have 34 keys" "$(echo $section_keys | wc -w)" 34
+expect_eq "the top level has 7 keys" "$(echo $top_keys | wc -w)" 7
 missing=
 for k in $top_keys $cell_keys $section_keys; do
 	grep -q "^\*$k\* (" "$scd5" || missing="$missing $k"

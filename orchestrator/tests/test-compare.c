@@ -2,14 +2,21 @@
  * Unit tests for signatures and the comparison rules: decisive console
  * lines as the judge records them (real captures' shapes: printk
  * timestamps, Xen prefixes, oops headers) in, signatures out; recorded
- * verdict histories of one cell in, a class per commit out.
+ * verdict histories of one cell in, a class per commit out; and, over a
+ * real store, the findings regressions.c makes of them and the class each
+ * run shows.
  */
 #include <check.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compare/compare.h"
+#include "compare/regressions.h"
 #include "compare/signature.h"
+#include "store/record.h"
 #include "lib/xmalloc.h"
 
 static void assert_sig(const char *line, const char *want)
@@ -592,6 +599,132 @@ START_TEST(two_cells_one_push_compare_apart)
 }
 END_TEST
 
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void store_run(struct record *r, const char *tree,
+		      const char *commit, const char *cell, enum verdict v,
+		      struct record_run *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct record_run run = { 0 };
+	static unsigned seq;
+	char *nonce = xstrfmt("c%u", ++seq);
+
+	run.batch = (char *)"b";
+	run.kernel_id = (char *)(*commit ? commit : "k1");
+	run.cell = (char *)cell;
+	run.verdict = v;
+	run.reason = (char *)"r";
+	run.line = (char *)(v == VERDICT_FAIL ?
+			    "Kernel panic - not syncing: VFS" : "");
+	run.started_at = seq;
+	run.log_path = (char *)"";
+	run.nonce = nonce;
+	run.tree = (char *)tree;
+	run.commit_id = (char *)commit;
+	run.build = (char *)(*tree ? "b" : "");
+	if (record_add_run(r, &run, &err))
+		ck_abort_msg("record_add_run: %s", err.buf);
+	if (out)
+		*out = run;
+	free(nonce);
+	strbuf_release(&err);
+}
+
+#define K1 "1111111111111111111111111111111111111111"
+#define K2 "2222222222222222222222222222222222222222"
+#define K3 "3333333333333333333333333333333333333333"
+
+/*
+ * Over a store: a regression on K2 in two cells with the same words is
+ * one finding listing both; each run shows its commit's class in its
+ * cell, and a run of no tree (`hvmatrix boot`) shows none.
+ */
+START_TEST(findings_and_the_class_a_run_shows)
+{
+	char dir[] = "/tmp/test-compare-XXXXXX";
+	struct record_commit c[3] = {
+		{ (char *)K1, (char *)"one", (char *)"A", 1, (char *)"" },
+		{ (char *)K2, (char *)"two", (char *)"A", 2, (char *)K1 },
+		{ (char *)K3, (char *)"three", (char *)"A", 3, (char *)K2 },
+	};
+	char *builds[] = { (char *)"b" };
+	struct record_run pass1, fail2, fail3, boot, other;
+	struct strbuf err = STRBUF_INIT;
+	struct regressions rs;
+	struct record *r;
+	char *state;
+	int i;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	state = xstrfmt("%s/state", dir);
+	ck_assert_int_eq(record_open(&r, state, &err), 0);
+	ck_assert_int_eq(record_enqueue(r, "t", c, 3, builds, 1, 1, 0,
+					RECORD_ENQUEUE_NO_JOBS, NULL, &err),
+			 0);
+	store_run(r, "t", K1, "vm", VERDICT_PASS, &pass1);
+	store_run(r, "t", K1, "pc", VERDICT_PASS, NULL);
+	for (i = 0; i < 3; i++) {
+		store_run(r, "t", K2, "vm", VERDICT_FAIL, &fail2);
+		store_run(r, "t", K2, "pc", VERDICT_FAIL, NULL);
+	}
+	store_run(r, "t", K3, "vm", VERDICT_FAIL, &fail3);
+	store_run(r, "", "", "vm", VERDICT_FAIL, &boot);
+	ck_assert_int_eq(regressions_compute(r, NULL, &rs, &err), 0);
+
+	ck_assert_uint_eq(rs.n, 1);
+	ck_assert_int_eq(rs.v[0].status, REGRESSION_OPEN);
+	ck_assert_str_eq(rs.v[0].first_bad.commit, K2);
+	ck_assert_str_eq(rs.v[0].last_good.commit, K1);
+	ck_assert_uint_eq(rs.v[0].n_cells, 2);
+	ck_assert_str_eq(rs.v[0].cells[0], "vm");
+	ck_assert_str_eq(rs.v[0].cells[1], "pc");
+	ck_assert_uint_eq(rs.v[0].fail, 3);
+	ck_assert_uint_eq(rs.v[0].total, 3);
+	/*
+	 * One bisection for both cells: its last good commit is its parent,
+	 * but a culprit is named only on runs of its own (purpose bisect),
+	 * so it wants them on K2, for each cell, and has built nothing.
+	 */
+	ck_assert_int_eq(rs.v[0].bisected, 1);
+	ck_assert_int_eq(rs.v[0].bisecting, 1);
+	ck_assert_uint_eq(rs.v[0].builds, 0);
+	ck_assert_uint_eq(rs.n_wants, 2);
+	for (i = 0; i < 2; i++) {
+		ck_assert_str_eq(rs.wants[i].commit, K2);
+		ck_assert_str_eq(rs.wants[i].purpose, "bisect");
+		ck_assert_uint_gt(rs.wants[i].runs, 3);
+	}
+	ck_assert_str_eq(rs.wants[0].cell, "vm");
+	ck_assert_str_eq(rs.wants[1].cell, "pc");
+
+	ck_assert_str_eq(regressions_class_of_run(&rs, &pass1), "pass");
+	ck_assert_str_eq(regressions_class_of_run(&rs, &fail2), "regression");
+	ck_assert_str_eq(regressions_class_of_run(&rs, &fail3),
+			 "still-failing");
+	ck_assert_ptr_null(regressions_class_of_run(&rs, &boot));
+	other = fail3;
+	other.tree = NULL;
+	ck_assert_ptr_null(regressions_class_of_run(&rs, &other));
+	other = fail3;
+	other.cell = (char *)"pc";	/* pc has no run on K3 */
+	ck_assert_ptr_null(regressions_class_of_run(&rs, &other));
+
+	regressions_release(&rs);
+	record_close(r);
+	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	free(state);
+	strbuf_release(&err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("compare");
@@ -613,6 +746,7 @@ int main(void)
 	tcase_add_test(tc, bad_input_is_refused);
 	tcase_add_test(tc, one_regression_seen_in_several_cells);
 	tcase_add_test(tc, two_cells_one_push_compare_apart);
+	tcase_add_test(tc, findings_and_the_class_a_run_shows);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,6 +1,7 @@
 /*
- * test-matrix: unit tests for cell.c, the matrix module (matrix.c,
- * matrix-yaml.c, matrix-sections.c, matrix-edit.c) and the name check
+ * test-matrix: unit tests for cell.c, the matrix module (matrix.c, the
+ * loader's layers matrix-yaml.c, matrix-section.c and the sections
+ * matrix-cells.c, matrix-trees.c, ..., and matrix-edit.c) and the name check
  * (fsutil_check_name): loading cells, trees and builds (values, defaults,
  * the exact "file:line:col: message" of every error kind), rendering (YAML
  * round trip, JSON) and editing matrix files in place (every original byte
@@ -284,6 +285,17 @@ START_TEST(test_cell_set_values)
 	ck_assert_int_eq(cell_key_known("memory", &is_list), 1);
 	ck_assert_int_eq(is_list, 0);
 	ck_assert_int_eq(cell_key_known("memroy", &is_list), 0);
+	/* The loader's hints list cell.c's keys: every one, and only them. */
+	{
+		size_t i;
+
+		for (i = 0; cell_key_name(i); i++)
+			ck_assert_msg(cell_key_known(cell_key_name(i), NULL),
+				      "%s", cell_key_name(i));
+		ck_assert_uint_eq(i, 21);
+		ck_assert_str_eq(cell_key_name(0), "name");
+		ck_assert_str_eq(cell_key_name(20), "executor");
+	}
 	cell_release(&c);
 	strbuf_release(&err);
 }

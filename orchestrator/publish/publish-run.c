@@ -1,5 +1,5 @@
 /*
- * publish-log: the page of a run with a log: its details, the exact
+ * publish-run: the page of a run with a log: its details, the exact
  * command line (copyable) and reproduce.sh beside it, the console log
  * read from its compressed form with an anchor per line and the decisive
  * line highlighted (#decisive). A log page is streamed, never whole in
@@ -73,12 +73,12 @@ static void flush_line(struct strbuf *out, struct strbuf *line,
 	if (hit)
 		*found = 1;
 	strbuf_addstr(out, "<span id=\"L");
-	publish_add_num(out, (int64_t)no);
+	publish_html_num(out, (int64_t)no);
 	strbuf_addstr(out, hit ? "\" class=\"decisive\"><a class=\"ln\" "
 		      "href=\"#L" : "\"><a class=\"ln\" href=\"#L");
-	publish_add_num(out, (int64_t)no);
+	publish_html_num(out, (int64_t)no);
 	strbuf_addstr(out, "\">");
-	publish_add_num(out, (int64_t)no);
+	publish_html_num(out, (int64_t)no);
 	strbuf_addstr(out, hit ? "</a><span id=\"decisive\"></span>" : "</a>");
 	strbuf_add_clean(out, line->buf, line->len, STRBUF_CLEAN_HTML);
 	strbuf_addstr(out, "</span>\n");
@@ -160,7 +160,7 @@ static void add_log(struct strbuf *body, FILE *f, struct logfile_reader *rd,
 	/* What a damaged log still gave is worth showing, with why. */
 	if (got < 0) {
 		strbuf_addstr(body, "<p class=\"hint\">hvmatrix: ");
-		publish_add_line(body, rerr.buf);
+		publish_html_line(body, rerr.buf);
 		strbuf_addstr(body, "</p>\n");
 	}
 	if (*decisive && !found)
@@ -190,19 +190,19 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 	char *mark;
 	FILE *f = NULL;
 	int made, rc, ret = -1;
-	uint64_t old, key = publish_fnv_str(PUBLISH_FNV0, PUBLISH_SALT);
+	uint64_t key = strmap_fnv_str(STRMAP_FNV0, PUBLISH_SALT);
 	struct record_run runv = { 0 }, *run = &runv;
 	int have_run = 0;
 
-	key = publish_fnv_str(key, l->name);
-	key = publish_fnv_str(key, row->subject);
+	key = strmap_fnv_str(key, l->name);
+	key = strmap_fnv_str(key, row->subject);
 	snprintf(page, sizeof(page), "run/%lld.html",
 		 (long long)s->in.runs[i].id);
 	snprintf(shpage, sizeof(shpage), "run/%lld.sh",
 		 (long long)s->in.runs[i].id);
-	if (publish_smap_get(&s->manifest, page, &old) && old == key) {
-		publish_fresh(s, page, key);
-		publish_fresh(s, shpage, key);
+	if (publish_site_known(s, page, key)) {
+		publish_site_fresh(s, page, key);
+		publish_site_fresh(s, shpage, key);
 		return 1;
 	}
 	/* The page shows every column of the run: read it whole. */
@@ -223,9 +223,9 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 		    "</h2>\n<table class=\"kv\"><tr><th>Cell</th><td>",
 		    (long long)run->id, l->css, l->code,
 		    verdict_name(run->verdict));
-	publish_add_cell_link(&body, "../", run->cell);
+	publish_html_cell_link(&body, "../", run->cell);
 	kv(&body, *row->commit ? "Commit" : "Kernel");
-	publish_add_row_link(&body, "../", row, 1);
+	publish_html_row_link(&body, "../", row, 1);
 	kv(&body, "Class of the cell");
 	strbuf_addstr(&body, l->words);
 	kv(&body, "Reason");
@@ -243,7 +243,7 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 	if (*run->line) {
 		strbuf_addstr(&body, "<a href=\"#decisive\"><code "
 			      "class=\"line\">");
-		publish_add_line(&body, run->line);
+		publish_html_line(&body, run->line);
 		strbuf_addstr(&body, "</code></a>");
 	} else {
 		strbuf_addstr(&body, "none");
@@ -260,7 +260,7 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 		    "(the kernel and initrd paths are the farm's)</p>\n"
 		    "<h3>Console log</h3>\n", (long long)run->id);
 	title = xstrfmt("run %lld %s", (long long)run->id, run->cell);
-	publish_wrap(s, &out, "../", title, "\001");
+	publish_html_wrap(s, &out, "../", title, "\001");
 	path = xstrfmt("%s/%s", s->out, page);
 	tmp = xstrfmt("%s.tmp", path);
 	f = fopen(tmp, "we");
@@ -296,10 +296,10 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 		    verdict_name(run->verdict), made ? "" : "exec ");
 	strbuf_add_clean(&sh, cmd.buf, cmd.len, STRBUF_CLEAN_LINE);
 	strbuf_addch(&sh, '\n');
-	if (publish_write(s, shpage, sh.buf, sh.len, err) < 0)
+	if (publish_site_write(s, shpage, sh.buf, sh.len, err) < 0)
 		goto out;
-	publish_fresh(s, page, key);
-	publish_fresh(s, shpage, key);
+	publish_site_fresh(s, page, key);
+	publish_site_fresh(s, shpage, key);
 	ret = 1;
 out:
 	if (f) {

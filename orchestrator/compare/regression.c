@@ -1,20 +1,64 @@
 /*
- * regressions-json: a regression as the outside sees it: its status name,
- * its stable id (TREE:BUILD:CELL:FIRSTBAD12) and its JSON object, the
- * `regressions --json` contract that `bisect --json`, webhooks and the
- * dashboard share.
+ * regression: one finding (struct regression), made and released here,
+ * and as the outside sees it: its status name, its stable id
+ * (TREE:BUILD:CELL:FIRSTBAD12) and its JSON object, the `regressions
+ * --json` contract that `bisect --json`, webhooks and the dashboard share.
+ * It knows nothing of runs or histories: the other regressions files fill
+ * it in.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/json.h"
-#include "compare/regressions.h"
+#include "compare/regressions-priv.h"
 #include "lib/xmalloc.h"
 
 static const char *const status_names[] = {
 	[REGRESSION_OPEN] = "open", [REGRESSION_FIXED] = "fixed",
 	[REGRESSION_FLAKY] = "flaky", [REGRESSION_UNDECIDED] = "undecided",
 };
+
+struct regression *regression_add(struct regressions *rs, const char *tree,
+				  const char *build, const char *cell)
+{
+	struct regression *g;
+
+	rs->v = xrealloc(rs->v, (rs->n + 1) * sizeof(*g));
+	g = &rs->v[rs->n++];
+	memset(g, 0, sizeof(*g));
+	g->tree = xstrdup(tree);
+	g->build = xstrdup(build);
+	g->cells = xcalloc(2, sizeof(char *));
+	g->cells[0] = xstrdup(cell);
+	g->n_cells = 1;
+	return g;
+}
+
+static void ref_release(struct regression_ref *ref)
+{
+	free(ref->commit);
+	free(ref->subject);
+	free(ref->author);
+}
+
+void regression_release(struct regression *g)
+{
+	size_t i;
+
+	free(g->tree);
+	free(g->build);
+	for (i = 0; i < g->n_cells; i++)
+		free(g->cells[i]);
+	free(g->cells);
+	ref_release(&g->first_bad);
+	ref_release(&g->last_good);
+	ref_release(&g->fixed_by);
+	ref_release(&g->lo);
+	ref_release(&g->hi);
+	free(g->line);
+	free(g->signature);
+	free(g->why);
+}
 
 const char *regression_status_name(enum regression_status s)
 {

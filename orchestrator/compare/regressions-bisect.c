@@ -1,0 +1,244 @@
+/*
+ * regressions-bisect: the bisection of confirmed regressions. Cells whose
+ * regressions span the same range with the same signature share one
+ * bisection (bisect.c, pure): its next step becomes wants for all of
+ * them, and each gets its finding (open, bisecting, fixed, undecided,
+ * flaky) with what the bisection cost in builds and boots, counted from
+ * the runs it made. Derived from the runs every time: nothing is kept.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare/bisect.h"
+#include "compare/regressions-priv.h"
+#include "lib/xmalloc.h"
+
+/* Did the watcher test commit c in cell (a test run passed or failed)? */
+static int tested(const struct history *h, int c, const char *cell)
+{
+	return regressions_history_has_test_run(h, c, cell, 0) ||
+	       regressions_history_has_test_run(h, c, cell, 1);
+}
+
+/*
+ * What a bisection spent on the cell, from the runs it made: the commits
+ * it built and the runs it booted between the tested commits around the
+ * culprit (the last that passed and the first that failed as the watcher
+ * tested them). The driver's own count covers only the range left at the
+ * end, which shrinks to the culprit and its parent.
+ */
+static void bisect_cost(const struct history *h, const struct cell_cmp *cc,
+			int first_bad, unsigned *builds, unsigned *boots)
+{
+	int lo = first_bad, hi = -1, c;
+	size_t k;
+	unsigned char *seen;
+
+	*builds = *boots = 0;
+	while (lo >= 0 &&
+	       !regressions_history_has_test_run(h, lo, cc->cell, 0))
+		lo = h->parent[lo];
+	for (c = first_bad; c < (int)h->n_commits && hi < 0; c++)
+		if (regressions_history_has_test_run(h, c, cc->cell, 1) &&
+		    regressions_history_on_chain(h, first_bad, c))
+			hi = c;
+	if (hi < 0)
+		hi = first_bad;
+	seen = xcalloc(h->n_commits + 1, 1);
+	/* The runs of the commits in (lo, hi]: a count, so in any order. */
+	for (c = lo + 1; c <= hi; c++) {
+		if (c < 0 || !regressions_history_on_chain(h, c, hi))
+			continue;
+		FOR_COMMIT_RUNS(h, c, k) {
+			const struct regressions_run *run =
+				RUN(h, h->by_commit[k]);
+
+			if (run->cell != cc->cell_id ||
+			    strcmp(STR(h, run->purpose), "bisect"))
+				continue;
+			if (run->verdict != VERDICT_BLOCKED &&
+			    run->verdict != VERDICT_SKIP)
+				(*boots)++;
+			if (!seen[c] && !tested(h, c, cc->cell)) {
+				seen[c] = 1;
+				(*builds)++;
+			}
+		}
+	}
+	free(seen);
+}
+
+static struct bisect_group *find_group(struct bisect_groups *groups,
+				       const struct compare_entry *e)
+{
+	struct bisect_group *g;
+	size_t i;
+
+	for (i = 0; i < groups->n; i++) {
+		g = &groups->v[i];
+		if (g->n_range == e->n_range &&
+		    !memcmp(g->range, e->range, e->n_range * sizeof(size_t)) &&
+		    !strcmp(g->signature, e->signature ? e->signature : ""))
+			return g;
+	}
+	groups->v = xrealloc(groups->v, (groups->n + 1) * sizeof(*g));
+	g = &groups->v[groups->n++];
+	memset(g, 0, sizeof(*g));
+	g->range = e->range;
+	g->n_range = e->n_range;
+	g->signature = e->signature ? e->signature : "";
+	return g;
+}
+
+void regressions_bisect_add(struct bisect_groups *groups,
+			    struct cell_cmp *cc, size_t entry)
+{
+	struct bisect_group *g = find_group(groups, &cc->res.entries[entry]);
+
+	g->cells = xrealloc(g->cells, (g->n_cells + 1) * sizeof(*g->cells));
+	g->entry = xrealloc(g->entry, (g->n_cells + 1) * sizeof(*g->entry));
+	g->cells[g->n_cells] = cc;
+	g->entry[g->n_cells++] = entry;
+	cc->grouped = 1;
+}
+
+static int run_bisection(struct regressions *rs, const struct history *h,
+			 struct bisect_group *grp, struct strbuf *err)
+{
+	struct bisect b;
+	struct bisect_target *targets;
+	struct bisect_result *results;
+	struct bisect_step step;
+	const char **ids;
+	size_t i, k, n_res = 0;
+	enum bisect_status st;
+	int ret = -1;
+
+	ids = xcalloc(grp->n_range + 1, sizeof(*ids));
+	for (i = 0; i < grp->n_range; i++)
+		ids[i] = h->commits[grp->range[i]].id;
+	targets = xcalloc(grp->n_cells + 1, sizeof(*targets));
+	for (i = 0; i < grp->n_cells; i++) {
+		targets[i].cell = grp->cells[i]->cell;
+		targets[i].signature = grp->signature;
+	}
+	/* bisect_load takes the results of the range's commits and the
+	 * group's cells and ignores the others, in any order: only those. */
+	for (i = 0; i < grp->n_range; i++)
+		n_res += h->at[grp->range[i] + 1] - h->at[grp->range[i]];
+	results = xcalloc(n_res + 1, sizeof(*results));
+	n_res = 0;
+	for (i = 0; i < grp->n_range; i++) {
+		size_t c = grp->range[i], j;
+
+		FOR_COMMIT_RUNS(h, c, j) {
+			size_t ri = h->by_commit[j];
+			const struct regressions_run *run = RUN(h, ri);
+
+			for (k = 0; k < grp->n_cells; k++)
+				if (grp->cells[k]->cell_id == run->cell)
+					break;
+			if (k == grp->n_cells)
+				continue;
+			results[n_res].commit = h->commits[c].id;
+			results[n_res].cell = STR(h, run->cell);
+			results[n_res].verdict = (enum verdict)run->verdict;
+			results[n_res].signature = h->sigs[ri];
+			results[n_res].ours = !strcmp(STR(h, run->purpose),
+						      "bisect");
+			n_res++;
+		}
+	}
+	if (bisect_init(&b, ids, grp->n_range, targets, grp->n_cells,
+			BISECT_CONFIRM_DEFAULT, err) < 0 ||
+	    bisect_load(&b, results, n_res, NULL, err) < 0)
+		goto out;
+	st = bisect_next(&b, &step);
+	if (st == BISECT_RUN) {
+		int commit = (int)grp->range[step.commit];
+
+		for (k = 0; k < step.n_want; k++) {
+			const char *cell = b.cells[step.want[k].cell].name;
+			unsigned fail, have;
+
+			have = regressions_history_runs_on(h, commit, cell,
+							   NULL, &fail, NULL);
+			regressions_history_want(rs, h, commit, cell,
+						 have + step.want[k].runs,
+						 "bisect");
+		}
+	}
+	for (i = 0; i < grp->n_cells; i++) {
+		struct cell_cmp *cc = grp->cells[i];
+		const struct compare_entry *e = &cc->res.entries[grp->entry[i]];
+		const struct bisect_cell *bc = &b.cells[i];
+		struct regression *g = regression_add(rs, h->tree, h->build,
+						      cc->cell);
+		int first_bad = (int)grp->entry[i], fixed;
+
+		g->bisected = 1;
+		if (bc->status == BISECT_DONE) {
+			first_bad = (int)grp->range[bc->culprit];
+			regressions_history_ref(&g->last_good, h,
+						(int)grp->range[bc->lo]);
+		} else {
+			regressions_history_ref(&g->last_good, h,
+						e->last_good);
+		}
+		regressions_history_first_bad(g, h, first_bad, cc->cell,
+					      grp->signature);
+		bisect_cost(h, cc, first_bad, &g->builds, &g->boots);
+		fixed = compare_fixed_by(&cc->res, grp->entry[i]);
+		if (bc->status == BISECT_RUN) {
+			g->status = REGRESSION_OPEN;
+			g->bisecting = 1;
+		} else if (bc->status == BISECT_UNDECIDED) {
+			g->status = REGRESSION_UNDECIDED;
+			for (k = 0; k < b.n_commits; k++)
+				if (bisect_state_of(&b, i, k) == BISECT_FLAKY)
+					g->status = REGRESSION_FLAKY;
+			g->why = xstrdup(bc->why.buf);
+			regressions_history_ref(&g->lo, h,
+						(int)grp->range[bc->lo]);
+			regressions_history_ref(&g->hi, h,
+						(int)grp->range[bc->hi]);
+		} else {
+			g->status = REGRESSION_OPEN;
+		}
+		if (fixed >= 0 && g->status == REGRESSION_OPEN &&
+		    !g->bisecting) {
+			g->status = REGRESSION_FIXED;
+			regressions_history_ref(&g->fixed_by, h, fixed);
+		}
+	}
+	ret = 0;
+out:
+	bisect_release(&b);
+	free(ids);
+	free(targets);
+	free(results);
+	return ret;
+}
+
+int regressions_bisect_run(struct regressions *rs, const struct history *h,
+			   struct bisect_groups *groups, struct strbuf *err)
+{
+	size_t i;
+
+	for (i = 0; i < groups->n; i++)
+		if (run_bisection(rs, h, &groups->v[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+void regressions_bisect_release(struct bisect_groups *groups)
+{
+	size_t i;
+
+	for (i = 0; i < groups->n; i++) {
+		free(groups->v[i].cells);
+		free(groups->v[i].entry);
+	}
+	free(groups->v);
+	memset(groups, 0, sizeof(*groups));
+}
