@@ -184,7 +184,7 @@ static void poll_after_cb(uv_work_t *req, int status)
 	if (d->stopping)
 		daemon_shutdown(d);
 	else
-		schedule(d);
+		daemon_jobs_schedule(d);
 }
 
 static struct daemon_due *tree_due(struct daemon *d, const char *name)
@@ -254,7 +254,7 @@ void daemon_poll_cb(uv_timer_t *t)
 	if (!pw->n_trees) {
 		poll_work_free(pw);
 		d->polled_once = 1;
-		schedule(d);
+		daemon_jobs_schedule(d);
 		return;
 	}
 	d->polling = 1;

@@ -1,9 +1,12 @@
 /*
- * daemon-priv.h: what the daemon's files share. daemon.c owns the loop,
- * its handles, the status file, the loop-lag meter and the pause when the
- * store fails; daemon-poll.c polls the trees; schedule.c decides which job
- * runs next and on how many cores; job.c takes one job through build,
- * boot and record. Nothing outside them includes this header.
+ * daemon-priv.h: what the daemon's own files share, and nothing else
+ * includes. daemon.c owns the loop, its handles, the status file, the
+ * loop-lag meter, the pause when the store fails and shutdown;
+ * daemon-poll.c polls the trees; daemon-work.c compares and publishes in
+ * the thread pool; daemon-jobs.c acts on what schedule.c decides (takes
+ * the queue's next job, begins it, answers its callbacks, and when it
+ * ends boots the next built one, compares, publishes and takes again).
+ * The jobs themselves (schedule/job.h) never see struct daemon.
  *
  * Every store call goes through the store thread (record-thread.h): the
  * loop thread never waits for SQLite, a disk or a lock.
@@ -14,82 +17,18 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "boot/boot.h"
-#include "build/build.h"
-#include "executor/executor.h"
 #include "daemon/daemon.h"
-#include "build/kernel.h"
 #include "matrix/matrix.h"
+#include "schedule/job.h"
 #include "store/record.h"
 #include "store/record-thread.h"
 #include "lib/strbuf.h"
 
-#define DAEMON_HEARTBEAT_MS 30000	/* "still building" lines */
 #define DAEMON_MATRIX_CHECK_MS 1000	/* matrix file stat interval */
 #define DAEMON_STATUS_MS 2000		/* status file refresh */
 #define DAEMON_LAG_TICK_MS 50		/* loop-lag meter resolution */
 #define DAEMON_LAG_WINDOW_S 60		/* worst lag over this window */
 #define DAEMON_STATUS_SIZE 65536	/* status file, preallocated */
-
-struct daemon;
-
-enum job_stage {
-	JOB_STARTING = 0,	/* reading what the store has for it */
-	JOB_BUILDING,
-	JOB_BUILT,		/* waiting for cores to boot on */
-	JOB_BOOTING,
-	JOB_ENDING,		/* writes in flight, then done */
-};
-
-/* Runs a job makes of one cell: why, and how many. */
-struct job_todo {
-	const struct cell *cell;
-	unsigned have, runs;
-	const char *purpose;		/* "test", "confirm", "bisect" */
-};
-
-/* One (tree, commit, build config) going through the pipeline. */
-struct job {
-	struct daemon *d;
-	struct job *next;		/* d->jobs */
-	struct record_job rj;
-	struct matrix *m;		/* the matrix in force when it began */
-	const struct matrix_tree *tree;
-	const struct matrix_build *cfg;
-	enum job_stage stage;
-	const char *detail;		/* "checkout", "make", "boot", ... */
-	struct build_job build;
-	int building;
-	unsigned build_cores;
-	char *image;			/* the built kernel */
-	struct kernel kernel;
-	char *kernel_err;		/* the image cannot be used, or NULL */
-	struct boot_run *runs;		/* the current round */
-	size_t n_runs;
-	struct executor *boot;		/* local and Slurm (executor.h) */
-	int booting;
-	unsigned round;			/* 1, then ERROR retries */
-	struct job_todo *todo;		/* round 1: runs to make per cell */
-	size_t n_todo;
-	unsigned n_recorded;		/* runs the store had at the start */
-	struct record_plan *plan;	/* from the store, at the start */
-	size_t n_plan;
-	int scope_all;
-	char **retry;			/* cells that ended ERROR this round */
-	size_t n_retry, retry_alloc;
-	char *repo;			/* the repository the build reads */
-	char *batch;
-	char *log_dir;
-	unsigned pending;		/* store ops in flight */
-	int requeue;			/* stopped: back to the queue */
-	int ended;			/* job_end() was called */
-	char *defer;			/* failed for the farm: why (backoff) */
-	int store_failed;		/* a store write failed: the daemon
-					 * pauses, the job is left running
-					 * in the store and recovered */
-	double t0;
-	uv_timer_t heartbeat;
-};
 
 struct daemon {
 	uv_loop_t *loop;
@@ -103,7 +42,7 @@ struct daemon {
 	uv_signal_t sig[3];
 	uv_timer_t poll_timer;
 	uv_fs_poll_t matrix_watch;
-	uv_timer_t kick;		/* schedule_cb: take the next job */
+	uv_timer_t kick;		/* kick_cb: take the next job */
 	uv_timer_t due_timer;		/* a deferred job's time comes */
 	uv_timer_t status_timer;
 	uv_timer_t lag_timer;
@@ -113,9 +52,12 @@ struct daemon {
 	size_t n_due, due_alloc;
 	int polling;
 	int polled_once;
-	/* jobs: at most one building and one booting at a time */
-	struct job *jobs;
-	int taking;			/* a record_job_next in flight */
+	/* jobs (daemon-jobs.c): at most one before its boots and one
+	 * booting at a time (schedule.h), in the order they began */
+	struct job_env job_env;		/* what every job is given */
+	struct job **jobs;
+	size_t n_jobs, jobs_alloc;
+	int taking;			/* a take in flight */
 	int took_only_job;
 	int publishing, publish_again;
 	int comparing, compare_again;	/* regressions_compute in flight */
@@ -133,7 +75,6 @@ struct daemon {
 	int lock_fd;
 	int status_fd;
 	size_t status_len;
-	double retry_base_s;		/* first backoff delay */
 	int no_overlap;			/* $HVMATRIX_NO_OVERLAP: a build
 					 * only once the boots are done (to
 					 * measure what overlap gains) */
@@ -149,35 +90,28 @@ struct daemon_due {
 void daemon_say(struct daemon *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void daemon_write_status(struct daemon *d);
-void daemon_note_verdict(struct daemon *d, enum verdict v);
 /* A store write failed: stop taking work until writes work again. */
 void daemon_pause(struct daemon *d, const char *why);
+void daemon_shutdown(struct daemon *d);
+void daemon_free_retired(struct daemon *d);
+
+/* daemon-work.c */
 void daemon_publish(struct daemon *d);
 /* Compare every cell with its history; queue confirmations and
  * bisection steps (regressions.h). */
 void daemon_compare(struct daemon *d);
-void daemon_shutdown(struct daemon *d);
-void daemon_free_retired(struct daemon *d);
-char *daemon_tree_repo(struct daemon *d, const struct matrix_tree *t);
 
 /* daemon-poll.c */
 void daemon_poll_cb(uv_timer_t *t);
 void daemon_poll_release(struct daemon *d);
 
-/* schedule.c */
+/* daemon-jobs.c */
+/* What every job is given (after the store thread started). */
+void daemon_jobs_init(struct daemon *d, double retry_base_s);
 /* Look for work from the loop (not from inside a callback chain). */
-void schedule(struct daemon *d);
-/* Cores not taken by a build or by running boots. */
-unsigned schedule_free_cores(const struct daemon *d, const struct job *j);
-/* The backoff before attempt `attempts + 1` of a job that failed. */
-double schedule_backoff_s(const struct daemon *d, int attempts);
-
-/* job.c */
-void job_begin(struct daemon *d, struct record_job *rj);
-/* A built job may boot now (the booting one is done). */
-void job_boot(struct job *j);
-void job_stop(struct job *j);
-int job_boot_tail(const struct job *j, unsigned *running);
-const char *job_stage_name(const struct job *j);
+void daemon_jobs_schedule(struct daemon *d);
+/* Stop every job: each goes back to the queue and ends. */
+void daemon_jobs_stop(struct daemon *d);
+void daemon_jobs_release(struct daemon *d);
 
 #endif

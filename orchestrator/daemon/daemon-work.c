@@ -56,7 +56,7 @@ static void publish_after_cb(uv_work_t *req, int status)
 	if (d->stopping)
 		daemon_shutdown(d);
 	else
-		schedule(d);
+		daemon_jobs_schedule(d);
 }
 
 void daemon_publish(struct daemon *d)
@@ -142,7 +142,7 @@ static void compare_finished(struct daemon *d)
 		d->compare_again = 0;
 		daemon_compare(d);
 	}
-	schedule(d);
+	daemon_jobs_schedule(d);
 }
 
 static void wants_applied(void *arg, int rc, const char *err)

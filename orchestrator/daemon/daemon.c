@@ -2,9 +2,9 @@
  * daemon: see daemon.h. This file owns the loop and what lives as long as
  * it: signals, the matrix watcher, the status file, the loop-lag meter,
  * the pause when the store fails and shutdown. Polling is in
- * daemon-poll.c, publishing and comparing in daemon-work.c, the choice of
- * the next job in schedule.c, a job's way through build, boot and record
- * in job.c.
+ * daemon-poll.c, publishing and comparing in daemon-work.c, taking and
+ * running jobs in daemon-jobs.c (which acts on schedule.c's choices; a
+ * job's way through build, boot and record is schedule/job.c's).
  *
  * Nothing here blocks the loop: store calls go to the store thread,
  * polls and publishing to the thread pool. The one exception is the
@@ -26,6 +26,7 @@
 #include <uv.h>
 
 #include "daemon/daemon-priv.h"
+#include "build/build.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "export/webhook.h"
@@ -51,11 +52,6 @@ void daemon_say(struct daemon *d, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-void daemon_note_verdict(struct daemon *d, enum verdict v)
-{
-	d->worst = verdict_exit_worst(d->worst, verdict_exit_code(v));
 }
 
 /* ---- the loop-lag meter ---- */
@@ -149,14 +145,16 @@ out:
 
 static void add_job_status(struct json *js, const struct job *j)
 {
+	const struct record_job *rj = job_queued(j);
+
 	json_object_begin(js);
-	json_key_str(js, "tree", j->rj.tree);
-	json_key_str(js, "commit", j->rj.commit_id);
-	json_key_str(js, "build", j->rj.build);
-	json_key_str(js, "subject", j->rj.subject);
+	json_key_str(js, "tree", rj->tree);
+	json_key_str(js, "commit", rj->commit_id);
+	json_key_str(js, "build", rj->build);
+	json_key_str(js, "subject", rj->subject);
 	json_key_str(js, "stage", job_stage_name(j));
-	json_key_int(js, "attempt", j->rj.attempts);
-	json_key_double(js, "started_at", j->t0);
+	json_key_int(js, "attempt", rj->attempts);
+	json_key_double(js, "started_at", job_started_at(j));
 	json_object_end(js);
 }
 
@@ -164,8 +162,7 @@ void daemon_write_status(struct daemon *d)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct json js;
-	const struct job *j;
-	size_t len;
+	size_t len, i;
 
 	if (d->status_fd < 0)
 		return;
@@ -188,14 +185,14 @@ void daemon_write_status(struct daemon *d)
 	json_key(&js, "webhooks");
 	webhook_status_json(d->hooks, &js);
 	json_key(&js, "job");
-	if (d->jobs)
-		add_job_status(&js, d->jobs);
+	if (d->n_jobs)
+		add_job_status(&js, d->jobs[0]);
 	else
 		json_null(&js);
 	json_key(&js, "jobs");
 	json_array_begin(&js);
-	for (j = d->jobs; j; j = j->next)
-		add_job_status(&js, j);
+	for (i = 0; i < d->n_jobs; i++)
+		add_job_status(&js, d->jobs[i]);
 	json_array_end(&js);
 	json_object_end(&js);
 	strbuf_addch(&sb, '\n');
@@ -268,7 +265,7 @@ void daemon_free_retired(struct daemon *d)
 {
 	size_t i;
 
-	if (d->jobs || d->comparing)
+	if (d->n_jobs || d->comparing)
 		return;		/* a job or a compare may point into one */
 	for (i = 0; i < d->n_retired; i++)
 		matrix_free(d->retired[i]);
@@ -314,12 +311,6 @@ static void matrix_changed(uv_fs_poll_t *h, int status,
 	reload_matrix(d);
 }
 
-char *daemon_tree_repo(struct daemon *d, const struct matrix_tree *t)
-{
-	return t->path ? xstrdup(t->path) :
-	       xstrfmt("%s/mirrors/%s.git", d->o.state_dir, t->name);
-}
-
 /* ---- the pause: the store does not take writes ---- */
 
 static void resume_probe_done(void *arg, int rc, const char *err);
@@ -341,7 +332,7 @@ static void resume_timer_cb(uv_timer_t *t)
 {
 	struct daemon *d = container_of(t, struct daemon, resume_timer);
 
-	if (d->stopping || d->jobs) {
+	if (d->stopping || d->n_jobs) {
 		/* Let the stopped jobs end first. */
 		if (!d->stopping)
 			uv_timer_start(&d->resume_timer, resume_timer_cb,
@@ -377,21 +368,18 @@ static void resume_probe_done(void *arg, int rc, const char *err)
 	free(d->paused);
 	d->paused = NULL;
 	daemon_write_status(d);
-	schedule(d);
+	daemon_jobs_schedule(d);
 }
 
 void daemon_pause(struct daemon *d, const char *why)
 {
-	struct job *j;
-
 	if (d->paused)
 		return;
 	d->paused = xstrfmt("the store does not take writes: %s", why);
 	d->resume_delay_ms = DAEMON_RESUME_FIRST_MS;
 	daemon_say(d, "pausing: %s; nothing is taken until writes work "
 		   "again", d->paused);
-	for (j = d->jobs; j; j = j->next)
-		job_stop(j);
+	daemon_jobs_stop(d);
 	daemon_write_status(d);
 	uv_timer_start(&d->resume_timer, resume_timer_cb,
 		       d->resume_delay_ms, 0);
@@ -453,12 +441,9 @@ static void shutdown_cb(void *data)
 /* Stop taking work, stop what runs; close once nothing is in flight. */
 void daemon_shutdown(struct daemon *d)
 {
-	struct job *j;
-
 	d->stopping = 1;
-	if (d->jobs) {
-		for (j = d->jobs; j; j = j->next)
-			job_stop(j);
+	if (d->n_jobs) {
+		daemon_jobs_stop(d);
 		return;		/* the last job's end calls back */
 	}
 	if (d->polling || d->publishing || d->taking || d->resuming ||
@@ -558,7 +543,6 @@ int daemon_main(const struct daemon_opts *o)
 	d.o = *o;
 	d.lock_fd = -1;
 	d.status_fd = -1;
-	d.retry_base_s = retry_base();
 	d.no_overlap = getenv("HVMATRIX_NO_OVERLAP") &&
 		       *getenv("HVMATRIX_NO_OVERLAP");
 	/*
@@ -604,6 +588,7 @@ int daemon_main(const struct daemon_opts *o)
 		goto out;
 	}
 	webhook_configure(d.hooks, d.m);
+	daemon_jobs_init(&d, retry_base());
 	/* What a previous daemon left undelivered. */
 	webhook_kick(d.hooks);
 
@@ -635,7 +620,7 @@ int daemon_main(const struct daemon_opts *o)
 	if (o->poll)
 		uv_timer_start(&d.poll_timer, daemon_poll_cb, 0, 0);
 	else
-		schedule(&d);
+		daemon_jobs_schedule(&d);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	daemon_say(&d, "loop lag: worst %.1f ms since the start",
 		   d.lag_worst_ms);
@@ -643,7 +628,7 @@ int daemon_main(const struct daemon_opts *o)
 	ret = d.worst;
 out:
 	daemon_poll_release(&d);
-	d.jobs = NULL;
+	daemon_jobs_release(&d);
 	daemon_free_retired(&d);
 	free(d.retired);
 	matrix_free(d.m);

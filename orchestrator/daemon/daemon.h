@@ -56,14 +56,15 @@ struct daemon_opts {
  * farm could not run, a log directory it cannot make) is tried
  * DAEMON_JOB_ATTEMPTS times in all, waiting DAEMON_RETRY_BASE_S (or
  * $HVMATRIX_RETRY_BASE_S) seconds before the second attempt and twice as
- * long before each next one, at most DAEMON_RETRY_MAX_S; then its cells get
- * ERROR. A cell whose run ends ERROR is run DAEMON_ERROR_RETRIES more times
- * before the ERROR is recorded. A store that does not take a write pauses
- * the daemon (the reason in the status file) until a test write succeeds.
+ * long before each next one, at most SCHEDULE_RETRY_MAX_S (30 minutes,
+ * schedule.h); then its cells get ERROR. A cell whose run ends ERROR is
+ * run DAEMON_ERROR_RETRIES more times before the ERROR is recorded. The
+ * daemon gives these to every job (struct job_policy, job.h). A store
+ * that does not take a write pauses the daemon (the reason in the status
+ * file) until a test write succeeds.
  */
 #define DAEMON_JOB_ATTEMPTS 3
 #define DAEMON_RETRY_BASE_S 30.0
-#define DAEMON_RETRY_MAX_S 1800.0
 #define DAEMON_ERROR_RETRIES 2
 
 /*

@@ -1,195 +1,120 @@
 /*
- * schedule: step 3 of the pipeline inside the daemon. Decides when the
- * next job is taken from the store's queue (by priority, then newest push;
- * record-queue.c orders it) and on how many cores it runs.
- *
- * Cores: a build uses make -jN with N the cores free when it starts; the
- * boots of a build use the cores no build holds. At most one job builds
- * and one boots at a time. When the boots of a commit reach their tail
- * (every run started, some cores idle: the long Xen cells at the end of a
- * batch), the next commit's build starts on the idle cores, so the two
- * overlap without ever running more than `jobs` things at once.
- *
- * A job the farm failed waits out its backoff in the store (not_before):
- * a timer wakes the scheduler when the first deferred job is due.
+ * schedule: which job next and on how many cores (see schedule.h for the
+ * rules). Pure functions of the snapshot they are given: no I/O, no
+ * clock, no daemon. Whoever acts on an answer (daemon-jobs.c) owns the
+ * queue, the jobs and the timers.
  */
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "schedule/schedule.h"
 
-#include "daemon/daemon-priv.h"
-#include "lib/xmalloc.h"
-#include "lib/timeutil.h"
-
-struct take {
-	struct daemon *d;
-	struct record_job rj;
-	int found;
-	int have_due;
-	double due_at;
-};
-
-double schedule_backoff_s(const struct daemon *d, int attempts)
+double schedule_backoff_s(double base_s, int attempts)
 {
-	double s = d->retry_base_s;
+	double s = base_s;
 	int i;
 
-	for (i = 1; i < attempts && s < DAEMON_RETRY_MAX_S; i++)
+	for (i = 1; i < attempts && s < SCHEDULE_RETRY_MAX_S; i++)
 		s *= 2;
-	return s > DAEMON_RETRY_MAX_S ? DAEMON_RETRY_MAX_S : s;
+	return s > SCHEDULE_RETRY_MAX_S ? SCHEDULE_RETRY_MAX_S : s;
 }
 
-unsigned schedule_free_cores(const struct daemon *d, const struct job *self)
+unsigned schedule_free_cores(const struct schedule_state *s, size_t self)
 {
-	unsigned used = 0, running;
-	const struct job *j;
+	unsigned used = 0;
+	size_t i;
 
-	for (j = d->jobs; j; j = j->next) {
-		if (j == self)
+	for (i = 0; i < s->n_jobs; i++) {
+		const struct schedule_job *j = &s->jobs[i];
+
+		if (i == self)
 			continue;
-		if (j->building)
-			used += j->build_cores;
-		if (j->stage == JOB_BOOTING && job_boot_tail(j, &running))
-			used += running;
-		else if (j->stage == JOB_BOOTING)
-			used += d->o.jobs;	/* runs still to start */
+		used += j->build_cores;
+		/* Until its last run has started, a round may start one on
+		 * any core that comes free: it holds them all. */
+		if (j->phase == SCHEDULE_BOOTING)
+			used += j->boot_tail ? j->boot_running : s->cores;
 	}
-	return used >= d->o.jobs ? 0 : d->o.jobs - used;
+	return used >= s->cores ? 0 : s->cores - used;
 }
 
-/* May a new job start now? */
-static int room_for_a_job(const struct daemon *d)
+/* May a new job start beside the running ones? */
+static int room_for_a_job(const struct schedule_state *s)
 {
-	const struct job *j;
+	size_t i;
 
-	if (d->no_overlap && d->jobs)
+	if (s->no_overlap && s->n_jobs)
 		return 0;
-	for (j = d->jobs; j; j = j->next)
-		if (j->stage != JOB_BOOTING && j->stage != JOB_ENDING)
-			return 0;	/* one job before its boots at a time */
-	return schedule_free_cores(d, NULL) > 0;
+	for (i = 0; i < s->n_jobs; i++)
+		if (s->jobs[i].phase != SCHEDULE_BOOTING &&
+		    s->jobs[i].phase != SCHEDULE_ENDING)
+			return 0;	/* one before its boots at a time */
+	return schedule_free_cores(s, SCHEDULE_NO_JOB) > 0;
 }
 
-static int take_op(struct record *r, void *arg, struct strbuf *err)
+enum schedule_action schedule_next(const struct schedule_state *s)
 {
-	struct take *t = arg;
-	int rc = record_job_next(r, t->d->o.only_job, &t->rj, err);
-
-	if (rc < 0)
-		return -1;
-	t->found = rc;
-	if (!rc) {
-		rc = record_queue_next_due(r, t->d->o.only_job, &t->due_at,
-					   err);
-		if (rc < 0)
-			return -1;
-		t->have_due = rc;
-	}
-	return 0;
+	if (s->stopping || s->paused || s->taking)
+		return SCHEDULE_WAIT;
+	if (s->only_job && s->took_only_job)
+		return s->n_jobs ? SCHEDULE_WAIT : SCHEDULE_DONE;
+	return room_for_a_job(s) ? SCHEDULE_TAKE : SCHEDULE_WAIT;
 }
 
-static void requeue_done(void *arg, int rc, const char *err)
+/* Does a come before b in the queue? The store's order (JOB_ORDER in
+ * record-queue.c): priority, then the newest poll, then the oldest job. */
+static int queued_before(const struct schedule_queued *a,
+			 const struct schedule_queued *b)
 {
-	struct take *t = arg;
-	struct daemon *d = t->d;
-
-	record_job_release(&t->rj);
-	free(t);
-	d->taking = 0;
-	if (d->stopping)
-		daemon_shutdown(d);
-	else
-		schedule(d);	/* paused: resume_probe_done schedules */
+	if (a->priority != b->priority)
+		return a->priority > b->priority;
+	if (a->batch != b->batch)
+		return a->batch > b->batch;
+	return a->id < b->id;
 }
 
-static int requeue_op(struct record *r, void *arg, struct strbuf *err)
+int schedule_pick(const struct schedule_queued *q, size_t n,
+		  int64_t only_job, double now, size_t *index, int *have_due,
+		  double *due_at)
 {
-	struct take *t = arg;
+	size_t i, best = SCHEDULE_NO_JOB;
 
-	return record_job_requeue(r, t->rj.id, err);
-}
-
-static void due_cb(uv_timer_t *t)
-{
-	schedule(container_of(t, struct daemon, due_timer));
-}
-
-static int idle(const struct daemon *d)
-{
-	return !d->jobs && !d->polling && !d->publishing && !d->comparing &&
-	       (d->polled_once || !d->o.poll);
-}
-
-static void take_done(void *arg, int rc, const char *err)
-{
-	struct take *t = arg;
-	struct daemon *d = t->d;
-	double wait;
-
-	if (rc < 0) {
-		d->taking = 0;
-		daemon_pause(d, err);
-		free(t);
-		return;
-	}
-	if (d->stopping || d->paused) {
-		if (t->found) {
-			/* Taken as we stopped: put it back untouched. */
-			record_thread_submit(d->store, requeue_op,
-					     requeue_done, t);
-			return;
+	*have_due = 0;
+	for (i = 0; i < n; i++) {
+		if (only_job > 0 && q[i].id != only_job)
+			continue;
+		if (q[i].not_before > now) {
+			/* Waiting out its backoff: when to look again. */
+			if (!*have_due || q[i].not_before < *due_at)
+				*due_at = q[i].not_before;
+			*have_due = 1;
+			continue;
 		}
-		d->taking = 0;
-		free(t);
-		daemon_shutdown(d);
-		return;
+		if (best == SCHEDULE_NO_JOB || queued_before(&q[i], &q[best]))
+			best = i;
 	}
-	d->taking = 0;
-	if (t->found) {
-		d->took_only_job = 1;
-		job_begin(d, &t->rj);	/* takes rj's strings */
-		free(t);
-		schedule(d);		/* another may fit beside it */
-		return;
-	}
-	if (t->have_due && !d->o.only_job) {
-		wait = t->due_at - timeutil_now();
-		uv_timer_start(&d->due_timer, due_cb,
-			       wait > 0 ? (uint64_t)(wait * 1000) + 10 : 10,
-			       0);
-	}
-	rc = t->have_due;
-	free(t);
-	if (rc)
-		return;		/* deferred work is still work */
-	if (d->o.only_job ? !d->jobs : (d->o.until_idle && idle(d))) {
-		daemon_say(d, "queue empty: stopping (--until-idle)");
-		daemon_shutdown(d);
-	}
+	if (best == SCHEDULE_NO_JOB)
+		return 0;
+	*index = best;
+	return 1;
 }
 
-static void kick_cb(uv_timer_t *timer)
+int schedule_may_boot(const struct schedule_state *s, size_t self)
 {
-	struct daemon *d = container_of(timer, struct daemon, kick);
-	struct take *t;
+	size_t i;
 
-	if (d->stopping || d->paused || d->taking)
-		return;
-	if (d->o.only_job && d->took_only_job) {
-		if (!d->jobs)
-			daemon_shutdown(d);
-		return;
-	}
-	if (!room_for_a_job(d))
-		return;
-	t = xcalloc(1, sizeof(*t));
-	t->d = d;
-	d->taking = 1;
-	record_thread_submit(d->store, take_op, take_done, t);
+	for (i = 0; i < s->n_jobs; i++)
+		if (i != self && s->jobs[i].phase == SCHEDULE_BOOTING)
+			return 0;
+	return 1;
 }
 
-void schedule(struct daemon *d)
+size_t schedule_next_boot(const struct schedule_state *s)
 {
-	if (!d->stopping && !d->closed)
-		uv_timer_start(&d->kick, kick_cb, 0, 0);
+	size_t i, next = SCHEDULE_NO_JOB;
+
+	if (s->stopping)
+		return SCHEDULE_NO_JOB;
+	/* At most one is built and waiting; the newest, were there more. */
+	for (i = 0; i < s->n_jobs; i++)
+		if (s->jobs[i].phase == SCHEDULE_BUILT)
+			next = i;
+	return next;
 }

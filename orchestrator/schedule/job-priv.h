@@ -1,0 +1,106 @@
+/*
+ * job-priv.h: what job.c, job-plan.c and job-record.c share: the job
+ * itself. job.c drives it through its stages; job-plan.c and job-record.c
+ * never call back into job.c (a store op's completion goes to the
+ * `after` function job.c gives with it). Nothing outside these three
+ * includes this header.
+ */
+#ifndef HVM_JOB_PRIV_H
+#define HVM_JOB_PRIV_H
+
+#include "schedule/job.h"
+#include "build/kernel.h"
+
+/* Runs a job makes of one cell: why, and how many. */
+struct job_todo {
+	const struct cell *cell;
+	unsigned have, runs;
+	const char *purpose;		/* "test", "confirm", "bisect" */
+};
+
+/* One (tree, commit, build config) going through the pipeline. */
+struct job {
+	const struct job_env *env;
+	const struct job_runner *runner;
+	struct record_job rj;
+	struct matrix *m;		/* the matrix in force when it began */
+	const struct matrix_tree *tree;
+	const struct matrix_build *cfg;
+	enum job_stage stage;
+	const char *detail;		/* "checkout", "make", "boot", ... */
+	struct build_job build;
+	int building;
+	unsigned build_cores;
+	char *image;			/* the built kernel */
+	struct kernel kernel;
+	char *kernel_err;		/* the image cannot be used, or NULL */
+	struct boot_run *runs;		/* the current round */
+	size_t n_runs;
+	struct executor *boot;		/* local and Slurm (executor.h) */
+	int booting;
+	unsigned round;			/* 1, then ERROR retries */
+	/* round 1: runs to make per cell */
+	struct job_todo *todo;
+	size_t n_todo;
+	unsigned n_recorded;		/* runs recorded at the start */
+	struct record_plan *plan;	/* from the store, at the start */
+	size_t n_plan;
+	int scope_all;
+	int have_last_build;		/* the store had a build of it */
+	struct record_build last_build;
+	char **retry;			/* cells ERROR this round */
+	size_t n_retry, retry_alloc;
+	char *repo;			/* the repository the build reads */
+	char *batch;
+	char *log_dir;
+	unsigned pending;		/* store ops and hashing in flight */
+	int requeue;			/* stopped: back to the queue */
+	int ended;			/* job_end() was called */
+	char *defer;			/* the farm failed it: why */
+	int store_failed;		/* a store write failed: the owner
+					 * pauses, the job is left running
+					 * in the store and recovered */
+	double t0;
+	uv_timer_t heartbeat;
+};
+
+/* ---- job-plan.c: what runs ---- */
+
+/* The store's plan (j->plan, j->scope_all) as runs per cell (j->todo);
+ * counts what is recorded already in j->n_recorded. */
+void job_plan_todo(struct job *j);
+/* The todo of a cell, or NULL. */
+struct job_todo *job_plan_find(const struct job *j, const char *cell);
+/* A run of cell ended ERROR: it runs again in the next round. */
+void job_plan_retry(struct job *j, const char *cell);
+/* The runs of round j->round in j->runs: every todo's runs in round 1,
+ * the cells to retry after. Empties the retry list. */
+void job_plan_round(struct job *j);
+/* Release j->runs. */
+void job_plan_round_release(struct job *j);
+
+/* ---- job-record.c: the store writes, each an op on the store thread ---- */
+
+/* Called on the loop once the op ran: rc < 0 means the store failed. */
+typedef void (*job_record_after_fn)(struct job *j, int rc, const char *err);
+
+/* The newest build of the job's commit (j->last_build) and its plan. */
+void job_record_prepare(struct job *j, job_record_after_fn after);
+/* One run's verdict. r: the run, when one ran (NULL: decided without a
+ * boot, e.g. BLOCKED). */
+void job_record_run(struct job *j, const char *cell, enum verdict v,
+		    const char *reason, const char *line, double started_at,
+		    double duration_s, const char *log_path, const char *nonce,
+		    const char *purpose, const struct boot_run *r,
+		    job_record_after_fn after);
+/* The build's outcome, from j->build. */
+void job_record_build(struct job *j, enum record_build_status s,
+		      job_record_after_fn after);
+/* A build step's process group, before the step can do anything. */
+void job_record_pgid(struct job *j, int pgid, job_record_after_fn after);
+/* The end: queued again (j->requeue), deferred until not_before
+ * (j->defer), or done. */
+void job_record_finish(struct job *j, double not_before,
+		       job_record_after_fn after);
+
+#endif
