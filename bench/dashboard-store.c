@@ -1,7 +1,7 @@
 /*
  * dashboard-store: the synthetic store bench/dashboard.sh publishes. It
  * records COMMITS commits of one tree and a matrix of CELLS cells through
- * the real record API (record_enqueue, record_add_run, logfile.c for the
+ * the real record API (record_queue_add, record_add_run, logfile.c for the
  * logs), with a known mix of classes: a regression fixed later, an open
  * one, a flaky cell, BLOCKED builds, ERROR runs, SKIP cells. Every FAIL,
  * ERROR and BLOCKED run, and every run of the newest 10 commits, has a
@@ -185,15 +185,15 @@ static void add_commits(struct record *r, const char *state, unsigned from,
 		c->time = 1700000000 + (int64_t)i * 60;
 		c->parent = i ? commit_id(i - 1) : xstrdup("");
 	}
-	if (record_enqueue(r, TREE, v, to - from, builds, 1, 1, 0,
-			   RECORD_ENQUEUE_NO_JOBS, NULL, &err))
-		fail("record_enqueue", &err);
-	if (record_set_tip(r, TREE, "master", v[to - from - 1].id, &err))
-		fail("record_set_tip", &err);
+	if (record_queue_add(r, TREE, v, to - from, builds, 1, 1, 0,
+			     RECORD_ENQUEUE_NO_JOBS, NULL, &err))
+		fail("record_queue_add", &err);
+	if (record_queue_set_tip(r, TREE, "master", v[to - from - 1].id, &err))
+		fail("record_queue_set_tip", &err);
 	for (i = from; i < to; i++)
 		add_runs(r, state, i, n, cells, v[i - from].id,
 			 1700000000.0 + i * 60.0);
-	record_commits_free(v, to - from);
+	record_history_commits_free(v, to - from);
 	strbuf_release(&err);
 }
 
@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 		free(logs);
 	}
 	if (add) {
-		if (record_count_runs(r, &t, &err))
+		if (record_query_count_runs(r, &t, &err))
 			fail(state, &err);
 		n = (unsigned)t.rows;
 		add_commits(r, state, n, n + 1, n + 1, cells);

@@ -82,7 +82,7 @@ static void try_add(const uint8_t *data, size_t size, size_t n)
 	    cell_set(&c, "expect", "hypervisor=none", &err))
 		FUZZ_FAIL("cannot make the cell: %s", err.buf);
 	put(data, size);
-	if (matrix_add_cell(path, &c, &err) == 0) {
+	if (matrix_edit_add_cell(path, &c, &err) == 0) {
 		if (load_count("add", "fuzz-added") != n + 1)
 			FUZZ_FAIL("add: not one cell more");
 	} else {
@@ -111,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < m.n_cells && i < MAX_REMOVES; i++) {
 		strbuf_reset(&err);
 		put(data, size);
-		if (matrix_remove_cell(path, m.cells[i].name, &err) == 0) {
+		if (matrix_edit_remove_cell(path, m.cells[i].name, &err) == 0) {
 			if (load_count("remove", NULL) != m.n_cells - 1)
 				FUZZ_FAIL("remove: not one cell less");
 		} else {

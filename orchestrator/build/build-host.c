@@ -56,7 +56,7 @@ static int in_path(const char *prog)
 	return found;
 }
 
-int build_check_host(struct strbuf *err)
+int build_host_check(struct strbuf *err)
 {
 	size_t i;
 
@@ -71,7 +71,7 @@ int build_check_host(struct strbuf *err)
 	return 0;
 }
 
-char *build_absolute(const char *path)
+char *build_host_absolute(const char *path)
 {
 	char *cwd, *abs;
 
@@ -85,8 +85,8 @@ char *build_absolute(const char *path)
 	return abs;
 }
 
-int build_ccache_dir(const struct matrix_build *c, char **dir,
-		     struct strbuf *err)
+int build_host_ccache_dir(const struct matrix_build *c, char **dir,
+			  struct strbuf *err)
 {
 	const char *env = getenv("HVMATRIX_CCACHE");
 	const char *xdg = getenv("XDG_CACHE_HOME");
@@ -95,9 +95,9 @@ int build_ccache_dir(const struct matrix_build *c, char **dir,
 
 	*dir = NULL;
 	if (env && *env)
-		*dir = build_absolute(env);
+		*dir = build_host_absolute(env);
 	else if (c && c->ccache && *c->ccache)
-		*dir = build_absolute(c->ccache);
+		*dir = build_host_absolute(c->ccache);
 	/* The XDG spec ignores a relative XDG_CACHE_HOME. */
 	else if (xdg && xdg[0] == '/')
 		*dir = xstrfmt("%s/hvmatrix/ccache", xdg);
@@ -208,7 +208,7 @@ static int scan_group(long pgid, size_t *n, int *ours, struct strbuf *log)
 	return 0;
 }
 
-int build_kill_group(int pgid, struct strbuf *log)
+int build_host_kill_group(int pgid, struct strbuf *log)
 {
 	size_t n, killed = 0;
 	int ours, waited;

@@ -31,6 +31,6 @@ int build_checkout(const char *repo_path, const char *src,
  * path made absolute against the working directory (malloc'd; NULL if
  * that cannot be had): steps and compilers run in other directories.
  */
-char *build_absolute(const char *path);
+char *build_host_absolute(const char *path);
 
 #endif

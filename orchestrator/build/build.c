@@ -667,7 +667,7 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 	base = strrchr(c->image, '/');
 	base = base ? base + 1 : c->image;
 	/* Absolute: the steps run in src/, with -C and O= naming it. */
-	state = build_absolute(b->state_dir);
+	state = build_host_absolute(b->state_dir);
 	if (!state) {
 		strbuf_addf(err, "build: cannot resolve %s: %s", b->state_dir,
 			    strerror(errno));
@@ -697,8 +697,8 @@ int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
 		goto out;
 	}
 	/* A missing tool is the farm's fault: never a build that failed. */
-	if (build_check_host(err) ||
-	    build_ccache_dir(c, &p->ccache_dir, err))
+	if (build_host_check(err) ||
+	    build_host_ccache_dir(c, &p->ccache_dir, err))
 		goto fail;
 	if ((rc = fsutil_mkdir_p(log_dir, 0755))) {
 		strbuf_addf(err, "build: cannot create %s: %s", log_dir,

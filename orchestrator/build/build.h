@@ -30,7 +30,7 @@
  * whole, and none of it outlives hvmatrix, even after kill -9.
  * Each step's processes carry SPAWN_GROUP_ENV (spawn.h), which lets a later
  * start tell a group left by a SIGKILLed hvmatrix *and* trampoline (an OOM
- * kill) from whatever reuses its id: build_kill_group().
+ * kill) from whatever reuses its id: build_host_kill_group().
  * Never blames the kernel for the farm: a host without make, ccache or
  * gcc, a checkout that fails, a make that cannot start or a build that
  * times out is a farm error (build_start() -1, or BUILD_ERROR), never
@@ -109,11 +109,11 @@ void build_job_release(struct build_job *b);
  * execvp does). 0, or -1 with "build host: ccache not found in PATH
  * (apt-get install ccache)" in err. build_start() checks it.
  */
-int build_check_host(struct strbuf *err);
+int build_host_check(struct strbuf *err);
 
 /* CCACHE_DIR for builds with config c (NULL: none), see above. */
-int build_ccache_dir(const struct matrix_build *c, char **dir,
-		     struct strbuf *err);
+int build_host_ccache_dir(const struct matrix_build *c, char **dir,
+			  struct strbuf *err);
 
 /*
  * Kill what is left of a build step's process group pgid (recorded by an
@@ -125,7 +125,7 @@ int build_ccache_dir(const struct matrix_build *c, char **dir,
  * when any was or the group was left alone; -1 with the reason in log if
  * some survive.
  */
-int build_kill_group(int pgid, struct strbuf *log);
+int build_host_kill_group(int pgid, struct strbuf *log);
 #define BUILD_KILL_WAIT_MS 5000
 
 /* Extract error lines from a build log's text (for tests and callers). */

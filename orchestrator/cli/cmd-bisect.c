@@ -187,8 +187,8 @@ static int results_load(struct record *store, const char *tree,
 {
 	size_t i;
 
-	if (record_list_tree_runs(store, tree, build, &r->runs, &r->n_runs,
-				  err) < 0)
+	if (record_history_tree_runs(store, tree, build, &r->runs, &r->n_runs,
+				     err) < 0)
 		return -1;
 	r->v = xcalloc(r->n_runs + 1, sizeof(*r->v));
 	r->sigs = xcalloc(r->n_runs + 1, sizeof(*r->sigs));
@@ -258,10 +258,11 @@ static int run_step(struct cmd_ctx *ctx, const struct matrix_tree *t,
 	};
 	int ran = 0, dret;
 
-	if (record_want_runs(ctx->store, t->name, c->id, b->name, cell, total,
-			     "bisect", RECORD_PRIORITY_MANUAL, err) < 0 ||
-	    record_enqueue_one(ctx->store, t->name, &rc, b->name,
-			       RECORD_PRIORITY_MANUAL, &o.only_job, err) < 0)
+	if (record_queue_want_runs(ctx->store, t->name, c->id, b->name, cell,
+				   total,
+				   "bisect", RECORD_PRIORITY_MANUAL, err) < 0 ||
+	    record_queue_add_one(ctx->store, t->name, &rc, b->name,
+				 RECORD_PRIORITY_MANUAL, &o.only_job, err) < 0)
 		return EXIT_ERROR;
 	o.ran = &ran;
 	dret = daemon_main(&o);
@@ -309,8 +310,8 @@ static int bisect_exec(struct cmd_ctx *ctx)
 		rcs[i].parent = c[i].parent;
 		ids[i] = c[i].id;
 	}
-	if (record_enqueue(ctx->store, t->name, rcs, n, NULL, 0, 0, 0,
-			   RECORD_ENQUEUE_NO_JOBS, NULL, &err) < 0) {
+	if (record_queue_add(ctx->store, t->name, rcs, n, NULL, 0, 0, 0,
+			     RECORD_ENQUEUE_NO_JOBS, NULL, &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
 		goto out;
 	}

@@ -125,7 +125,7 @@ static int kcidb_exec(struct cmd_ctx *ctx)
 	}
 	ret = EXIT_OK;
 out:
-	kcidb_report_release(&rep);
+	kcidb_collect_release(&rep);
 	if (have_m)
 		matrix_release(&m);
 	strbuf_release(&err);

@@ -1,8 +1,8 @@
 /*
  * cmd-matrix: `hvmatrix matrix add|list|show|remove|check`, the CLI over
  * matrix files. It only parses arguments and prints: every value goes
- * through cell_set() and every edit through matrix_add_cell() and
- * matrix_remove_cell(), so the CLI can never accept what a matrix file
+ * through cell_set() and every edit through matrix_edit_add_cell() and
+ * matrix_edit_remove_cell(), so the CLI can never accept what a matrix file
  * would refuse, nor write a file that does not load.
  */
 #include <stdio.h>
@@ -224,7 +224,7 @@ static int matrix_add(struct cmd_ctx *ctx)
 		ret = cmd_usage_error("%s", err.buf);
 		goto out;
 	}
-	if (matrix_add_cell(ctx->matrix_path, &c, &err)) {
+	if (matrix_edit_add_cell(ctx->matrix_path, &c, &err)) {
 		cmd_matrix_error(ctx->matrix_path, err.buf);
 		goto out;
 	}
@@ -312,7 +312,7 @@ static void list_json(const struct matrix *m)
 	json_array_begin(&j);
 	for (i = 0; i < m->n_cells; i++) {
 		strbuf_reset(&cell);
-		cell_to_json(&m->cells[i], &cell);
+		cell_format_json(&m->cells[i], &cell);
 		json_raw(&j, cell.buf);
 	}
 	json_array_end(&j);
@@ -331,7 +331,7 @@ static int matrix_list(struct cmd_ctx *ctx)
 	return EXIT_OK;
 }
 
-/* cell_to_yaml() leaves defaults out; show them, as comments. */
+/* cell_format_yaml() leaves defaults out; show them, as comments. */
 static void show_defaults(const struct cell *c, struct strbuf *out)
 {
 	if (c->backend == CELL_BACKEND_QEMU)
@@ -366,11 +366,11 @@ static int matrix_show(struct cmd_ctx *ctx)
 		return cmd_usage_error("no cell '%s' in %s", ctx->argv[0],
 				       ctx->matrix_path);
 	if (ctx->json) {
-		cell_to_json(c, &out);
+		cell_format_json(c, &out);
 		strbuf_addch(&out, '\n');
 	} else {
 		strbuf_addf(&out, "# %s:%u\n", ctx->matrix_path, c->line);
-		cell_to_yaml(c, 0, &out);
+		cell_format_yaml(c, 0, &out);
 		show_defaults(c, &out);
 	}
 	fputs(out.buf, stdout);
@@ -383,7 +383,7 @@ static int matrix_remove(struct cmd_ctx *ctx)
 	struct strbuf err = STRBUF_INIT;
 	int ret = EXIT_USAGE;
 
-	if (matrix_remove_cell(ctx->matrix_path, ctx->argv[0], &err)) {
+	if (matrix_edit_remove_cell(ctx->matrix_path, ctx->argv[0], &err)) {
 		cmd_matrix_error(ctx->matrix_path, err.buf);
 		goto out;
 	}
@@ -430,7 +430,7 @@ static const struct cmd matrix_add_cmd = {
 	.name = "add",
 	.summary = "add a cell to a matrix file",
 	.usage = add_usage,
-	/* The file may not exist yet: matrix_add_cell() creates it. */
+	/* The file may not exist yet: matrix_edit_add_cell() creates it. */
 	.flags = CMD_MATRIX_FILE_ALIAS,
 	.options = add_options,
 	.max_args = -1,

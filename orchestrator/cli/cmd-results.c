@@ -375,7 +375,7 @@ static int print_log(struct record *r, int64_t id, struct strbuf *err)
 	struct record_run run = { 0 };
 	int rc, ret = -1;
 
-	rc = record_get_run(r, id, &run, err);
+	rc = record_query_run(r, id, &run, err);
 	if (rc == 0)
 		strbuf_addf(err, "no run %lld in %s", (long long)id,
 			    record_dir(r));

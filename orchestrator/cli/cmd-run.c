@@ -197,9 +197,9 @@ static int run_exec(struct cmd_ctx *ctx)
 	rc.author = wc.author;
 	rc.time = wc.time;
 	rc.parent = wc.parent;
-	if (record_enqueue_one(ctx->store, t->name, &rc, b->name,
-			       RECORD_PRIORITY_MANUAL, &o.only_job,
-			       &err) < 0) {
+	if (record_queue_add_one(ctx->store, t->name, &rc, b->name,
+				 RECORD_PRIORITY_MANUAL, &o.only_job,
+				 &err) < 0) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
 		ret = EXIT_ERROR;
 		goto out;

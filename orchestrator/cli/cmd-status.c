@@ -228,7 +228,7 @@ static void add_trees(struct strbuf *out, struct json *j,
 
 		for (k = 0; k < t->n_branches; k++) {
 			char tip[41] = "";
-			int have = store ? record_get_tip(store, t->name,
+			int have = store ? record_queue_get_tip(store, t->name,
 							  t->branches[k], tip,
 							  &err) : 0;
 
@@ -259,7 +259,7 @@ static void add_queue_job(struct json *j, const struct record_job *rj)
 	json_key_str(j, "commit", rj->commit_id);
 	json_key_str(j, "build", rj->build);
 	json_key_str(j, "subject", rj->subject);
-	json_key_str(j, "state", record_job_state_name(rj->state));
+	json_key_str(j, "state", record_queue_job_state_name(rj->state));
 	json_key_int(j, "priority", rj->priority);
 	json_key_int(j, "attempts", rj->attempts);
 	json_object_end(j);
@@ -333,7 +333,7 @@ static int status_exec(struct cmd_ctx *ctx)
 	}
 	/* No store yet: nothing recorded, nothing queued. */
 	if (ctx->store &&
-	    (record_list_jobs(ctx->store, -1, &jobs, &n_jobs, &err) < 0 ||
+	    (record_queue_list_jobs(ctx->store, -1, &jobs, &n_jobs, &err) < 0 ||
 	     record_list_runs(ctx->store, &runs, &n_runs, &err) < 0)) {
 		fprintf(stderr, "hvmatrix: %s\n", err.buf);
 		goto out;
@@ -397,7 +397,7 @@ static int status_exec(struct cmd_ctx *ctx)
 			add_queue_job(&j, rj);
 		else if (shown < STATUS_QUEUE_SHOWN) {
 			strbuf_addf(&out, "  %-8s %s %.12s %s  ",
-				    record_job_state_name(rj->state),
+				    record_queue_job_state_name(rj->state),
 				    rj->tree, rj->commit_id, rj->build);
 			cmd_add_printable(&out, rj->subject, SIZE_MAX);
 			strbuf_addch(&out, '\n');
@@ -445,7 +445,7 @@ static int status_exec(struct cmd_ctx *ctx)
 	fputs(out.buf, stdout);
 	ret = EXIT_OK;
 out:
-	record_jobs_free(jobs, n_jobs);
+	record_queue_jobs_free(jobs, n_jobs);
 	record_runs_free(runs, n_runs);
 	regressions_release(&rs);
 	if (have_matrix)

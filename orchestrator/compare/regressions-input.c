@@ -28,7 +28,8 @@ void regressions_input_release(struct regressions_input *in)
 	size_t i;
 
 	for (i = 0; i < in->n_trees; i++)
-		record_commits_free(in->trees[i].commits, in->trees[i].n);
+		record_history_commits_free(in->trees[i].commits,
+					    in->trees[i].n);
 	free(in->trees);
 	for (i = 0; i < in->n_strs; i++)
 		free(in->strs[i]);
@@ -80,8 +81,8 @@ int regressions_input_commits(struct regressions_input *in,
 	t = &in->trees[in->n_trees];
 	memset(t, 0, sizeof(*t));
 	t->tree = tree;
-	if (record_list_commits(r, in->strs[tree], &t->commits, &t->n,
-				err) < 0)
+	if (record_history_commits(r, in->strs[tree], &t->commits, &t->n,
+				   err) < 0)
 		return -1;
 	in->n_trees++;
 	*out = t;
@@ -137,6 +138,6 @@ static int input_scan(const struct record_run *run, void *data,
 int regressions_input_load(struct regressions_input *in, struct record *r,
 			   int64_t after_id, struct strbuf *err)
 {
-	return record_scan_brief_after(r, after_id, input_scan, in, err);
+	return record_query_brief_after(r, after_id, input_scan, in, err);
 }
 

@@ -14,7 +14,7 @@
 #include "compare/regressions-priv.h"
 #include "lib/xmalloc.h"
 
-/* The (tree, build) pairs with runs, as record_list_tree_builds orders
+/* The (tree, build) pairs with runs, as record_history_tree_builds orders
  * them (tree, then build, bytewise), and each pair's runs in id order. */
 struct pair {
 	uint32_t tree, build;

@@ -6,7 +6,7 @@
  * the next bisection step. Everything is derived from recorded runs, so a
  * restart computes the same findings and the same next steps; nothing is
  * kept in memory between calls and nothing is written here (the caller
- * turns `wants` into queued runs with record_want_runs).
+ * turns `wants` into queued runs with record_queue_want_runs).
  */
 #ifndef HVM_REGRESSIONS_H
 #define HVM_REGRESSIONS_H
@@ -85,7 +85,7 @@ struct regressions_run {
 	unsigned char has_log;	/* its log_path is not "" */
 };
 
-/* A tree's commits (record_list_commits), read once per input. */
+/* A tree's commits (record_history_commits), read once per input. */
 struct regressions_tree {
 	uint32_t tree;
 	struct record_commit *commits;

@@ -239,7 +239,7 @@ static int take_op(struct record *r, void *arg, struct strbuf *err)
 	size_t n = 0, i, pick;
 	int rc = 0;
 
-	if (record_list_jobs(r, RECORD_JOB_QUEUED, &q, &n, err) < 0)
+	if (record_queue_list_jobs(r, RECORD_JOB_QUEUED, &q, &n, err) < 0)
 		return -1;
 	e = xcalloc(n + 1, sizeof(*e));
 	for (i = 0; i < n; i++) {
@@ -250,7 +250,7 @@ static int take_op(struct record *r, void *arg, struct strbuf *err)
 	}
 	if (schedule_pick(e, n, t->only_job, timeutil_now(), &pick,
 			  &t->have_due, &t->due_at)) {
-		rc = record_job_next(r, e[pick].id, &t->rj, err);
+		rc = record_queue_job_next(r, e[pick].id, &t->rj, err);
 		t->found = rc == 1;
 		if (rc == 0) {
 			/* Not queued any more: look again, not "empty". */
@@ -259,7 +259,7 @@ static int take_op(struct record *r, void *arg, struct strbuf *err)
 		}
 	}
 	free(e);
-	record_jobs_free(q, n);
+	record_queue_jobs_free(q, n);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -268,7 +268,7 @@ static void requeue_done(void *arg, int rc, const char *err)
 	struct take *t = arg;
 	struct daemon *d = t->d;
 
-	record_job_release(&t->rj);
+	record_queue_job_release(&t->rj);
 	free(t);
 	d->taking = 0;
 	if (d->stopping)
@@ -281,7 +281,7 @@ static int requeue_op(struct record *r, void *arg, struct strbuf *err)
 {
 	struct take *t = arg;
 
-	return record_job_requeue(r, t->rj.id, err);
+	return record_queue_job_requeue(r, t->rj.id, err);
 }
 
 static void due_cb(uv_timer_t *t)

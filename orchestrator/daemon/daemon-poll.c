@@ -52,12 +52,13 @@ static void poll_branch(struct poll_work *pw, struct record *store,
 
 	if (watch_resolve(w, branch, tip, &err) < 0)
 		goto out;
-	had_tip = record_get_tip(store, t->name, branch, old, &err);
+	had_tip = record_queue_get_tip(store, t->name, branch, old, &err);
 	if (had_tip < 0)
 		goto store_out;
 	if (had_tip && !strcmp(old, tip))
 		goto out;
-	if (record_known_commits(store, t->name, &known, &n_known, &err) < 0)
+	if (record_queue_known_commits(store, t->name, &known, &n_known,
+				       &err) < 0)
 		goto store_out;
 	/* First sight of a branch: only its newest `first` commits. */
 	if (watch_new_commits(w, tip, known, n_known, had_tip ? 0 : t->first,
@@ -71,13 +72,13 @@ static void poll_branch(struct poll_work *pw, struct record *store,
 		rc[i].time = c[i].time;
 		rc[i].parent = c[i].parent;
 	}
-	if (n && record_enqueue(store, t->name, rc, n, pw->builds,
-				pw->n_builds, batch, t->tips_first ?
-				RECORD_PRIORITY_TIP : RECORD_PRIORITY_NORMAL,
-				t->tips_only ? RECORD_ENQUEUE_TIP_ONLY : 0,
-				&added, &err) < 0)
+	if (n && record_queue_add(store, t->name, rc, n, pw->builds,
+				  pw->n_builds, batch, t->tips_first ?
+				  RECORD_PRIORITY_TIP : RECORD_PRIORITY_NORMAL,
+				  t->tips_only ? RECORD_ENQUEUE_TIP_ONLY : 0,
+				  &added, &err) < 0)
 		goto store_out;
-	if (record_set_tip(store, t->name, branch, tip, &err) < 0)
+	if (record_queue_set_tip(store, t->name, branch, tip, &err) < 0)
 		goto store_out;
 	pw->n_new += added;
 	strbuf_addf(&pw->log, "poll %s %s: tip %.12s, %zu new commit%s, "
@@ -109,7 +110,7 @@ static void poll_work_cb(uv_work_t *req)
 		pw->store_failed = 1;
 		goto out;
 	}
-	batch = record_next_batch(store);
+	batch = record_queue_next_batch(store);
 	for (i = 0; i < pw->n_trees && !pw->store_failed; i++) {
 		struct poll_tree *t = &pw->trees[i];
 		struct watch_repo *w = NULL;

@@ -101,8 +101,8 @@ static void compare_work_cb(uv_work_t *req)
 	record_close(r);
 	/* What classes changed: the outbox keeps each event once. */
 	if (w->rc == 0 && w->m->n_webhooks)
-		webhook_events(&w->rs, w->m->webhooks, w->m->n_webhooks,
-			       timeutil_now(), &w->events, &w->n_events);
+		webhook_event_derive(&w->rs, w->m->webhooks, w->m->n_webhooks,
+				     timeutil_now(), &w->events, &w->n_events);
 }
 
 static int apply_wants(struct record *r, void *arg, struct strbuf *err)
@@ -113,9 +113,10 @@ static int apply_wants(struct record *r, void *arg, struct strbuf *err)
 	for (i = 0; i < w->rs.n_wants; i++) {
 		const struct regression_want *x = &w->rs.wants[i];
 
-		if (record_want_runs(r, x->tree, x->commit, x->build, x->cell,
-				     x->runs, x->purpose,
-				     RECORD_PRIORITY_CONFIRM, err) < 0)
+		if (record_queue_want_runs(r, x->tree, x->commit, x->build,
+					   x->cell,
+					   x->runs, x->purpose,
+					   RECORD_PRIORITY_CONFIRM, err) < 0)
 			return -1;
 		w->applied++;
 	}
@@ -125,7 +126,7 @@ static int apply_wants(struct record *r, void *arg, struct strbuf *err)
 static void compare_free(struct compare_work *w)
 {
 	regressions_release(&w->rs);
-	webhook_events_free(w->events, w->n_events);
+	webhook_event_derived_free(w->events, w->n_events);
 	strbuf_release(&w->err);
 	free(w);
 }

@@ -319,11 +319,11 @@ static int resume_probe(struct record *r, void *arg, struct strbuf *err)
 {
 	int *pgids = NULL;
 	size_t n = 0;
-	int rc = record_probe_write(r, err);
+	int rc = record_queue_probe_write(r, err);
 
 	/* The jobs the failure left running go back to the queue. */
 	if (!rc)
-		rc = record_jobs_recover(r, &pgids, &n, err);
+		rc = record_queue_jobs_recover(r, &pgids, &n, err);
 	free(pgids);	/* their builds were stopped when we paused */
 	return rc;
 }
@@ -492,10 +492,10 @@ static int recover_jobs(struct daemon *d, struct strbuf *err)
 
 	/* Before the loop runs: a short-lived connection of our own. */
 	if (record_open(&r, d->o.state_dir, err) < 0 ||
-	    record_jobs_recover(r, &pgids, &n, err) < 0)
+	    record_queue_jobs_recover(r, &pgids, &n, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		n_killed = build_kill_group(pgids[i], &log);
+		n_killed = build_host_kill_group(pgids[i], &log);
 		if (n_killed > 0)
 			daemon_say(d, "killed %d process%s of build group %d "
 				   "left by a previous daemon", n_killed,

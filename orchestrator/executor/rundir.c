@@ -55,7 +55,7 @@ void rundir_spec_format(struct strbuf *out, const struct cell *c,
 	struct strbuf cj = STRBUF_INIT;
 	struct json j;
 
-	cell_to_json(c, &cj);
+	cell_format_json(c, &cj);
 	json_init(&j, out);
 	json_object_begin(&j);
 	json_key_int(&j, "version", 1);
@@ -137,7 +137,7 @@ int rundir_spec_read(struct rundir_spec *s, const char *path,
 		goto out;
 	}
 	for (i = 0; i < cj->n; i++) {
-		/* cell_to_json writes guest for libxl cells only, and
+		/* cell_format_json writes guest for libxl cells only, and
 		 * cell_set refuses nothing else it writes. */
 		if (spec_set(&s->cell, cj->keys[i], &cj->items[i], &msg)) {
 			strbuf_addf(err, "%s: cell: %s", path, msg.buf);

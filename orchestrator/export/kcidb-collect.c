@@ -88,13 +88,13 @@ static const struct record_commit *find_commit(struct collector *co,
 	size_t i;
 
 	if (!co->commits_tree || strcmp(co->commits_tree, tree)) {
-		record_commits_free(co->commits, co->n_commits);
+		record_history_commits_free(co->commits, co->n_commits);
 		co->commits = NULL;
 		co->n_commits = 0;
 		free(co->commits_tree);
 		co->commits_tree = xstrdup(tree);
-		if (record_list_commits(co->r, tree, &co->commits,
-					&co->n_commits, err) < 0)
+		if (record_history_commits(co->r, tree, &co->commits,
+					   &co->n_commits, err) < 0)
 			return NULL;
 	}
 	for (i = 0; i < co->n_commits; i++)
@@ -187,8 +187,9 @@ static int add_checkout(struct collector *co, const struct record_run *run,
 		c->url = keep_dup(rep, t->url);
 	for (i = 0; i < t->n_branches; i++) {
 		char tip[41];
-		int rc2 = record_get_tip(co->r, t->name, t->branches[i], tip,
-					 err);
+		int rc2 = record_queue_get_tip(co->r, t->name, t->branches[i],
+					       tip,
+					       err);
 
 		if (rc2 < 0)
 			return -1;
@@ -243,7 +244,7 @@ static int add_build(struct collector *co, const struct record_run *run,
 		return 0;
 	}
 	b->config = keep_dup(rep, known(run->build));
-	rc = record_last_build(co->r, run->tree, run->commit_id, run->build,
+	rc = record_build_last(co->r, run->tree, run->commit_id, run->build,
 			       &rb, err);
 	if (rc < 0)
 		return -1;
@@ -478,11 +479,11 @@ out:
 	}
 	free(co.qv);
 	free(co.commits_tree);
-	record_commits_free(co.commits, co.n_commits);
+	record_history_commits_free(co.commits, co.n_commits);
 	return ret;
 }
 
-void kcidb_report_release(struct kcidb_report *rep)
+void kcidb_collect_release(struct kcidb_report *rep)
 {
 	size_t i;
 

@@ -152,7 +152,7 @@ struct kcidb_opts {
 int kcidb_collect(struct record *r, const struct matrix *m,
 		  const struct kcidb_opts *opts, struct kcidb_report *rep,
 		  struct strbuf *err);
-void kcidb_report_release(struct kcidb_report *rep);
+void kcidb_collect_release(struct kcidb_report *rep);
 /* rep as one KCIDB v5.3 JSON object, every id prefixed "origin:". */
 void kcidb_write(const struct kcidb_report *rep, const char *origin,
 		 struct strbuf *out);

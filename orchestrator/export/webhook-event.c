@@ -33,8 +33,8 @@ static void add_hex(char *hex, const unsigned char *md, size_t n)
 	hex[2 * n] = '\0';
 }
 
-void webhook_sign(const void *key, size_t key_len, const void *body,
-		  size_t body_len, char hex[65])
+void webhook_event_sign(const void *key, size_t key_len, const void *body,
+			size_t body_len, char hex[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
@@ -49,7 +49,7 @@ void webhook_sign(const void *key, size_t key_len, const void *body,
 	OPENSSL_cleanse(md, sizeof(md));
 }
 
-double webhook_backoff_s(unsigned attempts, double base_s, double max_s)
+double webhook_event_backoff_s(unsigned attempts, double base_s, double max_s)
 {
 	double d = base_s;
 
@@ -172,8 +172,8 @@ static void add_event(const struct regression *g, const char *url,
 	ev->body = event_body(g, ev, now);
 }
 
-void webhook_events(const struct regressions *rs,
-		    const struct matrix_webhook *hooks, size_t n_hooks,
+void webhook_event_derive(const struct regressions *rs,
+			  const struct matrix_webhook *hooks, size_t n_hooks,
 		    double now, struct record_outbox_event **out, size_t *n)
 {
 	static const unsigned bits[] = { MATRIX_EVENT_REGRESSION,
@@ -199,7 +199,7 @@ void webhook_events(const struct regressions *rs,
 	}
 }
 
-void webhook_events_free(struct record_outbox_event *ev, size_t n)
+void webhook_event_derived_free(struct record_outbox_event *ev, size_t n)
 {
 	size_t i;
 
@@ -209,15 +209,16 @@ void webhook_events_free(struct record_outbox_event *ev, size_t n)
 }
 
 /* Wipe what a buffer held before it goes (it may be a secret). */
-void webhook_wipe(struct strbuf *sb)
+void webhook_event_wipe(struct strbuf *sb)
 {
 	if (sb->alloc)
 		OPENSSL_cleanse(sb->buf, sb->alloc);
 	strbuf_release(sb);
 }
 
-int webhook_read_secret(const struct matrix_webhook *hook, struct strbuf *out,
-			struct strbuf *err)
+int webhook_event_read_secret(const struct matrix_webhook *hook,
+			      struct strbuf *out,
+			      struct strbuf *err)
 {
 	char buf[4096];
 	ssize_t got;
@@ -248,7 +249,7 @@ int webhook_read_secret(const struct matrix_webhook *hook, struct strbuf *out,
 	if (got != 0) {
 		strbuf_addf(err, "secret_file %s: %s", hook->secret_file,
 			    got < 0 ? strerror(errno) : "longer than 64 KiB");
-		webhook_wipe(out);
+		webhook_event_wipe(out);
 		return -1;
 	}
 	/* `echo secret > file` adds a line end that is not the secret's. */

@@ -203,8 +203,9 @@ static void submit_mark(struct webhook *w, const struct record_outbox_row *row,
 	if (delivered) {
 		m->at = now;
 	} else {
-		double wait = webhook_backoff_s(row->attempts + 1, w->base_s,
-						w->max_s);
+		double wait = webhook_event_backoff_s(row->attempts + 1,
+						      w->base_s,
+						      w->max_s);
 
 		m->at = now + wait;
 		m->why = xstrdup(why);
@@ -455,17 +456,19 @@ static int fetch_op(struct record *r, void *arg, struct strbuf *err)
 			if (strcmp(f->rows[i].url, f->hooks[h].url))
 				continue;
 			if (ok == -2)
-				ok = webhook_read_secret(&f->hooks[h], &secret,
-							 &why);
+				ok = webhook_event_read_secret(&f->hooks[h],
+							       &secret,
+							       &why);
 			if (ok < 0) {
 				f->why[i] = xstrdup(why.buf);
 				continue;
 			}
-			webhook_sign(secret.buf, secret.len, f->rows[i].body,
-				     strlen(f->rows[i].body), hex);
+			webhook_event_sign(secret.buf, secret.len,
+					   f->rows[i].body,
+					   strlen(f->rows[i].body), hex);
 			f->sig[i] = xstrdup(hex);
 		}
-		webhook_wipe(&secret);
+		webhook_event_wipe(&secret);
 		strbuf_release(&why);
 	}
 	ret = 0;

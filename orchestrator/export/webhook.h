@@ -5,7 +5,7 @@
  * X-Hvmatrix-Delivery.
  *
  * Events are derived from the regressions the daemon's compare computes
- * (webhook_events, pure, in the thread pool): "regression" once a
+ * (webhook_event_derive, pure, in the thread pool): "regression" once a
  * regression is confirmed and its first bad commit known, "fixed" once a
  * later commit passes again, "flaky" when a cell turns flaky. They go to
  * the store's outbox (record-outbox.h), keyed so that each is queued once
@@ -38,25 +38,26 @@
 #define WEBHOOK_BATCH 16		/* attempts in flight at most */
 
 /* hex: 64 digits and a NUL. */
-void webhook_sign(const void *key, size_t key_len, const void *body,
-		  size_t body_len, char hex[65]);
+void webhook_event_sign(const void *key, size_t key_len, const void *body,
+			size_t body_len, char hex[65]);
 /* Seconds before the attempt after `attempts` failed ones (>= 1). */
-double webhook_backoff_s(unsigned attempts, double base_s, double max_s);
+double webhook_event_backoff_s(unsigned attempts, double base_s, double max_s);
 /*
  * The events rs shows, for every endpoint of hooks[0..n_hooks) that wants
  * them, appended to *out (grown; *n counts). now: the bodies'
  * "created_at". Each has its delivery id and body; queueing one that was
  * queued before is a no-op (record_outbox_add).
  */
-void webhook_events(const struct regressions *rs,
-		    const struct matrix_webhook *hooks, size_t n_hooks,
+void webhook_event_derive(const struct regressions *rs,
+			  const struct matrix_webhook *hooks, size_t n_hooks,
 		    double now, struct record_outbox_event **out, size_t *n);
-void webhook_events_free(struct record_outbox_event *ev, size_t n);
+void webhook_event_derived_free(struct record_outbox_event *ev, size_t n);
 /* Overwrite sb's buffer (a secret) before releasing it. */
-void webhook_wipe(struct strbuf *sb);
+void webhook_event_wipe(struct strbuf *sb);
 /* The secret of hook into out: 0, or -1 + err naming where it is. */
-int webhook_read_secret(const struct matrix_webhook *hook, struct strbuf *out,
-			struct strbuf *err);
+int webhook_event_read_secret(const struct matrix_webhook *hook,
+			      struct strbuf *out,
+			      struct strbuf *err);
 
 /* ---- delivery, on a libuv loop ---- */
 

@@ -21,7 +21,7 @@
  * environment (make passes it to every compiler), the mark by which a
  * group that outlived both hvmatrix and its trampoline (both SIGKILLed)
  * is known to be ours: a process that merely reuses the group's id lacks
- * it. See build_kill_group().
+ * it. See build_host_kill_group().
  */
 #define SPAWN_GROUP_ENV "HVMATRIX_GROUP"
 

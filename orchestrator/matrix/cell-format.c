@@ -133,7 +133,7 @@ static void yaml_add_key_size(struct strbuf *out, int indent,
 	strbuf_addf(out, "%*s  %s: %zu\n", indent, "", key, value);
 }
 
-void cell_to_yaml(const struct cell *c, int indent, struct strbuf *out)
+void cell_format_yaml(const struct cell *c, int indent, struct strbuf *out)
 {
 	strbuf_addf(out, "%*s- name: ", indent, "");
 	yaml_add_str(out, c->name ? c->name : "");
@@ -198,7 +198,7 @@ static void json_add_list(struct strbuf *out, char *const *arr, size_t n)
 	strbuf_addch(out, ']');
 }
 
-void cell_to_json(const struct cell *c, struct strbuf *out)
+void cell_format_json(const struct cell *c, struct strbuf *out)
 {
 	strbuf_addstr(out, "{\"name\": ");
 	strbuf_add_json_str(out, c->name);

@@ -121,11 +121,11 @@ int cell_is_xen(const struct cell *c);
  * every line prefixed by `indent` spaces; only settings that differ from
  * the defaults, plus name. Strings are quoted when YAML needs it.
  */
-void cell_to_yaml(const struct cell *c, int indent, struct strbuf *out);
+void cell_format_yaml(const struct cell *c, int indent, struct strbuf *out);
 /* Length of the UTF-8 sequence at s (in a string), *cp its code point; 0
  * if it is ill-formed (overlong, a surrogate, past U+10FFFF, cut). */
 size_t cell_utf8_len(const unsigned char *s, uint32_t *cp);
 /* Render as one JSON object with every setting (defaults included). */
-void cell_to_json(const struct cell *c, struct strbuf *out);
+void cell_format_json(const struct cell *c, struct strbuf *out);
 
 #endif

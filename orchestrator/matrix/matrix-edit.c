@@ -304,8 +304,8 @@ out:
 	return ret;
 }
 
-int matrix_add_cell(const char *path, const struct cell *c,
-		    struct strbuf *err)
+int matrix_edit_add_cell(const char *path, const struct cell *c,
+			 struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT;
 	struct strbuf item = STRBUF_INIT, msg = STRBUF_INIT;
@@ -324,7 +324,7 @@ int matrix_add_cell(const char *path, const struct cell *c,
 	r = fsutil_read(path, &text);
 	if (r == -ENOENT) {
 		strbuf_addstr(&out, "cells:\n");
-		cell_to_yaml(c, 2, &out);
+		cell_format_yaml(c, 2, &out);
 		want = xmalloc(sizeof(*want));
 		want[0] = c;
 		ret = verify_and_write(path, &out, want, 1, NULL, err);
@@ -361,8 +361,8 @@ int matrix_add_cell(const char *path, const struct cell *c,
 			      char_to_byte(text.buf, text.len,
 					   lay.items[lay.n_items - 1].end));
 		at = after_tab_blanks(text.buf, text.len, at);
-		cell_to_yaml(c, (int)(dash - line_start(text.buf, dash)),
-			     &item);
+		cell_format_yaml(c, (int)(dash - line_start(text.buf, dash)),
+				 &item);
 		strbuf_add(&out, text.buf, at);
 	} else {
 		/* `cells: []` or `cells:`: make it `cells:` + a block list. */
@@ -374,7 +374,7 @@ int matrix_add_cell(const char *path, const struct cell *c,
 		if (val_end <= key_end)
 			val_end = key_end + 1;
 		at = line_next(text.buf, text.len, val_end);
-		cell_to_yaml(c, (int)lay.key_column + 2, &item);
+		cell_format_yaml(c, (int)lay.key_column + 2, &item);
 		strbuf_add(&out, text.buf, key_end);
 		strbuf_addch(&out, ':');
 		/* "cells: []# x" has a comment; "cells:# x" would not. */
@@ -460,8 +460,8 @@ static int item_range(const char *buf, size_t len, const struct layout *lay,
 	return 0;
 }
 
-int matrix_remove_cell(const char *path, const char *name,
-		       struct strbuf *err)
+int matrix_edit_remove_cell(const char *path, const char *name,
+			    struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT;
 	struct matrix m = { 0 };

@@ -17,7 +17,7 @@
  * file is for the daemon to report when it signs, and no message of the
  * loader can ever quote the secret.
  */
-static const char *const webhook_events[] = { "regression", "fixed",
+static const char *const webhook_event_derive[] = { "regression", "fixed",
 					      "flaky" };
 
 static int webhook_set_url(void *obj, const char *v, const char *dir,
@@ -65,15 +65,15 @@ static int webhook_set_events(void *obj, const char *v, const char *dir,
 	struct matrix_webhook *w = obj;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(webhook_events); i++) {
-		if (strcmp(v, webhook_events[i]))
+	for (i = 0; i < ARRAY_SIZE(webhook_event_derive); i++) {
+		if (strcmp(v, webhook_event_derive[i]))
 			continue;
 		w->events |= 1u << i;
 		return 0;
 	}
 	matrix_value_bad(err, "events", "regression, fixed or flaky", v);
-	matrix_yaml_add_hint(err, v, webhook_events,
-			     ARRAY_SIZE(webhook_events));
+	matrix_yaml_add_hint(err, v, webhook_event_derive,
+			     ARRAY_SIZE(webhook_event_derive));
 	return -1;
 }
 

@@ -156,11 +156,11 @@ const struct matrix_build *matrix_find_build(const struct matrix *m,
  * matrix file at path, keeping the rest of the text as it is. The file is
  * created (with a "cells:" header) when it does not exist. 0 or -1 + err.
  */
-int matrix_add_cell(const char *path, const struct cell *c,
-		    struct strbuf *err);
+int matrix_edit_add_cell(const char *path, const struct cell *c,
+			 struct strbuf *err);
 /* Remove the cell called name from the file at path. 0 or -1 + err. */
-int matrix_remove_cell(const char *path, const char *name,
-		       struct strbuf *err);
+int matrix_edit_remove_cell(const char *path, const char *name,
+			    struct strbuf *err);
 
 /* The default matrix file: $HVMATRIX_MATRIX, else paths_default_matrix()
  * (installed: SYSCONFDIR/hvmatrix/matrix.yaml); from the build tree,

@@ -193,7 +193,7 @@ int publish_cache_load(struct site *s, int *full, struct strbuf *err)
 	if (full)
 		*full = 1;
 	s->from_cache = 0;
-	if (record_runs_extent(s->r, &max_id, &changed, err) < 0)
+	if (record_query_runs_extent(s->r, &max_id, &changed, err) < 0)
 		return -1;
 	s->changed = changed;
 	if (cache_read(s) == 0) {

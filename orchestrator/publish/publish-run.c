@@ -206,7 +206,7 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 		return 1;
 	}
 	/* The page shows every column of the run: read it whole. */
-	rc = record_get_run(s->r, s->in.runs[i].id, run, err);
+	rc = record_query_run(s->r, s->in.runs[i].id, run, err);
 	if (rc <= 0)
 		return rc;
 	have_run = 1;

@@ -190,7 +190,7 @@ int publish_dashboard(struct record *r, const char *out_dir,
 		struct record_run *nr = NULL;
 		size_t nn = 0;
 
-		if (record_list_recent_runs(r, 1, 1, 1, &nr, &nn, err) < 0)
+		if (record_query_recent_runs(r, 1, 1, 1, &nr, &nn, err) < 0)
 			goto out;
 		if (nn && *nr[0].matrix_path &&
 		    matrix_load(&s.m, nr[0].matrix_path, &merr) == 0)

@@ -61,14 +61,15 @@ static struct job_op *new_op(void)
 static int prepare_fn(struct record *r, struct job_op *op, struct strbuf *err)
 {
 	struct job *j = op->j;
-	int have = record_last_build(r, j->rj.tree, j->rj.commit_id,
+	int have = record_build_last(r, j->rj.tree, j->rj.commit_id,
 				     j->rj.build, &j->last_build, err);
 
 	if (have < 0)
 		return -1;
 	j->have_last_build = have;
-	return record_job_plan(r, j->rj.tree, j->rj.commit_id, j->rj.build,
-			       &j->scope_all, &j->plan, &j->n_plan, err);
+	return record_build_job_plan(r, j->rj.tree, j->rj.commit_id,
+				     j->rj.build,
+				     &j->scope_all, &j->plan, &j->n_plan, err);
 }
 
 void job_record_prepare(struct job *j, job_record_after_fn after)
@@ -124,7 +125,7 @@ void job_record_run(struct job *j, const char *cell, enum verdict v,
 static int add_build_fn(struct record *r, struct job_op *op,
 			struct strbuf *err)
 {
-	return record_add_build(r, &op->build, err);
+	return record_build_add(r, &op->build, err);
 }
 
 void job_record_build(struct job *j, enum record_build_status s,
@@ -150,7 +151,7 @@ void job_record_build(struct job *j, enum record_build_status s,
 static int set_pgid_fn(struct record *r, struct job_op *op,
 		       struct strbuf *err)
 {
-	return record_job_set_pgid(r, op->j->rj.id, op->pgid, err);
+	return record_queue_job_set_pgid(r, op->j->rj.id, op->pgid, err);
 }
 
 void job_record_pgid(struct job *j, int pgid, job_record_after_fn after)
@@ -168,11 +169,11 @@ static int finish_fn(struct record *r, struct job_op *op, struct strbuf *err)
 	struct job *j = op->j;
 
 	if (j->requeue)
-		return record_job_requeue(r, j->rj.id, err);
+		return record_queue_job_requeue(r, j->rj.id, err);
 	if (j->defer)
-		return record_job_defer(r, j->rj.id, op->not_before,
-					j->defer, err);
-	return record_job_finish(r, j->rj.id, err);
+		return record_queue_job_defer(r, j->rj.id, op->not_before,
+					      j->defer, err);
+	return record_queue_job_finish(r, j->rj.id, err);
 }
 
 void job_record_finish(struct job *j, double not_before,

@@ -176,8 +176,8 @@ static void job_free_cb(uv_handle_t *h)
 		j->runner->boot_free(j->boot);
 	build_job_release(&j->build);
 	kernel_release(&j->kernel);
-	record_job_release(&j->rj);
-	record_plan_free(j->plan, j->n_plan);
+	record_queue_job_release(&j->rj);
+	record_build_plan_free(j->plan, j->n_plan);
 	if (j->have_last_build)
 		record_build_release(&j->last_build);
 	free(j->todo);

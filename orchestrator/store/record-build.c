@@ -17,7 +17,7 @@ const char *record_build_status_name(enum record_build_status s)
 	return (unsigned)s < ARRAY_SIZE(build_states) ? build_states[s] : "?";
 }
 
-int record_add_build(struct record *r, struct record_build *b,
+int record_build_add(struct record *r, struct record_build *b,
 		     struct strbuf *err)
 {
 	sqlite3_stmt *st;
@@ -42,7 +42,7 @@ int record_add_build(struct record *r, struct record_build *b,
 	return record_txn_end(r, bad, err);
 }
 
-int record_last_build(struct record *r, const char *tree,
+int record_build_last(struct record *r, const char *tree,
 		      const char *commit_id, const char *build,
 		      struct record_build *out, struct strbuf *err)
 {
@@ -96,7 +96,7 @@ void record_build_release(struct record_build *b)
 	memset(b, 0, sizeof(*b));
 }
 
-int record_cells_done(struct record *r, const char *tree,
+int record_build_cells_done(struct record *r, const char *tree,
 		      const char *commit_id, const char *build, char ***cells,
 		      size_t *n, struct strbuf *err)
 {
@@ -107,7 +107,7 @@ int record_cells_done(struct record *r, const char *tree,
 			    cells, n, err);
 }
 
-int record_job_plan(struct record *r, const char *tree,
+int record_build_job_plan(struct record *r, const char *tree,
 		    const char *commit_id, const char *build, int *scope_all,
 		    struct record_plan **plan, size_t *n, struct strbuf *err)
 {
@@ -156,7 +156,7 @@ int record_job_plan(struct record *r, const char *tree,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		record_db_error(r, err, "cannot plan a job");
-		record_plan_free(v, nr);
+		record_build_plan_free(v, nr);
 		return -1;
 	}
 	*scope_all = all;
@@ -165,7 +165,7 @@ int record_job_plan(struct record *r, const char *tree,
 	return 0;
 }
 
-void record_plan_free(struct record_plan *plan, size_t n)
+void record_build_plan_free(struct record_plan *plan, size_t n)
 {
 	size_t i;
 

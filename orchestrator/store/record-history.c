@@ -10,9 +10,9 @@
 #include "store/record-priv.h"
 #include "lib/xmalloc.h"
 
-int record_list_commits(struct record *r, const char *tree,
-			struct record_commit **out, size_t *n,
-			struct strbuf *err)
+int record_history_commits(struct record *r, const char *tree,
+			   struct record_commit **out, size_t *n,
+			   struct strbuf *err)
 {
 	struct record_commit *v = NULL;
 	size_t nr = 0, alloc = 0;
@@ -38,7 +38,7 @@ int record_list_commits(struct record *r, const char *tree,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		record_db_error(r, err, "cannot list commits");
-		record_commits_free(v, nr);
+		record_history_commits_free(v, nr);
 		return -1;
 	}
 	*out = v;
@@ -46,7 +46,7 @@ int record_list_commits(struct record *r, const char *tree,
 	return 0;
 }
 
-void record_commits_free(struct record_commit *v, size_t n)
+void record_history_commits_free(struct record_commit *v, size_t n)
 {
 	size_t i;
 
@@ -59,8 +59,8 @@ void record_commits_free(struct record_commit *v, size_t n)
 	free(v);
 }
 
-int record_list_tree_builds(struct record *r, char ***pairs, size_t *n,
-			    struct strbuf *err)
+int record_history_tree_builds(struct record *r, char ***pairs, size_t *n,
+			       struct strbuf *err)
 {
 	char **v = NULL;
 	size_t nr = 0, alloc = 0;
@@ -90,9 +90,9 @@ int record_list_tree_builds(struct record *r, char ***pairs, size_t *n,
 	return 0;
 }
 
-int record_list_tree_runs(struct record *r, const char *tree,
-			  const char *build, struct record_run **runs,
-			  size_t *n, struct strbuf *err)
+int record_history_tree_runs(struct record *r, const char *tree,
+			     const char *build, struct record_run **runs,
+			     size_t *n, struct strbuf *err)
 {
 	return record_list_runs_where(r, record_prepare(r, "SELECT "
 				      RECORD_RUN_COLUMNS RECORD_RUN_FROM
@@ -106,9 +106,9 @@ int record_list_tree_runs(struct record *r, const char *tree,
  * commit_id, purpose; the other strings NULL): no join, a third of the
  * memory, for histories of hundreds of thousands of runs.
  */
-int record_list_tree_verdicts(struct record *r, const char *tree,
-			      const char *build, struct record_run **runs,
-			      size_t *n, struct strbuf *err)
+int record_history_tree_verdicts(struct record *r, const char *tree,
+				 const char *build, struct record_run **runs,
+				 size_t *n, struct strbuf *err)
 {
 	sqlite3_stmt *st = record_prepare(r, "SELECT id, cell, verdict, line, "
 		"commit_id, purpose FROM runs WHERE tree = ?1 AND build = ?2 "

@@ -21,8 +21,8 @@
 	"CASE WHEN r.commit_id = '' THEN r.kernel_id ELSE r.tree || " \
 	"char(10) || r.commit_id || char(10) || r.build END"
 
-int record_count_runs(struct record *r, struct record_totals *t,
-		      struct strbuf *err)
+int record_query_count_runs(struct record *r, struct record_totals *t,
+			    struct strbuf *err)
 {
 	static const char sql[] = "SELECT count(*), count(DISTINCT r.cell), "
 		"count(DISTINCT " ROW_KEY_SQL ") FROM runs r";
@@ -172,10 +172,10 @@ static int cmp_newest(const void *a, const void *b)
 	return x->id > y->id ? -1 : x->id < y->id;
 }
 
-int record_list_recent_runs(struct record *r, size_t max_rows,
-			    size_t max_runs, size_t per_row,
-			    struct record_run **runs, size_t *n,
-			    struct strbuf *err)
+int record_query_recent_runs(struct record *r, size_t max_rows,
+			     size_t max_runs, size_t per_row,
+			     struct record_run **runs, size_t *n,
+			     struct strbuf *err)
 {
 	struct record_run *v = NULL;
 	size_t nv = 0, alloc = 0, nrows = 0, i;
@@ -202,8 +202,8 @@ out:
 	return ret;
 }
 
-int record_get_run(struct record *r, int64_t id, struct record_run *run,
-		   struct strbuf *err)
+int record_query_run(struct record *r, int64_t id, struct record_run *run,
+		     struct strbuf *err)
 {
 	static const char sql[] = "SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM
 		"WHERE r.id = ?1";
@@ -227,10 +227,10 @@ int record_get_run(struct record *r, int64_t id, struct record_run *run,
 	return ret;
 }
 
-int record_list_row_runs(struct record *r, const char *tree,
-			 const char *commit_id, const char *build,
-			 const char *kernel_id, struct record_run **runs,
-			 size_t *n, struct strbuf *err)
+int record_query_row_runs(struct record *r, const char *tree,
+			  const char *commit_id, const char *build,
+			  const char *kernel_id, struct record_run **runs,
+			  size_t *n, struct strbuf *err)
 {
 	struct row row = { (char *)tree, (char *)commit_id, (char *)build,
 			   (char *)kernel_id };
@@ -247,8 +247,9 @@ int record_list_row_runs(struct record *r, const char *tree,
 	return 0;
 }
 
-int record_runs_extent(struct record *r, int64_t *max_id, int64_t *changed,
-		       struct strbuf *err)
+int record_query_runs_extent(struct record *r, int64_t *max_id,
+			     int64_t *changed,
+			     struct strbuf *err)
 {
 	sqlite3_stmt *st = record_prepare(r, "SELECT coalesce(max(id), 0), "
 		"(SELECT coalesce(max(value), 0) FROM meta WHERE key = "
@@ -273,10 +274,10 @@ out:
 }
 
 /* What comparing and the grid read, a sequential read from after_id on. */
-int record_scan_brief_after(struct record *r, int64_t after_id,
-			    int (*fn)(const struct record_run *run,
-				      void *data, struct strbuf *err),
-			    void *data, struct strbuf *err)
+int record_query_brief_after(struct record *r, int64_t after_id,
+			     int (*fn)(const struct record_run *run,
+			     void *data, struct strbuf *err),
+			     void *data, struct strbuf *err)
 {
 	static const char sql[] = "SELECT r.id, r.kernel_id, r.cell, "
 		"r.verdict, r.reason, r.line, r.started_at, r.log_path, "

@@ -50,11 +50,11 @@ static int add_job(struct record *r, const char *tree, const char *commit,
 	return 0;
 }
 
-int record_enqueue(struct record *r, const char *tree,
-		   const struct record_commit *commits, size_t n_commits,
-		   char *const *builds, size_t n_builds, int64_t batch,
-		   int tip_priority, unsigned flags, size_t *n_new,
-		   struct strbuf *err)
+int record_queue_add(struct record *r, const char *tree,
+		     const struct record_commit *commits, size_t n_commits,
+		     char *const *builds, size_t n_builds, int64_t batch,
+		     int tip_priority, unsigned flags, size_t *n_new,
+		     struct strbuf *err)
 {
 	size_t i, k, added = 0;
 	int bad = 0;
@@ -80,9 +80,9 @@ int record_enqueue(struct record *r, const char *tree,
 	return 0;
 }
 
-int record_enqueue_one(struct record *r, const char *tree,
-		       const struct record_commit *c, const char *build,
-		       int priority, int64_t *job_id, struct strbuf *err)
+int record_queue_add_one(struct record *r, const char *tree,
+			 const struct record_commit *c, const char *build,
+			 int priority, int64_t *job_id, struct strbuf *err)
 {
 	sqlite3_stmt *st;
 	int bad;
@@ -126,7 +126,7 @@ int record_enqueue_one(struct record *r, const char *tree,
 
 static const char *const job_states[] = { "queued", "running", "done" };
 
-const char *record_job_state_name(enum record_job_state s)
+const char *record_queue_job_state_name(enum record_job_state s)
 {
 	return (unsigned)s < ARRAY_SIZE(job_states) ? job_states[s] : "?";
 }
@@ -156,8 +156,8 @@ static void read_job(sqlite3_stmt *st, struct record_job *j)
 	j->last_error = record_column_str(st, 14);
 }
 
-int record_job_next(struct record *r, int64_t only_id,
-		    struct record_job *job, struct strbuf *err)
+int record_queue_job_next(struct record *r, int64_t only_id,
+			  struct record_job *job, struct strbuf *err)
 {
 	sqlite3_stmt *st;
 	int rc, found = 0, bad = 0;
@@ -198,7 +198,7 @@ int record_job_next(struct record *r, int64_t only_id,
 out:
 	if (record_txn_end(r, bad, err)) {
 		if (found)
-			record_job_release(job);
+			record_queue_job_release(job);
 		return -1;
 	}
 	return found;
@@ -225,20 +225,20 @@ static int job_update(struct record *r, const char *sql, int64_t id,
 	return record_txn_end(r, bad, err);
 }
 
-int record_job_set_pgid(struct record *r, int64_t id, int pgid,
-			struct strbuf *err)
+int record_queue_job_set_pgid(struct record *r, int64_t id, int pgid,
+			      struct strbuf *err)
 {
 	return job_update(r, "UPDATE jobs SET pgid = ?2 WHERE id = ?1", id,
 			  pgid, err);
 }
 
-int record_job_finish(struct record *r, int64_t id, struct strbuf *err)
+int record_queue_job_finish(struct record *r, int64_t id, struct strbuf *err)
 {
 	return job_update(r, "UPDATE jobs SET state = 'done', pgid = ?2, "
 			  "finished_at = ?3 WHERE id = ?1", id, 0, err);
 }
 
-int record_job_requeue(struct record *r, int64_t id, struct strbuf *err)
+int record_queue_job_requeue(struct record *r, int64_t id, struct strbuf *err)
 {
 	/* Stopped, not failed: the attempt does not count. */
 	return job_update(r, "UPDATE jobs SET state = 'queued', pgid = ?2, "
@@ -246,8 +246,8 @@ int record_job_requeue(struct record *r, int64_t id, struct strbuf *err)
 			  0, err);
 }
 
-int record_job_defer(struct record *r, int64_t id, double not_before,
-		     const char *reason, struct strbuf *err)
+int record_queue_job_defer(struct record *r, int64_t id, double not_before,
+			   const char *reason, struct strbuf *err)
 {
 	sqlite3_stmt *st;
 	int bad;
@@ -290,7 +290,7 @@ int record_queue_next_due(struct record *r, int64_t only_id, double *at,
 	return ret;
 }
 
-int record_probe_write(struct record *r, struct strbuf *err)
+int record_queue_probe_write(struct record *r, struct strbuf *err)
 {
 	int bad;
 
@@ -302,8 +302,8 @@ int record_probe_write(struct record *r, struct strbuf *err)
 	return record_txn_end(r, bad, err);
 }
 
-int record_jobs_recover(struct record *r, int **pgids, size_t *n,
-			struct strbuf *err)
+int record_queue_jobs_recover(struct record *r, int **pgids, size_t *n,
+			      struct strbuf *err)
 {
 	size_t nr = 0, alloc = 0;
 	int *v = NULL;
@@ -344,8 +344,9 @@ out:
 	return 0;
 }
 
-int record_list_jobs(struct record *r, int state, struct record_job **jobs,
-		     size_t *n, struct strbuf *err)
+int record_queue_list_jobs(struct record *r, int state,
+			   struct record_job **jobs,
+			   size_t *n, struct strbuf *err)
 {
 	struct record_job *v = NULL;
 	size_t nr = 0, alloc = 0, i;
@@ -356,7 +357,7 @@ int record_list_jobs(struct record *r, int state, struct record_job **jobs,
 	*n = 0;
 	st = record_prepare(r, "SELECT " JOB_COLUMNS JOB_FROM "WHERE ?1 IS NULL OR "
 		     "j.state = ?1" JOB_ORDER, "cannot list jobs", err, 1,
-		     state >= 0 ? record_job_state_name(state) : NULL);
+		     state >= 0 ? record_queue_job_state_name(state) : NULL);
 	if (!st)
 		return -1;
 	if (state < 0)
@@ -369,7 +370,7 @@ int record_list_jobs(struct record *r, int state, struct record_job **jobs,
 	if (rc != SQLITE_DONE) {
 		record_db_error(r, err, "cannot list jobs");
 		for (i = 0; i < nr; i++)
-			record_job_release(&v[i]);
+			record_queue_job_release(&v[i]);
 		free(v);
 		return -1;
 	}
@@ -378,7 +379,7 @@ int record_list_jobs(struct record *r, int state, struct record_job **jobs,
 	return 0;
 }
 
-void record_job_release(struct record_job *j)
+void record_queue_job_release(struct record_job *j)
 {
 	free(j->tree);
 	free(j->commit_id);
@@ -388,18 +389,18 @@ void record_job_release(struct record_job *j)
 	memset(j, 0, sizeof(*j));
 }
 
-void record_jobs_free(struct record_job *jobs, size_t n)
+void record_queue_jobs_free(struct record_job *jobs, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		record_job_release(&jobs[i]);
+		record_queue_job_release(&jobs[i]);
 	free(jobs);
 }
 
 /* The first column of every row, as strings. */
-int record_known_commits(struct record *r, const char *tree, char ***ids,
-			 size_t *n, struct strbuf *err)
+int record_queue_known_commits(struct record *r, const char *tree, char ***ids,
+			       size_t *n, struct strbuf *err)
 {
 	return record_list_strings(r, record_prepare(r, "SELECT id FROM commits WHERE "
 				       "tree = ?1 UNION SELECT commit_id FROM "
@@ -408,8 +409,8 @@ int record_known_commits(struct record *r, const char *tree, char ***ids,
 			    ids, n, err);
 }
 
-int record_set_tip(struct record *r, const char *tree, const char *branch,
-		   const char *commit_id, struct strbuf *err)
+int record_queue_set_tip(struct record *r, const char *tree, const char *branch,
+			 const char *commit_id, struct strbuf *err)
 {
 	sqlite3_stmt *st;
 	int bad;
@@ -425,8 +426,8 @@ int record_set_tip(struct record *r, const char *tree, const char *branch,
 	return record_txn_end(r, bad, err);
 }
 
-int record_get_tip(struct record *r, const char *tree, const char *branch,
-		   char out[41], struct strbuf *err)
+int record_queue_get_tip(struct record *r, const char *tree, const char *branch,
+			 char out[41], struct strbuf *err)
 {
 	sqlite3_stmt *st = record_prepare(r, "SELECT commit_id FROM tips WHERE "
 				   "tree = ?1 AND branch = ?2",
@@ -449,7 +450,7 @@ int record_get_tip(struct record *r, const char *tree, const char *branch,
 	return ret;
 }
 
-int64_t record_next_batch(struct record *r)
+int64_t record_queue_next_batch(struct record *r)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t b = 1;
@@ -462,7 +463,7 @@ int64_t record_next_batch(struct record *r)
 	return b;
 }
 
-int record_want_runs(struct record *r, const char *tree,
+int record_queue_want_runs(struct record *r, const char *tree,
 		     const char *commit_id, const char *build, const char *cell,
 		     unsigned runs, const char *purpose, int priority,
 		     struct strbuf *err)

@@ -90,7 +90,7 @@ static const char *const migrations[] = {
 	/* 6 -> 7: runs_changed counts the runs deleted or changed (runs
 	 * are only added; by hand they can be), so that a copy of the runs
 	 * table, the dashboard's cache, knows in O(1) that it is still a
-	 * prefix of it (record_runs_extent). */
+	 * prefix of it (record_query_runs_extent). */
 	"INSERT OR IGNORE INTO meta (key, value) VALUES ('runs_changed', "
 	"'0');"
 	"CREATE TRIGGER IF NOT EXISTS runs_deleted AFTER DELETE ON runs "

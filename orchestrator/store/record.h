@@ -132,17 +132,17 @@ void record_run_release(struct record_run *run);
 void record_runs_free(struct record_run *runs, size_t n);
 
 /*
- * The queue. record_enqueue records the commits (oldest first) and queues
+ * The queue. record_queue_add records the commits (oldest first) and queues
  * one job per (commit, build) that is not queued yet: a commit seen again
  * (a force-push, a second branch) is never queued twice. The last commit
  * gets tip_priority, the others RECORD_PRIORITY_NORMAL, all the given
  * batch. *n_new (may be NULL) counts the jobs added. 0 or -1 + err.
  */
-int record_enqueue(struct record *r, const char *tree,
-		   const struct record_commit *commits, size_t n_commits,
-		   char *const *builds, size_t n_builds, int64_t batch,
-		   int tip_priority, unsigned flags, size_t *n_new,
-		   struct strbuf *err);
+int record_queue_add(struct record *r, const char *tree,
+		     const struct record_commit *commits, size_t n_commits,
+		     char *const *builds, size_t n_builds, int64_t batch,
+		     int tip_priority, unsigned flags, size_t *n_new,
+		     struct strbuf *err);
 /* flags: queue only the last commit (a tree's `test: tips`); the others
  * are recorded, for bisections to find. */
 #define RECORD_ENQUEUE_TIP_ONLY 0x1u
@@ -150,9 +150,9 @@ int record_enqueue(struct record *r, const char *tree,
 #define RECORD_ENQUEUE_NO_JOBS 0x2u
 /* Raise a job to at least `priority` and queue it again if done; adds the
  * job (and a bare commit row) when missing. 0 or -1 + err. */
-int record_enqueue_one(struct record *r, const char *tree,
-		       const struct record_commit *c, const char *build,
-		       int priority, int64_t *job_id, struct strbuf *err);
+int record_queue_add_one(struct record *r, const char *tree,
+			 const struct record_commit *c, const char *build,
+			 int priority, int64_t *job_id, struct strbuf *err);
 /*
  * More runs wanted of one cell on one commit than the one every cell gets
  * (a confirmation, a bisection step): want `runs` runs in all (kept at the
@@ -160,55 +160,56 @@ int record_enqueue_one(struct record *r, const char *tree,
  * here runs only its wanted cells (scope "wants") unless the commit is
  * also queued for testing. 0 or -1 + err.
  */
-int record_want_runs(struct record *r, const char *tree,
+int record_queue_want_runs(struct record *r, const char *tree,
 		     const char *commit_id, const char *build, const char *cell,
 		     unsigned runs, const char *purpose, int priority,
 		     struct strbuf *err);
 /* Take the next queued job (marks it running). 1 with *job set, 0 when
  * the queue is empty, -1 + err. only_id > 0 takes that job alone. */
-int record_job_next(struct record *r, int64_t only_id,
-		    struct record_job *job, struct strbuf *err);
-int record_job_set_pgid(struct record *r, int64_t id, int pgid,
-			struct strbuf *err);
-int record_job_finish(struct record *r, int64_t id, struct strbuf *err);
+int record_queue_job_next(struct record *r, int64_t only_id,
+			  struct record_job *job, struct strbuf *err);
+int record_queue_job_set_pgid(struct record *r, int64_t id, int pgid,
+			      struct strbuf *err);
+int record_queue_job_finish(struct record *r, int64_t id, struct strbuf *err);
 /* Stopped (a signal, a shutdown): queued again, the attempt not counted. */
-int record_job_requeue(struct record *r, int64_t id, struct strbuf *err);
+int record_queue_job_requeue(struct record *r, int64_t id, struct strbuf *err);
 /* Failed for the farm's reasons: queued again, not taken before
  * not_before (Unix time), reason kept in last_error. */
-int record_job_defer(struct record *r, int64_t id, double not_before,
-		     const char *reason, struct strbuf *err);
+int record_queue_job_defer(struct record *r, int64_t id, double not_before,
+			   const char *reason, struct strbuf *err);
 /* The earliest not_before of the queued jobs: 1 with *at, 0 when none are
- * queued, -1 + err. record_job_next only takes jobs whose time has come. */
+ * queued, -1 + err. record_queue_job_next only takes jobs whose time has come. */
 int record_queue_next_due(struct record *r, int64_t only_id, double *at,
 			  struct strbuf *err);
 /* A tiny real write (one transaction): does the store take writes? */
-int record_probe_write(struct record *r, struct strbuf *err);
+int record_queue_probe_write(struct record *r, struct strbuf *err);
 /* After a crash: every running job is queued again; their build process
  * groups are returned (to kill) in *pgids (free()). */
-int record_jobs_recover(struct record *r, int **pgids, size_t *n,
-			struct strbuf *err);
+int record_queue_jobs_recover(struct record *r, int **pgids, size_t *n,
+			      struct strbuf *err);
 /* Jobs in a state (or every job with state < 0), in queue order. */
-int record_list_jobs(struct record *r, int state, struct record_job **jobs,
-		     size_t *n, struct strbuf *err);
-void record_job_release(struct record_job *j);
-void record_jobs_free(struct record_job *jobs, size_t n);
-const char *record_job_state_name(enum record_job_state s);
+int record_queue_list_jobs(struct record *r, int state,
+			   struct record_job **jobs,
+			   size_t *n, struct strbuf *err);
+void record_queue_job_release(struct record_job *j);
+void record_queue_jobs_free(struct record_job *jobs, size_t n);
+const char *record_queue_job_state_name(enum record_job_state s);
 
 /* Every commit id recorded for a tree (for the watcher's known set). */
-int record_known_commits(struct record *r, const char *tree, char ***ids,
-			 size_t *n, struct strbuf *err);
-int record_set_tip(struct record *r, const char *tree, const char *branch,
-		   const char *commit_id, struct strbuf *err);
+int record_queue_known_commits(struct record *r, const char *tree, char ***ids,
+			       size_t *n, struct strbuf *err);
+int record_queue_set_tip(struct record *r, const char *tree, const char *branch,
+			 const char *commit_id, struct strbuf *err);
 /* 1 and out set when a tip is recorded, 0 when none, -1 + err. */
-int record_get_tip(struct record *r, const char *tree, const char *branch,
-		   char out[41], struct strbuf *err);
+int record_queue_get_tip(struct record *r, const char *tree, const char *branch,
+			 char out[41], struct strbuf *err);
 /* The next poll batch number. */
-int64_t record_next_batch(struct record *r);
+int64_t record_queue_next_batch(struct record *r);
 
-int record_add_build(struct record *r, struct record_build *b,
+int record_build_add(struct record *r, struct record_build *b,
 		     struct strbuf *err);
 /* The newest build of (tree, commit, build): 1 with *out, 0 none, -1. */
-int record_last_build(struct record *r, const char *tree,
+int record_build_last(struct record *r, const char *tree,
 		      const char *commit_id, const char *build,
 		      struct record_build *out, struct strbuf *err);
 void record_build_release(struct record_build *b);
@@ -216,7 +217,7 @@ const char *record_build_status_name(enum record_build_status s);
 /*
  * What a job of (tree, commit, build) still has to run, per cell: the runs
  * recorded (have), the runs wanted (want: 1 for every cell when the job's
- * scope is "all", else 0, raised by record_want_runs) and why (purpose of
+ * scope is "all", else 0, raised by record_queue_want_runs) and why (purpose of
  * the want, "test" otherwise). Cells with neither runs nor wants are not
  * listed. 0 or -1 + err.
  */
@@ -225,13 +226,13 @@ struct record_plan {
 	unsigned have, want;
 	char *purpose;
 };
-int record_job_plan(struct record *r, const char *tree,
+int record_build_job_plan(struct record *r, const char *tree,
 		    const char *commit_id, const char *build, int *scope_all,
 		    struct record_plan **plan, size_t *n, struct strbuf *err);
-void record_plan_free(struct record_plan *plan, size_t n);
+void record_build_plan_free(struct record_plan *plan, size_t n);
 /* Cells that already have a run for (tree, commit, build): a resumed job
  * does not run them again. */
-int record_cells_done(struct record *r, const char *tree,
+int record_build_cells_done(struct record *r, const char *tree,
 		      const char *commit_id, const char *build, char ***cells,
 		      size_t *n, struct strbuf *err);
 void record_strings_free(char **v, size_t n);
@@ -240,23 +241,23 @@ void record_strings_free(char **v, size_t n);
  * ---- record-history.c: what comparison reads ----
  * The commits of a tree in recorded order (parents first), oldest first.
  */
-int record_list_commits(struct record *r, const char *tree,
-			struct record_commit **out, size_t *n,
-			struct strbuf *err);
-void record_commits_free(struct record_commit *v, size_t n);
+int record_history_commits(struct record *r, const char *tree,
+			   struct record_commit **out, size_t *n,
+			   struct strbuf *err);
+void record_history_commits_free(struct record_commit *v, size_t n);
 /* Every (tree, build) with runs: pairs[2i] the tree, pairs[2i+1] the
  * build; *n pairs (free with record_strings_free(pairs, 2 * n)). */
-int record_list_tree_builds(struct record *r, char ***pairs, size_t *n,
-			    struct strbuf *err);
+int record_history_tree_builds(struct record *r, char ***pairs, size_t *n,
+			       struct strbuf *err);
 /* Every run of one (tree, build), oldest first. */
-int record_list_tree_runs(struct record *r, const char *tree,
-			  const char *build, struct record_run **runs,
-			  size_t *n, struct strbuf *err);
+int record_history_tree_runs(struct record *r, const char *tree,
+			     const char *build, struct record_run **runs,
+			     size_t *n, struct strbuf *err);
 /* The same with only id, cell, verdict, line, commit_id and purpose set
  * (the other strings NULL): what comparing reads. */
-int record_list_tree_verdicts(struct record *r, const char *tree,
-			      const char *build, struct record_run **runs,
-			      size_t *n, struct strbuf *err);
+int record_history_tree_verdicts(struct record *r, const char *tree,
+				 const char *build, struct record_run **runs,
+				 size_t *n, struct strbuf *err);
 
 /*
  * ---- record-query.c: bounded reads for publishing ----
@@ -268,18 +269,18 @@ struct record_totals {
 	size_t rows;		/* kernel images and built commits */
 	size_t cells;
 };
-int record_count_runs(struct record *r, struct record_totals *t,
-		      struct strbuf *err);
+int record_query_count_runs(struct record *r, struct record_totals *t,
+			    struct strbuf *err);
 /*
  * The runs of the newest rows (a row: a kernel image booted by `hvmatrix
  * boot`, or a built (tree, commit, build)), newest first: the rows of the
  * newest max_runs runs, and more rows until there are max_rows; of each
  * row its newest per_row runs. 0 or -1 + err.
  */
-int record_list_recent_runs(struct record *r, size_t max_rows,
-			    size_t max_runs, size_t per_row,
-			    struct record_run **runs, size_t *n,
-			    struct strbuf *err);
+int record_query_recent_runs(struct record *r, size_t max_rows,
+			     size_t max_runs, size_t per_row,
+			     struct record_run **runs, size_t *n,
+			     struct strbuf *err);
 /*
  * The runs after after_id, in id order (the table's own: no index, no
  * sort), with only id, kernel_id, cell, verdict, reason, line, started_at,
@@ -288,23 +289,24 @@ int record_list_recent_runs(struct record *r, size_t max_rows,
  * (regressions_input_load). fn gets each run with borrowed strings valid
  * only during the call; it returns 0, or -1 + err to stop.
  */
-int record_scan_brief_after(struct record *r, int64_t after_id,
-			    int (*fn)(const struct record_run *run,
-				      void *data, struct strbuf *err),
-			    void *data, struct strbuf *err);
+int record_query_brief_after(struct record *r, int64_t after_id,
+			     int (*fn)(const struct record_run *run,
+			     void *data, struct strbuf *err),
+			     void *data, struct strbuf *err);
 /* The highest run id (0 for none) and how many runs were ever deleted or
  * changed (a trigger counts them, schema 7): what tells a copy of the
  * runs table it is still a prefix of it, without counting the runs. */
-int record_runs_extent(struct record *r, int64_t *max_id, int64_t *changed,
-		       struct strbuf *err);
+int record_query_runs_extent(struct record *r, int64_t *max_id,
+			     int64_t *changed,
+			     struct strbuf *err);
 /* Every run of one row (commit_id "": the `hvmatrix boot` runs of
  * kernel_id), newest first, with its commit's subject. 0 or -1 + err. */
-int record_list_row_runs(struct record *r, const char *tree,
-			 const char *commit_id, const char *build,
-			 const char *kernel_id, struct record_run **runs,
-			 size_t *n, struct strbuf *err);
+int record_query_row_runs(struct record *r, const char *tree,
+			  const char *commit_id, const char *build,
+			  const char *kernel_id, struct record_run **runs,
+			  size_t *n, struct strbuf *err);
 /* One run by id: 1 with *run set (release it), 0 no such run, -1 + err. */
-int record_get_run(struct record *r, int64_t id, struct record_run *run,
-		   struct strbuf *err);
+int record_query_run(struct record *r, int64_t id, struct record_run *run,
+		     struct strbuf *err);
 
 #endif

@@ -1044,32 +1044,32 @@ START_TEST(test_build_ccache_dir)
 	setenv("XDG_CACHE_HOME", "/xdg", 1);
 	setenv("HOME", "/home/someone", 1);
 	c.ccache = "/from/key";
-	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_int_eq(build_host_ccache_dir(&c, &dir, &err), 0);
 	ck_assert_str_eq(dir, "/from/env");
 	free(dir);
 	unsetenv("HVMATRIX_CCACHE");
-	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_int_eq(build_host_ccache_dir(&c, &dir, &err), 0);
 	ck_assert_str_eq(dir, "/from/key");
 	free(dir);
 	c.ccache = NULL;
-	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_int_eq(build_host_ccache_dir(&c, &dir, &err), 0);
 	ck_assert_str_eq(dir, "/xdg/hvmatrix/ccache");
 	free(dir);
-	ck_assert_int_eq(build_ccache_dir(NULL, &dir, &err), 0);
+	ck_assert_int_eq(build_host_ccache_dir(NULL, &dir, &err), 0);
 	ck_assert_str_eq(dir, "/xdg/hvmatrix/ccache");
 	free(dir);
 	/* A relative XDG_CACHE_HOME is to be ignored (the XDG spec). */
 	setenv("XDG_CACHE_HOME", "relative", 1);
-	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_int_eq(build_host_ccache_dir(&c, &dir, &err), 0);
 	ck_assert_str_eq(dir, "/home/someone/.cache/hvmatrix/ccache");
 	free(dir);
 	unsetenv("XDG_CACHE_HOME");
-	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_int_eq(build_host_ccache_dir(&c, &dir, &err), 0);
 	ck_assert_str_eq(dir, "/home/someone/.cache/hvmatrix/ccache");
 	free(dir);
 	/* A relative one is made absolute: compilers run elsewhere. */
 	setenv("HVMATRIX_CCACHE", "rel/cc", 1);
-	ck_assert_int_eq(build_ccache_dir(&c, &dir, &err), 0);
+	ck_assert_int_eq(build_host_ccache_dir(&c, &dir, &err), 0);
 	ck_assert_str_eq(dir + strlen(dir) - 7, "/rel/cc");
 	ck_assert(dir[0] == '/');
 	free(dir);
@@ -1132,12 +1132,12 @@ START_TEST(test_build_missing_tools)
 	char c1[41];
 
 	setenv("PATH", empty, 1);
-	ck_assert_int_eq(build_check_host(&err), -1);
+	ck_assert_int_eq(build_host_check(&err), -1);
 	ck_assert_str_eq(err.buf, "build host: make not found in PATH "
 			 "(apt-get install make)");
 	strbuf_reset(&err);
 	setenv("PATH", all, 1);
-	ck_assert_int_eq(build_check_host(&err), 0);
+	ck_assert_int_eq(build_host_check(&err), 0);
 	ck_assert_str_eq(err.buf, "");
 
 	/* Through build_start: refused at once, on_done never called. */
@@ -1348,7 +1348,7 @@ static struct strbuf kill_log = STRBUF_INIT;
 /*
  * What an OOM kill of hvmatrix and the trampoline leaves: kill the
  * group's leader only, while make's sub-make sleeps, then clean up with
- * build_kill_group() before the loop sees the leader's exit (which would
+ * build_host_kill_group() before the loop sees the leader's exit (which would
  * kill the group itself).
  */
 static void kill_leader(uv_timer_t *t)
@@ -1370,7 +1370,7 @@ static void kill_leader(uv_timer_t *t)
 	ck_assert_int_eq(state_of(pgid), 'Z');
 	ck_assert_uint_ge(live_in_group(pgid, "sleep", &has_sleep), 2);
 	ck_assert(has_sleep);
-	kill_result = build_kill_group(pgid, &kill_log);
+	kill_result = build_host_kill_group(pgid, &kill_log);
 	ck_assert_uint_eq(live_in_group(pgid, NULL, NULL), 0);
 	ck_assert_int_eq(state_of(decoy_same_mark), 'S');
 }
@@ -1408,23 +1408,23 @@ START_TEST(test_build_kill_group)
 	/* A group whose mark names another group: a reused id, left. */
 	decoy_foreign = decoy(1, getpid());
 	strbuf_reset(&kill_log);
-	ck_assert_int_eq(build_kill_group(decoy_foreign, &kill_log), 0);
+	ck_assert_int_eq(build_host_kill_group(decoy_foreign, &kill_log), 0);
 	ck_assert_ptr_nonnull(strstr(kill_log.buf, "left alone"));
 	/* Its own group's mark, but the hvmatrix that started it (here:
 	 * the test runner, our parent) still runs: its group, left. */
 	decoy_live_owner = decoy(0, getppid());
-	ck_assert_int_eq(build_kill_group(decoy_live_owner, &kill_log), 0);
+	ck_assert_int_eq(build_host_kill_group(decoy_live_owner, &kill_log), 0);
 	ck_assert_int_eq(state_of(decoy_foreign), 'S');
 	ck_assert_int_eq(state_of(decoy_live_owner), 'S');
 	ck_assert_int_eq(state_of(decoy_same_mark), 'S');
 	/* Not an id to kill at all. */
-	ck_assert_int_eq(build_kill_group(getpgrp(), &kill_log), -1);
-	ck_assert_int_eq(build_kill_group(1, &kill_log), -1);
+	ck_assert_int_eq(build_host_kill_group(getpgrp(), &kill_log), -1);
+	ck_assert_int_eq(build_host_kill_group(1, &kill_log), -1);
 	/* Marked with its own group and no other live owner: it goes. */
 	ck_assert_int_eq(kill(decoy_same_mark, SIGKILL), 0);
 	ck_assert_int_eq(waitpid(decoy_same_mark, &st, 0), decoy_same_mark);
 	decoy_same_mark = decoy(0, getpid());
-	ck_assert_int_eq(build_kill_group(decoy_same_mark, &kill_log), 1);
+	ck_assert_int_eq(build_host_kill_group(decoy_same_mark, &kill_log), 1);
 	ck_assert_int_eq(waitpid(decoy_same_mark, &st, 0), decoy_same_mark);
 	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	kill(decoy_foreign, SIGKILL);

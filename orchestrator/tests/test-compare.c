@@ -666,8 +666,8 @@ START_TEST(findings_and_the_class_a_run_shows)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	state = xstrfmt("%s/state", dir);
 	ck_assert_int_eq(record_open(&r, state, &err), 0);
-	ck_assert_int_eq(record_enqueue(r, "t", c, 3, builds, 1, 1, 0,
-					RECORD_ENQUEUE_NO_JOBS, NULL, &err),
+	ck_assert_int_eq(record_queue_add(r, "t", c, 3, builds, 1, 1, 0,
+					  RECORD_ENQUEUE_NO_JOBS, NULL, &err),
 			 0);
 	store_run(r, "t", K1, "vm", VERDICT_PASS, &pass1);
 	store_run(r, "t", K1, "pc", VERDICT_PASS, NULL);

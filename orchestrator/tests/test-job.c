@@ -369,9 +369,9 @@ static void enqueue(struct record *r, const char *id)
 	char *builds[] = { (char *)BUILD };
 	struct strbuf err = STRBUF_INIT;
 
-	if (record_enqueue(r, TREE, &c, 1, builds, 1, 1,
-			   RECORD_PRIORITY_NORMAL, 0, NULL, &err))
-		ck_abort_msg("record_enqueue: %s", err.buf);
+	if (record_queue_add(r, TREE, &c, 1, builds, 1, 1,
+			     RECORD_PRIORITY_NORMAL, 0, NULL, &err))
+		ck_abort_msg("record_queue_add: %s", err.buf);
 	strbuf_release(&err);
 }
 
@@ -380,9 +380,9 @@ static void want(struct record *r, const char *id, const char *cell,
 {
 	struct strbuf err = STRBUF_INIT;
 
-	if (record_want_runs(r, TREE, id, BUILD, cell, runs, purpose,
-			     RECORD_PRIORITY_CONFIRM, &err))
-		ck_abort_msg("record_want_runs: %s", err.buf);
+	if (record_queue_want_runs(r, TREE, id, BUILD, cell, runs, purpose,
+				   RECORD_PRIORITY_CONFIRM, &err))
+		ck_abort_msg("record_queue_want_runs: %s", err.buf);
 	strbuf_release(&err);
 }
 
@@ -412,7 +412,7 @@ static void run_job(struct record *r, void (*poke)(void))
 	struct strbuf err = STRBUF_INIT;
 	struct record_job rj;
 
-	ck_assert_int_eq(record_job_next(r, 0, &rj, &err), 1);
+	ck_assert_int_eq(record_queue_job_next(r, 0, &rj, &err), 1);
 	fake.job = job_begin(&env, &m, &rj);
 	ck_assert_ptr_null(rj.tree);		/* its strings were taken */
 	while (!fake.ended) {
@@ -465,13 +465,13 @@ static struct record_job queue_row(struct record *r, const char *id)
 	size_t n = 0, i;
 
 	memset(&out, 0, sizeof(out));
-	ck_assert_int_eq(record_list_jobs(r, -1, &jobs, &n, &err), 0);
+	ck_assert_int_eq(record_queue_list_jobs(r, -1, &jobs, &n, &err), 0);
 	for (i = 0; i < n; i++)
 		if (!strcmp(jobs[i].commit_id, id)) {
 			out = jobs[i];
 			memset(&jobs[i], 0, sizeof(jobs[i]));
 		}
-	record_jobs_free(jobs, n);
+	record_queue_jobs_free(jobs, n);
 	strbuf_release(&err);
 	ck_assert_ptr_nonnull(out.commit_id);
 	return out;
@@ -536,13 +536,13 @@ START_TEST(test_job_ends)
 	ck_assert_uint_eq(count_runs(r, "c1", "fail", VERDICT_FAIL, "test"),
 			  1);
 	ck_assert_uint_eq(all_runs(r, "c1"), 2);
-	ck_assert_int_eq(record_last_build(r, TREE, "c1", BUILD, &b, &err), 1);
+	ck_assert_int_eq(record_build_last(r, TREE, "c1", BUILD, &b, &err), 1);
 	ck_assert_int_eq(b.status, RECORD_BUILD_OK);
 	ck_assert_str_eq(b.image_path, image);
 	record_build_release(&b);
 	row = queue_row(r, "c1");
 	ck_assert_int_eq(row.state, RECORD_JOB_DONE);
-	record_job_release(&row);
+	record_queue_job_release(&row);
 	record_close(r);
 	strbuf_release(&err);
 }
@@ -612,7 +612,7 @@ START_TEST(test_stop_mid_build)
 	ck_assert_int_eq(row.state, RECORD_JOB_QUEUED);
 	ck_assert_int_eq(row.attempts, 0);	/* taken once, given back */
 	ck_assert(row.not_before == 0);		/* no backoff */
-	record_job_release(&row);
+	record_queue_job_release(&row);
 	record_close(r);
 }
 END_TEST
@@ -636,7 +636,7 @@ START_TEST(test_farm_error_deferred)
 	ck_assert_int_eq(row.state, RECORD_JOB_QUEUED);
 	ck_assert_str_eq(row.last_error, "disk full");
 	ck_assert(row.not_before > row.started_at + 25);
-	record_job_release(&row);
+	record_queue_job_release(&row);
 	record_close(r);
 }
 END_TEST

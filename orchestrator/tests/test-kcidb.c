@@ -230,7 +230,7 @@ START_TEST(no_null_from_a_store)
 	/* A local tree (no matrix, no URL): no git_repository_url. */
 	ck_assert_ptr_null(strstr(sb.buf, "git_repository_url"));
 	json_value_release(&v);
-	kcidb_report_release(&rep);
+	kcidb_collect_release(&rep);
 
 	/* --since leaves out what started before. */
 	strbuf_reset(&sb);
@@ -241,7 +241,7 @@ START_TEST(no_null_from_a_store)
 	ck_assert_uint_eq(rep.n_checkouts, 1);
 	for (i = 0; i < rep.n_tests; i++)
 		ck_assert_str_eq(rep.tests[i].status, "ERROR");
-	kcidb_report_release(&rep);
+	kcidb_collect_release(&rep);
 	record_close(r);
 	free(state);
 	strbuf_release(&err);

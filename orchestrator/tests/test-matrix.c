@@ -342,7 +342,7 @@ START_TEST(test_cell_yaml_round_trip)
 
 	full_cell(&c, "1.0");
 	strbuf_addstr(&text, "cells:\n");
-	cell_to_yaml(&c, 2, &text);
+	cell_format_yaml(&c, 2, &text);
 	/* Strings YAML would misread are quoted. */
 	ck_assert_ptr_nonnull(strstr(text.buf, "  - name: \"1.0\"\n"));
 	ck_assert_ptr_nonnull(strstr(text.buf, "    qemu: \"yes\"\n"));
@@ -361,11 +361,11 @@ START_TEST(test_cell_yaml_round_trip)
 	cell_init(&d);
 	set_ok(&d, "name", "plain");
 	strbuf_reset(&text);
-	cell_to_yaml(&d, 0, &text);
+	cell_format_yaml(&d, 0, &text);
 	ck_assert_str_eq(text.buf, "- name: plain\n");
 	strbuf_reset(&text);
 	strbuf_addstr(&text, "cells:\n");
-	cell_to_yaml(&d, 0, &text);
+	cell_format_yaml(&d, 0, &text);
 	load_ok(&m, text.buf);
 	ck_cells_equal(&m.cells[0], &d);
 	matrix_release(&m);
@@ -382,7 +382,7 @@ START_TEST(test_cell_json)
 	struct cell c;
 
 	full_cell(&c, "j");
-	cell_to_json(&c, &out);
+	cell_format_json(&c, &out);
 	ck_assert_int_eq(out.buf[0], '{');
 	ck_assert_int_eq(out.buf[out.len - 1], '}');
 	ck_assert_ptr_nonnull(strstr(out.buf, "\"name\": \"j\""));
@@ -400,7 +400,7 @@ START_TEST(test_cell_json)
 	strbuf_reset(&out);
 	cell_init(&c);
 	set_ok(&c, "name", "d");
-	cell_to_json(&c, &out);
+	cell_format_json(&c, &out);
 	ck_assert_str_eq(out.buf, "{\"name\": \"d\", \"description\": null, "
 			 "\"backend\": \"qemu\", \"qemu\": "
 			 "\"qemu-system-x86_64\", \"accel\": \"tcg\", "
@@ -422,7 +422,7 @@ START_TEST(test_cell_log_limit)
 	static const struct {
 		const char *text;
 		size_t bytes;
-		const char *yaml;	/* as cell_to_yaml writes it */
+		const char *yaml;	/* as cell_format_yaml writes it */
 	} ok[] = {
 		{ "16M", 16u << 20, NULL },	/* the default: not written */
 		{ "65536", 65536, "64K" },
@@ -450,7 +450,7 @@ START_TEST(test_cell_log_limit)
 		ck_assert_uint_eq(c.log_limit, ok[i].bytes);
 		strbuf_reset(&text);
 		strbuf_addstr(&text, "cells:\n");
-		cell_to_yaml(&c, 2, &text);
+		cell_format_yaml(&c, 2, &text);
 		line = ok[i].yaml ? xstrfmt("    log_limit: %s\n",
 					    ok[i].yaml) : NULL;
 		if (line)
@@ -525,7 +525,7 @@ START_TEST(test_xen_cells)
 	ck_assert_str_eq(m.cells[0].xen, "4.17");
 	ck_assert_str_eq(m.cells[0].xen_cmdline, "dom0=pvh dom0_mem=512M");
 	/* It writes back as it was read. */
-	cell_to_yaml(&m.cells[0], 2, &out);
+	cell_format_yaml(&m.cells[0], 2, &out);
 	ck_assert_str_eq(out.buf, "  - name: x\n    backend: xen\n"
 			 "    xen: \"4.17\"\n"
 			 "    xen_cmdline: \"dom0=pvh dom0_mem=512M\"\n");
@@ -576,7 +576,7 @@ START_TEST(test_executor)
 			 MATRIX_EXECUTOR_SLURM);
 	ck_assert_int_eq(matrix_cell_executor(&m, &m.cells[1]),
 			 MATRIX_EXECUTOR_LOCAL);
-	cell_to_yaml(&m.cells[1], 2, &out);
+	cell_format_yaml(&m.cells[1], 2, &out);
 	ck_assert_str_eq(out.buf, "  - name: b\n    executor: local\n");
 	matrix_release(&m);
 	strbuf_release(&out);
@@ -929,7 +929,7 @@ START_TEST(test_names_one_check)
 		ck_assert_int_eq(cell_validate(&c, &err), -1);
 		ck_assert_str_eq(err.buf, want);
 		strbuf_reset(&err);
-		ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+		ck_assert_int_eq(matrix_edit_add_cell(path, &c, &err), -1);
 		ck_assert_str_eq(err.buf, want);
 		ck_assert_int_eq(access(path, F_OK), -1);
 		strbuf_reset(&err);
@@ -1512,13 +1512,13 @@ START_TEST(test_add_keeps_text)
 	struct cell c;
 
 	full_cell(&c, "added");
-	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_add_cell(path, &c, &err) == 0, "%s", err.buf);
 	now = read_all(path);
 
 	/* Inserted right after the last cell's last line, at its indent. */
 	ck_assert_ptr_nonnull(strstr(orig, last_line));
 	at = (size_t)(strstr(orig, last_line) - orig) + strlen(last_line);
-	cell_to_yaml(&c, 2, &item);
+	cell_format_yaml(&c, 2, &item);
 	ck_assert_uint_eq(strlen(now), olen + item.len);
 	ck_assert_int_eq(memcmp(now, orig, at), 0);
 	ck_assert_int_eq(memcmp(now + at, item.buf, item.len), 0);
@@ -1548,7 +1548,7 @@ START_TEST(test_add_duplicate_refused)
 	struct cell c;
 
 	new_cell(&c, "q35", "1G");
-	ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+	ck_assert_int_eq(matrix_edit_add_cell(path, &c, &err), -1);
 	want = xstrfmt("cell 'q35' already exists in %s (line 11)", path);
 	ck_assert_str_eq(err.buf, want);
 	now = read_all(path);
@@ -1559,7 +1559,7 @@ START_TEST(test_add_duplicate_refused)
 	new_cell(&c, "fresh", "1G");
 	c.silence_s = c.timeout_s + 1;
 	strbuf_reset(&err);
-	ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+	ck_assert_int_eq(matrix_edit_add_cell(path, &c, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.buf, "silence"));
 	free(now);
 	now = read_all(path);
@@ -1583,7 +1583,7 @@ START_TEST(test_add_invalid_file_refused)
 
 	write_all(path, "cells:\n  - name: a\n    smp: lots\n");
 	new_cell(&c, "b", "512");
-	ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+	ck_assert_int_eq(matrix_edit_add_cell(path, &c, &err), -1);
 	want = xstrfmt("%s:3:10: smp: expected an integer between 1 and 64, "
 		       "got \"lots\"", path);
 	ck_assert_str_eq(err.buf, want);
@@ -1606,7 +1606,7 @@ START_TEST(test_add_new_file)
 	char *now;
 
 	new_cell(&c, "first", "1G");
-	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_add_cell(path, &c, &err) == 0, "%s", err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, "cells:\n  - name: first\n    memory: 1024\n");
 	ck_assert_int_eq(matrix_load(&m, path, &err), 0);
@@ -1629,7 +1629,7 @@ START_TEST(test_add_into_empty_flow)
 	char *now;
 
 	new_cell(&c, "x", "512");
-	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_add_cell(path, &c, &err) == 0, "%s", err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, "# No cells yet.\nversion: 1\n"
 			 "cells:  # filled by 'hvmatrix matrix add'\n"
@@ -1639,7 +1639,7 @@ START_TEST(test_add_into_empty_flow)
 
 	/* And a second one goes after it ("y" would read as a boolean). */
 	new_cell(&c, "y", "1024");
-	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_add_cell(path, &c, &err) == 0, "%s", err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, "# No cells yet.\nversion: 1\n"
 			 "cells:  # filled by 'hvmatrix matrix add'\n"
@@ -1666,7 +1666,7 @@ START_TEST(test_add_other_layouts)
 
 	/* `cells:` with no value, followed by another key. */
 	write_all(path, "cells:\nversion: 1\n");
-	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_add_cell(path, &c, &err) == 0, "%s", err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, "cells:\n  - name: nc\n    memory: 64\n"
 			 "version: 1\n");
@@ -1675,7 +1675,7 @@ START_TEST(test_add_other_layouts)
 	/* Items at column 0, no newline at the end, a block scalar. */
 	write_all(path, "cells:\n- name: a\n  description: >\n    folded\n"
 		  "- name: b");
-	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_add_cell(path, &c, &err) == 0, "%s", err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, "cells:\n- name: a\n  description: >\n"
 			 "    folded\n- name: b\n- name: nc\n  memory: 64\n");
@@ -1683,7 +1683,7 @@ START_TEST(test_add_other_layouts)
 
 	/* CRLF line ends stay CRLF. */
 	write_all(path, "cells:\r\n  - name: a\r\n");
-	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_add_cell(path, &c, &err) == 0, "%s", err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, "cells:\r\n  - name: a\r\n  - name: nc\r\n"
 			 "    memory: 64\r\n");
@@ -1692,7 +1692,7 @@ START_TEST(test_add_other_layouts)
 	/* Multi-byte characters before the insertion point. */
 	write_all(path, "# \xc3\xa9t\xc3\xa9\ncells:\n  - name: a\n"
 		  "    description: caf\xc3\xa9 \xe2\x82\xac\n# end\n");
-	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_add_cell(path, &c, &err) == 0, "%s", err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, "# \xc3\xa9t\xc3\xa9\ncells:\n  - name: a\n"
 			 "    description: caf\xc3\xa9 \xe2\x82\xac\n"
@@ -1701,7 +1701,7 @@ START_TEST(test_add_other_layouts)
 
 	/* A non-empty flow list is not rewritten. */
 	write_all(path, "cells: [{name: a}]\n");
-	ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+	ck_assert_int_eq(matrix_edit_add_cell(path, &c, &err), -1);
 	now = read_all(path);
 	ck_assert_str_eq(now, "cells: [{name: a}]\n");
 	free(now);
@@ -1734,7 +1734,7 @@ static void check_remove(const char *name, const char *cut,
 	struct matrix m;
 	size_t i;
 
-	ck_assert_msg(matrix_remove_cell(path, name, &err) == 0, "%s",
+	ck_assert_msg(matrix_edit_remove_cell(path, name, &err) == 0, "%s",
 		      err.buf);
 	now = read_all(path);
 	want = without(orig, cut);
@@ -1795,7 +1795,7 @@ START_TEST(test_remove_only_and_missing)
 	write_all(path, "# one cell\ncells:  # list\n  - name: a\n"
 		  "    smp: 2\nversion: 1\n");
 	strbuf_reset(&err);
-	ck_assert_int_eq(matrix_remove_cell(path, "b", &err), -1);
+	ck_assert_int_eq(matrix_edit_remove_cell(path, "b", &err), -1);
 	want = xstrfmt("no cell 'b' in %s", path);
 	ck_assert_str_eq(err.buf, want);
 	now = read_all(path);
@@ -1803,7 +1803,8 @@ START_TEST(test_remove_only_and_missing)
 			 "    smp: 2\nversion: 1\n");
 	free(now);
 
-	ck_assert_msg(matrix_remove_cell(path, "a", &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_remove_cell(path, "a", &err) == 0, "%s",
+		      err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, "# one cell\ncells: []  # list\nversion: 1\n");
 	ck_assert_int_eq(matrix_load(&m, path, &err), 0);
@@ -1825,8 +1826,9 @@ START_TEST(test_add_then_remove_restores)
 	struct cell c;
 
 	full_cell(&c, "temporary");
-	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
-	ck_assert_msg(matrix_remove_cell(path, "temporary", &err) == 0, "%s",
+	ck_assert_msg(matrix_edit_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_remove_cell(path, "temporary", &err) == 0,
+		      "%s",
 		      err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, orig);
@@ -1874,7 +1876,7 @@ START_TEST(test_add_with_trees_builds)
 	struct cell c;
 
 	full_cell(&c, "added");
-	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_add_cell(path, &c, &err) == 0, "%s", err.buf);
 	now = read_all(path);
 
 	/*
@@ -1884,7 +1886,7 @@ START_TEST(test_add_with_trees_builds)
 	ck_assert_ptr_nonnull(strstr(orig, last_line));
 	at = (size_t)(strstr(orig, last_line) - orig) + strlen(last_line);
 	ck_assert_ptr_nonnull(strstr(orig + at, "builds:"));
-	cell_to_yaml(&c, 2, &item);
+	cell_format_yaml(&c, 2, &item);
 	ck_assert_uint_eq(strlen(now), olen + item.len);
 	ck_assert_int_eq(memcmp(now, orig, at), 0);
 	ck_assert_int_eq(memcmp(now + at, item.buf, item.len), 0);
@@ -1897,7 +1899,7 @@ START_TEST(test_add_with_trees_builds)
 	ck_trees_builds_kept(path);
 
 	/* Removing it gives back the original, byte for byte. */
-	ck_assert_msg(matrix_remove_cell(path, "added", &err) == 0, "%s",
+	ck_assert_msg(matrix_edit_remove_cell(path, "added", &err) == 0, "%s",
 		      err.buf);
 	free(now);
 	now = read_all(path);
@@ -1920,7 +1922,7 @@ static void check_remove_trees(const char *name, const char *cut,
 	char *orig = read_all(path), *now, *want;
 	struct matrix m;
 
-	ck_assert_msg(matrix_remove_cell(path, name, &err) == 0, "%s",
+	ck_assert_msg(matrix_edit_remove_cell(path, name, &err) == 0, "%s",
 		      err.buf);
 	now = read_all(path);
 	want = without(orig, cut);
@@ -1962,20 +1964,21 @@ START_TEST(test_edit_trees_builds_around)
 	/* Builds before the cells, trees after, all at column 0. */
 	write_all(path, text);
 	new_cell(&c, "nc", "64");
-	ck_assert_msg(matrix_add_cell(path, &c, &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_add_cell(path, &c, &err) == 0, "%s", err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, "builds:\n- name: b\n  base: defconfig\n"
 			 "cells:\n- name: a\n- name: nc\n  memory: 64\n"
 			 "trees:\n- name: t\n  path: /t\n");
 	free(now);
-	ck_assert_msg(matrix_remove_cell(path, "nc", &err) == 0, "%s",
+	ck_assert_msg(matrix_edit_remove_cell(path, "nc", &err) == 0, "%s",
 		      err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, text);
 	free(now);
 
 	/* The only cell goes: `cells: []`, the rest as it was. */
-	ck_assert_msg(matrix_remove_cell(path, "a", &err) == 0, "%s", err.buf);
+	ck_assert_msg(matrix_edit_remove_cell(path, "a", &err) == 0, "%s",
+		      err.buf);
 	now = read_all(path);
 	ck_assert_str_eq(now, "builds:\n- name: b\n  base: defconfig\n"
 			 "cells: []\ntrees:\n- name: t\n  path: /t\n");
@@ -1983,7 +1986,7 @@ START_TEST(test_edit_trees_builds_around)
 
 	/* A broken build stops any edit, and the file stays as it is. */
 	write_all(path, "cells:\n- name: a\nbuilds:\n- name: b\n");
-	ck_assert_int_eq(matrix_add_cell(path, &c, &err), -1);
+	ck_assert_int_eq(matrix_edit_add_cell(path, &c, &err), -1);
 	now = xstrfmt("%s:4:3: build 'b': needs a base (defconfig, "
 		      "tinyconfig, allnoconfig or a path to a .config file)",
 		      path);

@@ -122,8 +122,8 @@ START_TEST(bounded_load)
 		add(r, kernel, "cc", 10.0 * i + 2, NULL);
 	}
 	/* The newest 200 runs reach 67 kernels; 50 would be the floor. */
-	ck_assert_int_eq(record_list_recent_runs(r, 50, 200, 1000, &runs, &n,
-						 &err), 0);
+	ck_assert_int_eq(record_query_recent_runs(r, 50, 200, 1000, &runs, &n,
+						  &err), 0);
 	ck_assert_uint_eq(n, 67 * 3);
 	snprintf(kernel, sizeof(kernel), "%040zx", (size_t)299);
 	ck_assert_str_eq(runs[0].kernel_id, kernel);
@@ -132,11 +132,11 @@ START_TEST(bounded_load)
 		ck_assert(runs[i - 1].started_at >= runs[i].started_at);
 	record_runs_free(runs, n);
 	/* Few runs, more rows wanted: more rows, every run of each. */
-	ck_assert_int_eq(record_list_recent_runs(r, 80, 10, 1000, &runs, &n,
-						 &err), 0);
+	ck_assert_int_eq(record_query_recent_runs(r, 80, 10, 1000, &runs, &n,
+						  &err), 0);
 	ck_assert_uint_eq(n, 80 * 3);
 	record_runs_free(runs, n);
-	ck_assert_int_eq(record_count_runs(r, &t, &err), 0);
+	ck_assert_int_eq(record_query_count_runs(r, &t, &err), 0);
 	ck_assert_uint_eq(t.runs, 900);
 	ck_assert_uint_eq(t.rows, 300);
 	ck_assert_uint_eq(t.cells, 3);
@@ -302,9 +302,9 @@ static void add_commit(struct record *r, const char *id, const char *parent,
 				   1, (char *)parent };
 	char *builds[] = { (char *)"b" };
 
-	if (record_enqueue(r, "t", &c, 1, builds, 1, 1, 0,
-			   RECORD_ENQUEUE_NO_JOBS, NULL, &err))
-		ck_abort_msg("record_enqueue: %s", err.buf);
+	if (record_queue_add(r, "t", &c, 1, builds, 1, 1, 0,
+			     RECORD_ENQUEUE_NO_JOBS, NULL, &err))
+		ck_abort_msg("record_queue_add: %s", err.buf);
 	strbuf_release(&err);
 }
 

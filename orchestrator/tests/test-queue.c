@@ -71,9 +71,9 @@ static void enqueue(struct record *r, const char *id)
 	char *builds[] = { (char *)"tiny" };
 	struct strbuf err = STRBUF_INIT;
 
-	if (record_enqueue(r, "t", &c, 1, builds, 1, 1, 0,
-			   RECORD_PRIORITY_NORMAL, NULL, &err))
-		ck_abort_msg("record_enqueue: %s", err.buf);
+	if (record_queue_add(r, "t", &c, 1, builds, 1, 1, 0,
+			     RECORD_PRIORITY_NORMAL, NULL, &err))
+		ck_abort_msg("record_queue_add: %s", err.buf);
 	strbuf_release(&err);
 }
 
@@ -85,30 +85,31 @@ START_TEST(test_defer_waits_and_counts)
 	double at = 0, t;
 
 	enqueue(r, "c1");
-	ck_assert_int_eq(record_job_next(r, 0, &j, &err), 1);
+	ck_assert_int_eq(record_queue_job_next(r, 0, &j, &err), 1);
 	ck_assert_int_eq(j.attempts, 1);
 	/* Failed for the farm: not taken again before its time. */
 	t = now_unix() + 3600;
-	ck_assert_int_eq(record_job_defer(r, j.id, t, "disk full", &err), 0);
-	ck_assert_int_eq(record_job_next(r, 0, &k, &err), 0);
+	ck_assert_int_eq(record_queue_job_defer(r, j.id, t, "disk full", &err),
+			 0);
+	ck_assert_int_eq(record_queue_job_next(r, 0, &k, &err), 0);
 	ck_assert_int_eq(record_queue_next_due(r, 0, &at, &err), 1);
 	ck_assert(at > t - 1 && at < t + 1);
 	/* Its time comes: taken, the attempt counted, the reason kept. */
-	ck_assert_int_eq(record_job_defer(r, j.id, now_unix() - 1,
-					  "disk full", &err), 0);
-	ck_assert_int_eq(record_job_next(r, 0, &k, &err), 1);
+	ck_assert_int_eq(record_queue_job_defer(r, j.id, now_unix() - 1,
+						"disk full", &err), 0);
+	ck_assert_int_eq(record_queue_job_next(r, 0, &k, &err), 1);
 	ck_assert_int_eq(k.attempts, 2);
 	ck_assert_str_eq(k.last_error, "disk full");
 	/* Stopped (a signal), not failed: the attempt does not count. */
-	ck_assert_int_eq(record_job_requeue(r, k.id, &err), 0);
-	record_job_release(&k);
-	ck_assert_int_eq(record_job_next(r, 0, &k, &err), 1);
+	ck_assert_int_eq(record_queue_job_requeue(r, k.id, &err), 0);
+	record_queue_job_release(&k);
+	ck_assert_int_eq(record_queue_job_next(r, 0, &k, &err), 1);
 	ck_assert_int_eq(k.attempts, 2);
-	ck_assert_int_eq(record_job_finish(r, k.id, &err), 0);
+	ck_assert_int_eq(record_queue_job_finish(r, k.id, &err), 0);
 	ck_assert_int_eq(record_queue_next_due(r, 0, &at, &err), 0);
-	ck_assert_int_eq(record_probe_write(r, &err), 0);
-	record_job_release(&j);
-	record_job_release(&k);
+	ck_assert_int_eq(record_queue_probe_write(r, &err), 0);
+	record_queue_job_release(&j);
+	record_queue_job_release(&k);
 	strbuf_release(&err);
 	record_close(r);
 }
@@ -141,12 +142,12 @@ START_TEST(test_reader_beside_a_writer)
 				      "state = 'done'", NULL, NULL, NULL),
 			 SQLITE_OK);
 	/* ...and the reader reads at once, the committed state only. */
-	ck_assert_int_eq(record_list_jobs(rd, -1, &jobs, &n, &err), 0);
+	ck_assert_int_eq(record_queue_list_jobs(rd, -1, &jobs, &n, &err), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(jobs[0].state, RECORD_JOB_QUEUED);
-	record_jobs_free(jobs, n);
+	record_queue_jobs_free(jobs, n);
 	/* A reader never writes. */
-	ck_assert_int_eq(record_job_finish(rd, 1, &err), -1);
+	ck_assert_int_eq(record_queue_job_finish(rd, 1, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.buf, "readonly"));
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(db);
@@ -237,9 +238,9 @@ START_TEST(test_store_thread_order)
 		ck_assert_int_eq(o.seq[i], i);
 	/* Every op's write is committed, in the thread's own connection. */
 	r = open_store();
-	ck_assert_int_eq(record_list_jobs(r, -1, &jobs, &n, &err), 0);
+	ck_assert_int_eq(record_queue_list_jobs(r, -1, &jobs, &n, &err), 0);
 	ck_assert_uint_eq(n, 8);
-	record_jobs_free(jobs, n);
+	record_queue_jobs_free(jobs, n);
 	record_close(r);
 	uv_loop_close(&loop);
 	strbuf_release(&err);

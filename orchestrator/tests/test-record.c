@@ -657,9 +657,10 @@ static void enqueue(struct record *r, const char *tree, const char **ids,
 
 	for (i = 0; i < n; i++)
 		c[i] = commit_of(ids[i]);
-	if (record_enqueue(r, tree, c, n, builds, 1, batch, tip_prio, 0, &added,
-			   &err))
-		ck_abort_msg("record_enqueue: %s", err.buf);
+	if (record_queue_add(r, tree, c, n, builds, 1, batch, tip_prio, 0,
+			     &added,
+			     &err))
+		ck_abort_msg("record_queue_add: %s", err.buf);
 	ck_assert_uint_eq(added, want_new);
 	strbuf_release(&err);
 }
@@ -670,17 +671,17 @@ static int64_t take(struct record *r, const char *want)
 	struct strbuf err = STRBUF_INIT;
 	struct record_job j;
 	int64_t id;
-	int rc = record_job_next(r, 0, &j, &err);
+	int rc = record_queue_job_next(r, 0, &j, &err);
 
 	if (!want) {
 		ck_assert_int_eq(rc, 0);
 		return 0;
 	}
-	ck_assert_msg(rc == 1, "record_job_next: %d %s", rc, err.buf);
+	ck_assert_msg(rc == 1, "record_queue_job_next: %d %s", rc, err.buf);
 	ck_assert_str_eq(j.commit_id, want);
 	ck_assert_int_eq(j.state, RECORD_JOB_RUNNING);
 	id = j.id;
-	record_job_release(&j);
+	record_queue_job_release(&j);
 	strbuf_release(&err);
 	return id;
 }
@@ -700,7 +701,8 @@ START_TEST(test_queue_order_and_no_duplicates)
 	enqueue(r, "t", again, 4, 2, RECORD_PRIORITY_TIP, 2);
 	/* The same commits in another tree are another tree's jobs. */
 	enqueue(r, "u", first, 1, 3, RECORD_PRIORITY_NORMAL, 1);
-	ck_assert_int_eq(record_known_commits(r, "t", &known, &n, &err), 0);
+	ck_assert_int_eq(record_queue_known_commits(r, "t", &known, &n, &err),
+			 0);
 	ck_assert_uint_eq(n, 5);
 	record_strings_free(known, n);
 
@@ -710,7 +712,7 @@ START_TEST(test_queue_order_and_no_duplicates)
 	take(r, "c1");
 	take(r, "c4");
 	id = take(r, "c1");
-	ck_assert_int_eq(record_job_finish(r, id, &err), 0);
+	ck_assert_int_eq(record_queue_job_finish(r, id, &err), 0);
 	take(r, "c2");
 	take(r, "c3");
 	take(r, NULL);
@@ -731,29 +733,29 @@ START_TEST(test_queue_recover_after_crash)
 
 	enqueue(r, "t", ids, 2, 1, RECORD_PRIORITY_NORMAL, 2);
 	a = take(r, "c1");
-	ck_assert_int_eq(record_job_set_pgid(r, a, 4242, &err), 0);
-	ck_assert_int_eq(record_job_finish(r, a, &err), 0);
+	ck_assert_int_eq(record_queue_job_set_pgid(r, a, 4242, &err), 0);
+	ck_assert_int_eq(record_queue_job_finish(r, a, &err), 0);
 	b = take(r, "c2");
-	ck_assert_int_eq(record_job_set_pgid(r, b, 777, &err), 0);
+	ck_assert_int_eq(record_queue_job_set_pgid(r, b, 777, &err), 0);
 	/* "kill -9": the store is reopened with c2 running. */
 	record_close(r);
 	r = open_store();
-	ck_assert_int_eq(record_jobs_recover(r, &pgids, &n, &err), 0);
+	ck_assert_int_eq(record_queue_jobs_recover(r, &pgids, &n, &err), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(pgids[0], 777);
 	free(pgids);
-	ck_assert_int_eq(record_list_jobs(r, RECORD_JOB_QUEUED, &jobs, &n,
-					  &err), 0);
+	ck_assert_int_eq(record_queue_list_jobs(r, RECORD_JOB_QUEUED, &jobs, &n,
+						&err), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(jobs[0].commit_id, "c2");
 	ck_assert_int_eq(jobs[0].attempts, 1);
 	ck_assert_str_eq(jobs[0].subject, "subject <b>");
-	record_jobs_free(jobs, n);
-	ck_assert_int_eq(record_list_jobs(r, RECORD_JOB_DONE, &jobs, &n,
-					  &err), 0);
+	record_queue_jobs_free(jobs, n);
+	ck_assert_int_eq(record_queue_list_jobs(r, RECORD_JOB_DONE, &jobs, &n,
+						&err), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(jobs[0].pgid, 0);
-	record_jobs_free(jobs, n);
+	record_queue_jobs_free(jobs, n);
 	take(r, "c2");
 	take(r, NULL);
 	strbuf_release(&err);
@@ -771,10 +773,10 @@ START_TEST(test_enqueue_one_raises_and_requeues)
 
 	enqueue(r, "t", ids, 2, 1, RECORD_PRIORITY_NORMAL, 2);
 	id = take(r, "c1");
-	ck_assert_int_eq(record_job_finish(r, id, &err), 0);
-	ck_assert_int_eq(record_enqueue_one(r, "t", &c, "tiny",
-					    RECORD_PRIORITY_MANUAL, &job,
-					    &err), 0);
+	ck_assert_int_eq(record_queue_job_finish(r, id, &err), 0);
+	ck_assert_int_eq(record_queue_add_one(r, "t", &c, "tiny",
+					      RECORD_PRIORITY_MANUAL, &job,
+					      &err), 0);
 	ck_assert_int_eq(job, id);
 	/* Done, queued again, and ahead of c2. */
 	take(r, "c1");
@@ -795,20 +797,20 @@ START_TEST(test_tips_builds_and_cells_done)
 	char tip[41], **cells;
 	size_t n;
 
-	ck_assert_int_eq(record_get_tip(r, "t", "master", tip, &err), 0);
-	ck_assert_int_eq(record_set_tip(r, "t", "master", "c9", &err), 0);
-	ck_assert_int_eq(record_get_tip(r, "t", "master", tip, &err), 1);
+	ck_assert_int_eq(record_queue_get_tip(r, "t", "master", tip, &err), 0);
+	ck_assert_int_eq(record_queue_set_tip(r, "t", "master", "c9", &err), 0);
+	ck_assert_int_eq(record_queue_get_tip(r, "t", "master", tip, &err), 1);
 	ck_assert_str_eq(tip, "c9");
 
-	ck_assert_int_eq(record_last_build(r, "t", "c9", "tiny", &got, &err),
+	ck_assert_int_eq(record_build_last(r, "t", "c9", "tiny", &got, &err),
 			 0);
 	b.tree = (char *)"t";
 	b.commit_id = (char *)"c9";
 	b.build = (char *)"tiny";
 	b.status = RECORD_BUILD_FAILED;
 	b.errors = (char *)"init/main.c:1:1: error: x";
-	ck_assert_int_eq(record_add_build(r, &b, &err), 0);
-	ck_assert_int_eq(record_last_build(r, "t", "c9", "tiny", &got, &err),
+	ck_assert_int_eq(record_build_add(r, &b, &err), 0);
+	ck_assert_int_eq(record_build_last(r, "t", "c9", "tiny", &got, &err),
 			 1);
 	ck_assert_int_eq(got.status, RECORD_BUILD_FAILED);
 	ck_assert_str_eq(got.errors, "init/main.c:1:1: error: x");
@@ -824,12 +826,14 @@ START_TEST(test_tips_builds_and_cells_done)
 	blocked.commit_id = xstrdup("c9");
 	blocked.build = xstrdup("tiny");
 	add_run(r, &blocked);
-	ck_assert_int_eq(record_cells_done(r, "t", "c9", "tiny", &cells, &n,
-					   &err), 0);
+	ck_assert_int_eq(record_build_cells_done(r, "t", "c9", "tiny", &cells,
+						 &n,
+						 &err), 0);
 	ck_assert_uint_eq(n, 2);
 	record_strings_free(cells, n);
-	ck_assert_int_eq(record_cells_done(r, "t", "c9", "other", &cells, &n,
-					   &err), 0);
+	ck_assert_int_eq(record_build_cells_done(r, "t", "c9", "other", &cells,
+						 &n,
+						 &err), 0);
 	ck_assert_uint_eq(n, 0);
 	record_run_release(&run);
 	record_run_release(&blocked);
@@ -860,10 +864,10 @@ START_TEST(test_publish_commit_rows)
 	size_t rows = 0;
 	const char *p;
 
-	ck_assert_int_eq(record_enqueue(r, "demo", &c1, 1, builds, 1, 1, 0, 0,
-					NULL, &err), 0);
-	ck_assert_int_eq(record_enqueue(r, "demo", &c2, 1, builds, 1, 1, 0, 0,
-					NULL, &err), 0);
+	ck_assert_int_eq(record_queue_add(r, "demo", &c1, 1, builds, 1, 1, 0, 0,
+					  NULL, &err), 0);
+	ck_assert_int_eq(record_queue_add(r, "demo", &c2, 1, builds, 1, 1, 0, 0,
+					  NULL, &err), 0);
 	a.tree = xstrdup("demo");
 	a.commit_id = xstrdup(c1.id);
 	a.build = xstrdup("tiny");

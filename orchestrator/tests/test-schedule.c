@@ -128,9 +128,9 @@ static void enqueue(struct record *r, const char *id, int64_t batch,
 	char *builds[] = { (char *)"tiny", (char *)"big" };
 	struct strbuf err = STRBUF_INIT;
 
-	if (record_enqueue(r, "t", &c, 1, builds, 2, batch, tip_priority, 0,
-			   NULL, &err))
-		ck_abort_msg("record_enqueue: %s", err.buf);
+	if (record_queue_add(r, "t", &c, 1, builds, 2, batch, tip_priority, 0,
+			     NULL, &err))
+		ck_abort_msg("record_queue_add: %s", err.buf);
 	strbuf_release(&err);
 }
 
@@ -160,15 +160,16 @@ START_TEST(test_pick_is_the_store_order)
 	enqueue(r, "c2", 1, RECORD_PRIORITY_TIP);
 	enqueue(r, "c3", 2, RECORD_PRIORITY_NORMAL);
 	enqueue(r, "c4", 3, RECORD_PRIORITY_TIP);
-	ck_assert_int_eq(record_want_runs(r, "t", "c1", "tiny", "q35", 3,
+	ck_assert_int_eq(record_queue_want_runs(r, "t", "c1", "tiny", "q35", 3,
 					  "confirm", RECORD_PRIORITY_CONFIRM,
 					  &err), 0);
-	ck_assert_int_eq(record_want_runs(r, "t", "c0", "tiny", "q35", 3,
+	ck_assert_int_eq(record_queue_want_runs(r, "t", "c0", "tiny", "q35", 3,
 					  "bisect", RECORD_PRIORITY_CONFIRM,
 					  &err), 0);
 	for (;;) {
-		ck_assert_int_eq(record_list_jobs(r, RECORD_JOB_QUEUED, &q, &n,
-						  &err), 0);
+		ck_assert_int_eq(record_queue_list_jobs(r, RECORD_JOB_QUEUED,
+							&q, &n,
+							&err), 0);
 		if (!n)
 			break;
 		/* In an order of its own, so the listing's cannot help. */
@@ -182,16 +183,16 @@ START_TEST(test_pick_is_the_store_order)
 		}
 		ck_assert_int_eq(schedule_pick(e, n, 0, 1e12, &pick,
 					       &have_due, &due_at), 1);
-		ck_assert_int_eq(record_job_next(r, 0, &rj, &err), 1);
+		ck_assert_int_eq(record_queue_job_next(r, 0, &rj, &err), 1);
 		ck_assert_int_eq(e[pick].id, rj.id);
 		/* The listing's first is the store's next, too. */
 		ck_assert_int_eq(q[0].id, rj.id);
 		if (taken < 2)
 			ck_assert_int_eq(rj.priority,
 					 RECORD_PRIORITY_CONFIRM);
-		ck_assert_int_eq(record_job_finish(r, rj.id, &err), 0);
-		record_job_release(&rj);
-		record_jobs_free(q, n);
+		ck_assert_int_eq(record_queue_job_finish(r, rj.id, &err), 0);
+		record_queue_job_release(&rj);
+		record_queue_jobs_free(q, n);
 		free(e);
 		taken++;
 	}

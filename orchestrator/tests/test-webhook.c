@@ -22,7 +22,7 @@
 static void sign_hex(const void *key, size_t klen, const void *data,
 		     size_t dlen, char hex[65])
 {
-	webhook_sign(key, klen, data, dlen, hex);
+	webhook_event_sign(key, klen, data, dlen, hex);
 }
 
 /* RFC 4231 section 4: test cases 1-4, 6 and 7 (5 is truncated output). */
@@ -66,13 +66,13 @@ END_TEST
 
 START_TEST(backoff_doubles_to_its_cap)
 {
-	ck_assert(webhook_backoff_s(1, 1, 600) == 1);
-	ck_assert(webhook_backoff_s(2, 1, 600) == 2);
-	ck_assert(webhook_backoff_s(5, 1, 600) == 16);
-	ck_assert(webhook_backoff_s(10, 1, 600) == 512);
-	ck_assert(webhook_backoff_s(11, 1, 600) == 600);
-	ck_assert(webhook_backoff_s(1000, 1, 600) == 600);
-	ck_assert(webhook_backoff_s(3, 0.5, 600) == 2);
+	ck_assert(webhook_event_backoff_s(1, 1, 600) == 1);
+	ck_assert(webhook_event_backoff_s(2, 1, 600) == 2);
+	ck_assert(webhook_event_backoff_s(5, 1, 600) == 16);
+	ck_assert(webhook_event_backoff_s(10, 1, 600) == 512);
+	ck_assert(webhook_event_backoff_s(11, 1, 600) == 600);
+	ck_assert(webhook_event_backoff_s(1000, 1, 600) == 600);
+	ck_assert(webhook_event_backoff_s(3, 0.5, 600) == 2);
 }
 END_TEST
 
@@ -134,7 +134,7 @@ START_TEST(events_from_regressions)
 	struct strbuf err = STRBUF_INIT;
 
 	sample(&rs, hooks);
-	webhook_events(&rs, hooks, 2, 1e9, &ev, &n);
+	webhook_event_derive(&rs, hooks, 2, 1e9, &ev, &n);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_str_eq(ev[0].event, "regression");
 	ck_assert_str_eq(ev[0].cell, "vmware");
@@ -154,7 +154,7 @@ START_TEST(events_from_regressions)
 	ck_assert_str_ne(ev[1].delivery, ev[2].delivery);
 	/* The same computation later gives the same ids (not the same
 	 * created_at): queueing it again is a no-op, not a new event. */
-	webhook_events(&rs, hooks, 2, 2e9, &ev2, &n2);
+	webhook_event_derive(&rs, hooks, 2, 2e9, &ev2, &n2);
 	ck_assert_uint_eq(n2, n);
 	for (i = 0; i < n; i++)
 		ck_assert_str_eq(ev[i].delivery, ev2[i].delivery);
@@ -180,8 +180,8 @@ START_TEST(events_from_regressions)
 	ck_assert_str_eq(json_get(&v, "cells")->items[0].string, "q35");
 	ck_assert(json_get(json_get(&v, "runs"), "fail")->number == 3);
 	json_value_release(&v);
-	webhook_events_free(ev, n);
-	webhook_events_free(ev2, n2);
+	webhook_event_derived_free(ev, n);
+	webhook_event_derived_free(ev2, n2);
 	regressions_release(&rs);
 	strbuf_release(&err);
 }
@@ -221,7 +221,7 @@ START_TEST(outbox_queues_once_delivers_once)
 	char *dir = tmp_dir();
 
 	sample(&rs, hooks);
-	webhook_events(&rs, hooks, 2, now, &ev, &n);
+	webhook_event_derive(&rs, hooks, 2, now, &ev, &n);
 	if (record_open(&r, dir, &err))
 		ck_abort_msg("record_open: %s", err.buf);
 	ck_assert_int_eq(record_outbox_add(r, ev, n, &added, &err), 0);
@@ -268,7 +268,7 @@ START_TEST(outbox_queues_once_delivers_once)
 	ck_assert_uint_eq(n_rows, 1);	/* the limit */
 	record_outbox_rows_free(rows, n_rows);
 	record_close(r);
-	webhook_events_free(ev, n);
+	webhook_event_derived_free(ev, n);
 	regressions_release(&rs);
 	strbuf_release(&err);
 	rm_rf(dir);
@@ -288,22 +288,22 @@ START_TEST(secrets_from_file_and_env)
 	fputs("s3cr3t value\n", f);
 	fclose(f);
 	h.secret_file = path;
-	ck_assert_int_eq(webhook_read_secret(&h, &s, &err), 0);
+	ck_assert_int_eq(webhook_event_read_secret(&h, &s, &err), 0);
 	ck_assert_str_eq(s.buf, "s3cr3t value");	/* line end dropped */
 	strbuf_reset(&s);
 	h.secret_file = "/nonexistent/hvm-secret";
-	ck_assert_int_eq(webhook_read_secret(&h, &s, &err), -1);
+	ck_assert_int_eq(webhook_event_read_secret(&h, &s, &err), -1);
 	ck_assert_str_eq(err.buf, "secret_file /nonexistent/hvm-secret: "
 			 "No such file or directory");
 	strbuf_reset(&err);
 	h.secret_file = NULL;
 	h.secret_env = "HVM_TEST_WEBHOOK_SECRET";
 	unsetenv("HVM_TEST_WEBHOOK_SECRET");
-	ck_assert_int_eq(webhook_read_secret(&h, &s, &err), -1);
+	ck_assert_int_eq(webhook_event_read_secret(&h, &s, &err), -1);
 	ck_assert_str_eq(err.buf, "secret_env HVM_TEST_WEBHOOK_SECRET: not "
 			 "set or empty");
 	setenv("HVM_TEST_WEBHOOK_SECRET", "from env", 1);
-	ck_assert_int_eq(webhook_read_secret(&h, &s, &err), 0);
+	ck_assert_int_eq(webhook_event_read_secret(&h, &s, &err), 0);
 	ck_assert_str_eq(s.buf, "from env");
 	strbuf_release(&s);
 	strbuf_release(&err);
