@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include "boot/boot.h"
 #include "boot/boot-ram.h"
 #include "lib/fsutil.h"
+#include "lib/nonce.h"
 #include "matrix/hypervisors.h"
 #include "boot/image.h"
 #include "store/logfile.h"
@@ -59,27 +59,6 @@ static size_t n_members(const struct boot_run *r)
 static struct boot_run *member(struct boot_run *r, size_t i)
 {
 	return r->n_members ? r->members[i] : r;
-}
-
-static void make_nonce(char out[17])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[8];
-	size_t i;
-
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		/* No entropy source is a broken host: fall back, still unique
-		 * enough per run to tell runs apart. */
-		uint64_t x = (uint64_t)timeutil_now() * 1000003u ^
-			     (uint64_t)getpid() << 32 ^ (uintptr_t)out;
-
-		memcpy(raw, &x, sizeof(raw));
-	}
-	for (i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[16] = '\0';
 }
 
 char **boot_argv(const struct cell *c, const char *kernel,
@@ -232,7 +211,7 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	memset(r, 0, sizeof(*r));
 	r->ram_fd = -1;
 	r->cell = c;
-	make_nonce(r->nonce);
+	nonce_make(r->nonce);
 	r->log_path = xstrdup(log_path);
 	judge_init(&r->judge, r->nonce, c->expect, c->n_expect);
 	r->kernel = xstrdup(kernel);

@@ -15,6 +15,7 @@
 
 #include "matrix/cell.h"
 #include "judge/judge.h"
+#include "lib/nonce.h"
 #include "lib/strbuf.h"
 
 struct logfile_writer;
@@ -30,7 +31,7 @@ struct boot;
 
 struct boot_run {
 	const struct cell *cell;
-	char nonce[17];
+	char nonce[NONCE_LEN + 1];
 	/* The console log, capped at the cell's log_limit. From on_done on,
 	 * the compressed log ("<path>.zst"; the plain path if compression
 	 * failed): read it with logfile_open_read(). */
