@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -287,24 +286,6 @@ char *boot_run_cmdline(const struct boot_run *r)
 	return strbuf_detach(&sb, NULL);
 }
 
-int boot_exec_trampoline(int argc, char **argv)
-{
-	pid_t parent;
-
-	if (argc < 3) {
-		fprintf(stderr, "hvmatrix: %s: missing arguments\n", argv[0]);
-		return 125;
-	}
-	parent = (pid_t)atol(argv[1]);
-	/* Die with hvmatrix; the setting survives exec of QEMU. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(125);
-	execvp(argv[2], argv + 2);
-	fprintf(stderr, "hvmatrix: cannot run %s: %s\n", argv[2],
-		strerror(errno));
-	_exit(127);
-}
-
 static void log_write(struct boot_run *r, const char *buf, size_t len)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -407,14 +388,6 @@ static void route_flush(struct boot_run *r)
 	if (r->route.len)
 		route_line(r, r->route.buf, r->route.len);
 	strbuf_reset(&r->route);
-}
-
-static void kill_group(struct boot_run *r)
-{
-	if (!r->proc_alive || r->killed)
-		return;
-	r->killed = 1;
-	kill(-r->proc.pid, SIGKILL);
 }
 
 static int members_decided(struct boot_run *r)
@@ -537,8 +510,8 @@ static void run_done(struct boot_run *r)
 
 		m->interrupted |= r->interrupted;
 		if (!m->interrupted && !judge_verdict(j))
-			judge_exit(j, r->exit_status, r->term_signal,
-				   r->killed);
+			judge_exit(j, r->child.exit_status,
+				   r->child.term_signal, r->child.killed);
 		/* A guest's own time, as the agent measured it. A follower
 		 * started with its leader's boot. */
 		m->duration_s = j->job_seconds > 0 ? j->job_seconds : whole;
@@ -600,70 +573,27 @@ static void run_done(struct boot_run *r)
 	start_next(b);
 }
 
-static void handle_closed(uv_handle_t *h)
+static void run_closed(struct child *c)
 {
-	struct boot_run *r = h->data;
-
-	if (--r->handles == 0)
-		run_done(r);
+	run_done(container_of(c, struct boot_run, child));
 }
 
-/* Close the timers once the child and both pipes are gone. */
-static void maybe_finish(struct boot_run *r)
+static void run_timed_out(struct child *c)
 {
-	if (r->proc_alive || r->out_open || r->err_open || r->timers_closed)
-		return;
-	r->timers_closed = 1;
-	uv_close((uv_handle_t *)&r->timeout, handle_closed);
-	uv_close((uv_handle_t *)&r->silence, handle_closed);
-	uv_close((uv_handle_t *)&r->grace, handle_closed);
-}
-
-static void proc_exited(uv_process_t *proc, int64_t status, int sig)
-{
-	struct boot_run *r = container_of(proc, struct boot_run, proc);
-
-	r->exit_status = status;
-	r->term_signal = sig;
-	/* Anything QEMU left in its group goes too; the pipes then EOF. */
-	kill(-proc->pid, SIGKILL);
-	r->proc_alive = 0;
-	uv_close((uv_handle_t *)proc, handle_closed);
-	maybe_finish(r);
-}
-
-static void grace_expired(uv_timer_t *t)
-{
-	kill_group(container_of(t, struct boot_run, grace));
-}
-
-static void timeout_expired(uv_timer_t *t)
-{
-	struct boot_run *r = container_of(t, struct boot_run, timeout);
+	struct boot_run *r = container_of(c, struct boot_run, child);
 	size_t i;
 
 	for (i = 0; i < n_members(r); i++)
 		judge_timeout(&member(r, i)->judge, r->timeout_s);
-	kill_group(r);
 }
 
-static void silence_expired(uv_timer_t *t)
+static void run_silent(struct child *c)
 {
-	struct boot_run *r = container_of(t, struct boot_run, silence);
+	struct boot_run *r = container_of(c, struct boot_run, child);
 	size_t i;
 
 	for (i = 0; i < n_members(r); i++)
 		judge_silence(&member(r, i)->judge, r->silence_s);
-	kill_group(r);
-}
-
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	static char slab[65536];
-
-	/* Reads are consumed before the next one: one buffer serves all. */
-	buf->base = slab;
-	buf->len = sizeof(slab);
 }
 
 /*
@@ -686,56 +616,32 @@ static void react(struct boot_run *r)
 		else
 			all_decided = 0;
 	}
-	if (uv_is_active((uv_handle_t *)&r->grace) || !all_decided)
-		return;
-	uv_timer_start(&r->grace, grace_expired, pending_pass ?
-		       BOOT_PASS_GRACE_MS : BOOT_FAIL_GRACE_MS, 0);
+	if (all_decided)
+		child_kill_after(&r->child, pending_pass ?
+				 BOOT_PASS_GRACE_MS : BOOT_FAIL_GRACE_MS);
 }
 
-static void on_out(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void on_out(struct child *c, const char *buf, size_t len)
 {
-	struct boot_run *r = container_of(s, struct boot_run, out);
+	struct boot_run *r = container_of(c, struct boot_run, child);
 	size_t i;
 
-	if (nread > 0) {
-		if (r->n_members)
-			route_feed(r, buf->base, (size_t)nread);
-		else
-			log_write(r, buf->base, (size_t)nread);
-		if (uv_is_active((uv_handle_t *)&r->silence))
-			uv_timer_again(&r->silence);
-		for (i = 0; i < n_members(r); i++)
-			judge_feed(&member(r, i)->judge, buf->base,
-				   (size_t)nread);
-		react(r);
-	} else if (nread < 0) {
-		r->out_open = 0;
-		uv_close((uv_handle_t *)s, handle_closed);
-		maybe_finish(r);
-	}
+	if (r->n_members)
+		route_feed(r, buf, len);
+	else
+		log_write(r, buf, len);
+	for (i = 0; i < n_members(r); i++)
+		judge_feed(&member(r, i)->judge, buf, len);
+	react(r);
 }
 
-static void on_err(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void on_err(struct child *c, const char *buf, size_t len)
 {
-	struct boot_run *r = container_of(s, struct boot_run, err);
+	struct boot_run *r = container_of(c, struct boot_run, child);
+	size_t i;
 
-	if (nread > 0) {
-		size_t i;
-
-		for (i = 0; i < n_members(r); i++)
-			judge_feed_stderr(&member(r, i)->judge, buf->base,
-					  (size_t)nread);
-	} else if (nread < 0) {
-		r->err_open = 0;
-		uv_close((uv_handle_t *)s, handle_closed);
-		maybe_finish(r);
-	}
-}
-
-static void init_handle(struct boot_run *r, uv_handle_t *h)
-{
-	h->data = r;
-	r->handles++;
+	for (i = 0; i < n_members(r); i++)
+		judge_feed_stderr(&member(r, i)->judge, buf, len);
 }
 
 static int append_file(struct strbuf *cpio, const char *name,
@@ -865,9 +771,7 @@ out:
 static void start_run(struct boot *b, struct boot_run *r)
 {
 	struct strbuf log_err = STRBUF_INIT;
-	uv_process_options_t po;
-	uv_stdio_container_t stdio[4];
-	char **args = NULL;
+	char **args;
 	size_t n, i, a;
 	int rc;
 
@@ -891,73 +795,40 @@ static void start_run(struct boot *b, struct boot_run *r)
 	}
 	for (n = 0; r->argv[n]; n++)
 		;
-	args = xcalloc(n + 4 + BOOT_RAM_ARGS, sizeof(char *));
-	args[0] = b->self_exe;
-	args[1] = (char *)BOOT_EXEC_TRAMPOLINE;
-	args[2] = xstrfmt("%ld", (long)getpid());
-	for (i = 0; i < n; i++)
-		args[3 + i] = r->argv[i];
-	a = 3 + n;
+	args = xcalloc(n + 1 + BOOT_RAM_ARGS, sizeof(char *));
+	memcpy(args, r->argv, n * sizeof(char *));
+	a = n;
 	/* A libxl guest's memory is read by the agent in dom0, not here. */
 	if (r->cell->backend != CELL_BACKEND_XEN_LIBXL)
 		r->ram_fd = boot_ram_open();
 	if (r->ram_fd >= 0)
 		boot_ram_args(args, &a, r->cell->memory_mb);
 
-	uv_pipe_init(b->loop, &r->out, 0);
-	init_handle(r, (uv_handle_t *)&r->out);
-	uv_pipe_init(b->loop, &r->err, 0);
-	init_handle(r, (uv_handle_t *)&r->err);
-	uv_timer_init(b->loop, &r->timeout);
-	init_handle(r, (uv_handle_t *)&r->timeout);
-	uv_timer_init(b->loop, &r->silence);
-	init_handle(r, (uv_handle_t *)&r->silence);
-	uv_timer_init(b->loop, &r->grace);
-	init_handle(r, (uv_handle_t *)&r->grace);
-	r->out_open = r->err_open = 1;
-
-	memset(&po, 0, sizeof(po));
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[1].data.stream = (uv_stream_t *)&r->out;
-	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[2].data.stream = (uv_stream_t *)&r->err;
-	po.file = b->self_exe;
-	po.args = args;
-	stdio[3].flags = UV_INHERIT_FD;
-	stdio[3].data.fd = r->ram_fd;
-	po.env = r->env;	/* NULL: ours */
-	po.stdio = stdio;
-	po.stdio_count = r->ram_fd >= 0 ? 4 : 3;
-	po.exit_cb = proc_exited;
-	/* setsid(): the child leads its own process group, killed whole. */
-	po.flags = UV_PROCESS_DETACHED;
-	r->proc.data = r;
+	child_init(&r->child);
+	r->child.argv = args;
+	r->child.env = r->env;	/* NULL: ours */
+	r->child.via = SPAWN_EXEC;
+	r->child.self = b->self_exe;
+	r->child.on_out = on_out;
+	r->child.on_err = on_err;
+	r->child.pass_fd = r->ram_fd;
+	r->child.timeout_ms = (uint64_t)r->timeout_s * 1000;
+	r->child.on_timeout = run_timed_out;
+	r->child.silence_ms = (uint64_t)r->silence_s * 1000;
+	r->child.on_silence = run_silent;
+	r->child.on_closed = run_closed;
 	b->running++;
 	r->t0_ms = uv_now(b->loop);
-	rc = uv_spawn(b->loop, &r->proc, &po);
-	free(args[2]);
-	for (i = 3 + n; i < a; i++)
+	rc = child_start(&r->child, b->loop);
+	for (i = n; i < a; i++)
 		free(args[i]);
 	free(args);
 	if (rc < 0) {
+		/* run_closed() finishes the run. */
 		judge_error(&r->judge, "cannot start %s: %s", b->self_exe,
 			    uv_strerror(rc));
-		r->out_open = r->err_open = 0;
-		uv_close((uv_handle_t *)&r->out, handle_closed);
-		uv_close((uv_handle_t *)&r->err, handle_closed);
-		maybe_finish(r);
 		return;
 	}
-	init_handle(r, (uv_handle_t *)&r->proc);
-	r->proc_alive = 1;
-	uv_read_start((uv_stream_t *)&r->out, alloc_cb, on_out);
-	uv_read_start((uv_stream_t *)&r->err, alloc_cb, on_err);
-	uv_timer_start(&r->timeout, timeout_expired,
-		       (uint64_t)r->timeout_s * 1000, 0);
-	uv_timer_start(&r->silence, silence_expired,
-		       (uint64_t)r->silence_s * 1000,
-		       (uint64_t)r->silence_s * 1000);
 	if (b->opts.on_start)
 		b->opts.on_start(r, b->opts.data);
 }
@@ -990,9 +861,9 @@ void boot_stop(struct boot *b)
 	for (i = 0; i < b->next; i++) {
 		struct boot_run *r = &b->runs[i];
 
-		if (r->proc_alive) {
+		if (child_running(&r->child)) {
 			r->interrupted = 1;
-			kill_group(r);
+			child_kill(&r->child);
 		}
 	}
 	for (; b->next < b->n_runs; b->next++)
@@ -1103,7 +974,7 @@ struct boot *boot_start(uv_loop_t *loop, struct boot_run *runs, size_t n,
 	b->opts = *opts;
 	if (!b->opts.jobs)
 		b->opts.jobs = 1;
-	b->self_exe = realpath("/proc/self/exe", NULL);
+	b->self_exe = spawn_self();
 	if (!b->self_exe)
 		die("cannot resolve /proc/self/exe: %s", strerror(errno));
 	group_libxl(runs, n);

@@ -15,12 +15,12 @@
 
 #include "matrix/cell.h"
 #include "judge/judge.h"
+#include "lib/child.h"
 #include "lib/nonce.h"
 #include "lib/strbuf.h"
 
 struct logfile_writer;
 
-#define BOOT_EXEC_TRAMPOLINE "__exec-child"
 #define BOOT_FAIL_GRACE_MS 1000	/* capture a trace after a failure line */
 #define BOOT_PASS_GRACE_MS 5000	/* let the guest power off after the marker */
 #define BOOT_GROUP_MAX 8	/* guest cells sharing one nested dom0 boot */
@@ -67,13 +67,7 @@ struct boot_run {
 
 	/* private to boot.c */
 	struct boot *boot;
-	uv_process_t proc;
-	uv_pipe_t out, err;
-	uv_timer_t timeout, silence, grace;
-	int handles, proc_alive, out_open, err_open, timers_closed;
-	int killed;
-	int64_t exit_status;
-	int term_signal;
+	struct child child;	/* QEMU (a group's leader's) */
 	struct logfile_writer *log;	/* the console log being written */
 	/* A group's leader: the console line being routed to its members'
 	 * logs, the member whose guest runs now, logs still being finished. */
@@ -145,8 +139,5 @@ int boot_stopped(const struct boot *b);
 /* Runs not started yet, and QEMU processes running now. */
 void boot_load(const struct boot *b, size_t *waiting, unsigned *running);
 void boot_free(struct boot *b);
-
-/* The child half: hvmatrix __exec-child PPID QEMU ARGS... */
-int boot_exec_trampoline(int argc, char **argv);
 
 #endif
