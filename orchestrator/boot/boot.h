@@ -3,8 +3,12 @@
  * (never a shell), its console read through a pipe and judged as it
  * streams, a timeout and a silence watchdog per run, at most `jobs` runs
  * at once. A run ends by killing its whole process group. Children are
- * started through a trampoline (hvmatrix itself) that sets
+ * started through the trampoline (lib/spawn.h), which sets
  * PR_SET_PDEATHSIG, so no QEMU outlives hvmatrix, even after kill -9.
+ *
+ * The module's files: boot.c (the runner), boot-run.c (a run before it
+ * starts), boot-argv.c (QEMU's command line), boot-log.c (console logs),
+ * boot-libxl.c (libxl groups), boot-ram.c (the guest's RAM).
  */
 #ifndef HVM_BOOT_H
 #define HVM_BOOT_H
@@ -65,7 +69,7 @@ struct boot_run {
 	int interrupted;	/* stopped by a signal to hvmatrix: no verdict */
 	void *data;		/* the caller's */
 
-	/* private to boot.c */
+	/* Private to the runner (boot.c, boot-log.c, boot-libxl.c). */
 	struct boot *boot;
 	struct child child;	/* QEMU (a group's leader's) */
 	struct logfile_writer *log;	/* the console log being written */
@@ -98,14 +102,6 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 		   const char *kernel, const char *initrd,
 		   const char *log_path);
 void boot_run_release(struct boot_run *r);
-
-/*
- * QEMU's argv for a cell (NULL-terminated; free with spawn_argv_free).
- * xen_elf: for backend xen, the Xen ELF QEMU boots, the kernel and initrd
- * becoming its dom0 modules; NULL otherwise.
- */
-char **boot_argv(const struct cell *c, const char *kernel,
-		 const char *initrd, const char *nonce, const char *xen_elf);
 
 /*
  * The command line that ran r, shell-quoted (the QEMU process: a libxl
