@@ -23,6 +23,7 @@
 #include "boot/boot-ram.h"
 #include "lib/child.h"
 #include "lib/paths.h"
+#include "lib/sigwatch.h"
 #include "lib/spawn.h"
 #include "lib/timeutil.h"
 #include "lib/xmalloc.h"
@@ -352,7 +353,7 @@ const char *boot_default_initrd(void)
 
 /* boot_run_all: the foreground form, with its own signal handling. */
 struct run_all {
-	uv_signal_t signals[3];
+	struct sigwatch signals;
 	struct boot *boot;
 	const struct boot_opts *user;
 };
@@ -360,11 +361,8 @@ struct run_all {
 static void run_all_done(void *data)
 {
 	struct run_all *ra = data;
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(ra->signals); i++)
-		if (!uv_is_closing((uv_handle_t *)&ra->signals[i]))
-			uv_close((uv_handle_t *)&ra->signals[i], NULL);
+	sigwatch_close(&ra->signals);
 	if (ra->user->on_all_done)
 		ra->user->on_all_done(ra->user->data);
 }
@@ -385,9 +383,9 @@ static void run_all_run_done(struct boot_run *r, void *data)
 		ra->user->on_done(r, ra->user->data);
 }
 
-static void on_signal(uv_signal_t *s, int signum)
+static void on_signal(struct sigwatch *w, int signum)
 {
-	struct run_all *ra = s->data;
+	struct run_all *ra = container_of(w, struct run_all, signals);
 
 	fprintf(stderr, "hvmatrix: %s: stopping every run\n",
 		strsignal(signum));
@@ -400,7 +398,6 @@ int boot_run_all(uv_loop_t *loop, struct boot_run *runs, size_t n,
 	static const int signums[] = { SIGINT, SIGTERM, SIGHUP };
 	struct boot_opts mine = *opts;
 	struct run_all ra;
-	size_t i;
 	int stopped;
 
 	memset(&ra, 0, sizeof(ra));
@@ -409,11 +406,8 @@ int boot_run_all(uv_loop_t *loop, struct boot_run *runs, size_t n,
 	mine.on_done = run_all_run_done;
 	mine.on_all_done = run_all_done;
 	mine.data = &ra;
-	for (i = 0; i < ARRAY_SIZE(signums); i++) {
-		uv_signal_init(loop, &ra.signals[i]);
-		ra.signals[i].data = &ra;
-		uv_signal_start(&ra.signals[i], on_signal, signums[i]);
-	}
+	sigwatch_start(&ra.signals, loop, signums, ARRAY_SIZE(signums),
+		       on_signal);
 	ra.boot = boot_start(loop, runs, n, &mine);
 	uv_run(loop, UV_RUN_DEFAULT);
 	stopped = boot_stopped(ra.boot);
