@@ -3,8 +3,12 @@
  * (never a shell), its console read through a pipe and judged as it
  * streams, a timeout and a silence watchdog per run, at most `jobs` runs
  * at once. A run ends by killing its whole process group. Children are
- * started through a trampoline (hvmatrix itself) that sets
+ * started through the trampoline (lib/spawn.h), which sets
  * PR_SET_PDEATHSIG, so no QEMU outlives hvmatrix, even after kill -9.
+ *
+ * The module's files: boot.c (the runner), boot-run.c (a run before it
+ * starts), boot-argv.c (QEMU's command line), boot-log.c (console logs),
+ * boot-libxl.c (libxl groups), boot-ram.c (the guest's RAM).
  */
 #ifndef HVM_BOOT_H
 #define HVM_BOOT_H
@@ -15,11 +19,12 @@
 
 #include "matrix/cell.h"
 #include "judge/judge.h"
+#include "lib/child.h"
+#include "lib/nonce.h"
 #include "lib/strbuf.h"
 
 struct logfile_writer;
 
-#define BOOT_EXEC_TRAMPOLINE "__exec-child"
 #define BOOT_FAIL_GRACE_MS 1000	/* capture a trace after a failure line */
 #define BOOT_PASS_GRACE_MS 5000	/* let the guest power off after the marker */
 #define BOOT_GROUP_MAX 8	/* guest cells sharing one nested dom0 boot */
@@ -30,7 +35,7 @@ struct boot;
 
 struct boot_run {
 	const struct cell *cell;
-	char nonce[17];
+	char nonce[NONCE_LEN + 1];
 	/* The console log, capped at the cell's log_limit. From on_done on,
 	 * the compressed log ("<path>.zst"; the plain path if compression
 	 * failed): read it with logfile_open_read(). */
@@ -64,15 +69,9 @@ struct boot_run {
 	int interrupted;	/* stopped by a signal to hvmatrix: no verdict */
 	void *data;		/* the caller's */
 
-	/* private to boot.c */
+	/* Private to the runner (boot.c, boot-log.c, boot-libxl.c). */
 	struct boot *boot;
-	uv_process_t proc;
-	uv_pipe_t out, err;
-	uv_timer_t timeout, silence, grace;
-	int handles, proc_alive, out_open, err_open, timers_closed;
-	int killed;
-	int64_t exit_status;
-	int term_signal;
+	struct child child;	/* QEMU (a group's leader's) */
 	struct logfile_writer *log;	/* the console log being written */
 	/* A group's leader: the console line being routed to its members'
 	 * logs, the member whose guest runs now, logs still being finished. */
@@ -103,14 +102,6 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 		   const char *kernel, const char *initrd,
 		   const char *log_path);
 void boot_run_release(struct boot_run *r);
-
-/*
- * QEMU's argv for a cell (NULL-terminated; free with spawn_argv_free).
- * xen_elf: for backend xen, the Xen ELF QEMU boots, the kernel and initrd
- * becoming its dom0 modules; NULL otherwise.
- */
-char **boot_argv(const struct cell *c, const char *kernel,
-		 const char *initrd, const char *nonce, const char *xen_elf);
 
 /*
  * The command line that ran r, shell-quoted (the QEMU process: a libxl
@@ -144,8 +135,5 @@ int boot_stopped(const struct boot *b);
 /* Runs not started yet, and QEMU processes running now. */
 void boot_load(const struct boot *b, size_t *waiting, unsigned *running);
 void boot_free(struct boot *b);
-
-/* The child half: hvmatrix __exec-child PPID QEMU ARGS... */
-int boot_exec_trampoline(int argc, char **argv);
 
 #endif

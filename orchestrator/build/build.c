@@ -24,6 +24,7 @@
 
 #include "build/build.h"
 #include "build/build-priv.h"
+#include "lib/child.h"
 #include "lib/fsutil.h"
 #include "lib/spawn.h"
 #include "lib/xmalloc.h"
@@ -48,10 +49,7 @@ struct build_priv {
 	struct strbuf work_err;	/* a failed checkout's message */
 
 	uv_timer_t timer;	/* the whole build's timeout */
-	uv_process_t proc;
-	int proc_alive;		/* spawned, exit not seen yet */
-	int64_t exit_status;
-	int term_signal;
+	struct child child;	/* the step running now */
 
 	char ***steps;		/* argv of each child, in order */
 	const char **step_names;	/* for reasons: "make", "olddefconfig" */
@@ -366,21 +364,22 @@ static void finish(struct build_priv *p, enum build_status s, char *reason)
 
 static void start_step(struct build_priv *p);
 
-static void proc_closed(uv_handle_t *h)
+static void step_closed(struct child *c)
 {
-	struct build_priv *p = container_of(h, struct build_priv, proc);
+	struct build_priv *p = container_of(c, struct build_priv, child);
 	const char *name = p->step_names[p->cur];
-	int64_t st = p->exit_status;
+	/* Not started: as if the trampoline had said it could not. */
+	int64_t st = c->spawn_error ? 125 : c->exit_status;
 
 	if (p->stopping) {
 		finish(p, BUILD_INTERRUPTED, xstrdup("stopped"));
 	} else if (p->timed_out) {
 		finish(p, BUILD_ERROR, xstrfmt("build timed out after %u s",
 					       p->b->config->timeout_s));
-	} else if (p->term_signal) {
+	} else if (c->term_signal) {
 		/* Nobody here killed it: the host did (OOM killer, admin). */
 		finish(p, BUILD_ERROR, xstrfmt("%s killed by signal %d",
-					       name, p->term_signal));
+					       name, c->term_signal));
 	} else if (st == 125 || st == 127) {
 		/* The trampoline's own codes: it could not start the step. */
 		finish(p, BUILD_ERROR, xstrfmt("cannot run %s (exit %d, see "
@@ -398,24 +397,15 @@ static void proc_closed(uv_handle_t *h)
 	}
 }
 
-static void proc_exited(uv_process_t *proc, int64_t status, int sig)
+/* The child took its group with it: no group to record any more. */
+static void step_exited(struct child *c)
 {
-	struct build_priv *p = container_of(proc, struct build_priv, proc);
-
-	p->exit_status = status;
-	p->term_signal = sig;
-	/* Whatever the step left in its group goes with it. */
-	kill(-proc->pid, SIGKILL);
-	p->proc_alive = 0;
-	p->b->pgid = 0;
-	uv_close((uv_handle_t *)proc, proc_closed);
+	container_of(c, struct build_priv, child)->b->pgid = 0;
 }
 
 static void start_step(struct build_priv *p)
 {
-	uv_process_options_t po;
-	uv_stdio_container_t stdio[3];
-	char **args;
+	char *self;
 	int rc;
 
 	/* The config is complete once its last step is done. */
@@ -437,42 +427,33 @@ static void start_step(struct build_priv *p)
 	progress(p, strcmp(p->step_names[p->cur], "make") ? "config" :
 		 "make");
 	log_argv(p, p->steps[p->cur]);
-	args = spawn_group_argv(p->steps[p->cur]);
-	if (!args) {
+	self = spawn_self();
+	if (!self) {
 		finish(p, BUILD_ERROR, xstrfmt("cannot resolve hvmatrix's own "
 					       "executable: %s",
 					       strerror(errno)));
 		return;
 	}
-	memset(&po, 0, sizeof(po));
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = p->log_fd;
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = p->log_fd;
-	po.file = args[0];
-	po.args = args;
-	po.env = p->env;
-	po.cwd = p->src;
-	po.stdio = stdio;
-	po.stdio_count = 3;
-	po.exit_cb = proc_exited;
-	/* setsid(): the step leads its own process group, killed whole. */
-	po.flags = UV_PROCESS_DETACHED;
-	rc = uv_spawn(p->loop, &p->proc, &po);
-	spawn_argv_free(args);
+	child_init(&p->child);
+	p->child.argv = p->steps[p->cur];
+	p->child.env = p->env;
+	p->child.cwd = p->src;
+	p->child.via = SPAWN_GROUP;
+	p->child.self = self;
+	p->child.out_fd = p->child.err_fd = p->log_fd;
+	p->child.on_exit = step_exited;
+	p->child.on_closed = step_closed;
+	rc = child_start(&p->child, p->loop);
+	free(self);
 	if (rc < 0) {
-		/* libuv wants even a failed process handle closed. */
-		p->exit_status = 125;
-		uv_close((uv_handle_t *)&p->proc, proc_closed);
+		/* step_closed() ends the build. */
 		log_str(p, "hvmatrix: cannot start the group trampoline: ");
 		log_str(p, uv_strerror(rc));
 		log_str(p, "\n");
 		return;
 	}
-	p->proc_alive = 1;
 	/* setsid() made the step's pid its group's id. */
-	p->b->pgid = p->proc.pid;
+	p->b->pgid = p->child.pid;
 	if (p->b->on_spawn)
 		p->b->on_spawn(p->b, p->b->pgid, p->b->data);
 }
@@ -563,9 +544,8 @@ static void timed_out(uv_timer_t *t)
 	struct build_priv *p = container_of(t, struct build_priv, timer);
 
 	p->timed_out = 1;
-	if (p->proc_alive)
-		kill(-p->proc.pid, SIGKILL);
-	/* Otherwise the checkout work sees it when it returns. */
+	child_kill(&p->child);
+	/* No step running: the checkout work sees it when it returns. */
 }
 
 static void reuse_artifact(uv_timer_t *t)
@@ -760,8 +740,7 @@ void build_stop(struct build_job *b)
 	p->stopping = 1;
 	/* The trampoline stops its group: make first, so that it removes a
 	 * half-written target, then everything (spawn.c). */
-	if (p->proc_alive)
-		kill(p->proc.pid, SIGTERM);
+	child_signal(&p->child, SIGTERM);
 	/* A checkout in progress finishes first, then sees stopping. */
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/boot-argv.h"
 #include "cli/cmd.h"
 #include "export/kcidb.h"
 #include "store/logfile.h"
@@ -391,9 +392,9 @@ static void add_reproducer(struct strbuf *sb, const struct cmd_ctx *ctx,
 	strbuf_addstr(sb, "\n\nwith --dry-run it prints the QEMU command "
 		      "line instead");
 	if (c && c->backend == CELL_BACKEND_QEMU) {
-		char **argv = boot_argv(c, run->kernel_path,
-					boot_default_initrd(), run->nonce,
-					NULL);
+		char **argv = boot_argv_qemu(c, run->kernel_path,
+					     boot_default_initrd(), run->nonce,
+					     NULL);
 
 		strbuf_addf(sb, "; run %lld's was:\n\n    ",
 			    (long long)run->id);

@@ -17,6 +17,7 @@
 #include "cli/cmd.h"
 #include "executor/rundir.h"
 #include "lib/fsutil.h"
+#include "lib/sigwatch.h"
 #include "lib/xmalloc.h"
 
 static const char usage_text[] =
@@ -48,7 +49,7 @@ static const struct option options[] = {
 
 struct run_build {
 	struct build_job b;
-	uv_signal_t sig[2];
+	struct sigwatch signals;
 	int quiet, done;
 };
 
@@ -74,14 +75,13 @@ static void rb_done(struct build_job *b, void *data)
 	struct run_build *rb = data;
 
 	rb->done = 1;
-	uv_close((uv_handle_t *)&rb->sig[0], NULL);
-	uv_close((uv_handle_t *)&rb->sig[1], NULL);
+	sigwatch_close(&rb->signals);
 }
 
 /* Slurm's scancel (SIGTERM), or ^C: stop the build's process group. */
-static void rb_signal(uv_signal_t *h, int signum)
+static void rb_signal(struct sigwatch *w, int signum)
 {
-	struct run_build *rb = h->data;
+	struct run_build *rb = container_of(w, struct run_build, signals);
 
 	build_stop(&rb->b);
 }
@@ -94,7 +94,8 @@ static int run_build_exec(struct cmd_ctx *ctx)
 	struct matrix m;
 	struct run_build rb;
 	uv_loop_t *loop = uv_default_loop();
-	int ret = EXIT_USAGE, rc, have_m = 0, i;
+	static const int stop_signals[] = { SIGTERM, SIGINT };
+	int ret = EXIT_USAGE, rc, have_m = 0;
 
 	memset(&rb, 0, sizeof(rb));
 	memset(&m, 0, sizeof(m));
@@ -128,11 +129,8 @@ static int run_build_exec(struct cmd_ctx *ctx)
 		ret = EXIT_ERROR;
 		goto out;
 	}
-	for (i = 0; i < 2; i++) {
-		uv_signal_init(loop, &rb.sig[i]);
-		rb.sig[i].data = &rb;
-		uv_signal_start(&rb.sig[i], rb_signal, i ? SIGINT : SIGTERM);
-	}
+	sigwatch_start(&rb.signals, loop, stop_signals,
+		       ARRAY_SIZE(stop_signals), rb_signal);
 	if (build_start(loop, &rb.b, &err) < 0) {
 		/* The node cannot build (no ccache, a bad commit id): the
 		 * farm's trouble, said in the result. */

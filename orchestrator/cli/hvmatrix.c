@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "config.h"
-#include "boot/boot.h"
 #include "cli/cmd.h"
 #include "lib/spawn.h"
 
@@ -46,12 +45,9 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
-	/* Hidden: the child-side half of boot_spawn (see boot.c). */
-	if (argc > 1 && !strcmp(argv[1], BOOT_EXEC_TRAMPOLINE))
-		return boot_exec_trampoline(argc - 1, argv + 1);
-	/* Hidden: the group trampoline of builds (see spawn.c). */
-	if (argc > 1 && !strcmp(argv[1], SPAWN_GROUP_TRAMPOLINE))
-		return spawn_group_trampoline(argc - 1, argv + 1);
+	/* Hidden: the child's half of QEMU and build steps (lib/spawn.h). */
+	if (argc > 1 && spawn_is_trampoline(argv[1]))
+		return spawn_trampoline(argc - 1, argv + 1);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -1,10 +1,9 @@
 /*
  * slurm-cmd: one Slurm client as a child of the loop, and squeue's lines.
- * See slurm-cmd.h. Nothing here blocks: the child is uv_spawn'd, its
- * output read as it comes, and a client that hangs (slurmctld away) is
- * killed by a timer.
+ * See slurm-cmd.h. Nothing here blocks: the client is a struct child,
+ * its output read as it comes, and one that hangs (slurmctld away) is
+ * killed by its timeout.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,102 +11,58 @@
 #include "executor/slurm-cmd.h"
 #include "lib/xmalloc.h"
 
-static void cmd_closed(uv_handle_t *h)
+static void cmd_closed(struct child *c)
 {
-	struct slurm_cmd *p = h->data;
+	struct slurm_cmd *p = container_of(c, struct slurm_cmd, child);
 
-	if (--p->open)
-		return;
+	p->timed_out = c->timed_out;
+	p->signal = c->term_signal;
+	p->spawn_error = c->spawn_error;
+	/* A client that could not start: as if the shell had said so. */
+	p->status = c->spawn_error ? 127 : c->exit_status;
 	p->done(p);
 	strbuf_release(&p->out_text);
 	strbuf_release(&p->err_text);
 	free(p);
 }
 
-static void cmd_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+static void cmd_output(struct strbuf *sb, const char *buf, size_t len)
 {
-	static char slab[65536];
-
-	(void)h;
-	(void)hint;
-	/* The loop is one thread and each read is consumed at once. */
-	buf->base = slab;
-	buf->len = sizeof(slab);
+	if (sb->len < SLURM_CMD_OUT_MAX)
+		strbuf_add(sb, buf, len);
 }
 
-static void cmd_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+static void cmd_out(struct child *c, const char *buf, size_t len)
 {
-	struct slurm_cmd *p = st->data;
-	struct strbuf *sb = st == (uv_stream_t *)&p->out ? &p->out_text :
-			    &p->err_text;
-
-	if (n > 0 && sb->len < SLURM_CMD_OUT_MAX)
-		strbuf_add(sb, buf->base, (size_t)n);
-	if (n < 0)
-		uv_close((uv_handle_t *)st, cmd_closed);
+	cmd_output(&container_of(c, struct slurm_cmd, child)->out_text, buf,
+		   len);
 }
 
-static void cmd_exit(uv_process_t *proc, int64_t status, int sig)
+static void cmd_err(struct child *c, const char *buf, size_t len)
 {
-	struct slurm_cmd *p = proc->data;
-
-	p->status = status;
-	p->signal = sig;
-	uv_close((uv_handle_t *)proc, cmd_closed);
-	uv_close((uv_handle_t *)&p->timer, cmd_closed);
-}
-
-static void cmd_timeout(uv_timer_t *t)
-{
-	struct slurm_cmd *p = t->data;
-
-	p->timed_out = 1;
-	uv_process_kill(&p->proc, SIGKILL);
+	cmd_output(&container_of(c, struct slurm_cmd, child)->err_text, buf,
+		   len);
 }
 
 void slurm_cmd_run(uv_loop_t *loop, char **argv,
 		   void (*done)(struct slurm_cmd *), void *data, void *job)
 {
 	struct slurm_cmd *p = xcalloc(1, sizeof(*p));
-	uv_process_options_t po;
-	uv_stdio_container_t stdio[3];
-	int rc;
 
 	p->done = done;
 	p->data = data;
 	p->job = job;
 	strbuf_init(&p->out_text, 0);
 	strbuf_init(&p->err_text, 0);
-	uv_pipe_init(loop, &p->out, 0);
-	uv_pipe_init(loop, &p->err, 0);
-	uv_timer_init(loop, &p->timer);
-	p->out.data = p->err.data = p->proc.data = p->timer.data = p;
-	memset(&po, 0, sizeof(po));
-	memset(stdio, 0, sizeof(stdio));
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[1].data.stream = (uv_stream_t *)&p->out;
-	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[2].data.stream = (uv_stream_t *)&p->err;
-	po.file = argv[0];
-	po.args = argv;
-	po.exit_cb = cmd_exit;
-	po.stdio = stdio;
-	po.stdio_count = 3;
-	p->open = 4;
-	rc = uv_spawn(loop, &p->proc, &po);
-	if (rc < 0) {
-		p->spawn_error = rc;
-		p->status = 127;
-		uv_close((uv_handle_t *)&p->proc, cmd_closed);
-		uv_close((uv_handle_t *)&p->out, cmd_closed);
-		uv_close((uv_handle_t *)&p->err, cmd_closed);
-		uv_close((uv_handle_t *)&p->timer, cmd_closed);
-		return;
-	}
-	uv_timer_start(&p->timer, cmd_timeout, SLURM_CMD_TIMEOUT_MS, 0);
-	uv_read_start((uv_stream_t *)&p->out, cmd_alloc, cmd_read);
-	uv_read_start((uv_stream_t *)&p->err, cmd_alloc, cmd_read);
+	child_init(&p->child);
+	p->child.argv = argv;
+	p->child.via = SPAWN_DIRECT;
+	p->child.on_out = cmd_out;
+	p->child.on_err = cmd_err;
+	p->child.timeout_ms = SLURM_CMD_TIMEOUT_MS;
+	p->child.on_closed = cmd_closed;
+	/* Failed or not, cmd_closed() follows. */
+	child_start(&p->child, loop);
 }
 
 void slurm_cmd_said(const struct slurm_cmd *p, struct strbuf *out)

@@ -5,6 +5,8 @@
  * after SLURM_CMD_TIMEOUT_MS (a client waits and retries while slurmctld
  * is away: past that, slurmctld counts as down). The parsing of squeue's
  * lines lives here too, so the executor deals in jobs, not text.
+ * A client is short-lived and runs as a direct child (child.h): in our
+ * process group, killed alone.
  */
 #ifndef HVM_SLURM_CMD_H
 #define HVM_SLURM_CMD_H
@@ -12,21 +14,19 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "lib/child.h"
 #include "lib/strbuf.h"
 
 #define SLURM_CMD_TIMEOUT_MS 5000
 #define SLURM_CMD_OUT_MAX (1u << 20)	/* of a tool's output we keep */
 
 struct slurm_cmd {
-	uv_process_t proc;
-	uv_pipe_t out, err;
-	uv_timer_t timer;
+	struct child child;
 	int timed_out;
 	struct strbuf out_text, err_text;
-	int open;		/* handles not closed yet */
 	int64_t status;
 	int signal;
-	int spawn_error;	/* uv_spawn failed: -errno */
+	int spawn_error;	/* it could not start: a negative uv code */
 	void (*done)(struct slurm_cmd *p);
 	void *data, *job;	/* the caller's */
 };

@@ -1,13 +1,15 @@
 /*
- * spawn: the group trampoline (see spawn.h), the argv that reaches it, and
- * argv helpers for every child hvmatrix starts (freeing, quoting for logs).
+ * spawn: the trampoline (see spawn.h), the argv that reaches it, and argv
+ * helpers for every child hvmatrix starts (freeing, quoting for logs).
  *
- * The trampoline must never leave its group behind: every way it can be
- * told to stop (its parent dying, SIGTERM, SIGINT) ends in SIGKILL to the
- * whole group, itself included. It passes SIGTERM on to the group first
- * and waits up to SPAWN_STOP_GRACE_MS: make, told to stop, deletes the
- * target it was writing, so a half-written object file is never taken for
- * an up-to-date one by the next (incremental) build.
+ * The trampoline must never leave its child behind. SPAWN_EXEC leaves
+ * that to the kernel: the parent-death SIGKILL it asks for is PROG's once
+ * it has exec'd. SPAWN_GROUP ends every way it can be told to stop (its
+ * parent dying, SIGTERM, SIGINT) in SIGKILL to the whole group, itself
+ * included. It passes SIGTERM on to the group first and waits up to
+ * SPAWN_STOP_GRACE_MS: make, told to stop, deletes the target it was
+ * writing, so a half-written object file is never taken for an up-to-date
+ * one by the next (incremental) build.
  */
 #include <errno.h>
 #include <signal.h>
@@ -23,21 +25,24 @@
 
 const char *spawn_self_exe;
 
-char **spawn_group_argv(char *const *argv)
+char *spawn_self(void)
 {
-	char *self;
+	return realpath(spawn_self_exe ? spawn_self_exe : "/proc/self/exe",
+			NULL);
+}
+
+char **spawn_trampoline_argv(enum spawn_via via, const char *self,
+			     char *const *argv)
+{
 	char **args;
 	size_t n, i;
 
-	self = realpath(spawn_self_exe ? spawn_self_exe : "/proc/self/exe",
-			NULL);
-	if (!self)
-		return NULL;
 	for (n = 0; argv[n]; n++)
 		;
 	args = xcalloc(n + 4, sizeof(char *));
-	args[0] = self;
-	args[1] = xstrdup(SPAWN_GROUP_TRAMPOLINE);
+	args[0] = xstrdup(self);
+	args[1] = xstrdup(via == SPAWN_GROUP ? SPAWN_GROUP_TRAMPOLINE :
+			  SPAWN_EXEC_TRAMPOLINE);
 	args[2] = xstrfmt("%ld", (long)getpid());
 	for (i = 0; i < n; i++)
 		args[3 + i] = xstrdup(argv[i]);
@@ -105,30 +110,21 @@ static void __attribute__((noreturn)) stop_group(pid_t child)
 	_exit(128 + SIGTERM);
 }
 
-int spawn_group_trampoline(int argc, char **argv)
+/* Become argv[0], found in PATH; only a failed exec returns here. */
+static void __attribute__((noreturn)) exec_prog(char **argv)
 {
-	struct sigaction sa;
-	pid_t parent, child;
+	execvp(argv[0], argv);
+	fprintf(stderr, "hvmatrix: cannot run %s: %s\n", argv[0],
+		strerror(errno));
+	_exit(127);
+}
+
+/* SPAWN_GROUP: run argv as our child, stay until it is gone. */
+static void __attribute__((noreturn)) lead_group(pid_t parent, char **argv)
+{
+	pid_t child;
 	int status;
 
-	if (argc < 3) {
-		fprintf(stderr, "hvmatrix: %s: missing arguments\n", argv[0]);
-		_exit(125);
-	}
-	parent = (pid_t)atol(argv[1]);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;	/* no SA_RESTART: waitpid sees EINTR */
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) < 0 ||
-	    sigaction(SIGINT, &sa, NULL) < 0)
-		_exit(125);
-	/*
-	 * SIGTERM, not SIGKILL, when hvmatrix dies: the handler above turns
-	 * it into SIGKILL for the whole group. Checking the parent after
-	 * prctl closes the race where it died before we asked.
-	 */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-		_exit(125);
 	child = fork();
 	if (child < 0) {
 		fprintf(stderr, "hvmatrix: cannot fork: %s\n", strerror(errno));
@@ -142,10 +138,7 @@ int spawn_group_trampoline(int argc, char **argv)
 		if (setenv(SPAWN_GROUP_ENV, mark, 1) < 0)
 			_exit(125);
 		/* exec resets the handlers; the group stays ours. */
-		execvp(argv[2], argv + 2);
-		fprintf(stderr, "hvmatrix: cannot run %s: %s\n", argv[2],
-			strerror(errno));
-		_exit(127);
+		exec_prog(argv);
 	}
 	if (stop_requested)
 		stop_group(child);
@@ -160,4 +153,44 @@ int spawn_group_trampoline(int argc, char **argv)
 	if (WIFSIGNALED(status))
 		_exit(128 + WTERMSIG(status));
 	_exit(WEXITSTATUS(status));
+}
+
+int spawn_is_trampoline(const char *arg)
+{
+	return !strcmp(arg, SPAWN_EXEC_TRAMPOLINE) ||
+	       !strcmp(arg, SPAWN_GROUP_TRAMPOLINE);
+}
+
+int spawn_trampoline(int argc, char **argv)
+{
+	int group = !strcmp(argv[0], SPAWN_GROUP_TRAMPOLINE);
+	struct sigaction sa;
+	pid_t parent;
+
+	if (argc < 3) {
+		fprintf(stderr, "hvmatrix: %s: missing arguments\n", argv[0]);
+		_exit(125);
+	}
+	parent = (pid_t)atol(argv[1]);
+	if (group) {
+		memset(&sa, 0, sizeof(sa));
+		/* No SA_RESTART: waitpid sees EINTR. */
+		sa.sa_handler = on_stop;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGTERM, &sa, NULL) < 0 ||
+		    sigaction(SIGINT, &sa, NULL) < 0)
+			_exit(125);
+	}
+	/*
+	 * SPAWN_EXEC: SIGKILL, which stays set across the exec of PROG.
+	 * SPAWN_GROUP: SIGTERM, which the handler above turns into SIGKILL
+	 * for the whole group. Checking the parent after prctl closes the
+	 * race where it died before we asked.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, group ? SIGTERM : SIGKILL) < 0 ||
+	    getppid() != parent)
+		_exit(125);
+	if (group)
+		lead_group(parent, argv + 2);
+	exec_prog(argv + 2);
 }

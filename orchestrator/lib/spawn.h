@@ -1,51 +1,77 @@
 /*
- * spawn: the group trampoline. A long-running child tree (make and every
- * compiler under it) is started as
+ * spawn: the child's side of starting a process, and argv helpers for
+ * every child hvmatrix starts (freeing, quoting for logs).
  *
- *   hvmatrix __exec-group PARENT_PID PROG ARGS...
+ * The trampoline: a child that must never outlive hvmatrix is started as
  *
- * with UV_PROCESS_DETACHED, so it leads its own process group. The
- * trampoline dies with hvmatrix (PR_SET_PDEATHSIG) and, when it is told to
- * stop (SIGTERM, SIGINT), kills its whole group, so nothing it started
- * outlives hvmatrix, even after kill -9. It never runs a shell.
+ *   hvmatrix __exec-child PARENT_PID PROG ARGS...   (SPAWN_EXEC)
+ *   hvmatrix __exec-group PARENT_PID PROG ARGS...   (SPAWN_GROUP)
+ *
+ * in a process group of its own (child.c asks libuv for setsid()). It asks
+ * for a parent-death signal, checks that hvmatrix is still its parent, and
+ * runs PROG from PATH; it never runs a shell.
+ *
+ * SPAWN_EXEC becomes PROG (QEMU): the parent-death signal is SIGKILL and
+ * survives the exec, and PROG's own exit status and signal are the ones
+ * hvmatrix sees (the judge reads them).
+ *
+ * SPAWN_GROUP stays as PROG's parent and the group's leader (make and
+ * every compiler under it): when it is told to stop (SIGTERM, SIGINT,
+ * hvmatrix dying) it passes SIGTERM to the group, so that make deletes the
+ * target it was writing, then kills the group whole. PROG's processes
+ * carry SPAWN_GROUP_ENV, the mark by which a group that outlived hvmatrix
+ * and its trampoline (both SIGKILLed) is known to be ours.
  */
 #ifndef HVM_SPAWN_H
 #define HVM_SPAWN_H
 
 #include "lib/strbuf.h"
 
+enum spawn_via {
+	SPAWN_DIRECT = 0,	/* no trampoline: argv[0] itself */
+	SPAWN_EXEC,		/* the trampoline becomes argv[0] */
+	SPAWN_GROUP,		/* the trampoline stays, leading the group */
+};
+
+#define SPAWN_EXEC_TRAMPOLINE "__exec-child"
 #define SPAWN_GROUP_TRAMPOLINE "__exec-group"
 
 /*
- * The trampoline runs PROG with SPAWN_GROUP_ENV=PGID.PARENT_PID in its
- * environment (make passes it to every compiler), the mark by which a
- * group that outlived both hvmatrix and its trampoline (both SIGKILLed)
- * is known to be ours: a process that merely reuses the group's id lacks
- * it. See build_host_kill_group().
+ * SPAWN_GROUP's mark, PGID.PARENT_PID, in the environment of every
+ * process of the group (make passes it to every compiler): a process that
+ * merely reuses the group's id lacks it. See build_host_kill_group().
  */
 #define SPAWN_GROUP_ENV "HVMATRIX_GROUP"
 
 /*
  * The executable that carries the trampoline: NULL (the default) means
- * this program, /proc/self/exe. Unit tests, whose own binary is not
- * hvmatrix, point it at the built hvmatrix.
+ * this program, /proc/self/exe. Unit tests whose own binary does not
+ * dispatch the trampoline point it at the built hvmatrix.
  */
 extern const char *spawn_self_exe;
 
+/* spawn_self_exe resolved (malloc'd), or NULL with errno set. */
+char *spawn_self(void);
+
 /*
- * The argv to give uv_spawn for running argv (NULL-terminated) through
- * the group trampoline: self exe, SPAWN_GROUP_TRAMPOLINE, our pid, then
- * argv. args[0] is also the file to execute. NULL with errno set when the
- * executable cannot be resolved. Free with spawn_argv_free.
+ * The argv to execute self with for running argv (NULL-terminated)
+ * through the trampoline via (SPAWN_EXEC or SPAWN_GROUP): self, the
+ * trampoline's name, our pid, then argv. Free with spawn_argv_free.
  */
-char **spawn_group_argv(char *const *argv);
+char **spawn_trampoline_argv(enum spawn_via via, const char *self,
+			     char *const *argv);
 
 /* Free a NULL-terminated argv of malloc'd strings (NULL is fine). */
 void spawn_argv_free(char **argv);
 /* Append argv as one line a POSIX shell would read back the same. */
 void spawn_argv_quote(char *const *argv, struct strbuf *out);
 
-/* The child half: argv[0] is SPAWN_GROUP_TRAMPOLINE. Never returns. */
-int spawn_group_trampoline(int argc, char **argv);
+/*
+ * Is arg (argv[1] of a program) a trampoline's name? Every program that
+ * may be spawn_self_exe checks it first thing in main() and then runs
+ * spawn_trampoline(argc - 1, argv + 1), which never returns.
+ */
+int spawn_is_trampoline(const char *arg);
+int spawn_trampoline(int argc, char **argv);
 
 #endif

@@ -335,8 +335,8 @@ int main(int argc, char **argv)
 	SRunner *sr;
 	int failed;
 
-	if (argc > 1 && !strcmp(argv[1], BOOT_EXEC_TRAMPOLINE))
-		return boot_exec_trampoline(argc - 1, argv + 1);
+	if (argc > 1 && spawn_is_trampoline(argv[1]))
+		return spawn_trampoline(argc - 1, argv + 1);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, manifest_parses);
 	tcase_add_test(tc, manifest_errors_name_the_line);

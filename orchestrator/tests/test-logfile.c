@@ -15,6 +15,7 @@
 
 #include "boot/boot.h"
 #include "lib/fsutil.h"
+#include "lib/spawn.h"
 #include "store/logfile.h"
 #include "lib/xmalloc.h"
 
@@ -478,8 +479,8 @@ int main(int argc, char **argv)
 	int failed;
 
 	/* boot.c starts its children through this binary. */
-	if (argc > 1 && !strcmp(argv[1], BOOT_EXEC_TRAMPOLINE))
-		return boot_exec_trampoline(argc - 1, argv + 1);
+	if (argc > 1 && spawn_is_trampoline(argv[1]))
+		return spawn_trampoline(argc - 1, argv + 1);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, cap_keeps_head_marker_tail);

@@ -16,6 +16,7 @@
 
 #include "boot/boot.h"
 #include "lib/fsutil.h"
+#include "lib/spawn.h"
 #include "boot/probe.h"
 #include "lib/xmalloc.h"
 
@@ -234,8 +235,8 @@ int main(int argc, char **argv)
 	int failed;
 
 	/* The runner starts children through this binary (see boot.c). */
-	if (argc > 1 && !strcmp(argv[1], BOOT_EXEC_TRAMPOLINE))
-		return boot_exec_trampoline(argc - 1, argv + 1);
+	if (argc > 1 && spawn_is_trampoline(argv[1]))
+		return spawn_trampoline(argc - 1, argv + 1);
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, NULL, fixture_teardown);
 	tcase_add_test(tc, async_probe_keeps_the_loop_turning);
