@@ -24,13 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "executor/executor-build.h"
 #include "executor/rundir.h"
 #include "executor/slurm-cmd.h"
 #include "executor/slurm-job.h"
+#include "lib/nonce.h"
 #include "lib/spawn.h"
 #include "lib/timeutil.h"
 #include "lib/xmalloc.h"
@@ -386,30 +386,13 @@ static void tick_cb(uv_timer_t *t)
 
 /* ---- the interface ---- */
 
-static char *xb_nonce(void)
-{
-	unsigned char raw[8];
-	size_t i;
-	char hex[17];
-
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		uint64_t v = (uint64_t)(timeutil_now() * 1e6) ^
-			     (uint64_t)getpid() << 40;
-
-		memcpy(raw, &v, sizeof(raw));
-	}
-	for (i = 0; i < sizeof(raw); i++)
-		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-	return xstrdup(hex);
-}
-
 int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
 			 const char *matrix_path, struct build_job *b,
 			 struct strbuf *err)
 {
 	struct xbuild *x;
 	struct strbuf spec = STRBUF_INIT;
-	char *nonce, *state, *abs_matrix;
+	char nonce[NONCE_LEN + 1], *state, *abs_matrix;
 
 	if (!cfg->shared_dir || !matrix_path || !*matrix_path) {
 		strbuf_addstr(err, "builds on Slurm need the executor's "
@@ -431,9 +414,8 @@ int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
 	x->b = b;
 	x->loop = loop;
 	x->cfg = cfg;
-	nonce = xb_nonce();
+	nonce_make(nonce);
 	x->name = xstrfmt("hvm-b-%s", nonce);
-	free(nonce);
 	slurm_job_init(&x->job, "build job", cfg->pending_s);
 	x->job.name = x->name;
 	if (b->config->timeout_s)
