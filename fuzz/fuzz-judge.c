@@ -29,7 +29,7 @@ static void run(struct judge *j, unsigned flags, const uint8_t *sizes,
 
 	judge_init(j, NONCE, expect, flags & 2 ? 2 : 1);
 	if (flags & 1)
-		judge_set_job(j, "g1");
+		judge_set_guest(j, "g1");
 	while (off < len) {
 		size_t n = n_sizes ? (size_t)sizes[k++ % n_sizes] + 1 : len;
 

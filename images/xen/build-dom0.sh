@@ -66,8 +66,8 @@ security=${HVM_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
 xen_modules="xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc"
 # The agent's sources, relative to AGENT (orchestrator/agent/Makefile.inc
 # lists the same files).
-agent_sources="orchestrator/agent/xl-agent.c orchestrator/agent/agent-job.c
-	orchestrator/agent/agent-job.h orchestrator/judge/panicscan.c
+agent_sources="orchestrator/agent/xl-agent.c orchestrator/agent/agent-guest.c
+	orchestrator/agent/agent-guest.h orchestrator/judge/panicscan.c
 	orchestrator/judge/panicscan.h"
 
 if [ -d "$agent" ]; then

@@ -9,7 +9,7 @@
  * prefixed, on a line of their own. It must never link libhvmatrix: dom0
  * holds only Debian's libraries.
  */
-#include "agent-job.h"
+#include "agent-guest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -427,7 +427,7 @@ static void agent_destroy_stale(libxl_ctx *ctx, const char *name)
 	}
 }
 
-static void agent_boot(libxl_ctx *ctx, const struct agent_job *job,
+static void agent_boot(libxl_ctx *ctx, const struct agent_guest *job,
 		       double start, struct agent_result *r)
 {
 	libxl_domain_config cfg;
@@ -435,7 +435,7 @@ static void agent_boot(libxl_ctx *ctx, const struct agent_job *job,
 	int fd = -1, rc;
 
 	libxl_domain_config_init(&cfg);
-	if (agent_job_config(job, &cfg)) {
+	if (agent_guest_config(job, &cfg)) {
 		agent_result_set(r, "error", "no config for type %s",
 				 agent_type_name(job->type));
 		goto out;
@@ -453,7 +453,7 @@ static void agent_boot(libxl_ctx *ctx, const struct agent_job *job,
 	}
 	agent_debug("domain %u created at %.1f s", domid, agent_now() - start);
 	agent_error_reset();
-	fd = agent_console_open(ctx, domid, agent_job_console(job), r);
+	fd = agent_console_open(ctx, domid, agent_guest_console(job), r);
 	if (fd < 0)
 		goto out;
 	agent_error_reset();
@@ -483,19 +483,19 @@ out:
 
 static void agent_run_job(libxl_ctx *ctx, const char *jobdir, const char *id)
 {
-	struct agent_job job = AGENT_JOB_INIT;
+	struct agent_guest job = AGENT_GUEST_INIT;
 	struct agent_result r = { .fate = "error" };
 	double start = agent_now();
 
 	int rc;
 
-	rc = agent_job_load(&job, jobdir, id, r.detail, sizeof(r.detail));
+	rc = agent_guest_load(&job, jobdir, id, r.detail, sizeof(r.detail));
 	agent_out_begin(&agent_out, &job);
 	if (!rc)
 		agent_boot(ctx, &job, start, &r);
 	agent_out_end(&agent_out, job.name, r.fate, agent_now() - start,
 		      r.detail);
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 
 /* "4.17.7": major.minor and the extra part, whatever it starts with. */
@@ -586,7 +586,7 @@ int main(int argc, char **argv)
 		restore_tty = !tcsetattr(STDOUT_FILENO, TCSANOW, &t);
 	}
 
-	rc = agent_jobs_list(argv[optind], &ids, &n);
+	rc = agent_guest_list(argv[optind], &ids, &n);
 	if (rc) {
 		agent_logf("%s: %s", argv[optind], strerror(-rc));
 		agent_out_line(&agent_out, "setup-failed step=jobdir");
@@ -608,7 +608,7 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	libxl_ctx_free(ctx);
-	agent_jobs_free(ids);
+	agent_guest_list_free(ids);
 	if (restore_tty)
 		tcsetattr(STDOUT_FILENO, TCSANOW, &saved);
 	return ret;

@@ -66,7 +66,7 @@ static void add_job(struct strbuf *cpio, size_t i, struct boot_run *m)
 	} while (0)
 
 	image_cpio_add(cpio, dir, S_IFDIR | 0755, NULL, 0);
-	JOB_FILE("name", xstrfmt("%s\n", m->agent_job));
+	JOB_FILE("name", xstrfmt("%s\n", m->agent_guest));
 	JOB_FILE("type", xstrfmt("%s\n", cell_guest_name(c->guest)));
 	/*
 	 * A PV guest's early Xen console writes to its console ring, which

@@ -64,8 +64,8 @@ static struct boot_run *route_member(struct boot_run *r, const char *s,
 	for (i = 0; i < boot_n_members(r) && !found; i++) {
 		struct boot_run *m = boot_member(r, i);
 
-		if (m->agent_job && strlen(m->agent_job) == k &&
-		    !memcmp(m->agent_job, s, k))
+		if (m->agent_guest && strlen(m->agent_guest) == k &&
+		    !memcmp(m->agent_guest, s, k))
 			found = m;
 	}
 out:
@@ -88,7 +88,7 @@ static void route_line(struct boot_run *r, const char *line, size_t len)
 				continue;
 			note = xstrfmt("--- hvmatrix: another run's guest "
 				       "(job=%s) runs here; its lines are in "
-				       "its own log\n", m->agent_job);
+				       "its own log\n", m->agent_guest);
 			log_write(o, note, strlen(note));
 			free(note);
 		}

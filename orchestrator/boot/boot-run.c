@@ -38,8 +38,8 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	/* The run's own name on the agent's channel: runs of one cell in
 	 * one dom0 group must never answer to each other's begin/end. */
 	if (c->backend == CELL_BACKEND_XEN_LIBXL) {
-		r->agent_job = xstrfmt("%s@%s", c->name, r->nonce);
-		judge_set_job(&r->judge, r->agent_job);
+		r->agent_guest = xstrfmt("%s@%s", c->name, r->nonce);
+		judge_set_guest(&r->judge, r->agent_guest);
 	}
 	if (cell_is_xen(c) &&
 	    image_xen(c->xen, &xen_elf, &r->xen_version, &err) < 0)
@@ -73,7 +73,7 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 void boot_run_release(struct boot_run *r)
 {
 	free(r->log_path);
-	free(r->agent_job);
+	free(r->agent_guest);
 	strbuf_release(&r->route);
 	free(r->xen_version);
 	free(r->qemu_version);

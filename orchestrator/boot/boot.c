@@ -91,7 +91,7 @@ static void run_done(struct boot_run *r)
 				   r->child.term_signal, r->child.killed);
 		/* A guest's own time, as the agent measured it. A follower
 		 * started with its leader's boot. */
-		m->duration_s = j->job_seconds > 0 ? j->job_seconds : whole;
+		m->duration_s = j->guest_seconds > 0 ? j->guest_seconds : whole;
 		if (!m->started_at)
 			m->started_at = r->started_at;
 	}

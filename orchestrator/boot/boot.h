@@ -54,10 +54,10 @@ struct boot_run {
 	 * backend xen-libxl: runs that share one nested dom0 boot, one guest
 	 * after the other. The leader owns the QEMU process and lists every
 	 * member, itself included; each member keeps its own judge and its
-	 * own log. The agent knows each member's guest by `agent_job`
+	 * own log. The agent knows each member's guest by `agent_guest`
 	 * ("CELL@NONCE"): two runs of one cell in a group are two jobs.
 	 */
-	char *agent_job;
+	char *agent_guest;
 	struct boot_run *leader;
 	struct boot_run **members;
 	size_t n_members;
@@ -67,6 +67,7 @@ struct boot_run {
 	double started_at;	/* Unix time */
 	double duration_s;
 	int interrupted;	/* stopped by a signal to hvmatrix: no verdict */
+	const char *purpose;	/* "test", "confirm", "bisect" */
 	void *data;		/* the caller's */
 
 	/* Private to the runner (boot.c, boot-log.c, boot-libxl.c). */

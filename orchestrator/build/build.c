@@ -35,7 +35,7 @@
 extern char **environ;
 
 struct build_priv {
-	struct build_job *b;
+	struct build *b;
 	uv_loop_t *loop;
 	char *root;		/* build/<tree>/<config> */
 	char *src, *out;
@@ -278,7 +278,7 @@ static void checkout_work(uv_work_t *w)
 static void finish_work(uv_work_t *w)
 {
 	struct build_priv *p = container_of(w, struct build_priv, work);
-	struct build_job *b = p->b;
+	struct build *b = p->b;
 	struct strbuf sb = STRBUF_INIT;
 	char *image = NULL, *dir = NULL;
 	int rc;
@@ -319,7 +319,7 @@ static void finish_work(uv_work_t *w)
 static void timer_closed(uv_handle_t *h)
 {
 	struct build_priv *p = container_of(h, struct build_priv, timer);
-	struct build_job *b = p->b;
+	struct build *b = p->b;
 
 	if (p->log_fd >= 0)
 		close(p->log_fd);
@@ -621,7 +621,7 @@ static void priv_free(struct build_priv *p)
 	free(p);
 }
 
-int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err)
+int build_start(uv_loop_t *loop, struct build *b, struct strbuf *err)
 {
 	const struct matrix_build *c = b->config;
 	struct build_priv *p;
@@ -731,7 +731,7 @@ fail:
 	return -1;
 }
 
-void build_stop(struct build_job *b)
+void build_stop(struct build *b)
 {
 	struct build_priv *p = b->priv;
 
@@ -744,7 +744,7 @@ void build_stop(struct build_job *b)
 	/* A checkout in progress finishes first, then sees stopping. */
 }
 
-void build_job_release(struct build_job *b)
+void build_release(struct build *b)
 {
 	priv_free(b->priv);
 	b->priv = NULL;

@@ -53,14 +53,14 @@ enum build_status {
 	BUILD_INTERRUPTED,	/* build_stop(): no result */
 };
 
-struct build_job;
-typedef void (*build_progress_cb)(struct build_job *b, const char *stage,
+struct build;
+typedef void (*build_progress_cb)(struct build *b, const char *stage,
 				  void *data);
-typedef void (*build_done_cb)(struct build_job *b, void *data);
+typedef void (*build_done_cb)(struct build *b, void *data);
 /* A step's process group exists: pgid, also in b->pgid. */
-typedef void (*build_spawn_cb)(struct build_job *b, int pgid, void *data);
+typedef void (*build_spawn_cb)(struct build *b, int pgid, void *data);
 
-struct build_job {
+struct build {
 	/* Set by the caller before build_start(). */
 	const struct matrix_tree *tree;
 	const struct matrix_build *config;
@@ -98,11 +98,11 @@ struct build_job {
  * -1 with err set and on_done never called. An artifact already kept for
  * (tree, commit, config) is reused: on_done reports BUILD_OK at once.
  */
-int build_start(uv_loop_t *loop, struct build_job *b, struct strbuf *err);
+int build_start(uv_loop_t *loop, struct build *b, struct strbuf *err);
 /* Kill a running build's process group; on_done follows, INTERRUPTED. */
-void build_stop(struct build_job *b);
+void build_stop(struct build *b);
 /* Free what build_start and the results allocated (not b itself). */
-void build_job_release(struct build_job *b);
+void build_release(struct build *b);
 
 /*
  * The host can build: make, ccache and gcc are in PATH (searched as

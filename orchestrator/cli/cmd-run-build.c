@@ -48,7 +48,7 @@ static const struct option options[] = {
 };
 
 struct run_build {
-	struct build_job b;
+	struct build b;
 	struct sigwatch signals;
 	int quiet, done;
 };
@@ -62,7 +62,7 @@ static int run_build_prepare(struct cmd_ctx *ctx)
 	return -1;
 }
 
-static void rb_progress(struct build_job *b, const char *stage, void *data)
+static void rb_progress(struct build *b, const char *stage, void *data)
 {
 	struct run_build *rb = data;
 
@@ -70,7 +70,7 @@ static void rb_progress(struct build_job *b, const char *stage, void *data)
 		fprintf(stderr, "run-build: %s\n", stage);
 }
 
-static void rb_done(struct build_job *b, void *data)
+static void rb_done(struct build *b, void *data)
 {
 	struct run_build *rb = data;
 
@@ -157,7 +157,7 @@ static int run_build_exec(struct cmd_ctx *ctx)
 	ret = rb.b.status == BUILD_OK ? EXIT_OK :
 	      rb.b.status == BUILD_FAILED ? EXIT_FAIL : EXIT_ERROR;
 out:
-	build_job_release(&rb.b);
+	build_release(&rb.b);
 	if (have_m)
 		matrix_release(&m);
 	rundir_build_spec_release(&spec);

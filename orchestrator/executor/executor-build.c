@@ -7,7 +7,7 @@
  * exactly as the daemon would, into a state directory in the shared
  * directory (its persistent build trees, artifacts and build logs), and
  * writes result.json atomically (rundir.c). The daemon reads it back into
- * the struct build_job, so job.c sees a local build's results: a compile
+ * the struct build, so job.c sees a local build's results: a compile
  * error is BUILD_FAILED (the commit's cells BLOCKED), the farm's trouble
  * BUILD_ERROR.
  *
@@ -39,7 +39,7 @@
 #define XB_GRACE_S 120		/* past the build's timeout: cancel */
 
 struct xbuild {
-	struct build_job *b;
+	struct build *b;
 	uv_loop_t *loop;
 	const struct matrix_executor *cfg;
 	struct slurm_job job;	/* job.name is name */
@@ -59,7 +59,7 @@ struct xb_work {
 	int rc;
 	int was_ended;		/* slurm_job_scan_start(), for a scan */
 	struct strbuf err;
-	struct build_job res;	/* the node's results */
+	struct build res;	/* the node's results */
 };
 
 static void xb_pump(struct xbuild *x);
@@ -94,7 +94,7 @@ static void xb_finish(struct xbuild *x, enum build_status st,
 static void xb_finish(struct xbuild *x, enum build_status st,
 		      const char *fmt, ...)
 {
-	struct build_job *b = x->b;
+	struct build *b = x->b;
 	struct xbuild **pp;
 	va_list ap;
 
@@ -164,7 +164,7 @@ static void scan_cb(uv_work_t *req)
 }
 
 /* The node's results are b's: a local build's, as build.c gives them. */
-static void take_result(struct build_job *b, struct build_job *res)
+static void take_result(struct build *b, struct build *res)
 {
 	b->status = res->status;
 	free(b->reason);
@@ -197,7 +197,7 @@ static void scan_after(uv_work_t *req, int status)
 		xb_finish(x, BUILD_ERROR, "Slurm build job %s ended %s "
 			  "without a result", x->job.id, x->job.ended);
 	}
-	build_job_release(&w->res);
+	build_release(&w->res);
 	strbuf_release(&w->err);
 	free(w);
 	xb_pump(x);
@@ -387,7 +387,7 @@ static void tick_cb(uv_timer_t *t)
 /* ---- the interface ---- */
 
 int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
-			 const char *matrix_path, struct build_job *b,
+			 const char *matrix_path, struct build *b,
 			 struct strbuf *err)
 {
 	struct xbuild *x;
@@ -441,7 +441,7 @@ int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
 	return 0;
 }
 
-void executor_build_stop(struct build_job *b)
+void executor_build_stop(struct build *b)
 {
 	struct xbuild *x;
 

@@ -3,7 +3,7 @@
  * builds: true), for job.c: build_start() and build_stop() through Slurm.
  * The node runs `hvmatrix run-build`, which builds with build.c exactly
  * as the daemon would; the daemon reads its result back into the
- * struct build_job, so job.c sees a local build's results.
+ * struct build, so job.c sees a local build's results.
  */
 #ifndef HVM_EXECUTOR_BUILD_H
 #define HVM_EXECUTOR_BUILD_H
@@ -22,9 +22,9 @@
  * The nodes must see matrix_path and b->repo_path at the same paths.
  */
 int executor_build_start(uv_loop_t *loop, const struct matrix_executor *cfg,
-			 const char *matrix_path, struct build_job *b,
+			 const char *matrix_path, struct build *b,
 			 struct strbuf *err);
 /* build_stop(): scancel; on_done follows, BUILD_INTERRUPTED. */
-void executor_build_stop(struct build_job *b);
+void executor_build_stop(struct build *b);
 
 #endif

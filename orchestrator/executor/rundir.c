@@ -299,7 +299,7 @@ int rundir_tasks_write(const char *dir, const char *const *run_dirs,
 /* ---- a build's spec.json ---- */
 
 void rundir_build_spec_format(struct strbuf *out, const char *matrix_path,
-			      const struct build_job *b,
+			      const struct build *b,
 			      const char *state_dir)
 {
 	struct json j;
@@ -384,7 +384,7 @@ void rundir_build_spec_release(struct rundir_build_spec *s)
 
 /* ---- a build's result.json ---- */
 
-int rundir_build_result_write(const char *dir, const struct build_job *b)
+int rundir_build_result_write(const char *dir, const struct build *b)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char host[256] = "";
@@ -422,7 +422,7 @@ static char *shared_path(const char *p, const char *shared)
 	return xstrdup(p);
 }
 
-int rundir_build_result_read(struct build_job *res, const char *dir,
+int rundir_build_result_read(struct build *res, const char *dir,
 			     const char *shared, struct strbuf *err)
 {
 	static const enum build_status known[] = {
@@ -466,7 +466,7 @@ int rundir_build_result_read(struct build_job *res, const char *dir,
 	ret = 1;
 out:
 	if (ret < 0)
-		build_job_release(res);
+		build_release(res);
 	json_value_release(&v);
 	free(path);
 	return ret;

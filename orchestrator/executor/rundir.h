@@ -94,7 +94,7 @@ struct rundir_build_spec {
  * as matrix_path says, under state_dir on the node (appended to out).
  */
 void rundir_build_spec_format(struct strbuf *out, const char *matrix_path,
-			      const struct build_job *b,
+			      const struct build *b,
 			      const char *state_dir);
 /* dir (created) and text as dir/spec.json: 0, or -1 + err. */
 int rundir_build_spec_write(const char *dir, const char *text,
@@ -103,12 +103,12 @@ int rundir_build_spec_read(struct rundir_build_spec *s, const char *path,
 			   struct strbuf *err);
 void rundir_build_spec_release(struct rundir_build_spec *s);
 /* dir/result.json from a finished build, atomically. 0 or -errno. */
-int rundir_build_result_write(const char *dir, const struct build_job *b);
+int rundir_build_result_write(const char *dir, const struct build *b);
 /*
- * 1 and res's results set (release with build_job_release), 0 when there
+ * 1 and res's results set (release with build_release), 0 when there
  * is none yet, -1 + err. Paths outside shared are dropped.
  */
-int rundir_build_result_read(struct build_job *res, const char *dir,
+int rundir_build_result_read(struct build *res, const char *dir,
 			     const char *shared, struct strbuf *err);
 
 #endif

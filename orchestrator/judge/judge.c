@@ -78,7 +78,7 @@ void judge_release(struct judge *j)
 	free(j->nonce);
 	free(j->hypervisor);
 	free(j->wrong_marker);
-	free(j->job);
+	free(j->guest);
 	free(j->reason);
 	free(j->line);
 	strbuf_release(&j->partial);
@@ -87,10 +87,10 @@ void judge_release(struct judge *j)
 	memset(j, 0, sizeof(*j));
 }
 
-void judge_set_job(struct judge *j, const char *job)
+void judge_set_guest(struct judge *j, const char *guest)
 {
-	free(j->job);
-	j->job = xstrdup(job);
+	free(j->guest);
+	j->guest = xstrdup(guest);
 }
 
 static void decide(struct judge *j, enum verdict v, const char *line,
@@ -181,18 +181,18 @@ static void marker_line(struct judge *j, const char *line)
 static const char *agent_line(struct judge *j, const char *line,
 			      const char *what)
 {
-	size_t n = strlen(JUDGE_AGENT), w = strlen(what), k = strlen(j->job);
+	size_t n = strlen(JUDGE_AGENT), w = strlen(what), k = strlen(j->guest);
 
 	if (strncmp(line, JUDGE_AGENT, n) || strncmp(line + n, what, w) ||
 	    strncmp(line + n + w, " job=", 5) ||
-	    strncmp(line + n + w + 5, j->job, k))
+	    strncmp(line + n + w + 5, j->guest, k))
 		return NULL;
 	line += n + w + 5 + k;
 	return *line == ' ' || !*line ? line : NULL;
 }
 
 /* The agent's "end" line: the guest's fate decides what is left open. */
-static void job_ended(struct judge *j, const char *line, const char *rest)
+static void guest_ended(struct judge *j, const char *line, const char *rest)
 {
 	const char *fate = strstr(rest, " fate=");
 	const char *detail = strstr(rest, " detail=");
@@ -200,8 +200,8 @@ static void job_ended(struct judge *j, const char *line, const char *rest)
 	size_t len;
 
 	if (secs)
-		j->job_seconds = strtod(secs + 9, NULL);
-	j->in_job = 0;
+		j->guest_seconds = strtod(secs + 9, NULL);
+	j->in_guest = 0;
 	fate = fate ? fate + 6 : "?";
 	len = strcspn(fate, " ");
 	detail = detail ? detail + 8 : "";
@@ -241,7 +241,7 @@ static void host_line(struct judge *j, const char *line)
 		if (strstr(line, failures[i].needle)) {
 			decide(j, VERDICT_ERROR, line, "the farm's dom0 or Xen "
 			       "failed (%s)%s", failures[i].reason,
-			       j->job_started ? " while the guest ran" :
+			       j->guest_started ? " while the guest ran" :
 			       " before the guest started");
 			j->action = JUDGE_FAILING;
 			return;
@@ -257,31 +257,31 @@ static void judge_line(struct judge *j, const char *line)
 	if (!*line)
 		return;
 	j->n_lines++;
-	if (j->job && !j->in_job) {
+	if (j->guest && !j->in_guest) {
 		if (j->verdict)
 			return;
 		if (agent_line(j, line, "begin")) {
-			j->in_job = j->job_started = 1;
+			j->in_guest = j->guest_started = 1;
 			strbuf_reset(&j->last_line);
 			return;
 		}
 		/* Another guest's lines are that guest's business. */
 		if (!strncmp(line, JUDGE_AGENT "begin job=",
 			     strlen(JUDGE_AGENT "begin job="))) {
-			j->in_other_job = 1;
+			j->in_other_guest = 1;
 			return;
 		}
 		if (!strncmp(line, JUDGE_AGENT "end job=",
 			     strlen(JUDGE_AGENT "end job="))) {
-			j->in_other_job = 0;
+			j->in_other_guest = 0;
 			return;
 		}
-		if (!j->in_other_job || !strncmp(line, "(XEN)", 5))
+		if (!j->in_other_guest || !strncmp(line, "(XEN)", 5))
 			host_line(j, line);
 		return;
 	}
-	if (j->job && (rest = agent_line(j, line, "end"))) {
-		job_ended(j, line, rest);
+	if (j->guest && (rest = agent_line(j, line, "end"))) {
+		guest_ended(j, line, rest);
 		return;
 	}
 	strbuf_reset(&j->last_line);
@@ -289,7 +289,7 @@ static void judge_line(struct judge *j, const char *line)
 	if (j->verdict)
 		return;
 	/* Under a guest, Xen's own lines are the farm's, not the kernel's. */
-	if (j->job && !strncmp(line, "(XEN)", 5)) {
+	if (j->guest && !strncmp(line, "(XEN)", 5)) {
 		host_line(j, line);
 		return;
 	}
@@ -395,8 +395,8 @@ static void pending_pass(struct judge *j)
 static void guest_stalled(struct judge *j, const char *what)
 {
 	decide(j, VERDICT_ERROR, j->last_line.buf, "%s %s", what,
-	       !j->job_started ? "before dom0 started the guest" :
-	       j->in_job ? "while the agent ran the guest (the agent did "
+	       !j->guest_started ? "before dom0 started the guest" :
+	       j->in_guest ? "while the agent ran the guest (the agent did "
 	       "not end it)" : "after the guest");
 }
 
@@ -405,7 +405,7 @@ void judge_timeout(struct judge *j, unsigned seconds)
 	end_line(j);
 	if (j->action == JUDGE_PASSING)
 		pending_pass(j);
-	if (j->job)
+	if (j->guest)
 		guest_stalled(j, "the run timed out");
 	decide(j, VERDICT_FAIL, j->last_line.buf,
 	       "timeout: no marker after %u s (hang)", seconds);
@@ -416,7 +416,7 @@ void judge_silence(struct judge *j, unsigned seconds)
 	end_line(j);
 	if (j->action == JUDGE_PASSING)
 		pending_pass(j);
-	if (j->job)
+	if (j->guest)
 		guest_stalled(j, "the console went silent");
 	decide(j, VERDICT_FAIL, j->last_line.buf,
 	       "no console output for %u s (hang%s)", seconds,
@@ -460,7 +460,7 @@ void judge_exit(struct judge *j, int64_t exit_status, int term_signal,
 		goto out;
 	}
 	qemu_said = first_stderr_line(j, &err);
-	if (j->job && !killed_by_us && !term_signal && !exit_status)
+	if (j->guest && !killed_by_us && !term_signal && !exit_status)
 		guest_stalled(j, "QEMU exited");
 	else if (killed_by_us)
 		decide(j, VERDICT_ERROR, qemu_said, "run stopped by hvmatrix");

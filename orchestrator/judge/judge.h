@@ -47,10 +47,10 @@ struct judge {
 	 * "hvmatrix-agent: begin job=NAME" and "... end job=NAME fate=..."
 	 * are the kernel's; a failure outside them is the farm's (ERROR).
 	 */
-	char *job;
-	int in_job, job_started;
-	int in_other_job;	/* inside another guest's lines */
-	double job_seconds;	/* the agent's measure of the guest's run */
+	char *guest;	/* the agent's name for our guest, CELL@NONCE */
+	int in_guest, guest_started;
+	int in_other_guest;	/* inside another guest's lines */
+	double guest_seconds;	/* the guest's run, as the agent timed it */
 
 	enum judge_action action;
 	enum verdict verdict;
@@ -61,8 +61,8 @@ struct judge {
 void judge_init(struct judge *j, const char *nonce, char *const *expect,
 		size_t n_expect);
 void judge_release(struct judge *j);
-/* Switch to guest mode for the agent's job called `job`. */
-void judge_set_job(struct judge *j, const char *job);
+/* Guest mode: the agent's guest called `guest` (its job= on the wire). */
+void judge_set_guest(struct judge *j, const char *guest);
 
 /* Console bytes (QEMU's stdout). Returns the action in force. */
 enum judge_action judge_feed(struct judge *j, const char *buf, size_t len);

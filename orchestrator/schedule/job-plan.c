@@ -76,7 +76,7 @@ static void run_init(struct job *j, struct boot_run *r,
 	free(r->log_path);
 	r->log_path = xstrfmt("%s/%s-%s-%s.log", j->log_dir, t->cell->name,
 			      j->batch, r->nonce);
-	r->data = (void *)t->purpose;
+	r->purpose = t->purpose;
 }
 
 void job_plan_round(struct job *j)

@@ -28,7 +28,7 @@ struct job {
 	const struct matrix_build *cfg;
 	enum job_stage stage;
 	const char *detail;		/* "checkout", "make", "boot", ... */
-	struct build_job build;
+	struct build build;
 	int building;
 	unsigned build_cores;
 	char *image;			/* the built kernel */

@@ -30,7 +30,7 @@
 
 /* builds: true: the build is a Slurm job (executor-build.c). */
 static int default_build_start(uv_loop_t *loop, const struct matrix *m,
-			       struct build_job *b, struct strbuf *err)
+			       struct build *b, struct strbuf *err)
 {
 	return m->executor.builds ?
 	       executor_build_start(loop, &m->executor, m->path, b, err) :
@@ -38,7 +38,7 @@ static int default_build_start(uv_loop_t *loop, const struct matrix *m,
 }
 
 /* Each is a no-op for a build it did not start. */
-static void default_build_stop(struct build_job *b)
+static void default_build_stop(struct build *b)
 {
 	build_stop(b);
 	executor_build_stop(b);
@@ -174,7 +174,7 @@ static void job_free_cb(uv_handle_t *h)
 	job_plan_round_release(j);
 	if (j->boot)
 		j->runner->boot_free(j->boot);
-	build_job_release(&j->build);
+	build_release(&j->build);
 	kernel_release(&j->kernel);
 	record_queue_job_release(&j->rj);
 	record_build_plan_free(j->plan, j->n_plan);
@@ -241,11 +241,11 @@ static void job_maybe_done(struct job *j)
 		job_end(j);
 }
 
-static void record_verdict(struct job *j, const char *cell, enum verdict v,
-			   const char *reason, const char *line,
-			   double started_at, double duration_s,
-			   const char *log_path, const char *nonce,
-			   const char *purpose, const struct boot_run *r)
+static void save_verdict(struct job *j, const char *cell, enum verdict v,
+			 const char *reason, const char *line,
+			 double started_at, double duration_s,
+			 const char *log_path, const char *nonce,
+			 const char *purpose, const struct boot_run *r)
 {
 	j->env->ops->verdict(j->env->owner, j, v);
 	job_record_run(j, cell, v, reason, line, started_at, duration_s,
@@ -253,17 +253,17 @@ static void record_verdict(struct job *j, const char *cell, enum verdict v,
 }
 
 /* Every cell not yet recorded gets verdict v (BLOCKED or ERROR). */
-static void record_all_cells(struct job *j, enum verdict v,
-			     const char *reason, const char *line,
-			     const char *log_path)
+static void save_all_cells(struct job *j, enum verdict v,
+			   const char *reason, const char *line,
+			   const char *log_path)
 {
 	double now = timeutil_now();
 	size_t i;
 
 	/* Once per cell: a build serves every run of it. */
 	for (i = 0; i < j->n_todo; i++)
-		record_verdict(j, j->todo[i].cell->name, v, reason, line, now,
-			       0, log_path, NULL, j->todo[i].purpose, NULL);
+		save_verdict(j, j->todo[i].cell->name, v, reason, line, now,
+			     0, log_path, NULL, j->todo[i].purpose, NULL);
 }
 
 /*
@@ -277,7 +277,7 @@ static void job_farm_failed(struct job *j, const char *reason,
 		free(j->defer);
 		j->defer = xstrdup(reason);
 	} else {
-		record_all_cells(j, VERDICT_ERROR, reason, line, log_path);
+		save_all_cells(j, VERDICT_ERROR, reason, line, log_path);
 	}
 }
 
@@ -310,9 +310,9 @@ static void boot_done(struct boot_run *r, void *data)
 		/* The farm's trouble may pass: run it again first. */
 		job_plan_retry(j, r->cell->name);
 	} else {
-		record_verdict(j, r->cell->name, v, r->judge.reason,
-			       r->judge.line, r->started_at, r->duration_s,
-			       r->log_path, r->nonce, r->data, r);
+		save_verdict(j, r->cell->name, v, r->judge.reason,
+			     r->judge.line, r->started_at, r->duration_s,
+			     r->log_path, r->nonce, r->purpose, r);
 	}
 	j->env->ops->cores_changed(j->env->owner, j);
 }
@@ -461,13 +461,13 @@ static void heartbeat_cb(uv_timer_t *t)
 	say_job(j, "%s (%.0f s)", job_stage_name(j), timeutil_now() - j->t0);
 }
 
-static void build_spawned(struct build_job *b, int pgid, void *data)
+static void build_spawned(struct build *b, int pgid, void *data)
 {
 	/* The group is in the store before the step can do anything. */
 	job_record_pgid(data, pgid, written);
 }
 
-static void build_progress(struct build_job *b, const char *stage,
+static void build_progress(struct build *b, const char *stage,
 			   void *data)
 {
 	struct job *j = data;
@@ -483,7 +483,7 @@ static char *first_line(const char *s)
 	return xstrndup(s ? s : "", s ? strcspn(s, "\n") : 0);
 }
 
-static void build_done(struct build_job *b, void *data)
+static void build_done(struct build *b, void *data)
 {
 	struct job *j = data;
 	char *line;
@@ -517,8 +517,8 @@ static void build_done(struct build_job *b, void *data)
 	} else if (b->status == BUILD_FAILED) {
 		job_record_build(j, RECORD_BUILD_FAILED, written);
 		line = first_line(b->errors);
-		record_all_cells(j, VERDICT_BLOCKED, b->reason, line,
-				 b->log_path);
+		save_all_cells(j, VERDICT_BLOCKED, b->reason, line,
+			       b->log_path);
 		free(line);
 	} else {
 		job_record_build(j, RECORD_BUILD_ERROR, written);
@@ -609,8 +609,8 @@ static void prepared(struct job *j, int rc, const char *err)
 		/* Built and failed before a restart: only the verdicts may
 		 * be missing. */
 		line = first_line(j->last_build.errors);
-		record_all_cells(j, VERDICT_BLOCKED, j->last_build.reason,
-				 line, j->last_build.log_path);
+		save_all_cells(j, VERDICT_BLOCKED, j->last_build.reason,
+			       line, j->last_build.log_path);
 		free(line);
 		j->stage = JOB_ENDING;
 		goto out;

@@ -80,8 +80,8 @@ struct job_ops {
  */
 struct job_runner {
 	int (*build_start)(uv_loop_t *loop, const struct matrix *m,
-			   struct build_job *b, struct strbuf *err);
-	void (*build_stop)(struct build_job *b);
+			   struct build *b, struct strbuf *err);
+	void (*build_stop)(struct build *b);
 	struct executor *(*boot_start)(uv_loop_t *loop,
 				       const struct matrix *m,
 				       struct boot_run *runs, size_t n,

@@ -1,9 +1,9 @@
 /*
- * Unit tests for agent-job: job directories, the libxl domain config a job
+ * Unit tests for agent-guest: job directories, the libxl domain config a job
  * becomes, and the protocol lines. No Xen needed: libxl is only used for
  * its config initialisers.
  */
-#include "agent/agent-job.h"
+#include "agent/agent-guest.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -70,9 +70,9 @@ static void teardown(void)
 }
 
 /* Load job ID, expecting failure or success; err receives the reason. */
-static int load(struct agent_job *job, const char *id, char *err, size_t len)
+static int load(struct agent_guest *job, const char *id, char *err, size_t len)
 {
-	return agent_job_load(job, tmpdir, id, err, len);
+	return agent_guest_load(job, tmpdir, id, err, len);
 }
 
 START_TEST(test_list_name_order)
@@ -85,13 +85,13 @@ START_TEST(test_list_name_order)
 	make_job("01", "pvh");
 	make_job(".hidden", "pv");
 	put(".", "zz-not-a-dir", "x");
-	ck_assert_int_eq(agent_jobs_list(tmpdir, &ids, &n), 0);
+	ck_assert_int_eq(agent_guest_list(tmpdir, &ids, &n), 0);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_str_eq(ids[0], "01");
 	ck_assert_str_eq(ids[1], "02");
 	ck_assert_str_eq(ids[2], "10");
 	ck_assert_ptr_null(ids[3]);
-	agent_jobs_free(ids);
+	agent_guest_list_free(ids);
 }
 END_TEST
 
@@ -100,14 +100,14 @@ START_TEST(test_list_missing_dir)
 	char **ids = NULL;
 	size_t n;
 
-	ck_assert_int_lt(agent_jobs_list("/nonexistent/jobs", &ids, &n), 0);
+	ck_assert_int_lt(agent_guest_list("/nonexistent/jobs", &ids, &n), 0);
 	ck_assert_ptr_null(ids);
 }
 END_TEST
 
 START_TEST(test_load_valid)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	char err[256];
 
 	make_job("00", "pvh\n");
@@ -123,13 +123,13 @@ START_TEST(test_load_valid)
 	ck_assert_str_eq(strrchr(job.kernel, '/'), "/kernel");
 	ck_assert_str_eq(strrchr(job.initrd, '/'), "/initrd");
 	ck_assert_ptr_nonnull(strstr(job.kernel, tmpdir));
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 START_TEST(test_load_missing_file)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	char err[256];
 
 	make_job("00", "pv");
@@ -139,26 +139,26 @@ START_TEST(test_load_missing_file)
 	/* The begin/end lines still get the cell's name and type. */
 	ck_assert_str_eq(job.name, "xen-pv-6.1");
 	ck_assert_int_eq(job.type, AGENT_TYPE_PV);
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 START_TEST(test_load_empty_kernel)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	char err[256];
 
 	make_job("00", "pv");
 	put("00", "kernel", "");
 	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "kernel:"));
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 START_TEST(test_load_missing_name_uses_id)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	char err[256];
 
 	make_job("07", "pv");
@@ -166,13 +166,13 @@ START_TEST(test_load_missing_name_uses_id)
 	ck_assert_int_eq(load(&job, "07", err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "name: missing"));
 	ck_assert_str_eq(job.name, "07");
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 START_TEST(test_load_name_with_space)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	char err[256];
 
 	make_job("03", "pv");
@@ -180,13 +180,13 @@ START_TEST(test_load_name_with_space)
 	ck_assert_int_eq(load(&job, "03", err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "name:"));
 	ck_assert_str_eq(job.name, "03");
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 START_TEST(test_load_bad_type)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	char err[256];
 
 	make_job("00", "xen");
@@ -194,7 +194,7 @@ START_TEST(test_load_bad_type)
 	ck_assert_ptr_nonnull(strstr(err, "type:"));
 	ck_assert_int_eq(job.type, AGENT_TYPE_NONE);
 	ck_assert_str_eq(agent_type_name(job.type), "unknown");
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
@@ -204,7 +204,7 @@ static const char *const bad_memory[] = {
 
 START_TEST(test_load_bad_memory)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	char err[256];
 
 	make_job("00", "pv");
@@ -212,39 +212,39 @@ START_TEST(test_load_bad_memory)
 	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "memory:"), "memory '%s': %s",
 		      bad_memory[_i], err);
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 START_TEST(test_load_bad_timeout)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	char err[256];
 
 	make_job("00", "pv");
 	put("00", "timeout", "0\n");
 	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "timeout:"));
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 START_TEST(test_load_cmdline_two_lines)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	char err[256];
 
 	make_job("00", "pv");
 	put("00", "cmdline", "console=hvc0\nrdinit=/bin/sh\n");
 	ck_assert_int_eq(load(&job, "00", err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "cmdline: not one line"));
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 START_TEST(test_load_reports_every_problem)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	char err[256];
 
 	make_job("00", "pv");
@@ -254,12 +254,12 @@ START_TEST(test_load_reports_every_problem)
 	ck_assert_ptr_nonnull(strstr(err, "kernel: missing"));
 	ck_assert_ptr_nonnull(strstr(err, "timeout:"));
 	ck_assert_ptr_null(strchr(err, '\n'));
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 /* Load job 00 of TYPE and build its config into cfg. */
-static void config_of(const char *type, struct agent_job *job,
+static void config_of(const char *type, struct agent_guest *job,
 		      libxl_domain_config *cfg)
 {
 	char err[256];
@@ -267,10 +267,10 @@ static void config_of(const char *type, struct agent_job *job,
 	make_job("00", type);
 	ck_assert_int_eq(load(job, "00", err, sizeof(err)), 0);
 	libxl_domain_config_init(cfg);
-	ck_assert_int_eq(agent_job_config(job, cfg), 0);
+	ck_assert_int_eq(agent_guest_config(job, cfg), 0);
 }
 
-static void assert_common_config(const struct agent_job *job,
+static void assert_common_config(const struct agent_guest *job,
 				 const libxl_domain_config *cfg)
 {
 	ck_assert_str_eq(cfg->c_info.name, "hvm-00");
@@ -288,7 +288,7 @@ static void assert_common_config(const struct agent_job *job,
 
 START_TEST(test_config_pv)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	libxl_domain_config cfg;
 
 	config_of("pv", &job, &cfg);
@@ -297,15 +297,15 @@ START_TEST(test_config_pv)
 	ck_assert_int_eq(cfg.b_info.type, LIBXL_DOMAIN_TYPE_PV);
 	/* PV guests keep libxl's default TSC mode. */
 	ck_assert_int_ne(cfg.b_info.tsc_mode, LIBXL_TSC_MODE_NATIVE);
-	ck_assert_int_eq(agent_job_console(&job), LIBXL_CONSOLE_TYPE_PV);
+	ck_assert_int_eq(agent_guest_console(&job), LIBXL_CONSOLE_TYPE_PV);
 	libxl_domain_config_dispose(&cfg);
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 START_TEST(test_config_pvh)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	libxl_domain_config cfg;
 
 	config_of("pvh", &job, &cfg);
@@ -313,15 +313,15 @@ START_TEST(test_config_pvh)
 	ck_assert_int_eq(cfg.c_info.type, LIBXL_DOMAIN_TYPE_PVH);
 	ck_assert_int_eq(cfg.b_info.type, LIBXL_DOMAIN_TYPE_PVH);
 	ck_assert_int_eq(cfg.b_info.tsc_mode, LIBXL_TSC_MODE_NATIVE);
-	ck_assert_int_eq(agent_job_console(&job), LIBXL_CONSOLE_TYPE_PV);
+	ck_assert_int_eq(agent_guest_console(&job), LIBXL_CONSOLE_TYPE_PV);
 	libxl_domain_config_dispose(&cfg);
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 START_TEST(test_config_hvm)
 {
-	struct agent_job job;
+	struct agent_guest job;
 	libxl_domain_config cfg;
 
 	config_of("hvm", &job, &cfg);
@@ -332,20 +332,20 @@ START_TEST(test_config_hvm)
 	ck_assert_str_eq(cfg.b_info.u.hvm.serial, "pty");
 	ck_assert(libxl_defbool_val(cfg.b_info.u.hvm.nographic));
 	ck_assert(!libxl_defbool_val(cfg.b_info.u.hvm.vnc.enable));
-	ck_assert_int_eq(agent_job_console(&job), LIBXL_CONSOLE_TYPE_SERIAL);
+	ck_assert_int_eq(agent_guest_console(&job), LIBXL_CONSOLE_TYPE_SERIAL);
 	libxl_domain_config_dispose(&cfg);
-	agent_job_release(&job);
+	agent_guest_release(&job);
 }
 END_TEST
 
 START_TEST(test_config_unknown_type)
 {
-	struct agent_job job = AGENT_JOB_INIT;
+	struct agent_guest job = AGENT_GUEST_INIT;
 	libxl_domain_config cfg;
 
 	job.id = "00";
 	libxl_domain_config_init(&cfg);
-	ck_assert_int_eq(agent_job_config(&job, &cfg), -1);
+	ck_assert_int_eq(agent_guest_config(&job, &cfg), -1);
 	libxl_domain_config_dispose(&cfg);
 }
 END_TEST
@@ -407,7 +407,7 @@ END_TEST
 
 START_TEST(test_out_fresh_line_after_partial_guest_line)
 {
-	struct agent_job job = AGENT_JOB_INIT;
+	struct agent_guest job = AGENT_GUEST_INIT;
 	struct mem m;
 
 	job.name = "cell";

@@ -188,18 +188,18 @@ static void commit(const char *a, const char *b, const git_oid *parent,
 	git_signature_free(sig);
 }
 
-static void on_progress(struct build_job *b, const char *stage, void *data)
+static void on_progress(struct build *b, const char *stage, void *data)
 {
 	if (!strcmp(stage, "make"))
 		made_progress = 1;
 }
 
-static void on_done(struct build_job *b, void *data)
+static void on_done(struct build *b, void *data)
 {
 	done_calls++;
 }
 
-static void job_init(struct build_job *b, const char *hex)
+static void job_init(struct build *b, const char *hex)
 {
 	memset(b, 0, sizeof(*b));
 	b->tree = &tree;
@@ -213,7 +213,7 @@ static void job_init(struct build_job *b, const char *hex)
 }
 
 /* Build hex to its end on a fresh loop; the caller releases b. */
-static void build(struct build_job *b, const char *hex)
+static void build(struct build *b, const char *hex)
 {
 	struct strbuf err = STRBUF_INIT;
 	uv_loop_t loop;
@@ -262,7 +262,7 @@ static unsigned compiled(const char *counter, const char *name)
 	return n;
 }
 
-static void assert_ok(const struct build_job *b)
+static void assert_ok(const struct build *b)
 {
 	if (b->status != BUILD_OK) {
 		char *log = b->log_path ? read_file(b->log_path) : NULL;
@@ -277,7 +277,7 @@ static void assert_contains(const char *path, const char *what);
 
 START_TEST(test_build_incremental_and_reuse)
 {
-	struct build_job b;
+	struct build b;
 	char c1[41], c2[41];
 	char *src_b = state_file("build/linux/tiny/src/b.c");
 	char *counter = state_file("build/linux/tiny/out/counter");
@@ -304,7 +304,7 @@ START_TEST(test_build_incremental_and_reuse)
 	ck_assert_ptr_nonnull(strstr(s, " tinyconfig\n"));
 	ck_assert_ptr_nonnull(strstr(s, "'CC=ccache gcc' -j2 bzImage\n"));
 	free(s);
-	build_job_release(&b);
+	build_release(&b);
 
 	/* The checkout borrows objects; HEAD is the commit, detached. */
 	alt = state_file("build/linux/tiny/src/.git/objects/info/alternates");
@@ -342,7 +342,7 @@ START_TEST(test_build_incremental_and_reuse)
 	s = read_file(b.log_path);
 	ck_assert_ptr_null(strstr(s, "tinyconfig"));
 	free(s);
-	build_job_release(&b);
+	build_release(&b);
 
 	/* Already built: OK at once, make never runs. */
 	build(&b, c1);
@@ -353,7 +353,7 @@ START_TEST(test_build_incremental_and_reuse)
 	s = read_file(b.image_path);
 	ck_assert_str_eq(s, "a1\nb1\n");
 	free(s);
-	build_job_release(&b);
+	build_release(&b);
 
 	free(src_b);
 	free(counter);
@@ -366,7 +366,7 @@ END_TEST
  */
 START_TEST(test_checkout_follows_the_diff)
 {
-	struct build_job b;
+	struct build b;
 	char c1[41], c2[41], c3[41];
 	char *src_a = state_file("build/linux/tiny/src/a.c");
 	char *src_b = state_file("build/linux/tiny/src/b.c");
@@ -377,11 +377,11 @@ START_TEST(test_checkout_follows_the_diff)
 	commit("a1\n", "b1\n", NULL, c1);
 	build(&b, c1);
 	assert_ok(&b);
-	build_job_release(&b);
+	build_release(&b);
 	git_oid_fromstr(&p, c1);
 	commit("a2\n", NULL, &p, c2);
 	build(&b, c2);		/* the fake Makefile may fail without b.c */
-	build_job_release(&b);
+	build_release(&b);
 	ck_assert_int_eq(stat(src_b, &st), -1);
 	s = read_file(src_a);
 	ck_assert_str_eq(s, "a2\n");
@@ -396,7 +396,7 @@ START_TEST(test_checkout_follows_the_diff)
 	s = read_file(b.image_path);
 	ck_assert_str_eq(s, "a2\nb3\n");
 	free(s);
-	build_job_release(&b);
+	build_release(&b);
 	free(src_a);
 	free(src_b);
 }
@@ -426,7 +426,7 @@ static void assert_lacks(const char *path, const char *what)
 /* The config is redone when, and only when, its inputs change. */
 START_TEST(test_build_config_inputs)
 {
-	struct build_job b;
+	struct build b;
 	char c[4][41];
 	char *frag = xstrfmt("%s/frag.config", tmpdir);
 	char *base = xstrfmt("%s/base.config", tmpdir);
@@ -452,13 +452,13 @@ START_TEST(test_build_config_inputs)
 	assert_contains(b.log_path, "merge_config.sh -m -O ");
 	assert_contains(b.log_path, " olddefconfig\n");
 	assert_contains(dot_config, "CONFIG_FAKE=y\nCONFIG_A=y\n");
-	build_job_release(&b);
+	build_release(&b);
 
 	/* Same inputs: straight to make. */
 	build(&b, c[1]);
 	assert_ok(&b);
 	assert_lacks(b.log_path, "olddefconfig");
-	build_job_release(&b);
+	build_release(&b);
 
 	/* A fragment's contents changed: configured afresh. */
 	write_file(frag, "CONFIG_A=n\n");
@@ -468,7 +468,7 @@ START_TEST(test_build_config_inputs)
 	assert_contains(b.log_path, " olddefconfig\n");
 	assert_contains(dot_config, "CONFIG_FAKE=y\nCONFIG_A=n\n");
 	assert_lacks(dot_config, "CONFIG_A=y");
-	build_job_release(&b);
+	build_release(&b);
 
 	/* A base file is copied in, not made. */
 	write_file(base, "CONFIG_BASE=y\n");
@@ -479,7 +479,7 @@ START_TEST(test_build_config_inputs)
 	assert_contains(b.log_path, "$ cp ");
 	assert_contains(dot_config, "CONFIG_BASE=y\nCONFIG_A=n\n");
 	assert_lacks(dot_config, "CONFIG_FAKE");
-	build_job_release(&b);
+	build_release(&b);
 
 	free(frag);
 	free(base);
@@ -490,7 +490,7 @@ END_TEST
 /* A bare mirror (as watch keeps for a URL) lends its objects too. */
 START_TEST(test_build_bare_mirror)
 {
-	struct build_job b;
+	struct build b;
 	char c1[41];
 	char *alt;
 
@@ -500,7 +500,7 @@ START_TEST(test_build_bare_mirror)
 	alt = state_file("build/linux/tiny/src/.git/objects/info/alternates");
 	assert_contains(alt, "/linux/objects\n");
 	assert_contains(b.image_path, "a1\nb1\n");
-	build_job_release(&b);
+	build_release(&b);
 	free(alt);
 }
 END_TEST
@@ -519,7 +519,7 @@ static void teardown_bare(void)
 
 START_TEST(test_build_failure)
 {
-	struct build_job b;
+	struct build b;
 	char c1[41];
 	char *art;
 
@@ -532,7 +532,7 @@ START_TEST(test_build_failure)
 	art = xstrfmt("%s/artifacts/linux/%s/tiny/bzImage", state_dir, c1);
 	ck_assert_int_ne(access(art, F_OK), 0);
 	free(art);
-	build_job_release(&b);
+	build_release(&b);
 }
 END_TEST
 
@@ -581,7 +581,7 @@ static void assert_no_leftover(void)
 	ck_abort_msg("process %ld outlived the build", (long)pid);
 }
 
-static struct build_job *stop_job;
+static struct build *stop_job;
 static char *sleeping_marker;
 
 /* Stop once make is in the sleeping rule. */
@@ -598,7 +598,7 @@ static void poll_sleeping(uv_timer_t *t)
 START_TEST(test_build_stop)
 {
 	struct strbuf err = STRBUF_INIT;
-	struct build_job b;
+	struct build b;
 	uv_timer_t poll;
 	uv_loop_t loop;
 	char c1[41];
@@ -619,7 +619,7 @@ START_TEST(test_build_stop)
 	ck_assert_int_eq(b.pgid, 0);
 	ck_assert_int_eq(uv_loop_close(&loop), 0);
 	assert_no_leftover();
-	build_job_release(&b);
+	build_release(&b);
 	free(sleeping_marker);
 	strbuf_release(&err);
 }
@@ -627,7 +627,7 @@ END_TEST
 
 START_TEST(test_build_timeout)
 {
-	struct build_job b;
+	struct build b;
 	char c1[41];
 
 	commit("SLEEP\n", "b1\n", NULL, c1);
@@ -636,13 +636,13 @@ START_TEST(test_build_timeout)
 	ck_assert_str_eq(build_status_name(b.status), "ERROR");
 	ck_assert_str_eq(b.reason, "build timed out after 1 s");
 	assert_no_leftover();
-	build_job_release(&b);
+	build_release(&b);
 }
 END_TEST
 
 START_TEST(test_build_errors)
 {
-	struct build_job b;
+	struct build b;
 	char c1[41];
 
 	/* An unknown commit is the farm's problem, not the kernel's. */
@@ -650,7 +650,7 @@ START_TEST(test_build_errors)
 	build(&b, "0123456789abcdef0123456789abcdef01234567");
 	ck_assert_str_eq(build_status_name(b.status), "ERROR");
 	ck_assert_ptr_nonnull(strstr(b.reason, "commit not found"));
-	build_job_release(&b);
+	build_release(&b);
 
 	/* A commit that is not an id never starts (it would be a path). */
 	{
@@ -665,7 +665,7 @@ START_TEST(test_build_errors)
 		ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
 		ck_assert_int_eq(done_calls, 0);
 		ck_assert_int_eq(uv_loop_close(&loop), 0);
-		build_job_release(&b);
+		build_release(&b);
 		strbuf_release(&err);
 	}
 
@@ -674,7 +674,7 @@ START_TEST(test_build_errors)
 	build(&b, c1);
 	ck_assert_str_eq(build_status_name(b.status), "ERROR");
 	ck_assert_ptr_nonnull(strstr(b.reason, "/nonexistent/base.config"));
-	build_job_release(&b);
+	build_release(&b);
 }
 END_TEST
 
@@ -900,7 +900,7 @@ START_TEST(test_checkout_matches_archive)
 		{ "swap", "a file again\n", GIT_FILEMODE_BLOB },
 		{ "tools/dir-link", "../new", GIT_FILEMODE_LINK },
 	};
-	struct build_job b;
+	struct build b;
 	char c1[41], c2[41], c3[41];
 	char *record = state_file("build/linux/tiny/src/.git/"
 				  BUILD_CHECKOUT_RECORD);
@@ -917,25 +917,25 @@ START_TEST(test_checkout_matches_archive)
 	build(&b, c1);
 	assert_ok(&b);
 	assert_contains(b.log_path, "--- hvmatrix: checkout: full checkout, ");
-	build_job_release(&b);
+	build_release(&b);
 	assert_src_is(c1);
 	assert_record(record, c1);
 	stat_index(&idx1);
 
 	build(&b, c2);
 	assert_ok(&b);
-	build_job_release(&b);
+	build_release(&b);
 	assert_src_is(c2);
 	build(&b, c3);
 	assert_ok(&b);
-	build_job_release(&b);
+	build_release(&b);
 	assert_src_is(c3);
 	/* A mode change alone is a chmod: the file is not rewritten. */
 	ck_assert_int_eq(stat(run_sh, &st1), 0);
 	forget_artifacts();
 	build(&b, c2);
 	assert_ok(&b);
-	build_job_release(&b);
+	build_release(&b);
 	assert_src_is(c2);
 	ck_assert_int_eq(stat(run_sh, &st2), 0);
 	ck_assert_int_eq(st1.st_ino, st2.st_ino);
@@ -964,7 +964,7 @@ START_TEST(test_checkout_matches_archive)
 	build(&b, c1);
 	assert_ok(&b);
 	assert_contains(b.log_path, " (after a checkout cut short), ");
-	build_job_release(&b);
+	build_release(&b);
 	assert_src_is(c1);
 
 	/* A corrupt record: a full checkout (libgit2's, with the index). */
@@ -972,7 +972,7 @@ START_TEST(test_checkout_matches_archive)
 	forget_artifacts();
 	build(&b, c3);
 	assert_ok(&b);
-	build_job_release(&b);
+	build_release(&b);
 	assert_src_is(c3);
 	stat_index(&idx2);
 	ck_assert(idx1.st_ino != idx2.st_ino ||
@@ -982,14 +982,14 @@ START_TEST(test_checkout_matches_archive)
 	forget_artifacts();
 	build(&b, c2);
 	assert_ok(&b);
-	build_job_release(&b);
+	build_release(&b);
 	assert_src_is(c2);
 	/* A missing record, the index of another commit (c3): full. */
 	ck_assert_int_eq(unlink(record), 0);
 	forget_artifacts();
 	build(&b, c1);
 	assert_ok(&b);
-	build_job_release(&b);
+	build_release(&b);
 	assert_src_is(c1);
 	free(record);
 	free(run_sh);
@@ -1001,7 +1001,7 @@ END_TEST
 /* A relative state directory: the steps still find src/ and out/. */
 START_TEST(test_build_relative_state)
 {
-	struct build_job b;
+	struct build b;
 	char c1[41], *want;
 
 	commit("a1\n", "b1\n", NULL, c1);
@@ -1027,14 +1027,14 @@ START_TEST(test_build_relative_state)
 	ck_assert_str_eq(b.image_path, want);
 	assert_contains(b.image_path, "a1\nb1\n");
 	free(want);
-	build_job_release(&b);
+	build_release(&b);
 }
 END_TEST
 
 START_TEST(test_build_ccache_dir)
 {
 	struct matrix_build c;
-	struct build_job b;
+	struct build b;
 	char c1[41], *dir = NULL, *want, *s, *path;
 	struct strbuf err = STRBUF_INIT;
 
@@ -1085,7 +1085,7 @@ START_TEST(test_build_ccache_dir)
 	commit("a1\n", "b1\n", NULL, c1);
 	build(&b, c1);
 	assert_ok(&b);
-	build_job_release(&b);
+	build_release(&b);
 	path = state_file("build/linux/tiny/out/ccache-dir");
 	s = read_file(path);
 	want = xstrfmt("%s %s/build/linux/tiny 1\n", ccache_dir, state_dir);
@@ -1127,7 +1127,7 @@ START_TEST(test_build_missing_tools)
 	char *empty = tool_dir("empty", tools, 0);
 	char *make_only = tool_dir("make-only", tools, 1);
 	char *all = tool_dir("all", tools, 3);
-	struct build_job b;
+	struct build b;
 	uv_loop_t loop;
 	char c1[41];
 
@@ -1153,7 +1153,7 @@ START_TEST(test_build_missing_tools)
 	ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	ck_assert_int_eq(done_calls, 0);
 	ck_assert_int_eq(uv_loop_close(&loop), 0);
-	build_job_release(&b);
+	build_release(&b);
 	strbuf_release(&err);
 	free(saved);
 	free(empty);
@@ -1197,7 +1197,7 @@ static pid_t group_of(const char *word)
 #define MAX_SPAWNS 8
 static int spawned[MAX_SPAWNS], n_spawned;
 
-static void on_spawn(struct build_job *b, int pgid, void *data)
+static void on_spawn(struct build *b, int pgid, void *data)
 {
 	ck_assert_int_lt(n_spawned, MAX_SPAWNS);
 	ck_assert_int_gt(pgid, 0);
@@ -1224,7 +1224,7 @@ static void check_sleeping_group(uv_timer_t *t)
 START_TEST(test_build_on_spawn)
 {
 	struct strbuf err = STRBUF_INIT;
-	struct build_job b;
+	struct build b;
 	uv_timer_t poll;
 	uv_loop_t loop;
 	char c1[41];
@@ -1248,7 +1248,7 @@ START_TEST(test_build_on_spawn)
 	ck_assert_int_ne(spawned[1], spawned[2]);
 	ck_assert_int_eq(uv_loop_close(&loop), 0);
 	assert_no_leftover();
-	build_job_release(&b);
+	build_release(&b);
 	free(sleeping_marker);
 	strbuf_release(&err);
 }
@@ -1378,7 +1378,7 @@ static void kill_leader(uv_timer_t *t)
 START_TEST(test_build_kill_group)
 {
 	struct strbuf err = STRBUF_INIT;
-	struct build_job b;
+	struct build b;
 	uv_timer_t poll;
 	uv_loop_t loop;
 	char c1[41];
@@ -1403,7 +1403,7 @@ START_TEST(test_build_kill_group)
 	ck_assert_ptr_nonnull(strstr(kill_log.buf, "killed "));
 	ck_assert_str_eq(build_status_name(b.status), "ERROR");
 	ck_assert_str_eq(b.reason, "make killed by signal 9");
-	build_job_release(&b);
+	build_release(&b);
 
 	/* A group whose mark names another group: a reused id, left. */
 	decoy_foreign = decoy(1, getpid());

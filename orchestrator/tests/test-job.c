@@ -31,7 +31,7 @@ static struct fake {
 	/* the fake build */
 	enum build_mode build_mode;
 	uv_timer_t build_timer;
-	struct build_job *b;
+	struct build *b;
 	unsigned builds, build_stops, build_jobs;
 	unsigned cores_while_building;
 	/* the fake executor */
@@ -58,7 +58,7 @@ static struct matrix m;		/* use_cells() loads it */
 
 static void build_finish(uv_timer_t *t)
 {
-	struct build_job *b = fake.b;
+	struct build *b = fake.b;
 
 	fake.b = NULL;
 	if (b->status == BUILD_PENDING) {
@@ -78,7 +78,7 @@ static void build_finish(uv_timer_t *t)
 }
 
 static int fake_build_start(uv_loop_t *l, const struct matrix *mx,
-			    struct build_job *b, struct strbuf *err)
+			    struct build *b, struct strbuf *err)
 {
 	ck_assert_str_eq(b->commit, job_queued(fake.job)->commit_id);
 	fake.builds++;
@@ -90,7 +90,7 @@ static int fake_build_start(uv_loop_t *l, const struct matrix *mx,
 }
 
 /* As build.c's: the group is killed, on_done follows, INTERRUPTED. */
-static void fake_build_stop(struct build_job *b)
+static void fake_build_stop(struct build *b)
 {
 	fake.build_stops++;
 	if (fake.b != b)

@@ -215,9 +215,9 @@ START_TEST(guest_jobs_judged_apart)
 	struct judge a, b;
 
 	judge_init(&a, "aaaa", (char *const *)xen_pv, 1);
-	judge_set_job(&a, "pv-a");
+	judge_set_guest(&a, "pv-a");
 	judge_init(&b, "bbbb", NULL, 0);
-	judge_set_job(&b, "pv-b");
+	judge_set_guest(&b, "pv-b");
 	feed_str(&a, two_jobs);
 	feed_str(&b, two_jobs);
 	/* Guest b's panic is b's FAIL, and nothing of a's. */
@@ -232,7 +232,7 @@ START_TEST(guest_jobs_judged_apart)
 
 	/* dom0's own "Hypervisor detected" is not the guest's report. */
 	judge_init(&a, "aaaa", (char *const *)xen_pv, 1);
-	judge_set_job(&a, "pv-a");
+	judge_set_guest(&a, "pv-a");
 	feed_str(&a, "[ 1.0] Hypervisor detected: Xen PV\n"
 		 "hvmatrix-agent: begin job=pv-a type=pvh\n"
 		 "HVMATRIX-OK nonce=aaaa\n"
@@ -267,7 +267,7 @@ START_TEST(runs_of_one_cell_in_one_dom0_judged_apart)
 		char *job = xstrfmt("c@%s", nonce[i]);
 
 		judge_init(&j[i], nonce[i], NULL, 0);
-		judge_set_job(&j[i], job);
+		judge_set_guest(&j[i], job);
 		free(job);
 		feed_str(&j[i], one_cell_thrice);
 	}
@@ -284,7 +284,7 @@ START_TEST(runs_of_one_cell_in_one_dom0_judged_apart)
 
 	/* A job name that only starts like ours is not ours. */
 	judge_init(&j[0], "n1", NULL, 0);
-	judge_set_job(&j[0], "c");
+	judge_set_guest(&j[0], "c");
 	feed_str(&j[0], one_cell_thrice);
 	ck_assert_int_eq(judge_verdict(&j[0]), VERDICT_NONE);
 	judge_exit(&j[0], 0, 0, 0);
@@ -298,7 +298,7 @@ START_TEST(another_guests_panic_is_not_the_farms)
 	struct judge j;
 
 	judge_init(&j, "n2", NULL, 0);
-	judge_set_job(&j, "second");
+	judge_set_guest(&j, "second");
 	feed_str(&j, "hvmatrix-agent: begin job=first type=pv\r\r\n"
 		 "[ 5.5] Kernel panic - not syncing: VFS: Unable to mount\r\r\n"
 		 "hvmatrix-agent: end job=first fate=crashed seconds=17.1\r\n"
@@ -306,7 +306,7 @@ START_TEST(another_guests_panic_is_not_the_farms)
 		 "HVMATRIX-OK nonce=n2\r\r\n"
 		 "hvmatrix-agent: end job=second fate=shutdown seconds=16.6\r\n");
 	ck_assert_int_eq(judge_verdict(&j), VERDICT_PASS);
-	ck_assert_double_eq_tol(j.job_seconds, 16.6, 0.01);
+	ck_assert_double_eq_tol(j.guest_seconds, 16.6, 0.01);
 	judge_release(&j);
 }
 END_TEST
@@ -317,7 +317,7 @@ START_TEST(guest_mode_blames_the_farm_outside_the_job)
 
 	/* dom0 (Debian's kernel, not under test) panics: ERROR. */
 	judge_init(&j, "n1", NULL, 0);
-	judge_set_job(&j, "g");
+	judge_set_guest(&j, "g");
 	feed_str(&j, "[ 2.0] Kernel panic - not syncing: dom0 trouble\n");
 	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
 	ck_assert_ptr_nonnull(strstr(j.reason, "before the guest started"));
@@ -325,14 +325,14 @@ START_TEST(guest_mode_blames_the_farm_outside_the_job)
 
 	/* Xen's crash line while the guest runs: still the farm's. */
 	judge_init(&j, "n1", NULL, 0);
-	judge_set_job(&j, "g");
+	judge_set_guest(&j, "g");
 	feed_str(&j, "hvmatrix-agent: begin job=g type=pv\n"
 		 "(XEN) Hardware Dom0 crashed: rebooting machine\n");
 	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
 	judge_release(&j);
 
 	judge_init(&j, "n1", NULL, 0);
-	judge_set_job(&j, "g");
+	judge_set_guest(&j, "g");
 	feed_str(&j, "hvmatrix-agent: setup-failed step=xenstored\n");
 	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
 	ck_assert_str_eq(j.reason, "dom0 setup failed");
@@ -340,7 +340,7 @@ START_TEST(guest_mode_blames_the_farm_outside_the_job)
 
 	/* The agent could not build the domain. */
 	judge_init(&j, "n1", NULL, 0);
-	judge_set_job(&j, "g");
+	judge_set_guest(&j, "g");
 	feed_str(&j, "hvmatrix-agent: begin job=g type=pv\n"
 		 "hvmatrix-agent: end job=g fate=error seconds=0.2 "
 		 "detail=libxl_domain_create_new failed\n");
@@ -350,7 +350,7 @@ START_TEST(guest_mode_blames_the_farm_outside_the_job)
 
 	/* QEMU ends before the guest ran: the farm's trouble. */
 	judge_init(&j, "n1", NULL, 0);
-	judge_set_job(&j, "g");
+	judge_set_guest(&j, "g");
 	judge_exit(&j, 0, 0, 0);
 	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
 	judge_release(&j);
@@ -362,7 +362,7 @@ START_TEST(guest_timeout_and_prefix_names)
 	struct judge j;
 
 	judge_init(&j, "n1", NULL, 0);
-	judge_set_job(&j, "g");
+	judge_set_guest(&j, "g");
 	/* "g2" is another job: its lines are not ours. */
 	feed_str(&j, "hvmatrix-agent: begin job=g2 type=pv\n"
 		 "HVMATRIX-OK nonce=n1\n"

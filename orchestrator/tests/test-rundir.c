@@ -240,7 +240,7 @@ START_TEST(test_build_spec)
 	struct rundir_build_spec spec;
 	struct matrix_tree tree;
 	struct matrix_build config;
-	struct build_job b;
+	struct build b;
 	char *dir = xstrfmt("%s/builds/runs/hvm-b-01", tmpdir);
 	char *path = xstrfmt("%s/%s", dir, RUNDIR_SPEC);
 
@@ -284,7 +284,7 @@ END_TEST
 
 START_TEST(test_build_result)
 {
-	struct build_job b, res;
+	struct build b, res;
 	struct strbuf err = STRBUF_INIT;
 
 	/* Nothing yet: 0. */
@@ -305,7 +305,7 @@ START_TEST(test_build_result)
 	ck_assert_str_eq(res.log_path, b.log_path);
 	ck_assert_ptr_null(res.image_path);
 	ck_assert(res.duration_s == 2.5);
-	build_job_release(&res);
+	build_release(&res);
 	/* OK with an image outside the shared directory: refused. */
 	b.status = BUILD_OK;
 	b.image_path = xstrdup("/etc/passwd");
@@ -328,8 +328,8 @@ START_TEST(test_build_result)
 			 1);
 	ck_assert_int_eq(res.status, BUILD_OK);
 	ck_assert_str_eq(res.image_path, b.image_path);
-	build_job_release(&res);
-	build_job_release(&b);
+	build_release(&res);
+	build_release(&b);
 	strbuf_release(&err);
 }
 END_TEST

@@ -1,12 +1,15 @@
 /*
- * agent-job: the pure half of the libxl guest agent. It reads a job
- * directory, turns a job into a libxl_domain_config, and formats the
- * agent's protocol lines. Nothing here talks to Xen, so the unit tests run
+ * agent-guest: the pure half of the libxl guest agent. It reads a job
+ * directory of the jobs archive (one guest to create: hvmatrix calls each
+ * a job on the wire, "begin job=CELL@NONCE", and a guest here, so that
+ * "job" keeps the one meaning the rest of the code gives it), turns it
+ * into a libxl_domain_config, and formats the agent's protocol lines.
+ * Nothing here talks to Xen, so the unit tests run
  * on any machine with libxen-dev. It must never link the project's
  * libhvmatrix: the agent runs in a dom0 holding only Debian's libraries.
  */
-#ifndef HVM_AGENT_JOB_H
-#define HVM_AGENT_JOB_H
+#ifndef HVM_AGENT_GUEST_H
+#define HVM_AGENT_GUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,9 +38,9 @@ enum agent_type {
 /*
  * One job, as read from JOBDIR/<id>/. Fields are malloc'ed and owned by
  * the job; a field whose file was missing or invalid is NULL (or 0), and
- * agent_job_load() says which in its error text.
+ * agent_guest_load() says which in its error text.
  */
-struct agent_job {
+struct agent_guest {
 	char *id;		/* the directory's name, e.g. "00" */
 	char *dir;		/* JOBDIR/<id> */
 	char *name;		/* the cell name, or else the id */
@@ -49,24 +52,25 @@ struct agent_job {
 	unsigned long timeout_s;
 };
 
-#define AGENT_JOB_INIT { 0 }
+#define AGENT_GUEST_INIT { 0 }
 
 /*
  * The names of JOBDIR's subdirectories, in name order (strcmp), hidden
  * ones skipped. Returns 0 and a NULL-terminated malloc'ed array (free it
- * with agent_jobs_free()), or -errno.
+ * with agent_guest_list_free()), or -errno.
  */
-int agent_jobs_list(const char *jobdir, char ***ids_r, size_t *n_r);
-void agent_jobs_free(char **ids);
+int agent_guest_list(const char *jobdir, char ***ids_r, size_t *n_r);
+void agent_guest_list_free(char **ids);
 
 /*
  * Read JOBDIR/ID. Returns 0 when every file is present and valid;
  * otherwise -1 with a one-line reason in err (the job's name and type are
  * still filled in where they could be read, for the begin and end lines).
  */
-int agent_job_load(struct agent_job *job, const char *jobdir, const char *id,
-		   char *err, size_t errlen);
-void agent_job_release(struct agent_job *job);
+int agent_guest_load(struct agent_guest *job, const char *jobdir,
+		     const char *id,
+		     char *err, size_t errlen);
+void agent_guest_release(struct agent_guest *job);
 
 const char *agent_type_name(enum agent_type type);
 enum agent_type agent_type_parse(const char *s);
@@ -76,10 +80,10 @@ enum agent_type agent_type_parse(const char *s);
  * with libxl_domain_config_dispose()) for a loaded job. Returns 0, or -1 if
  * the job's type is unknown.
  */
-int agent_job_config(const struct agent_job *job, libxl_domain_config *cfg);
+int agent_guest_config(const struct agent_guest *job, libxl_domain_config *cfg);
 
 /* The console a job's guest talks on: PV console, or HVM's serial port. */
-libxl_console_type agent_job_console(const struct agent_job *job);
+libxl_console_type agent_guest_console(const struct agent_guest *job);
 
 /* The fate word for a shut-down domain's reason. */
 const char *agent_fate_of_reason(libxl_shutdown_reason reason);
@@ -102,7 +106,7 @@ int agent_out_line(struct agent_out *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 int agent_out_ready(struct agent_out *out, size_t jobs, const char *xen);
-int agent_out_begin(struct agent_out *out, const struct agent_job *job);
+int agent_out_begin(struct agent_out *out, const struct agent_guest *job);
 /* detail may be NULL or empty: then no detail= field is written. */
 int agent_out_end(struct agent_out *out, const char *name, const char *fate,
 		  double seconds, const char *detail);
@@ -115,4 +119,4 @@ int agent_out_done(struct agent_out *out);
  */
 void agent_detail_clean(char *s);
 
-#endif /* HVM_AGENT_JOB_H */
+#endif /* HVM_AGENT_GUEST_H */

@@ -1,9 +1,9 @@
 /*
- * agent-job: job directories, domain configs and protocol lines for the
- * libxl guest agent (see agent-job.h). Pure: no Xen calls besides libxl's
+ * agent-guest: job directories, domain configs and protocol lines for the
+ * libxl guest agent (see agent-guest.h). Pure: no Xen calls besides libxl's
  * own config initialisers, no output except through struct agent_out.
  */
-#include "agent-job.h"
+#include "agent-guest.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -52,7 +52,7 @@ static int agent_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int agent_jobs_list(const char *jobdir, char ***ids_r, size_t *n_r)
+int agent_guest_list(const char *jobdir, char ***ids_r, size_t *n_r)
 {
 	DIR *d = opendir(jobdir);
 	struct dirent *de;
@@ -94,7 +94,7 @@ int agent_jobs_list(const char *jobdir, char ***ids_r, size_t *n_r)
 	return 0;
 }
 
-void agent_jobs_free(char **ids)
+void agent_guest_list_free(char **ids)
 {
 	size_t i;
 
@@ -245,8 +245,9 @@ static const char *agent_why(int ret)
 	return strerror(-ret);
 }
 
-int agent_job_load(struct agent_job *job, const char *jobdir, const char *id,
-		   char *err, size_t errlen)
+int agent_guest_load(struct agent_guest *job, const char *jobdir,
+		     const char *id,
+		     char *err, size_t errlen)
 {
 	char *s = NULL;
 	int ret;
@@ -314,7 +315,7 @@ int agent_job_load(struct agent_job *job, const char *jobdir, const char *id,
 	return err[0] ? -1 : 0;
 }
 
-void agent_job_release(struct agent_job *job)
+void agent_guest_release(struct agent_guest *job)
 {
 	free(job->id);
 	free(job->dir);
@@ -325,7 +326,7 @@ void agent_job_release(struct agent_job *job)
 	memset(job, 0, sizeof(*job));
 }
 
-int agent_job_config(const struct agent_job *job, libxl_domain_config *cfg)
+int agent_guest_config(const struct agent_guest *job, libxl_domain_config *cfg)
 {
 	libxl_domain_create_info *c = &cfg->c_info;
 	libxl_domain_build_info *b = &cfg->b_info;
@@ -387,7 +388,7 @@ int agent_job_config(const struct agent_job *job, libxl_domain_config *cfg)
 	return 0;
 }
 
-libxl_console_type agent_job_console(const struct agent_job *job)
+libxl_console_type agent_guest_console(const struct agent_guest *job)
 {
 	return job->type == AGENT_TYPE_HVM ? LIBXL_CONSOLE_TYPE_SERIAL :
 					     LIBXL_CONSOLE_TYPE_PV;
@@ -447,7 +448,7 @@ int agent_out_ready(struct agent_out *out, size_t jobs, const char *xen)
 	return agent_out_line(out, "ready jobs=%zu xen=%s", jobs, xen);
 }
 
-int agent_out_begin(struct agent_out *out, const struct agent_job *job)
+int agent_out_begin(struct agent_out *out, const struct agent_guest *job)
 {
 	return agent_out_line(out, "begin job=%s type=%s", job->name,
 			      agent_type_name(job->type));
