@@ -18,6 +18,7 @@
 #include "cli/cmd.h"
 #include "daemon/daemon.h"
 #include "lib/json.h"
+#include "lib/report.h"
 #include "lib/xmalloc.h"
 
 static int has_flags(unsigned flags, unsigned want)
@@ -29,11 +30,9 @@ int cmd_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("hvmatrix: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report_verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_USAGE;
 }
 
@@ -218,6 +217,7 @@ static int take_common(struct cmd_ctx *ctx, int opt, const char **state_opt)
 		return 1;
 	case CMD_OPT_QUIET:
 		ctx->quiet = 1;
+		report_set_quiet(1);
 		return 1;
 	default:
 		return 0;

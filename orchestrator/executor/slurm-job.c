@@ -13,6 +13,7 @@
 
 #include "executor/slurm-job.h"
 #include "lib/fsutil.h"
+#include "lib/report.h"
 #include "lib/xmalloc.h"
 
 void slurm_job_init(struct slurm_job *j, const char *what,
@@ -35,11 +36,9 @@ void slurm_job_say(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("slurm: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report_vprogress("slurm: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 char *slurm_job_command(const struct matrix_executor *cfg)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/report.h"
 #include "lib/xmalloc.h"
 
 static void oom(size_t size)
@@ -77,10 +78,8 @@ void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("hvmatrix: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report_verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(2);
 }
