@@ -2,14 +2,14 @@
 # Integration: runs whose reason, deciding line and console log hold
 # invalid UTF-8 (stray bytes, overlongs, surrogates, cut sequences), NULs,
 # controls and terminal escapes, recorded through the real store API with
-# a log written and compressed by logfile.c (test-hygiene --fill-store);
+# a log written and compressed by logfile.c (test-tool fill-store);
 # then the real `hvmatrix results` (JSON, table, --log) and `hvmatrix
 # dashboard`: every output is valid UTF-8 with no raw ESC or NUL, the JSON
 # parses, and the logs read back through their cap and compression.
 . "$(dirname "$0")/lib.sh"
 
 state=$HVMATRIX_STATE
-"$top_builddir/orchestrator/tests/test-hygiene" --fill-store "$state" ||
+"$top_builddir/orchestrator/tests/test-tool" fill-store "$state" ||
 	{ echo "not ok 1 - cannot fill the store"; exit 99; }
 
 # utf8 FILE: strict UTF-8 (Python refuses surrogates and overlongs too).
