@@ -4,10 +4,13 @@
  * takes the queued job schedule_pick() chose from the store, begins it
  * (job.h), answers what the job asks and tells (its lines, its cores, its
  * verdicts, a failed store write), and when a job ends boots the next
- * built one, compares, publishes and takes again, or shuts down.
+ * built one and starts a compare and a publish (daemon-work.c).
  *
  * Jobs never see struct daemon: everything they reach of it is here,
- * behind job_ops.
+ * behind job_ops. This file never calls daemon.c: a pause, a shutdown or
+ * a look for more work is asked for through daemon-state.c, and daemon.c
+ * acts on it (stopping the jobs with daemon_jobs_stop(), taking with
+ * daemon_jobs_take()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +88,7 @@ static size_t index_of(const struct daemon *d, const struct job *j)
 
 static void job_say(void *owner, const char *line)
 {
-	daemon_say(owner, "%s", line);
+	daemon_state_say(owner, "%s", line);
 }
 
 static int job_stopping(void *owner)
@@ -119,12 +122,12 @@ static int job_may_boot(void *owner, const struct job *j)
 
 static void job_changed(void *owner, struct job *j)
 {
-	daemon_write_status(owner);
+	daemon_state_write_status(owner);
 }
 
 static void job_cores_changed(void *owner, struct job *j)
 {
-	daemon_jobs_schedule(owner);
+	daemon_state_kick(owner);
 }
 
 static void job_verdict(void *owner, struct job *j, enum verdict v)
@@ -136,7 +139,7 @@ static void job_verdict(void *owner, struct job *j, enum verdict v)
 
 static void job_store_failed(void *owner, struct job *j, const char *err)
 {
-	daemon_pause(owner, err);
+	daemon_state_pause(owner, err);
 }
 
 static void job_ended(void *owner, struct job *j)
@@ -156,17 +159,17 @@ static void job_ended(void *owner, struct job *j)
 	if (k != SCHEDULE_NO_JOB)
 		next = d->jobs[k];
 	view_release(&v);
-	daemon_free_retired(d);
-	daemon_write_status(d);
+	daemon_state_free_retired(d);
+	daemon_state_write_status(d);
 	if (next)
 		job_boot(next);
 	if (d->stopping && !d->n_jobs) {
-		daemon_shutdown(d);
+		daemon_state_shutdown(d);
 		return;
 	}
-	daemon_compare(d);
-	daemon_publish(d);
-	daemon_jobs_schedule(d);
+	daemon_work_compare(d);
+	daemon_work_publish(d);
+	daemon_state_kick(d);
 }
 
 static const struct job_ops daemon_job_ops = {
@@ -272,9 +275,9 @@ static void requeue_done(void *arg, int rc, const char *err)
 	free(t);
 	d->taking = 0;
 	if (d->stopping)
-		daemon_shutdown(d);
+		daemon_state_shutdown(d);
 	else
-		daemon_jobs_schedule(d);	/* paused: resuming schedules */
+		daemon_state_kick(d);	/* paused: resuming schedules */
 }
 
 static int requeue_op(struct record *r, void *arg, struct strbuf *err)
@@ -286,7 +289,7 @@ static int requeue_op(struct record *r, void *arg, struct strbuf *err)
 
 static void due_cb(uv_timer_t *t)
 {
-	daemon_jobs_schedule(container_of(t, struct daemon, due_timer));
+	daemon_state_kick(container_of(t, struct daemon, due_timer));
 }
 
 static int idle(const struct daemon *d)
@@ -301,7 +304,7 @@ static void begin(struct daemon *d, struct record_job *rj)
 
 	ALLOC_GROW(d->jobs, d->n_jobs + 1, d->jobs_alloc);
 	d->jobs[d->n_jobs++] = j;
-	daemon_write_status(d);
+	daemon_state_write_status(d);
 }
 
 static void take_done(void *arg, int rc, const char *err)
@@ -312,7 +315,7 @@ static void take_done(void *arg, int rc, const char *err)
 
 	if (rc < 0) {
 		d->taking = 0;
-		daemon_pause(d, err);
+		daemon_state_pause(d, err);
 		free(t);
 		return;
 	}
@@ -325,7 +328,7 @@ static void take_done(void *arg, int rc, const char *err)
 		}
 		d->taking = 0;
 		free(t);
-		daemon_shutdown(d);
+		daemon_state_shutdown(d);
 		return;
 	}
 	d->taking = 0;
@@ -333,7 +336,7 @@ static void take_done(void *arg, int rc, const char *err)
 		d->took_only_job = 1;
 		begin(d, &t->rj);	/* takes rj's strings */
 		free(t);
-		daemon_jobs_schedule(d);	/* another may fit beside it */
+		daemon_state_kick(d);	/* another may fit beside it */
 		return;
 	}
 	if (t->have_due && !d->o.only_job) {
@@ -347,14 +350,13 @@ static void take_done(void *arg, int rc, const char *err)
 	if (rc)
 		return;		/* deferred work is still work */
 	if (d->o.only_job ? !d->n_jobs : (d->o.until_idle && idle(d))) {
-		daemon_say(d, "queue empty: stopping (--until-idle)");
-		daemon_shutdown(d);
+		daemon_state_say(d, "queue empty: stopping (--until-idle)");
+		daemon_state_shutdown(d);
 	}
 }
 
-static void kick_cb(uv_timer_t *timer)
+void daemon_jobs_take(struct daemon *d)
 {
-	struct daemon *d = container_of(timer, struct daemon, kick);
 	enum schedule_action a;
 	struct jobs_view v;
 	struct take *t;
@@ -363,7 +365,7 @@ static void kick_cb(uv_timer_t *timer)
 	a = schedule_next(&v.s);
 	view_release(&v);
 	if (a == SCHEDULE_DONE)
-		daemon_shutdown(d);
+		daemon_state_shutdown(d);
 	if (a != SCHEDULE_TAKE)
 		return;
 	t = xcalloc(1, sizeof(*t));
@@ -371,10 +373,4 @@ static void kick_cb(uv_timer_t *timer)
 	t->only_job = d->o.only_job;
 	d->taking = 1;
 	record_thread_submit(d->store, take_op, take_done, t);
-}
-
-void daemon_jobs_schedule(struct daemon *d)
-{
-	if (!d->stopping && !d->closed)
-		uv_timer_start(&d->kick, kick_cb, 0, 0);
 }

@@ -3,6 +3,9 @@
  * the thread pool (libgit2 fetches and walks can take minutes) with a
  * store connection of the poll's own, opened for it: the queue rows it
  * adds are committed before the loop reads the queue. One poll at a time.
+ *
+ * It sees only daemon-state.c: when a poll ends it asks for a look for
+ * work (or a pause, or for the shutdown to go on) and daemon.c acts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -165,7 +168,7 @@ static void poll_after_cb(uv_work_t *req, int status)
 
 	for (line = strtok_r(pw->log.buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
-		daemon_say(d, "%s", line);
+		daemon_state_say(d, "%s", line);
 	d->polling = 0;
 	if (pw->store_failed) {
 		/* Polled again once the store is back: nothing is lost,
@@ -177,15 +180,15 @@ static void poll_after_cb(uv_work_t *req, int status)
 			due = &d->due[i];
 			due->next_ms = 0;
 		}
-		daemon_pause(d, "cannot queue new commits (see above)");
+		daemon_state_pause(d, "cannot queue new commits (see above)");
 	} else {
 		d->polled_once = 1;
 	}
 	poll_work_free(pw);
 	if (d->stopping)
-		daemon_shutdown(d);
+		daemon_state_shutdown(d);
 	else
-		daemon_jobs_schedule(d);
+		daemon_state_kick(d);
 }
 
 static struct daemon_due *tree_due(struct daemon *d, const char *name)
@@ -255,7 +258,7 @@ void daemon_poll_cb(uv_timer_t *t)
 	if (!pw->n_trees) {
 		poll_work_free(pw);
 		d->polled_once = 1;
-		daemon_jobs_schedule(d);
+		daemon_state_kick(d);
 		return;
 	}
 	d->polling = 1;

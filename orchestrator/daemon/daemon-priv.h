@@ -1,11 +1,22 @@
 /*
  * daemon-priv.h: what the daemon's own files share, and nothing else
- * includes. daemon.c owns the loop, its handles, the status file, the
- * loop-lag meter, the pause when the store fails and shutdown;
- * daemon-poll.c polls the trees; daemon-work.c compares and publishes in
- * the thread pool; daemon-jobs.c acts on what schedule.c decides (takes
- * the queue's next job, begins it, answers its callbacks, and when it
- * ends boots the next built one, compares, publishes and takes again).
+ * includes. The files are layers; each calls only the ones below it:
+ *
+ *   daemon.c        daemon_main: set-up, signals, the loop and its
+ *                   handles, matrix reloads, the pause's resume probes,
+ *                   shutdown, and kick_cb, the one handler that acts on
+ *                   the requests of the files below
+ *   daemon-jobs.c   acts on what schedule.c decides: takes the queue's
+ *                   next job, begins it, answers its callbacks, and when
+ *                   it ends boots the next built one, compares, publishes
+ *   daemon-poll.c   polls the trees (thread pool)
+ *   daemon-work.c   compares and publishes (thread pool)
+ *   daemon-state.c  what all of them use: daemon_state_say, the status
+ *                   file and the loop-lag meter, the matrix in force and
+ *                   the retired ones, and the requests to daemon.c (look
+ *                   for work, pause, shut down), which only set state and
+ *                   kick daemon.c's zero-delay timer
+ *
  * The jobs themselves (schedule/job.h) never see struct daemon.
  *
  * Every store call goes through the store thread (record-thread.h): the
@@ -42,7 +53,9 @@ struct daemon {
 	uv_signal_t sig[3];
 	uv_timer_t poll_timer;
 	uv_fs_poll_t matrix_watch;
-	uv_timer_t kick;		/* kick_cb: take the next job */
+	uv_timer_t kick;		/* daemon.c acts on `wants` */
+	uv_timer_cb kick_cb;		/* daemon.c's, set before any kick */
+	unsigned wants;			/* DAEMON_WANT_*, since the last kick */
 	uv_timer_t due_timer;		/* a deferred job's time comes */
 	uv_timer_t status_timer;
 	uv_timer_t lag_timer;
@@ -86,20 +99,40 @@ struct daemon_due {
 	uint64_t next_ms;
 };
 
-/* daemon.c */
-void daemon_say(struct daemon *d, const char *fmt, ...)
+/* What daemon.c is asked to do at its next kick (struct daemon.wants). */
+#define DAEMON_WANT_WORK	0x1	/* look for work */
+#define DAEMON_WANT_PAUSE	0x2	/* a pause began: stop the jobs */
+#define DAEMON_WANT_SHUTDOWN	0x4	/* stop, close once nothing runs */
+
+/* daemon-state.c */
+void daemon_state_say(struct daemon *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void daemon_write_status(struct daemon *d);
-/* A store write failed: stop taking work until writes work again. */
-void daemon_pause(struct daemon *d, const char *why);
-void daemon_shutdown(struct daemon *d);
-void daemon_free_retired(struct daemon *d);
+int daemon_state_status_open(struct daemon *d, struct strbuf *err);
+void daemon_state_write_status(struct daemon *d);
+/* One tick of the loop-lag meter (every DAEMON_LAG_TICK_MS). */
+void daemon_state_lag_tick(struct daemon *d);
+/* m in force; the last one is kept (retired) while jobs may use it. */
+void daemon_state_set_matrix(struct daemon *d, struct matrix *m);
+void daemon_state_free_retired(struct daemon *d);
+/* The matrices, the status file, the pause's reason. */
+void daemon_state_release(struct daemon *d);
+/*
+ * Requests to daemon.c, which acts on them at its next kick (a zero-delay
+ * timer: this loop turn or the next). Look for work (not while stopping).
+ */
+void daemon_state_kick(struct daemon *d);
+/* A store write failed: paused at once, the jobs stopped at the kick, no
+ * work taken until writes work again. */
+void daemon_state_pause(struct daemon *d, const char *why);
+/* Stopping at once; at the kick the jobs stop, or, once nothing is in
+ * flight, the loop closes. */
+void daemon_state_shutdown(struct daemon *d);
 
 /* daemon-work.c */
-void daemon_publish(struct daemon *d);
+void daemon_work_publish(struct daemon *d);
 /* Compare every cell with its history; queue confirmations and
  * bisection steps (regressions.h). */
-void daemon_compare(struct daemon *d);
+void daemon_work_compare(struct daemon *d);
 
 /* daemon-poll.c */
 void daemon_poll_cb(uv_timer_t *t);
@@ -108,8 +141,8 @@ void daemon_poll_release(struct daemon *d);
 /* daemon-jobs.c */
 /* What every job is given (after the store thread started). */
 void daemon_jobs_init(struct daemon *d, double retry_base_s);
-/* Look for work from the loop (not from inside a callback chain). */
-void daemon_jobs_schedule(struct daemon *d);
+/* Ask schedule.c what to do now, and take the next job if it says so. */
+void daemon_jobs_take(struct daemon *d);
 /* Stop every job: each goes back to the queue and ends. */
 void daemon_jobs_stop(struct daemon *d);
 void daemon_jobs_release(struct daemon *d);

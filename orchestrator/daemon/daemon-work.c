@@ -4,6 +4,10 @@
  * (regressions_compute), whose wants (confirmation and bisection runs) and
  * webhook events then go to the store thread. One of each runs at a time;
  * asked again meanwhile, it runs once more when it is done.
+ *
+ * It sees only daemon-state.c: when a piece of work ends it asks for a
+ * look for work (or a pause, or for the shutdown to go on) and daemon.c
+ * acts.
  */
 #include <stdlib.h>
 
@@ -44,22 +48,22 @@ static void publish_after_cb(uv_work_t *req, int status)
 	struct daemon *d = p->d;
 
 	if (p->rc < 0)
-		daemon_say(d, "dashboard: %s", p->err.buf);
+		daemon_state_say(d, "dashboard: %s", p->err.buf);
 	d->publishing = 0;
 	strbuf_release(&p->err);
 	free(p);
 	if (d->publish_again && !d->stopping) {
 		d->publish_again = 0;
-		daemon_publish(d);
+		daemon_work_publish(d);
 		return;
 	}
 	if (d->stopping)
-		daemon_shutdown(d);
+		daemon_state_shutdown(d);
 	else
-		daemon_jobs_schedule(d);
+		daemon_state_kick(d);
 }
 
-void daemon_publish(struct daemon *d)
+void daemon_work_publish(struct daemon *d)
 {
 	struct publish_work *p;
 
@@ -134,16 +138,16 @@ static void compare_free(struct compare_work *w)
 static void compare_finished(struct daemon *d)
 {
 	d->comparing = 0;
-	daemon_free_retired(d);
+	daemon_state_free_retired(d);
 	if (d->stopping) {
-		daemon_shutdown(d);
+		daemon_state_shutdown(d);
 		return;
 	}
 	if (d->compare_again) {
 		d->compare_again = 0;
-		daemon_compare(d);
+		daemon_work_compare(d);
 	}
-	daemon_jobs_schedule(d);
+	daemon_state_kick(d);
 }
 
 static void wants_applied(void *arg, int rc, const char *err)
@@ -153,19 +157,19 @@ static void wants_applied(void *arg, int rc, const char *err)
 	size_t i;
 
 	if (rc < 0) {
-		daemon_pause(d, err);
+		daemon_state_pause(d, err);
 	} else {
 		for (i = 0; i < w->rs.n_wants; i++)
-			daemon_say(d, "%s %.12s %s: %s: %u run%s wanted in "
-				   "all", w->rs.wants[i].tree,
-				   w->rs.wants[i].commit,
-				   w->rs.wants[i].cell,
-				   w->rs.wants[i].purpose,
-				   w->rs.wants[i].runs,
-				   w->rs.wants[i].runs == 1 ? "" : "s");
+			daemon_state_say(d, "%s %.12s %s: %s: %u run%s "
+					 "wanted in all", w->rs.wants[i].tree,
+					 w->rs.wants[i].commit,
+					 w->rs.wants[i].cell,
+					 w->rs.wants[i].purpose,
+					 w->rs.wants[i].runs,
+					 w->rs.wants[i].runs == 1 ? "" : "s");
 		if (w->added) {
-			daemon_say(d, "webhooks: %zu event%s queued", w->added,
-				   w->added == 1 ? "" : "s");
+			daemon_state_say(d, "webhooks: %zu event%s queued",
+					 w->added, w->added == 1 ? "" : "s");
 			webhook_kick(d->hooks);
 		}
 	}
@@ -179,7 +183,7 @@ static void compare_after_cb(uv_work_t *req, int status)
 	struct daemon *d = w->d;
 
 	if (w->rc < 0) {
-		daemon_say(d, "compare: %s", w->err.buf);
+		daemon_state_say(d, "compare: %s", w->err.buf);
 	} else if ((w->rs.n_wants || w->n_events) && !d->stopping &&
 		   !d->paused) {
 		record_thread_submit(d->store, apply_wants, wants_applied, w);
@@ -189,7 +193,7 @@ static void compare_after_cb(uv_work_t *req, int status)
 	compare_finished(d);
 }
 
-void daemon_compare(struct daemon *d)
+void daemon_work_compare(struct daemon *d)
 {
 	struct compare_work *w;
 

@@ -1,0 +1,280 @@
+/*
+ * daemon-state: what every part of the daemon uses and that calls none of
+ * them: its lines on stderr, the status file `hvmatrix status` reads (with
+ * the loop-lag figures it reports), the matrix in force and the retired
+ * ones, and the requests to daemon.c (look for work, pause, shut down).
+ *
+ * A request only sets state and kicks daemon.c's zero-delay timer: the
+ * acting (stopping jobs, closing the loop, taking work) is daemon.c's, one
+ * loop turn later at most. So nothing here may call daemon.c,
+ * daemon-jobs.c, daemon-poll.c or daemon-work.c.
+ *
+ * The status file is the one write the loop does itself: into a
+ * preallocated page, so that even on a full disk `hvmatrix status` can
+ * say why the daemon paused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "daemon/daemon-priv.h"
+#include "export/webhook.h"
+#include "lib/json.h"
+#include "lib/timeutil.h"
+#include "lib/xmalloc.h"
+
+void daemon_state_say(struct daemon *d, const char *fmt, ...)
+{
+	char stamp[16];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	if (d->o.quiet)
+		return;
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+	fprintf(stderr, "[%s] ", stamp);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- the loop-lag meter ---- */
+
+/*
+ * daemon.c's timer every DAEMON_LAG_TICK_MS: how late it fires is how long the
+ * loop was kept from its timers and console reads. The worst lag of each
+ * second is kept for the last DAEMON_LAG_WINDOW_S seconds.
+ */
+void daemon_state_lag_tick(struct daemon *d)
+{
+	uint64_t now = uv_hrtime();
+	uint64_t sec = now / 1000000000u;
+	size_t slot = sec % DAEMON_LAG_WINDOW_S;
+	double lag_ms = 0;
+
+	if (d->lag_last_ns) {
+		double dt = (double)(now - d->lag_last_ns) / 1e6;
+
+		lag_ms = dt > DAEMON_LAG_TICK_MS ? dt - DAEMON_LAG_TICK_MS : 0;
+	}
+	d->lag_last_ns = now;
+	if (d->lag_bucket_s[slot] != sec) {
+		d->lag_bucket_s[slot] = sec;
+		d->lag_bucket_ms[slot] = 0;
+	}
+	if (lag_ms > d->lag_bucket_ms[slot])
+		d->lag_bucket_ms[slot] = lag_ms;
+	if (lag_ms > d->lag_worst_ms)
+		d->lag_worst_ms = lag_ms;
+	if (lag_ms > 100 && getenv("HVMATRIX_DEBUG_LAG"))
+		daemon_state_say(d, "loop held up %.0f ms", lag_ms);
+}
+
+static double worst_lag_ms(const struct daemon *d)
+{
+	uint64_t sec = uv_hrtime() / 1000000000u;
+	double worst = 0;
+	size_t i;
+
+	for (i = 0; i < DAEMON_LAG_WINDOW_S; i++)
+		if (d->lag_bucket_s[i] + DAEMON_LAG_WINDOW_S > sec &&
+		    d->lag_bucket_ms[i] > worst)
+			worst = d->lag_bucket_ms[i];
+	return worst;
+}
+
+/* ---- the status file `hvmatrix status` reads ---- */
+
+/*
+ * The file is made DAEMON_STATUS_SIZE bytes of spaces once, then each
+ * update overwrites its start in place (padded with spaces over what the
+ * last one wrote) under an exclusive flock: no new block is ever needed,
+ * so the file still tells the truth when the disk is full. Readers take
+ * a shared flock (daemon_read_status).
+ */
+int daemon_state_status_open(struct daemon *d, struct strbuf *err)
+{
+	char *path = xstrfmt("%s/%s", d->o.state_dir, DAEMON_STATUS_FILE);
+	char *pad = NULL;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), ret = -1;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		strbuf_addf(err, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (st.st_size != DAEMON_STATUS_SIZE) {
+		pad = xmalloc(DAEMON_STATUS_SIZE);
+		memset(pad, ' ', DAEMON_STATUS_SIZE);
+		pad[DAEMON_STATUS_SIZE - 1] = '\n';
+		if (ftruncate(fd, 0) < 0 ||
+		    pwrite(fd, pad, DAEMON_STATUS_SIZE, 0) !=
+		    DAEMON_STATUS_SIZE) {
+			strbuf_addf(err, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	d->status_fd = fd;
+	d->status_len = DAEMON_STATUS_SIZE - 1;
+	fd = -1;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(pad);
+	free(path);
+	return ret;
+}
+
+static void add_job_status(struct json *js, const struct job *j)
+{
+	const struct record_job *rj = job_queued(j);
+
+	json_object_begin(js);
+	json_key_str(js, "tree", rj->tree);
+	json_key_str(js, "commit", rj->commit_id);
+	json_key_str(js, "build", rj->build);
+	json_key_str(js, "subject", rj->subject);
+	json_key_str(js, "stage", job_stage_name(j));
+	json_key_int(js, "attempt", rj->attempts);
+	json_key_double(js, "started_at", job_started_at(j));
+	json_object_end(js);
+}
+
+void daemon_state_write_status(struct daemon *d)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct json js;
+	size_t len, i;
+
+	if (d->status_fd < 0)
+		return;
+	json_init(&js, &sb);
+	json_object_begin(&js);
+	json_key_int(&js, "pid", (int64_t)getpid());
+	json_key_double(&js, "updated_at", timeutil_now());
+	json_key_str(&js, "matrix", d->o.matrix_path);
+	json_key_bool(&js, "stopping", d->stopping);
+	json_key(&js, "paused");
+	if (d->paused)
+		json_str(&js, d->paused);
+	else
+		json_null(&js);
+	json_key(&js, "loop");
+	json_object_begin(&js);
+	json_key_double(&js, "worst_lag_ms", worst_lag_ms(d));
+	json_key_int(&js, "window_s", DAEMON_LAG_WINDOW_S);
+	json_object_end(&js);
+	json_key(&js, "webhooks");
+	webhook_status_json(d->hooks, &js);
+	json_key(&js, "job");
+	if (d->n_jobs)
+		add_job_status(&js, d->jobs[0]);
+	else
+		json_null(&js);
+	json_key(&js, "jobs");
+	json_array_begin(&js);
+	for (i = 0; i < d->n_jobs; i++)
+		add_job_status(&js, d->jobs[i]);
+	json_array_end(&js);
+	json_object_end(&js);
+	strbuf_addch(&sb, '\n');
+	if (sb.len >= DAEMON_STATUS_SIZE)
+		goto out;	/* cannot happen with two jobs; never torn */
+	len = sb.len;
+	while (sb.len < d->status_len)
+		strbuf_addch(&sb, ' ');
+	if (flock(d->status_fd, LOCK_EX) == 0) {
+		if (pwrite(d->status_fd, sb.buf, sb.len, 0) == (ssize_t)sb.len)
+			d->status_len = len;
+		flock(d->status_fd, LOCK_UN);
+	}
+out:
+	strbuf_release(&sb);
+}
+
+/* ---- the matrix in force, and the retired ones ---- */
+
+static void matrix_free(struct matrix *m)
+{
+	if (!m)
+		return;
+	matrix_release(m);
+	free(m);
+}
+
+void daemon_state_set_matrix(struct daemon *d, struct matrix *m)
+{
+	ALLOC_GROW(d->retired, d->n_retired + 1, d->retired_alloc);
+	d->retired[d->n_retired++] = d->m;
+	d->m = m;
+}
+
+void daemon_state_free_retired(struct daemon *d)
+{
+	size_t i;
+
+	if (d->n_jobs || d->comparing)
+		return;		/* a job or a compare may point into one */
+	for (i = 0; i < d->n_retired; i++)
+		matrix_free(d->retired[i]);
+	d->n_retired = 0;
+}
+
+void daemon_state_release(struct daemon *d)
+{
+	daemon_state_free_retired(d);
+	free(d->retired);
+	d->retired = NULL;
+	d->retired_alloc = 0;
+	matrix_free(d->m);
+	d->m = NULL;
+	if (d->status_fd >= 0)
+		close(d->status_fd);
+	d->status_fd = -1;
+	free(d->paused);
+	d->paused = NULL;
+}
+
+/* ---- requests to daemon.c ---- */
+
+static void want(struct daemon *d, unsigned what)
+{
+	d->wants |= what;
+	if (!d->closed)
+		uv_timer_start(&d->kick, d->kick_cb, 0, 0);
+}
+
+void daemon_state_kick(struct daemon *d)
+{
+	if (!d->stopping && !d->closed)
+		want(d, DAEMON_WANT_WORK);
+}
+
+void daemon_state_pause(struct daemon *d, const char *why)
+{
+	if (d->paused)
+		return;
+	d->paused = xstrfmt("the store does not take writes: %s", why);
+	daemon_state_say(d, "pausing: %s; nothing is taken until writes work "
+			 "again", d->paused);
+	want(d, DAEMON_WANT_PAUSE);
+}
+
+void daemon_state_shutdown(struct daemon *d)
+{
+	d->stopping = 1;
+	want(d, DAEMON_WANT_SHUTDOWN);
+}
