@@ -30,24 +30,19 @@
 #include "export/webhook.h"
 #include "lib/json.h"
 #include "lib/timeutil.h"
+#include "lib/report.h"
 #include "lib/xmalloc.h"
 
 void daemon_state_say(struct daemon *d, const char *fmt, ...)
 {
-	char stamp[16];
-	time_t t = time(NULL);
-	struct tm tm;
 	va_list ap;
 
+	/* d->o.quiet: `run` and `bisect` run a daemon quietly too. */
 	if (d->o.quiet)
 		return;
-	localtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
-	fprintf(stderr, "[%s] ", stamp);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report_vprogress(NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* ---- the loop-lag meter ---- */

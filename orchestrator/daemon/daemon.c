@@ -27,6 +27,7 @@
 #include "build/build.h"
 #include "lib/fsutil.h"
 #include "export/webhook.h"
+#include "lib/report.h"
 #include "lib/xmalloc.h"
 
 #define DAEMON_RESUME_FIRST_MS 1000
@@ -372,6 +373,8 @@ int daemon_main(const struct daemon_opts *o)
 
 	memset(&d, 0, sizeof(d));
 	d.o = *o;
+	/* The daemon's progress lines carry the time (lib/report.h). */
+	report_set_stamp(1);
 	d.lock_fd = -1;
 	d.status_fd = -1;
 	d.no_overlap = getenv("HVMATRIX_NO_OVERLAP") &&
