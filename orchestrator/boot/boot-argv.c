@@ -85,7 +85,7 @@ char **boot_argv_qemu(const struct cell *c, const char *kernel,
 void boot_argv_resolve_release(struct boot_run *r, const struct cell *c)
 {
 	struct strbuf err = STRBUF_INIT, list = STRBUF_INIT;
-	struct hv_release rel;
+	struct hypervisors_release rel;
 	size_t n;
 
 	if (!hypervisors_is_release(c->qemu) || judge_verdict(&r->judge))
@@ -110,7 +110,7 @@ void boot_argv_resolve_release(struct boot_run *r, const struct cell *c)
 		r->qemu_version = xstrfmt("%s (Debian %s)", rel.version,
 					  rel.package);
 	}
-	hypervisors_release_free(&rel);
+	hypervisors_release_clear(&rel);
 out:
 	strbuf_release(&err);
 	strbuf_release(&list);

@@ -37,7 +37,7 @@ static const struct option options[] = {
 static int hypervisors_exec(struct cmd_ctx *ctx)
 {
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	struct hv_release *rs = NULL;
+	struct hypervisors_release *rs = NULL;
 	struct json js;
 	size_t n = 0, i;
 	int ret = EXIT_ERROR;

@@ -56,7 +56,7 @@ int hypervisors_is_release(const char *name)
 	return dots > 0;
 }
 
-void hypervisors_release_free(struct hv_release *r)
+void hypervisors_release_clear(struct hypervisors_release *r)
 {
 	size_t i;
 
@@ -115,11 +115,12 @@ static int set_once(char **field, const char *key, char *value,
 	return 0;
 }
 
-static int parse_deb(struct hv_release *r, const char *v, unsigned line,
+static int parse_deb(struct hypervisors_release *r, const char *v,
+		     unsigned line,
 		     struct strbuf *err)
 {
 	const char *a = v, *b, *c;
-	struct hv_deb *d;
+	struct hypervisors_deb *d;
 
 	b = strchr(a, ' ');
 	c = b ? strchr(b + 1, ' ') : NULL;
@@ -136,7 +137,7 @@ static int parse_deb(struct hv_release *r, const char *v, unsigned line,
 	return 0;
 }
 
-static int parse_line(struct hv_release *r, const char *dir, char *key,
+static int parse_line(struct hypervisors_release *r, const char *dir, char *key,
 		      const char *v, unsigned line, struct strbuf *err)
 {
 	if (!strcmp(key, "kind")) {
@@ -191,7 +192,7 @@ static int parse_line(struct hv_release *r, const char *dir, char *key,
 	return 0;
 }
 
-int hypervisors_manifest_parse(struct hv_release *r, const char *dir,
+int hypervisors_manifest_parse(struct hypervisors_release *r, const char *dir,
 			       const char *text, struct strbuf *err)
 {
 	const char *p = text;
@@ -234,7 +235,7 @@ int hypervisors_manifest_parse(struct hv_release *r, const char *dir,
 	ret = 0;
 out:
 	if (ret)
-		hypervisors_release_free(r);
+		hypervisors_release_clear(r);
 	return ret;
 }
 
@@ -246,7 +247,7 @@ static void chomp(struct strbuf *sb)
 }
 
 /* images/xen/fetch-xen.sh's layout: xen.elf, version, complete. */
-static int load_xen_build(struct hv_release *r, const char *dir,
+static int load_xen_build(struct hypervisors_release *r, const char *dir,
 			  const char *version, struct strbuf *err)
 {
 	struct strbuf complete = STRBUF_INIT, ver = STRBUF_INIT;
@@ -279,7 +280,7 @@ out:
 	return ret;
 }
 
-int hypervisors_load(struct hv_release *r, const char *kind,
+int hypervisors_load(struct hypervisors_release *r, const char *kind,
 		     const char *version, struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
@@ -308,7 +309,7 @@ int hypervisors_load(struct hv_release *r, const char *kind,
 	if (strcmp(r->kind, kind) || strcmp(r->version, version)) {
 		strbuf_addf(err, "%s: says %s %s, expected %s %s", path,
 			    r->kind, r->version, kind, version);
-		hypervisors_release_free(r);
+		hypervisors_release_clear(r);
 		goto out;
 	}
 	ret = 0;
@@ -341,14 +342,15 @@ static int version_cmp(const char *a, const char *b)
 
 static int release_cmp(const void *pa, const void *pb)
 {
-	const struct hv_release *a = pa, *b = pb;
+	const struct hypervisors_release *a = pa, *b = pb;
 	int k = strcmp(a->kind, b->kind);
 
 	/* qemu before xen, by name */
 	return k ? k : version_cmp(a->version, b->version);
 }
 
-int hypervisors_list(struct hv_release **rs, size_t *n, struct strbuf *err)
+int hypervisors_list(struct hypervisors_release **rs, size_t *n,
+		     struct strbuf *err)
 {
 	static const char *const kinds[] = { "qemu", "xen" };
 	size_t k;
@@ -366,7 +368,7 @@ int hypervisors_list(struct hv_release **rs, size_t *n, struct strbuf *err)
 			continue;
 		while ((de = readdir(dir))) {
 			struct strbuf msg = STRBUF_INIT;
-			struct hv_release r;
+			struct hypervisors_release r;
 
 			if (!hypervisors_is_release(de->d_name))
 				continue;
@@ -383,16 +385,16 @@ int hypervisors_list(struct hv_release **rs, size_t *n, struct strbuf *err)
 	return 0;
 }
 
-void hypervisors_list_free(struct hv_release *rs, size_t n)
+void hypervisors_list_free(struct hypervisors_release *rs, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		hypervisors_release_free(&rs[i]);
+		hypervisors_release_clear(&rs[i]);
 	free(rs);
 }
 
-char **hypervisors_qemu_argv(const struct hv_release *r, size_t *n)
+char **hypervisors_qemu_argv(const struct hypervisors_release *r, size_t *n)
 {
 	char **argv = xcalloc(8 + 2 * r->n_firmware, sizeof(char *));
 	size_t i, k = 0;
@@ -414,7 +416,7 @@ char **hypervisors_qemu_argv(const struct hv_release *r, size_t *n)
 	return argv;
 }
 
-char **hypervisors_qemu_env(const struct hv_release *r)
+char **hypervisors_qemu_env(const struct hypervisors_release *r)
 {
 	size_t n = 0, k = 0, i;
 	char **env;
@@ -543,7 +545,8 @@ static void add_last_line(struct strbuf *err, const char *out)
 }
 
 /* Run the QEMU release with args (NULL-terminated); output in out. */
-static int run_qemu(const struct hv_release *r, const char *const *args,
+static int run_qemu(const struct hypervisors_release *r,
+		    const char *const *args,
 		    const char *input, struct strbuf *out, struct strbuf *err)
 {
 	size_t n, i;
@@ -572,7 +575,7 @@ static int run_qemu(const struct hv_release *r, const char *const *args,
  * Start its accelerator for real (TCG: the modules it needs load only
  * then) on an empty machine, and quit through the monitor.
  */
-static int qemu_starts(const struct hv_release *r, struct strbuf *err)
+static int qemu_starts(const struct hypervisors_release *r, struct strbuf *err)
 {
 	static const char *const args[] = {
 		"-machine", "none", "-accel", "tcg", "-display", "none",
@@ -585,7 +588,8 @@ static int qemu_starts(const struct hv_release *r, struct strbuf *err)
 	return rc ? -1 : 0;
 }
 
-int hypervisors_starts(const struct hv_release *r, struct strbuf *reason)
+int hypervisors_starts(const struct hypervisors_release *r,
+		       struct strbuf *reason)
 {
 	static const char *const version_args[] = { "--version", NULL };
 	struct strbuf out = STRBUF_INIT;
@@ -658,7 +662,8 @@ int hypervisors_has_machine(const char *list, const char *machine)
 	return 0;
 }
 
-int hypervisors_machines(const struct hv_release *r, struct strbuf *out,
+int hypervisors_machines(const struct hypervisors_release *r,
+			 struct strbuf *out,
 			 struct strbuf *err)
 {
 	static const char *const help_args[] = { "-machine", "help", NULL };
@@ -699,7 +704,7 @@ out:
 int hypervisors_check_cell(const struct cell *c, struct strbuf *err)
 {
 	struct strbuf list = STRBUF_INIT, msg = STRBUF_INIT;
-	struct hv_release r;
+	struct hypervisors_release r;
 	int ret = 0;
 
 	if (!hypervisors_is_release(c->qemu))
@@ -709,7 +714,7 @@ int hypervisors_check_cell(const struct cell *c, struct strbuf *err)
 		goto out;
 	if (hypervisors_machines(&r, &list, &msg)) {
 		/* A release that does not start is SKIP at run time. */
-		hypervisors_release_free(&r);
+		hypervisors_release_clear(&r);
 		goto out;
 	}
 	if (!hypervisors_has_machine(list.buf, c->machine)) {
@@ -719,7 +724,7 @@ int hypervisors_check_cell(const struct cell *c, struct strbuf *err)
 			    c->machine, hypervisors_dir(), r.sha256);
 		ret = -1;
 	}
-	hypervisors_release_free(&r);
+	hypervisors_release_clear(&r);
 out:
 	strbuf_release(&list);
 	strbuf_release(&msg);

@@ -20,11 +20,11 @@
 
 #define HYPERVISORS_FETCH "images/hypervisors/fetch-releases.sh"
 
-struct hv_deb {
+struct hypervisors_deb {
 	char *name, *version, *sha256;
 };
 
-struct hv_release {
+struct hypervisors_release {
 	char *kind;		/* "qemu" or "xen" */
 	char *version;		/* "10.0" */
 	char *suite;		/* the Debian suite, or NULL */
@@ -37,7 +37,7 @@ struct hv_release {
 	char **firmware;	/* absolute dirs, each one -L */
 	size_t n_firmware;
 	char *sha256;		/* of binary, as fetched */
-	struct hv_deb *debs;
+	struct hypervisors_deb *debs;
 	size_t n_debs;
 };
 
@@ -50,9 +50,9 @@ int hypervisors_is_release(const char *name);
  * Parse a manifest's text (see fetch-releases.sh) of the release in dir:
  * relative paths become absolute under dir. 0, or -1 naming the line.
  */
-int hypervisors_manifest_parse(struct hv_release *r, const char *dir,
+int hypervisors_manifest_parse(struct hypervisors_release *r, const char *dir,
 			       const char *text, struct strbuf *err);
-void hypervisors_release_free(struct hv_release *r);
+void hypervisors_release_clear(struct hypervisors_release *r);
 
 /*
  * The release kind/version from the catalogue. A Xen build without a
@@ -60,38 +60,41 @@ void hypervisors_release_free(struct hv_release *r);
  * is read from those. 0; or -1 when it is not fetched (or incomplete), err
  * naming the command that fetches it.
  */
-int hypervisors_load(struct hv_release *r, const char *kind,
+int hypervisors_load(struct hypervisors_release *r, const char *kind,
 		     const char *version, struct strbuf *err);
 
 /* Every fetched release, QEMU then Xen, by version. */
-int hypervisors_list(struct hv_release **rs, size_t *n, struct strbuf *err);
-void hypervisors_list_free(struct hv_release *rs, size_t n);
+int hypervisors_list(struct hypervisors_release **rs, size_t *n,
+		     struct strbuf *err);
+void hypervisors_list_free(struct hypervisors_release *rs, size_t n);
 
 /*
  * The argv words that start a QEMU release, before its own arguments:
  * [loader --library-path DIRS] binary, then -L DIR per firmware directory
  * (NULL-terminated, malloc'd; free with spawn_argv_free). *n: the count.
  */
-char **hypervisors_qemu_argv(const struct hv_release *r, size_t *n);
+char **hypervisors_qemu_argv(const struct hypervisors_release *r, size_t *n);
 /*
  * The environment it runs in: this process's, plus QEMU_MODULE_DIR and,
  * without a loader, LD_LIBRARY_PATH (NULL-terminated, malloc'd).
  */
-char **hypervisors_qemu_env(const struct hv_release *r);
+char **hypervisors_qemu_env(const struct hypervisors_release *r);
 
 /*
  * Does the release start here? QEMU: `--version` exits 0 within 20 s and
  * names its version; Xen: xen.elf is an ELF image of the recorded sha256
  * size. 1 yes, 0 no with the reason in reason.
  */
-int hypervisors_starts(const struct hv_release *r, struct strbuf *reason);
+int hypervisors_starts(const struct hypervisors_release *r,
+		       struct strbuf *reason);
 
 /*
  * The machine types a QEMU release offers (`-machine help`, the first word
  * of each line after the header; aliases included), as one word per line
  * in out. Cached in CACHE/qemu-machines/SHA256. 0, or -1 with err.
  */
-int hypervisors_machines(const struct hv_release *r, struct strbuf *out,
+int hypervisors_machines(const struct hypervisors_release *r,
+			 struct strbuf *out,
 			 struct strbuf *err);
 /* Parse `-machine help` output into one word per line. */
 void hypervisors_machines_parse(const char *help, struct strbuf *out);

@@ -73,7 +73,7 @@ static const char manifest[] =
 START_TEST(manifest_parses)
 {
 	struct strbuf err = STRBUF_INIT;
-	struct hv_release r;
+	struct hypervisors_release r;
 
 	ck_assert_int_eq(hypervisors_manifest_parse(&r, "/c/qemu/9.1",
 						    manifest, &err), 0);
@@ -90,7 +90,7 @@ START_TEST(manifest_parses)
 	ck_assert_str_eq(r.debs[1].name, "seabios");
 	ck_assert_str_eq(r.debs[1].version, "1.16-1");
 	ck_assert_str_eq(r.debs[1].sha256, "4567");
-	hypervisors_release_free(&r);
+	hypervisors_release_clear(&r);
 	strbuf_release(&err);
 }
 END_TEST
@@ -98,7 +98,7 @@ END_TEST
 START_TEST(manifest_errors_name_the_line)
 {
 	struct strbuf err = STRBUF_INIT;
-	struct hv_release r;
+	struct hypervisors_release r;
 
 	ck_assert_int_eq(hypervisors_manifest_parse(&r, "/d",
 		"kind qemu\nversion 1.0\ndeb broken\n", &err), -1);
@@ -277,7 +277,7 @@ END_TEST
 START_TEST(loader_and_environment)
 {
 	struct strbuf err = STRBUF_INIT;
-	struct hv_release r;
+	struct hypervisors_release r;
 	char **argv, **env;
 	size_t n, i;
 	int mod = 0;
@@ -299,7 +299,7 @@ START_TEST(loader_and_environment)
 	ck_assert(mod);
 	spawn_argv_free(argv);
 	spawn_argv_free(env);
-	hypervisors_release_free(&r);
+	hypervisors_release_clear(&r);
 	strbuf_release(&err);
 }
 END_TEST
@@ -307,7 +307,7 @@ END_TEST
 START_TEST(xen_build_without_manifest_and_listing)
 {
 	struct strbuf err = STRBUF_INIT;
-	struct hv_release *rs, r;
+	struct hypervisors_release *rs, r;
 	size_t n;
 
 	put("xen/4.17/xen.elf", "\177ELF", 0644);
@@ -317,7 +317,7 @@ START_TEST(xen_build_without_manifest_and_listing)
 	add_release("9.1", good_qemu);
 	ck_assert_int_eq(hypervisors_load(&r, "xen", "4.17", &err), 0);
 	ck_assert_str_eq(r.package, "4.17.7-1");
-	hypervisors_release_free(&r);
+	hypervisors_release_clear(&r);
 	ck_assert_int_eq(hypervisors_list(&rs, &n, &err), 0);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_str_eq(rs[0].version, "9.1");
