@@ -345,9 +345,7 @@ static int add_test(struct collector *co, const struct record_run *run,
 	misc_add(&t->misc, "nonce", keep_dup(rep, known(run->nonce)));
 	misc_add(&t->misc, "kernel_version",
 		 keep_dup(rep, known(run->kernel_version)));
-	if (known(run->tree))
-		misc_add(&t->misc, "class", regressions_class_of(rs,
-			 run->tree, run->build, run->cell, run->commit_id));
+	misc_add(&t->misc, "class", regressions_class_of_run(rs, run));
 	return 0;
 }
 
