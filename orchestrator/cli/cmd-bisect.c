@@ -111,7 +111,7 @@ static int chain(const struct matrix_tree *t, const char *state_dir,
 		 size_t *n, struct strbuf *err)
 {
 	struct watch_repo *w = NULL;
-	char *mirror = xstrfmt("%s/mirrors/%s.git", state_dir, t->name);
+	char *mirror = watch_mirror_dir(state_dir, t->name);
 	struct watch_commit g, *v = NULL;
 	size_t nr = 0, alloc = 0, i;
 	int ret = -1, have_g = 0;

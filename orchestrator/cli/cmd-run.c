@@ -44,7 +44,7 @@ static int lookup(const struct matrix_tree *t, const char *state_dir,
 		  const char *rev, struct watch_commit *c, struct strbuf *err)
 {
 	struct watch_repo *w = NULL;
-	char *mirror = xstrfmt("%s/mirrors/%s.git", state_dir, t->name);
+	char *mirror = watch_mirror_dir(state_dir, t->name);
 	int rc = -1;
 
 	if (watch_open(&w, t->path, t->url, mirror, err) < 0 ||

@@ -36,11 +36,6 @@ struct poll_work {
 	size_t n_new;
 };
 
-static char *tree_mirror_dir(const char *state_dir, const char *name)
-{
-	return xstrfmt("%s/mirrors/%s.git", state_dir, name);
-}
-
 static void poll_branch(struct poll_work *pw, struct record *store,
 			struct watch_repo *w, const struct poll_tree *t,
 			const char *branch, int64_t batch)
@@ -240,7 +235,7 @@ void daemon_poll_cb(uv_timer_t *t)
 		pt->name = xstrdup(mt->name);
 		pt->path = mt->path ? xstrdup(mt->path) : NULL;
 		pt->url = mt->url ? xstrdup(mt->url) : NULL;
-		pt->mirror = tree_mirror_dir(d->o.state_dir, mt->name);
+		pt->mirror = watch_mirror_dir(d->o.state_dir, mt->name);
 		pt->first = mt->first;
 		pt->tips_first = mt->tips_first;
 		pt->tips_only = mt->tips_only;

@@ -23,6 +23,7 @@
 #include "executor/executor-build.h"
 #include "boot/probe.h"
 #include "lib/fsutil.h"
+#include "watch/watch.h"
 #include "lib/xmalloc.h"
 #include "lib/timeutil.h"
 
@@ -535,7 +536,7 @@ static void build_done(struct build *b, void *data)
 static char *tree_repo(const struct job *j)
 {
 	return j->tree->path ? xstrdup(j->tree->path) :
-	       xstrfmt("%s/mirrors/%s.git", j->env->state_dir, j->tree->name);
+	       watch_mirror_dir(j->env->state_dir, j->tree->name);
 }
 
 static void start_build(struct job *j)

@@ -169,6 +169,11 @@ static int open_mirror(struct watch_repo *w, const char *cache_dir,
 	return cloned ? 0 : watch_fetch(w, err);
 }
 
+char *watch_mirror_dir(const char *state_dir, const char *tree)
+{
+	return xstrfmt("%s/mirrors/%s.git", state_dir, tree);
+}
+
 int watch_open(struct watch_repo **out, const char *path, const char *url,
 	       const char *cache_dir, struct strbuf *err)
 {

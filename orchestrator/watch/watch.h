@@ -39,6 +39,10 @@ struct watch_repo;
  * The mirror's branches and tags follow the remote's, force-pushes and
  * deletions included. 0, or -1 with a message in err.
  */
+/* Where a remote tree's mirror lives: STATE/mirrors/NAME.git (the one
+ * place that says so). */
+char *watch_mirror_dir(const char *state_dir, const char *tree);
+
 int watch_open(struct watch_repo **out, const char *path, const char *url,
 	       const char *cache_dir, struct strbuf *err);
 
