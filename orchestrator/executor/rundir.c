@@ -169,16 +169,32 @@ void rundir_spec_release(struct rundir_spec *s)
 
 /* ---- a run's result.json and console ---- */
 
-int rundir_result_write(const char *dir, const struct boot_run *r)
+/*
+ * A result.json, run's or build's: the caller's fields, then the node's
+ * host name, written whole (temp + rename) so the daemon never reads half.
+ */
+static int result_finish(const char *dir, struct json *j, struct strbuf *sb)
 {
-	struct strbuf sb = STRBUF_INIT;
 	char host[256] = "";
-	const char *log = strrchr(r->log_path, '/');
 	char *path = xstrfmt("%s/%s", dir, RUNDIR_RESULT);
-	struct json j;
 	int ret;
 
 	gethostname(host, sizeof(host) - 1);
+	json_key_str(j, "host", host);
+	json_object_end(j);
+	strbuf_addch(sb, '\n');
+	ret = fsutil_write_atomic(path, sb->buf, sb->len);
+	strbuf_release(sb);
+	free(path);
+	return ret;
+}
+
+int rundir_result_write(const char *dir, const struct boot_run *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *log = strrchr(r->log_path, '/');
+	struct json j;
+
 	log = log ? log + 1 : r->log_path;
 	json_init(&j, &sb);
 	json_object_begin(&j);
@@ -191,13 +207,7 @@ int rundir_result_write(const char *dir, const struct boot_run *r)
 	json_key_double(&j, "duration_s", r->duration_s);
 	/* boot.c has made it the compressed log's path by now. */
 	json_key_str(&j, "log", access(r->log_path, F_OK) == 0 ? log : NULL);
-	json_key_str(&j, "host", host);
-	json_object_end(&j);
-	strbuf_addch(&sb, '\n');
-	ret = fsutil_write_atomic(path, sb.buf, sb.len);
-	strbuf_release(&sb);
-	free(path);
-	return ret;
+	return result_finish(dir, &j, &sb);
 }
 
 int rundir_result_read(struct rundir_result *res, const char *dir,
@@ -387,12 +397,8 @@ void rundir_build_spec_release(struct rundir_build_spec *s)
 int rundir_build_result_write(const char *dir, const struct build *b)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char host[256] = "";
-	char *path = xstrfmt("%s/%s", dir, RUNDIR_RESULT);
 	struct json j;
-	int ret;
 
-	gethostname(host, sizeof(host) - 1);
 	json_init(&j, &sb);
 	json_object_begin(&j);
 	json_key_str(&j, "status", build_status_name(b->status));
@@ -402,13 +408,7 @@ int rundir_build_result_write(const char *dir, const struct build *b)
 	json_key_str(&j, "image", b->image_path);
 	json_key_double(&j, "started_at", b->started_at);
 	json_key_double(&j, "duration_s", b->duration_s);
-	json_key_str(&j, "host", host);
-	json_object_end(&j);
-	strbuf_addch(&sb, '\n');
-	ret = fsutil_write_atomic(path, sb.buf, sb.len);
-	strbuf_release(&sb);
-	free(path);
-	return ret;
+	return result_finish(dir, &j, &sb);
 }
 
 /* A path the node wrote: only under the shared directory. */
