@@ -131,6 +131,24 @@ test_kernels() {
 	coin=$(echo "$list" | sed -n 4p)
 }
 
+# tips_matrix TREE CELLS: a matrix that watches TREE with `test: tips`
+# (each push's tip at once, the rest only as bisection wants it), one
+# tinyconfig build, and CELLS (YAML list items) as its cells.
+tips_matrix() {
+	cat <<YAML
+trees:
+  - name: t
+    path: $1
+    test: tips
+    first: 1
+builds:
+  - name: b
+    base: tinyconfig
+cells:
+$2
+YAML
+}
+
 # kernel_tree DIR: a git repository whose make "builds" the prebuilt
 # kernel its commit names (kernel_commit), so that a test is about what
 # the farm concludes, not about compiling. A commit made broken fails to

@@ -20,29 +20,19 @@ fi
 tree=$TMP/tree
 kernel_tree "$tree"
 commit() { kernel_commit "$tree" "$@"; }
-cat > "$TMP/m.yaml" <<YAML
-trees:
-  - name: t
-    path: $tree
-    test: tips
-    first: 1
-builds:
-  - name: b
-    base: tinyconfig
-cells:
-  - name: pv-dom0
+cells="  - name: pv-dom0
     backend: xen
-    xen: "4.17"
+    xen: \"4.17\"
     cpu: max,-smap,-smep,-pku,-la57
     memory: 1024
-    expect: "Hypervisor detected: Xen PV"
+    expect: \"Hypervisor detected: Xen PV\"
   - name: libxl-pv
     backend: xen-libxl
-    xen: "4.17"
+    xen: \"4.17\"
     guest: pv
     cpu: max,-smap,-smep,-pku,-la57
-    expect: "Hypervisor detected: Xen PV"
-YAML
+    expect: \"Hypervisor detected: Xen PV\""
+tips_matrix "$tree" "$cells" > "$TMP/m.yaml"
 state=$TMP/state
 daemon() {
 	"$HVM" daemon --matrix "$TMP/m.yaml" --state "$state" --jobs 2 \

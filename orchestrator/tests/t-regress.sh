@@ -36,18 +36,7 @@ for i in 0 1 2 3 4 5 6 7 8 9; do
   - name: plain$i
     expect: hypervisor=none"
 done
-cat > "$TMP/m.yaml" <<YAML
-trees:
-  - name: t
-    path: $tree
-    test: tips
-    first: 1
-builds:
-  - name: b
-    base: tinyconfig
-cells:
-$cells
-YAML
+tips_matrix "$tree" "$cells" > "$TMP/m.yaml"
 state=$TMP/state
 daemon() {
 	"$HVM" daemon --matrix "$TMP/m.yaml" --state "$state" --jobs 2 \
