@@ -21,6 +21,7 @@
 #include "boot/boot.h"
 #include "boot/boot-priv.h"
 #include "boot/boot-ram.h"
+#include "lib/report.h"
 #include "lib/child.h"
 #include "lib/paths.h"
 #include "lib/sigwatch.h"
@@ -387,8 +388,8 @@ static void on_signal(struct sigwatch *w, int signum)
 {
 	struct run_all *ra = container_of(w, struct run_all, signals);
 
-	fprintf(stderr, "hvmatrix: %s: stopping every run\n",
-		strsignal(signum));
+	report_error("%s: stopping every run",
+		     strsignal(signum));
 	boot_stop(ra->boot);
 }
 

@@ -14,6 +14,7 @@
 #include "compare/bisect.h"
 #include "cli/cmd.h"
 #include "daemon/daemon.h"
+#include "lib/report.h"
 #include "lib/json.h"
 #include "compare/regressions.h"
 #include "compare/signature.h"
@@ -296,7 +297,7 @@ static int bisect_exec(struct cmd_ctx *ctx)
 	memset(&bs, 0, sizeof(bs));
 	if (chain(t, ctx->state_dir, cmd_arg(ctx, OPT_GOOD),
 		  cmd_arg(ctx, OPT_BAD), &c, &n, &err) < 0) {
-		fprintf(stderr, "hvmatrix: bisect: %s\n", err.buf);
+		report_error("bisect: %s", err.buf);
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -312,7 +313,7 @@ static int bisect_exec(struct cmd_ctx *ctx)
 	}
 	if (record_queue_add(ctx->store, t->name, rcs, n, NULL, 0, 0, 0,
 			     RECORD_ENQUEUE_NO_JOBS, NULL, &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	fprintf(stderr, "bisect: %s %s, cell %s: %zu commits from %.12s "
@@ -325,13 +326,13 @@ static int bisect_exec(struct cmd_ctx *ctx)
 		have_bs = 0;
 		if (results_load(ctx->store, t->name, b->name, cell, &res,
 				 &err) < 0) {
-			fprintf(stderr, "hvmatrix: %s\n", err.buf);
+			report_error("%s", err.buf);
 			goto out;
 		}
 		sig = bad_signature(&res, c[n - 1].id, &n_bad_runs);
 		if (!sig && n_bad_runs) {
-			fprintf(stderr, "hvmatrix: bisect: %.12s does not FAIL "
-				"in cell %s\n", c[n - 1].id, cell);
+			report_error("bisect: %.12s does not FAIL "
+				     "in cell %s", c[n - 1].id, cell);
 			ret = EXIT_USAGE;
 			goto out;
 		}
@@ -350,7 +351,7 @@ static int bisect_exec(struct cmd_ctx *ctx)
 		have_bs = 1;
 		if (bisect_init(&bs, ids, n, &target, 1, confirm, &err) < 0 ||
 		    bisect_load(&bs, res.v, res.n, NULL, &err) < 0) {
-			fprintf(stderr, "hvmatrix: %s\n", err.buf);
+			report_error("%s", err.buf);
 			goto out;
 		}
 		st = bisect_next(&bs, &step);
@@ -367,7 +368,7 @@ static int bisect_exec(struct cmd_ctx *ctx)
 			      step.want[0].runs, &err);
 		if (rc >= 0) {
 			if (rc == EXIT_ERROR)
-				fprintf(stderr, "hvmatrix: %s\n", err.buf);
+				report_error("%s", err.buf);
 			ret = rc;
 			goto out;
 		}

@@ -14,6 +14,7 @@
 
 #include "boot/boot.h"
 #include "cli/cmd.h"
+#include "lib/report.h"
 #include "lib/spawn.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
@@ -79,9 +80,9 @@ static void record_after_cb(uv_work_t *req, int status)
 	struct record_work *w = container_of(req, struct record_work, req);
 
 	if (status < 0 || w->rc < 0) {
-		fprintf(stderr, "hvmatrix: cannot record %s: %s\n",
-			w->run.cell, status < 0 ? uv_strerror(status) :
-			w->err.buf);
+		report_error("cannot record %s: %s",
+			     w->run.cell, status < 0 ? uv_strerror(status) :
+			     w->err.buf);
 		w->ctx->store_failed = 1;
 	}
 	/* Borrowed strings: only the struct and its own copies go. */
@@ -323,8 +324,8 @@ static int boot_exec(struct cmd_ctx *ctx)
 		goto out;
 	}
 	if (fsutil_mkdir_p(log_dir, 0755) < 0) {
-		fprintf(stderr, "hvmatrix: %s: cannot create the log "
-			"directory\n", log_dir);
+		report_error("%s: cannot create the log "
+			     "directory", log_dir);
 		ret = EXIT_ERROR;
 		goto out;
 	}
@@ -349,8 +350,8 @@ static int boot_exec(struct cmd_ctx *ctx)
 		};
 
 		if (boot_run_all(uv_default_loop(), runs, n, &opts)) {
-			fprintf(stderr, "hvmatrix: interrupted; finished runs "
-				"are recorded in %s\n", ctx->state_dir);
+			report_error("interrupted; finished runs "
+				     "are recorded in %s", ctx->state_dir);
 			ret = 130;
 			goto out;
 		}

@@ -7,6 +7,7 @@
 
 #include "cli/cmd.h"
 #include "publish/publish.h"
+#include "lib/report.h"
 #include "lib/strbuf.h"
 #include "lib/xmalloc.h"
 
@@ -47,7 +48,7 @@ static int dashboard_exec(struct cmd_ctx *ctx)
 	out_dir = opt_out ? xstrdup(opt_out) :
 		  xstrfmt("%s/dashboard", ctx->state_dir);
 	if (publish_dashboard(ctx->store, out_dir, &index, &err)) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		ret = EXIT_ERROR;
 	} else {
 		printf("dashboard: %s\n", index);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "lib/report.h"
 #include "lib/fsutil.h"
 #include "export/kcidb.h"
 #include "lib/xmalloc.h"
@@ -106,7 +107,7 @@ static int kcidb_exec(struct cmd_ctx *ctx)
 	}
 	if (kcidb_collect(ctx->store, have_m ? &m : NULL, &opts, &rep,
 			  &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	kcidb_write(&rep, origin, &out);
@@ -114,8 +115,8 @@ static int kcidb_exec(struct cmd_ctx *ctx)
 		int rc = fsutil_write_atomic(path, out.buf, out.len);
 
 		if (rc < 0) {
-			fprintf(stderr, "hvmatrix: %s: %s\n", path,
-				strerror(-rc));
+			report_error("%s: %s", path,
+				     strerror(-rc));
 			goto out;
 		}
 	} else if (fwrite(out.buf, 1, out.len, stdout) != out.len ||

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "lib/report.h"
 #include "lib/json.h"
 #include "compare/regressions.h"
 #include "lib/xmalloc.h"
@@ -128,7 +129,7 @@ static int regressions_exec(struct cmd_ctx *ctx)
 	if (ctx->store &&
 	    regressions_compute(ctx->store, have_m ? &m : NULL, &rs,
 				&err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	json_init(&js, &out);

@@ -22,6 +22,7 @@
 #include "export/kcidb.h"
 #include "store/logfile.h"
 #include "compare/regressions.h"
+#include "lib/report.h"
 #include "lib/spawn.h"
 #include "lib/xmalloc.h"
 
@@ -441,7 +442,7 @@ static int report_exec(struct cmd_ctx *ctx)
 	if (ctx->store &&
 	    regressions_compute(ctx->store, have_m ? &m : NULL, &rs,
 				&err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	g = find(&rs, ctx->argv[0], &rc);
@@ -459,7 +460,7 @@ static int report_exec(struct cmd_ctx *ctx)
 	regression_id(g, &id);
 	rc = failing_run(ctx->store, g, &run, &err);
 	if (rc < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	have_run = rc;

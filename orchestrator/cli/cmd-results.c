@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/cmd.h"
+#include "lib/report.h"
 #include "lib/json.h"
 #include "store/logfile.h"
 #include "compare/regressions.h"
@@ -412,12 +413,12 @@ static int results_exec(struct cmd_ctx *ctx)
 	results_options(ctx, &o);
 	if (o.log_id) {
 		if (!ctx->store) {
-			fprintf(stderr, "hvmatrix: no run %lld: nothing "
-				"recorded in %s\n", (long long)o.log_id,
-				ctx->state_dir);
+			report_error("no run %lld: nothing "
+				     "recorded in %s", (long long)o.log_id,
+				     ctx->state_dir);
 			ret = EXIT_ERROR;
 		} else if (print_log(ctx->store, o.log_id, &err)) {
-			fprintf(stderr, "hvmatrix: %s\n", err.buf);
+			report_error("%s", err.buf);
 			ret = EXIT_ERROR;
 		}
 		if (fflush(stdout) == EOF) {
@@ -428,14 +429,14 @@ static int results_exec(struct cmd_ctx *ctx)
 	}
 	/* No store yet is an empty one. */
 	if (ctx->store && record_list_runs(ctx->store, &runs, &n, &err)) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		ret = EXIT_ERROR;
 		goto out;
 	}
 	/* Each built commit's class per cell, from the whole history. */
 	if (!o.commits && ctx->store &&
 	    regressions_compute(ctx->store, NULL, &rs, &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		ret = EXIT_ERROR;
 		goto out;
 	}

@@ -16,6 +16,7 @@
 #include "build/build.h"
 #include "cli/cmd.h"
 #include "executor/rundir.h"
+#include "lib/report.h"
 #include "lib/fsutil.h"
 #include "lib/sigwatch.h"
 #include "lib/xmalloc.h"
@@ -101,19 +102,19 @@ static int run_build_exec(struct cmd_ctx *ctx)
 	memset(&m, 0, sizeof(m));
 	rb.quiet = cmd_has(ctx, OPT_QUIET);
 	if (rundir_build_spec_read(&spec, cmd_arg(ctx, OPT_SPEC), &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	if (matrix_load(&m, spec.matrix, &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	have_m = 1;
 	rb.b.tree = matrix_find_tree(&m, spec.tree);
 	rb.b.config = matrix_find_build(&m, spec.build);
 	if (!rb.b.tree || !rb.b.config) {
-		fprintf(stderr, "hvmatrix: %s: no tree '%s' or build '%s'\n",
-			spec.matrix, spec.tree, spec.build);
+		report_error("%s: no tree '%s' or build '%s'",
+			     spec.matrix, spec.tree, spec.build);
 		goto out;
 	}
 	snprintf(rb.b.commit, sizeof(rb.b.commit), "%s", spec.commit);
@@ -125,7 +126,7 @@ static int run_build_exec(struct cmd_ctx *ctx)
 	rb.b.data = &rb;
 	rc = fsutil_mkdir_p(out, 0755);
 	if (rc < 0) {
-		fprintf(stderr, "hvmatrix: %s: %s\n", out, strerror(-rc));
+		report_error("%s: %s", out, strerror(-rc));
 		ret = EXIT_ERROR;
 		goto out;
 	}
@@ -145,8 +146,8 @@ static int run_build_exec(struct cmd_ctx *ctx)
 	}
 	rc = rundir_build_result_write(out, &rb.b);
 	if (rc < 0) {
-		fprintf(stderr, "hvmatrix: %s/%s: %s\n", out, RUNDIR_RESULT,
-			strerror(-rc));
+		report_error("%s/%s: %s", out, RUNDIR_RESULT,
+			     strerror(-rc));
 		ret = EXIT_ERROR;
 		goto out;
 	}

@@ -19,6 +19,7 @@
 #include "boot/boot.h"
 #include "cli/cmd.h"
 #include "executor/rundir.h"
+#include "lib/report.h"
 #include "lib/fsutil.h"
 #include "boot/probe.h"
 #include "lib/xmalloc.h"
@@ -132,7 +133,7 @@ static int run_cell_exec(struct cmd_ctx *ctx)
 	if (cmd_arg(ctx, OPT_TASKS)) {
 		if (run_cell_task(cmd_arg(ctx, OPT_TASKS), &task_dir,
 				  &err) < 0) {
-			fprintf(stderr, "hvmatrix: %s\n", err.buf);
+			report_error("%s", err.buf);
 			goto out;
 		}
 		out = task_dir;
@@ -140,12 +141,12 @@ static int run_cell_exec(struct cmd_ctx *ctx)
 		spec_path = task_spec;
 	}
 	if (rundir_spec_read(&spec, spec_path, &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	rc = fsutil_mkdir_p(out, 0755);
 	if (rc < 0) {
-		fprintf(stderr, "hvmatrix: %s: %s\n", out, strerror(-rc));
+		report_error("%s: %s", out, strerror(-rc));
 		ret = EXIT_ERROR;
 		goto out;
 	}
@@ -163,8 +164,8 @@ static int run_cell_exec(struct cmd_ctx *ctx)
 	}
 	rc = rundir_result_write(out, &run);
 	if (rc < 0) {
-		fprintf(stderr, "hvmatrix: %s/%s: %s\n", out, RUNDIR_RESULT,
-			strerror(-rc));
+		report_error("%s/%s: %s", out, RUNDIR_RESULT,
+			     strerror(-rc));
 		ret = EXIT_ERROR;
 		goto out;
 	}

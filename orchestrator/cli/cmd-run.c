@@ -9,6 +9,7 @@
 
 #include "cli/cmd.h"
 #include "daemon/daemon.h"
+#include "lib/report.h"
 #include "lib/json.h"
 #include "matrix/matrix.h"
 #include "store/record.h"
@@ -70,7 +71,7 @@ static int report(struct record *store, const char *tree, const char *commit,
 
 	if (record_list_commit_runs(store, tree, commit, &runs, &n,
 				    &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		ret = EXIT_ERROR;
 		goto out;
 	}
@@ -188,7 +189,7 @@ static int run_exec(struct cmd_ctx *ctx)
 
 	t = run_tree(ctx, &b);	/* found: run_prepare() checked */
 	if (lookup(t, ctx->state_dir, rev, &wc, &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	have_commit = 1;
@@ -200,7 +201,7 @@ static int run_exec(struct cmd_ctx *ctx)
 	if (record_queue_add_one(ctx->store, t->name, &rc, b->name,
 				 RECORD_PRIORITY_MANUAL, &o.only_job,
 				 &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		ret = EXIT_ERROR;
 		goto out;
 	}

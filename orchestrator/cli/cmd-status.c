@@ -14,6 +14,7 @@
 
 #include "cli/cmd.h"
 #include "daemon/daemon.h"
+#include "lib/report.h"
 #include "lib/json.h"
 #include "compare/regressions.h"
 #include "lib/xmalloc.h"
@@ -335,14 +336,14 @@ static int status_exec(struct cmd_ctx *ctx)
 	if (ctx->store &&
 	    (record_queue_list_jobs(ctx->store, -1, &jobs, &n_jobs, &err) < 0 ||
 	     record_list_runs(ctx->store, &runs, &n_runs, &err) < 0)) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	/* Each verdict's class and the open regressions, from the history. */
 	if (ctx->store &&
 	    regressions_compute(ctx->store, have_matrix ? &m : NULL, &rs,
 				&err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	for (i = 0; i < rs.n; i++)

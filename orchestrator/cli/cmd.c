@@ -43,7 +43,7 @@ void cmd_matrix_error(const char *path, const char *msg)
 	if (path && !strncmp(msg, path, n) && msg[n] == ':')
 		fprintf(stderr, "%s\n", msg);
 	else
-		fprintf(stderr, "hvmatrix: %s\n", msg);
+		report_error("%s", msg);
 }
 
 int cmd_optional_matrix(const struct cmd_ctx *ctx, struct matrix *m)
@@ -375,7 +375,7 @@ static int setup(struct cmd_ctx *ctx, const char *state_opt)
 	else
 		rc = 0;
 	if (rc < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		ret = EXIT_ERROR;
 	}
 out:

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "cli/cmd.h"
+#include "lib/report.h"
 #include "lib/spawn.h"
 
 static const struct cmd *const cmds[] = {
@@ -64,7 +65,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i]->name))
 			return cmd_main(cmds[i], argc - 1, argv + 1);
-	fprintf(stderr, "hvmatrix: '%s' is not a command; see 'hvmatrix "
-		"--help'\n", argv[1]);
+	report_error("'%s' is not a command; see 'hvmatrix "
+		     "--help'", argv[1]);
 	return EXIT_USAGE;
 }

@@ -395,30 +395,30 @@ int daemon_main(const struct daemon_opts *o)
 		goto out;
 	}
 	if (o->poll && !d.m->n_trees) {
-		fprintf(stderr, "hvmatrix: %s: no trees to watch (add a "
-			"'trees:' section)\n", o->matrix_path);
+		report_error("%s: no trees to watch (add a "
+			     "'trees:' section)", o->matrix_path);
 		goto out;
 	}
 	if (!d.m->n_builds) {
-		fprintf(stderr, "hvmatrix: %s: no build configs (add a "
-			"'builds:' section)\n", o->matrix_path);
+		report_error("%s: no build configs (add a "
+			     "'builds:' section)", o->matrix_path);
 		goto out;
 	}
 	ret = EXIT_ERROR;
 	if (fsutil_mkdir_p(o->state_dir, 0755) < 0) {
-		fprintf(stderr, "hvmatrix: %s: cannot create: %s\n",
-			o->state_dir, strerror(errno));
+		report_error("%s: cannot create: %s",
+			     o->state_dir, strerror(errno));
 		goto out;
 	}
 	if (take_lock(&d, &err) < 0 || recover_jobs(&d, &err) < 0 ||
 	    daemon_state_status_open(&d, &err) < 0 ||
 	    record_thread_start(&d.store, d.loop, o->state_dir, &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	d.dash_dir = xstrfmt("%s/dashboard", o->state_dir);
 	if (webhook_start(&d.hooks, d.loop, d.store, hook_say, &d, &err) < 0) {
-		fprintf(stderr, "hvmatrix: %s\n", err.buf);
+		report_error("%s", err.buf);
 		goto out;
 	}
 	webhook_configure(d.hooks, d.m);
