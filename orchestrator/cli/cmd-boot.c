@@ -316,8 +316,16 @@ static int boot_exec(struct cmd_ctx *ctx)
 		for (i = 0; i < n; i++) {
 			struct strbuf sb = STRBUF_INIT;
 
-			spawn_argv_quote(runs[i].argv, &sb);
-			printf("%s\n", sb.buf);
+			/* A libxl guest has no QEMU of its own: its group's
+			 * dom0 boot is made when the group starts. */
+			if (!runs[i].argv)
+				printf("# %s: a libxl guest, booted inside its "
+				       "group's dom0 (no command line of its "
+				       "own)\n", runs[i].cell->name);
+			else {
+				spawn_argv_quote(runs[i].argv, &sb);
+				printf("%s\n", sb.buf);
+			}
 			strbuf_release(&sb);
 		}
 		ret = EXIT_OK;

@@ -216,4 +216,14 @@ expect_eq "the ERROR is recorded" \
 	> "$TMP/out" 2> /dev/null)
 check "a relative --state still records an absolute log path" \
 	contains "$(jq -r '.[0].log' "$TMP/out")" "$(cd "$TMP" && pwd -P)/rel/logs/"
+# --dry-run over the default matrix: a command line per QEMU cell, a
+# comment per libxl guest (no QEMU of its own), never a crash.
+rc=0
+"$HVM" boot --kernel /dev/null --matrix "$top_srcdir/matrices/default.yaml" \
+	--dry-run > "$TMP/dry" 2>&1 || rc=$?
+expect_eq "boot --dry-run over the default matrix: exit 0" "$rc" 0
+expect_eq "... one line per cell" "$(wc -l < "$TMP/dry")" \
+	"$("$HVM" matrix list --matrix "$top_srcdir/matrices/default.yaml" --json | jq length)"
+check "... a libxl guest is named, not run" \
+	grep -q "^# xen-4.17-libxl-pv: a libxl guest" "$TMP/dry"
 finish
