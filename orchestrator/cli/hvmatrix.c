@@ -4,6 +4,7 @@
  * cmd_main() (cmd.c) parses its command line and does its setup.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
 	/* Hidden: the child's half of QEMU and build steps (lib/spawn.h). */
 	if (argc > 1 && spawn_is_trampoline(argv[1]))
 		return spawn_trampoline(argc - 1, argv + 1);
+	/* Our own path, while the file is surely there (spawn.h). */
+	free(spawn_self());
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

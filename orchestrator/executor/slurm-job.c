@@ -43,8 +43,7 @@ void slurm_job_say(const char *fmt, ...)
 
 char *slurm_job_command(const struct matrix_executor *cfg)
 {
-	char *exe = cfg->command ? xstrdup(cfg->command) :
-		    realpath("/proc/self/exe", NULL);
+	char *exe = cfg->command ? xstrdup(cfg->command) : spawn_self();
 
 	return exe ? exe : xstrdup("hvmatrix");
 }

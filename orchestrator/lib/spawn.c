@@ -12,6 +12,7 @@
  * one by the next (incremental) build.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +26,32 @@
 
 const char *spawn_self_exe;
 
+/*
+ * Our own executable, resolved once: a `make` or a package upgrade that
+ * replaces the file under a running daemon leaves /proc/self/exe naming a
+ * deleted file, and every build and boot after it would fail to start.
+ * The path resolved first still names the (new) program.
+ */
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static char *self_path;
+static int self_errno;
+
+static void self_resolve(void)
+{
+	self_path = realpath("/proc/self/exe", NULL);
+	self_errno = errno;
+}
+
 char *spawn_self(void)
 {
-	return realpath(spawn_self_exe ? spawn_self_exe : "/proc/self/exe",
-			NULL);
+	if (spawn_self_exe)
+		return realpath(spawn_self_exe, NULL);
+	pthread_once(&self_once, self_resolve);
+	if (!self_path) {
+		errno = self_errno;
+		return NULL;
+	}
+	return xstrdup(self_path);
 }
 
 char **spawn_trampoline_argv(enum spawn_via via, const char *self,

@@ -50,7 +50,9 @@ enum spawn_via {
  */
 extern const char *spawn_self_exe;
 
-/* spawn_self_exe resolved (malloc'd), or NULL with errno set. */
+/* spawn_self_exe resolved (malloc'd), or NULL with errno set; without
+ * it, our own executable as it was the first time this was called (main()
+ * calls it first thing). */
 char *spawn_self(void);
 
 /*

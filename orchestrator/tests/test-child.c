@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/child.h"
@@ -499,6 +501,63 @@ START_TEST(sigwatch_catches_then_closes)
 }
 END_TEST
 
+/*
+ * A copy of this binary run as `COPY --self-replaced`: it resolves itself,
+ * then its file is replaced (a `make` or an upgrade under a running
+ * daemon); what spawn_self() gives must still be a program to start.
+ */
+static int self_replaced(void)
+{
+	struct strbuf data = STRBUF_INIT;
+	char *before = spawn_self(), *after;
+	int ok;
+
+	if (!before || fsutil_read(before, &data) < 0 || unlink(before) < 0 ||
+	    fsutil_write_atomic(before, data.buf, data.len) < 0 ||
+	    chmod(before, 0755) < 0)
+		return 2;
+	after = spawn_self();
+	ok = after && !strcmp(before, after) && access(after, X_OK) == 0;
+	free(before);
+	free(after);
+	strbuf_release(&data);
+	return ok ? 0 : 1;
+}
+
+START_TEST(self_survives_its_file_replaced)
+{
+	char dir[] = "/tmp/hvm-self.XXXXXX";
+	struct strbuf data = STRBUF_INIT;
+	char *self = realpath("/proc/self/exe", NULL), *copy, *cmd[3];
+	pid_t pid;
+	int status;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	copy = xstrfmt("%s/test-child", dir);
+	ck_assert_int_ge(fsutil_read(self, &data), 0);
+	ck_assert_int_eq(fsutil_write_atomic(copy, data.buf, data.len), 0);
+	ck_assert_int_eq(chmod(copy, 0755), 0);
+	cmd[0] = copy;
+	cmd[1] = (char *)"--self-replaced";
+	cmd[2] = NULL;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execv(copy, cmd);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "spawn_self() lost the program when its file was "
+		      "replaced (status %d)", status);
+	unlink(copy);
+	rmdir(dir);
+	free(copy);
+	free(self);
+	strbuf_release(&data);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	Suite *s = suite_create("child");
@@ -509,8 +568,11 @@ int main(int argc, char **argv)
 	/* This binary is spawn_self_exe: it carries the trampoline. */
 	if (argc > 1 && spawn_is_trampoline(argv[1]))
 		return spawn_trampoline(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "--self-replaced"))
+		return self_replaced();
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, direct_output_and_status);
+	tcase_add_test(tc, self_survives_its_file_replaced);
 	tcase_add_test(tc, failed_start_still_closes);
 	tcase_add_test(tc, timeout_kills);
 	tcase_add_test(tc, silence_kills);
