@@ -45,8 +45,9 @@ export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_strin
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=suppressions=$top/tools/lsan.supp:print_suppressions=0
 say "make check (unit tests and fuzz replays only)"
-# check_PROGRAMS: the Check tests and the fuzz replays, not SH_TESTS.
-nice make -s -C "$build" -j2 check TESTS='$(check_PROGRAMS)' \
+# CHECK_TESTS (orchestrator/tests/Makefile.inc): the Check suites and the fuzz
+# replays, not SH_TESTS and not the shell tests' helper, test-tool.
+nice make -s -C "$build" -j2 check TESTS='$(CHECK_TESTS)' \
 	> "$out/check.log" 2>&1
 rc=$?
 grep -E '^(PASS|FAIL|ERROR|SKIP|# (TOTAL|PASS|FAIL|ERROR)):' "$out/check.log" >&2

@@ -560,16 +560,19 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-	Suite *s = suite_create("child");
-	TCase *tc = tcase_create("child");
+	Suite *s;
+	TCase *tc;
 	SRunner *sr;
 	int failed;
 
-	/* This binary is spawn_self_exe: it carries the trampoline. */
+	/* This binary is spawn_self_exe: it carries the trampoline. Both
+	 * modes come before the suite is made (nothing to leak). */
 	if (argc > 1 && spawn_is_trampoline(argv[1]))
 		return spawn_trampoline(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "--self-replaced"))
 		return self_replaced();
+	s = suite_create("child");
+	tc = tcase_create("child");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, direct_output_and_status);
 	tcase_add_test(tc, self_survives_its_file_replaced);
