@@ -28,6 +28,21 @@ own_log() { log_text "$(jq -r ".[$2].log" "$1")"; }
 # 1. The good kernel, 3 runs: 3 PASS, 3 logs, each its own guest's.
 rc=$(group "$good" 3 good)
 j=$TMP/good.json
+# Nested Xen under TCG on a loaded 2-core machine has been seen to fault a
+# good guest once (a general protection fault after 55 s, in one CI run of
+# three). Such a FAIL must still be that run's own guest's; the group is
+# then run once more, as the farm's confirmation would.
+if [ "$(jq '[.[] | select(.verdict != "PASS")] | length' "$j")" != 0 ]; then
+	for i in 0 1 2; do
+		[ "$(jq -r ".[$i].verdict" "$j")" = PASS ] && continue
+		echo "# good kernel, run $i: $(jq -r ".[$i] | .verdict + \": \" + .reason + \": \" + .line" "$j")"
+		own_log "$j" "$i" > "$TMP/first$i.log"
+		check "a good run that did not PASS was decided by its own guest's lines" \
+			grep -qF -- "$(jq -r ".[$i].line" "$j" | cut -c1-60)" "$TMP/first$i.log"
+	done
+	mv "$j" "$TMP/good-first.json"
+	rc=$(group "$good" 3 good)
+fi
 expect_eq "3 runs of one libxl cell: exit 0" "$rc" 0
 expect_eq "3 runs, 3 PASS" "$(jq -r '[.[] | .verdict] | join(" ")' "$j")" \
 	"PASS PASS PASS"
@@ -47,8 +62,8 @@ for i in 0 1 2; do
 		grep -q "^hvmatrix-agent: ready jobs=3" "$TMP/good$i.log"
 done
 "$HVM" results --json > "$TMP/results.json"
-expect_eq "the store holds 3 PASS runs with 3 logs" \
-	"$(jq -r '[.[] | select(.verdict == "PASS") | .log] | unique | length' "$TMP/results.json")" 3
+expect_eq "the store holds the group's 3 PASS runs with 3 logs" \
+	"$(jq -r --slurpfile g "$j" '[.[] | select(.verdict == "PASS") | select(.nonce as $n | $g[0] | map(.nonce) | index($n)) | .log] | unique | length' "$TMP/results.json")" 3
 id=$(jq -r '[.[] | select(.nonce == "'"$(jq -r '.[1].nonce' "$j")"'")][0].id' "$TMP/results.json")
 check "results --log of the second run shows that run's guest" \
 	sh -c "'$HVM' results --log '$id' | grep -q '^HVMATRIX-OK nonce=$(jq -r '.[1].nonce' "$j")'"
