@@ -25,7 +25,7 @@ static char tmpdir[] = "/tmp/hvm-test-rundir-XXXXXX";
 
 static void setup(void)
 {
-	strcpy(tmpdir, "/tmp/hvm-test-rundir-XXXXXX");
+	snprintf(tmpdir, sizeof(tmpdir), "%s", "/tmp/hvm-test-rundir-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
