@@ -45,37 +45,22 @@ static void log_write(struct boot_run *r, const char *buf, size_t len)
 #define ROUTE_MAX_LINE 65536
 
 /* The member whose agent job a "begin"/"end" line names, or NULL. */
-/* Does s (n bytes) start with the C string p? Then skip past it. */
-static int skip_prefix(const char **s, size_t *n, const char *p)
-{
-	size_t k = strlen(p);
-
-	if (*n < k || memcmp(*s, p, k))
-		return 0;
-	*s += k;
-	*n -= k;
-	return 1;
-}
-
 static struct boot_run *route_member(struct boot_run *r, const char *s,
 				     size_t n, const char *what)
 {
+	const char *name;
 	size_t i, k;
 
-	/* Every console line passes here: compared in place, nothing
-	 * allocated. */
+	/* Every console line passes here: read in place. */
 	while (n && *s == '\r')
 		s++, n--;
-	if (!skip_prefix(&s, &n, JUDGE_AGENT) || !skip_prefix(&s, &n, what) ||
-	    !skip_prefix(&s, &n, " job="))
+	if (!(name = judge_agent_guest(s, n, what, &k)))
 		return NULL;
-	for (k = 0; k < n && s[k] != ' ' && s[k] != '\r' && s[k] != '\n'; k++)
-		;
 	for (i = 0; i < boot_n_members(r); i++) {
 		struct boot_run *m = boot_member(r, i);
 
 		if (m->agent_guest && strlen(m->agent_guest) == k &&
-		    !memcmp(m->agent_guest, s, k))
+		    !memcmp(m->agent_guest, name, k))
 			return m;
 	}
 	return NULL;

@@ -178,17 +178,43 @@ static void marker_line(struct judge *j, const char *line)
 }
 
 /* Does `line` start with "hvmatrix-agent: WHAT job=NAME" for our job? */
+/* Does s (n bytes) start with the C string p? Then skip past it. */
+static int skip_prefix(const char **s, size_t *n, const char *p)
+{
+	size_t k = strlen(p);
+
+	if (*n < k || memcmp(*s, p, k))
+		return 0;
+	*s += k;
+	*n -= k;
+	return 1;
+}
+
+const char *judge_agent_guest(const char *line, size_t n, const char *what,
+			      size_t *len)
+{
+	size_t k;
+
+	if (!skip_prefix(&line, &n, JUDGE_AGENT) ||
+	    !skip_prefix(&line, &n, what) || !skip_prefix(&line, &n, " job="))
+		return NULL;
+	for (k = 0; k < n && line[k] != ' ' && line[k] != '\r' &&
+	     line[k] != '\n'; k++)
+		;
+	*len = k;
+	return line;
+}
+
+/* Our guest's "begin"/"end" line? Then what follows its name. */
 static const char *agent_line(struct judge *j, const char *line,
 			      const char *what)
 {
-	size_t n = strlen(JUDGE_AGENT), w = strlen(what), k = strlen(j->guest);
+	size_t k;
+	const char *name = judge_agent_guest(line, strlen(line), what, &k);
 
-	if (strncmp(line, JUDGE_AGENT, n) || strncmp(line + n, what, w) ||
-	    strncmp(line + n + w, " job=", 5) ||
-	    strncmp(line + n + w + 5, j->guest, k))
+	if (!name || k != strlen(j->guest) || memcmp(name, j->guest, k))
 		return NULL;
-	line += n + w + 5 + k;
-	return *line == ' ' || !*line ? line : NULL;
+	return name + k;
 }
 
 /* The agent's "end" line: the guest's fate decides what is left open. */

@@ -64,6 +64,15 @@ void judge_release(struct judge *j);
 /* Guest mode: the agent's guest called `guest` (its job= on the wire). */
 void judge_set_guest(struct judge *j, const char *guest);
 
+/*
+ * The guest an agent's "hvmatrix-agent: WHAT job=NAME ..." line names (n
+ * bytes, not NUL-terminated): NAME's start and *len, else NULL. The judge
+ * and the runner that routes a group's console to each run's log read
+ * these lines the same way.
+ */
+const char *judge_agent_guest(const char *line, size_t n, const char *what,
+			      size_t *len);
+
 /* Console bytes (QEMU's stdout). Returns the action in force. */
 enum judge_action judge_feed(struct judge *j, const char *buf, size_t len);
 /* QEMU's stderr bytes: kept for the reason of an ERROR. */
