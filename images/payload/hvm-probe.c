@@ -38,7 +38,7 @@
 #define MAX_CPUS 1024
 #define HANDOVER_WAIT_S 300
 /* The clock probe's two stamped lines are this far apart (guest time). */
-#define CLOCK_SPAN_S 3.0
+#define CLOCK_SPAN_S 2.0
 #define CLOCK_BUSY_S 0.15	/* busy reading the clock on each vCPU */
 
 static const char *nonce, *name;

@@ -25,8 +25,7 @@ static const struct {
 	{ "smp", ALL_BACKENDS, ALL_BACKENDS, NULL },
 	{ "cpu-hotplug", ALL_BACKENDS, ALL_BACKENDS, NULL },
 	{ "clock", ALL_BACKENDS, ALL_BACKENDS, NULL },
-	{ "suspend", BACKEND_BIT(CELL_BACKEND_XEN_LIBXL),
-	  BACKEND_BIT(CELL_BACKEND_XEN_LIBXL),
+	{ "suspend", BACKEND_BIT(CELL_BACKEND_XEN_LIBXL), 0,
 	  "only a xen-libxl guest can be saved and restored by the agent" },
 	{ "migrate", BACKEND_BIT(CELL_BACKEND_QEMU), 0,
 	  "only a kernel booted directly under QEMU (backend qemu) can be "
