@@ -68,8 +68,11 @@ static int is_name(const char *s)
 {
 	size_t n = strlen(s);
 
+	/* Dots part a hand-over from the probe run after it
+	 * ("suspend.smp"): never first, last or doubled (a KCIDB path). */
 	return n && n <= 64 &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-_") == n;
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-_") == n &&
+	       s[0] != '.' && s[n - 1] != '.' && !strstr(s, "..");
 }
 
 /* After the prefix: "nonce=N " with exactly our nonce; *s past it. */

@@ -59,6 +59,8 @@ START_TEST(parser_refuses_malformed_lines)
 		"HVMATRIX-PROBE nonce=" N " name=smp result=maybe",
 		"HVMATRIX-PROBE nonce=" N " name=SMP;rm result=fail",
 		"HVMATRIX-PROBE nonce=" N " name= result=fail",
+		"HVMATRIX-PROBE nonce=" N " name=.smp result=fail",
+		"HVMATRIX-PROBE nonce=" N " name=suspend..smp result=fail",
 		"HVMATRIX-PROBE nonce=" N " result=fail name=smp",
 		"HVMATRIX-CLOCK nonce=" N " mark=3 guest=1.0",
 		"HVMATRIX-CLOCK nonce=" N " mark=1",
