@@ -26,7 +26,7 @@
 #include "lib/xmalloc.h"
 #include "store/schema.h"
 
-#define RECORD_SCHEMA_VERSION 7
+#define RECORD_SCHEMA_VERSION 8
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -35,9 +35,9 @@ static const char insert_sql[] =
 	"INSERT INTO runs (batch, kernel_id, kernel_path, kernel_version, "
 	"cell, matrix_path, verdict, reason, line, started_at, duration_s, "
 	"log_path, nonce, tree, commit_id, build, purpose, cmdline, "
-	"qemu_version, xen_version) "
+	"qemu_version, xen_version, fingerprint) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	"?15, ?16, ?17, ?18, ?19, ?20)";
+	"?15, ?16, ?17, ?18, ?19, ?20, ?21)";
 
 static const char list_sql[] =
 	"SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM "ORDER BY r.started_at DESC, r.id DESC";
@@ -100,6 +100,15 @@ static const char *const migrations[] = {
 	"BEGIN UPDATE meta SET value = value + 1 WHERE key = 'runs_changed'; "
 	"END;"
 	"UPDATE meta SET value = '7' WHERE key = 'schema_version';",
+	/* 7 -> 8: what the guest's probes said (one row per probe of a
+	 * run) and the fingerprint of what the kernel engaged (a JSON
+	 * object; '' when the run printed none), for drift. */
+	"CREATE TABLE IF NOT EXISTS probes ("
+	" run_id INTEGER NOT NULL, name TEXT NOT NULL,"
+	" result TEXT NOT NULL, detail TEXT NOT NULL,"
+	" seconds REAL NOT NULL, PRIMARY KEY (run_id, name));"
+	"ALTER TABLE runs ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';"
+	"UPDATE meta SET value = '8' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)
@@ -394,6 +403,7 @@ static int bind_run(sqlite3_stmt *st, const struct record_run *run)
 	rc |= record_bind_text(st, 18, run->cmdline);
 	rc |= record_bind_text(st, 19, run->qemu_version);
 	rc |= record_bind_text(st, 20, run->xen_version);
+	rc |= record_bind_text(st, 21, run->fingerprint);
 	return rc;
 }
 
@@ -495,6 +505,7 @@ void record_read_run(sqlite3_stmt *st, struct record_run *run)
 	run->cmdline = record_column_str(st, 19);
 	run->qemu_version = record_column_str(st, 20);
 	run->xen_version = record_column_str(st, 21);
+	run->fingerprint = record_column_str(st, 22);
 }
 
 /* Prepare sql and bind n text arguments to ?1 .. ?n (NULL binds ""). */
@@ -587,6 +598,7 @@ void record_run_release(struct record_run *run)
 	free(run->cmdline);
 	free(run->qemu_version);
 	free(run->xen_version);
+	free(run->fingerprint);
 	memset(run, 0, sizeof(*run));
 }
 

@@ -44,6 +44,11 @@ struct record_run {
 	 * if not known (a QEMU given as a path, a run that ran nothing). */
 	char *qemu_version;
 	char *xen_version;
+	/* Schema 8: what the kernel engaged, as the guest's HVMATRIX-FP
+	 * lines said: a JSON object {"hypervisor", "guest_type",
+	 * "clocksource", "features": [...], "cpu_flags": [...],
+	 * "boot_seconds"}; NULL or "" when the run printed none. */
+	char *fingerprint;
 };
 
 /* A commit as the watcher found it. */
@@ -308,5 +313,16 @@ int record_query_row_runs(struct record *r, const char *tree,
 /* One run by id: 1 with *run set (release it), 0 no such run, -1 + err. */
 int record_query_run(struct record *r, int64_t id, struct record_run *run,
 		     struct strbuf *err);
+
+/*
+ * ---- record-fingerprint.c: what drift reads ----
+ * The runs after after_id that recorded a fingerprint (schema 8), in id
+ * order: fn gets each run's id and its fingerprint (borrowed, valid only
+ * during the call) and returns 0, or -1 + err to stop. 0 or -1 + err.
+ */
+int record_fingerprint_after(struct record *r, int64_t after_id,
+			     int (*fn)(int64_t id, const char *fingerprint,
+				       void *data, struct strbuf *err),
+			     void *data, struct strbuf *err);
 
 #endif
