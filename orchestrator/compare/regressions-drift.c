@@ -1,0 +1,110 @@
+/*
+ * regressions-drift: silent feature loss as the farm finds it. In one
+ * cell of one history, each commit's fingerprints (its PASS runs that
+ * printed one, drift.h) are summed and compared with those of its nearest
+ * ancestor on the first-parent chain that has some (commits between are
+ * looked through, as compare.c looks through untested ones). What changed
+ * is a drift over that range, handed to its bisection group
+ * (regressions-bisect.c), where cells that drifted alike over the same
+ * range share one bisection; its confirmation runs on the culprit and its
+ * parent are what tell a drift from a value that merely comes and goes.
+ * Nothing here wants runs or makes findings itself.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare/regressions-priv.h"
+#include "lib/xmalloc.h"
+
+void regressions_drift_cell(const struct history *h, struct cell_cmp *cc,
+			    struct bisect_groups *groups)
+{
+	struct drift_summary *sum;
+	unsigned char *has;
+	size_t i;
+	int c, p;
+
+	sum = xcalloc(h->n_commits + 1, sizeof(*sum));
+	has = xcalloc(h->n_commits + 1, 1);
+	for (i = 0; i < cc->n_mine; i++) {
+		size_t k = cc->mine[i];
+		const struct drift_fp *fp = regressions_history_fp(h, k);
+
+		c = h->run_commit[k];
+		/* Only a PASS says what a working kernel engaged. */
+		if (c < 0 || !fp || RUN(h, k)->verdict != VERDICT_PASS)
+			continue;
+		if (!has[c])
+			drift_summary_init(&sum[c]);
+		has[c] = 1;
+		drift_summary_add(&sum[c], fp);
+	}
+	for (c = 0; c < (int)h->n_commits; c++) {
+		struct drift_changes changes = { NULL, 0 };
+		size_t *range, n = 1;
+		int x;
+
+		if (!has[c])
+			continue;
+		for (p = h->parent[c]; p >= 0 && !has[p]; p = h->parent[p])
+			n++;
+		if (p < 0)
+			continue;
+		drift_diff(&sum[p], &sum[c], &changes);
+		if (!changes.n)
+			continue;
+		/* The chain p .. c, oldest first (bisect_init's order). */
+		range = xcalloc(n + 2, sizeof(*range));
+		range[n] = (size_t)c;
+		for (x = h->parent[c], i = n; x != p; x = h->parent[x])
+			range[--i] = (size_t)x;
+		range[0] = (size_t)p;
+		regressions_bisect_add_drift(groups, cc, range, n + 1,
+					     &changes);
+	}
+	for (i = 0; i < h->n_commits; i++)
+		if (has[i])
+			drift_summary_release(&sum[i]);
+	free(sum);
+	free(has);
+}
+
+void regressions_drift_first_bad(struct regression *g,
+				  const struct history *h, int first_bad,
+				  const char *cell,
+				  const struct drift_changes *changes)
+{
+	struct strbuf words = STRBUF_INIT;
+	size_t k, i;
+
+	regressions_history_ref(&g->first_bad, h, first_bad);
+	drift_changes_key(changes, &words);
+	g->signature = strbuf_detach(&words, NULL);
+	drift_changes_words(changes, &words);
+	g->line = strbuf_detach(&words, NULL);
+	for (i = 0; i < changes->n; i++) {
+		const struct drift_change *x = &changes->v[i];
+
+		g->changes.v = xrealloc(g->changes.v, (g->changes.n + 1) *
+					sizeof(*x));
+		g->changes.v[g->changes.n].field = x->field;
+		g->changes.v[g->changes.n].before =
+			x->before ? xstrdup(x->before) : NULL;
+		g->changes.v[g->changes.n++].after =
+			x->after ? xstrdup(x->after) : NULL;
+	}
+	if (first_bad < 0)
+		return;
+	FOR_COMMIT_RUNS(h, first_bad, k) {
+		size_t ri = h->by_commit[k];
+		const struct regressions_run *run = RUN(h, ri);
+		const struct drift_fp *fp = regressions_history_fp(h, ri);
+
+		if (strcmp(STR(h, run->cell), cell))
+			continue;
+		g->total++;
+		if (fp && run->verdict == VERDICT_PASS &&
+		    drift_side_of(fp, changes) == DRIFT_AFTER)
+			g->fail++;
+	}
+}
