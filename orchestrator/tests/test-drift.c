@@ -3,7 +3,7 @@
  * out (scalars, sets element by element, noise between runs of one
  * commit left out, missing fields and fingerprints no evidence), the side
  * of a change a run is on; and, over a real store, the drift finding
- * regressions.c makes of them, its bisection and its JSON.
+ * regressions.c makes of them, its bisection, its JSON and its webhook.
  */
 #include <check.h>
 #include <ftw.h>
@@ -14,6 +14,7 @@
 
 #include "compare/drift.h"
 #include "compare/regressions.h"
+#include "export/webhook.h"
 #include "lib/json.h"
 #include "store/record.h"
 #include "lib/xmalloc.h"
@@ -327,9 +328,18 @@ START_TEST(a_drift_is_found_and_bisected)
 	struct json js;
 	struct json_value v;
 	const struct json_value *ch;
+	struct matrix_webhook hooks[2];
+	struct record_outbox_event *ev = NULL;
+	size_t n_ev = 0;
 	struct record *r;
 	char *state;
 	int rounds = 0;
+
+	memset(hooks, 0, sizeof(hooks));
+	hooks[0].url = (char *)"http://127.0.0.1:1/a";
+	hooks[0].events = MATRIX_EVENTS_ALL;
+	hooks[1].url = (char *)"http://127.0.0.1:1/b";
+	hooks[1].events = MATRIX_EVENT_REGRESSION | MATRIX_EVENT_FLAKY;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	state = xstrfmt("%s/state", dir);
@@ -355,6 +365,9 @@ START_TEST(a_drift_is_found_and_bisected)
 	ck_assert_ptr_null(find_cell(&rs, "qemu"));
 	ck_assert_ptr_null(find_cell(&rs, "noisy"));
 	ck_assert_uint_gt(rs.n_wants, 0);
+	/* Not announced before its culprit is named. */
+	webhook_event_derive(&rs, hooks, 2, 1e9, &ev, &n_ev);
+	ck_assert_uint_eq(n_ev, 0);
 	/* The daemon's loop: run what is wanted until nothing is. */
 	while (run_wants(r, &rs) && rounds++ < 20) {
 		regressions_release(&rs);
@@ -385,6 +398,25 @@ START_TEST(a_drift_is_found_and_bisected)
 	ck_assert_str_eq(json_get_str(&ch->items[0], "after"),
 			 "refined-jiffies");
 	json_value_release(&v);
+
+	/* Once bisected: the event "drift", to the endpoints that want it,
+	 * with the changes in its body. */
+	webhook_event_derive(&rs, hooks, 2, 1e9, &ev, &n_ev);
+	ck_assert_uint_eq(n_ev, 1);
+	ck_assert_str_eq(ev[0].event, "drift");
+	ck_assert_str_eq(ev[0].url, "http://127.0.0.1:1/a");
+	ck_assert_str_eq(ev[0].cell, "xen");
+	ck_assert_str_eq(ev[0].first_bad, K3);
+	ck_assert_int_eq(json_parse(&v, ev[0].body, strlen(ev[0].body), &err),
+			 0);
+	ck_assert_str_eq(json_get_str(&v, "status"), "drift");
+	ch = json_get(&v, "changes");
+	ck_assert_ptr_nonnull(ch);
+	ck_assert_uint_eq(ch->n, 1);
+	ck_assert_str_eq(json_get_str(&ch->items[0], "after"),
+			 "refined-jiffies");
+	json_value_release(&v);
+	webhook_event_derived_free(ev, n_ev);
 
 	regressions_release(&rs);
 	record_close(r);
