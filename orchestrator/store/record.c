@@ -100,13 +100,17 @@ static const char *const migrations[] = {
 	"BEGIN UPDATE meta SET value = value + 1 WHERE key = 'runs_changed'; "
 	"END;"
 	"UPDATE meta SET value = '7' WHERE key = 'schema_version';",
-	/* 7 -> 8: what the guest's probes said (one row per probe of a
-	 * run) and the fingerprint of what the kernel engaged (a JSON
-	 * object; '' when the run printed none), for drift. */
+	/* 7 -> 8: what the payload's probes found (record-probes.c): one
+	 * row per probe result, and the run's fingerprint (a JSON object,
+	 * '' when the guest reported none), kept out of RECORD_RUN_COLUMNS
+	 * so that the many readers of runs never carry it. */
 	"CREATE TABLE IF NOT EXISTS probes ("
-	" run_id INTEGER NOT NULL, name TEXT NOT NULL,"
-	" result TEXT NOT NULL, detail TEXT NOT NULL,"
-	" seconds REAL NOT NULL, PRIMARY KEY (run_id, name));"
+	" run_id INTEGER NOT NULL,"
+	" name TEXT NOT NULL,"
+	" result TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" seconds REAL NOT NULL,"
+	" PRIMARY KEY (run_id, name));"
 	"ALTER TABLE runs ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';"
 	"UPDATE meta SET value = '8' WHERE key = 'schema_version';",
 };
@@ -407,6 +411,50 @@ static int bind_run(sqlite3_stmt *st, const struct record_run *run)
 	return rc;
 }
 
+/* A run's probe results, inside the run's transaction. */
+static int insert_probes(struct record *r, int64_t run_id,
+			 const struct record_probe *p, size_t n,
+			 struct strbuf *err)
+{
+	static const char sql[] = "INSERT OR REPLACE INTO probes (run_id, "
+		"name, result, detail, seconds) VALUES (?1, ?2, ?3, ?4, ?5)";
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	if (!n)
+		return 0;
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		record_db_error(r, err, "cannot store the probes");
+		return -1;
+	}
+	for (i = 0; i < n && rc == SQLITE_OK; i++) {
+		sqlite3_bind_int64(st, 1, run_id);
+		record_bind_text(st, 2, p[i].name);
+		record_bind_text(st, 3, p[i].result);
+		record_bind_text(st, 4, p[i].detail);
+		sqlite3_bind_double(st, 5, p[i].seconds);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_reset(st);
+	}
+	if (rc != SQLITE_OK)
+		record_db_error(r, err, "cannot store the probes");
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+void record_probes_free(struct record_probe *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(p[i].name);
+		free(p[i].result);
+		free(p[i].detail);
+	}
+	free(p);
+}
+
 /*
  * Every change is one IMMEDIATE transaction under the lock: one writer at
  * a time on the shared connection.
@@ -466,6 +514,10 @@ int record_add_run(struct record *r, struct record_run *run,
 	}
 	sqlite3_reset(r->insert);
 	sqlite3_clear_bindings(r->insert);
+	/* The probes in the same transaction: a run is never on disk
+	 * without them. */
+	if (!bad && insert_probes(r, id, run->probes, run->n_probes, err))
+		bad = 1;
 	if (record_txn_end(r, bad, err))
 		return -1;
 	run->id = id;
@@ -483,6 +535,8 @@ void record_read_run(sqlite3_stmt *st, struct record_run *run)
 {
 	const char *v = (const char *)sqlite3_column_text(st, 7);
 
+	/* Whatever the row does not carry (the probes) stays empty. */
+	memset(run, 0, sizeof(*run));
 	run->id = sqlite3_column_int64(st, 0);
 	run->batch = record_column_str(st, 1);
 	run->kernel_id = record_column_str(st, 2);
@@ -505,7 +559,6 @@ void record_read_run(sqlite3_stmt *st, struct record_run *run)
 	run->cmdline = record_column_str(st, 19);
 	run->qemu_version = record_column_str(st, 20);
 	run->xen_version = record_column_str(st, 21);
-	run->fingerprint = record_column_str(st, 22);
 }
 
 /* Prepare sql and bind n text arguments to ?1 .. ?n (NULL binds ""). */
@@ -599,6 +652,7 @@ void record_run_release(struct record_run *run)
 	free(run->qemu_version);
 	free(run->xen_version);
 	free(run->fingerprint);
+	record_probes_free(run->probes, run->n_probes);
 	memset(run, 0, sizeof(*run));
 }
 
