@@ -174,6 +174,47 @@ static void result_of(const struct history *h, const struct bisect_group *grp,
 	}
 }
 
+/* A drift finding's runs on first_bad: all, and those on the after side;
+ * its key, its changes and those in words. */
+static void drift_first_bad(struct regression *g, const struct history *h,
+			    int first_bad, const char *cell,
+			    const struct drift_changes *changes)
+{
+	struct strbuf words = STRBUF_INIT;
+	size_t k, i;
+
+	regressions_history_ref(&g->first_bad, h, first_bad);
+	drift_changes_key(changes, &words);
+	g->signature = strbuf_detach(&words, NULL);
+	drift_changes_words(changes, &words);
+	g->line = strbuf_detach(&words, NULL);
+	for (i = 0; i < changes->n; i++) {
+		const struct drift_change *x = &changes->v[i];
+
+		g->changes.v = xrealloc(g->changes.v, (g->changes.n + 1) *
+					sizeof(*x));
+		g->changes.v[g->changes.n].field = x->field;
+		g->changes.v[g->changes.n].before =
+			x->before ? xstrdup(x->before) : NULL;
+		g->changes.v[g->changes.n++].after =
+			x->after ? xstrdup(x->after) : NULL;
+	}
+	if (first_bad < 0)
+		return;
+	FOR_COMMIT_RUNS(h, first_bad, k) {
+		size_t ri = h->by_commit[k];
+		const struct regressions_run *run = RUN(h, ri);
+		const struct drift_fp *fp = regressions_history_fp(h, ri);
+
+		if (strcmp(STR(h, run->cell), cell))
+			continue;
+		g->total++;
+		if (fp && run->verdict == VERDICT_PASS &&
+		    drift_side_of(fp, changes) == DRIFT_AFTER)
+			g->fail++;
+	}
+}
+
 static int run_bisection(struct regressions *rs, const struct history *h,
 			 struct bisect_group *grp, struct strbuf *err)
 {
@@ -261,8 +302,8 @@ static int run_bisection(struct regressions *rs, const struct history *h,
 		}
 		regressions_history_ref(&g->last_good, h, last_good);
 		if (grp->drift)
-			regressions_drift_first_bad(g, h, first_bad, cc->cell,
-						    &grp->changes);
+			drift_first_bad(g, h, first_bad, cc->cell,
+					&grp->changes);
 		else
 			regressions_history_first_bad(g, h, first_bad,
 						      cc->cell,

@@ -163,11 +163,6 @@ void regressions_bisect_release(struct bisect_groups *groups);
  * ancestor's, PASS runs only), each into its bisection group. */
 void regressions_drift_cell(const struct history *h, struct cell_cmp *cc,
 			    struct bisect_groups *groups);
-/* A drift finding's runs on first_bad: all, and those on the after side. */
-void regressions_drift_first_bad(struct regression *g,
-				  const struct history *h, int first_bad,
-				  const char *cell,
-				  const struct drift_changes *changes);
 
 /* ---- regressions-compare.c ---- */
 
