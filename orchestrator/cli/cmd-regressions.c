@@ -1,7 +1,8 @@
 /*
  * cmd-regressions: `hvmatrix regressions`, which commit broke which cell
- * (or made it drift), as the store shows it now (regressions.c computes it from the recorded
- * runs; the daemon acts on the same computation). Read-only.
+ * (or made it drift), as the store shows it now (regressions.c computes it
+ * from the recorded runs; the daemon acts on the same computation).
+ * Read-only.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -95,7 +95,7 @@ struct drift_change {
 };
 
 struct drift_changes {
-	struct drift_change *v;		/* field order, then element order */
+	struct drift_change *v;	/* field order, then element order */
 	size_t n;
 };
 

@@ -184,8 +184,8 @@ START_TEST(the_side_a_run_is_on)
 	} runs[] = {
 		{ FP_XEN, DRIFT_BEFORE },
 		{ "{\"clocksource\": \"tsc\", \"features\": []}", DRIFT_AFTER },
-		{ "{\"clocksource\": \"tsc\", \"features\": [\"pv-spinlocks\"]}",
-		  DRIFT_NEITHER },
+		{ "{\"clocksource\": \"tsc\", "
+		  "\"features\": [\"pv-spinlocks\"]}", DRIFT_NEITHER },
 		{ "{\"clocksource\": \"hpet\", \"features\": []}",
 		  DRIFT_NEITHER },
 		{ "{\"clocksource\": \"tsc\"}", DRIFT_UNKNOWN },
