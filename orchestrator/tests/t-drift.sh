@@ -81,8 +81,8 @@ expect_eq "one finding, in the Xen cell only" \
 	"$(jq -r '[.[] | .cells[]] | unique | join(" ")' "$TMP/r.json")" xen-pv-dom0
 expect_eq "its status is drift (not open: nothing failed)" "$(one .status)" drift
 expect_eq "its changes name the clocksource, from xen to another" \
-	"$(one '[.changes[] | "\(.field) \(.before) \(.after != "xen")"] | join(",")')" \
-	"clocksource xen true"
+	"$(one '[.changes[] | select(.field == "clocksource") | "\(.before) \(.after != "xen" and .after != null)"] | join(",")')" \
+	"xen true"
 expect_eq "bisected to the exact commit that made the change" \
 	"$(one .first_bad.commit)" "$c3"
 expect_eq "its last good commit is its parent" "$(one .last_good.commit)" "$c2"
