@@ -175,15 +175,10 @@ void drift_summary_init(struct drift_summary *s)
 
 void drift_summary_release(struct drift_summary *s)
 {
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < DRIFT_N_SCALARS; i++)
-		free(s->value[i]);
-	for (i = 0; i < DRIFT_N_SETS; i++) {
-		for (k = 0; k < s->n_set[i]; k++)
-			free(s->set[i][k].name);
+	for (i = 0; i < DRIFT_N_SETS; i++)
 		free(s->set[i]);
-	}
 	memset(s, 0, sizeof(*s));
 }
 
@@ -194,6 +189,18 @@ static void add_set(struct drift_summary *s, size_t i, char *const *set,
 	struct drift_count *old = s->set[i], *v;
 	size_t n_old = s->n_set[i], a = 0, b = 0, m = 0;
 
+	if (!s->set_runs[i]) {	/* the first: every element once */
+		v = xcalloc(n + 1, sizeof(*v));
+		for (m = 0; m < n; m++) {
+			v[m].name = set[m];
+			v[m].runs = 1;
+		}
+		free(old);
+		s->set[i] = v;
+		s->n_set[i] = n;
+		s->set_runs[i] = 1;
+		return;
+	}
 	v = xcalloc(n_old + n + 1, sizeof(*v));
 	while (a < n_old || b < n) {
 		int c = a == n_old ? 1 : b == n ? -1 :
@@ -202,7 +209,7 @@ static void add_set(struct drift_summary *s, size_t i, char *const *set,
 		if (c < 0) {
 			v[m++] = old[a++];
 		} else if (c > 0) {
-			v[m].name = xstrdup(set[b++]);
+			v[m].name = set[b++];
 			v[m++].runs = 1;
 		} else {
 			v[m] = old[a++];
@@ -225,7 +232,7 @@ void drift_summary_add(struct drift_summary *s, const struct drift_fp *fp)
 		if (!fp->value[i])
 			continue;
 		if (!s->value[i])
-			s->value[i] = xstrdup(fp->value[i]);
+			s->value[i] = fp->value[i];
 		else if (strcmp(s->value[i], fp->value[i]))
 			s->noise[i] = 1;
 	}

@@ -69,15 +69,20 @@ void drift_fp_release(struct drift_fp *fp);
  */
 char *drift_fp_canonical(const char *json);
 
-/* What one commit's runs agree on, in one cell. */
+/*
+ * What one commit's runs agree on, in one cell. Its strings are the
+ * fingerprints' (a summary is made per commit and cell: copying 90 CPU
+ * flags each time would be most of what comparing costs): the
+ * fingerprints added must outlive it.
+ */
 struct drift_count {
-	char *name;
+	const char *name;
 	unsigned runs;		/* runs whose set holds it */
 };
 
 struct drift_summary {
 	unsigned runs;			/* fingerprints added */
-	char *value[DRIFT_N_SCALARS];	/* NULL: never printed */
+	const char *value[DRIFT_N_SCALARS];	/* NULL: never printed */
 	unsigned char noise[DRIFT_N_SCALARS];	/* differs between runs */
 	struct drift_count *set[DRIFT_N_SETS];	/* sorted by name */
 	size_t n_set[DRIFT_N_SETS];

@@ -20,12 +20,14 @@ void regressions_drift_cell(const struct history *h, struct cell_cmp *cc,
 			    struct bisect_groups *groups)
 {
 	struct drift_summary *sum;
+	const struct drift_fp **last;
 	unsigned char *has;
 	size_t i;
 	int c, p;
 
 	sum = xcalloc(h->n_commits + 1, sizeof(*sum));
 	has = xcalloc(h->n_commits + 1, 1);
+	last = xcalloc(h->n_commits + 1, sizeof(*last));
 	for (i = 0; i < cc->n_mine; i++) {
 		size_t k = cc->mine[i];
 		const struct drift_fp *fp = regressions_history_fp(h, k);
@@ -37,7 +39,11 @@ void regressions_drift_cell(const struct history *h, struct cell_cmp *cc,
 		if (!has[c])
 			drift_summary_init(&sum[c]);
 		has[c] = 1;
-		drift_summary_add(&sum[c], fp);
+		/* The same fingerprint again (one parse per canonical text)
+		 * cannot tell agreement from noise: only a different one can. */
+		if (last[c] != fp)
+			drift_summary_add(&sum[c], fp);
+		last[c] = fp;
 	}
 	for (c = 0; c < (int)h->n_commits; c++) {
 		struct drift_changes changes = { NULL, 0 };
@@ -67,4 +73,5 @@ void regressions_drift_cell(const struct history *h, struct cell_cmp *cc,
 			drift_summary_release(&sum[i]);
 	free(sum);
 	free(has);
+	free(last);
 }
