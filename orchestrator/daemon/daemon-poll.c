@@ -12,6 +12,7 @@
 
 #include "daemon/daemon-priv.h"
 #include "watch/watch.h"
+#include "lib/url.h"
 #include "lib/xmalloc.h"
 
 struct poll_tree {
@@ -161,6 +162,8 @@ static void poll_after_cb(uv_work_t *req, int status)
 	struct daemon *d = pw->d;
 	char *line, *save = NULL;
 
+	/* Errors quote URLs; a token in one stays out of the log. */
+	url_redact(&pw->log);
 	for (line = strtok_r(pw->log.buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
 		daemon_state_say(d, "%s", line);

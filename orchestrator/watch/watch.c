@@ -16,6 +16,7 @@
 #include <git2.h>
 
 #include "watch/watch.h"
+#include "lib/url.h"
 #include "lib/xmalloc.h"
 
 _Static_assert(WATCH_ID_HEXSZ == GIT_OID_HEXSZ, "commit ids are SHA-1");
@@ -39,7 +40,7 @@ struct watch_repo {
 	 * PR #6382), which a daemon fetching every few minutes would feel.
 	 */
 	git_remote *remote;	/* NULL: local, nothing to fetch */
-	char *name;		/* path or URL, for messages */
+	char *name;		/* path or URL (no userinfo), for messages */
 	char *url;		/* NULL: local */
 };
 
@@ -64,6 +65,8 @@ static void fail(struct strbuf *err, const char *name, const char *fmt, ...)
 	strbuf_vaddf(err, fmt, ap);
 	va_end(ap);
 	strbuf_addf(err, ": %s", why);
+	/* libgit2 repeats the URL, token and all. */
+	url_redact(err);
 }
 
 static void set_fetch_options(git_fetch_options *opts)
@@ -188,6 +191,7 @@ int watch_open(struct watch_repo **out, const char *path, const char *url,
 	}
 	if (url && !cache_dir) {
 		strbuf_addf(err, "%s: a remote needs a cache directory", url);
+		url_redact(err);
 		return -1;
 	}
 	if (git_libgit2_init() < 0) {
@@ -196,7 +200,7 @@ int watch_open(struct watch_repo **out, const char *path, const char *url,
 	}
 	/* From here on w owns one libgit2 reference; watch_close drops it. */
 	w = xcalloc(1, sizeof(*w));
-	w->name = xstrdup(path ? path : url);
+	w->name = path ? xstrdup(path) : url_display(url);
 	if (path) {
 		if (git_repository_open_ext(&w->repo, path,
 					    GIT_REPOSITORY_OPEN_NO_SEARCH,
