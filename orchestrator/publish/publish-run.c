@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/logfile.h"
@@ -268,6 +269,7 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 		strbuf_addf(err, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
+	fchmod(fileno(f), 0644);	/* served, whatever the umask */
 	mark = strchr(out.buf, '\001');
 	fwrite(out.buf, 1, (size_t)(mark - out.buf), f);
 	add_log(&body, f, rd, run->line);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/fsutil.h"
@@ -170,6 +171,8 @@ int publish_site_write_path(const char *path, const char *data, size_t len,
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd >= 0) {
+		/* Served: readable whatever the daemon's umask (077). */
+		fchmod(fd, 0644);
 		if (write_all(fd, data, len) < 0 || close(fd) < 0) {
 			strbuf_addf(err, "%s: %s", path, strerror(errno));
 			unlink(path);
@@ -184,6 +187,8 @@ int publish_site_write_path(const char *path, const char *data, size_t len,
 	slash = strrchr(path, '/');
 	spare = xstrfmt("%.*s/.%s.old", (int)(slash - path), path, slash + 1);
 	fd = open(spare, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		fchmod(fd, 0644);
 	if (fd < 0 || write_all(fd, data, len) < 0) {
 		strbuf_addf(err, "%s: %s", spare, strerror(errno));
 		if (fd >= 0)
@@ -271,6 +276,9 @@ int publish_site_dirs(const char *out, struct strbuf *err)
 	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
 		char *d = xstrfmt("%s/%s", out, dirs[i]);
 		int rc = fsutil_mkdir_p(d, 0755);
+
+		if (rc == 0)
+			chmod(d, 0755);	/* served, whatever the umask */
 
 		if (rc < 0) {
 			strbuf_addf(err, "%s: cannot create: %s", d,
