@@ -389,6 +389,15 @@ int daemon_main(const struct daemon_opts *o)
 	d.o = *o;
 	/* The daemon's progress lines carry the time (lib/report.h). */
 	report_set_stamp(1);
+	/*
+	 * A peer that hangs up (a webhook endpoint, a TLS socket, a closed
+	 * pipe to a child) is an EPIPE to handle, not the daemon's death:
+	 * libcurl is told not to touch signals (CURLOPT_NOSIGNAL), so it is
+	 * ours to ignore. Children get the default again (libuv resets
+	 * every disposition before exec; the two forks that do not use it
+	 * reset SIGPIPE themselves).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	d.lock_fd = -1;
 	d.status_fd = -1;
 	d.no_overlap = getenv("HVMATRIX_NO_OVERLAP") &&

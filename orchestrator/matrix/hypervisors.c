@@ -484,6 +484,8 @@ static int run_capture(char **argv, char **env, const char *input,
 	if (!pid) {
 		int fd0 = input ? in : open("/dev/null", O_RDONLY);
 
+		/* The daemon ignores SIGPIPE; its children do not. */
+		signal(SIGPIPE, SIG_DFL);
 		if (fd0 >= 0)
 			dup2(fd0, 0);
 		dup2(fds[1], 1);

@@ -4,8 +4,9 @@
 # (status --json, .daemon.loop.worst_lag_ms) stays under 50 ms, status
 # still answers, and a second daemon is refused at once rather than left
 # waiting. The state directory is private (0711, its top 0700/0600) but
-# for the dashboard, which is meant to be served. The daemon works on a
-# tiny tree whose build sleeps, so nothing boots.
+# for the dashboard, which is meant to be served. The daemon ignores
+# SIGPIPE (a peer hanging up is an error to handle); its children do not.
+# The daemon works on a tiny tree whose build sleeps, so nothing boots.
 . "$(dirname "$0")/lib.sh"
 
 tiny_tree "$TMP/tree" 1 "sleep 60"
@@ -21,6 +22,18 @@ log=$TMP/daemon.log
 pid=$!
 building() { pgrep -f "sleep 60" > /dev/null && [ -s "$sd/daemon.json" ]; }
 check "the daemon starts and builds" wait_for 60 building
+
+# ---- SIGPIPE: ignored by the daemon, default again in its children ----
+# Bit 13 (SIGPIPE) of /proc/PID/status's SigIgn mask.
+pipe_ignored() {
+	local m
+	m=$(sed -n 's/^SigIgn:[[:space:]]*//p' "/proc/$1/status")
+	[ $(( (0x$m >> 12) & 1 )) -eq 1 ]
+}
+check "the daemon ignores SIGPIPE" pipe_ignored "$pid"
+build_pid=$(pgrep -f "sleep 60" | head -1)
+check "... its build's processes do not" \
+	bash -c '! "$@"' _ pipe_ignored "$build_pid"
 
 # ---- modes ----
 mode() { stat -c %a "$1"; }
