@@ -20,7 +20,7 @@
 #include "boot/boot-argv.h"
 #include "cli/cmd.h"
 #include "export/kcidb.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "compare/regressions.h"
 #include "lib/mail.h"
 #include "lib/report.h"

@@ -19,7 +19,7 @@
 #include "matrix/hypervisors.h"
 #include "lib/json.h"
 #include "export/kcidb.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "compare/regressions.h"
 #include "lib/xmalloc.h"
 

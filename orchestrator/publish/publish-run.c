@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "publish/publish-priv.h"
 #include "lib/spawn.h"
 #include "lib/xmalloc.h"

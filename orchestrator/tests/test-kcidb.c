@@ -14,7 +14,7 @@
 #include "lib/json.h"
 #include "matrix/matrix.h"
 #include "export/kcidb.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "lib/xmalloc.h"
 
 static char tmpdir[256];

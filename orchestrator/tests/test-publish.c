@@ -19,7 +19,7 @@
 #include <wordexp.h>
 
 #include "lib/fsutil.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "publish/publish.h"
 #include "store/record.h"
 #include "lib/xmalloc.h"
