@@ -28,6 +28,7 @@
 #include "daemon/daemon-priv.h"
 #include "build/build.h"
 #include "lib/fsutil.h"
+#include "matrix/hypervisors.h"
 #include "export/webhook.h"
 #include "lib/report.h"
 #include "lib/xmalloc.h"
@@ -417,6 +418,9 @@ int daemon_main(const struct daemon_opts *o)
 		fprintf(stderr, "%s\n", err.buf);
 		goto out;
 	}
+	/* Reloads run on the loop: they never ask a QEMU release (up to
+	 * 20 s); one not asked yet is its runs' precheck's to ask. */
+	hypervisors_check_cached_only(1);
 	if (o->poll && !d.m->n_trees) {
 		report_error("%s: no trees to watch (add a "
 			     "'trees:' section)", o->matrix_path);
