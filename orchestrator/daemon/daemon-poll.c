@@ -16,7 +16,7 @@
 #include "lib/xmalloc.h"
 
 struct poll_tree {
-	char *name, *path, *url, *mirror;
+	char *name, *path, *url, *credentials, *mirror;
 	char **branches;
 	size_t n_branches;
 	unsigned first;
@@ -115,7 +115,8 @@ static void poll_work_cb(uv_work_t *req)
 		struct watch_repo *w = NULL;
 
 		strbuf_reset(&err);
-		if (watch_open(&w, t->path, t->url, t->mirror, &err) < 0 ||
+		if (watch_open(&w, t->path, t->url, t->credentials, t->mirror,
+			       &err) < 0 ||
 		    watch_fetch(w, &err) < 0) {
 			strbuf_addf(&pw->log, "poll %s: %s\n", t->name,
 				    err.buf);
@@ -142,6 +143,7 @@ static void poll_work_free(struct poll_work *pw)
 		free(t->name);
 		free(t->path);
 		free(t->url);
+		free(t->credentials);
 		free(t->mirror);
 		for (k = 0; k < t->n_branches; k++)
 			free(t->branches[k]);
@@ -238,6 +240,8 @@ void daemon_poll_cb(uv_timer_t *t)
 		pt->name = xstrdup(mt->name);
 		pt->path = mt->path ? xstrdup(mt->path) : NULL;
 		pt->url = mt->url ? xstrdup(mt->url) : NULL;
+		pt->credentials = mt->credentials ? xstrdup(mt->credentials) :
+				  NULL;
 		pt->mirror = watch_mirror_dir(d->o.state_dir, mt->name);
 		pt->first = mt->first;
 		pt->tips_first = mt->tips_first;
