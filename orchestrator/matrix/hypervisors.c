@@ -624,7 +624,8 @@ static char *machines_path(const struct hypervisors_release *r,
 int hypervisors_machines_cached(const struct hypervisors_release *r,
 				struct strbuf *out, struct strbuf *err)
 {
-	char *path = machines_path(r, ""), *failed = machines_path(r, ".failed");
+	char *path = machines_path(r, "");
+	char *failed = machines_path(r, ".failed");
 	struct strbuf text = STRBUF_INIT;
 	char *id = NULL, *nl;
 	int ret = 0;

@@ -266,8 +266,9 @@ static int tree_finish(struct matrix_yaml *y, void *obj,
 					"or a url", t->name);
 	if (cred && path)
 		return matrix_yaml_fail(y, &cred->key_mark, "credentials: "
-					"only a url's login takes a credentials "
-					"file (tree '%s' is a path)", t->name);
+					"only a url's login takes a "
+					"credentials file (tree '%s' is a "
+					"path)", t->name);
 	if (!t->n_branches && branches)
 		return matrix_yaml_fail(y, &branches->value_mark, "branches: "
 					"expected at least one branch");

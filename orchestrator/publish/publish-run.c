@@ -134,7 +134,8 @@ static const char *next_word(const char *p, struct strbuf *word)
 			p += !!*p;
 		} else if (*p == '"') {
 			for (p++; *p && *p != '"'; p++) {
-				if (*p == '\\' && p[1] && strchr("\"\\$`", p[1]))
+				if (*p == '\\' && p[1] &&
+				    strchr("\"\\$`", p[1]))
 					p++;
 				strbuf_addch(word, *p);
 			}

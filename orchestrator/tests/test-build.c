@@ -7,9 +7,9 @@
  * $(O)/arch/x86/boot/bzImage. A source containing FAIL makes its rule fail,
  * one containing SLEEP makes it wait forever, one containing SUBMAKE runs
  * a sub-make that sleeps 300 s, one containing FLOOD prints 400 MiB with
- * an error line in the middle and one at the end, and fails; its merge_config.sh appends the fragments
- * to the .config. The real make runs, through the real hvmatrix binary as
- * trampoline.
+ * an error line in the middle and one at the end, and fails; its
+ * merge_config.sh appends the fragments to the .config. The real make
+ * runs, through the real hvmatrix binary as trampoline.
  */
 #include <check.h>
 #include <dirent.h>

@@ -103,8 +103,8 @@ START_TEST(list_drops_bad_ones)
 	struct strbuf sb = STRBUF_INIT, dropped = STRBUF_INIT;
 
 	ck_assert_uint_eq(mail_add_list(&sb, "kvm@vger.kernel.org, \"A, B\" "
-					"<ab@x.example>, nope, Me <m@x.example>",
-					&dropped), 3);
+					"<ab@x.example>, nope, "
+					"Me <m@x.example>", &dropped), 3);
 	ck_assert_str_eq(sb.buf, "kvm@vger.kernel.org, \"A, B\" "
 			 "<ab@x.example>, Me <m@x.example>");
 	ck_assert_str_eq(dropped.buf, " nope\n");

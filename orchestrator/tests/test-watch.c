@@ -671,7 +671,8 @@ START_TEST(test_open_errors)
 			 -1);
 	ck_assert_str_ne(err.buf, "");
 	strbuf_reset(&err);
-	ck_assert_int_eq(watch_open(&w, NULL, "file:///x", NULL, NULL, &err), -1);
+	ck_assert_int_eq(watch_open(&w, NULL, "file:///x", NULL, NULL, &err),
+			 -1);
 	ck_assert_ptr_nonnull(strstr(err.buf, "file:///x"));
 	strbuf_reset(&err);
 
