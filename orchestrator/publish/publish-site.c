@@ -171,8 +171,6 @@ int publish_site_write_path(const char *path, const char *data, size_t len,
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd >= 0) {
-		/* Served: readable whatever the daemon's umask (077). */
-		fchmod(fd, 0644);
 		if (write_all(fd, data, len) < 0 || close(fd) < 0) {
 			strbuf_addf(err, "%s: %s", path, strerror(errno));
 			unlink(path);
@@ -187,8 +185,6 @@ int publish_site_write_path(const char *path, const char *data, size_t len,
 	slash = strrchr(path, '/');
 	spare = xstrfmt("%.*s/.%s.old", (int)(slash - path), path, slash + 1);
 	fd = open(spare, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0)
-		fchmod(fd, 0644);
 	if (fd < 0 || write_all(fd, data, len) < 0) {
 		strbuf_addf(err, "%s: %s", spare, strerror(errno));
 		if (fd >= 0)
@@ -218,8 +214,12 @@ int publish_site_write(struct site *s, const char *page, const char *data,
 	char *path = xstrfmt("%s/%s", s->out, page);
 	int ret = publish_site_write_path(path, data, len, err);
 
-	if (!ret)
+	/* A page is served: readable whatever the daemon's umask (077);
+	 * the store's own files (the runs cache) stay private. */
+	if (!ret) {
+		chmod(path, 0644);
 		s->written++;
+	}
 	free(path);
 	return ret;
 }

@@ -93,4 +93,7 @@ kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
 expect_eq "SIGTERM stops it, exit 0" "$rc" 0
+open_top=$(find "$sd" -mindepth 1 -maxdepth 1 ! -name dashboard -perm /077)
+expect_eq "after it stopped too, nothing at the top is open to others" \
+	"$open_top" ""
 finish
