@@ -25,6 +25,9 @@
 #include "lib/xmalloc.h"
 
 #define BUILD_LOG_CHUNK 65536
+/* After the build: what the pipe holds is at most 64 KiB, unless
+ * something left behind keeps writing; 1 MiB more is all it gets. */
+#define BUILD_LOG_DRAIN_CHUNKS 16
 
 static const char *const error_markers[] = {
 	"error:", "Error ", "*** ", "undefined reference", "fatal error",
@@ -150,6 +153,7 @@ static void *reader(void *arg)
 		{ .fd = l->rd, .events = POLLIN },
 		{ .fd = l->stop[0], .events = POLLIN },
 	};
+	size_t i;
 
 	for (;;) {
 		if (poll(pf, 2, -1) < 0) {
@@ -157,21 +161,20 @@ static void *reader(void *arg)
 				continue;
 			break;
 		}
-		if (pf[0].revents) {
-			if (!pump(l, buf))
-				break;		/* every writer has closed */
-			continue;
-		}
 		if (pf[1].revents) {
 			/*
 			 * The build is over, but something it started may
-			 * still hold the pipe: take what is there, no more.
+			 * still hold the pipe, even write on: take what is
+			 * there, at most BUILD_LOG_DRAIN_CHUNKS reads.
 			 */
 			fcntl(l->rd, F_SETFL, O_NONBLOCK);
-			while (pump(l, buf))
-				;
+			for (i = 0; i < BUILD_LOG_DRAIN_CHUNKS; i++)
+				if (!pump(l, buf))
+					break;
 			break;
 		}
+		if (pf[0].revents && !pump(l, buf))
+			break;		/* every writer has closed */
 	}
 	free(buf);
 	return NULL;

@@ -7,7 +7,8 @@
  * $(O)/arch/x86/boot/bzImage. A source containing FAIL makes its rule fail,
  * one containing SLEEP makes it wait forever, one containing SUBMAKE runs
  * a sub-make that sleeps 300 s, one containing FLOOD prints 400 MiB with
- * an error line in the middle and one at the end, and fails; its
+ * an error line in the middle and one at the end, and fails, one
+ * containing FOREVER leaves a process behind (setsid) that writes on; its
  * merge_config.sh appends the fragments to the .config. The real make
  * runs, through the real hvmatrix binary as trampoline.
  */
@@ -52,6 +53,7 @@ static const char fake_makefile[] =
 	"head -c 200M; echo \"$<:1: error: in the middle\"; "
 	"yes 'a line of a flood of output' | head -c 200M; "
 	"echo \"$<:2: error: at the end\" >&2; exit 1; fi\n"
+	"\t@if grep -q FOREVER $<; then setsid yes $(O) & fi\n"
 	"\techo $< >> $(O)/counter\n"
 	"\tcat $< > $@\n"
 	"$(O)/arch/x86/boot/bzImage: $(O)/a.o $(O)/b.o\n"
@@ -593,6 +595,26 @@ START_TEST(test_build_log_capped)
 	ck_assert_ptr_nonnull(strstr(log, "\n--- hvmatrix: build FAILED: "
 				     "make exited 2\n"));
 	free(log);
+	build_release(&b);
+}
+END_TEST
+
+/*
+ * A process the build left behind, out of its group, writing on into the
+ * log's pipe: the build still ends (the log takes what the pipe holds,
+ * no more), and once the pipe is gone the writer dies of it.
+ */
+START_TEST(test_build_log_writer_left_behind)
+{
+	struct build b;
+	char c1[41];
+	size_t len;
+
+	commit("a1\n", "FOREVER\n", NULL, c1);
+	build(&b, c1);
+	assert_ok(&b);
+	len = strlen(b.log_path);
+	ck_assert(len > 4 && !strcmp(b.log_path + len - 4, ".zst"));
 	build_release(&b);
 }
 END_TEST
@@ -1552,6 +1574,7 @@ static Suite *build_suite(void)
 	tcase_add_test(tc, test_build_timeout);
 	tcase_add_test(tc, test_build_errors);
 	tcase_add_test(tc, test_build_log_capped);
+	tcase_add_test(tc, test_build_log_writer_left_behind);
 	tcase_add_test(tc, test_build_missing_tools);
 	tcase_add_test(tc, test_build_on_spawn);
 	tcase_add_test(tc, test_build_kill_group);
