@@ -134,8 +134,8 @@ for r in $(seq "$rounds"); do
 	plain=$(echo "$plain + $p" | bc -l)
 	ratio=$(echo "$t / $p" | bc -l)
 	ratios="$ratios $ratio"
-	co=$(sed -n 's/^--- hvmatrix: checkout: //p' \
-		"$state/logs/builds/bench/$c-tiny.log")
+	co=$(zstd -dcq "$state/logs/builds/bench/$c-tiny.log.zst" |
+		sed -n 's/^--- hvmatrix: checkout: //p')
 	printf 'round %d: hvmatrix %.2f s (checkout: %s), plain make %.2f s, ratio %.3f\n' \
 		"$r" "$t" "$co" "$p" "$ratio"
 	prev=$c

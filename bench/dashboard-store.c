@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "lib/fsutil.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "store/record.h"
 #include "store/record-priv.h"
 #include "judge/verdict.h"

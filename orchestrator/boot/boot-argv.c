@@ -1,7 +1,8 @@
 /*
- * boot-argv: see boot-argv.h. Pure but for the release's `-machine help`
- * (hypervisors.c, cached): no process is started here and no file
- * written, so --dry-run and the reports can call it freely.
+ * boot-argv: see boot-argv.h. Pure but for the release's cached machine
+ * types (hypervisors.c): no process is started here and no file written,
+ * so --dry-run and the reports can call it freely; the one exception,
+ * boot_argv_check_release, is the precheck's, on the thread pool.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -99,13 +100,15 @@ char **boot_argv_qemu(const struct cell *c, const char *kernel,
  * first with -L, its modules): the words that replace argv[0], and its
  * environment. Not fetched is the farm's ERROR naming the fetch command;
  * fetched but not starting here (its `-machine help`, cached by the
- * binary's sha256, fails) is SKIP with the reason.
+ * binary's sha256, fails) is SKIP with the reason. Only cached answers
+ * are used here; the asking is boot_argv_check_release's.
  */
 void boot_argv_resolve_release(struct boot_run *r, const struct cell *c)
 {
 	struct strbuf err = STRBUF_INIT, list = STRBUF_INIT;
 	struct hypervisors_release rel;
 	size_t n;
+	int known;
 
 	if (!hypervisors_is_release(c->qemu) || judge_verdict(&r->judge))
 		return;
@@ -113,17 +116,19 @@ void boot_argv_resolve_release(struct boot_run *r, const struct cell *c)
 		judge_error(&r->judge, "%s", err.buf);
 		goto out;
 	}
-	if (hypervisors_machines(&rel, &list, &err)) {
+	known = hypervisors_machines_cached(&rel, &list, &err);
+	if (known < 0) {
 		char *why = xstrfmt("QEMU %s (%s) cannot start on this host: "
 				    "%s", c->qemu, rel.package, err.buf);
 
 		judge_skip(&r->judge, why);
 		free(why);
 	}
-	else if (!hypervisors_has_machine(list.buf, c->machine))
+	else if (known > 0 && !hypervisors_has_machine(list.buf, c->machine))
 		judge_error(&r->judge, "QEMU %s (%s) has no machine type %s",
 			    c->qemu, rel.package, c->machine);
 	else {
+		r->release_unchecked = !known;
 		r->qemu_prefix = hypervisors_qemu_argv(&rel, &n);
 		r->env = hypervisors_qemu_env(&rel);
 		r->qemu_version = xstrfmt("%s (Debian %s)", rel.version,
@@ -133,6 +138,32 @@ void boot_argv_resolve_release(struct boot_run *r, const struct cell *c)
 out:
 	strbuf_release(&err);
 	strbuf_release(&list);
+}
+
+int boot_argv_check_release(const struct cell *c, char **why)
+{
+	struct strbuf err = STRBUF_INIT, list = STRBUF_INIT;
+	struct hypervisors_release rel;
+	int ret = 0;
+
+	*why = NULL;
+	if (hypervisors_load(&rel, "qemu", c->qemu, &err)) {
+		*why = strbuf_detach(&err, NULL);
+		return 2;
+	}
+	if (hypervisors_machines(&rel, &list, &err)) {
+		*why = xstrfmt("QEMU %s (%s) cannot start on this host: %s",
+			       c->qemu, rel.package, err.buf);
+		ret = 1;
+	} else if (!hypervisors_has_machine(list.buf, c->machine)) {
+		*why = xstrfmt("QEMU %s (%s) has no machine type %s",
+			       c->qemu, rel.package, c->machine);
+		ret = 2;
+	}
+	hypervisors_release_clear(&rel);
+	strbuf_release(&err);
+	strbuf_release(&list);
+	return ret;
 }
 
 char **boot_argv_with_release(const struct boot_run *r, char **argv)

@@ -32,9 +32,18 @@ char *boot_argv_probe_words(const struct cell *c);
  * A cell naming a QEMU release ("10.0"): r's qemu_prefix, env and
  * qemu_version, or its verdict decided (ERROR: not fetched, or no such
  * machine type; SKIP: the release cannot start on this host). Nothing for
- * a cell naming a binary, or a run decided already.
+ * a cell naming a binary, or a run decided already. Never runs QEMU (it
+ * is called on loops): a release whose machine types are not cached yet
+ * leaves r->release_unchecked set, for the precheck (boot/probe.c).
  */
 void boot_argv_resolve_release(struct boot_run *r, const struct cell *c);
+/*
+ * The precheck's half, blocking (it runs the release's QEMU, up to its
+ * timeout, when nothing is cached): 0 the release starts and has the
+ * cell's machine type; 1 it cannot start here (SKIP), 2 it lacks the
+ * machine type or is not fetched (ERROR), with *why (malloc'd) saying so.
+ */
+int boot_argv_check_release(const struct cell *c, char **why);
 
 /* argv with argv[0] (the cell's qemu) replaced by r's release's words;
  * argv itself when r names no release. Takes argv. */

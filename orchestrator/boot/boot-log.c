@@ -20,7 +20,7 @@
 #include "boot/boot-ram.h"
 #include "judge/panicscan.h"
 #include "lib/xmalloc.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 
 static void log_write(struct boot_run *r, const char *buf, size_t len)
 {

@@ -17,7 +17,7 @@
 #include "lib/nonce.h"
 #include "lib/spawn.h"
 #include "lib/xmalloc.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "store/record.h"
 
 void boot_run_init(struct boot_run *r, const struct cell *c,

@@ -28,7 +28,7 @@
 #include "lib/spawn.h"
 #include "lib/timeutil.h"
 #include "lib/xmalloc.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 
 struct boot {
 	uv_loop_t *loop;

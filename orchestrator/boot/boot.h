@@ -68,6 +68,9 @@ struct boot_run {
 	double started_at;	/* Unix time */
 	double duration_s;
 	int interrupted;	/* stopped by a signal to hvmatrix: no verdict */
+	/* The cell's QEMU release was never asked for its machine types:
+	 * the precheck asks (boot_argv_check_release), off the loop. */
+	int release_unchecked;
 	const char *purpose;	/* "test", "confirm", "bisect" */
 	void *data;		/* the caller's */
 

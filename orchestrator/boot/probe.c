@@ -6,8 +6,9 @@
  *
  * The precheck (what cannot run at all) lives here too: boot.c runs cells,
  * it never asks the host what it can do, so boot never depends on probe.
- * The probe is a nested boot of up to 40 s; it must never run on a loop
- * thread that has timers to serve (probe_precheck_start).
+ * The probe is a nested boot of up to 40 s, and a QEMU release never asked
+ * for its machine types is asked here (up to 20 s): neither may run on a
+ * loop thread that has timers to serve (probe_precheck_start).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/boot-argv.h"
 #include "lib/fsutil.h"
 #include "boot/probe.h"
 #include "lib/xmalloc.h"
@@ -126,6 +128,18 @@ static int boot_probe(const char *qemu, const char *kernel,
 	c.silence_s = PROBE_SILENCE_S;
 	uv_loop_init(&loop);
 	boot_run_init(&run, &c, kernel, initrd, log_path);
+	/* Off any loop already (the precheck's worker or a CLI). */
+	if (run.release_unchecked) {
+		char *why = NULL;
+		int rc = boot_argv_check_release(&c, &why);
+
+		if (rc == 1)
+			judge_skip(&run.judge, why);
+		else if (rc == 2)
+			judge_error(&run.judge, "%s", why);
+		run.release_unchecked = 0;
+		free(why);
+	}
 	boot_run_all(&loop, &run, 1, &opts);
 	ok = run.interrupted ? -1 : judge_verdict(&run.judge) == VERDICT_PASS;
 	if (ok <= 0)
@@ -195,6 +209,10 @@ struct precheck {
 	int payload_errno;	/* access() of the payload failed */
 	int kvm_ok;
 	char *kvm_reason;
+	/* Per run: its release to ask (the plan), then the answer. */
+	unsigned char *release_ask;
+	int *release_rc;	/* boot_argv_check_release's */
+	char **release_why;
 	void (*done)(void *data);
 	void *data;
 };
@@ -207,6 +225,9 @@ static void precheck_plan(struct precheck *pc)
 {
 	size_t i;
 
+	for (i = 0; i < pc->n; i++)
+		pc->release_ask[i] = pc->runs[i].release_unchecked &&
+				     !judge_verdict(&pc->runs[i].judge);
 	if (pc->kernel_err)
 		return;
 	if (access(pc->initrd, R_OK) < 0) {
@@ -220,9 +241,16 @@ static void precheck_plan(struct precheck *pc)
 		}
 }
 
-/* The blocking half: the probe, when the plan needs it. */
+/* The blocking half: the releases and the probe, when the plan needs them. */
 static void precheck_probe(struct precheck *pc)
 {
+	size_t i;
+
+	/* A second run of one release finds the first's answer cached. */
+	for (i = 0; i < pc->n; i++)
+		if (pc->release_ask[i])
+			pc->release_rc[i] = boot_argv_check_release(
+				pc->runs[i].cell, &pc->release_why[i]);
 	if (pc->qemu)
 		pc->kvm_ok = kvm_works(pc->qemu, pc->kernel, pc->initrd,
 				       pc->quiet, &pc->kvm_reason);
@@ -236,6 +264,11 @@ static void precheck_apply(struct precheck *pc)
 	for (i = 0; i < pc->n; i++) {
 		struct judge *j = &pc->runs[i].judge;
 
+		pc->runs[i].release_unchecked = 0;
+		if (pc->release_rc[i] == 1)
+			judge_skip(j, pc->release_why[i]);
+		else if (pc->release_rc[i] == 2)
+			judge_error(j, "%s", pc->release_why[i]);
 		if (pc->kernel_err) {
 			judge_error(j, "kernel image unusable: %s",
 				    pc->kernel_err);
@@ -268,11 +301,21 @@ static struct precheck *precheck_new(struct boot_run *runs, size_t n,
 	pc->kernel_err = kernel_err ? xstrdup(kernel_err) : NULL;
 	pc->initrd = xstrdup(initrd);
 	pc->quiet = quiet;
+	pc->release_ask = xcalloc(n ? n : 1, sizeof(*pc->release_ask));
+	pc->release_rc = xcalloc(n ? n : 1, sizeof(*pc->release_rc));
+	pc->release_why = xcalloc(n ? n : 1, sizeof(*pc->release_why));
 	return pc;
 }
 
 static void precheck_free(struct precheck *pc)
 {
+	size_t i;
+
+	for (i = 0; i < pc->n; i++)
+		free(pc->release_why[i]);
+	free(pc->release_ask);
+	free(pc->release_rc);
+	free(pc->release_why);
 	free(pc->kernel);
 	free(pc->kernel_err);
 	free(pc->initrd);

@@ -2,7 +2,8 @@
  * build-priv.h: what the files of the build module share (build.c: the
  * job, its steps and their process groups; build-checkout.c: the files of
  * a commit in src/; build-host.c: the host's tools, the ccache directory
- * and groups left behind). Nothing outside them and test-build includes it.
+ * and groups left behind; build-log.c: the capped log and its error
+ * lines). Nothing outside them and test-build includes it.
  */
 #ifndef HVM_BUILD_PRIV_H
 #define HVM_BUILD_PRIV_H
@@ -26,6 +27,49 @@
 int build_checkout(const char *repo_path, const char *src,
 		   const char *commit, struct strbuf *note,
 		   struct strbuf *err);
+
+/*
+ * The build log (build-log.c): the steps' output through a pipe into a
+ * log capped at BUILD_LOG_LIMIT bytes (head and tail kept, the cut
+ * marked; lib/logfile.c), compressed when the build ends, its error lines
+ * found as it streams.
+ */
+#define BUILD_LOG_LIMIT (16u << 20)
+#define BUILD_LOG_LINE_MAX 4096	/* bytes of a line the scan looks at */
+
+/* The error-line scanner, fed the log in chunks of any size. */
+struct build_log_scan {
+	struct strbuf line;	/* the line being read (its first bytes) */
+	struct strbuf out;	/* the lines found, '\n'-separated */
+	size_t n;
+	int long_line;		/* the line being read is past LINE_MAX */
+};
+void build_log_scan_init(struct build_log_scan *s);
+void build_log_scan_feed(struct build_log_scan *s, const char *buf,
+			 size_t len);
+/* The error lines (malloc'd, "" if none); s is released. */
+char *build_log_scan_end(struct build_log_scan *s);
+
+struct build_log;
+/*
+ * Create the log at path (capped at limit bytes, 0: none) and the pipe
+ * into it: *write_fd is the end the steps and the build's own lines
+ * write to (the caller closes it). 0, or -1 with err set.
+ */
+int build_log_open(struct build_log **out, const char *path, size_t limit,
+		   int *write_fd, struct strbuf *err);
+/*
+ * After the caller closed its write end: take what is left in the pipe
+ * (a process the build left behind does not hold it open), append
+ * trailer (never cut), close, compress. *errors (if errors) gets the
+ * error lines; *log_path becomes the compressed log's path. Blocking: off
+ * the loop. 0, or -1 with err set (the log, plain or partial, is left as
+ * it is). l is freed either way.
+ */
+int build_log_close(struct build_log *l, const char *trailer, char **errors,
+		    char **log_path, struct strbuf *err);
+/* Stop and free without writing more (a build that never started). */
+void build_log_abort(struct build_log *l);
 
 /*
  * path made absolute against the working directory (malloc'd; NULL if

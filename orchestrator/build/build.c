@@ -43,7 +43,8 @@ struct build_priv {
 	char *ccache_dir;
 	char *config_key;	/* computed by the checkout work */
 	int need_config;
-	int log_fd;
+	int log_fd;		/* the write end of the log's pipe */
+	struct build_log *log;	/* build-log.c: capped, scanned */
 
 	uv_work_t work;		/* checkout, then finish: never both */
 	struct strbuf work_err;	/* a failed checkout's message */
@@ -79,59 +80,17 @@ const char *build_status_name(enum build_status s)
 	return "?";
 }
 
-static const char *const error_markers[] = {
-	"error:", "Error ", "*** ", "undefined reference", "fatal error",
-};
-
-static int is_error_line(const char *s, size_t len)
-{
-	size_t i, m;
-
-	for (i = 0; i < ARRAY_SIZE(error_markers); i++) {
-		m = strlen(error_markers[i]);
-		if (m <= len && memmem(s, len, error_markers[i], m))
-			return 1;
-	}
-	return 0;
-}
-
-/* Is the line s (len bytes) already one of out's lines? */
-static int has_line(const struct strbuf *out, const char *s, size_t len)
-{
-	const char *p = out->buf, *end = out->buf + out->len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		if (l == len && !memcmp(p, s, len))
-			return 1;
-		p += l + 1;
-	}
-	return 0;
-}
-
+/* The streaming scan (build-log.c) over a whole log in memory. */
 void build_error_lines(const char *log, size_t len, struct strbuf *out)
 {
-	const char *p = log, *end = log + len;
-	size_t n = 0;
+	struct build_log_scan scan;
+	char *lines;
 
-	while (p < end && n < BUILD_MAX_ERROR_LINES) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		const char *next = p + l + 1;
-
-		if (l && p[l - 1] == '\r')
-			l--;
-		/* make -j repeats the same failure once per level. */
-		if (is_error_line(p, l) && !has_line(out, p, l)) {
-			if (out->len)
-				strbuf_addch(out, '\n');
-			strbuf_add(out, p, l);
-			n++;
-		}
-		p = next;
-	}
+	build_log_scan_init(&scan);
+	build_log_scan_feed(&scan, log, len);
+	lines = build_log_scan_end(&scan);
+	strbuf_addstr(out, lines);
+	free(lines);
 }
 
 static void log_str(struct build_priv *p, const char *s)
@@ -301,16 +260,21 @@ static void finish_work(uv_work_t *w)
 						  strerror(-rc));
 		}
 	}
-	if (p->final == BUILD_FAILED && !fsutil_read(b->log_path, &sb)) {
-		struct strbuf lines = STRBUF_INIT;
-
-		build_error_lines(sb.buf, sb.len, &lines);
-		b->errors = strbuf_detach(&lines, NULL);
-	}
-	strbuf_reset(&sb);
 	strbuf_addf(&sb, "\n--- hvmatrix: build %s: %s\n",
 		    build_status_name(p->final), p->final_reason);
-	log_str(p, sb.buf);
+	if (p->log) {
+		struct strbuf err = STRBUF_INIT;
+
+		/* The steps are gone: ours was the last write end. */
+		if (p->log_fd >= 0)
+			close(p->log_fd);
+		p->log_fd = -1;
+		/* The log is for people: its trouble never fails a build. */
+		build_log_close(p->log, sb.buf, p->final == BUILD_FAILED ?
+				&b->errors : NULL, &b->log_path, &err);
+		p->log = NULL;
+		strbuf_release(&err);
+	}
 	strbuf_release(&sb);
 	free(image);
 	free(dir);
@@ -616,6 +580,7 @@ static void priv_free(struct build_priv *p)
 	free(p->final_reason);
 	if (p->log_fd >= 0)
 		close(p->log_fd);
+	build_log_abort(p->log);
 	if (p->libgit2)
 		git_libgit2_shutdown();
 	free(p);
@@ -690,13 +655,9 @@ int build_start(uv_loop_t *loop, struct build *b, struct strbuf *err)
 			    "%s: %s", p->ccache_dir, strerror(-rc));
 		goto fail;
 	}
-	p->log_fd = open(b->log_path, O_WRONLY | O_CREAT | O_TRUNC |
-			 O_APPEND | O_CLOEXEC, 0644);
-	if (p->log_fd < 0) {
-		strbuf_addf(err, "build: cannot create %s: %s", b->log_path,
-			    strerror(errno));
+	if (build_log_open(&p->log, b->log_path, BUILD_LOG_LIMIT,
+			   &p->log_fd, err) < 0)
 		goto fail;
-	}
 	if (git_libgit2_init() < 0) {
 		strbuf_addstr(err, "build: cannot initialise libgit2");
 		goto fail;

@@ -117,7 +117,7 @@ static int chain(const struct matrix_tree *t, const char *state_dir,
 	size_t nr = 0, alloc = 0, i;
 	int ret = -1, have_g = 0;
 
-	if (watch_open(&w, t->path, t->url, mirror, err) < 0 ||
+	if (watch_open(&w, t->path, t->url, t->credentials, mirror, err) < 0 ||
 	    watch_fetch(w, err) < 0 || watch_lookup(w, good, &g, err) < 0)
 		goto out;
 	have_g = 1;

@@ -20,8 +20,9 @@
 #include "boot/boot-argv.h"
 #include "cli/cmd.h"
 #include "export/kcidb.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "compare/regressions.h"
+#include "lib/mail.h"
 #include "lib/report.h"
 #include "lib/spawn.h"
 #include "lib/xmalloc.h"
@@ -77,88 +78,6 @@ static void add_date(struct strbuf *sb, time_t t)
 		    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-static int is_ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 0;
-	return 1;
-}
-
-static void add_base64(struct strbuf *sb, const unsigned char *p, size_t n)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		strbuf_addch(sb, b64[p[i] >> 2]);
-		strbuf_addch(sb, b64[(p[i] & 3) << 4 | p[i + 1] >> 4]);
-		strbuf_addch(sb, b64[(p[i + 1] & 15) << 2 | p[i + 2] >> 6]);
-		strbuf_addch(sb, b64[p[i + 2] & 63]);
-	}
-	if (n - i == 1) {
-		strbuf_addch(sb, b64[p[i] >> 2]);
-		strbuf_addch(sb, b64[(p[i] & 3) << 4]);
-		strbuf_addstr(sb, "==");
-	} else if (n - i == 2) {
-		strbuf_addch(sb, b64[p[i] >> 2]);
-		strbuf_addch(sb, b64[(p[i] & 3) << 4 | p[i + 1] >> 4]);
-		strbuf_addch(sb, b64[(p[i + 1] & 15) << 2]);
-		strbuf_addch(sb, '=');
-	}
-}
-
-/*
- * Header text: ASCII as it is, else RFC 2047 encoded words of at most 45
- * bytes each (a word stays under 75 characters), split between UTF-8
- * characters, folded onto continuation lines.
- */
-static void add_header_text(struct strbuf *sb, const char *s)
-{
-	size_t len = strlen(s), i = 0;
-
-	if (is_ascii(s)) {
-		strbuf_addstr(sb, s);
-		return;
-	}
-	while (i < len) {
-		size_t n = len - i > 45 ? 45 : len - i;
-
-		while (i + n < len &&
-		       ((unsigned char)s[i + n] & 0xc0) == 0x80)
-			n--;
-		if (i)
-			strbuf_addstr(sb, "\n ");
-		strbuf_addstr(sb, "=?UTF-8?B?");
-		add_base64(sb, (const unsigned char *)s + i, n);
-		strbuf_addstr(sb, "?=");
-		i += n;
-	}
-}
-
-/* "Name <a@b>" with a non-ASCII name: the name encoded, the address not. */
-static void add_header_address(struct strbuf *sb, const char *addr)
-{
-	const char *lt = strrchr(addr, '<');
-
-	if (is_ascii(addr) || !lt || lt == addr) {
-		add_header_text(sb, addr);
-		return;
-	}
-	{
-		char *name = xstrndup(addr, (size_t)(lt - addr));
-		size_t n = strlen(name);
-
-		while (n && name[n - 1] == ' ')
-			name[--n] = '\0';
-		add_header_text(sb, name);
-		strbuf_addch(sb, ' ');
-		strbuf_addstr(sb, lt);
-		free(name);
-	}
-}
-
 /* One line of header-safe text: no controls, no line breaks. */
 static char *clean_line(const char *s, size_t max)
 {
@@ -166,6 +85,55 @@ static char *clean_line(const char *s, size_t max)
 
 	cmd_add_printable(&sb, s, max);
 	return strbuf_detach(&sb, NULL);
+}
+
+/* A dropped address, named on stderr the way a terminal can show it. */
+static void note_dropped(const char *what, const char *addr)
+{
+	char *shown = clean_line(addr, 200);
+
+	report_error("report: %s '%s' is not a valid address; left out",
+		     what, shown);
+	free(shown);
+}
+
+static void add_from(struct strbuf *out, const char *from)
+{
+	if (mail_add_mailbox(out, from) == 0)
+		return;
+	note_dropped("the sender", from);
+	strbuf_addstr(out, "hvmatrix <hvmatrix@localhost>");
+}
+
+/*
+ * The recipients: the matrix's `to:` list, else the first bad commit's
+ * author as one mailbox (a ',' or '@' in a git author name stays in the
+ * name, quoted), else the sender. An address that is not valid is left
+ * out with a note on stderr.
+ */
+static void add_to(struct strbuf *out, const char *to, const char *author,
+		   const char *from)
+{
+	struct strbuf dropped = STRBUF_INIT;
+	char *line, *save = NULL, *who;
+	size_t n = 0;
+
+	if (to) {
+		n = mail_add_list(out, to, &dropped);
+		for (line = strtok_r(dropped.buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			note_dropped("the recipient", line);
+	} else {
+		who = clean_line(author, 200);
+		if (*who && mail_add_mailbox(out, who) == 0)
+			n = 1;
+		else if (*who)
+			note_dropped("the author", who);
+		free(who);
+	}
+	if (!n && mail_add_mailbox(out, from) < 0)
+		strbuf_addstr(out, "hvmatrix <hvmatrix@localhost>");
+	strbuf_release(&dropped);
 }
 
 /* The domain of an address ("a@b.org", "Name <a@b.org>"), or NULL. */
@@ -479,18 +447,11 @@ static int report_exec(struct cmd_ctx *ctx)
 
 	/* ---- headers ---- */
 	strbuf_addstr(&out, "From: ");
-	add_header_address(&out, from);
+	add_from(&out, from);
 	strbuf_addstr(&out, "\nTo: ");
-	if (cfg && cfg->to) {
-		add_header_address(&out, cfg->to);
-	} else {
-		char *to = clean_line(g->first_bad.author, 200);
-
-		add_header_address(&out, *to ? to : from);
-		free(to);
-	}
+	add_to(&out, cfg ? cfg->to : NULL, g->first_bad.author, from);
 	strbuf_addstr(&out, "\nSubject: ");
-	add_header_text(&out, subject);
+	mail_add_text(&out, subject);
 	strbuf_addstr(&out, "\nDate: ");
 	add_date(&out, time(NULL));
 	/* The same regression always has the same Message-ID: a second

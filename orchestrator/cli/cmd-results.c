@@ -11,7 +11,7 @@
 #include "cli/cmd.h"
 #include "lib/report.h"
 #include "lib/json.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "compare/regressions.h"
 #include "store/record.h"
 #include "lib/strbuf.h"

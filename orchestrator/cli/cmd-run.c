@@ -48,7 +48,7 @@ static int lookup(const struct matrix_tree *t, const char *state_dir,
 	char *mirror = watch_mirror_dir(state_dir, t->name);
 	int rc = -1;
 
-	if (watch_open(&w, t->path, t->url, mirror, err) < 0 ||
+	if (watch_open(&w, t->path, t->url, t->credentials, mirror, err) < 0 ||
 	    watch_fetch(w, err) < 0 || watch_lookup(w, rev, c, err) < 0)
 		goto out;
 	rc = 0;

@@ -16,6 +16,7 @@
 #include "daemon/daemon.h"
 #include "lib/report.h"
 #include "lib/json.h"
+#include "lib/url.h"
 #include "compare/regressions.h"
 #include "lib/xmalloc.h"
 
@@ -229,6 +230,8 @@ static void add_trees(struct strbuf *out, struct json *j,
 
 		for (k = 0; k < t->n_branches; k++) {
 			char tip[41] = "";
+			/* A URL's token is the matrix file's secret. */
+			char *shown = url_display(t->url);
 			int have = store ? record_queue_get_tip(store, t->name,
 							  t->branches[k], tip,
 							  &err) : 0;
@@ -239,14 +242,15 @@ static void add_trees(struct strbuf *out, struct json *j,
 				json_key_str(j, "branch", t->branches[k]);
 				json_key_str(j, "tip", have > 0 ? tip : "");
 				json_key_str(j, "source",
-					     t->path ? t->path : t->url);
+					     t->path ? t->path : shown);
 				json_object_end(j);
 			} else {
 				strbuf_addf(out, "  %-12s %-12s tip %.12s  "
 					    "(%s)\n", t->name, t->branches[k],
 					    have > 0 ? tip : "(not polled)",
-					    t->path ? t->path : t->url);
+					    t->path ? t->path : shown);
 			}
+			free(shown);
 			strbuf_reset(&err);
 		}
 	}

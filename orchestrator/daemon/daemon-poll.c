@@ -12,10 +12,11 @@
 
 #include "daemon/daemon-priv.h"
 #include "watch/watch.h"
+#include "lib/url.h"
 #include "lib/xmalloc.h"
 
 struct poll_tree {
-	char *name, *path, *url, *mirror;
+	char *name, *path, *url, *credentials, *mirror;
 	char **branches;
 	size_t n_branches;
 	unsigned first;
@@ -114,7 +115,8 @@ static void poll_work_cb(uv_work_t *req)
 		struct watch_repo *w = NULL;
 
 		strbuf_reset(&err);
-		if (watch_open(&w, t->path, t->url, t->mirror, &err) < 0 ||
+		if (watch_open(&w, t->path, t->url, t->credentials, t->mirror,
+			       &err) < 0 ||
 		    watch_fetch(w, &err) < 0) {
 			strbuf_addf(&pw->log, "poll %s: %s\n", t->name,
 				    err.buf);
@@ -141,6 +143,7 @@ static void poll_work_free(struct poll_work *pw)
 		free(t->name);
 		free(t->path);
 		free(t->url);
+		free(t->credentials);
 		free(t->mirror);
 		for (k = 0; k < t->n_branches; k++)
 			free(t->branches[k]);
@@ -161,6 +164,8 @@ static void poll_after_cb(uv_work_t *req, int status)
 	struct daemon *d = pw->d;
 	char *line, *save = NULL;
 
+	/* Errors quote URLs; a token in one stays out of the log. */
+	url_redact(&pw->log);
 	for (line = strtok_r(pw->log.buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
 		daemon_state_say(d, "%s", line);
@@ -235,6 +240,8 @@ void daemon_poll_cb(uv_timer_t *t)
 		pt->name = xstrdup(mt->name);
 		pt->path = mt->path ? xstrdup(mt->path) : NULL;
 		pt->url = mt->url ? xstrdup(mt->url) : NULL;
+		pt->credentials = mt->credentials ? xstrdup(mt->credentials) :
+				  NULL;
 		pt->mirror = watch_mirror_dir(d->o.state_dir, mt->name);
 		pt->first = mt->first;
 		pt->tips_first = mt->tips_first;

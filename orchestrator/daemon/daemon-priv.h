@@ -108,6 +108,8 @@ struct daemon_due {
 void daemon_state_say(struct daemon *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int daemon_state_status_open(struct daemon *d, struct strbuf *err);
+/* The state directory 0711, its top 0700/0600 but the dashboard. */
+int daemon_state_private_dir(const char *state_dir, struct strbuf *err);
 void daemon_state_write_status(struct daemon *d);
 /* One tick of the loop-lag meter (every DAEMON_LAG_TICK_MS). */
 void daemon_state_lag_tick(struct daemon *d);

@@ -13,6 +13,7 @@
  * preallocated page, so that even on a full disk `hvmatrix status` can
  * say why the daemon paused.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -97,16 +98,19 @@ static double worst_lag_ms(const struct daemon *d)
  * update overwrites its start in place (padded with spaces over what the
  * last one wrote) under an exclusive flock: no new block is ever needed,
  * so the file still tells the truth when the disk is full. Readers take
- * a shared flock (daemon_read_status).
+ * a shared flock (daemon_read_status). The loop never waits for the
+ * lock: while a reader holds it, the write is left to the status timer's
+ * next tick (DAEMON_STATUS_MS), and the loop's timers keep their time.
  */
 int daemon_state_status_open(struct daemon *d, struct strbuf *err)
 {
 	char *path = xstrfmt("%s/%s", d->o.state_dir, DAEMON_STATUS_FILE);
 	char *pad = NULL;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), ret = -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600), ret = -1;
 	struct stat st;
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	/* Private: a reader who could open it could flock it. */
+	if (fd < 0 || fchmod(fd, 0600) < 0 || fstat(fd, &st) < 0) {
 		strbuf_addf(err, "%s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -191,13 +195,56 @@ void daemon_state_write_status(struct daemon *d)
 	len = sb.len;
 	while (sb.len < d->status_len)
 		strbuf_addch(&sb, ' ');
-	if (flock(d->status_fd, LOCK_EX) == 0) {
+	if (flock(d->status_fd, LOCK_EX | LOCK_NB) == 0) {
 		if (pwrite(d->status_fd, sb.buf, sb.len, 0) == (ssize_t)sb.len)
 			d->status_len = len;
 		flock(d->status_fd, LOCK_UN);
 	}
 out:
 	strbuf_release(&sb);
+}
+
+/* ---- the state directory's modes ---- */
+
+/*
+ * The state directory holds the store, logs, builds and the files the
+ * daemon locks: none of it is anyone else's to read or to lock. It is
+ * 0711 rather than 0700 so that the dashboard inside it (0755, its pages
+ * 0644) can still be served; everything else at its top is made 0700 or
+ * 0600, which also mends a directory made by an older hvmatrix. New
+ * files are private by the daemon's umask (077).
+ */
+int daemon_state_private_dir(const char *state_dir, struct strbuf *err)
+{
+	DIR *dir;
+	struct dirent *de;
+	struct stat st;
+	int ret = 0;
+
+	if (chmod(state_dir, 0711) < 0 || !(dir = opendir(state_dir))) {
+		strbuf_addf(err, "%s: %s", state_dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(dir))) {
+		const char *n = de->d_name;
+
+		if (!strcmp(n, ".") || !strcmp(n, "..") ||
+		    !strcmp(n, DAEMON_DASHBOARD_DIR) ||
+		    fstatat(dirfd(dir), n, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_uid != geteuid())
+			continue;
+		if ((S_ISDIR(st.st_mode) &&
+		     fchmodat(dirfd(dir), n, 0700, 0) < 0) ||
+		    (S_ISREG(st.st_mode) &&
+		     fchmodat(dirfd(dir), n, st.st_mode & 0700, 0) < 0)) {
+			strbuf_addf(err, "%s/%s: %s", state_dir, n,
+				    strerror(errno));
+			ret = -1;
+			break;
+		}
+	}
+	closedir(dir);
+	return ret;
 }
 
 /* ---- the matrix in force, and the retired ones ---- */

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -26,6 +28,7 @@
 #include "daemon/daemon-priv.h"
 #include "build/build.h"
 #include "lib/fsutil.h"
+#include "matrix/hypervisors.h"
 #include "export/webhook.h"
 #include "lib/report.h"
 #include "lib/xmalloc.h"
@@ -35,24 +38,30 @@
 
 /* ---- the status file: its reader here, its writer in daemon-state.c ---- */
 
-/* The writer's flock (daemon_state_write_status) keeps a read whole. */
+/*
+ * The writer's flock (daemon_state_write_status) keeps a read whole. A
+ * lock held by someone else for longer than a second is not waited for:
+ * the file is read as it is (a torn one parses as nothing).
+ */
 int daemon_read_status(const char *state_dir, struct strbuf *out)
 {
 	char *path = xstrfmt("%s/%s", state_dir, DAEMON_STATUS_FILE);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1, locked, tries;
+	struct timespec nap = { 0, 50 * 1000 * 1000 };
+	char buf[8192];
+	ssize_t n;
 
 	free(path);
 	if (fd < 0)
 		return errno == ENOENT ? 1 : -1;
-	if (flock(fd, LOCK_SH) == 0) {
-		char buf[8192];
-		ssize_t n;
-
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			strbuf_add(out, buf, (size_t)n);
-		ret = n < 0 ? -1 : 0;
+	for (tries = 0; !(locked = flock(fd, LOCK_SH | LOCK_NB) == 0) &&
+	     errno == EWOULDBLOCK && tries < 20; tries++)
+		nanosleep(&nap, NULL);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		strbuf_add(out, buf, (size_t)n);
+	ret = n < 0 ? -1 : 0;
+	if (locked)
 		flock(fd, LOCK_UN);
-	}
 	close(fd);
 	/* The padding of the preallocated file. */
 	while (out->len && (out->buf[out->len - 1] == ' ' ||
@@ -294,9 +303,15 @@ static void kick_cb(uv_timer_t *t)
 static int take_lock(struct daemon *d, struct strbuf *err)
 {
 	char *path = xstrfmt("%s/%s", d->o.state_dir, DAEMON_LOCK_FILE);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
-	if (fd < 0) {
+	/*
+	 * Never blocks: a second daemon is told at once. The file is
+	 * private so that no other user can open it and hold a lock on it.
+	 */
+	if (fd < 0 || fchmod(fd, 0600) < 0) {
+		if (fd >= 0)
+			close(fd);
 		strbuf_addf(err, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
@@ -375,6 +390,15 @@ int daemon_main(const struct daemon_opts *o)
 	d.o = *o;
 	/* The daemon's progress lines carry the time (lib/report.h). */
 	report_set_stamp(1);
+	/*
+	 * A peer that hangs up (a webhook endpoint, a TLS socket, a closed
+	 * pipe to a child) is an EPIPE to handle, not the daemon's death:
+	 * libcurl is told not to touch signals (CURLOPT_NOSIGNAL), so it is
+	 * ours to ignore. Children get the default again (libuv resets
+	 * every disposition before exec; the two forks that do not use it
+	 * reset SIGPIPE themselves).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	d.lock_fd = -1;
 	d.status_fd = -1;
 	d.no_overlap = getenv("HVMATRIX_NO_OVERLAP") &&
@@ -394,6 +418,9 @@ int daemon_main(const struct daemon_opts *o)
 		fprintf(stderr, "%s\n", err.buf);
 		goto out;
 	}
+	/* Reloads run on the loop: they never ask a QEMU release (up to
+	 * 20 s); one not asked yet is its runs' precheck's to ask. */
+	hypervisors_check_cached_only(1);
 	if (o->poll && !d.m->n_trees) {
 		report_error("%s: no trees to watch (add a "
 			     "'trees:' section)", o->matrix_path);
@@ -405,18 +432,25 @@ int daemon_main(const struct daemon_opts *o)
 		goto out;
 	}
 	ret = EXIT_ERROR;
-	if (fsutil_mkdir_p(o->state_dir, 0755) < 0) {
+	/* Whatever the daemon and its children make is the farm's alone. */
+	umask(077);
+	if (fsutil_mkdir_p(o->state_dir, 0711) < 0) {
 		report_error("%s: cannot create: %s",
 			     o->state_dir, strerror(errno));
 		goto out;
 	}
-	if (take_lock(&d, &err) < 0 || recover_jobs(&d, &err) < 0 ||
+	if (take_lock(&d, &err) < 0 ||
+	    daemon_state_private_dir(o->state_dir, &err) < 0 ||
+	    recover_jobs(&d, &err) < 0 ||
 	    daemon_state_status_open(&d, &err) < 0 ||
 	    record_thread_start(&d.store, d.loop, o->state_dir, &err) < 0) {
 		report_error("%s", err.buf);
 		goto out;
 	}
-	d.dash_dir = xstrfmt("%s/dashboard", o->state_dir);
+	d.dash_dir = xstrfmt("%s/" DAEMON_DASHBOARD_DIR, o->state_dir);
+	/* Served: readable by others, unlike the rest (umask 077). */
+	if (fsutil_mkdir_p(d.dash_dir, 0755) == 0)
+		chmod(d.dash_dir, 0755);
 	if (webhook_start(&d.hooks, d.loop, d.store, hook_say, &d, &err) < 0) {
 		report_error("%s", err.buf);
 		goto out;

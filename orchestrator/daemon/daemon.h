@@ -51,6 +51,7 @@ struct daemon_opts {
  */
 #define DAEMON_STATUS_FILE "daemon.json"
 #define DAEMON_LOCK_FILE "daemon.lock"
+#define DAEMON_DASHBOARD_DIR "dashboard"	/* served: not private */
 /*
  * The failure policy. A job that fails for the farm's reasons (a build the
  * farm could not run, a log directory it cannot make) is tried

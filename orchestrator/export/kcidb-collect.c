@@ -13,6 +13,7 @@
 #include "matrix/hypervisors.h"
 #include "export/kcidb.h"
 #include "compare/regressions.h"
+#include "lib/url.h"
 #include "lib/xmalloc.h"
 
 static const char *keep(struct kcidb_report *rep, char *s)
@@ -184,7 +185,7 @@ static int add_checkout(struct collector *co, const struct record_run *run,
 		return 0;
 	/* KCIDB takes only https:// repositories; a local tree has none. */
 	if (t->url && !strncmp(t->url, "https://", 8))
-		c->url = keep_dup(rep, t->url);
+		c->url = keep(rep, url_display(t->url));	/* no token */
 	for (i = 0; i < t->n_branches; i++) {
 		char tip[41];
 		int rc2 = record_queue_get_tip(co->r, t->name, t->branches[i],

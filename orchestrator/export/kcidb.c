@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <ctype.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 #include "matrix/hypervisors.h"
 #include "lib/json.h"
 #include "export/kcidb.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "compare/regressions.h"
 #include "lib/xmalloc.h"
 
@@ -244,6 +245,8 @@ char *kcidb_qemu_version(const char *qemu)
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
+		/* The daemon ignores SIGPIPE; its children do not. */
+		signal(SIGPIPE, SIG_DFL);
 		dup2(fds[1], 1);
 		if (null >= 0)
 			dup2(null, 2);

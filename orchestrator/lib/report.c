@@ -1,7 +1,8 @@
 /*
  * report: the one way lines for people reach stderr (see report.h). It
  * allocates nothing and calls nothing of the project, so that die() can
- * use it when memory has run out.
+ * use it when memory has run out. What a line quotes is not trusted: it
+ * reaches the terminal without escape sequences or controls.
  */
 #include <stdio.h>
 #include <time.h>
@@ -25,10 +26,75 @@ void report_set_stamp(int s)
 	stamp = s;
 }
 
+/*
+ * Where an escape sequence starting at s[0] (ESC) ends: CSI up to its
+ * final byte, OSC/DCS/APC/PM/SOS up to BEL or ESC \, else ESC and one
+ * byte. A sequence cut by the end of the line ends there.
+ */
+static size_t escape_len(const unsigned char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 2)
+		return len;
+	if (s[1] == '[') {
+		for (i = 2; i < len && (s[i] < 0x40 || s[i] > 0x7e); i++)
+			if (s[i] < 0x20)
+				return i;	/* not a CSI: cut it here */
+		return i < len ? i + 1 : len;
+	}
+	if (s[1] == ']' || s[1] == 'P' || s[1] == '_' || s[1] == '^' ||
+	    s[1] == 'X') {
+		for (i = 2; i < len; i++) {
+			if (s[i] == 0x07)
+				return i + 1;
+			if (s[i] == 0x1b && i + 1 < len && s[i + 1] == '\\')
+				return i + 2;
+		}
+		return len;
+	}
+	return 2;
+}
+
+/*
+ * The line as a terminal may show it: what it quotes (a commit subject,
+ * a guest's console) cannot move the cursor, set the title or the
+ * clipboard (OSC 52). Escape sequences are dropped; other controls (C0
+ * but tab and newline, DEL, and C1 as UTF-8) become '?'.
+ */
+static void put_clean(const char *line, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)line;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+
+		if (c == 0x1b) {
+			i += escape_len(s + i, len - i);
+			continue;
+		}
+		if (c == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 &&
+		    s[i + 1] <= 0x9f) {
+			putc('?', stderr);
+			i += 2;
+			continue;
+		}
+		if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+			c = '?';
+		putc(c, stderr);
+		i++;
+	}
+}
+
 static void vline(const char *stamp_fmt, const char *prefix,
 		  const char *fmt, va_list ap)
 {
+	/* Used under stderr's lock only; static, as die() may have no
+	 * memory left to allocate. Longer lines are cut. */
+	static char line[65536];
 	char head[32] = "";
+	int n;
 
 	if (stamp_fmt) {
 		time_t t = time(NULL);
@@ -41,7 +107,10 @@ static void vline(const char *stamp_fmt, const char *prefix,
 	flockfile(stderr);
 	fputs(head, stderr);
 	fputs(prefix ? prefix : "", stderr);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n > 0)
+		put_clean(line, (size_t)n < sizeof(line) ? (size_t)n :
+			  sizeof(line) - 1);
 	fputc('\n', stderr);
 	funlockfile(stderr);
 }

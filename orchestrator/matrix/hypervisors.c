@@ -1,8 +1,11 @@
 /*
  * hypervisors: the release catalogue (see hypervisors.h). Everything here
- * is synchronous and short: a manifest read, a `--version` or a
- * `-machine help` (once per binary, then a cached file). Callers on the
- * daemon's loop only reach the cached path after the first load.
+ * is synchronous: a manifest read, a `--version` or a `-machine help`
+ * (once per binary, then a cached file; a failure once per host boot),
+ * which can take QEMU's whole timeout. Callers on a loop use only the
+ * cached answers (hypervisors_machines_cached, and matrix loads after
+ * hypervisors_check_cached_only); the asking is the precheck's, on the
+ * thread pool (boot/probe.c).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -322,78 +325,6 @@ out:
 }
 
 /* Versions in numeric order: 4.9 < 4.14 < 10.0. */
-static int version_cmp(const char *a, const char *b)
-{
-	while (*a || *b) {
-		long x = strtol(a, (char **)&a, 10);
-		long y = strtol(b, (char **)&b, 10);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-		if (*a == '.')
-			a++;
-		if (*b == '.')
-			b++;
-		if (!*a != !*b)
-			return *a ? 1 : -1;
-	}
-	return 0;
-}
-
-static int release_cmp(const void *pa, const void *pb)
-{
-	const struct hypervisors_release *a = pa, *b = pb;
-	int k = strcmp(a->kind, b->kind);
-
-	/* qemu before xen, by name */
-	return k ? k : version_cmp(a->version, b->version);
-}
-
-int hypervisors_list(struct hypervisors_release **rs, size_t *n,
-		     struct strbuf *err)
-{
-	static const char *const kinds[] = { "qemu", "xen" };
-	size_t k;
-
-	(void)err;
-	*rs = NULL;
-	*n = 0;
-	for (k = 0; k < 2; k++) {
-		char *d = xstrfmt("%s/%s", hypervisors_dir(), kinds[k]);
-		DIR *dir = opendir(d);
-		struct dirent *de;
-
-		free(d);
-		if (!dir)
-			continue;
-		while ((de = readdir(dir))) {
-			struct strbuf msg = STRBUF_INIT;
-			struct hypervisors_release r;
-
-			if (!hypervisors_is_release(de->d_name))
-				continue;
-			if (!hypervisors_load(&r, kinds[k], de->d_name, &msg)) {
-				*rs = xrealloc(*rs, (*n + 1) * sizeof(**rs));
-				(*rs)[(*n)++] = r;
-			}
-			strbuf_release(&msg);
-		}
-		closedir(dir);
-	}
-	if (*n)
-		qsort(*rs, *n, sizeof(**rs), release_cmp);
-	return 0;
-}
-
-void hypervisors_list_free(struct hypervisors_release *rs, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		hypervisors_release_clear(&rs[i]);
-	free(rs);
-}
-
 char **hypervisors_qemu_argv(const struct hypervisors_release *r, size_t *n)
 {
 	char **argv = xcalloc(8 + 2 * r->n_firmware, sizeof(char *));
@@ -484,6 +415,8 @@ static int run_capture(char **argv, char **env, const char *input,
 	if (!pid) {
 		int fd0 = input ? in : open("/dev/null", O_RDONLY);
 
+		/* The daemon ignores SIGPIPE; its children do not. */
+		signal(SIGPIPE, SIG_DFL);
 		if (fd0 >= 0)
 			dup2(fd0, 0);
 		dup2(fds[1], 1);
@@ -662,43 +595,122 @@ int hypervisors_has_machine(const char *list, const char *machine)
 	return 0;
 }
 
+/* The host's boot id (a failure's cache key), or NULL. */
+static char *host_boot_id(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (fsutil_read("/proc/sys/kernel/random/boot_id", &sb) < 0 ||
+	    !sb.len) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	while (sb.len && sb.buf[sb.len - 1] == '\n')
+		strbuf_setlen(&sb, sb.len - 1);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* CACHE/qemu-machines/SHA256 (suffix ".failed": a failure), or NULL. */
+static char *machines_path(const struct hypervisors_release *r,
+			   const char *suffix)
+{
+	if (!r->sha256 || strspn(r->sha256, "0123456789abcdef") != 64 ||
+	    r->sha256[64])
+		return NULL;
+	return xstrfmt("%s/qemu-machines/%s%s", hypervisors_dir(),
+		       r->sha256, suffix);
+}
+
+int hypervisors_machines_cached(const struct hypervisors_release *r,
+				struct strbuf *out, struct strbuf *err)
+{
+	char *path = machines_path(r, "");
+	char *failed = machines_path(r, ".failed");
+	struct strbuf text = STRBUF_INIT;
+	char *id = NULL, *nl;
+	int ret = 0;
+
+	if (!path)
+		goto out;
+	if (!fsutil_read(path, out) && out->len) {
+		ret = 1;
+		goto out;
+	}
+	strbuf_reset(out);
+	/* "BOOT_ID\nREASON": a failure holds until the host reboots. */
+	if (fsutil_read(failed, &text) < 0 || !(id = host_boot_id()) ||
+	    !(nl = strchr(text.buf, '\n')) ||
+	    (size_t)(nl - text.buf) != strlen(id) ||
+	    strncmp(text.buf, id, strlen(id)))
+		goto out;
+	strbuf_addstr(err, nl + 1);
+	ret = -1;
+out:
+	free(id);
+	free(path);
+	free(failed);
+	strbuf_release(&text);
+	return ret;
+}
+
+/* The cache is only a shortcut: failing to write it is no error. */
+static void machines_put(const struct hypervisors_release *r,
+			 const char *suffix, const char *text, size_t len)
+{
+	char *path = machines_path(r, suffix);
+	char *dir = xstrfmt("%s/qemu-machines", hypervisors_dir());
+
+	if (path && !fsutil_mkdir_p(dir, 0755))
+		fsutil_write_atomic(path, text, len);
+	free(path);
+	free(dir);
+}
+
 int hypervisors_machines(const struct hypervisors_release *r,
 			 struct strbuf *out,
 			 struct strbuf *err)
 {
 	static const char *const help_args[] = { "-machine", "help", NULL };
-	struct strbuf help = STRBUF_INIT;
-	char *dir = xstrfmt("%s/qemu-machines", hypervisors_dir());
-	char *path = NULL;
-	int ret = -1;
+	struct strbuf help = STRBUF_INIT, why = STRBUF_INIT;
+	int rc = hypervisors_machines_cached(r, out, err), ret = -1;
+	char *id;
 
-	if (r->sha256 && strspn(r->sha256, "0123456789abcdef") == 64 &&
-	    !r->sha256[64]) {
-		path = xstrfmt("%s/%s", dir, r->sha256);
-		if (!fsutil_read(path, out) && out->len) {
-			ret = 0;
-			goto out;
-		}
-		strbuf_reset(out);
-	}
+	if (rc)
+		return rc > 0 ? 0 : -1;
 	/* Cached only once it started: a cached list means it runs. */
-	if (qemu_starts(r, err) || run_qemu(r, help_args, NULL, &help, err))
-		goto out;
+	if (qemu_starts(r, &why) || run_qemu(r, help_args, NULL, &help, &why))
+		goto fail;
 	hypervisors_machines_parse(help.buf, out);
 	if (!out->len) {
-		strbuf_addf(err, "%s -machine help lists no machine types",
+		strbuf_addf(&why, "%s -machine help lists no machine types",
 			    r->binary);
-		goto out;
+		goto fail;
 	}
-	/* The cache is only a shortcut: failing to write it is no error. */
-	if (path && !fsutil_mkdir_p(dir, 0755))
-		fsutil_write_atomic(path, out->buf, out->len);
+	machines_put(r, "", out->buf, out->len);
 	ret = 0;
+	goto out;
+fail:
+	/* Asked once per host boot, not once per run (each ask may take
+	 * QEMU's whole timeout). */
+	if ((id = host_boot_id())) {
+		char *text = xstrfmt("%s\n%s", id, why.buf);
+
+		machines_put(r, ".failed", text, strlen(text));
+		free(text);
+		free(id);
+	}
+	strbuf_add(err, why.buf, why.len);
 out:
-	free(dir);
-	free(path);
 	strbuf_release(&help);
+	strbuf_release(&why);
 	return ret;
+}
+
+static int check_cached_only;
+
+void hypervisors_check_cached_only(int on)
+{
+	check_cached_only = on;
 }
 
 int hypervisors_check_cell(const struct cell *c, struct strbuf *err)
@@ -712,6 +724,12 @@ int hypervisors_check_cell(const struct cell *c, struct strbuf *err)
 	/* Not fetched: the run says so, as ERROR, with the command. */
 	if (hypervisors_load(&r, "qemu", c->qemu, &msg))
 		goto out;
+	/* Not known yet, on a loop: left to the run's precheck. */
+	if (check_cached_only &&
+	    hypervisors_machines_cached(&r, &list, &msg) <= 0) {
+		hypervisors_release_clear(&r);
+		goto out;
+	}
 	if (hypervisors_machines(&r, &list, &msg)) {
 		/* A release that does not start is SKIP at run time. */
 		hypervisors_release_clear(&r);

@@ -91,11 +91,20 @@ int hypervisors_starts(const struct hypervisors_release *r,
 /*
  * The machine types a QEMU release offers (`-machine help`, the first word
  * of each line after the header; aliases included), as one word per line
- * in out. Cached in CACHE/qemu-machines/SHA256. 0, or -1 with err.
+ * in out. Cached in CACHE/qemu-machines/SHA256; a release that does not
+ * start is cached too (SHA256.failed), until the host reboots. Runs QEMU
+ * (up to its timeout) when nothing is cached: never on a loop. 0, or -1
+ * with err.
  */
 int hypervisors_machines(const struct hypervisors_release *r,
 			 struct strbuf *out,
 			 struct strbuf *err);
+/*
+ * The cached answer only, never running QEMU: 1 with the list in out, -1
+ * with the cached failure in err, 0 when nothing is cached.
+ */
+int hypervisors_machines_cached(const struct hypervisors_release *r,
+				struct strbuf *out, struct strbuf *err);
 /* Parse `-machine help` output into one word per line. */
 void hypervisors_machines_parse(const char *help, struct strbuf *out);
 /* Is machine's type (up to a ',': "pc,vmport=on" is pc) among the lines
@@ -110,5 +119,11 @@ int hypervisors_has_machine(const char *list, const char *machine);
  */
 struct cell;
 int hypervisors_check_cell(const struct cell *c, struct strbuf *err);
+/*
+ * From now on (on: a daemon whose loop runs, reloading its matrix), a
+ * matrix load checks only what is cached: a release never asked is left
+ * to its runs' precheck.
+ */
+void hypervisors_check_cached_only(int on);
 
 #endif

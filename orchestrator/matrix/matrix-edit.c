@@ -216,6 +216,7 @@ static int tree_same(const struct matrix_tree *a,
 {
 	return str_equal(a->name, b->name) && str_equal(a->path, b->path) &&
 	       str_equal(a->url, b->url) &&
+	       str_equal(a->credentials, b->credentials) &&
 	       list_equal(a->branches, a->n_branches, b->branches,
 			  b->n_branches) &&
 	       a->poll_s == b->poll_s && a->first == b->first &&

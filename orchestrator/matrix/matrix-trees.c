@@ -1,6 +1,7 @@
 /*
  * matrix-trees: the `trees` section: the kernel git trees to watch (a
- * local path or a URL, branches, how often and how much to poll, whether
+ * local path or a URL (and the file with its login), branches, how often
+ * and how much to poll, whether
  * every commit or only each push's tip is tested). Names and branches are
  * checked the way git and the store need them; a path is resolved, never
  * required to exist at load time.
@@ -94,6 +95,14 @@ static int tree_set_url(void *obj, const char *v, const char *dir,
 					"path)", v);
 	t->url = xstrdup(v);
 	return 0;
+}
+
+static int tree_set_credentials(void *obj, const char *v, const char *dir,
+				struct strbuf *err)
+{
+	struct matrix_tree *t = obj;
+
+	return matrix_value_path("credentials", v, dir, &t->credentials, err);
 }
 
 static int tree_set_branches(void *obj, const char *v, const char *dir,
@@ -195,6 +204,7 @@ static const struct setting tree_settings[] = {
 	{ "name", 0, tree_set_name },
 	{ "path", 0, tree_set_path },
 	{ "url", 0, tree_set_url },
+	{ "credentials", 0, tree_set_credentials },
 	{ "branches", 1, tree_set_branches },
 	{ "poll", 0, tree_set_poll },
 	{ "first", 0, tree_set_first },
@@ -222,6 +232,7 @@ static void tree_release(void *obj)
 	free(t->name);
 	free(t->path);
 	free(t->url);
+	free(t->credentials);
 	matrix_value_list_free(t->branches, t->n_branches);
 	memset(t, 0, sizeof(*t));
 }
@@ -240,6 +251,8 @@ static int tree_finish(struct matrix_yaml *y, void *obj,
 	struct seen_key *url = matrix_yaml_seen_find(seen, n_seen, "url");
 	struct seen_key *branches = matrix_yaml_seen_find(seen, n_seen,
 							  "branches");
+	struct seen_key *cred = matrix_yaml_seen_find(seen, n_seen,
+						      "credentials");
 
 	if (!t->name)
 		return matrix_yaml_fail(y, start, "name: missing (every tree "
@@ -251,6 +264,11 @@ static int tree_finish(struct matrix_yaml *y, void *obj,
 	if (!path && !url)
 		return matrix_yaml_fail(y, start, "tree '%s': needs a path "
 					"or a url", t->name);
+	if (cred && path)
+		return matrix_yaml_fail(y, &cred->key_mark, "credentials: "
+					"only a url's login takes a "
+					"credentials file (tree '%s' is a "
+					"path)", t->name);
 	if (!t->n_branches && branches)
 		return matrix_yaml_fail(y, &branches->value_mark, "branches: "
 					"expected at least one branch");

@@ -29,6 +29,8 @@ struct matrix_tree {
 	char *name;		/* [A-Za-z0-9._-]+, unique among trees */
 	char *path;		/* a local repository (resolved), or NULL */
 	char *url;		/* a remote repository, or NULL */
+	char *credentials;	/* url only: a "user:token" file (resolved)
+				 * for the remote's login, or NULL */
 	char **branches;	/* at least one */
 	size_t n_branches;
 	unsigned poll_s;	/* seconds between polls */

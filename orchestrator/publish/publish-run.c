@@ -11,9 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "publish/publish-priv.h"
 #include "lib/spawn.h"
 #include "lib/xmalloc.h"
@@ -112,6 +113,68 @@ static void reproducer(const struct record_run *run, struct strbuf *cmd,
 			argv[6] = NULL;
 		spawn_argv_quote(argv, cmd);
 	}
+}
+
+/*
+ * The next word of a shell-quoted command line (spawn_argv_quote's:
+ * bare, '...' with '\'' for a quote, or "..." and \-escapes) into word;
+ * returns where it ended, or NULL at the end of the line.
+ */
+static const char *next_word(const char *p, struct strbuf *word)
+{
+	strbuf_reset(word);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p)
+		return NULL;
+	while (*p && *p != ' ' && *p != '\t') {
+		if (*p == '\'') {
+			for (p++; *p && *p != '\''; p++)
+				strbuf_addch(word, *p);
+			p += !!*p;
+		} else if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1] &&
+				    strchr("\"\\$`", p[1]))
+					p++;
+				strbuf_addch(word, *p);
+			}
+			p += !!*p;
+		} else {
+			if (*p == '\\' && p[1])
+				p++;
+			strbuf_addch(word, *p++);
+		}
+	}
+	return p;
+}
+
+/*
+ * The command line for reproduce.sh: each word cleaned of escape
+ * sequences and controls (shown as their pictures) and then quoted again.
+ * Cleaning the quoted line instead would let an argument's ESC [ swallow
+ * the quote that closes it, and the rest of the argument run as shell.
+ */
+static void add_clean_command(struct strbuf *sh, const char *line)
+{
+	struct strbuf word = STRBUF_INIT, clean = STRBUF_INIT;
+	char *argv[2] = { NULL, NULL };
+	const char *p = line;
+	int first = 1;
+
+	while ((p = next_word(p, &word))) {
+		strbuf_reset(&clean);
+		strbuf_add_clean(&clean, word.buf, word.len,
+				 STRBUF_CLEAN_LINE);
+		if (!first)
+			strbuf_addch(sh, ' ');
+		first = 0;
+		/* An empty word must stay a word: spawn_argv_quote gives ''. */
+		argv[0] = clean.buf;
+		spawn_argv_quote(argv, sh);
+	}
+	strbuf_release(&word);
+	strbuf_release(&clean);
 }
 
 /* body to f, when it has grown: a log page is streamed, never whole. */
@@ -314,6 +377,7 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 		strbuf_addf(err, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
+	fchmod(fileno(f), 0644);	/* served, whatever the umask */
 	mark = strchr(out.buf, '\001');
 	fwrite(out.buf, 1, (size_t)(mark - out.buf), f);
 	add_log(&body, f, rd, run->line);
@@ -340,7 +404,7 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 	strbuf_addf(&sh, ", verdict %s.\n# The kernel and initrd paths are "
 		    "the farm's: copy or rebuild them first.\n%s",
 		    verdict_name(run->verdict), made ? "" : "exec ");
-	strbuf_add_clean(&sh, cmd.buf, cmd.len, STRBUF_CLEAN_LINE);
+	add_clean_command(&sh, cmd.buf);
 	strbuf_addch(&sh, '\n');
 	if (publish_site_write(s, shpage, sh.buf, sh.len, err) < 0)
 		goto out;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/fsutil.h"
@@ -213,8 +214,12 @@ int publish_site_write(struct site *s, const char *page, const char *data,
 	char *path = xstrfmt("%s/%s", s->out, page);
 	int ret = publish_site_write_path(path, data, len, err);
 
-	if (!ret)
+	/* A page is served: readable whatever the daemon's umask (077);
+	 * the store's own files (the runs cache) stay private. */
+	if (!ret) {
+		chmod(path, 0644);
 		s->written++;
+	}
 	free(path);
 	return ret;
 }
@@ -271,6 +276,9 @@ int publish_site_dirs(const char *out, struct strbuf *err)
 	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
 		char *d = xstrfmt("%s/%s", out, dirs[i]);
 		int rc = fsutil_mkdir_p(d, 0755);
+
+		if (rc == 0)
+			chmod(d, 0755);	/* served, whatever the umask */
 
 		if (rc < 0) {
 			strbuf_addf(err, "%s: cannot create: %s", d,

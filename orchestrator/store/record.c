@@ -264,13 +264,14 @@ int record_open(struct record **out, const char *state_dir,
 	r->dir = xstrdup(state_dir);
 	r->db_path = xstrfmt("%s/%s", state_dir, RECORD_DB_NAME);
 
-	rc = fsutil_mkdir_p(state_dir, 0755);
+	/* Private but for the dashboard inside (daemon-state.c). */
+	rc = fsutil_mkdir_p(state_dir, 0711);
 	if (rc) {
 		strbuf_addf(err, "%s: cannot create the state directory: %s",
 			    state_dir, strerror(-rc));
 		goto out;
 	}
-	rc = fsutil_mkdir_p(logs, 0755);
+	rc = fsutil_mkdir_p(logs, 0700);
 	if (rc) {
 		strbuf_addf(err, "%s: cannot create the log directory: %s",
 			    logs, strerror(-rc));

@@ -8,7 +8,7 @@ set -u
 if [ -n "${HVMATRIX_SKIP_BOOT_TESTS:-}" ]; then
 	case ${0##*/} in
 	t-cli.sh | t-hygiene.sh | t-build-kill.sh | t-man.sh | t-systemd.sh | \
-	t-reload.sh) ;;
+	t-reload.sh | t-neighbour.sh) ;;
 	*)	echo "# SKIP: ${0##*/} boots or builds kernels and" \
 			"HVMATRIX_SKIP_BOOT_TESTS is set (make distcheck)"
 		exit 77 ;;

@@ -121,7 +121,7 @@ check "the readers created no state directory" test ! -e "$HVMATRIX_STATE"
 sd=$TMP/sd
 mkdir -p "$sd"
 other=$TMP/other.yaml
-printf 'trees:\n  - name: othertree\n    path: /nonexistent\nbuilds:\n  - name: tiny\n    base: tinyconfig\ncells: []\n' > "$other"
+printf 'trees:\n  - name: othertree\n    path: /nonexistent\n  - name: private\n    url: https://u:SECRET1@git.example/x.git?private_token=SECRET2\nbuilds:\n  - name: tiny\n    base: tinyconfig\ncells: []\n' > "$other"
 now=$(date +%s)
 cat > "$sd/daemon.json" <<EOF
 {"pid": 26016, "updated_at": $now.446, "matrix": "$other",
@@ -153,6 +153,9 @@ check "the trees are those of the matrix the daemon runs" \
 	grep -q "^  othertree " "$TMP/out"
 check "... not those of the default matrix" \
 	bash -c '! grep -q "^  demo " "$1"' _ "$TMP/out"
+check "a tree URL is shown without its userinfo and query" \
+	grep -q "^  private .*(https://git.example/x.git)$" "$TMP/out"
+check "... and its token nowhere" bash -c '! grep -q SECRET "$1"' _ "$TMP/out"
 "$HVM" status --state "$sd" --matrix "$top_srcdir/matrices/default.yaml" \
 	> "$TMP/out" 9>&-
 check "--matrix still chooses the trees" grep -q "^  demo " "$TMP/out"
@@ -161,6 +164,9 @@ expect_eq "status --json passes the daemon's object through unchanged" \
 	"$(jq -S -c .daemon "$TMP/status.json")" "$(jq -S -c . "$sd/daemon.json")"
 expect_eq "status --json lists the daemon matrix's trees" \
 	"$(jq -r '.trees[0].tree' "$TMP/status.json")" othertree
+expect_eq "status --json shows a tree URL without its token" \
+	"$(jq -r '.trees[1].source' "$TMP/status.json")" \
+	https://git.example/x.git
 echo '{"pid": 7, "paused": "store: disk full"}' > "$sd/daemon.json"
 expect_eq "an older, sparser status file does not break status" \
 	"$(st "$HVM" status --state "$sd" 9>&-)" 0

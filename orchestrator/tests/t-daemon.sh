@@ -153,9 +153,10 @@ expect_eq "each commit queued once, all done" \
 	"4 4"
 # Incremental: the later commits recompile a handful of files, the first
 # (cold) build thousands.
-compiled() {
-	grep -c '^  CC ' "$(sqlite3 "$db" "SELECT log_path FROM builds WHERE \
-		commit_id = '$1' AND status != 'ERROR' ORDER BY id DESC LIMIT 1")"
+compiled() {	# build logs are compressed (.log.zst)
+	log_text "$(sqlite3 "$db" "SELECT log_path FROM builds WHERE \
+		commit_id = '$1' AND status != 'ERROR' ORDER BY id DESC LIMIT 1")" |
+		grep -c '^  CC '
 }
 # The first commit's build was stopped and killed before it finished, so
 # its last log shows only what the resumed build had left to compile (with

@@ -4,8 +4,8 @@
 # pages resolve, every setting is known), systemd-sysusers accepts the
 # sysusers.d file, and the unit says what the service promises: the
 # daemon as its own user, state and cache directories, reload by SIGHUP,
-# stop of the whole cgroup, no MemoryDenyWriteExecute (QEMU TCG needs
-# W+X memory).
+# stop of the whole cgroup, the Slurm shared_dir writable, how to watch a
+# tree in /home, no MemoryDenyWriteExecute (QEMU TCG needs W+X memory).
 . "$(dirname "$0")/lib.sh"
 
 command -v systemd-analyze > /dev/null || {
@@ -44,6 +44,10 @@ expect_eq "StateDirectory" "$(key StateDirectory)" hvmatrix
 expect_eq "CacheDirectory" "$(key CacheDirectory)" hvmatrix
 expect_eq "reload is SIGHUP" "$(key ExecReload)" 'kill -HUP $MAINPID'
 expect_eq "stop ends the whole cgroup" "$(key KillMode)" control-group
+expect_eq "the Slurm shared_dir of docs/slurm.md is writable" \
+	"$(key ReadWritePaths)" "-/srv/hvmatrix"
+check "the unit says how to watch another user's tree (safe.directory)" \
+	grep -q "safe.directory" "$unit"
 check "MemoryDenyWriteExecute is not set (TCG)" \
 	sh -c "! grep -q '^MemoryDenyWriteExecute=yes' '$unit'"
 if systemd-analyze security --help 2>/dev/null | grep -q -- --offline; then

@@ -6,9 +6,11 @@
  * source's name to $(O)/counter, then concatenates the objects into
  * $(O)/arch/x86/boot/bzImage. A source containing FAIL makes its rule fail,
  * one containing SLEEP makes it wait forever, one containing SUBMAKE runs
- * a sub-make that sleeps 300 s; its merge_config.sh appends the fragments
- * to the .config. The real make runs, through the real hvmatrix binary as
- * trampoline.
+ * a sub-make that sleeps 300 s, one containing FLOOD prints 400 MiB with
+ * an error line in the middle and one at the end, and fails, one
+ * containing FOREVER leaves a process behind (setsid) that writes on; its
+ * merge_config.sh appends the fragments to the .config. The real make
+ * runs, through the real hvmatrix binary as trampoline.
  */
 #include <check.h>
 #include <dirent.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +30,7 @@
 #include "build/build.h"
 #include "build/build-priv.h"
 #include "lib/fsutil.h"
+#include "lib/logfile.h"
 #include "lib/spawn.h"
 #include "lib/strbuf.h"
 #include "lib/xmalloc.h"
@@ -45,6 +49,11 @@ static const char fake_makefile[] =
 	"\t@if grep -q SLEEP $<; then touch $(O)/sleeping; "
 	"while true; do sleep 1; done; fi\n"
 	"\t@if grep -q SUBMAKE $<; then $(MAKE) sleep300; fi\n"
+	"\t@if grep -q FLOOD $<; then yes 'a line of a flood of output' | "
+	"head -c 200M; echo \"$<:1: error: in the middle\"; "
+	"yes 'a line of a flood of output' | head -c 200M; "
+	"echo \"$<:2: error: at the end\" >&2; exit 1; fi\n"
+	"\t@if grep -q FOREVER $<; then setsid yes $(O) & fi\n"
 	"\techo $< >> $(O)/counter\n"
 	"\tcat $< > $@\n"
 	"$(O)/arch/x86/boot/bzImage: $(O)/a.o $(O)/b.o\n"
@@ -239,6 +248,17 @@ static char *read_file(const char *path)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* A log's text, plain or compressed (lib/logfile.c reads both). */
+static char *read_log(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT, err = STRBUF_INIT;
+
+	ck_assert_msg(logfile_read_all(path, 0, &sb, &err) == 0,
+		      "cannot read %s: %s", path, err.buf);
+	strbuf_release(&err);
+	return strbuf_detach(&sb, NULL);
+}
+
 static char *state_file(const char *rel)
 {
 	return xstrfmt("%s/%s", state_dir, rel);
@@ -265,7 +285,7 @@ static unsigned compiled(const char *counter, const char *name)
 static void assert_ok(const struct build *b)
 {
 	if (b->status != BUILD_OK) {
-		char *log = b->log_path ? read_file(b->log_path) : NULL;
+		char *log = b->log_path ? read_log(b->log_path) : NULL;
 
 		ck_abort_msg("status %s (%s); log:\n%s",
 			     build_status_name(b->status), b->reason,
@@ -299,7 +319,7 @@ START_TEST(test_build_incremental_and_reuse)
 	ck_assert_uint_eq(compiled(counter, "a.c"), 1);
 	ck_assert_uint_eq(compiled(counter, "b.c"), 1);
 	/* The log names each step's exact command. */
-	s = read_file(b.log_path);
+	s = read_log(b.log_path);
 	ck_assert_ptr_nonnull(strstr(s, "$ make -C "));
 	ck_assert_ptr_nonnull(strstr(s, " tinyconfig\n"));
 	ck_assert_ptr_nonnull(strstr(s, "'CC=ccache gcc' -j2 bzImage\n"));
@@ -339,7 +359,7 @@ START_TEST(test_build_incremental_and_reuse)
 	free(s);
 	assert_contains(b.log_path, "--- hvmatrix: checkout: 1 changed path, ");
 	/* Same config inputs: not configured again. */
-	s = read_file(b.log_path);
+	s = read_log(b.log_path);
 	ck_assert_ptr_null(strstr(s, "tinyconfig"));
 	free(s);
 	build_release(&b);
@@ -409,7 +429,7 @@ static void write_file(const char *path, const char *text)
 
 static void assert_contains(const char *path, const char *what)
 {
-	char *s = read_file(path);
+	char *s = read_log(path);
 
 	ck_assert_msg(strstr(s, what), "%s lacks \"%s\":\n%s", path, what, s);
 	free(s);
@@ -417,7 +437,7 @@ static void assert_contains(const char *path, const char *what)
 
 static void assert_lacks(const char *path, const char *what)
 {
-	char *s = read_file(path);
+	char *s = read_log(path);
 
 	ck_assert_msg(!strstr(s, what), "%s has \"%s\":\n%s", path, what, s);
 	free(s);
@@ -532,6 +552,69 @@ START_TEST(test_build_failure)
 	art = xstrfmt("%s/artifacts/linux/%s/tiny/bzImage", state_dir, c1);
 	ck_assert_int_ne(access(art, F_OK), 0);
 	free(art);
+	build_release(&b);
+}
+END_TEST
+
+/*
+ * A build that prints 400 MiB: the log keeps its head and tail (16 MiB,
+ * the cut marked), compressed; the error lines are found in all of it,
+ * the cut part included; and this process (the loop and the log's
+ * reader) never holds the output in memory.
+ */
+START_TEST(test_build_log_capped)
+{
+	struct build b;
+	struct rusage ru;
+	struct stat st;
+	char c1[41], *log;
+	size_t len;
+
+	commit("a1\n", "FLOOD\n", NULL, c1);
+	build(&b, c1);
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	printf("# a build printing 400 MiB: max RSS %ld KiB\n", ru.ru_maxrss);
+	ck_assert_msg(ru.ru_maxrss < 64 * 1024, "max RSS %ld KiB",
+		      ru.ru_maxrss);
+	ck_assert_str_eq(build_status_name(b.status), "FAILED");
+	ck_assert_ptr_nonnull(strstr(b.errors, "b.c:1: error: in the middle"));
+	ck_assert_ptr_nonnull(strstr(b.errors, "b.c:2: error: at the end"));
+	len = strlen(b.log_path);
+	ck_assert(len > 4 && !strcmp(b.log_path + len - 4, ".zst"));
+	ck_assert_int_eq(stat(b.log_path, &st), 0);
+	printf("# its log: %lld bytes compressed\n", (long long)st.st_size);
+	ck_assert_int_lt(st.st_size, BUILD_LOG_LIMIT);
+	log = read_log(b.log_path);
+	len = strlen(log);
+	ck_assert_uint_le(len, BUILD_LOG_LIMIT + 4096);
+	ck_assert_uint_ge(len, BUILD_LOG_LIMIT);
+	ck_assert_ptr_nonnull(strstr(log, "--- hvmatrix: build "));
+	ck_assert_ptr_nonnull(strstr(log, " bytes cut here (log_limit "));
+	/* The tail is kept: the last error, then the build's own end. */
+	ck_assert_ptr_nonnull(strstr(log, "b.c:2: error: at the end"));
+	ck_assert_ptr_nonnull(strstr(log, "\n--- hvmatrix: build FAILED: "
+				     "make exited 2\n"));
+	free(log);
+	build_release(&b);
+}
+END_TEST
+
+/*
+ * A process the build left behind, out of its group, writing on into the
+ * log's pipe: the build still ends (the log takes what the pipe holds,
+ * no more), and once the pipe is gone the writer dies of it.
+ */
+START_TEST(test_build_log_writer_left_behind)
+{
+	struct build b;
+	char c1[41];
+	size_t len;
+
+	commit("a1\n", "FOREVER\n", NULL, c1);
+	build(&b, c1);
+	assert_ok(&b);
+	len = strlen(b.log_path);
+	ck_assert(len > 4 && !strcmp(b.log_path + len - 4, ".zst"));
 	build_release(&b);
 }
 END_TEST
@@ -1490,6 +1573,8 @@ static Suite *build_suite(void)
 	tcase_add_test(tc, test_build_stop);
 	tcase_add_test(tc, test_build_timeout);
 	tcase_add_test(tc, test_build_errors);
+	tcase_add_test(tc, test_build_log_capped);
+	tcase_add_test(tc, test_build_log_writer_left_behind);
 	tcase_add_test(tc, test_build_missing_tools);
 	tcase_add_test(tc, test_build_on_spawn);
 	tcase_add_test(tc, test_build_kill_group);

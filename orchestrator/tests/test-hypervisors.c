@@ -2,7 +2,9 @@
  * Unit tests for the release catalogue: manifest parsing, the machine-type
  * check at matrix load time (with file:line:col) and the resolution of a
  * cell's release into QEMU's argv: not fetched is ERROR naming the
- * fetcher, not starting is SKIP. The "releases" here are temporary
+ * fetcher, not starting is SKIP; the release is asked by the precheck on
+ * the thread pool, never on a loop, and its answer (a failure too) is
+ * cached. The "releases" here are temporary
  * directories whose binary is a small shell script standing in for QEMU.
  */
 #define _XOPEN_SOURCE 700
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/probe.h"
 #include "matrix/cell.h"
 #include "lib/fsutil.h"
 #include "matrix/hypervisors.h"
@@ -265,12 +268,209 @@ START_TEST(release_that_cannot_start_is_skip)
 	ck_assert_int_eq(cell_set(&c, "name", "x", NULL), 0);
 	ck_assert_int_eq(cell_set(&c, "qemu", "9.2", NULL), 0);
 	boot_run_init(&r, &c, "/k", "/i", "/tmp/log");
+	/* Asked by the precheck, never by boot_run_init (on a loop). */
+	ck_assert_int_eq(judge_verdict(&r.judge), VERDICT_NONE);
+	probe_precheck(&r, 1, "/k", NULL, "/i", 1);
 	ck_assert_int_eq(judge_verdict(&r.judge), VERDICT_SKIP);
 	ck_assert_msg(strstr(r.judge.reason, "cannot start") &&
 		      strstr(r.judge.reason, "no TCG here"), "%s",
 		      r.judge.reason);
 	boot_run_release(&r);
 	cell_release(&c);
+}
+END_TEST
+
+/* A release with a sha256 in its manifest: its answers are cached. */
+static void add_cached_release(const char *ver, const char *script)
+{
+	char *m = xstrfmt("kind qemu\nversion %s\npackage 1:%s-1\n"
+			  "binary qemu\nfirmware fw\nsha256 %064d\n", ver, ver,
+			  atoi(ver));
+	char *rel = xstrfmt("qemu/%s/manifest", ver);
+	char *bin = xstrfmt("qemu/%s/qemu", ver);
+
+	put(bin, script, 0755);
+	put(rel, m, 0644);
+	free(m);
+	free(rel);
+	free(bin);
+}
+
+/* How many times a stand-in QEMU ran (one line each in tmpdir/asked). */
+static unsigned times_asked(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *path = xstrfmt("%s/asked", tmpdir);
+	unsigned n = 0;
+	size_t i;
+
+	if (fsutil_read(path, &sb) == 0)
+		for (i = 0; i < sb.len; i++)
+			n += sb.buf[i] == '\n';
+	strbuf_release(&sb);
+	free(path);
+	return n;
+}
+
+/* A stand-in that takes 1.5 s for each question, then answers. */
+static char *slow_qemu(void)
+{
+	return xstrfmt("#!/bin/sh\necho x >> %s/asked\nsleep 1.5\n"
+		       "case \"$*\" in\n"
+		       "*'-machine help'*) printf 'Supported machines are:\\n"
+		       "pc   Standard PC\\n' ;;\n"
+		       "esac\nexit 0\n", tmpdir);
+}
+
+struct lag {
+	uv_timer_t tick;
+	uint64_t last_ns, worst_ns;
+	int done;
+};
+
+static void lag_tick(uv_timer_t *t)
+{
+	struct lag *l = container_of(t, struct lag, tick);
+	uint64_t now = uv_hrtime();
+
+	if (l->last_ns && now - l->last_ns > l->worst_ns)
+		l->worst_ns = now - l->last_ns;
+	l->last_ns = now;
+}
+
+static void lag_done(void *data)
+{
+	struct lag *l = data;
+
+	l->done = 1;
+	uv_timer_stop(&l->tick);
+	uv_close((uv_handle_t *)&l->tick, NULL);
+}
+
+/*
+ * A release never asked: boot_run_init (on the daemon's loop, in
+ * job-plan.c) does not run it; the precheck asks on the thread pool while
+ * the loop's 10 ms timer keeps its time, and the answer is cached.
+ */
+START_TEST(machine_types_asked_off_the_loop)
+{
+	char *script = slow_qemu(), *payload = xstrfmt("%s/p", tmpdir);
+	struct boot_run r;
+	struct cell c;
+	struct lag l = { 0 };
+	uv_loop_t loop;
+	uint64_t t0;
+	double init_ms, lag_ms;
+
+	add_cached_release("9.3", script);
+	put("p", "x", 0644);
+	cell_init(&c);
+	ck_assert_int_eq(cell_set(&c, "name", "x", NULL), 0);
+	ck_assert_int_eq(cell_set(&c, "qemu", "9.3", NULL), 0);
+	ck_assert_int_eq(cell_set(&c, "machine", "pc", NULL), 0);
+	t0 = uv_hrtime();
+	boot_run_init(&r, &c, payload, payload, "/tmp/log");
+	init_ms = (double)(uv_hrtime() - t0) / 1e6;
+	printf("# boot_run_init of an unasked release: %.1f ms\n", init_ms);
+	ck_assert_msg(init_ms < 500, "boot_run_init took %.0f ms", init_ms);
+	ck_assert_uint_eq(times_asked(), 0);
+	ck_assert_int_eq(judge_verdict(&r.judge), VERDICT_NONE);
+	ck_assert(r.release_unchecked);
+
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	uv_timer_init(&loop, &l.tick);
+	uv_timer_start(&l.tick, lag_tick, 10, 10);
+	ck_assert_int_eq(probe_precheck_start(&loop, &r, 1, payload, NULL,
+					      payload, 1, lag_done, &l), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	ck_assert(l.done);
+	/* The lag: how much later than its 10 ms a tick came, as the
+	 * daemon's meter counts it. */
+	lag_ms = (double)l.worst_ns / 1e6 - 10;
+	printf("# the loop's worst lag while QEMU was asked: %.1f ms\n",
+	       lag_ms);
+	/* Two questions of 1.5 s each went by; the loop never waited. */
+	ck_assert_uint_eq(times_asked(), 2);
+	ck_assert_msg(lag_ms < 50, "worst lag %.0f ms", lag_ms);
+	ck_assert_int_eq(judge_verdict(&r.judge), VERDICT_NONE);
+	ck_assert(!r.release_unchecked);
+	boot_run_release(&r);
+
+	/* Asked once: the next run's init finds the answer cached. */
+	boot_run_init(&r, &c, payload, payload, "/tmp/log");
+	ck_assert(!r.release_unchecked);
+	ck_assert_uint_eq(times_asked(), 2);
+	boot_run_release(&r);
+	cell_release(&c);
+	free(script);
+	free(payload);
+}
+END_TEST
+
+/* A release that cannot start is asked once per host boot, not per run. */
+START_TEST(failure_is_cached)
+{
+	char *script = xstrfmt("#!/bin/sh\necho x >> %s/asked\n"
+			       "echo 'fatal: no TCG here' >&2\nexit 1\n",
+			       tmpdir);
+	char *payload = xstrfmt("%s/p", tmpdir);
+	struct boot_run r;
+	struct cell c;
+	int i;
+
+	add_cached_release("9.4", script);
+	put("p", "x", 0644);
+	cell_init(&c);
+	ck_assert_int_eq(cell_set(&c, "name", "x", NULL), 0);
+	ck_assert_int_eq(cell_set(&c, "qemu", "9.4", NULL), 0);
+	for (i = 0; i < 3; i++) {
+		boot_run_init(&r, &c, payload, payload, "/tmp/log");
+		probe_precheck(&r, 1, payload, NULL, payload, 1);
+		ck_assert_int_eq(judge_verdict(&r.judge), VERDICT_SKIP);
+		ck_assert_msg(strstr(r.judge.reason, "no TCG here"), "%s",
+			      r.judge.reason);
+		boot_run_release(&r);
+	}
+	ck_assert_uint_eq(times_asked(), 1);
+	cell_release(&c);
+	free(script);
+	free(payload);
+}
+END_TEST
+
+/* A daemon's matrix reload (on its loop) asks no release. */
+START_TEST(reload_checks_only_what_is_cached)
+{
+	static const char yaml[] =
+		"version: 1\ncells:\n  - name: a\n    qemu: \"9.3\"\n"
+		"    machine: pc-q35-1.0\n";
+	char *script = slow_qemu();
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+
+	add_cached_release("9.3", script);
+	hypervisors_check_cached_only(1);
+	ck_assert_int_eq(matrix_load_buf(&m, "m.yaml", yaml, strlen(yaml),
+					 &err), 0);
+	matrix_release(&m);
+	ck_assert_uint_eq(times_asked(), 0);
+	hypervisors_check_cached_only(0);
+	/* Asked (the CLI's `matrix check`): the machine is missing. */
+	ck_assert_int_eq(matrix_load_buf(&m, "m.yaml", yaml, strlen(yaml),
+					 &err), -1);
+	ck_assert_msg(strstr(err.buf, "no machine type \"pc-q35-1.0\""), "%s",
+		      err.buf);
+	ck_assert_uint_eq(times_asked(), 2);
+	/* Cached now: a reload sees it too. */
+	strbuf_reset(&err);
+	hypervisors_check_cached_only(1);
+	ck_assert_int_eq(matrix_load_buf(&m, "m.yaml", yaml, strlen(yaml),
+					 &err), -1);
+	hypervisors_check_cached_only(0);
+	ck_assert_uint_eq(times_asked(), 2);
+	strbuf_release(&err);
+	free(script);
 }
 END_TEST
 
@@ -346,6 +546,9 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, release_resolves_into_argv);
 	tcase_add_test(tc, missing_release_is_error_naming_fetcher);
 	tcase_add_test(tc, release_that_cannot_start_is_skip);
+	tcase_add_test(tc, machine_types_asked_off_the_loop);
+	tcase_add_test(tc, failure_is_cached);
+	tcase_add_test(tc, reload_checks_only_what_is_cached);
 	tcase_add_test(tc, loader_and_environment);
 	tcase_add_test(tc, xen_build_without_manifest_and_listing);
 	suite_add_tcase(s, tc);

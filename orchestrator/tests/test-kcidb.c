@@ -12,8 +12,9 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "matrix/matrix.h"
 #include "export/kcidb.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "lib/xmalloc.h"
 
 static char tmpdir[256];
@@ -249,6 +250,57 @@ START_TEST(no_null_from_a_store)
 }
 END_TEST
 
+/* A tree URL's userinfo and query (a token) never reach the export. */
+START_TEST(repository_url_without_token)
+{
+	static const char yaml[] =
+		"version: 1\n"
+		"trees:\n"
+		"  - name: t\n"
+		"    url: https://user:TOKEN1@git.example/linux.git"
+		"?private_token=TOKEN2\n"
+		"    branches: [master]\n"
+		"builds:\n"
+		"  - name: tiny\n"
+		"    base: tinyconfig\n"
+		"cells:\n"
+		"  - name: plain\n"
+		"    machine: pc\n";
+	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
+	struct kcidb_opts opts = { 0 };
+	struct kcidb_report rep;
+	struct record *r = NULL;
+	struct matrix m;
+	struct json_value v;
+	const struct json_value *co;
+	char *state = xstrfmt("%s/state-url", tmpdir);
+
+	if (matrix_load_buf(&m, "m.yaml", yaml, strlen(yaml), &err))
+		ck_abort_msg("matrix_load_buf: %s", err.buf);
+	if (record_open(&r, state, &err))
+		ck_abort_msg("record_open: %s", err.buf);
+	add_run(r, "t", "1111111111111111111111111111111111111111", "plain",
+		VERDICT_PASS, 1000);
+	if (kcidb_collect(r, &m, &opts, &rep, &err) < 0)
+		ck_abort_msg("kcidb_collect: %s", err.buf);
+	kcidb_write(&rep, "lab_1", &sb);
+	ck_assert_msg(!strstr(sb.buf, "TOKEN"), "token exported:\n%s",
+		      sb.buf);
+	parse(&sb, &v);
+	co = json_get(&v, "checkouts");
+	ck_assert_uint_eq(co->n, 1);
+	ck_assert_str_eq(json_get_str(&co->items[0], "git_repository_url"),
+			 "https://git.example/linux.git");
+	json_value_release(&v);
+	kcidb_collect_release(&rep);
+	record_close(r);
+	matrix_release(&m);
+	free(state);
+	strbuf_release(&err);
+	strbuf_release(&sb);
+}
+END_TEST
+
 /* Is s[0..len) valid UTF-8? */
 static int utf8_ok(const unsigned char *s, size_t len)
 {
@@ -373,6 +425,7 @@ int main(void)
 	tcase_add_test(tc, test_path);
 	tcase_add_test(tc, no_null_from_unknowns);
 	tcase_add_test(tc, no_null_from_a_store);
+	tcase_add_test(tc, repository_url_without_token);
 	tcase_add_test(tc, excerpt_cut_at_utf8_boundary);
 	tcase_add_test(tc, log_tail_of_a_zstd_log);
 	tcase_add_test(tc, since_times);

@@ -16,7 +16,7 @@
 #include "boot/boot.h"
 #include "lib/fsutil.h"
 #include "lib/spawn.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "lib/xmalloc.h"
 
 static char tmpdir[PATH_MAX];

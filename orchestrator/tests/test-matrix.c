@@ -1100,6 +1100,28 @@ START_TEST(test_trees_builds_relative)
 }
 END_TEST
 
+/* A url's login comes from a file beside the matrix, never a path's. */
+START_TEST(test_trees_credentials)
+{
+	static const char text[] =
+		"trees:\n"
+		"  - {name: a, url: \"https://h/l.git\", credentials: l.cred}\n"
+		"cells: []\n";
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+
+	ck_assert_int_eq(matrix_load_buf(&m, "/srv/m/x.yaml", text,
+					 strlen(text), &err), 0);
+	ck_assert_str_eq(m.trees[0].credentials, "/srv/m/l.cred");
+	matrix_release(&m);
+	ck_load_error("trees:\n  - name: a\n    path: /x\n"
+		      "    credentials: c\ncells: []\n",
+		      "t.yaml:4:5: credentials: only a url's login takes a "
+		      "credentials file (tree 'a' is a path)");
+	strbuf_release(&err);
+}
+END_TEST
+
 START_TEST(test_trees_builds_find)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -2035,6 +2057,7 @@ static Suite *matrix_suite(void)
 	tc = tcase_create("trees-builds");
 	tcase_add_test(tc, test_trees_builds_valid);
 	tcase_add_test(tc, test_trees_builds_relative);
+	tcase_add_test(tc, test_trees_credentials);
 	tcase_add_test(tc, test_trees_builds_find);
 	tcase_add_test(tc, test_trees_builds_optional);
 	tcase_add_test(tc, test_trees_errors);

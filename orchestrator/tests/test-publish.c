@@ -16,9 +16,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wordexp.h>
 
 #include "lib/fsutil.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "publish/publish.h"
 #include "store/record.h"
 #include "lib/xmalloc.h"
@@ -265,6 +266,9 @@ START_TEST(log_page_rendered_once)
 }
 END_TEST
 
+/* The command line add_commit_run records. */
+static const char *run_cmdline = "qemu-system-x86_64 -m 256";
+
 /* A run of a built commit (tree, commit, build), with its log. */
 static void add_commit_run(struct record *r, const char *commit,
 			   const char *cell, enum verdict v, const char *line,
@@ -287,7 +291,7 @@ static void add_commit_run(struct record *r, const char *commit,
 	run.tree = (char *)"t";
 	run.commit_id = (char *)commit;
 	run.build = (char *)"b";
-	run.cmdline = (char *)"qemu-system-x86_64 -m 256";
+	run.cmdline = (char *)run_cmdline;
 	if (record_add_run(r, &run, &err))
 		ck_abort_msg("record_add_run: %s", err.buf);
 	free(nonce);
@@ -376,6 +380,53 @@ START_TEST(classes_escaping_and_run_pages)
 	ck_assert_ptr_nonnull(strstr(html, "\nexec qemu-system-x86_64 -m 256"
 				     "\n"));
 	free(html);
+	free(log);
+	record_close(r);
+}
+END_TEST
+
+/*
+ * An argument holding ESC [ (a kernel command line from a crafted cell)
+ * stays one argument in reproduce.sh: cleaned, then quoted, so that the
+ * sequence cannot swallow its closing quote and run the rest as shell.
+ */
+START_TEST(reproducer_argument_with_escape)
+{
+	struct record *r = open_store();
+	char *log = xstrfmt("%s/x.log", tmpdir), *sh, *line, *end;
+	wordexp_t we;
+	int rc;
+
+	ck_assert_int_eq(fsutil_write_atomic(log, "x\n", 2), 0);
+
+	/*
+	 * spawn_argv_quote of qemu, "x ESC [", "A", "; touch /tmp/p; #":
+	 * cleaned whole, ESC [ ' space A went as one CSI, so the last
+	 * word's opening quote closed 'x and its command ran.
+	 */
+	run_cmdline = "qemu-system-x86_64 'x\033[' A '; touch /tmp/p; #'";
+	add_commit(r, C1, "", "one");
+	add_commit_run(r, C1, "vm", VERDICT_FAIL, "x", log);
+	run_cmdline = "qemu-system-x86_64 -m 256";
+	free(publish(r));
+	sh = read_site("run/1.sh");
+	ck_assert_ptr_null(strchr(sh, '\033'));
+	line = strstr(sh, "\nexec ");
+	ck_assert_ptr_nonnull(line);
+	line += 6;
+	end = strchr(line, '\n');
+	ck_assert_ptr_nonnull(end);
+	*end = '\0';
+	/* Split as a shell would; a ';' outside quotes is refused. */
+	rc = wordexp(line, &we, WRDE_NOCMD | WRDE_UNDEF);
+	ck_assert_msg(rc == 0, "not one quoted command (%d): %s", rc, line);
+	ck_assert_uint_eq(we.we_wordc, 4);
+	/* The sequence dropped inside its word, the rest kept as text. */
+	ck_assert_str_eq(we.we_wordv[1], "x");
+	ck_assert_str_eq(we.we_wordv[2], "A");
+	ck_assert_str_eq(we.we_wordv[3], "; touch /tmp/p; #");
+	wordfree(&we);
+	free(sh);
 	free(log);
 	record_close(r);
 }
@@ -668,6 +719,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, reproducer_argument_with_escape);
 	tcase_add_test(tc, bounded_load);
 	tcase_add_test(tc, log_page_streamed);
 	tcase_add_test(tc, log_page_rendered_once);

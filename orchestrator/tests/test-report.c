@@ -1,6 +1,7 @@
 /*
  * Unit tests for lib/report.c: progress lines honour --quiet and carry
- * the daemon's stamp; error lines are always written, never stamped.
+ * the daemon's stamp; error lines are always written, never stamped; no
+ * line passes a terminal escape sequence or control through.
  */
 #include <check.h>
 #include <regex.h>
@@ -52,6 +53,25 @@ START_TEST(progress_and_errors)
 }
 END_TEST
 
+/* A commit subject in a daemon line: no sequence reaches the terminal. */
+START_TEST(escapes_and_controls_dropped)
+{
+	const char *subject = "fix \x1b]52;c;ZWNobyBwd25lZA==\x07x"
+			      "\x1b[2J\x1b[1;1H\x1b[31mred\x1b[0m"
+			      "\r\x08\x7f\xc2\x9b" "1m\x1bP+q\x1b\\\x1b" "7"
+			      "caf\xc3\xa9\tend";
+
+	report_set_quiet(0);
+	report_set_stamp(0);
+	capture_start();
+	report_progress(NULL, "building t deadbeef \"%s\"", subject);
+	report_error("cut \x1b[");
+	ck_assert_str_eq(capture_end(),
+			 "building t deadbeef \"fix xred????1m"
+			 "caf\xc3\xa9\tend\"\nhvmatrix: cut \n");
+}
+END_TEST
+
 START_TEST(quiet_drops_progress_only)
 {
 	report_set_quiet(1);
@@ -93,6 +113,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, progress_and_errors);
+	tcase_add_test(tc, escapes_and_controls_dropped);
 	tcase_add_test(tc, quiet_drops_progress_only);
 	tcase_add_test(tc, stamp_on_progress_not_on_errors);
 	suite_add_tcase(s, tc);

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "store/record.h"
 #include "lib/strbuf.h"
 #include "lib/xmalloc.h"

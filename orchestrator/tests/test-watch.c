@@ -1,19 +1,25 @@
 /*
  * test-watch: the commit walker (watch.c) on small repositories built with
  * libgit2 itself in a private temporary directory: no git command, no
- * network. Each test builds its own history with increasing commit times.
+ * network (the remote that asks for a login is a stub on 127.0.0.1). Each
+ * test builds its own history with increasing commit times.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <ftw.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <git2.h>
 
+#include "lib/fsutil.h"
 #include "lib/strbuf.h"
 #include "watch/watch.h"
 #include "lib/xmalloc.h"
@@ -164,7 +170,7 @@ static struct watch_repo *open_local(const char *name)
 	struct watch_repo *w = NULL;
 	char *path = tmp_path(name);
 
-	if (watch_open(&w, path, NULL, NULL, &err))
+	if (watch_open(&w, path, NULL, NULL, NULL, &err))
 		ck_abort_msg("watch_open: %s", err.buf);
 	ck_assert_ptr_nonnull(w);
 	free(path);
@@ -644,7 +650,7 @@ START_TEST(test_open_errors)
 	char *plain = tmp_path("r/plain");
 	char *cache = tmp_path("cache");
 
-	ck_assert_int_eq(watch_open(&w, missing, NULL, NULL, &err), -1);
+	ck_assert_int_eq(watch_open(&w, missing, NULL, NULL, NULL, &err), -1);
 	ck_assert_ptr_null(w);
 	ck_assert_ptr_nonnull(strstr(err.buf, missing));
 	strbuf_reset(&err);
@@ -654,24 +660,26 @@ START_TEST(test_open_errors)
 	 * inside a work tree: the daemon must watch what it was told to.
 	 */
 	ck_assert_int_eq(mkdir(plain, 0755), 0);
-	ck_assert_int_eq(watch_open(&w, plain, NULL, NULL, &err), -1);
+	ck_assert_int_eq(watch_open(&w, plain, NULL, NULL, NULL, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.buf, plain));
 	strbuf_reset(&err);
 
-	ck_assert_int_eq(watch_open(&w, NULL, NULL, NULL, &err), -1);
+	ck_assert_int_eq(watch_open(&w, NULL, NULL, NULL, NULL, &err), -1);
 	ck_assert_str_ne(err.buf, "");
 	strbuf_reset(&err);
-	ck_assert_int_eq(watch_open(&w, plain, "file:///x", cache, &err), -1);
+	ck_assert_int_eq(watch_open(&w, plain, "file:///x", NULL, cache, &err),
+			 -1);
 	ck_assert_str_ne(err.buf, "");
 	strbuf_reset(&err);
-	ck_assert_int_eq(watch_open(&w, NULL, "file:///x", NULL, &err), -1);
+	ck_assert_int_eq(watch_open(&w, NULL, "file:///x", NULL, NULL, &err),
+			 -1);
 	ck_assert_ptr_nonnull(strstr(err.buf, "file:///x"));
 	strbuf_reset(&err);
 
 	/* A remote that is not there: the error names it. */
 	free(missing);
 	missing = xstrfmt("file://%s/missing", tmpdir);
-	ck_assert_int_eq(watch_open(&w, NULL, missing, cache, &err), -1);
+	ck_assert_int_eq(watch_open(&w, NULL, missing, NULL, cache, &err), -1);
 	ck_assert_ptr_null(w);
 	ck_assert_ptr_nonnull(strstr(err.buf, missing));
 	strbuf_release(&err);
@@ -682,12 +690,185 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
+/*
+ * A remote that wants a login: every request without an Authorization
+ * header gets 401 (Basic); the first with one is recorded and answered
+ * 404, which ends the transfer.
+ */
+struct http_stub {
+	int fd;
+	int port;
+	pthread_t thread;
+	char auth[512];
+	int requests;
+};
+
+static void *http_stub_main(void *arg)
+{
+	static const char ask[] = "HTTP/1.1 401 Unauthorized\r\n"
+		"WWW-Authenticate: Basic realm=\"t\"\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n";
+	static const char none[] = "HTTP/1.1 404 Not Found\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n";
+	struct http_stub *h = arg;
+	char req[8192];
+	int k;
+
+	for (k = 0; k < 8; k++) {
+		int c = accept(h->fd, NULL, NULL);
+		size_t n = 0;
+		ssize_t r;
+		char *a;
+
+		if (c < 0)
+			break;
+		while (n < sizeof(req) - 1 &&
+		       (r = read(c, req + n, sizeof(req) - 1 - n)) > 0) {
+			n += (size_t)r;
+			req[n] = '\0';
+			if (strstr(req, "\r\n\r\n"))
+				break;
+		}
+		req[n] = '\0';
+		h->requests++;
+		a = strcasestr(req, "\r\nAuthorization: ");
+		if (a) {
+			a += 17;
+			snprintf(h->auth, sizeof(h->auth), "%.*s",
+				 (int)strcspn(a, "\r\n"), a);
+		}
+		if (write(c, a ? none : ask, a ? strlen(none) :
+			  strlen(ask)) < 0)
+			a = NULL;
+		close(c);
+		if (a)
+			break;
+	}
+	return NULL;
+}
+
+static void http_stub_start(struct http_stub *h)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+
+	memset(h, 0, sizeof(*h));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(h->fd, 0);
+	ck_assert_int_eq(bind(h->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(h->fd, 8), 0);
+	ck_assert_int_eq(getsockname(h->fd, (struct sockaddr *)&sa, &len), 0);
+	h->port = ntohs(sa.sin_port);
+	ck_assert_int_eq(pthread_create(&h->thread, NULL, http_stub_main, h),
+			 0);
+}
+
+static void http_stub_stop(struct http_stub *h)
+{
+	shutdown(h->fd, SHUT_RDWR);	/* ends a waiting accept() */
+	pthread_join(h->thread, NULL);
+	close(h->fd);
+}
+
+/* Open url (with the credentials file cred) against a fresh stub. */
+static int open_stub(struct http_stub *h, const char *path,
+		     const char *cred, struct strbuf *err)
+{
+	char *url = xstrfmt("http://%s127.0.0.1:%d/linux.git",
+			    path ? path : "", h->port);
+	char *cache = tmp_path("stub-mirror");
+	struct watch_repo *w = NULL;
+	int rc = watch_open(&w, NULL, url, cred, cache, err);
+
+	if (w)
+		watch_close(w);
+	free(url);
+	free(cache);
+	return rc;
+}
+
+/*
+ * A tree's login comes from its credentials file, not its URL: the
+ * remote's request for one is answered with the file's user:token, and
+ * no message carries the token. A file anyone may read is refused.
+ */
+START_TEST(test_credentials_file)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct http_stub h;
+	char *cred = tmp_path("cred");
+
+	ck_assert_int_eq(fsutil_write_atomic(cred, "me:s3cret-token\n", 16),
+			 0);
+	ck_assert_int_eq(chmod(cred, 0600), 0);
+	http_stub_start(&h);
+	ck_assert_int_eq(open_stub(&h, NULL, cred, &err), -1);
+	http_stub_stop(&h);
+	/* base64("me:s3cret-token") */
+	ck_assert_str_eq(h.auth, "Basic bWU6czNjcmV0LXRva2Vu");
+	ck_assert_msg(!strstr(err.buf, "s3cret"), "%s", err.buf);
+
+	/* Without a file: the message says what is missing. */
+	strbuf_reset(&err);
+	http_stub_start(&h);
+	ck_assert_int_eq(open_stub(&h, NULL, NULL, &err), -1);
+	http_stub_stop(&h);
+	ck_assert_str_eq(h.auth, "");
+	ck_assert_msg(strstr(err.buf, "give the tree a credentials file"),
+		      "%s", err.buf);
+
+	/* Readable by anyone: refused before anything is sent. */
+	strbuf_reset(&err);
+	ck_assert_int_eq(chmod(cred, 0644), 0);
+	http_stub_start(&h);
+	ck_assert_int_eq(open_stub(&h, NULL, cred, &err), -1);
+	http_stub_stop(&h);
+	ck_assert_str_eq(h.auth, "");
+	ck_assert_msg(strstr(err.buf, "readable by anyone"), "%s", err.buf);
+
+	/* A token in the URL itself never reaches a message. */
+	strbuf_reset(&err);
+	http_stub_start(&h);
+	ck_assert_int_eq(open_stub(&h, "me:url-t0ken@", NULL, &err), -1);
+	http_stub_stop(&h);
+	ck_assert_msg(!strstr(err.buf, "url-t0ken"), "%s", err.buf);
+	ck_assert_msg(strstr(err.buf, "http://127.0.0.1:"), "%s", err.buf);
+	strbuf_release(&err);
+	free(cred);
+}
+END_TEST
+
+START_TEST(test_credentials_read)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *cred = tmp_path("cred"), *user, *token;
+
+	ck_assert_int_eq(fsutil_write_atomic(cred, "no colon\n", 9), 0);
+	ck_assert_int_eq(chmod(cred, 0640), 0);
+	ck_assert_int_eq(watch_credentials_read(cred, &user, &token, &err),
+			 -1);
+	ck_assert_msg(strstr(err.buf, ":1: expected one line \"user:token\""),
+		      "%s", err.buf);
+	ck_assert_msg(!strstr(err.buf, "no colon"), "%s", err.buf);
+	strbuf_reset(&err);
+	ck_assert_int_eq(fsutil_write_atomic(cred, "u:t:x\r\nmore\n", 12), 0);
+	ck_assert_int_eq(chmod(cred, 0640), 0);
+	ck_assert_int_eq(watch_credentials_read(cred, &user, &token, &err), 0);
+	ck_assert_str_eq(user, "u");
+	ck_assert_str_eq(token, "t:x");
+	watch_credentials_free(user, token);
+	strbuf_release(&err);
+	free(cred);
+}
+END_TEST
+
 static struct watch_repo *open_remote(const char *url, const char *cache)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct watch_repo *w = NULL;
 
-	if (watch_open(&w, NULL, url, cache, &err))
+	if (watch_open(&w, NULL, url, NULL, cache, &err))
 		ck_abort_msg("watch_open: %s", err.buf);
 	strbuf_release(&err);
 	return w;
@@ -777,7 +958,7 @@ START_TEST(test_remote_clone_and_fetch)
 	/* The cache belongs to one URL. */
 	free(url);
 	url = xstrfmt("file://%s/other", tmpdir);
-	ck_assert_int_eq(watch_open(&w, NULL, url, cache, &err), -1);
+	ck_assert_int_eq(watch_open(&w, NULL, url, NULL, cache, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.buf, cache));
 	ck_assert_ptr_nonnull(strstr(err.buf, "origin"));
 	strbuf_release(&err);
@@ -827,6 +1008,8 @@ static Suite *watch_suite(void)
 
 	tcase_add_checked_fixture(remote, setup, teardown);
 	tcase_add_test(remote, test_remote_clone_and_fetch);
+	tcase_add_test(remote, test_credentials_file);
+	tcase_add_test(remote, test_credentials_read);
 	suite_add_tcase(s, remote);
 	return s;
 }

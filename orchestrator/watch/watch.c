@@ -9,13 +9,18 @@
  * It must never run git, never write to a repository given by path, and
  * never hand out a commit it could not read.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <git2.h>
 
 #include "watch/watch.h"
+#include "lib/url.h"
 #include "lib/xmalloc.h"
 
 _Static_assert(WATCH_ID_HEXSZ == GIT_OID_HEXSZ, "commit ids are SHA-1");
@@ -39,8 +44,10 @@ struct watch_repo {
 	 * PR #6382), which a daemon fetching every few minutes would feel.
 	 */
 	git_remote *remote;	/* NULL: local, nothing to fetch */
-	char *name;		/* path or URL, for messages */
+	char *name;		/* path or URL (no userinfo), for messages */
 	char *url;		/* NULL: local */
+	char *credentials;	/* a "user:token" file, or NULL */
+	int cred_asked;		/* times the remote asked, this transfer */
 };
 
 static const char *last_error(void)
@@ -64,13 +71,106 @@ static void fail(struct strbuf *err, const char *name, const char *fmt, ...)
 	strbuf_vaddf(err, fmt, ap);
 	va_end(ap);
 	strbuf_addf(err, ": %s", why);
+	/* libgit2 repeats the URL, token and all. */
+	url_redact(err);
 }
 
-static void set_fetch_options(git_fetch_options *opts)
+int watch_credentials_read(const char *file, char **user, char **token,
+			   struct strbuf *err)
+{
+	char buf[4096], *colon, *nl;
+	struct stat st;
+	ssize_t n;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY), ret = -1;
+
+	*user = *token = NULL;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		strbuf_addf(err, "credentials %s: %s", file, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		strbuf_addf(err, "credentials %s: not a regular file", file);
+		goto out;
+	}
+	if (st.st_mode & S_IROTH) {
+		strbuf_addf(err, "credentials %s: readable by anyone "
+			    "(chmod o-r it)", file);
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		strbuf_addf(err, "credentials %s: %s", file, strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
+	nl = buf + strcspn(buf, "\r\n");
+	*nl = '\0';
+	colon = strchr(buf, ':');
+	if (!colon || colon == buf || !colon[1]) {
+		strbuf_addf(err, "credentials %s:1: expected one line "
+			    "\"user:token\"", file);
+		goto out;
+	}
+	*user = xstrndup(buf, (size_t)(colon - buf));
+	*token = xstrdup(colon + 1);
+	ret = 0;
+out:
+	explicit_bzero(buf, sizeof(buf));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+void watch_credentials_free(char *user, char *token)
+{
+	if (token)
+		explicit_bzero(token, strlen(token));
+	free(user);
+	free(token);
+}
+
+/* libgit2 asks when the remote wants a login: the tree's file answers. */
+static int acquire_credentials(git_credential **out, const char *url,
+			       const char *user_from_url,
+			       unsigned int allowed, void *payload)
+{
+	struct watch_repo *w = payload;
+	struct strbuf err = STRBUF_INIT;
+	char *user, *token;
+	int rc;
+
+	if (!w->credentials) {
+		git_error_set_str(GIT_ERROR_NET, "the remote asks for a "
+				  "login: give the tree a credentials file");
+		return GIT_EAUTH;
+	}
+	/* Asked again: the remote refused what the file gave. */
+	if (w->cred_asked++ ||
+	    !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+		strbuf_addf(&err, "the remote refused the login of %s",
+			    w->credentials);
+		git_error_set_str(GIT_ERROR_NET, err.buf);
+		strbuf_release(&err);
+		return GIT_EAUTH;
+	}
+	if (watch_credentials_read(w->credentials, &user, &token, &err) < 0) {
+		git_error_set_str(GIT_ERROR_NET, err.buf);
+		strbuf_release(&err);
+		return GIT_EAUTH;
+	}
+	rc = git_credential_userpass_plaintext_new(out, user, token);
+	watch_credentials_free(user, token);
+	return rc;
+}
+
+static void set_fetch_options(struct watch_repo *w, git_fetch_options *opts)
 {
 	/* A mirror drops what the remote dropped. */
 	opts->prune = GIT_FETCH_PRUNE;
 	opts->proxy_opts.type = GIT_PROXY_AUTO;
+	opts->callbacks.credentials = acquire_credentials;
+	opts->callbacks.payload = w;
+	w->cred_asked = 0;
 }
 
 /* git_clone's remote_cb: an "origin" that fetches with mirror_refspecs. */
@@ -106,7 +206,7 @@ int watch_fetch(struct watch_repo *w, struct strbuf *err)
 	if (!w->remote)
 		return 0;
 	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
-	set_fetch_options(&opts);
+	set_fetch_options(w, &opts);
 	if (git_remote_fetch(w->remote, NULL, &opts, "hvmatrix: fetch")) {
 		fail(err, w->name, "cannot fetch into %s",
 		     git_repository_path(w->repo));
@@ -124,7 +224,7 @@ static int clone_mirror(struct watch_repo *w, const char *cache_dir,
 	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
 	opts.bare = 1;
 	opts.remote_cb = create_mirror_remote;
-	set_fetch_options(&opts.fetch_opts);
+	set_fetch_options(w, &opts.fetch_opts);
 	if (git_clone(&w->repo, w->url, cache_dir, &opts)) {
 		w->repo = NULL;
 		fail(err, w->name, "cannot clone into %s", cache_dir);
@@ -175,7 +275,8 @@ char *watch_mirror_dir(const char *state_dir, const char *tree)
 }
 
 int watch_open(struct watch_repo **out, const char *path, const char *url,
-	       const char *cache_dir, struct strbuf *err)
+	       const char *credentials, const char *cache_dir,
+	       struct strbuf *err)
 {
 	struct watch_repo *w = NULL;
 	int rc = -1;
@@ -188,6 +289,7 @@ int watch_open(struct watch_repo **out, const char *path, const char *url,
 	}
 	if (url && !cache_dir) {
 		strbuf_addf(err, "%s: a remote needs a cache directory", url);
+		url_redact(err);
 		return -1;
 	}
 	if (git_libgit2_init() < 0) {
@@ -196,7 +298,7 @@ int watch_open(struct watch_repo **out, const char *path, const char *url,
 	}
 	/* From here on w owns one libgit2 reference; watch_close drops it. */
 	w = xcalloc(1, sizeof(*w));
-	w->name = xstrdup(path ? path : url);
+	w->name = path ? xstrdup(path) : url_display(url);
 	if (path) {
 		if (git_repository_open_ext(&w->repo, path,
 					    GIT_REPOSITORY_OPEN_NO_SEARCH,
@@ -207,6 +309,7 @@ int watch_open(struct watch_repo **out, const char *path, const char *url,
 		}
 	} else {
 		w->url = xstrdup(url);
+		w->credentials = credentials ? xstrdup(credentials) : NULL;
 		if (open_mirror(w, cache_dir, err))
 			goto out;
 	}
@@ -428,6 +531,7 @@ void watch_close(struct watch_repo *w)
 	git_repository_free(w->repo);
 	free(w->name);
 	free(w->url);
+	free(w->credentials);
 	free(w);
 	git_libgit2_shutdown();
 }

@@ -37,14 +37,28 @@ struct watch_repo;
  * fetch when `cache_dir` already holds a mirror of that same URL. Exactly
  * one of path and url is non-NULL; cache_dir is required with a URL.
  * The mirror's branches and tags follow the remote's, force-pushes and
- * deletions included. 0, or -1 with a message in err.
+ * deletions included. credentials (or NULL): a file whose "user:token"
+ * answers the remote's request for a login (the tree's `credentials`
+ * key), so that no token need be in the URL. 0, or -1 with a message in
+ * err (never the token).
  */
+int watch_open(struct watch_repo **out, const char *path, const char *url,
+	       const char *credentials, const char *cache_dir,
+	       struct strbuf *err);
+
 /* Where a remote tree's mirror lives: STATE/mirrors/NAME.git (the one
  * place that says so). */
 char *watch_mirror_dir(const char *state_dir, const char *tree);
 
-int watch_open(struct watch_repo **out, const char *path, const char *url,
-	       const char *cache_dir, struct strbuf *err);
+/*
+ * Read a credentials file: its first line, "user:token". Refused when
+ * anyone may read it (o+r) or it is not a regular file. 0 with *user and
+ * *token (malloc'd; wipe the token with watch_credentials_free), or -1
+ * with err naming the file, never its content.
+ */
+int watch_credentials_read(const char *file, char **user, char **token,
+			   struct strbuf *err);
+void watch_credentials_free(char *user, char *token);
 
 /* Fetch the remote again; a no-op for local repositories. 0 or -1 + err. */
 int watch_fetch(struct watch_repo *w, struct strbuf *err);

@@ -1,9 +1,10 @@
 /*
- * logfile: console logs on disk. A writer that caps a log at a byte limit
- * (the first part and the last part are kept, a marker line says how much
- * was cut between them), the compression of a finished log to zstd, and
- * the one reader every consumer of a log uses (CLI, dashboard), which
- * takes plain and zstd logs alike, told apart by their magic number.
+ * logfile: console and build logs on disk. A writer that caps a log at a
+ * byte limit (the first part and the last part are kept, a marker line
+ * says how much was cut between them), the compression of a finished log
+ * to zstd, and the one reader every consumer of a log uses (CLI,
+ * dashboard), which takes plain and zstd logs alike, told apart by their
+ * magic number.
  *
  * Memory stays bounded whatever a guest prints: the writer holds at most
  * the tail part of its limit, the compressor and the reader stream.

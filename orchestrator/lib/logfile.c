@@ -1,6 +1,6 @@
 /*
- * logfile: capped console logs, their zstd compression and the reader of
- * both forms.
+ * logfile: capped console and build logs, their zstd compression and the
+ * reader of both forms.
  *
  * The writer keeps the head of a log in the file as it streams (so a log
  * can be followed while its run goes on) and the last tail-size bytes in a
@@ -22,7 +22,7 @@
 #include <zstd.h>
 
 #include "lib/fsutil.h"
-#include "store/logfile.h"
+#include "lib/logfile.h"
 #include "lib/xmalloc.h"
 
 #define LOGFILE_CHUNK 65536
