@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,7 +56,7 @@ char *spawn_self(void)
 }
 
 char **spawn_trampoline_argv(enum spawn_via via, const char *self,
-			     char *const *argv)
+			     char *const *argv, int keep)
 {
 	char **args;
 	size_t n, i;
@@ -66,7 +67,8 @@ char **spawn_trampoline_argv(enum spawn_via via, const char *self,
 	args[0] = xstrdup(self);
 	args[1] = xstrdup(via == SPAWN_GROUP ? SPAWN_GROUP_TRAMPOLINE :
 			  SPAWN_EXEC_TRAMPOLINE);
-	args[2] = xstrfmt("%ld", (long)getpid());
+	args[2] = keep == 3 ? xstrfmt("%ld", (long)getpid()) :
+		  xstrfmt("%ld:%d", (long)getpid(), keep);
 	for (i = 0; i < n; i++)
 		args[3 + i] = xstrdup(argv[i]);
 	return args;
@@ -178,6 +180,21 @@ static void __attribute__((noreturn)) lead_group(pid_t parent, char **argv)
 	_exit(WEXITSTATUS(status));
 }
 
+void spawn_close_from(int first)
+{
+	struct rlimit rl;
+	long fd, max = 65536;
+
+	if (close_range((unsigned)first, ~0U, 0) == 0)
+		return;
+	/* A kernel before 5.9: every fd the limit allows, one by one. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)max)
+		max = (long)rl.rlim_cur;
+	for (fd = first; fd < max; fd++)
+		close((int)fd);
+}
+
 int spawn_is_trampoline(const char *arg)
 {
 	return !strcmp(arg, SPAWN_EXEC_TRAMPOLINE) ||
@@ -188,13 +205,27 @@ int spawn_trampoline(int argc, char **argv)
 {
 	int group = !strcmp(argv[0], SPAWN_GROUP_TRAMPOLINE);
 	struct sigaction sa;
+	const char *colon;
 	pid_t parent;
+	int keep = 3;
 
 	if (argc < 3) {
 		fprintf(stderr, "hvmatrix: %s: missing arguments\n", argv[0]);
 		_exit(125);
 	}
 	parent = (pid_t)atol(argv[1]);
+	colon = strchr(argv[1], ':');
+	if (colon)
+		keep = atoi(colon + 1);
+	if (keep < 3 || keep > 64) {
+		fprintf(stderr, "hvmatrix: %s: bad fd count\n", argv[0]);
+		_exit(125);
+	}
+	/*
+	 * First thing: nothing of hvmatrix's beyond what the child was given
+	 * (its standard streams, a passed fd) reaches PROG and what it runs.
+	 */
+	spawn_close_from(keep);
 	if (group) {
 		memset(&sa, 0, sizeof(sa));
 		/* No SA_RESTART: waitpid sees EINTR. */
