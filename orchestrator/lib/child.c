@@ -32,8 +32,10 @@ static const char *const env_families[] = {
 };
 
 static pthread_mutex_t deny_lock = PTHREAD_MUTEX_INITIALIZER;
-static char **denied;
-static size_t n_denied;
+static char **denied, **hidden;
+static size_t n_denied, n_hidden;
+
+static void add_once(char ***list, size_t *n, const char *s);
 
 /* Does entry ("NAME=value" or "NAME") name name? */
 static int names(const char *entry, const char *name)
@@ -64,17 +66,41 @@ int child_env_allowed(const char *entry)
 
 void child_env_deny(const char *name)
 {
+	pthread_mutex_lock(&deny_lock);
+	add_once(&denied, &n_denied, name);
+	pthread_mutex_unlock(&deny_lock);
+}
+
+/* Add s to list (under deny_lock) unless it is there. */
+static void add_once(char ***list, size_t *n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*list)[i], s))
+			return;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = xstrdup(s);
+}
+
+void child_hide_file(const char *path)
+{
+	pthread_mutex_lock(&deny_lock);
+	add_once(&hidden, &n_hidden, path);
+	pthread_mutex_unlock(&deny_lock);
+}
+
+char **child_hidden_files(void)
+{
+	char **out;
 	size_t i;
 
 	pthread_mutex_lock(&deny_lock);
-	for (i = 0; i < n_denied; i++)
-		if (!strcmp(denied[i], name))
-			break;
-	if (i == n_denied) {
-		denied = xrealloc(denied, (n_denied + 1) * sizeof(*denied));
-		denied[n_denied++] = xstrdup(name);
-	}
+	out = xcalloc(n_hidden + 1, sizeof(*out));
+	for (i = 0; i < n_hidden; i++)
+		out[i] = xstrdup(hidden[i]);
 	pthread_mutex_unlock(&deny_lock);
+	return out;
 }
 
 char **child_env_filter(char *const *env)

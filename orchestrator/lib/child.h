@@ -98,6 +98,15 @@ int child_env_allowed(const char *entry);
 void child_env_deny(const char *name);
 char **child_env_filter(char *const *env);
 
+/*
+ * Files no confined child may read (a webhook's secret_file): the build
+ * sandbox (build-sandbox.c) covers each with an empty file.
+ * child_hide_file registers path (absolute); child_hidden_files returns
+ * them as a malloc'd NULL-terminated copy (spawn_argv_free()).
+ */
+void child_hide_file(const char *path);
+char **child_hidden_files(void);
+
 /* Set c to CHILD_INIT: nothing to start yet. */
 void child_init(struct child *c);
 

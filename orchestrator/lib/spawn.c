@@ -119,15 +119,24 @@ static void on_stop(int sig)
 }
 
 /* Pass the stop on, give the group a moment, then kill it whole. */
-static void __attribute__((noreturn)) stop_group(pid_t child)
+static void __attribute__((noreturn)) stop_group(void)
 {
 	int status, waited;
+	pid_t r;
 
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	kill(0, SIGTERM);
+	/*
+	 * Until every process we lead is gone, not just PROG: as subreaper
+	 * we wait for the orphans too. PROG may be the build sandbox, which
+	 * dies of the SIGTERM at once while make, inside, still deletes
+	 * the target it was writing.
+	 */
 	for (waited = 0; waited < SPAWN_STOP_GRACE_MS; waited += 50) {
-		if (waitpid(child, &status, WNOHANG) == child)
+		while ((r = waitpid(-1, &status, WNOHANG)) > 0)
+			;
+		if (r < 0 && errno == ECHILD)
 			break;
 		usleep(50 * 1000);
 	}
@@ -150,6 +159,8 @@ static void __attribute__((noreturn)) lead_group(pid_t parent, char **argv)
 	pid_t child;
 	int status;
 
+	/* Orphans of the group become ours to wait for (stop_group). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	child = fork();
 	if (child < 0) {
 		fprintf(stderr, "hvmatrix: cannot fork: %s\n", strerror(errno));
@@ -166,15 +177,15 @@ static void __attribute__((noreturn)) lead_group(pid_t parent, char **argv)
 		exec_prog(argv);
 	}
 	if (stop_requested)
-		stop_group(child);
+		stop_group();
 	while (waitpid(child, &status, 0) < 0) {
 		if (errno != EINTR)
 			_exit(125);
 		if (stop_requested)
-			stop_group(child);
+			stop_group();
 	}
 	if (stop_requested)
-		stop_group(child);
+		stop_group();
 	if (WIFSIGNALED(status))
 		_exit(128 + WTERMSIG(status));
 	_exit(WEXITSTATUS(status));
