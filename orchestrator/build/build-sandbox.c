@@ -223,6 +223,9 @@ char **build_sandbox_prefix(const struct build_sandbox_view *v,
 			add3(&a, "--ro-bind", "/dev/null", f);
 			free(f);
 		}
+	/* The state directory's stand-in is read-only too: a write there
+	 * fails as it would have to, rather than vanish. */
+	add3(&a, "--remount-ro", state, NULL);
 	add3(&a, "--setenv", "TMPDIR", "/tmp");
 	add3(&a, "--chdir", src, NULL);
 	add(&a, xstrdup("--"));

@@ -311,6 +311,36 @@ static int status_matrix(struct cmd_ctx *ctx, const struct daemon_info *d,
 	return ret;
 }
 
+/*
+ * The builds whose commits run without the build sandbox (`sandbox:
+ * false`): whoever reads the status must see that the farm trusts them.
+ */
+static void add_unconfined(struct strbuf *out, struct json *j,
+			   const struct matrix *m, int json)
+{
+	size_t i, n = 0;
+
+	if (json) {
+		json_key(j, "unconfined_builds");
+		json_array_begin(j);
+	}
+	for (i = 0; i < m->n_builds; i++) {
+		if (!m->builds[i].unconfined)
+			continue;
+		if (json) {
+			json_str(j, m->builds[i].name);
+			continue;
+		}
+		strbuf_addstr(out, n++ ? ", " : "unconfined builds "
+			      "(sandbox: false, trusted commits only): ");
+		cmd_add_printable(out, m->builds[i].name, SIZE_MAX);
+	}
+	if (json)
+		json_array_end(j);
+	else if (n)
+		strbuf_addch(out, '\n');
+}
+
 static int status_exec(struct cmd_ctx *ctx)
 {
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
@@ -376,8 +406,11 @@ static int status_exec(struct cmd_ctx *ctx)
 		add_trees(&out, &j, ctx->store, &m, ctx->json);
 	else if (!ctx->json)
 		strbuf_addf(&out, "  (cannot load %s)\n", matrix_path);
-	if (ctx->json) {
+	if (ctx->json)
 		json_array_end(&j);
+	if (have_matrix)
+		add_unconfined(&out, &j, &m, ctx->json);
+	if (ctx->json) {
 		json_key(&j, "queue");
 		json_array_begin(&j);
 	} else {
