@@ -17,7 +17,8 @@ state=$TMP/state
 db=$state/hvmatrix.db
 
 # 1. make is killed twice, then builds.
-count=$TMP/count
+# In the build's own directory: the only place its sandbox lets it write.
+count=$state/build/flaky/b/count
 tiny_tree "$TMP/flaky" 1 \
 	"n=\$\$(cat $count 2>/dev/null | wc -l); if [ \$\$n -lt 2 ]; then echo x >> $count; kill -KILL \$\$PPID; fi"
 cat > "$TMP/flaky.yaml" <<YAML
