@@ -27,7 +27,8 @@ static const char usage_text[] =
 "usage: hvmatrix status [--matrix FILE] [--state DIR] [--json]\n"
 "\n"
 "Show whether a daemon works on the state directory and on what, the\n"
-"recorded tip of every watched branch, the queue, and the latest\n"
+"recorded tip of every watched branch, the build configs whose commits\n"
+"are built unconfined (sandbox: false), the queue, and the latest\n"
 "verdicts.\n"
 "\n"
 "  --matrix FILE   matrix file whose trees to show (default: the one the\n"
@@ -36,8 +37,9 @@ static const char usage_text[] =
 "  --state DIR     state directory (default: $HVMATRIX_STATE, else\n"
 "                  ./hvmatrix-state)\n"
 "  --json          one JSON object: daemon (the daemon's status file as\n"
-"                  it is, null when no daemon runs), trees, queue,\n"
-"                  open_regressions, recent (each with its class)\n"
+"                  it is, null when no daemon runs), trees,\n"
+"                  unconfined_builds, queue, open_regressions, recent\n"
+"                  (each with its class)\n"
 "  -h, --help      this text\n";
 
 /* What we know of the daemon. */
