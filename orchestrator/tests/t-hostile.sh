@@ -92,6 +92,9 @@ then say read-secret got; else say read-secret nothing; fi
 if cp $db "\$O/stolen-store" 2>/dev/null && [ -s "\$O/stolen-store" ]
 then say read-store got; else say read-store nothing; fi
 env > "\$O/env"
+for f in /proc/\$\$/fd/*; do
+	echo "\${f##*/} \$(readlink "\$f")"
+done > "\$O/fds"
 if [ "\$cfg" = boxed ]; then n=$base; else n=$((base + 2)); fi
 setsid sleep \$n < /dev/null > /dev/null 2>&1 &
 sleep \$((n + 1)) < /dev/null > /dev/null 2>&1 &
@@ -186,6 +189,12 @@ for cfg in boxed open; do
 		      ! grep -q '$env_value' '$(out $cfg)/env' &&
 		      ! grep -q HVM_HOSTILE_HOOK_KEY '$(out $cfg)/env'"
 done
+# The daemon holds libcurl's sockets (two webhooks): none reaches a build.
+for cfg in boxed open; do
+	check "$cfg: the build's shell holds no socket of the daemon's" \
+		eval "[ -s '$(out $cfg)/fds' ] && ! grep -q socket: '$(out $cfg)/fds'"
+done
+echo "# boxed's fds: $(tr '\n' ' ' < "$(out boxed)/fds" 2>/dev/null)"
 alive() { pgrep -f "^sleep $1\$" > /dev/null; }
 gone() { ! alive "$1"; }
 check "boxed: the setsid'd process did not outlive the build" \
