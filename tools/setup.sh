@@ -13,6 +13,7 @@ packages=(
 	qemu-system-x86 busybox-static cpio procps jq bc sqlite3 zstd
 	libxen-dev debootstrap
 	linux-source-6.1 flex bison libelf-dev libssl-dev ccache xz-utils patch git
+	bubblewrap
 	slurmctld slurmd slurm-client munge iproute2
 	python3
 	python3-jsonschema python3-rfc3987

@@ -77,4 +77,29 @@ void build_log_abort(struct build_log *l);
  */
 char *build_host_absolute(const char *path);
 
+/*
+ * build-sandbox.c: the confinement of every step (see there).
+ *
+ * build_sandbox_check: can this host sandbox? Runs bwrap once (until it
+ * has worked once); on the thread pool. 0, or -1 with "cannot sandbox
+ * builds: WHY; set sandbox: false on build BUILD to build unconfined".
+ *
+ * build_sandbox_prefix: the argv words (bwrap ... --) that put a step of
+ * the build described by v in its sandbox, NULL-terminated, or NULL with
+ * err set. The paths must exist. On the thread pool.
+ *
+ * build_sandbox_wrap: prefix followed by argv, whose strings it takes
+ * (argv itself is freed).
+ */
+struct build_sandbox_view {
+	const char *state_dir, *root, *src, *repo, *ccache_dir;
+	char *const *fragments;
+	size_t n_fragments;
+};
+
+int build_sandbox_check(const char *build, struct strbuf *err);
+char **build_sandbox_prefix(const struct build_sandbox_view *v,
+			    struct strbuf *err);
+char **build_sandbox_wrap(char *const *prefix, char **argv);
+
 #endif

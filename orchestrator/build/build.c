@@ -52,6 +52,7 @@ struct build_priv {
 	uv_timer_t timer;	/* the whole build's timeout */
 	struct child child;	/* the step running now */
 
+	char **sandbox;		/* bwrap ... --, or NULL: unconfined */
 	char ***steps;		/* argv of each child, in order */
 	const char **step_names;	/* for reasons: "make", "olddefconfig" */
 	size_t n_steps, cur;
@@ -210,6 +211,7 @@ static void checkout_work(uv_work_t *w)
 {
 	struct build_priv *p = container_of(w, struct build_priv, work);
 	struct strbuf note = STRBUF_INIT, line = STRBUF_INIT;
+	struct build_sandbox_view v;
 	uint64_t t0;
 	int rc;
 
@@ -218,6 +220,10 @@ static void checkout_work(uv_work_t *w)
 			    strerror(-rc));
 		return;
 	}
+	/* Nothing of the commit runs on a host that cannot confine it. */
+	if (!p->b->config->unconfined &&
+	    build_sandbox_check(p->b->config->name, &p->work_err))
+		return;
 	t0 = uv_hrtime();
 	if (build_checkout(p->b->repo_path, p->src, p->b->commit, &note,
 			   &p->work_err)) {
@@ -230,7 +236,16 @@ static void checkout_work(uv_work_t *w)
 	log_str(p, line.buf);
 	strbuf_release(&line);
 	strbuf_release(&note);
-	prepare_config(p, &p->work_err);
+	if (prepare_config(p, &p->work_err) || p->b->config->unconfined)
+		return;
+	v.state_dir = p->b->state_dir;
+	v.root = p->root;
+	v.src = p->src;
+	v.repo = p->b->repo_path;
+	v.ccache_dir = p->ccache_dir;
+	v.fragments = p->b->config->fragments;
+	v.n_fragments = p->b->config->n_fragments;
+	p->sandbox = build_sandbox_prefix(&v, &p->work_err);
 }
 
 /* Results and the log's footer, on the thread pool. */
@@ -427,7 +442,8 @@ static void add_step(struct build_priv *p, const char *name, char **argv)
 	p->steps = xrealloc(p->steps, (p->n_steps + 1) * sizeof(*p->steps));
 	p->step_names = xrealloc(p->step_names,
 				 (p->n_steps + 1) * sizeof(*p->step_names));
-	p->steps[p->n_steps] = argv;
+	p->steps[p->n_steps] = p->sandbox ?
+			       build_sandbox_wrap(p->sandbox, argv) : argv;
 	p->step_names[p->n_steps] = name;
 	p->n_steps++;
 }
@@ -569,6 +585,7 @@ static void priv_free(struct build_priv *p)
 		spawn_argv_free(p->steps[i]);
 	free(p->steps);
 	free(p->step_names);
+	spawn_argv_free(p->sandbox);
 	spawn_argv_free(p->env);
 	strbuf_release(&p->work_err);
 	free(p->root);

@@ -5,7 +5,10 @@
  * the repository, the state directory in the shared directory), builds
  * with build.c exactly as the daemon does, and writes DIR/result.json
  * (atomically): the status, reason, error lines, the build log's and the
- * image's paths. It touches no store: the daemon records the build.
+ * image's paths. It touches no store: the daemon records the build. The
+ * build is sandboxed as the daemon's builds are (build-sandbox.c): a
+ * node without bubblewrap is an ERROR unless the build says
+ * `sandbox: false`.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +19,7 @@
 #include "build/build.h"
 #include "cli/cmd.h"
 #include "executor/rundir.h"
+#include "export/webhook.h"
 #include "lib/report.h"
 #include "lib/fsutil.h"
 #include "lib/sigwatch.h"
@@ -110,6 +114,9 @@ static int run_build_exec(struct cmd_ctx *ctx)
 		goto out;
 	}
 	have_m = 1;
+	/* The node's build is sandboxed as the daemon's: no secret the
+	 * matrix names is visible to it either. */
+	webhook_event_take_secrets(m.webhooks, m.n_webhooks);
 	rb.b.tree = matrix_find_tree(&m, spec.tree);
 	rb.b.config = matrix_find_build(&m, spec.build);
 	if (!rb.b.tree || !rb.b.config) {

@@ -28,7 +28,8 @@ static const char usage_text[] =
 "usage: hvmatrix status [--matrix FILE] [--state DIR] [--json]\n"
 "\n"
 "Show whether a daemon works on the state directory and on what, the\n"
-"recorded tip of every watched branch, the queue, and the latest\n"
+"recorded tip of every watched branch, the build configs whose commits\n"
+"are built unconfined (sandbox: false), the queue, and the latest\n"
 "verdicts.\n"
 "\n"
 "  --matrix FILE   matrix file whose trees to show (default: the one the\n"
@@ -37,8 +38,9 @@ static const char usage_text[] =
 "  --state DIR     state directory (default: $HVMATRIX_STATE, else\n"
 "                  ./hvmatrix-state)\n"
 "  --json          one JSON object: daemon (the daemon's status file as\n"
-"                  it is, null when no daemon runs), trees, queue,\n"
-"                  open_regressions, recent (each with its class)\n"
+"                  it is, null when no daemon runs), trees,\n"
+"                  unconfined_builds, queue, open_regressions, recent\n"
+"                  (each with its class)\n"
 "  -h, --help      this text\n";
 
 /* What we know of the daemon. */
@@ -315,6 +317,36 @@ static int status_matrix(struct cmd_ctx *ctx, const struct daemon_info *d,
 	return ret;
 }
 
+/*
+ * The builds whose commits run without the build sandbox (`sandbox:
+ * false`): whoever reads the status must see that the farm trusts them.
+ */
+static void add_unconfined(struct strbuf *out, struct json *j,
+			   const struct matrix *m, int json)
+{
+	size_t i, n = 0;
+
+	if (json) {
+		json_key(j, "unconfined_builds");
+		json_array_begin(j);
+	}
+	for (i = 0; i < m->n_builds; i++) {
+		if (!m->builds[i].unconfined)
+			continue;
+		if (json) {
+			json_str(j, m->builds[i].name);
+			continue;
+		}
+		strbuf_addstr(out, n++ ? ", " : "unconfined builds "
+			      "(sandbox: false, trusted commits only): ");
+		cmd_add_printable(out, m->builds[i].name, SIZE_MAX);
+	}
+	if (json)
+		json_array_end(j);
+	else if (n)
+		strbuf_addch(out, '\n');
+}
+
 static int status_exec(struct cmd_ctx *ctx)
 {
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
@@ -380,8 +412,11 @@ static int status_exec(struct cmd_ctx *ctx)
 		add_trees(&out, &j, ctx->store, &m, ctx->json);
 	else if (!ctx->json)
 		strbuf_addf(&out, "  (cannot load %s)\n", matrix_path);
-	if (ctx->json) {
+	if (ctx->json)
 		json_array_end(&j);
+	if (have_matrix)
+		add_unconfined(&out, &j, &m, ctx->json);
+	if (ctx->json) {
 		json_key(&j, "queue");
 		json_array_begin(&j);
 	} else {

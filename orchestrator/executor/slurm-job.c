@@ -72,6 +72,16 @@ static void add_opt(char **argv, size_t *n, const char *opt, const char *v)
 		argv[(*n)++] = xstrfmt("%s=%s", opt, v);
 }
 
+/*
+ * What a job's hvmatrix on a node reads of the environment it was
+ * submitted from, and nothing else: without --export, sbatch sends the
+ * whole environment (a secret too) to slurmctld's records and every node.
+ * Names not set are left out by Slurm; SLURM_* it adds itself.
+ */
+#define SLURM_JOB_EXPORT "--export=PATH,HOME,LANG,LC_ALL,TZ,TMPDIR," \
+	"XDG_CACHE_HOME,HVMATRIX_CCACHE,HVMATRIX_CACHE," \
+	"HVMATRIX_HYPERVISORS_DIR,HVMATRIX_XEN_DIR,HVMATRIX_INITRD"
+
 char **slurm_job_sbatch_argv(const struct slurm_job_request *rq,
 			     const struct matrix_executor *cfg,
 			     const char *script, const char *const *cmd)
@@ -85,6 +95,7 @@ char **slurm_job_sbatch_argv(const struct slurm_job_request *rq,
 	argv[n++] = xstrdup("sbatch");
 	argv[n++] = xstrdup("--parsable");
 	argv[n++] = xstrdup("--no-requeue");
+	argv[n++] = xstrdup(SLURM_JOB_EXPORT);
 	if (rq->array)
 		argv[n++] = xstrfmt("--array=0-%zu", rq->array - 1);
 	argv[n++] = xstrfmt("--job-name=%s", rq->name);

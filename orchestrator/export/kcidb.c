@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/spawn.h"
 #include "matrix/hypervisors.h"
 #include "lib/json.h"
 #include "export/kcidb.h"
@@ -250,6 +251,7 @@ char *kcidb_qemu_version(const char *qemu)
 		dup2(fds[1], 1);
 		if (null >= 0)
 			dup2(null, 2);
+		spawn_close_from(3);
 		execvp(qemu, argv);
 		_exit(127);
 	}

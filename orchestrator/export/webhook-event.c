@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "lib/child.h"
 #include "lib/json.h"
 #include "export/webhook.h"
 #include "lib/xmalloc.h"
@@ -222,6 +224,57 @@ void webhook_event_wipe(struct strbuf *sb)
 	strbuf_release(sb);
 }
 
+/*
+ * The secret_env values, taken out of the environment the first time a
+ * matrix names them: read once, then gone from environ, so that no child
+ * (child.h's allow-list aside) and no /proc/PID/environ reader sees them.
+ */
+static pthread_mutex_t taken_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct taken_secret {
+	char *name;
+	struct strbuf value;
+} *taken;
+static size_t n_taken, alloc_taken;
+
+/* The entry for name (under taken_lock), taking it from environ if new. */
+static struct taken_secret *take(const char *name)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < n_taken; i++)
+		if (!strcmp(taken[i].name, name))
+			return &taken[i];
+	v = getenv(name);
+	if (!v)
+		return NULL;
+	ALLOC_GROW(taken, n_taken + 1, alloc_taken);
+	taken[n_taken].name = xstrdup(name);
+	strbuf_init(&taken[n_taken].value, 0);
+	strbuf_addstr(&taken[n_taken].value, v);
+	/* Overwrite the original too: environ's string outlives unsetenv. */
+	OPENSSL_cleanse((char *)v, strlen(v));
+	unsetenv(name);
+	return &taken[n_taken++];
+}
+
+void webhook_event_take_secrets(const struct matrix_webhook *hooks,
+				size_t n)
+{
+	size_t i;
+
+	pthread_mutex_lock(&taken_lock);
+	for (i = 0; i < n; i++) {
+		if (hooks[i].secret_env) {
+			child_env_deny(hooks[i].secret_env);
+			take(hooks[i].secret_env);
+		}
+		if (hooks[i].secret_file)
+			child_hide_file(hooks[i].secret_file);
+	}
+	pthread_mutex_unlock(&taken_lock);
+}
+
 int webhook_event_read_secret(const struct matrix_webhook *hook,
 			      struct strbuf *out,
 			      struct strbuf *err)
@@ -231,14 +284,18 @@ int webhook_event_read_secret(const struct matrix_webhook *hook,
 	int fd;
 
 	if (hook->secret_env) {
-		const char *v = getenv(hook->secret_env);
+		struct taken_secret *t;
 
-		if (!v || !*v) {
+		pthread_mutex_lock(&taken_lock);
+		t = take(hook->secret_env);
+		if (t)
+			strbuf_add(out, t->value.buf, t->value.len);
+		pthread_mutex_unlock(&taken_lock);
+		if (!out->len) {
 			strbuf_addf(err, "secret_env %s: not set or empty",
 				    hook->secret_env);
 			return -1;
 		}
-		strbuf_addstr(out, v);
 		return 0;
 	}
 	fd = open(hook->secret_file, O_RDONLY | O_CLOEXEC);

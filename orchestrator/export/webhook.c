@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -373,6 +374,16 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *fmt,
 }
 
 /* One attempt; takes row's strings. */
+/*
+ * curl's sockets are opened close-on-exec: otherwise every child started
+ * while a delivery is in flight (make, QEMU, sbatch) would hold one.
+ */
+static curl_socket_t open_socket(void *data, curlsocktype purpose,
+				 struct curl_sockaddr *a)
+{
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 static void start_xfer(struct webhook *w, struct record_outbox_row *row,
 		       const char *sig)
 {
@@ -396,6 +407,7 @@ static void start_xfer(struct webhook *w, struct record_outbox_row *row,
 	curl_easy_setopt(e, CURLOPT_URL, x->row.url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->row.body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -595,6 +607,7 @@ int webhook_start(struct webhook **out, uv_loop_t *loop,
 
 void webhook_configure(struct webhook *w, const struct matrix *m)
 {
+	webhook_event_take_secrets(m->webhooks, m->n_webhooks);
 	hooks_free(w->hooks, w->n_hooks);
 	hooks_copy(&w->hooks, &w->n_hooks, m->webhooks, m->n_webhooks);
 }

@@ -56,6 +56,15 @@ void webhook_event_derive(const struct regressions *rs,
 void webhook_event_derived_free(struct record_outbox_event *ev, size_t n);
 /* Overwrite sb's buffer (a secret) before releasing it. */
 void webhook_event_wipe(struct strbuf *sb);
+/*
+ * Once a matrix names them (webhook_configure): each secret_env's value
+ * is taken out of the environment and kept here (no child, no reader of
+ * /proc/PID/environ sees it), each name is denied to children
+ * (child_env_deny) and each secret_file hidden from confined ones
+ * (child_hide_file).
+ */
+void webhook_event_take_secrets(const struct matrix_webhook *hooks,
+				size_t n);
 /* The secret of hook into out: 0, or -1 + err naming where it is. */
 int webhook_event_read_secret(const struct matrix_webhook *hook,
 			      struct strbuf *out,

@@ -10,12 +10,114 @@
  * it has seen exit: its pid may already be someone else's.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/child.h"
 #include "lib/xmalloc.h"
+
+extern char **environ;
+
+static const char *const env_names[] = {
+	"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG",
+	"LANGUAGE", "TMPDIR", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR",
+	"LD_LIBRARY_PATH", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS",
+};
+
+static const char *const env_families[] = {
+	"LC_", "CCACHE_", "KBUILD_", "HVMATRIX_", "QEMU_", "SLURM_",
+};
+
+static pthread_mutex_t deny_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **denied, **hidden;
+static size_t n_denied, n_hidden;
+
+static void add_once(char ***list, size_t *n, const char *s);
+
+/* Does entry ("NAME=value" or "NAME") name name? */
+static int names(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(entry, name, n) && (!entry[n] || entry[n] == '=');
+}
+
+int child_env_allowed(const char *entry)
+{
+	size_t i;
+	int ok = 0;
+
+	for (i = 0; i < ARRAY_SIZE(env_names) && !ok; i++)
+		ok = names(entry, env_names[i]);
+	for (i = 0; i < ARRAY_SIZE(env_families) && !ok; i++)
+		ok = !strncmp(entry, env_families[i],
+			      strlen(env_families[i]));
+	if (!ok)
+		return 0;
+	pthread_mutex_lock(&deny_lock);
+	for (i = 0; i < n_denied && ok; i++)
+		ok = !names(entry, denied[i]);
+	pthread_mutex_unlock(&deny_lock);
+	return ok;
+}
+
+void child_env_deny(const char *name)
+{
+	pthread_mutex_lock(&deny_lock);
+	add_once(&denied, &n_denied, name);
+	pthread_mutex_unlock(&deny_lock);
+}
+
+/* Add s to list (under deny_lock) unless it is there. */
+static void add_once(char ***list, size_t *n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*list)[i], s))
+			return;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = xstrdup(s);
+}
+
+void child_hide_file(const char *path)
+{
+	pthread_mutex_lock(&deny_lock);
+	add_once(&hidden, &n_hidden, path);
+	pthread_mutex_unlock(&deny_lock);
+}
+
+char **child_hidden_files(void)
+{
+	char **out;
+	size_t i;
+
+	pthread_mutex_lock(&deny_lock);
+	out = xcalloc(n_hidden + 1, sizeof(*out));
+	for (i = 0; i < n_hidden; i++)
+		out[i] = xstrdup(hidden[i]);
+	pthread_mutex_unlock(&deny_lock);
+	return out;
+}
+
+char **child_env_filter(char *const *env)
+{
+	size_t n, k = 0, i;
+	char **out;
+
+	if (!env)
+		env = environ;
+	for (n = 0; env[n]; n++)
+		;
+	out = xcalloc(n + 1, sizeof(*out));
+	for (i = 0; i < n; i++)
+		if (child_env_allowed(env[i]))
+			out[k++] = xstrdup(env[i]);
+	return out;
+}
 
 void child_init(struct child *c)
 {
@@ -170,7 +272,7 @@ int child_start(struct child *c, uv_loop_t *loop)
 {
 	uv_process_options_t po;
 	uv_stdio_container_t stdio[4];
-	char **args = NULL, *self = NULL;
+	char **args = NULL, *self = NULL, **env = NULL;
 	int rc = 0;
 
 	uv_timer_init(loop, &c->timeout);
@@ -199,7 +301,8 @@ int child_start(struct child *c, uv_loop_t *loop)
 	stdio[3].data.fd = c->pass_fd;
 	po.stdio = stdio;
 	po.stdio_count = c->pass_fd >= 0 ? 4 : 3;
-	po.env = (char **)c->env;
+	env = child_env_filter(c->env);
+	po.env = env;
 	po.cwd = c->cwd;
 	po.exit_cb = proc_exited;
 	if (c->via == SPAWN_DIRECT) {
@@ -211,12 +314,19 @@ int child_start(struct child *c, uv_loop_t *loop)
 			goto fail;
 		}
 		args = spawn_trampoline_argv(c->via, c->self ? c->self : self,
-					     c->argv);
+					     c->argv, po.stdio_count);
 		po.file = args[0];
 		po.args = args;
 		/* setsid(): it leads its own process group, killed whole. */
 		po.flags = UV_PROCESS_DETACHED;
 	}
+	/*
+	 * Whatever a library left open without close-on-exec (libcurl's
+	 * sockets) gets it now: a SPAWN_DIRECT child has no trampoline to
+	 * close them. libuv dup2()s the fds the child is given, and a dup
+	 * does not keep the flag.
+	 */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	rc = uv_spawn(loop, &c->proc, &po);
 	/* libuv wants even a process handle that failed closed. */
 	track(c, (uv_handle_t *)&c->proc);
@@ -249,6 +359,7 @@ fail:
 	maybe_close_timers(c);
 out:
 	spawn_argv_free(args);
+	spawn_argv_free(env);
 	free(self);
 	return rc;
 }

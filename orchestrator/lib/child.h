@@ -33,7 +33,8 @@ struct child {
 	/* Set after child_init(), before child_start(); argv, env, cwd and
 	 * self are only read by child_start(). */
 	char *const *argv;	/* NULL-terminated; argv[0] found in PATH */
-	char *const *env;	/* NULL: ours */
+	char *const *env;	/* NULL: ours; either way only the names
+				 * child_env_allowed() lets through */
 	const char *cwd;	/* NULL: ours */
 	enum spawn_via via;
 	/* The executable carrying the trampoline; NULL: spawn_self(). */
@@ -76,6 +77,35 @@ struct child {
 };
 
 #define CHILD_INIT { .out_fd = -1, .err_fd = -1, .pass_fd = -1 }
+
+/*
+ * The environment every child gets is built from an allow-list, never
+ * passed whole: a secret hvmatrix was given in its environment (a
+ * webhook's secret_env) must not reach make, QEMU or a Slurm client, nor
+ * what a hostile commit's Makefile runs. Allowed: PATH, HOME, USER,
+ * LOGNAME, SHELL, TERM, TZ, LANG, LANGUAGE, LC_*, TMPDIR, XDG_CACHE_HOME,
+ * XDG_RUNTIME_DIR, and the families CCACHE_*, KBUILD_*, HVMATRIX_*,
+ * QEMU_*, SLURM_*, LD_LIBRARY_PATH (a QEMU release's own libraries, see
+ * hypervisors_qemu_env()) and the sanitizers' *SAN_OPTIONS; never a name
+ * given to child_env_deny().
+ *
+ * child_env_allowed: is "NAME=value" (or "NAME") one a child may get?
+ * child_env_deny: never pass name (a secret's variable), allowed or not.
+ * child_env_filter: env (NULL: environ) with only the allowed entries, as
+ * a malloc'd array of malloc'd strings (spawn_argv_free()).
+ */
+int child_env_allowed(const char *entry);
+void child_env_deny(const char *name);
+char **child_env_filter(char *const *env);
+
+/*
+ * Files no confined child may read (a webhook's secret_file): the build
+ * sandbox (build-sandbox.c) covers each with an empty file.
+ * child_hide_file registers path (absolute); child_hidden_files returns
+ * them as a malloc'd NULL-terminated copy (spawn_argv_free()).
+ */
+void child_hide_file(const char *path);
+char **child_hidden_files(void);
 
 /* Set c to CHILD_INIT: nothing to start yet. */
 void child_init(struct child *c);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,7 +56,7 @@ char *spawn_self(void)
 }
 
 char **spawn_trampoline_argv(enum spawn_via via, const char *self,
-			     char *const *argv)
+			     char *const *argv, int keep)
 {
 	char **args;
 	size_t n, i;
@@ -66,7 +67,8 @@ char **spawn_trampoline_argv(enum spawn_via via, const char *self,
 	args[0] = xstrdup(self);
 	args[1] = xstrdup(via == SPAWN_GROUP ? SPAWN_GROUP_TRAMPOLINE :
 			  SPAWN_EXEC_TRAMPOLINE);
-	args[2] = xstrfmt("%ld", (long)getpid());
+	args[2] = keep == 3 ? xstrfmt("%ld", (long)getpid()) :
+		  xstrfmt("%ld:%d", (long)getpid(), keep);
 	for (i = 0; i < n; i++)
 		args[3 + i] = xstrdup(argv[i]);
 	return args;
@@ -117,15 +119,24 @@ static void on_stop(int sig)
 }
 
 /* Pass the stop on, give the group a moment, then kill it whole. */
-static void __attribute__((noreturn)) stop_group(pid_t child)
+static void __attribute__((noreturn)) stop_group(void)
 {
 	int status, waited;
+	pid_t r;
 
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	kill(0, SIGTERM);
+	/*
+	 * Until every process we lead is gone, not just PROG: as subreaper
+	 * we wait for the orphans too. PROG may be the build sandbox, which
+	 * dies of the SIGTERM at once while make, inside, still deletes
+	 * the target it was writing.
+	 */
 	for (waited = 0; waited < SPAWN_STOP_GRACE_MS; waited += 50) {
-		if (waitpid(child, &status, WNOHANG) == child)
+		while ((r = waitpid(-1, &status, WNOHANG)) > 0)
+			;
+		if (r < 0 && errno == ECHILD)
 			break;
 		usleep(50 * 1000);
 	}
@@ -148,6 +159,8 @@ static void __attribute__((noreturn)) lead_group(pid_t parent, char **argv)
 	pid_t child;
 	int status;
 
+	/* Orphans of the group become ours to wait for (stop_group). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	child = fork();
 	if (child < 0) {
 		fprintf(stderr, "hvmatrix: cannot fork: %s\n", strerror(errno));
@@ -164,18 +177,33 @@ static void __attribute__((noreturn)) lead_group(pid_t parent, char **argv)
 		exec_prog(argv);
 	}
 	if (stop_requested)
-		stop_group(child);
+		stop_group();
 	while (waitpid(child, &status, 0) < 0) {
 		if (errno != EINTR)
 			_exit(125);
 		if (stop_requested)
-			stop_group(child);
+			stop_group();
 	}
 	if (stop_requested)
-		stop_group(child);
+		stop_group();
 	if (WIFSIGNALED(status))
 		_exit(128 + WTERMSIG(status));
 	_exit(WEXITSTATUS(status));
+}
+
+void spawn_close_from(int first)
+{
+	struct rlimit rl;
+	long fd, max = 65536;
+
+	if (close_range((unsigned)first, ~0U, 0) == 0)
+		return;
+	/* A kernel before 5.9: every fd the limit allows, one by one. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)max)
+		max = (long)rl.rlim_cur;
+	for (fd = first; fd < max; fd++)
+		close((int)fd);
 }
 
 int spawn_is_trampoline(const char *arg)
@@ -188,13 +216,27 @@ int spawn_trampoline(int argc, char **argv)
 {
 	int group = !strcmp(argv[0], SPAWN_GROUP_TRAMPOLINE);
 	struct sigaction sa;
+	const char *colon;
 	pid_t parent;
+	int keep = 3;
 
 	if (argc < 3) {
 		fprintf(stderr, "hvmatrix: %s: missing arguments\n", argv[0]);
 		_exit(125);
 	}
 	parent = (pid_t)atol(argv[1]);
+	colon = strchr(argv[1], ':');
+	if (colon)
+		keep = atoi(colon + 1);
+	if (keep < 3 || keep > 64) {
+		fprintf(stderr, "hvmatrix: %s: bad fd count\n", argv[0]);
+		_exit(125);
+	}
+	/*
+	 * First thing: nothing of hvmatrix's beyond what the child was given
+	 * (its standard streams, a passed fd) reaches PROG and what it runs.
+	 */
+	spawn_close_from(keep);
 	if (group) {
 		memset(&sa, 0, sizeof(sa));
 		/* No SA_RESTART: waitpid sees EINTR. */

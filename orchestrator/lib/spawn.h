@@ -4,12 +4,15 @@
  *
  * The trampoline: a child that must never outlive hvmatrix is started as
  *
- *   hvmatrix __exec-child PARENT_PID PROG ARGS...   (SPAWN_EXEC)
- *   hvmatrix __exec-group PARENT_PID PROG ARGS...   (SPAWN_GROUP)
+ *   hvmatrix __exec-child PARENT_PID[:KEEP] PROG ARGS...   (SPAWN_EXEC)
+ *   hvmatrix __exec-group PARENT_PID[:KEEP] PROG ARGS...   (SPAWN_GROUP)
  *
- * in a process group of its own (child.c asks libuv for setsid()). It asks
- * for a parent-death signal, checks that hvmatrix is still its parent, and
- * runs PROG from PATH; it never runs a shell.
+ * in a process group of its own (child.c asks libuv for setsid()). It
+ * closes every file descriptor from KEEP (default 3) up, asks for a
+ * parent-death signal, checks that hvmatrix is still its parent, and runs
+ * PROG from PATH; it never runs a shell. Whatever a library of ours left
+ * open without close-on-exec (libcurl's sockets) thus never reaches a
+ * build or QEMU.
  *
  * SPAWN_EXEC becomes PROG (QEMU): the parent-death signal is SIGKILL and
  * survives the exec, and PROG's own exit status and signal are the ones
@@ -58,10 +61,17 @@ char *spawn_self(void);
 /*
  * The argv to execute self with for running argv (NULL-terminated)
  * through the trampoline via (SPAWN_EXEC or SPAWN_GROUP): self, the
- * trampoline's name, our pid, then argv. Free with spawn_argv_free.
+ * trampoline's name, our pid (with ":keep" when keep is not 3: the child
+ * needs fds 3 .. keep - 1 too), then argv. Free with spawn_argv_free.
  */
 char **spawn_trampoline_argv(enum spawn_via via, const char *self,
-			     char *const *argv);
+			     char *const *argv, int keep);
+
+/*
+ * Close every file descriptor from first up (close_range, or one by one
+ * where the kernel lacks it). For a child between fork and exec.
+ */
+void spawn_close_from(int first);
 
 /* Free a NULL-terminated argv of malloc'd strings (NULL is fine). */
 void spawn_argv_free(char **argv);

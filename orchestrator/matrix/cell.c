@@ -40,6 +40,7 @@ static const struct {
 	{ "-nographic", NULL },
 	{ "-display", NULL },
 	{ "-no-reboot", NULL },
+	{ "-sandbox", NULL },
 	{ "-accel", "accel" },
 	{ "-enable-kvm", "accel" },
 	{ "-machine", "machine" },

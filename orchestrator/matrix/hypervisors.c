@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/child.h"
 #include "matrix/cell.h"
 #include "lib/fsutil.h"
 #include "matrix/hypervisors.h"
@@ -361,7 +362,8 @@ char **hypervisors_qemu_env(const struct hypervisors_release *r)
 		 * or module dir would mix two releases' files. */
 		if ((r->module_dir && !strncmp(environ[i], "QEMU_MODULE_DIR=",
 					       16)) ||
-		    (lib && !strncmp(environ[i], "LD_LIBRARY_PATH=", 16)))
+		    (lib && !strncmp(environ[i], "LD_LIBRARY_PATH=", 16)) ||
+		    !child_env_allowed(environ[i]))
 			continue;
 		env[k++] = xstrdup(environ[i]);
 	}
@@ -421,6 +423,7 @@ static int run_capture(char **argv, char **env, const char *input,
 			dup2(fd0, 0);
 		dup2(fds[1], 1);
 		dup2(fds[1], 2);
+		spawn_close_from(3);
 		execve(argv[0], argv, env);
 		fprintf(stderr, "cannot run %s: %s\n", argv[0],
 			strerror(errno));

@@ -137,6 +137,25 @@ static int build_set_ccache(void *obj, const char *v, const char *dir,
 	return matrix_value_path("ccache", v, dir, &b->ccache, err);
 }
 
+/*
+ * `sandbox: false` builds this config's commits unconfined: for a host
+ * that cannot sandbox (no bubblewrap, user namespaces refused) and
+ * commits its owner trusts. hvmatrix status names every such build.
+ */
+static int build_set_sandbox(void *obj, const char *v, const char *dir,
+			     struct strbuf *err)
+{
+	struct matrix_build *b = obj;
+
+	if (!strcmp(v, "true"))
+		b->unconfined = 0;
+	else if (!strcmp(v, "false"))
+		b->unconfined = 1;
+	else
+		return matrix_value_bad(err, "sandbox", "true or false", v);
+	return 0;
+}
+
 static const struct setting build_settings[] = {
 	{ "name", 0, build_set_name },
 	{ "base", 0, build_set_base },
@@ -145,6 +164,7 @@ static const struct setting build_settings[] = {
 	{ "image", 0, build_set_image },
 	{ "timeout", 0, build_set_timeout },
 	{ "ccache", 0, build_set_ccache },
+	{ "sandbox", 0, build_set_sandbox },
 };
 
 static void build_init(void *obj, unsigned line, unsigned column)

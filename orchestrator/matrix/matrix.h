@@ -60,6 +60,8 @@ struct matrix_build {
 	unsigned timeout_s;
 	char *ccache;		/* CCACHE_DIR (key ccache, resolved), or NULL:
 				 * one cache per user, see build.h */
+	int unconfined;		/* `sandbox: false`: make runs without the
+				 * build sandbox (build-sandbox.c) */
 	unsigned line, column;	/* where the build starts in its file */
 };
 

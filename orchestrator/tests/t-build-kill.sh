@@ -13,8 +13,9 @@
 repo=$TMP/linux
 state=$TMP/state
 db=$state/hvmatrix.db
-slept=$TMP/slept-once
-started=$TMP/make-started
+# In the build's own directory: the only place its sandbox lets it write.
+slept=$state/build/fake/tiny/slept-once
+started=$state/build/fake/tiny/make-started
 export HVMATRIX_CCACHE=$TMP/ccache
 mkdir -p "$repo"
 # $(O) and the recipes as the kernel's own: make -C SRC O=OUT.

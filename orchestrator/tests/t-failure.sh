@@ -17,9 +17,10 @@ state=$TMP/state
 db=$state/hvmatrix.db
 
 # 1. make is killed twice, then builds.
-count=$TMP/count
+# In the build's own directory (out/..): the only place its sandbox lets
+# it write; one count per state directory.
 tiny_tree "$TMP/flaky" 1 \
-	"n=\$\$(cat $count 2>/dev/null | wc -l); if [ \$\$n -lt 2 ]; then echo x >> $count; kill -KILL \$\$PPID; fi"
+	"n=\$\$(cat \$(O)/../count 2>/dev/null | wc -l); if [ \$\$n -lt 2 ]; then echo x >> \$(O)/../count; kill -KILL \$\$PPID; fi"
 cat > "$TMP/flaky.yaml" <<YAML
 trees:
   - name: flaky
@@ -87,6 +88,9 @@ cells:
   - name: gone
     qemu: $TMP/no-such-qemu
 YAML
+# The flaky tree's make was killed twice already: it builds at once.
+mkdir -p "$state3/build/flaky/b"
+printf 'x\nx\n' > "$state3/build/flaky/b/count"
 rc=0
 "$HVM" daemon --matrix "$TMP/noqemu.yaml" --state "$state3" --jobs 2 \
 	--until-idle > "$TMP/d3.log" 2>&1 || rc=$?

@@ -318,9 +318,10 @@ START_TEST(test_build_incremental_and_reuse)
 	free(art);
 	ck_assert_uint_eq(compiled(counter, "a.c"), 1);
 	ck_assert_uint_eq(compiled(counter, "b.c"), 1);
-	/* The log names each step's exact command. */
+	/* The log names each step's exact command, sandbox and all. */
 	s = read_log(b.log_path);
-	ck_assert_ptr_nonnull(strstr(s, "$ make -C "));
+	ck_assert_ptr_nonnull(strstr(s, "$ bwrap --unshare-net "));
+	ck_assert_ptr_nonnull(strstr(s, " -- make -C "));
 	ck_assert_ptr_nonnull(strstr(s, " tinyconfig\n"));
 	ck_assert_ptr_nonnull(strstr(s, "'CC=ccache gcc' -j2 bzImage\n"));
 	free(s);
@@ -1245,6 +1246,68 @@ START_TEST(test_build_missing_tools)
 }
 END_TEST
 
+/*
+ * A host that cannot sandbox: every build is the farm's ERROR before make
+ * runs, naming the fix, unless its config says sandbox: false. PATH is
+ * the system's programs less bwrap.
+ */
+START_TEST(test_build_cannot_sandbox)
+{
+	static const char *const bins[] = { "/usr/bin", "/bin" };
+	char *saved = xstrdup(getenv("PATH"));
+	char *dir = xstrfmt("%s/no-bwrap", tmpdir), *log;
+	struct build b;
+	char c1[41];
+	size_t i;
+
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	for (i = 0; i < ARRAY_SIZE(bins); i++) {
+		DIR *d = opendir(bins[i]);
+		struct dirent *e;
+
+		ck_assert_ptr_nonnull(d);
+		while ((e = readdir(d))) {
+			char *from, *to;
+
+			if (e->d_name[0] == '.' || !strcmp(e->d_name, "bwrap"))
+				continue;
+			from = xstrfmt("%s/%s", bins[i], e->d_name);
+			to = xstrfmt("%s/%s", dir, e->d_name);
+			/* /bin may be /usr/bin: the first one stays. */
+			ck_assert(symlink(from, to) == 0 || errno == EEXIST);
+			free(from);
+			free(to);
+		}
+		closedir(d);
+	}
+	commit("a1\n", "b1\n", NULL, c1);
+	setenv("PATH", dir, 1);
+	build(&b, c1);
+	ck_assert_int_eq(b.status, BUILD_ERROR);
+	ck_assert_str_eq(b.reason, "cannot sandbox builds: \"bwrap not found "
+			 "in PATH (apt-get install bubblewrap)\"; set "
+			 "sandbox: false on build tiny to build unconfined");
+	log = read_file(b.log_path);
+	ck_assert_ptr_null(strstr(log, "$ make"));
+	free(log);
+	build_release(&b);
+
+	/* Unconfined by the matrix's word: built, and no bwrap in sight. */
+	config.unconfined = 1;
+	build(&b, c1);
+	config.unconfined = 0;
+	setenv("PATH", saved, 1);
+	assert_ok(&b);
+	log = read_file(b.log_path);
+	ck_assert_ptr_nonnull(strstr(log, "$ make -C "));
+	ck_assert_ptr_null(strstr(log, "bwrap"));
+	free(log);
+	build_release(&b);
+	free(saved);
+	free(dir);
+}
+END_TEST
+
 /* The group of the first process other than us whose command line
  * mentions tmpdir and word (0 if none). */
 static pid_t group_of(const char *word)
@@ -1576,6 +1639,7 @@ static Suite *build_suite(void)
 	tcase_add_test(tc, test_build_log_capped);
 	tcase_add_test(tc, test_build_log_writer_left_behind);
 	tcase_add_test(tc, test_build_missing_tools);
+	tcase_add_test(tc, test_build_cannot_sandbox);
 	tcase_add_test(tc, test_build_on_spawn);
 	tcase_add_test(tc, test_build_kill_group);
 	tcase_add_test(tc, test_checkout_matches_archive);

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -324,7 +327,8 @@ END_TEST
 
 START_TEST(cwd_env_fds)
 {
-	static char *env[] = { "HVM_TEST=value", "PATH=/usr/bin:/bin", NULL };
+	static char *env[] = { "HVMATRIX_TEST=value", "HVM_TEST=dropped",
+			       "PATH=/usr/bin:/bin", NULL };
 	struct strbuf log = STRBUF_INIT, got = STRBUF_INIT;
 	char dir[] = "/tmp/test-child.XXXXXX", *path, *real;
 	int fds[2], fd;
@@ -337,7 +341,9 @@ START_TEST(cwd_env_fds)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
-	run_init(&r, SPAWN_GROUP, "pwd; echo $HVM_TEST >&2; echo fd3 >&3");
+	/* An allowed name passes, any other is dropped (child.h). */
+	run_init(&r, SPAWN_GROUP, "pwd; echo $HVMATRIX_TEST$HVM_TEST >&2; "
+		 "echo fd3 >&3");
 	/* Like a build step: both streams to a log file. */
 	r.c.on_out = r.c.on_err = NULL;
 	r.c.out_fd = r.c.err_fd = fd;
@@ -365,6 +371,59 @@ START_TEST(cwd_env_fds)
 	strbuf_release(&log);
 	strbuf_release(&got);
 	run_release(&r);
+}
+END_TEST
+
+/*
+ * What every child sees of hvmatrix: the secret a webhook's secret_env
+ * names is neither in its environment (denied, though HVMATRIX_* is an
+ * allowed family; nor any name off the allow-list), nor is any file
+ * descriptor hvmatrix holds without close-on-exec (a socket as libcurl
+ * opens them), whichever way it is started.
+ */
+START_TEST(secrets_and_fds_stay_home)
+{
+	static const enum spawn_via vias[] = {
+		SPAWN_DIRECT, SPAWN_EXEC, SPAWN_GROUP,
+	};
+	int sock = socket(AF_INET, SOCK_STREAM, 0);
+	int lsock = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	size_t i;
+
+	ck_assert_int_ge(sock, 3);
+	ck_assert_int_ge(lsock, 3);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lsock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lsock, 1), 0);
+	ck_assert_int_eq(setenv("HVM_TEST_TOKEN", "t0ken", 1), 0);
+	ck_assert_int_eq(setenv("HVMATRIX_HOOK_SECRET", "s3cret", 1), 0);
+	child_env_deny("HVMATRIX_HOOK_SECRET");
+	ck_assert(!child_env_allowed("HVMATRIX_HOOK_SECRET=s3cret"));
+	ck_assert(child_env_allowed("HVMATRIX_HOOK=x"));
+	ck_assert(child_env_allowed("LC_ALL=C"));
+	ck_assert(!child_env_allowed("PATHX=1"));
+	for (i = 0; i < ARRAY_SIZE(vias); i++) {
+		struct run r;
+
+		/* The shell's own fds, listed by ls while the shell waits. */
+		run_init(&r, vias[i], "env; echo fds:; ls /proc/$$/fd; "
+			 "echo end");
+		run_wait(&r);
+		ck_assert_int_eq(r.c.exit_status, 0);
+		ck_assert_ptr_null(strstr(r.out.buf, "s3cret"));
+		ck_assert_ptr_null(strstr(r.out.buf, "t0ken"));
+		ck_assert_ptr_nonnull(strstr(r.out.buf, "PATH="));
+		ck_assert_msg(strstr(r.out.buf, "fds:\n0\n1\n2\nend\n"),
+			      "via %d: %s", (int)vias[i], r.out.buf);
+		run_release(&r);
+	}
+	/* hvmatrix keeps its own: only the children lost them. */
+	ck_assert_int_eq(fcntl(sock, F_GETFD), FD_CLOEXEC);
+	close(sock);
+	close(lsock);
+	unsetenv("HVM_TEST_TOKEN");
+	unsetenv("HVMATRIX_HOOK_SECRET");
 }
 END_TEST
 
@@ -586,6 +645,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, group_marks_and_statuses);
 	tcase_add_test(tc, group_stop_is_graceful);
 	tcase_add_test(tc, cwd_env_fds);
+	tcase_add_test(tc, secrets_and_fds_stay_home);
 	tcase_add_test(tc, restart_from_on_closed);
 	tcase_add_test(tc, trampoline_codes);
 	tcase_add_test(tc, nonces_never_repeat);

@@ -140,6 +140,11 @@ static char *joined(char **argv)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* Exactly what a job needs of our environment, never all of it. */
+#define EXPORT "--export=PATH,HOME,LANG,LC_ALL,TZ,TMPDIR,XDG_CACHE_HOME," \
+	"HVMATRIX_CCACHE,HVMATRIX_CACHE,HVMATRIX_HYPERVISORS_DIR," \
+	"HVMATRIX_XEN_DIR,HVMATRIX_INITRD"
+
 START_TEST(test_job_sbatch_argv)
 {
 	struct matrix_executor cfg;
@@ -161,7 +166,8 @@ START_TEST(test_job_sbatch_argv)
 	argv = slurm_job_sbatch_argv(&rq, &cfg, "/s/hvmatrix-job.sh", run);
 	line = joined(argv);
 	/* Never requeued; the command is argv words after the script. */
-	ck_assert_str_eq(line, "sbatch --parsable --no-requeue --array=0-2 "
+	ck_assert_str_eq(line, "sbatch --parsable --no-requeue " EXPORT
+			 " --array=0-2 "
 			 "--job-name=hvm-a-00ff "
 			 "--chdir=/s/arrays/hvm-a-00ff "
 			 "--output=/s/arrays/hvm-a-00ff/%a.out --nodes=1 "
@@ -180,8 +186,8 @@ START_TEST(test_job_sbatch_argv)
 	cfg.qos = NULL;
 	argv = slurm_job_sbatch_argv(&rq, &cfg, "/s/hvmatrix-job.sh", build);
 	line = joined(argv);
-	ck_assert_str_eq(line, "sbatch --parsable --no-requeue "
-			 "--job-name=hvm-a-00ff "
+	ck_assert_str_eq(line, "sbatch --parsable --no-requeue " EXPORT
+			 " --job-name=hvm-a-00ff "
 			 "--chdir=/s/arrays/hvm-a-00ff "
 			 "--output=/s/arrays/hvm-a-00ff/%a.out --nodes=1 "
 			 "--ntasks=1 --cpus-per-task=1 /s/hvmatrix-job.sh "

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/child.h"
+#include "lib/spawn.h"
 #include "lib/json.h"
 #include "matrix/matrix.h"
 #include "store/record-outbox.h"
@@ -305,11 +307,55 @@ START_TEST(secrets_from_file_and_env)
 	setenv("HVM_TEST_WEBHOOK_SECRET", "from env", 1);
 	ck_assert_int_eq(webhook_event_read_secret(&h, &s, &err), 0);
 	ck_assert_str_eq(s.buf, "from env");
+	/* Read once: gone from the environment, still the secret. */
+	ck_assert_ptr_null(getenv("HVM_TEST_WEBHOOK_SECRET"));
+	strbuf_reset(&s);
+	ck_assert_int_eq(webhook_event_read_secret(&h, &s, &err), 0);
+	ck_assert_str_eq(s.buf, "from env");
 	strbuf_release(&s);
 	strbuf_release(&err);
 	rm_rf(dir);
 	free(path);
 	free(dir);
+}
+END_TEST
+
+/*
+ * A matrix's webhooks take their secrets at once: a secret_env's value
+ * leaves the environment and its name is denied to children even inside
+ * an allowed family; a secret_file is hidden from confined children.
+ */
+START_TEST(secrets_taken_at_configure)
+{
+	struct matrix_webhook h[2] = { { 0 }, { 0 } };
+	struct strbuf s = STRBUF_INIT, err = STRBUF_INIT;
+	char **hidden, **env;
+	size_t i;
+	int found = 0;
+
+	h[0].secret_env = "HVMATRIX_TEST_HOOK_KEY";
+	h[1].secret_file = "/etc/hvm/hook-secret";
+	setenv("HVMATRIX_TEST_HOOK_KEY", "k3y", 1);
+	ck_assert(child_env_allowed("HVMATRIX_TEST_HOOK_KEY=k3y"));
+	webhook_event_take_secrets(h, 2);
+	ck_assert_ptr_null(getenv("HVMATRIX_TEST_HOOK_KEY"));
+	ck_assert(!child_env_allowed("HVMATRIX_TEST_HOOK_KEY=k3y"));
+	/* Set again by anyone: still never passed on. */
+	setenv("HVMATRIX_TEST_HOOK_KEY", "again", 1);
+	env = child_env_filter(NULL);
+	for (i = 0; env[i]; i++)
+		ck_assert_ptr_null(strstr(env[i], "HVMATRIX_TEST_HOOK_KEY"));
+	spawn_argv_free(env);
+	unsetenv("HVMATRIX_TEST_HOOK_KEY");
+	ck_assert_int_eq(webhook_event_read_secret(&h[0], &s, &err), 0);
+	ck_assert_str_eq(s.buf, "k3y");
+	hidden = child_hidden_files();
+	for (i = 0; hidden[i]; i++)
+		found |= !strcmp(hidden[i], "/etc/hvm/hook-secret");
+	ck_assert(found);
+	spawn_argv_free(hidden);
+	webhook_event_wipe(&s);
+	strbuf_release(&err);
 }
 END_TEST
 
@@ -402,6 +448,7 @@ int main(void)
 	tcase_add_test(tc, events_from_regressions);
 	tcase_add_test(tc, outbox_queues_once_delivers_once);
 	tcase_add_test(tc, secrets_from_file_and_env);
+	tcase_add_test(tc, secrets_taken_at_configure);
 	tcase_add_test(tc, matrix_webhooks_section);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
