@@ -1287,7 +1287,7 @@ START_TEST(test_build_cannot_sandbox)
 	ck_assert_str_eq(b.reason, "cannot sandbox builds: \"bwrap not found "
 			 "in PATH (apt-get install bubblewrap)\"; set "
 			 "sandbox: false on build tiny to build unconfined");
-	log = read_file(b.log_path);
+	log = read_log(b.log_path);
 	ck_assert_ptr_null(strstr(log, "$ make"));
 	free(log);
 	build_release(&b);
@@ -1298,7 +1298,7 @@ START_TEST(test_build_cannot_sandbox)
 	config.unconfined = 0;
 	setenv("PATH", saved, 1);
 	assert_ok(&b);
-	log = read_file(b.log_path);
+	log = read_log(b.log_path);
 	ck_assert_ptr_nonnull(strstr(log, "$ make -C "));
 	ck_assert_ptr_null(strstr(log, "bwrap"));
 	free(log);
