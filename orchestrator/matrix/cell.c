@@ -436,6 +436,32 @@ static int set_executor(struct cell *c, const char *v, struct strbuf *err)
 	return 0;
 }
 
+static int set_probes(struct cell *c, const char *v, struct strbuf *err)
+{
+	static const char *const known[] = {
+		"smp", "cpu-hotplug", "clock", "suspend", "migrate",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(known); i++)
+		if (!strcmp(v, known[i]))
+			break;
+	if (i == ARRAY_SIZE(known))
+		return bad_value(err, "probes", "smp, cpu-hotplug, clock, "
+				 "suspend or migrate", v);
+	c->probes_set = 1;
+	list_append(&c->probes, &c->n_probes, v);
+	return 0;
+}
+
+static int set_migrate_to(struct cell *c, const char *v, struct strbuf *err)
+{
+	if (!*v || strspn(v, "0123456789.") != strlen(v))
+		return bad_value(err, "migrate_to", "a QEMU release of the "
+				 "catalogue, e.g. \"10.0\"", v);
+	return set_str(&c->migrate_to, v);
+}
+
 static const struct cell_key {
 	const char *name;
 	int is_list;
@@ -462,6 +488,8 @@ static const struct cell_key {
 	{ "log_limit", 0, set_log_limit },
 	{ "confirm", 0, set_confirm },
 	{ "executor", 0, set_executor },
+	{ "probes", 1, set_probes },
+	{ "migrate_to", 0, set_migrate_to },
 };
 
 static const struct cell_key *find_key(const char *key)
@@ -512,6 +540,8 @@ void cell_release(struct cell *c)
 	free(c->xen_cmdline);
 	list_free(c->qemu_args, c->n_qemu_args);
 	list_free(c->expect, c->n_expect);
+	list_free(c->probes, c->n_probes);
+	free(c->migrate_to);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -546,6 +576,8 @@ void cell_copy(struct cell *dst, const struct cell *src)
 	dst->xen_cmdline = dup_or_null(src->xen_cmdline);
 	dst->qemu_args = list_dup(src->qemu_args, src->n_qemu_args);
 	dst->expect = list_dup(src->expect, src->n_expect);
+	dst->probes = list_dup(src->probes, src->n_probes);
+	dst->migrate_to = dup_or_null(src->migrate_to);
 }
 
 int cell_set(struct cell *c, const char *key, const char *value,

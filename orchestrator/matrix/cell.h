@@ -80,6 +80,11 @@ struct cell {
 	size_t log_limit;	/* console log cap in bytes (key log_limit;
 				 * default CELL_DEFAULT_LOG_LIMIT) */
 	enum cell_executor executor;	/* key executor */
+	char **probes;		/* key probes: what the payload runs */
+	size_t n_probes;
+	int probes_set;		/* probes given (an empty list: none) */
+	char *migrate_to;	/* probe migrate: the QEMU release the guest
+				 * moves to; NULL: the cell's own */
 	unsigned line, column;	/* where the cell starts in its file, 1-based */
 };
 
