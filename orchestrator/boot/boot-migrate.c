@@ -725,6 +725,7 @@ int boot_migrate_closed(struct boot_migrate *m)
 {
 	struct boot_run *r = m->run;
 	const char *why;
+	size_t len;
 
 	qmp_close(m);
 	switch (m->stage) {
@@ -743,11 +744,14 @@ int boot_migrate_closed(struct boot_migrate *m)
 		/* Its stderr says why: "load of migration failed", an
 		 * unknown section, a machine type it lacks. */
 		why = r->judge.stderr_text.len > m->stderr_mark ?
-		      r->judge.stderr_text.buf + m->stderr_mark : "no message";
-		fail(m, "%s refused %s's stream (exit %lld, signal %d): %s",
+		      r->judge.stderr_text.buf + m->stderr_mark : "";
+		len = strlen(why);
+		while (len && strchr(" \t\r\n", why[len - 1]))
+			len--;
+		fail(m, "%s refused %s's stream (exit %lld, signal %d): %.*s",
 		     r->migrate_to, r->migrate_from,
 		     (long long)r->child.exit_status, r->child.term_signal,
-		     why);
+		     len ? (int)len : 10, len ? why : "no message");
 		break;
 	default:
 		break;
