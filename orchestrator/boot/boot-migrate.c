@@ -32,11 +32,11 @@
 #include "lib/json.h"
 #include "lib/spawn.h"
 #include "lib/xmalloc.h"
+#include "matrix/cell-probes.h"
 #include "matrix/hypervisors.h"
 
 #define MIGRATE_TICK_MS 100
 #define MIGRATE_LIMIT_MS 120000	/* ready line to the guest running again */
-#define MIGRATE_LINE_MAX 4096	/* console line kept while looking */
 #define MIGRATE_FDNAME "hvmatrix-stream"
 #define MIGRATE_FILE_URI 802	/* QEMU 8.2: migrate to file: */
 
@@ -65,9 +65,6 @@ struct boot_migrate {
 	uv_loop_t *loop;
 	char *dir, *sock, *stream;
 	enum migrate_stage stage;
-	struct strbuf line;	/* the console line being assembled */
-	int line_long;		/* it is past MIGRATE_LINE_MAX */
-	char *ready;		/* the ready line we wait for */
 
 	uv_pipe_t qmp;
 	uv_connect_t connect;
@@ -84,14 +81,8 @@ struct boot_migrate {
 
 int boot_migrate_wanted(const struct cell *c)
 {
-	size_t i;
-
-	if (c->backend != CELL_BACKEND_QEMU)
-		return 0;
-	for (i = 0; i < c->n_probes; i++)
-		if (!strcmp(c->probes[i], "migrate"))
-			return 1;
-	return 0;
+	return c->backend == CELL_BACKEND_QEMU &&
+	       cell_probes_has(c, "migrate");
 }
 
 static char *end_name(const char *qemu)
@@ -328,10 +319,7 @@ struct boot_migrate *boot_migrate_new(struct boot_run *r, uv_loop_t *loop)
 	m->dir = dir;
 	m->sock = xstrfmt("%s/qmp.sock", dir);
 	m->stream = xstrfmt("%s/stream", dir);
-	strbuf_init(&m->line, 0);
 	strbuf_init(&m->in, 0);
-	m->ready = xstrfmt("HVMATRIX-PROBE nonce=%s name=migrate "
-			   "result=ready", r->nonce);
 	uv_timer_init(loop, &m->tick);
 	m->tick.data = m;
 	m->handles = 1;
@@ -368,9 +356,7 @@ static void handle_closed(uv_handle_t *h)
 
 	if (--m->handles || m->run)
 		return;
-	strbuf_release(&m->line);
 	strbuf_release(&m->in);
-	free(m->ready);
 	free(m->sock);
 	free(m->stream);
 	free(m->dir);
@@ -665,14 +651,6 @@ static void tick(uv_timer_t *t)
 		m->step = QMP_POLL;
 }
 
-static void begin(struct boot_migrate *m)
-{
-	m->stage = STAGE_SAVING;
-	m->t_ready = uv_now(m->loop);
-	qmp_connect(m);
-	uv_timer_start(&m->tick, tick, MIGRATE_TICK_MS, MIGRATE_TICK_MS);
-}
-
 void boot_migrate_started(struct boot_migrate *m)
 {
 	if (m->stage != STAGE_LOADING)
@@ -681,34 +659,14 @@ void boot_migrate_started(struct boot_migrate *m)
 	uv_timer_start(&m->tick, tick, MIGRATE_TICK_MS, MIGRATE_TICK_MS);
 }
 
-/* ---- the ready line ---- */
-
-static void line_done(struct boot_migrate *m)
+void boot_migrate_begin(struct boot_migrate *m)
 {
-	const char *s = m->line.buf;
-	size_t n = m->line.len, k = strlen(m->ready);
-
-	while (n && (s[n - 1] == '\r' || s[n - 1] == ' '))
-		n--;
-	if (!m->line_long && n == k && !memcmp(s, m->ready, k))
-		begin(m);
-	strbuf_reset(&m->line);
-	m->line_long = 0;
-}
-
-void boot_migrate_console(struct boot_migrate *m, const char *buf,
-			  size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len && m->stage == STAGE_WAIT; i++) {
-		if (buf[i] == '\n')
-			line_done(m);
-		else if (m->line.len < MIGRATE_LINE_MAX)
-			strbuf_addch(&m->line, buf[i]);
-		else
-			m->line_long = 1;
-	}
+	if (m->stage != STAGE_WAIT)
+		return;
+	m->stage = STAGE_SAVING;
+	m->t_ready = uv_now(m->loop);
+	qmp_connect(m);
+	uv_timer_start(&m->tick, tick, MIGRATE_TICK_MS, MIGRATE_TICK_MS);
 }
 
 int boot_migrate_watchdog(struct boot_migrate *m, const char *what,

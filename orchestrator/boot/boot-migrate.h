@@ -51,9 +51,8 @@ void boot_migrate_args(const struct boot_migrate *m, char **args, size_t *n);
 /* That QEMU started (r->child is running). */
 void boot_migrate_started(struct boot_migrate *m);
 
-/* Console bytes: the guest's ready line starts the migration. */
-void boot_migrate_console(struct boot_migrate *m, const char *buf,
-			  size_t len);
+/* The guest is ready to be moved (the judge's hand-over "migrate"). */
+void boot_migrate_begin(struct boot_migrate *m);
 
 /*
  * A watchdog of the run fired (what: "timeout" or "silence"): while the

@@ -178,16 +178,32 @@ static void react(struct boot_run *r)
 				 BOOT_PASS_GRACE_MS : BOOT_FAIL_GRACE_MS);
 }
 
+/*
+ * The guest is ready for a hand-over probe: migrate is ours (a QEMU
+ * cell's); any other the guest waits out and its probe says so.
+ */
+static void take_handover(struct boot_run *r)
+{
+	char *h = judge_take_handover(&r->judge);
+
+	if (h && !strcmp(h, "migrate") && r->migrate)
+		boot_migrate_begin(r->migrate);
+	free(h);
+}
+
 static void on_out(struct child *c, const char *buf, size_t len)
 {
 	struct boot_run *r = container_of(c, struct boot_run, child);
 	size_t i;
 
+	double now = uv_hrtime() / 1e9;
+
 	boot_log_console(r, buf, len);
-	for (i = 0; i < boot_n_members(r); i++)
+	for (i = 0; i < boot_n_members(r); i++) {
+		judge_set_now(&boot_member(r, i)->judge, now);
 		judge_feed(&boot_member(r, i)->judge, buf, len);
-	if (r->migrate)
-		boot_migrate_console(r->migrate, buf, len);
+	}
+	take_handover(r);
 	react(r);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "matrix/cell.h"
+#include "matrix/cell-probes.h"
 #include "lib/fsutil.h"
 #include "lib/xmalloc.h"
 
@@ -436,32 +437,6 @@ static int set_executor(struct cell *c, const char *v, struct strbuf *err)
 	return 0;
 }
 
-static int set_probes(struct cell *c, const char *v, struct strbuf *err)
-{
-	static const char *const known[] = {
-		"smp", "cpu-hotplug", "clock", "suspend", "migrate",
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(known); i++)
-		if (!strcmp(v, known[i]))
-			break;
-	if (i == ARRAY_SIZE(known))
-		return bad_value(err, "probes", "smp, cpu-hotplug, clock, "
-				 "suspend or migrate", v);
-	c->probes_set = 1;
-	list_append(&c->probes, &c->n_probes, v);
-	return 0;
-}
-
-static int set_migrate_to(struct cell *c, const char *v, struct strbuf *err)
-{
-	if (!*v || strspn(v, "0123456789.") != strlen(v))
-		return bad_value(err, "migrate_to", "a QEMU release of the "
-				 "catalogue, e.g. \"10.0\"", v);
-	return set_str(&c->migrate_to, v);
-}
-
 static const struct cell_key {
 	const char *name;
 	int is_list;
@@ -488,8 +463,9 @@ static const struct cell_key {
 	{ "log_limit", 0, set_log_limit },
 	{ "confirm", 0, set_confirm },
 	{ "executor", 0, set_executor },
-	{ "probes", 1, set_probes },
-	{ "migrate_to", 0, set_migrate_to },
+	{ "probes", 1, cell_probes_set },
+	{ "clock_tolerance", 0, cell_probes_set_tolerance },
+	{ "migrate_to", 0, cell_probes_set_migrate_to },
 };
 
 static const struct cell_key *find_key(const char *key)
@@ -701,6 +677,8 @@ int cell_validate(const struct cell *c, struct strbuf *err)
 		strbuf_addstr(err, "requires: unknown requirement");
 		return -1;
 	}
+	if (cell_probes_check(c, err))
+		return -1;
 	/* A silence longer than the whole run could never fire. */
 	if (c->silence_s > c->timeout_s) {
 		strbuf_addf(err, "silence: %u s is longer than the timeout "

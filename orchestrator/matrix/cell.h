@@ -80,11 +80,14 @@ struct cell {
 	size_t log_limit;	/* console log cap in bytes (key log_limit;
 				 * default CELL_DEFAULT_LOG_LIMIT) */
 	enum cell_executor executor;	/* key executor */
-	char **probes;		/* key probes: what the payload runs */
+	/* Probes run in the guest after the boot (cell-probes.c): the list
+	 * the cell set (probes_set: even an empty one), else the backend's
+	 * default. */
+	char **probes;
 	size_t n_probes;
-	int probes_set;		/* probes given (an empty list: none) */
-	char *migrate_to;	/* probe migrate: the QEMU release the guest
-				 * moves to; NULL: the cell's own */
+	int probes_set;
+	double clock_tolerance;	/* key clock_tolerance; 0: the default */
+	char *migrate_to;	/* key migrate_to: a QEMU release, or NULL */
 	unsigned line, column;	/* where the cell starts in its file, 1-based */
 };
 

@@ -712,26 +712,11 @@ static int check_migrate(const struct cell *c, struct strbuf *err)
 {
 	struct hypervisors_release r;
 	struct strbuf msg = STRBUF_INIT;
-	size_t i, w = strcspn(c->cpu, ",");
-	int wants = 0;
+	size_t w = strcspn(c->cpu, ",");
 
-	for (i = 0; i < c->n_probes; i++)
-		wants |= !strcmp(c->probes[i], "migrate");
-	if (!wants && !c->migrate_to)
+	/* Which cells may migrate at all is cell-probes.c's to say. */
+	if (!c->migrate_to || c->backend != CELL_BACKEND_QEMU)
 		return 0;
-	if (c->backend != CELL_BACKEND_QEMU) {
-		strbuf_addf(err, "%s: only a QEMU cell (backend qemu) "
-			    "migrates, not backend %s", wants ? "probes" :
-			    "migrate_to", cell_backend_name(c->backend));
-		return -1;
-	}
-	if (!c->migrate_to)
-		return 0;
-	if (!wants) {
-		strbuf_addstr(err, "migrate_to: the cell's probes do not "
-			      "include migrate: nothing would migrate");
-		return -1;
-	}
 	if (hypervisors_load(&r, "qemu", c->migrate_to, &msg)) {
 		strbuf_addf(err, "migrate_to: the catalogue has no QEMU release "
 			    "\"%s\": %s", c->migrate_to, msg.buf);

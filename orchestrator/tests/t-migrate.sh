@@ -50,7 +50,7 @@ YAML
 expect_eq "matrix check rejects migrate on a Xen cell (exit 2)" \
 	"$(st "$HVM" matrix check "$TMP/bad2.yaml")" 2
 check "... at probes" \
-	grep -q "bad2.yaml:6:13: probes: only a QEMU cell (backend qemu) migrates, not backend xen" "$TMP/out"
+	grep -q "bad2.yaml:6:13: probes: migrate cannot run in a xen cell" "$TMP/out"
 cat > "$TMP/bad3.yaml" <<'YAML'
 version: 1
 cells:
@@ -74,7 +74,7 @@ version: 1
 cells:
   - name: up
     qemu: "7.2"
-    probes: [migrate]
+    probes: [smp, migrate]
     migrate_to: "10.0"
   - name: refused
     qemu: "7.2"
@@ -104,11 +104,12 @@ log=$(v up log)
 log_text "$log" > "$TMP/up.log"
 check "its log records the migration from QEMU 7.2 to QEMU 10.0" \
 	grep -q "^hvmatrix: migrated from QEMU 7.2 to QEMU 10.0 in [0-9.]* s (stream [0-9.]* MiB" "$TMP/up.log"
-# The ready line, the migration, the marker: in this order, once each.
-order=$(grep -E '^(HVMATRIX-PROBE .*name=migrate result=ready|hvmatrix: migrated|HVMATRIX-OK nonce=)' \
-	"$TMP/up.log" | cut -c1-12 | tr '\n' '|')
-expect_eq "... after the guest's ready line, before its marker" "$order" \
-	"HVMATRIX-PRO|hvmatrix: mi|HVMATRIX-OK |"
+# The ready line, the migration, the guest's report, its probes run
+# again and the marker: in this order, once each.
+order=$(grep -E -o '^(HVMATRIX-PROBE .*name=migrate[.a-z]* result=(ready|pass)|hvmatrix: migrated|HVMATRIX-OK nonce=)' \
+	"$TMP/up.log" | sed 's/HVMATRIX-PROBE .*name=/probe /; s/ nonce=.*//' | tr '\n' '|')
+expect_eq "... after the guest's ready line; then the guest resumes, runs smp again and ends" \
+	"$order" "probe migrate result=ready|hvmatrix: migrated|probe migrate result=pass|probe migrate.smp result=pass|HVMATRIX-OK|"
 expect_eq "a destination lacking the guest's CPU model is ERROR" \
 	"$(v refused verdict)" ERROR
 check "... naming both releases and the refusal" \
