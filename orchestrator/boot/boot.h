@@ -8,7 +8,8 @@
  *
  * The module's files: boot.c (the runner), boot-run.c (a run before it
  * starts), boot-argv.c (QEMU's command line), boot-log.c (console logs),
- * boot-libxl.c (libxl groups), boot-ram.c (the guest's RAM).
+ * boot-libxl.c (libxl groups), boot-ram.c (the guest's RAM),
+ * boot-migrate.c (the migrate probe: a run moved to a second QEMU).
  */
 #ifndef HVM_BOOT_H
 #define HVM_BOOT_H
