@@ -36,14 +36,15 @@
 #include "matrix/hypervisors.h"
 
 #define MIGRATE_TICK_MS 100
-#define MIGRATE_LIMIT_MS 120000	/* ready line to the guest running again */
+/* From the ready line to the guest running again. */
+#define MIGRATE_LIMIT_MS 120000
 #define MIGRATE_FDNAME "hvmatrix-stream"
 #define MIGRATE_FILE_URI 802	/* QEMU 8.2: migrate to file: */
 
 enum migrate_stage {
-	STAGE_WAIT,		/* the source runs; the guest has not asked */
+	STAGE_WAIT,		/* the source runs, the guest not ready */
 	STAGE_SAVING,		/* the source saves the guest */
-	STAGE_SAVED,		/* the stream is complete; source stopping */
+	STAGE_SAVED,		/* the stream is whole; source stopping */
 	STAGE_LOADING,		/* the destination loads the stream */
 	STAGE_RUNNING,		/* the guest runs at the destination */
 	STAGE_FAILED,

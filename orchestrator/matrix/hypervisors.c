@@ -718,8 +718,8 @@ static int check_migrate(const struct cell *c, struct strbuf *err)
 	if (!c->migrate_to || c->backend != CELL_BACKEND_QEMU)
 		return 0;
 	if (hypervisors_load(&r, "qemu", c->migrate_to, &msg)) {
-		strbuf_addf(err, "migrate_to: the catalogue has no QEMU release "
-			    "\"%s\": %s", c->migrate_to, msg.buf);
+		strbuf_addf(err, "migrate_to: the catalogue has no QEMU "
+			    "release \"%s\": %s", c->migrate_to, msg.buf);
 		strbuf_release(&msg);
 		return -1;
 	}
