@@ -12,6 +12,7 @@
 #include "boot/boot.h"
 #include "matrix/cell-probes.h"
 #include "boot/boot-argv.h"
+#include "boot/boot-migrate.h"
 #include "boot/boot-priv.h"
 #include "boot/image.h"
 #include "lib/nonce.h"
@@ -72,6 +73,7 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 								   r->nonce,
 								   xen_elf));
 	r->xen_elf = xen_elf;
+	boot_migrate_resolve(r);
 	strbuf_release(&err);
 }
 
@@ -92,6 +94,7 @@ void boot_run_release(struct boot_run *r)
 	spawn_argv_free(r->argv);
 	spawn_argv_free(r->qemu_prefix);
 	spawn_argv_free(r->env);
+	boot_migrate_clear(r);
 	judge_release(&r->judge);
 	logfile_abort(r->log);
 	if (r->ram_fd >= 0)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/boot-migrate.h"
 #include "boot/boot-priv.h"
 #include "boot/boot-ram.h"
 #include "lib/report.h"
@@ -82,6 +83,8 @@ static void run_done(struct boot_run *r)
 	size_t i;
 
 	boot_log_flush(r);
+	boot_migrate_free(r->migrate);
+	r->migrate = NULL;
 	for (i = 0; i < boot_n_members(r); i++) {
 		struct boot_run *m = boot_member(r, i);
 		struct judge *j = &m->judge;
@@ -113,9 +116,19 @@ static void run_done(struct boot_run *r)
 	start_next(b);
 }
 
+static int spawn_qemu(struct boot_run *r);
+
 static void run_closed(struct child *c)
 {
-	run_done(container_of(c, struct boot_run, child));
+	struct boot_run *r = container_of(c, struct boot_run, child);
+
+	/* The source saved the guest: the destination takes over. */
+	if (r->migrate && !r->interrupted && !r->boot->stopping &&
+	    boot_migrate_closed(r->migrate)) {
+		spawn_qemu(r);
+		return;
+	}
+	run_done(r);
 }
 
 static void run_timed_out(struct child *c)
@@ -123,6 +136,8 @@ static void run_timed_out(struct child *c)
 	struct boot_run *r = container_of(c, struct boot_run, child);
 	size_t i;
 
+	if (boot_migrate_watchdog(r->migrate, "timeout", r->timeout_s))
+		return;
 	for (i = 0; i < boot_n_members(r); i++)
 		judge_timeout(&boot_member(r, i)->judge, r->timeout_s);
 }
@@ -132,6 +147,8 @@ static void run_silent(struct child *c)
 	struct boot_run *r = container_of(c, struct boot_run, child);
 	size_t i;
 
+	if (boot_migrate_watchdog(r->migrate, "silence limit", r->silence_s))
+		return;
 	for (i = 0; i < boot_n_members(r); i++)
 		judge_silence(&boot_member(r, i)->judge, r->silence_s);
 }
@@ -161,6 +178,19 @@ static void react(struct boot_run *r)
 				 BOOT_PASS_GRACE_MS : BOOT_FAIL_GRACE_MS);
 }
 
+/*
+ * The guest is ready for a hand-over probe: migrate is ours (a QEMU
+ * cell's); any other the guest waits out and its probe says so.
+ */
+static void take_handover(struct boot_run *r)
+{
+	char *h = judge_take_handover(&r->judge);
+
+	if (h && !strcmp(h, "migrate") && r->migrate)
+		boot_migrate_begin(r->migrate);
+	free(h);
+}
+
 static void on_out(struct child *c, const char *buf, size_t len)
 {
 	struct boot_run *r = container_of(c, struct boot_run, child);
@@ -173,6 +203,7 @@ static void on_out(struct child *c, const char *buf, size_t len)
 		judge_set_now(&boot_member(r, i)->judge, now);
 		judge_feed(&boot_member(r, i)->judge, buf, len);
 	}
+	take_handover(r);
 	react(r);
 }
 
@@ -185,12 +216,77 @@ static void on_err(struct child *c, const char *buf, size_t len)
 		judge_feed_stderr(&boot_member(r, i)->judge, buf, len);
 }
 
-static void start_run(struct boot *b, struct boot_run *r)
+/*
+ * Start r's QEMU: the run's first, or a migration's destination, which
+ * gets what is left of the run's time. 0, or a negative uv error code
+ * (the run is then decided ERROR and run_closed() finishes it).
+ */
+static int spawn_qemu(struct boot_run *r)
 {
-	struct strbuf log_err = STRBUF_INIT;
+	struct boot *b = r->boot;
+	char **argv = r->migrate ? boot_migrate_argv(r->migrate) : r->argv;
+	uint64_t limit = (uint64_t)r->timeout_s * 1000, used = 0;
 	char **args;
 	size_t n, i, a;
 	int rc;
+
+	for (n = 0; argv[n]; n++)
+		;
+	args = xcalloc(n + 1 + BOOT_RAM_ARGS + BOOT_MIGRATE_ARGS,
+		       sizeof(char *));
+	memcpy(args, argv, n * sizeof(char *));
+	a = n;
+	/* A libxl guest's memory is read by the agent in dom0, not here.
+	 * A destination has a memory of its own: the guest's from then. */
+	if (r->ram_fd >= 0)
+		close(r->ram_fd);
+	r->ram_fd = -1;
+	if (r->cell->backend != CELL_BACKEND_XEN_LIBXL)
+		r->ram_fd = boot_ram_open();
+	if (r->ram_fd >= 0)
+		boot_ram_args(args, &a, r->cell->memory_mb);
+	if (r->migrate)
+		boot_migrate_args(r->migrate, args, &a);
+
+	if (r->t0_ms)
+		used = uv_now(b->loop) - r->t0_ms;
+	child_init(&r->child);
+	r->child.argv = args;
+	r->child.env = r->migrate ? boot_migrate_env(r->migrate) : r->env;
+	r->child.via = SPAWN_EXEC;
+	r->child.self = b->self_exe;
+	r->child.on_out = on_out;
+	r->child.on_err = on_err;
+	r->child.in_pipe = r->migrate != NULL;
+	r->child.pass_fd = r->ram_fd;
+	r->child.timeout_ms = limit > used + 1000 ? limit - used : 1000;
+	r->child.on_timeout = run_timed_out;
+	r->child.silence_ms = (uint64_t)r->silence_s * 1000;
+	r->child.on_silence = run_silent;
+	r->child.on_closed = run_closed;
+	if (!r->t0_ms) {
+		b->running++;
+		r->t0_ms = uv_now(b->loop);
+	}
+	rc = child_start(&r->child, b->loop);
+	for (i = n; i < a; i++)
+		free(args[i]);
+	free(args);
+	if (rc < 0) {
+		/* run_closed() finishes the run. */
+		judge_error(&r->judge, "cannot start %s: %s", b->self_exe,
+			    uv_strerror(rc));
+		return rc;
+	}
+	if (r->migrate)
+		boot_migrate_started(r->migrate);
+	return 0;
+}
+
+static void start_run(struct boot *b, struct boot_run *r)
+{
+	struct strbuf log_err = STRBUF_INIT;
+	size_t i;
 
 	r->boot = b;
 	r->started_at = timeutil_now();
@@ -205,48 +301,13 @@ static void start_run(struct boot *b, struct boot_run *r)
 			judge_error(&m->judge, "%s", log_err.buf);
 	}
 	strbuf_release(&log_err);
+	r->migrate = boot_migrate_new(r, b->loop);
 	/* Decided before start (SKIP, missing image): the log says why. */
 	if (members_decided(r)) {
 		run_done(r);
 		return;
 	}
-	for (n = 0; r->argv[n]; n++)
-		;
-	args = xcalloc(n + 1 + BOOT_RAM_ARGS, sizeof(char *));
-	memcpy(args, r->argv, n * sizeof(char *));
-	a = n;
-	/* A libxl guest's memory is read by the agent in dom0, not here. */
-	if (r->cell->backend != CELL_BACKEND_XEN_LIBXL)
-		r->ram_fd = boot_ram_open();
-	if (r->ram_fd >= 0)
-		boot_ram_args(args, &a, r->cell->memory_mb);
-
-	child_init(&r->child);
-	r->child.argv = args;
-	r->child.env = r->env;	/* NULL: ours */
-	r->child.via = SPAWN_EXEC;
-	r->child.self = b->self_exe;
-	r->child.on_out = on_out;
-	r->child.on_err = on_err;
-	r->child.pass_fd = r->ram_fd;
-	r->child.timeout_ms = (uint64_t)r->timeout_s * 1000;
-	r->child.on_timeout = run_timed_out;
-	r->child.silence_ms = (uint64_t)r->silence_s * 1000;
-	r->child.on_silence = run_silent;
-	r->child.on_closed = run_closed;
-	b->running++;
-	r->t0_ms = uv_now(b->loop);
-	rc = child_start(&r->child, b->loop);
-	for (i = n; i < a; i++)
-		free(args[i]);
-	free(args);
-	if (rc < 0) {
-		/* run_closed() finishes the run. */
-		judge_error(&r->judge, "cannot start %s: %s", b->self_exe,
-			    uv_strerror(rc));
-		return;
-	}
-	if (b->opts.on_start)
+	if (!spawn_qemu(r) && b->opts.on_start)
 		b->opts.on_start(r, b->opts.data);
 }
 

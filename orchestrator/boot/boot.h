@@ -8,7 +8,8 @@
  *
  * The module's files: boot.c (the runner), boot-run.c (a run before it
  * starts), boot-argv.c (QEMU's command line), boot-log.c (console logs),
- * boot-libxl.c (libxl groups), boot-ram.c (the guest's RAM).
+ * boot-libxl.c (libxl groups), boot-ram.c (the guest's RAM),
+ * boot-migrate.c (the migrate probe: a run moved to a second QEMU).
  */
 #ifndef HVM_BOOT_H
 #define HVM_BOOT_H
@@ -52,6 +53,13 @@ struct boot_run {
 	 * the cell's qemu in argv) and its environment; else NULL. */
 	char **qemu_prefix, **env;
 	/*
+	 * The migrate probe: the destination QEMU's argv and environment
+	 * (NULL: no migration), and the two ends as the reason and the log
+	 * name them ("QEMU 7.2", "QEMU 10.0").
+	 */
+	char **migrate_argv, **migrate_env;
+	char *migrate_from, *migrate_to;
+	/*
 	 * backend xen-libxl: runs that share one nested dom0 boot, one guest
 	 * after the other. The leader owns the QEMU process and lists every
 	 * member, itself included; each member keeps its own judge and its
@@ -84,6 +92,7 @@ struct boot_run {
 	struct boot_run *route_to;
 	unsigned logs_pending;
 	int ram_fd;		/* the guest's RAM (boot-ram.h); -1: none */
+	struct boot_migrate *migrate;	/* while it runs (boot-migrate.h) */
 	uint64_t t0_ms;
 };
 

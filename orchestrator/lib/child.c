@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/child.h"
@@ -205,6 +206,37 @@ static void silence_expired(uv_timer_t *t)
 	child_kill(c);
 }
 
+static void close_in(struct child *c)
+{
+	if (!c->in_open)
+		return;
+	c->in_open = 0;
+	uv_close((uv_handle_t *)&c->in, handle_closed);
+}
+
+int child_write(struct child *c, const char *buf, size_t len)
+{
+	uv_os_fd_t fd;
+	ssize_t n;
+
+	if (!c->in_open || !c->alive)
+		return UV_EPIPE;
+	if (uv_fileno((uv_handle_t *)&c->in, &fd) < 0)
+		return UV_EBADF;
+	/*
+	 * libuv's stdio pipes are socket pairs: send() without SIGPIPE
+	 * (a child that has just died must not take us with it), and
+	 * without blocking: a few bytes into an empty buffer either fit
+	 * or the child is not reading.
+	 */
+	do
+		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : UV_EAGAIN;
+}
+
 static void proc_exited(uv_process_t *proc, int64_t status, int sig)
 {
 	struct child *c = container_of(proc, struct child, proc);
@@ -220,6 +252,7 @@ static void proc_exited(uv_process_t *proc, int64_t status, int sig)
 	uv_timer_stop(&c->silence);
 	uv_timer_stop(&c->grace);
 	uv_close((uv_handle_t *)proc, handle_closed);
+	close_in(c);
 	if (c->on_exit)
 		c->on_exit(c);
 	maybe_close_timers(c);
@@ -291,10 +324,20 @@ int child_start(struct child *c, uv_loop_t *loop)
 		track(c, (uv_handle_t *)&c->err);
 		c->err_open = 1;
 	}
+	if (c->in_pipe) {
+		uv_pipe_init(loop, &c->in, 0);
+		track(c, (uv_handle_t *)&c->in);
+		c->in_open = 1;
+	}
 
 	memset(&po, 0, sizeof(po));
 	memset(stdio, 0, sizeof(stdio));
-	stdio[0].flags = UV_IGNORE;
+	if (c->in_pipe) {
+		stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+		stdio[0].data.stream = (uv_stream_t *)&c->in;
+	} else {
+		stdio[0].flags = UV_IGNORE;
+	}
 	set_stdio(&stdio[1], c->on_out, &c->out, c->out_fd);
 	set_stdio(&stdio[2], c->on_err, &c->err, c->err_fd);
 	stdio[3].flags = UV_INHERIT_FD;
@@ -356,6 +399,7 @@ fail:
 		c->err_open = 0;
 		uv_close((uv_handle_t *)&c->err, handle_closed);
 	}
+	close_in(c);
 	maybe_close_timers(c);
 out:
 	spawn_argv_free(args);

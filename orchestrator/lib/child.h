@@ -43,10 +43,12 @@ struct child {
 	 * Standard output and error: read through a pipe and handed to
 	 * on_out / on_err a chunk at a time when those are set, else
 	 * written to out_fd / err_fd, else (-1) discarded. Standard input
-	 * is always /dev/null.
+	 * is /dev/null, or with in_pipe a pipe child_write() writes to (a
+	 * guest's console input, say).
 	 */
 	child_output_cb on_out, on_err;
 	int out_fd, err_fd;
+	int in_pipe;
 	int pass_fd;		/* given to the child as fd 3; -1: none */
 	/*
 	 * Watchdogs, 0 for none: the whole run's limit, and the longest
@@ -70,10 +72,10 @@ struct child {
 
 	/* Private to child.c. */
 	uv_process_t proc;
-	uv_pipe_t out, err;
+	uv_pipe_t in, out, err;
 	uv_timer_t timeout, silence, grace;
 	unsigned handles;	/* not closed yet */
-	int alive, out_open, err_open, timers_closed;
+	int alive, in_open, out_open, err_open, timers_closed;
 };
 
 #define CHILD_INIT { .out_fd = -1, .err_fd = -1, .pass_fd = -1 }
@@ -128,6 +130,14 @@ void child_kill(struct child *c);
  * SIGTERM on to its group and stops it gracefully); no-op when over.
  */
 void child_signal(struct child *c, int sig);
+
+/*
+ * Write len bytes of buf (a line, a few bytes) to its standard input
+ * (in_pipe) at once, never blocking: 0, or a negative uv error code (no
+ * pipe, it is over, or UV_EAGAIN: it does not read). The pipe is closed
+ * when the child exits.
+ */
+int child_write(struct child *c, const char *buf, size_t len);
 
 /* child_kill() in ms, unless such a kill is already pending. */
 void child_kill_after(struct child *c, uint64_t ms);

@@ -115,7 +115,9 @@ int hypervisors_has_machine(const char *list, const char *machine);
  * Check a cell's release names against the catalogue at load time: a
  * release that is fetched must have the cell's machine type (message
  * "machine: ..."). A release not fetched passes here (its runs are
- * ERROR naming the fetch command). 0, or -1 with err.
+ * ERROR naming the fetch command). A QEMU cell's migrate_to must be a
+ * release the catalogue has, and one its cpu can move to (message
+ * "migrate_to: ..."). 0, or -1 with err.
  */
 struct cell;
 int hypervisors_check_cell(const struct cell *c, struct strbuf *err);

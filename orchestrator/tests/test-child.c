@@ -145,6 +145,53 @@ START_TEST(direct_output_and_status)
 }
 END_TEST
 
+/* On its first output line, a line into its standard input. */
+static int write_rc = 1;
+
+static void run_out_answer(struct child *c, const char *buf, size_t len)
+{
+	run_out(c, buf, len);
+	if (write_rc == 1 && memchr(buf, '\n', len))
+		write_rc = child_write(c, "go on\n", 6);
+}
+
+START_TEST(stdin_pipe_writes)
+{
+	struct run r;
+
+	/* What the child reads back is what was written, once. */
+	run_init(&r, SPAWN_EXEC, "echo ready; read l; echo \"got $l\"");
+	r.c.in_pipe = 1;
+	r.c.on_out = run_out_answer;
+	write_rc = 1;
+	ck_assert_int_eq(run_wait(&r), 0);
+	ck_assert_int_eq(write_rc, 0);
+	ck_assert_str_eq(r.out.buf, "ready\ngot go on\n");
+	ck_assert_int_eq(r.c.exit_status, 0);
+	/* Over: no pipe to write to. */
+	ck_assert_int_eq(child_write(&r.c, "x\n", 2), UV_EPIPE);
+	run_release(&r);
+
+	/* A child that closed its input: an error, never our SIGPIPE. */
+	run_init(&r, SPAWN_EXEC, "exec 0<&-; echo ready; sleep 0.3");
+	r.c.in_pipe = 1;
+	r.c.on_out = run_out_answer;
+	write_rc = 1;
+	ck_assert_int_eq(run_wait(&r), 0);
+	ck_assert_int_eq(write_rc, UV_EPIPE);
+	run_release(&r);
+
+	/* Without in_pipe its input is /dev/null: nothing to write to. */
+	run_init(&r, SPAWN_DIRECT, "echo ready; read l || echo eof");
+	r.c.on_out = run_out_answer;
+	write_rc = 1;
+	ck_assert_int_eq(run_wait(&r), 0);
+	ck_assert_int_eq(write_rc, UV_EPIPE);
+	ck_assert_str_eq(r.out.buf, "ready\neof\n");
+	run_release(&r);
+}
+END_TEST
+
 START_TEST(failed_start_still_closes)
 {
 	static char *argv[] = { "/nonexistent/hvmatrix-test", NULL };
@@ -635,6 +682,7 @@ int main(int argc, char **argv)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, direct_output_and_status);
 	tcase_add_test(tc, self_survives_its_file_replaced);
+	tcase_add_test(tc, stdin_pipe_writes);
 	tcase_add_test(tc, failed_start_still_closes);
 	tcase_add_test(tc, timeout_kills);
 	tcase_add_test(tc, silence_kills);
