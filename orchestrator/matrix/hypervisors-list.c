@@ -10,31 +10,13 @@
 #include "matrix/hypervisors.h"
 #include "lib/xmalloc.h"
 
-static int version_cmp(const char *a, const char *b)
-{
-	while (*a || *b) {
-		long x = strtol(a, (char **)&a, 10);
-		long y = strtol(b, (char **)&b, 10);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-		if (*a == '.')
-			a++;
-		if (*b == '.')
-			b++;
-		if (!*a != !*b)
-			return *a ? 1 : -1;
-	}
-	return 0;
-}
-
 static int release_cmp(const void *pa, const void *pb)
 {
 	const struct hypervisors_release *a = pa, *b = pb;
 	int k = strcmp(a->kind, b->kind);
 
 	/* qemu before xen, by name */
-	return k ? k : version_cmp(a->version, b->version);
+	return k ? k : hypervisors_version_cmp(a->version, b->version);
 }
 
 int hypervisors_list(struct hypervisors_release **rs, size_t *n,

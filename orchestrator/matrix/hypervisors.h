@@ -44,6 +44,8 @@ struct hypervisors_release {
 /* The catalogue's root: $HVMATRIX_HYPERVISORS_DIR, else the build's cache/. */
 const char *hypervisors_dir(void);
 /* Is a cell's qemu/xen value a release name ("5.2", "4.20")? */
+/* Releases compared as versions, not strings: 5.2 < 7.2 < 10.0 < 11.1. */
+int hypervisors_version_cmp(const char *a, const char *b);
 int hypervisors_is_release(const char *name);
 
 /*
