@@ -347,6 +347,19 @@ int agent_guest_load(struct agent_guest *job, const char *jobdir,
 		agent_err_add(err, errlen,
 			      "timeout: '%.20s' is not a number of seconds", s);
 	free(s);
+	s = NULL;
+
+	/* Older hvmatrix wrote no vcpus: one, as it was. */
+	job->vcpus = 1;
+	ret = agent_read_line(job->dir, "vcpus", &s);
+	if (ret && ret != -ENOENT)
+		agent_err_add(err, errlen, "vcpus: %s", agent_why(ret));
+	else if (!ret && agent_parse_ulong(s, 1, AGENT_VCPUS_MAX,
+					   &job->vcpus))
+		agent_err_add(err, errlen,
+			      "vcpus: '%.20s' is not a count (1-%d)", s,
+			      AGENT_VCPUS_MAX);
+	free(s);
 
 	return err[0] ? -1 : 0;
 }
@@ -396,6 +409,8 @@ int agent_guest_config(const struct agent_guest *job, libxl_domain_config *cfg)
 	b->cmdline = agent_xstrdup(job->cmdline ? job->cmdline : "");
 	b->max_memkb = (uint64_t)job->memory_mib * 1024;
 	b->target_memkb = b->max_memkb;
+	/* libxl brings every one of them online when avail_vcpus is unset. */
+	b->max_vcpus = (int)job->vcpus;
 	/*
 	 * Under QEMU TCG, emulated SVM reports RDTSCP without next-RIP and
 	 * Xen crashes an HVM-container guest right after "x86/fpu" unless
