@@ -555,7 +555,13 @@ int agent_out_line(struct agent_out *out, const char *fmt, ...)
 
 int agent_out_ready(struct agent_out *out, size_t jobs, const char *xen)
 {
-	return agent_out_line(out, "ready jobs=%zu xen=%s", jobs, xen);
+	/*
+	 * handover= names the hand-over probes this agent runs: a runner
+	 * can tell an older dom0 image, whose agent would leave a guest
+	 * waiting for its go-ahead, from a kernel that never resumes.
+	 */
+	return agent_out_line(out, "ready jobs=%zu xen=%s handover=suspend",
+			      jobs, xen);
 }
 
 int agent_out_begin(struct agent_out *out, const struct agent_guest *job)

@@ -401,7 +401,8 @@ START_TEST(test_out_first_line_no_blank)
 	mem_open(&m);
 	agent_out_ready(&m.out, 2, "4.17.7");
 	ck_assert_str_eq(mem_text(&m),
-			 "hvmatrix-agent: ready jobs=2 xen=4.17.7\n");
+			 "hvmatrix-agent: ready jobs=2 xen=4.17.7 "
+			 "handover=suspend\n");
 	mem_close(&m);
 }
 END_TEST
