@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libxl_utils.h>
+
 /* Job text files are one short line; anything bigger is not ours. */
 #define AGENT_TEXT_MAX 4096
 
@@ -409,8 +411,18 @@ int agent_guest_config(const struct agent_guest *job, libxl_domain_config *cfg)
 	b->cmdline = agent_xstrdup(job->cmdline ? job->cmdline : "");
 	b->max_memkb = (uint64_t)job->memory_mib * 1024;
 	b->target_memkb = b->max_memkb;
-	/* libxl brings every one of them online when avail_vcpus is unset. */
+	/*
+	 * Every vCPU online from the start, as xl's vcpus= does: libxl
+	 * alone would bring up vCPU 0 only. The map is freed by libxl's
+	 * dispose with free(), so it is allocated here the same way.
+	 */
 	b->max_vcpus = (int)job->vcpus;
+	libxl_bitmap_init(&b->avail_vcpus);
+	b->avail_vcpus.size = (uint32_t)((job->vcpus + 7) / 8);
+	b->avail_vcpus.map = agent_xmalloc(b->avail_vcpus.size);
+	memset(b->avail_vcpus.map, 0, b->avail_vcpus.size);
+	for (n = 0; n < job->vcpus; n++)
+		libxl_bitmap_set(&b->avail_vcpus, (int)n);
 	/*
 	 * Under QEMU TCG, emulated SVM reports RDTSCP without next-RIP and
 	 * Xen crashes an HVM-container guest right after "x86/fpu" unless

@@ -1,7 +1,8 @@
 /*
- * cmd-regressions: `hvmatrix regressions`, which commit broke which cell,
- * as the store shows it now (regressions.c computes it from the recorded
- * runs; the daemon acts on the same computation). Read-only.
+ * cmd-regressions: `hvmatrix regressions`, which commit broke which cell
+ * (or made it drift), as the store shows it now (regressions.c computes it
+ * from the recorded runs; the daemon acts on the same computation).
+ * Read-only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,11 @@ static const char usage_text[] =
 "tested), the last good one, the decisive console line, how many runs of\n"
 "the first bad commit failed, and what the bisection spent. The same\n"
 "regression seen in several cells is listed once, with its cells.\n"
+"A drift is a commit that still passes but engages other parts of the\n"
+"hypervisor interface than its parent (its fingerprint: hypervisor,\n"
+"guest type, clocksource, paravirt features, CPU flags; a value that\n"
+"differs between runs of one commit is noise, never drift), bisected the\n"
+"same way.\n"
 "\n"
 "  --state DIR     state directory (default $HVMATRIX_STATE, else\n"
 "                  ./hvmatrix-state)\n"
@@ -29,13 +35,16 @@ static const char usage_text[] =
 "                  $HVMATRIX_MATRIX, else matrices/default.yaml)\n"
 "  --tree T        only tree T\n"
 "  --cell C        only regressions seen in cell C\n"
-"  --all           fixed, flaky and undecided ones too (default: open)\n"
+"  --all           fixed, flaky and undecided ones too (default: open\n"
+"                  and drift)\n"
 "  --json          an array of objects: id (TREE:BUILD:CELL:FIRSTBAD12, for\n"
 "                  `hvmatrix report`), tree, build, cell, status (open,\n"
-"                  fixed, flaky, undecided), first_bad, last_good,\n"
+"                  fixed, flaky, undecided, drift), first_bad, last_good,\n"
 "                  fixed_by ({commit, subject, author} or null), line,\n"
 "                  runs {fail, total}, signature, cells, bisect ({builds,\n"
-"                  boots, running} or null), why, range\n"
+"                  boots, running} or null), why, range, changes (a\n"
+"                  drift's [{field, before, after}], null for a set\n"
+"                  element absent on that side; [] for a failure)\n"
 "  -h, --help      this text\n"
 "\n"
 "Exit: 0 listed (whatever it shows), 2 usage, 3 the store cannot be read.\n";
@@ -57,7 +66,8 @@ static int shown(const struct cmd_ctx *ctx, const struct regression *g)
 
 	if (tree && strcmp(tree, g->tree))
 		return 0;
-	if (!cmd_has(ctx, OPT_ALL) && g->status != REGRESSION_OPEN)
+	if (!cmd_has(ctx, OPT_ALL) && g->status != REGRESSION_OPEN &&
+	    g->status != REGRESSION_DRIFT)
 		return 0;
 	if (!cell)
 		return 1;
@@ -94,9 +104,14 @@ static void add_text(struct strbuf *sb, const struct regression *g)
 	add_ref(sb, "first bad", &g->first_bad);
 	add_ref(sb, "last good", &g->last_good);
 	add_ref(sb, "fixed by", &g->fixed_by);
-	strbuf_addstr(sb, "    line       ");
+	strbuf_addstr(sb, g->changes.n ? "    changes    " : "    line       ");
 	cmd_add_printable(sb, g->line, 160);
-	strbuf_addf(sb, "\n    runs       %u of %u failed", g->fail, g->total);
+	if (g->changes.n)
+		strbuf_addf(sb, "\n    runs       %u of %u showed it", g->fail,
+			    g->total);
+	else
+		strbuf_addf(sb, "\n    runs       %u of %u failed", g->fail,
+			    g->total);
 	if (g->bisected)
 		strbuf_addf(sb, "; bisection%s: %u build%s, %u boot%s",
 			    g->bisecting ? " under way" : "", g->builds,

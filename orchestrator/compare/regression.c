@@ -2,7 +2,8 @@
  * regression: one finding (struct regression), made and released here,
  * and as the outside sees it: its status name, its stable id
  * (TREE:BUILD:CELL:FIRSTBAD12) and its JSON object, the `regressions
- * --json` contract that `bisect --json`, webhooks and the dashboard share.
+ * --json` contract that `bisect --json`, webhooks and the dashboard share
+ * (a drift's changes included: [] for a failure).
  * It knows nothing of runs or histories: the other regressions files fill
  * it in.
  */
@@ -16,6 +17,7 @@
 static const char *const status_names[] = {
 	[REGRESSION_OPEN] = "open", [REGRESSION_FIXED] = "fixed",
 	[REGRESSION_FLAKY] = "flaky", [REGRESSION_UNDECIDED] = "undecided",
+	[REGRESSION_DRIFT] = "drift",
 };
 
 struct regression *regression_add(struct regressions *rs, const char *tree,
@@ -58,6 +60,7 @@ void regression_release(struct regression *g)
 	free(g->line);
 	free(g->signature);
 	free(g->why);
+	drift_changes_release(&g->changes);
 }
 
 const char *regression_status_name(enum regression_status s)
@@ -84,6 +87,25 @@ void regression_ref_json(struct json *js, const char *key,
 	json_key_str(js, "subject", ref->subject);
 	json_key_str(js, "author", ref->author);
 	json_object_end(js);
+}
+
+void regression_changes_json(struct json *js,
+			     const struct drift_changes *changes)
+{
+	size_t i;
+
+	json_key(js, "changes");
+	json_array_begin(js);
+	for (i = 0; i < changes->n; i++) {
+		const struct drift_change *c = &changes->v[i];
+
+		json_object_begin(js);
+		json_key_str(js, "field", drift_field_name(c->field));
+		json_key_str(js, "before", c->before);
+		json_key_str(js, "after", c->after);
+		json_object_end(js);
+	}
+	json_array_end(js);
 }
 
 void regression_to_json(const struct regression *g, struct json *js)
@@ -138,5 +160,6 @@ void regression_to_json(const struct regression *g, struct json *js)
 	} else {
 		json_null(js);
 	}
+	regression_changes_json(js, &g->changes);
 	json_object_end(js);
 }

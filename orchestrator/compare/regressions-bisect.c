@@ -4,8 +4,11 @@
  * bisection (bisect.c, pure): its next step becomes wants for all of
  * them, and each gets its finding (open, bisecting, fixed, undecided,
  * flaky) with what the bisection cost in builds and boots, counted from
- * the runs it made. Derived from the runs every time: nothing is kept.
+ * the runs it made. A drift (regressions-drift.c) is bisected the same
+ * way, its runs read as the side of the change their fingerprints show.
+ * Derived from the runs every time: nothing is kept.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,37 +72,147 @@ static void bisect_cost(const struct history *h, const struct cell_cmp *cc,
 }
 
 static struct bisect_group *find_group(struct bisect_groups *groups,
-				       const struct compare_entry *e)
+				       const size_t *range, size_t n_range,
+				       const char *signature, int drift)
 {
 	struct bisect_group *g;
 	size_t i;
 
 	for (i = 0; i < groups->n; i++) {
 		g = &groups->v[i];
-		if (g->n_range == e->n_range &&
-		    !memcmp(g->range, e->range, e->n_range * sizeof(size_t)) &&
-		    !strcmp(g->signature, e->signature ? e->signature : ""))
+		if (g->drift == drift && g->n_range == n_range &&
+		    !memcmp(g->range, range, n_range * sizeof(size_t)) &&
+		    !strcmp(g->signature, signature))
 			return g;
 	}
 	groups->v = xrealloc(groups->v, (groups->n + 1) * sizeof(*g));
 	g = &groups->v[groups->n++];
 	memset(g, 0, sizeof(*g));
-	g->range = e->range;
-	g->n_range = e->n_range;
-	g->signature = e->signature ? e->signature : "";
+	g->range = (size_t *)range;
+	g->n_range = n_range;
+	g->signature = signature;
+	g->drift = drift;
 	return g;
+}
+
+static void group_add_cell(struct bisect_group *g, struct cell_cmp *cc,
+			   size_t entry)
+{
+	g->cells = xrealloc(g->cells, (g->n_cells + 1) * sizeof(*g->cells));
+	g->entry = xrealloc(g->entry, (g->n_cells + 1) * sizeof(*g->entry));
+	g->cells[g->n_cells] = cc;
+	g->entry[g->n_cells++] = entry;
 }
 
 void regressions_bisect_add(struct bisect_groups *groups,
 			    struct cell_cmp *cc, size_t entry)
 {
-	struct bisect_group *g = find_group(groups, &cc->res.entries[entry]);
+	const struct compare_entry *e = &cc->res.entries[entry];
 
-	g->cells = xrealloc(g->cells, (g->n_cells + 1) * sizeof(*g->cells));
-	g->entry = xrealloc(g->entry, (g->n_cells + 1) * sizeof(*g->entry));
-	g->cells[g->n_cells] = cc;
-	g->entry[g->n_cells++] = entry;
+	group_add_cell(find_group(groups, e->range, e->n_range,
+				  e->signature ? e->signature : "", 0),
+		       cc, entry);
 	cc->grouped = 1;
+}
+
+void regressions_bisect_add_drift(struct bisect_groups *groups,
+				  struct cell_cmp *cc, size_t *range,
+				  size_t n_range,
+				  struct drift_changes *changes)
+{
+	struct strbuf key = STRBUF_INIT;
+	struct bisect_group *g;
+
+	drift_changes_key(changes, &key);
+	g = find_group(groups, range, n_range, key.buf, 1);
+	if (g->range == range) {	/* a new group: it takes them */
+		g->own_range = range;
+		g->key = strbuf_detach(&key, NULL);
+		g->signature = g->key;
+		g->changes = *changes;
+	} else {
+		free(range);
+		drift_changes_release(changes);
+		strbuf_release(&key);
+	}
+	memset(changes, 0, sizeof(*changes));
+	group_add_cell(g, cc, SIZE_MAX);
+}
+
+/*
+ * A run as the bisection of grp sees it. For a drift, a PASS is bad when
+ * its fingerprint shows the after-values, good when it shows the before-
+ * values, another failure (skipped) when it shows neither, and unknown
+ * (skipped) without one; a run that did not pass is what it is, so a
+ * real failure in the range is skipped like an unbuildable commit.
+ */
+static void result_of(const struct history *h, const struct bisect_group *grp,
+		      size_t ri, struct bisect_result *res)
+{
+	const struct regressions_run *run = RUN(h, ri);
+	const struct drift_fp *fp;
+
+	res->verdict = (enum verdict)run->verdict;
+	res->signature = h->sigs[ri];
+	if (!grp->drift || run->verdict != VERDICT_PASS)
+		return;
+	fp = regressions_history_fp(h, ri);
+	switch (fp ? drift_side_of(fp, &grp->changes) : DRIFT_UNKNOWN) {
+	case DRIFT_BEFORE:
+		break;
+	case DRIFT_AFTER:
+		res->verdict = VERDICT_FAIL;
+		res->signature = grp->signature;
+		break;
+	case DRIFT_NEITHER:
+		res->verdict = VERDICT_FAIL;
+		res->signature = "drift: neither side";
+		break;
+	default:
+		res->verdict = VERDICT_SKIP;
+		break;
+	}
+}
+
+/* A drift finding's runs on first_bad: all, and those on the after side;
+ * its key, its changes and those in words. */
+static void drift_first_bad(struct regression *g, const struct history *h,
+			    int first_bad, const char *cell,
+			    const struct drift_changes *changes)
+{
+	struct strbuf words = STRBUF_INIT;
+	size_t k, i;
+
+	regressions_history_ref(&g->first_bad, h, first_bad);
+	drift_changes_key(changes, &words);
+	g->signature = strbuf_detach(&words, NULL);
+	drift_changes_words(changes, &words);
+	g->line = strbuf_detach(&words, NULL);
+	for (i = 0; i < changes->n; i++) {
+		const struct drift_change *x = &changes->v[i];
+
+		g->changes.v = xrealloc(g->changes.v, (g->changes.n + 1) *
+					sizeof(*x));
+		g->changes.v[g->changes.n].field = x->field;
+		g->changes.v[g->changes.n].before =
+			x->before ? xstrdup(x->before) : NULL;
+		g->changes.v[g->changes.n++].after =
+			x->after ? xstrdup(x->after) : NULL;
+	}
+	if (first_bad < 0)
+		return;
+	FOR_COMMIT_RUNS(h, first_bad, k) {
+		size_t ri = h->by_commit[k];
+		const struct regressions_run *run = RUN(h, ri);
+		const struct drift_fp *fp = regressions_history_fp(h, ri);
+
+		if (strcmp(STR(h, run->cell), cell))
+			continue;
+		g->total++;
+		if (fp && run->verdict == VERDICT_PASS &&
+		    drift_side_of(fp, changes) == DRIFT_AFTER)
+			g->fail++;
+	}
 }
 
 static int run_bisection(struct regressions *rs, const struct history *h,
@@ -142,8 +255,7 @@ static int run_bisection(struct regressions *rs, const struct history *h,
 				continue;
 			results[n_res].commit = h->commits[c].id;
 			results[n_res].cell = STR(h, run->cell);
-			results[n_res].verdict = (enum verdict)run->verdict;
-			results[n_res].signature = h->sigs[ri];
+			result_of(h, grp, ri, &results[n_res]);
 			results[n_res].ours = !strcmp(STR(h, run->purpose),
 						      "bisect");
 			n_res++;
@@ -170,27 +282,36 @@ static int run_bisection(struct regressions *rs, const struct history *h,
 	}
 	for (i = 0; i < grp->n_cells; i++) {
 		struct cell_cmp *cc = grp->cells[i];
-		const struct compare_entry *e = &cc->res.entries[grp->entry[i]];
 		const struct bisect_cell *bc = &b.cells[i];
 		struct regression *g = regression_add(rs, h->tree, h->build,
 						      cc->cell);
-		int first_bad = (int)grp->entry[i], fixed;
+		int first_bad, last_good, fixed = -1;
 
+		if (grp->drift) {
+			first_bad = (int)grp->range[grp->n_range - 1];
+			last_good = (int)grp->range[0];
+		} else {
+			first_bad = (int)grp->entry[i];
+			last_good = cc->res.entries[first_bad].last_good;
+			fixed = compare_fixed_by(&cc->res, grp->entry[i]);
+		}
 		g->bisected = 1;
 		if (bc->status == BISECT_DONE) {
 			first_bad = (int)grp->range[bc->culprit];
-			regressions_history_ref(&g->last_good, h,
-						(int)grp->range[bc->lo]);
-		} else {
-			regressions_history_ref(&g->last_good, h,
-						e->last_good);
+			last_good = (int)grp->range[bc->lo];
 		}
-		regressions_history_first_bad(g, h, first_bad, cc->cell,
-					      grp->signature);
+		regressions_history_ref(&g->last_good, h, last_good);
+		if (grp->drift)
+			drift_first_bad(g, h, first_bad, cc->cell,
+					&grp->changes);
+		else
+			regressions_history_first_bad(g, h, first_bad,
+						      cc->cell,
+						      grp->signature);
 		bisect_cost(h, cc, first_bad, &g->builds, &g->boots);
-		fixed = compare_fixed_by(&cc->res, grp->entry[i]);
 		if (bc->status == BISECT_RUN) {
-			g->status = REGRESSION_OPEN;
+			g->status = grp->drift ? REGRESSION_DRIFT :
+				    REGRESSION_OPEN;
 			g->bisecting = 1;
 		} else if (bc->status == BISECT_UNDECIDED) {
 			g->status = REGRESSION_UNDECIDED;
@@ -203,7 +324,8 @@ static int run_bisection(struct regressions *rs, const struct history *h,
 			regressions_history_ref(&g->hi, h,
 						(int)grp->range[bc->hi]);
 		} else {
-			g->status = REGRESSION_OPEN;
+			g->status = grp->drift ? REGRESSION_DRIFT :
+				    REGRESSION_OPEN;
 		}
 		if (fixed >= 0 && g->status == REGRESSION_OPEN &&
 		    !g->bisecting) {
@@ -238,6 +360,9 @@ void regressions_bisect_release(struct bisect_groups *groups)
 	for (i = 0; i < groups->n; i++) {
 		free(groups->v[i].cells);
 		free(groups->v[i].entry);
+		free(groups->v[i].own_range);
+		free(groups->v[i].key);
+		drift_changes_release(&groups->v[i].changes);
 	}
 	free(groups->v);
 	memset(groups, 0, sizeof(*groups));

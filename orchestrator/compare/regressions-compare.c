@@ -3,8 +3,8 @@
  * compared against its first-parent chain (compare_cell, pure): the
  * classes, the confirmation runs a new FAIL wants, the flaky findings,
  * and the confirmed regressions handed to their bisection groups
- * (regressions-bisect.c). The cells come in the order their first runs
- * came.
+ * (regressions-bisect.c), and its drifts (regressions-drift.c), bisected
+ * alongside. The cells come in the order their first runs came.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +181,7 @@ int regressions_compare_history(struct regressions *rs, struct history *h,
 		regressions_class_add(rs, h, cc, run_class);
 		for (i = 0; i < cc->res.n; i++)
 			decide(rs, h, cc, i, &groups);
+		regressions_drift_cell(h, cc, &groups);
 		/* Only a bisection reads a result later: 10,000 entries a
 		 * cell, 40 cells, are not kept for nothing. */
 		if (!cc->grouped) {

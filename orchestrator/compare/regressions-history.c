@@ -52,6 +52,25 @@ static int commit_index(struct history *h, const char *id)
 	return -1;
 }
 
+static struct drift_fp *parse_fp(const char *canon)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct drift_fp *fp = xcalloc(1, sizeof(*fp));
+
+	/* Canonical texts were made by drift_fp_canonical: they parse. */
+	drift_fp_parse(fp, canon, &err);
+	strbuf_release(&err);
+	return fp;
+}
+
+const struct drift_fp *regressions_history_fp(const struct history *h,
+					      size_t i)
+{
+	const struct regressions_run *run = RUN(h, i);
+
+	return run->fp ? h->fp_of[run->fp] : NULL;
+}
+
 void regressions_history_release(struct history *h)
 {
 	size_t i;
@@ -60,6 +79,13 @@ void regressions_history_release(struct history *h)
 		for (i = 0; i < h->in->n_strs; i++)
 			free(h->sig_of[i]);
 	free(h->sig_of);
+	if (h->fp_of)
+		for (i = 0; i < h->in->n_strs; i++)
+			if (h->fp_of[i]) {
+				drift_fp_release(h->fp_of[i]);
+				free(h->fp_of[i]);
+			}
+	free(h->fp_of);
 	free(h->sigs);
 	free(h->run_commit);
 	free(h->by_id);
@@ -104,6 +130,7 @@ int regressions_history_load(struct record *r, struct regressions_input *in,
 	h->sigs = xcalloc(h->n_runs + 1, sizeof(*h->sigs));
 	h->run_commit = xcalloc(h->n_runs + 1, sizeof(*h->run_commit));
 	h->sig_of = xcalloc(h->in->n_strs + 1, sizeof(*h->sig_of));
+	h->fp_of = xcalloc(h->in->n_strs + 1, sizeof(*h->fp_of));
 	h->at = xcalloc(h->n_commits + 2, sizeof(*h->at));
 	h->by_commit = xcalloc(h->n_runs + 1, sizeof(*h->by_commit));
 	/* A commit id the runs name is one pool string: each commit's
@@ -125,6 +152,10 @@ int regressions_history_load(struct record *r, struct regressions_input *in,
 					signature_of(STR(h, run->line));
 			h->sigs[i] = h->sig_of[run->line];
 		}
+		/* Parsed once per distinct fingerprint: most runs of a
+		 * cell share one. */
+		if (run->fp && !h->fp_of[run->fp])
+			h->fp_of[run->fp] = parse_fp(STR(h, run->fp));
 		if (h->run_commit[i] >= 0)
 			h->at[h->run_commit[i] + 1]++;
 	}

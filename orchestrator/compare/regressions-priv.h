@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "compare/compare.h"
+#include "compare/drift.h"
 #include "compare/regressions.h"
 
 /* ---- regression.c: one finding ---- */
@@ -43,6 +44,8 @@ struct history {
 	int *parent;			/* per commit: its parent's index */
 	uint32_t *by_commit;		/* runs grouped by commit, id order */
 	char **sig_of;			/* per pool string: its signature */
+	struct drift_fp **fp_of;	/* per pool string: the fingerprint
+					 * it is the canonical text of */
 	/* regressions-compare.c's scratch, per commit and per run of one
 	 * cell. */
 	struct compare_commit *cc;
@@ -82,6 +85,9 @@ void regressions_history_ref(struct regression_ref *ref,
 void regressions_history_first_bad(struct regression *g,
 				   const struct history *h, int first_bad,
 				   const char *cell, const char *sig);
+/* The fingerprint of run i (history position), NULL when none. */
+const struct drift_fp *regressions_history_fp(const struct history *h,
+					      size_t i);
 /* Ask for cell to have `runs` runs in all on commit. */
 void regressions_history_want(struct regressions *rs,
 			      const struct history *h, int commit,
@@ -111,7 +117,11 @@ void regressions_class_sort(struct regressions *rs);
 
 /* ---- regressions-bisect.c ---- */
 
-/* A bisection over one range, for the cells that broke over it. */
+/*
+ * A bisection over one range, for the cells that broke over it, or (a
+ * drift group) whose fingerprints changed alike over it: there "bad" is
+ * a run showing the after-values, "good" one showing the before-values.
+ */
 struct bisect_group {
 	size_t *range;		/* commit indices, last good .. first bad */
 	size_t n_range;
@@ -119,6 +129,12 @@ struct bisect_group {
 	struct cell_cmp **cells;
 	size_t *entry;		/* per cell: its REGRESSION entry index */
 	size_t n_cells;
+	/* A drift group's own: the changes, their key (the signature)
+	 * and the range (a regression's are its compare entry's). */
+	int drift;
+	struct drift_changes changes;
+	char *key;
+	size_t *own_range;
 };
 
 /* The bisections of one history, in the order their ranges came. */
@@ -130,10 +146,23 @@ struct bisect_groups {
 /* Put cc's regression at entry into the group of its range. */
 void regressions_bisect_add(struct bisect_groups *groups,
 			    struct cell_cmp *cc, size_t entry);
+/* Put cc's drift over range (commit indices, before .. after) into the
+ * group of its range and changes; range and changes are taken. */
+void regressions_bisect_add_drift(struct bisect_groups *groups,
+				  struct cell_cmp *cc, size_t *range,
+				  size_t n_range,
+				  struct drift_changes *changes);
 /* Each group's next step (wants) and its cells' findings, into rs. */
 int regressions_bisect_run(struct regressions *rs, const struct history *h,
 			   struct bisect_groups *groups, struct strbuf *err);
 void regressions_bisect_release(struct bisect_groups *groups);
+
+/* ---- regressions-drift.c ---- */
+
+/* The drifts of cc (a commit's fingerprints against its nearest tested
+ * ancestor's, PASS runs only), each into its bisection group. */
+void regressions_drift_cell(const struct history *h, struct cell_cmp *cc,
+			    struct bisect_groups *groups);
 
 /* ---- regressions-compare.c ---- */
 

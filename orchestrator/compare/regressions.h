@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compare/drift.h"
 #include "matrix/matrix.h"
 #include "store/record.h"
 #include "lib/strbuf.h"
@@ -24,6 +25,8 @@ enum regression_status {
 	REGRESSION_FIXED,	/* a later commit passes again */
 	REGRESSION_FLAKY,	/* passes and fails on one commit */
 	REGRESSION_UNDECIDED,	/* the bisection could not name a commit */
+	REGRESSION_DRIFT,	/* still passes, but engages less (or other)
+				 * of the interface than its parent: changes */
 };
 
 struct regression_ref {
@@ -47,6 +50,10 @@ struct regression {
 	unsigned builds, boots;
 	char *why;		/* UNDECIDED, FLAKY: in words */
 	struct regression_ref lo, hi;	/* UNDECIDED: the range left */
+	/* A drift (drift.h; also when its bisection ended undecided or
+	 * flaky): what changed from last_good to first_bad. fail then
+	 * counts first_bad's runs that showed the after-values. */
+	struct drift_changes changes;
 };
 
 /* Runs to queue: the cell wants `runs` runs in all on the commit. */
@@ -83,6 +90,8 @@ struct regressions_run {
 	uint32_t tree, build, commit, cell, line, purpose, reason, kernel;
 	unsigned char verdict;	/* enum verdict */
 	unsigned char has_log;	/* its log_path is not "" */
+	uint32_t fp;		/* its fingerprint, canonical (drift.h);
+				 * 0 when it printed none */
 };
 
 /* A tree's commits (record_history_commits), read once per input. */
@@ -116,7 +125,8 @@ int regressions_input_commits(struct regressions_input *in,
 			      struct strbuf *err);
 void regressions_input_add(struct regressions_input *in,
 			   const struct record_run *run);
-/* Add the runs with an id above after_id, from the store. */
+/* Add the runs with an id above after_id, from the store, with their
+ * fingerprints. */
 int regressions_input_load(struct regressions_input *in, struct record *r,
 			   int64_t after_id, struct strbuf *err);
 
@@ -164,5 +174,9 @@ struct json;
 void regression_ref_json(struct json *js, const char *key,
 			 const struct regression_ref *ref);
 void regression_to_json(const struct regression *g, struct json *js);
+/* "changes": [{"field", "before", "after"}], a drift's (null: a set
+ * element absent on that side); [] for a failure. */
+void regression_changes_json(struct json *js,
+			     const struct drift_changes *changes);
 
 #endif

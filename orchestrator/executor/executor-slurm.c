@@ -168,6 +168,7 @@ static void ingest(struct executor_slurm *s, struct executor_slurm_scan *it)
 {
 	struct executor_slurm_run *x = it->run;
 	struct boot_run *r = x->r;
+	size_t k;
 
 	if (it->moved) {
 		/* The recorded path is the file's, as boot.c's. */
@@ -178,6 +179,14 @@ static void ingest(struct executor_slurm *s, struct executor_slurm_scan *it)
 	if (it->rc > 0) {
 		judge_set(&r->judge, it->res.verdict, it->res.reason,
 			  it->res.line);
+		for (k = 0; k < it->res.n_probes; k++)
+			guest_probes_add(&r->judge.probes,
+					 it->res.probes[k].name,
+					 it->res.probes[k].result,
+					 it->res.probes[k].detail,
+					 it->res.probes[k].seconds);
+		guest_probes_set_fingerprint(&r->judge.probes,
+					     it->res.fingerprint);
 		if (it->res.nonce && strlen(it->res.nonce) < sizeof(r->nonce))
 			snprintf(r->nonce, sizeof(r->nonce), "%s",
 				 it->res.nonce);

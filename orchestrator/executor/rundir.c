@@ -195,7 +195,9 @@ static int result_finish(const char *dir, struct json *j, struct strbuf *sb)
 
 int rundir_result_write(const char *dir, const struct boot_run *r)
 {
-	struct strbuf sb = STRBUF_INIT;
+	const struct guest_probes *g = &r->judge.probes;
+	struct strbuf sb = STRBUF_INIT, fp = STRBUF_INIT;
+	size_t i;
 	const char *log = strrchr(r->log_path, '/');
 	struct json j;
 
@@ -211,7 +213,58 @@ int rundir_result_write(const char *dir, const struct boot_run *r)
 	json_key_double(&j, "duration_s", r->duration_s);
 	/* boot.c has made it the compressed log's path by now. */
 	json_key_str(&j, "log", access(r->log_path, F_OK) == 0 ? log : NULL);
+	json_key(&j, "probes");
+	json_array_begin(&j);
+	for (i = 0; i < g->n; i++) {
+		json_object_begin(&j);
+		json_key_str(&j, "name", g->v[i].name);
+		json_key_str(&j, "result", g->v[i].result);
+		json_key_str(&j, "detail", g->v[i].detail);
+		json_key_double(&j, "seconds", g->v[i].seconds);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	guest_probes_fingerprint_json(g, &fp);
+	json_key(&j, "fingerprint");
+	if (fp.len)
+		json_raw(&j, fp.buf);
+	else
+		json_null(&j);
+	strbuf_release(&fp);
 	return result_finish(dir, &j, &sb);
+}
+
+/* The node's probes; what is not well formed is left out, not fatal. */
+static void read_probes(struct rundir_result *res, const struct json_value *v)
+{
+	const struct json_value *a = json_get(v, "probes");
+	const struct json_value *fp = json_get(v, "fingerprint");
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; a && a->type == JSON_ARRAY && i < a->n; i++) {
+		const struct json_value *o = &a->items[i];
+		const char *name = json_get_str(o, "name");
+		const char *result = json_get_str(o, "result");
+		const char *detail = json_get_str(o, "detail");
+		struct rundir_probe *p;
+
+		if (!name || !result)
+			continue;
+		res->probes = xrealloc(res->probes, (res->n_probes + 1) *
+				       sizeof(*res->probes));
+		p = &res->probes[res->n_probes++];
+		p->name = xstrdup(name);
+		p->result = xstrdup(result);
+		p->detail = xstrdup(detail ? detail : "");
+		p->seconds = 0;
+		json_get_number(o, "seconds", &p->seconds);
+	}
+	/* Written again from the parsed value: only JSON ever reaches the
+	 * store. */
+	if (fp && fp->type == JSON_OBJECT)
+		json_value_write(fp, &sb);
+	res->fingerprint = strbuf_detach(&sb, NULL);
 }
 
 int rundir_result_read(struct rundir_result *res, const char *dir,
@@ -247,6 +300,7 @@ int rundir_result_read(struct rundir_result *res, const char *dir,
 	res->host = xstrdup(s ? s : "");
 	json_get_number(&v, "started_at", &res->started_at);
 	json_get_number(&v, "duration_s", &res->duration_s);
+	read_probes(res, &v);
 	ret = 1;
 out:
 	if (ret < 0)
@@ -258,11 +312,20 @@ out:
 
 void rundir_result_release(struct rundir_result *res)
 {
+	size_t i;
+
 	free(res->reason);
 	free(res->line);
 	free(res->nonce);
 	free(res->log);
 	free(res->host);
+	for (i = 0; i < res->n_probes; i++) {
+		free(res->probes[i].name);
+		free(res->probes[i].result);
+		free(res->probes[i].detail);
+	}
+	free(res->probes);
+	free(res->fingerprint);
 	memset(res, 0, sizeof(*res));
 }
 

@@ -60,6 +60,14 @@ struct rundir_result {
 	char *log;		/* file name in the run directory, or NULL */
 	char *host;
 	double started_at, duration_s;
+	/* The node's probe results and fingerprint (JSON object text,
+	 * "" if none), handed to the daemon's judge as they are. */
+	struct rundir_probe {
+		char *name, *result, *detail;
+		double seconds;
+	} *probes;
+	size_t n_probes;
+	char *fingerprint;
 };
 
 /* Write dir/result.json atomically from a finished run. 0 or -errno. */

@@ -1,6 +1,6 @@
 /*
  * webhook-event: the pure half of webhooks (webhook.h): the events a
- * regressions computation gives (confirmed, fixed, flaky), their JSON
+ * regressions computation gives (confirmed, fixed, flaky, drift), their JSON
  * bodies and delivery ids, the HMAC-SHA256 signature, the backoff, and
  * reading a secret. Nothing here touches the loop; webhook.c delivers.
  */
@@ -117,6 +117,7 @@ static char *event_body(const struct regression *g,
 		json_str(&js, g->why);
 	else
 		json_null(&js);
+	regression_changes_json(&js, &g->changes);
 	json_object_end(&js);
 	strbuf_addch(&sb, '\n');
 	strbuf_release(&stamp);
@@ -141,6 +142,9 @@ static unsigned events_of(const struct regression *g)
 		       (g->fixed_by.commit ? MATRIX_EVENT_FIXED : 0);
 	case REGRESSION_FLAKY:
 		return MATRIX_EVENT_FLAKY;
+	case REGRESSION_DRIFT:
+		/* Like a regression: once its culprit is named. */
+		return g->bisecting ? 0 : MATRIX_EVENT_DRIFT;
 	default:
 		return 0;
 	}
@@ -149,7 +153,8 @@ static unsigned events_of(const struct regression *g)
 static const char *event_name(unsigned bit)
 {
 	return bit == MATRIX_EVENT_REGRESSION ? "regression" :
-	       bit == MATRIX_EVENT_FIXED ? "fixed" : "flaky";
+	       bit == MATRIX_EVENT_FIXED ? "fixed" :
+	       bit == MATRIX_EVENT_DRIFT ? "drift" : "flaky";
 }
 
 static void add_event(const struct regression *g, const char *url,
@@ -178,7 +183,8 @@ void webhook_event_derive(const struct regressions *rs,
 {
 	static const unsigned bits[] = { MATRIX_EVENT_REGRESSION,
 					 MATRIX_EVENT_FIXED,
-					 MATRIX_EVENT_FLAKY };
+					 MATRIX_EVENT_FLAKY,
+					 MATRIX_EVENT_DRIFT };
 	size_t alloc = *n, i, h, b, c;
 
 	for (i = 0; i < rs->n; i++) {

@@ -7,7 +7,9 @@
  * Events are derived from the regressions the daemon's compare computes
  * (webhook_event_derive, pure, in the thread pool): "regression" once a
  * regression is confirmed and its first bad commit known, "fixed" once a
- * later commit passes again, "flaky" when a cell turns flaky. They go to
+ * later commit passes again, "flaky" when a cell turns flaky, "drift" once
+ * a drift (a commit that still passes but engages other parts of the
+ * interface, its body's "changes" say which) is bisected. They go to
  * the store's outbox (record-outbox.h), keyed so that each is queued once
  * ever, then are delivered from the loop with libcurl's multi interface
  * driven by libuv (never a blocking call on the loop): a 2xx marks a row

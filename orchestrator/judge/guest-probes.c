@@ -44,6 +44,7 @@ void guest_probes_release(struct guest_probes *g)
 	free(g->running);
 	free(g->running_line);
 	free(g->handover);
+	free(g->fp_json);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -67,8 +68,11 @@ static int is_name(const char *s)
 {
 	size_t n = strlen(s);
 
+	/* Dots part a hand-over from the probe run after it
+	 * ("suspend.smp"): never first, last or doubled (a KCIDB path). */
 	return n && n <= 64 &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-_") == n;
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-_") == n &&
+	       s[0] != '.' && s[n - 1] != '.' && !strstr(s, "..");
 }
 
 /* After the prefix: "nonce=N " with exactly our nonce; *s past it. */
@@ -224,6 +228,32 @@ int guest_probes_line(struct guest_probes *g, const char *nonce,
 	return 0;
 }
 
+void guest_probes_add(struct guest_probes *g, const char *name,
+		      const char *result, const char *detail, double seconds)
+{
+	struct guest_probe *p;
+
+	if (g->n == GUEST_PROBES_MAX || !is_name(name))
+		return;
+	g->v = xrealloc(g->v, (g->n + 1) * sizeof(*g->v));
+	p = &g->v[g->n];
+	p->name = xstrdup(name);
+	p->result = xstrdup(result);
+	p->detail = xstrdup(detail ? detail : "");
+	p->seconds = seconds >= 0 && seconds < 1e6 ? seconds : 0;
+	p->line = xstrdup("");
+	if (!strcmp(result, "fail") && g->failed < 0)
+		g->failed = (int)g->n;
+	if (!strcmp(result, "error") && g->errored < 0)
+		g->errored = (int)g->n;
+	g->n++;
+}
+
+void guest_probes_set_fingerprint(struct guest_probes *g, const char *json)
+{
+	set_str(&g->fp_json, json && *json ? json : NULL);
+}
+
 /* A list the guest printed with separator sep, as a JSON array. */
 static void json_list(struct strbuf *out, const char *s, char sep)
 {
@@ -248,6 +278,10 @@ void guest_probes_fingerprint_json(const struct guest_probes *g,
 	double secs;
 	size_t i;
 
+	if (g->fp_json) {
+		strbuf_addstr(out, g->fp_json);
+		return;
+	}
 	for (i = 0; i < GUEST_FP_N && !g->fp[i]; i++)
 		;
 	if (i == GUEST_FP_N)

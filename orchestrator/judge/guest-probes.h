@@ -54,6 +54,8 @@ struct guest_probes {
 	char *running_line;
 	char *handover;		/* "suspend"/"migrate" the guest is ready
 				 * for, until taken */
+	char *fp_json;		/* a fingerprint taken whole (a run judged
+				 * on a cluster node), else NULL */
 	int failed;		/* index of the first failed probe, or -1 */
 	int errored;		/* ... of the first probe in error, or -1 */
 };
@@ -68,6 +70,14 @@ void guest_probes_release(struct guest_probes *g);
  */
 int guest_probes_line(struct guest_probes *g, const char *nonce,
 		      const char *line, double now);
+/*
+ * A result another judge kept (a run on a cluster node, read back from
+ * its result file): taken as it is, within the same cap.
+ */
+void guest_probes_add(struct guest_probes *g, const char *name,
+		      const char *result, const char *detail, double seconds);
+/* That judge's fingerprint, a JSON object, taken whole. */
+void guest_probes_set_fingerprint(struct guest_probes *g, const char *json);
 /* The fingerprint as one JSON object ("" when the guest reported none). */
 void guest_probes_fingerprint_json(const struct guest_probes *g,
 				   struct strbuf *out);

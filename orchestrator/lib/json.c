@@ -560,3 +560,45 @@ int json_get_number(const struct json_value *v, const char *key,
 	*out = m->number;
 	return 1;
 }
+
+static void write_value(struct json *j, const struct json_value *v)
+{
+	size_t i;
+
+	switch (v->type) {
+	case JSON_NULL:
+		json_null(j);
+		break;
+	case JSON_BOOL:
+		json_bool(j, v->boolean);
+		break;
+	case JSON_NUMBER:
+		json_double(j, v->number);
+		break;
+	case JSON_STRING:
+		json_str(j, v->string);
+		break;
+	case JSON_ARRAY:
+		json_array_begin(j);
+		for (i = 0; i < v->n; i++)
+			write_value(j, &v->items[i]);
+		json_array_end(j);
+		break;
+	case JSON_OBJECT:
+		json_object_begin(j);
+		for (i = 0; i < v->n; i++) {
+			json_key(j, v->keys[i]);
+			write_value(j, &v->items[i]);
+		}
+		json_object_end(j);
+		break;
+	}
+}
+
+void json_value_write(const struct json_value *v, struct strbuf *out)
+{
+	struct json j;
+
+	json_init(&j, out);
+	write_value(&j, v);
+}

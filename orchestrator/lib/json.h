@@ -89,6 +89,8 @@ struct json_value {
 int json_parse(struct json_value *v, const char *text, size_t len,
 	       struct strbuf *err);
 void json_value_release(struct json_value *v);
+/* A parsed value written back as JSON text (compact), appended to out. */
+void json_value_write(const struct json_value *v, struct strbuf *out);
 /*
  * The file at path parsed into v (release it in every case, as v is
  * always set): 1, 0 when there is no such file (yet), -1 + err naming

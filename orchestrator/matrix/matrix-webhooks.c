@@ -18,7 +18,7 @@
  * loader can ever quote the secret.
  */
 static const char *const webhook_event_derive[] = { "regression", "fixed",
-					      "flaky" };
+					      "flaky", "drift" };
 
 static int webhook_set_url(void *obj, const char *v, const char *dir,
 			   struct strbuf *err)
@@ -71,7 +71,8 @@ static int webhook_set_events(void *obj, const char *v, const char *dir,
 		w->events |= 1u << i;
 		return 0;
 	}
-	matrix_value_bad(err, "events", "regression, fixed or flaky", v);
+	matrix_value_bad(err, "events", "regression, fixed, flaky or drift",
+			 v);
 	matrix_yaml_add_hint(err, v, webhook_event_derive,
 			     ARRAY_SIZE(webhook_event_derive));
 	return -1;
@@ -134,7 +135,7 @@ static int webhook_finish(struct matrix_yaml *y, void *obj,
 	if (!w->events && events)
 		return matrix_yaml_fail(y, &events->value_mark, "events: "
 					"expected at least one of regression, "
-					"fixed, flaky");
+					"fixed, flaky, drift");
 	if (!w->events)
 		w->events = MATRIX_EVENTS_ALL;
 	return 0;

@@ -65,7 +65,8 @@ struct matrix_build {
 #define MATRIX_EVENT_REGRESSION 1u	/* a regression is confirmed */
 #define MATRIX_EVENT_FIXED 2u		/* ... and fixed by a later commit */
 #define MATRIX_EVENT_FLAKY 4u		/* a cell turns flaky */
-#define MATRIX_EVENTS_ALL 7u
+#define MATRIX_EVENT_DRIFT 8u		/* a drift is bisected */
+#define MATRIX_EVENTS_ALL 15u
 
 /*
  * An endpoint the daemon POSTs signed events to (webhook.h). Only where

@@ -34,7 +34,7 @@
 
 #define CACHE "runs-cache"
 #define STRS "runs-cache-strs"
-#define MAGIC "hvmatrix-runs-3\n"
+#define MAGIC "hvmatrix-runs-4\n"
 
 struct cache_head {
 	char magic[16];
@@ -160,7 +160,7 @@ static int cache_read(struct site *s)
 		    r->build >= h.n_strs || r->commit >= h.n_strs ||
 		    r->cell >= h.n_strs || r->line >= h.n_strs ||
 		    r->purpose >= h.n_strs || r->reason >= h.n_strs ||
-		    r->kernel >= h.n_strs)
+		    r->kernel >= h.n_strs || r->fp >= h.n_strs)
 			goto out;
 	}
 	if ((h.n_runs ? s->in.runs[h.n_runs - 1].id : 0) != h.max_id)

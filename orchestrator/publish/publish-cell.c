@@ -1,6 +1,7 @@
 /*
  * publish-cell: a page per cell (cell/NAME.html): its history, newest
- * first, as spans of commits of one class per tree and build.
+ * first, as spans of commits of one class per tree and build, and the
+ * drift findings seen in it.
  */
 #include <string.h>
 
@@ -60,6 +61,8 @@ int publish_cell_pages(struct site *s, struct strbuf *err)
 			count++;
 		}
 		strbuf_addstr(&b, "</tbody></table>\n");
+		publish_regressions_drift(&b, s, "../", NULL, NULL, NULL,
+					  s->cells[c]);
 		publish_html_legend(&b);
 		strbuf_addstr(&page, "cell/");
 		publish_html_path_part(&page, s->cells[c]);

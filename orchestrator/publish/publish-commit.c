@@ -26,7 +26,7 @@ static int cmp_run_cell(const void *a, const void *b, void *arg)
 int publish_commit_page(struct site *s, const struct row *row,
 			struct strbuf *err)
 {
-	struct strbuf b = STRBUF_INIT;
+	struct strbuf b = STRBUF_INIT, drift = STRBUF_INIT;
 	uint64_t key = strmap_fnv_str(STRMAP_FNV0, PUBLISH_SALT);
 	uint32_t *runs;
 	size_t n = row->n_runs, i;
@@ -36,8 +36,15 @@ int publish_commit_page(struct site *s, const struct row *row,
 	for (i = 0; i < row->n; i++)
 		key = publish_html_entry_key(key, &s->ev[row->ev + i]);
 	key = strmap_fnv_str(key, row->subject);
-	if (publish_site_fresh(s, row->page, key))
+	/* A drift found later (its bisection ended) changes the page too. */
+	if (*row->commit)
+		publish_regressions_drift(&drift, s, "../", row->tree,
+					  row->build, row->commit, NULL);
+	key = strmap_fnv_str(key, drift.buf);
+	if (publish_site_fresh(s, row->page, key)) {
+		strbuf_release(&drift);
 		return 0;
+	}
 	runs = xcalloc(n + 1, sizeof(*runs));
 	memcpy(runs, &s->row_runs[row->run_at], n * sizeof(*runs));
 	qsort_r(runs, n, sizeof(*runs), cmp_run_cell, s);
@@ -108,6 +115,8 @@ int publish_commit_page(struct site *s, const struct row *row,
 		strbuf_addstr(&b, "</code></td></tr>\n");
 	}
 	strbuf_addstr(&b, "</tbody></table>\n");
+	strbuf_add(&b, drift.buf, drift.len);
+	strbuf_release(&drift);
 	publish_html_legend(&b);
 	title = xstrfmt("%s %.12s", *row->commit ? "commit" : "kernel",
 			*row->commit ? row->commit : row->kernel);

@@ -187,6 +187,15 @@ int publish_cell_pages(struct site *s, struct strbuf *err);
 /* publish-regressions.c: the page, and the open ones in one table. */
 int publish_regressions_page(struct site *s, struct strbuf *err);
 void publish_regressions_summary(struct strbuf *sb, const struct site *s);
+/*
+ * The drift findings (a table, nothing when none) of tree and build
+ * (NULL: any) whose first bad commit is commit (NULL: any) and which
+ * were seen in cell (NULL: any); links relative to base.
+ */
+void publish_regressions_drift(struct strbuf *sb, const struct site *s,
+			       const char *base, const char *tree,
+			       const char *build, const char *commit,
+			       const char *cell);
 /* publish-releases.c */
 int publish_releases_page(struct site *s, struct strbuf *err);
 /* publish-run.c: the run page of input run i (it has a log): 1 there,

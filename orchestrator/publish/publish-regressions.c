@@ -1,8 +1,9 @@
 /*
- * publish-regressions: the regressions page (open first, then fixed and
- * flaky: first bad and last good commits, the decisive line linked to its
- * run, the bisection's cost) and the summary of the open ones the front
- * page starts with.
+ * publish-regressions: the regressions page (open first, then drift,
+ * fixed and flaky: first bad and last good commits, the decisive line
+ * linked to its run, or a drift's changes, the bisection's cost), the
+ * summary of the open ones the front page starts with, and the drift
+ * findings a commit or a cell page lists.
  */
 #include <string.h>
 
@@ -74,12 +75,13 @@ static int is_open(const struct regression *g)
 /* What broke, where, since when: the open ones, one line each. */
 void publish_regressions_summary(struct strbuf *sb, const struct site *s)
 {
-	size_t i, n = 0, fixed = 0, flaky = 0;
+	size_t i, n = 0, fixed = 0, flaky = 0, drift = 0;
 
 	for (i = 0; i < s->rs.n; i++) {
 		n += is_open(&s->rs.v[i]);
 		fixed += s->rs.v[i].status == REGRESSION_FIXED;
 		flaky += s->rs.v[i].status == REGRESSION_FLAKY;
+		drift += s->rs.v[i].status == REGRESSION_DRIFT;
 	}
 	strbuf_addf(sb, "<section id=\"open\"><h2>%zu open regression%s"
 		    "</h2>\n", n, n == 1 ? "" : "s");
@@ -115,8 +117,8 @@ void publish_regressions_summary(struct strbuf *sb, const struct site *s)
 		strbuf_addstr(sb, "</tbody></table>\n");
 	}
 	strbuf_addf(sb, "<p><a href=\"regressions.html\">All regressions"
-		    "</a>: %zu open, %zu fixed, %zu flaky.</p></section>\n",
-		    n, fixed, flaky);
+		    "</a>: %zu open, %zu drift, %zu fixed, %zu flaky.</p>"
+		    "</section>\n", n, drift, fixed, flaky);
 }
 
 static void add_regression_table(struct strbuf *sb, const struct site *s,
@@ -133,13 +135,15 @@ static void add_regression_table(struct strbuf *sb, const struct site *s,
 
 		if ((which == 0 && !is_open(g)) ||
 		    (which == 1 && g->status != REGRESSION_FIXED) ||
-		    (which == 2 && g->status != REGRESSION_FLAKY))
+		    (which == 2 && g->status != REGRESSION_FLAKY) ||
+		    (which == 3 && g->status != REGRESSION_DRIFT))
 			continue;
 		rows++;
 		strbuf_addf(sb, "<tr><td><span class=\"m %s\">%s</span> %s"
 			    "</td><td>", which == 1 ? "c-fix" : which == 2 ?
-			    "c-flk" : "c-reg", which == 1 ? "FIX" :
-			    which == 2 ? "FLK" : "REG",
+			    "c-flk" : which == 3 ? "c-drf" : "c-reg",
+			    which == 1 ? "FIX" : which == 2 ? "FLK" :
+			    which == 3 ? "DRF" : "REG",
 			    regression_status_name(g->status));
 		add_cells(sb, g);
 		strbuf_addstr(sb, "</td><td>");
@@ -148,8 +152,8 @@ static void add_regression_table(struct strbuf *sb, const struct site *s,
 		add_ref(sb, s, g, &g->last_good);
 		strbuf_addstr(sb, "</td><td>");
 		add_decisive(sb, s, g);
-		strbuf_addf(sb, "</td><td>%u of %u failed</td><td>", g->fail,
-			    g->total);
+		strbuf_addf(sb, "</td><td>%u of %u %s</td><td>", g->fail,
+			    g->total, g->changes.n ? "showed it" : "failed");
 		if (g->bisected)
 			strbuf_addf(sb, "%u build%s, %u boot%s%s", g->builds,
 				    g->builds == 1 ? "" : "s", g->boots,
@@ -181,6 +185,11 @@ int publish_regressions_page(struct site *s, struct strbuf *err)
 	publish_html_nav(&b, "");
 	strbuf_addstr(&b, "<h2>Open regressions</h2>\n");
 	add_regression_table(&b, s, 0);
+	strbuf_addstr(&b, "<h2>Drift</h2>\n<p class=\"hint\">Commits that "
+		      "still pass but engage other parts of the hypervisor "
+		      "interface than their parent (clocksource, paravirt "
+		      "features, CPU flags).</p>\n");
+	add_regression_table(&b, s, 3);
 	strbuf_addstr(&b, "<h2>Fixed</h2>\n");
 	add_regression_table(&b, s, 1);
 	strbuf_addstr(&b, "<h2>Flaky</h2>\n");
@@ -191,3 +200,46 @@ int publish_regressions_page(struct site *s, struct strbuf *err)
 	return ret;
 }
 
+
+void publish_regressions_drift(struct strbuf *sb, const struct site *s,
+			       const char *base, const char *tree,
+			       const char *build, const char *commit,
+			       const char *cell)
+{
+	size_t i, k, rows = 0;
+
+	for (i = 0; i < s->rs.n; i++) {
+		const struct regression *g = &s->rs.v[i];
+		int here = !cell;
+
+		if (!g->changes.n || (tree && strcmp(g->tree, tree)) ||
+		    (build && strcmp(g->build, build)) ||
+		    (commit && (!g->first_bad.commit ||
+				strcmp(g->first_bad.commit, commit))))
+			continue;
+		for (k = 0; cell && k < g->n_cells; k++)
+			here |= !strcmp(g->cells[k], cell);
+		if (!here)
+			continue;
+		if (!rows++)
+			strbuf_addstr(sb, "<h3>Drift</h3>\n<table class=\"regs"
+				      "\"><thead><tr><th>Status</th><th>Cells"
+				      "</th><th>First bad</th><th>Changes"
+				      "</th></tr></thead><tbody>\n");
+		strbuf_addf(sb, "<tr><td><span class=\"m c-drf\">DRF</span> "
+			    "%s</td><td>", regression_status_name(g->status));
+		for (k = 0; k < g->n_cells; k++) {
+			if (k)
+				strbuf_addstr(sb, ", ");
+			publish_html_cell_link(sb, base, g->cells[k]);
+		}
+		strbuf_addstr(sb, "</td><td>");
+		publish_html_code(sb, g->first_bad.commit ?
+				  g->first_bad.commit : "");
+		strbuf_addstr(sb, "</td><td><code class=\"line\">");
+		publish_html_line(sb, g->line);
+		strbuf_addstr(sb, "</code></td></tr>\n");
+	}
+	if (rows)
+		strbuf_addstr(sb, "</tbody></table>\n");
+}

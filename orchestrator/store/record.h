@@ -328,4 +328,15 @@ int record_query_run(struct record *r, int64_t id, struct record_run *run,
 int record_query_probes(struct record *r, struct record_run *run,
 			struct strbuf *err);
 
+/*
+ * ---- record-fingerprint.c: what drift reads ----
+ * The runs after after_id that recorded a fingerprint (schema 8), in id
+ * order: fn gets each run's id and its fingerprint (borrowed, valid only
+ * during the call) and returns 0, or -1 + err to stop. 0 or -1 + err.
+ */
+int record_fingerprint_after(struct record *r, int64_t after_id,
+			     int (*fn)(int64_t id, const char *fingerprint,
+				       void *data, struct strbuf *err),
+			     void *data, struct strbuf *err);
+
 #endif

@@ -93,6 +93,14 @@ START_TEST(test_result_round_trip)
 	boot_run_init(&run, &c, "/k", "/i", log);
 	/* None yet: 0. */
 	ck_assert_int_eq(rundir_result_read(&res, tmpdir, &err), 0);
+	/* The probes the node's judge kept travel with the verdict. */
+	run.judge.now = 1;
+	judge_feed(&run.judge, "HVMATRIX-FP nonce=", 18);
+	judge_feed(&run.judge, run.nonce, strlen(run.nonce));
+	judge_feed(&run.judge, " clocksource=xen\nHVMATRIX-PROBE nonce=", 38);
+	judge_feed(&run.judge, run.nonce, strlen(run.nonce));
+	judge_feed(&run.judge, " name=smp result=fail seconds=0.5 detail=1 "
+		   "of 2 \"vCPUs\"\n", 56);
 	judge_set(&run.judge, VERDICT_FAIL, "kernel panic",
 		  "Kernel panic - not syncing: VFS");
 	run.started_at = 1700000000.5;
@@ -108,6 +116,13 @@ START_TEST(test_result_round_trip)
 	ck_assert(res.started_at == 1700000000.5);
 	ck_assert(res.duration_s == 4.25);
 	ck_assert_uint_gt(strlen(res.host), 0);
+	ck_assert_uint_eq(res.n_probes, 1);
+	ck_assert_str_eq(res.probes[0].name, "smp");
+	ck_assert_str_eq(res.probes[0].result, "fail");
+	ck_assert_str_eq(res.probes[0].detail, "1 of 2 \"vCPUs\"");
+	ck_assert(res.probes[0].seconds == 0.5);
+	ck_assert_ptr_nonnull(strstr(res.fingerprint, "\"clocksource\": "
+				     "\"xen\""));
 	rundir_result_release(&res);
 	/* The console there: its bare name, never a path. */
 	put(log, "x");

@@ -371,8 +371,8 @@ START_TEST(matrix_webhooks_section)
 	expect_error("webhooks:\n  - url: http://h/x\n    secret_env: A\n"
 		     "    events: [regresion]\n",
 		     "/etc/hvm/m.yaml:6:14: events: expected regression, "
-		     "fixed or flaky, got \"regresion\" (did you mean "
-		     "'regression'?)");
+		     "fixed, flaky or drift, got \"regresion\" (did you "
+		     "mean 'regression'?)");
 	expect_error("webhooks:\n  - url: http://h/x\n    secret_env: 1A\n",
 		     "/etc/hvm/m.yaml:5:17: secret_env: expected the name of "
 		     "an environment variable ([A-Za-z_][A-Za-z0-9_]*), got "
