@@ -268,9 +268,11 @@ xenbin=/usr/lib/xen-$release/bin
 # The toolstack daemons dom0-init starts, and tools worth having at hand
 # when a run is debugged by hand (xl, xenstore-ls).
 # libgcc_s is dlopen()ed by glibc for pthread_cancel(), which libxl calls
-# when its context is freed: ldd cannot see it.
+# when its context is freed: ldd cannot see it. libxl runs
+# libxl-save-helper to save and restore a guest (the suspend probe).
 programs="$xenbin/xenstored $xenbin/xenconsoled $xenbin/xen-init-dom0
-	$xenbin/xl /usr/bin/xenstore /usr/lib/x86_64-linux-gnu/libgcc_s.so.1"
+	$xenbin/xl $xenbin/libxl-save-helper /usr/bin/xenstore
+	/usr/lib/x86_64-linux-gnu/libgcc_s.so.1"
 xenstore_tools="xenstore-read xenstore-write xenstore-ls xenstore-list
 	xenstore-exists xenstore-rm xenstore-watch xenstore-chmod"
 

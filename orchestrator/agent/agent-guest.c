@@ -182,6 +182,40 @@ static bool agent_name_ok(const char *s)
 	return true;
 }
 
+/*
+ * The nonce the guest's payload reads from its command line (the last
+ * hvmatrix.nonce= word, as the kernel's own parameter parsing would keep),
+ * or NULL. It goes into the lines the agent matches and writes: a word,
+ * of bounded length.
+ */
+#define AGENT_NONCE_KEY "hvmatrix.nonce="
+#define AGENT_NONCE_MAX 64
+
+static char *agent_cmdline_nonce(const char *cmdline)
+{
+	const char *p = cmdline, *v = NULL;
+	size_t n = 0, k;
+
+	while (*p) {
+		p += strspn(p, " \t");
+		k = strcspn(p, " \t");
+		if (k > strlen(AGENT_NONCE_KEY) &&
+		    !strncmp(p, AGENT_NONCE_KEY, strlen(AGENT_NONCE_KEY))) {
+			v = p + strlen(AGENT_NONCE_KEY);
+			n = k - strlen(AGENT_NONCE_KEY);
+		}
+		p += k;
+	}
+	if (!v || n > AGENT_NONCE_MAX)
+		return NULL;
+	for (k = 0; k < n; k++)
+		if (v[k] <= ' ' || v[k] > '~')
+			return NULL;
+	p = memcpy(agent_xmalloc(n + 1), v, n);
+	((char *)p)[n] = '\0';
+	return (char *)p;
+}
+
 static int agent_image_ok(const char *path)
 {
 	struct stat st;
@@ -294,6 +328,8 @@ int agent_guest_load(struct agent_guest *job, const char *jobdir,
 	ret = agent_read_line(job->dir, "cmdline", &job->cmdline);
 	if (ret)
 		agent_err_add(err, errlen, "cmdline: %s", agent_why(ret));
+	else
+		job->nonce = agent_cmdline_nonce(job->cmdline);
 
 	ret = agent_read_line(job->dir, "memory", &s);
 	if (ret)
@@ -338,6 +374,7 @@ void agent_guest_release(struct agent_guest *job)
 	free(job->kernel);
 	free(job->initrd);
 	free(job->cmdline);
+	free(job->nonce);
 	memset(job, 0, sizeof(*job));
 }
 
@@ -421,6 +458,64 @@ libxl_console_type agent_guest_console(const struct agent_guest *job)
 					     LIBXL_CONSOLE_TYPE_PV;
 }
 
+void agent_ready_init(struct agent_ready *r, const char *nonce,
+		      const char *probe)
+{
+	memset(r, 0, sizeof(*r));
+	if (nonce && probe)
+		snprintf(r->want, sizeof(r->want),
+			 "HVMATRIX-PROBE nonce=%s name=%s result=ready", nonce,
+			 probe);
+}
+
+/* The line just ended: the request itself, or it with more words. */
+static bool agent_ready_match(struct agent_ready *r)
+{
+	size_t k = strlen(r->want);
+
+	while (r->len && r->line[r->len - 1] == '\r')
+		r->len--;
+	return !r->skip && r->len >= k && !memcmp(r->line, r->want, k) &&
+	       (r->len == k || r->line[k] == ' ');
+}
+
+bool agent_ready_feed(struct agent_ready *r, const char *buf, size_t len)
+{
+	size_t i;
+
+	if (!r->want[0])
+		return false;
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\n') {
+			bool hit = agent_ready_match(r);
+
+			r->len = 0;
+			r->skip = false;
+			if (hit)
+				return true;
+			continue;
+		}
+		/* Carriage returns before a line's text are the console's. */
+		if (buf[i] == '\r' && !r->len)
+			continue;
+		if (r->skip)
+			continue;
+		if (r->len == sizeof(r->line)) {
+			r->skip = true;	/* far longer than the request */
+			continue;
+		}
+		r->line[r->len++] = buf[i];
+	}
+	return false;
+}
+
+int agent_go_line(char *buf, size_t len, const char *nonce)
+{
+	int n = snprintf(buf, len, "HVMATRIX-GO nonce=%s\n", nonce);
+
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
 const char *agent_fate_of_reason(libxl_shutdown_reason reason)
 {
 	switch (reason) {
@@ -472,7 +567,13 @@ int agent_out_line(struct agent_out *out, const char *fmt, ...)
 
 int agent_out_ready(struct agent_out *out, size_t jobs, const char *xen)
 {
-	return agent_out_line(out, "ready jobs=%zu xen=%s", jobs, xen);
+	/*
+	 * handover= names the hand-over probes this agent runs: a runner
+	 * can tell an older dom0 image, whose agent would leave a guest
+	 * waiting for its go-ahead, from a kernel that never resumes.
+	 */
+	return agent_out_line(out, "ready jobs=%zu xen=%s handover=suspend",
+			      jobs, xen);
 }
 
 int agent_out_begin(struct agent_out *out, const struct agent_guest *job)
@@ -504,6 +605,20 @@ int agent_out_end(struct agent_out *out, const char *name, const char *fate,
 int agent_out_done(struct agent_out *out)
 {
 	return agent_out_line(out, "done");
+}
+
+int agent_out_saved(struct agent_out *out, const char *name,
+		    long long bytes, double seconds)
+{
+	return agent_out_line(out, "suspend job=%s saved bytes=%lld "
+			      "seconds=%.1f", name, bytes, seconds);
+}
+
+int agent_out_restored(struct agent_out *out, const char *name,
+		       double seconds)
+{
+	return agent_out_line(out, "suspend job=%s restored seconds=%.1f",
+			      name, seconds);
 }
 
 void agent_detail_clean(char *s)

@@ -49,6 +49,7 @@ struct agent_guest {
 	char *kernel;		/* JOBDIR/<id>/kernel, as given */
 	char *initrd;
 	char *cmdline;
+	char *nonce;		/* hvmatrix.nonce= of cmdline, or NULL */
 	unsigned long memory_mib;
 	unsigned long timeout_s;
 	unsigned long vcpus;	/* optional file "vcpus"; 1 without it */
@@ -84,6 +85,32 @@ enum agent_type agent_type_parse(const char *s);
  */
 int agent_guest_config(const struct agent_guest *job, libxl_domain_config *cfg);
 
+/*
+ * A guest's request for a hand-over probe (the host saves and restores
+ * it, then says go on): the line "HVMATRIX-PROBE nonce=N name=PROBE
+ * result=ready" with the guest's own nonce, at the start of a line of its
+ * console. The guest prints it and then waits for "HVMATRIX-GO nonce=N".
+ */
+#define AGENT_READY_MAX 256
+
+struct agent_ready {
+	char want[AGENT_READY_MAX];	/* the line sought; "" = none */
+	char line[AGENT_READY_MAX];	/* the console's current line */
+	size_t len;
+	bool skip;		/* the current line cannot be it */
+};
+
+/* Seek PROBE's ready line for NONCE; a NULL nonce seeks nothing. */
+void agent_ready_init(struct agent_ready *r, const char *nonce,
+		      const char *probe);
+/*
+ * Console bytes as relayed. Returns true when they end a line that is the
+ * request (the bytes after it in buf are still the console's: relay them).
+ */
+bool agent_ready_feed(struct agent_ready *r, const char *buf, size_t len);
+/* The line that tells the guest to go on, newline included. */
+int agent_go_line(char *buf, size_t len, const char *nonce);
+
 /* The console a job's guest talks on: PV console, or HVM's serial port. */
 libxl_console_type agent_guest_console(const struct agent_guest *job);
 
@@ -113,6 +140,11 @@ int agent_out_begin(struct agent_out *out, const struct agent_guest *job);
 int agent_out_end(struct agent_out *out, const char *name, const char *fate,
 		  double seconds, const char *detail);
 int agent_out_done(struct agent_out *out);
+/* The suspend probe's progress, for the record (the judge skips them). */
+int agent_out_saved(struct agent_out *out, const char *name,
+		    long long bytes, double seconds);
+int agent_out_restored(struct agent_out *out, const char *name,
+		       double seconds);
 
 /*
  * Make text fit on one protocol line: control characters (newlines

@@ -41,6 +41,8 @@
 #define AGENT_PUMP_MAX 65536
 /* xenconsoled publishes the console's pty shortly after creation. */
 #define AGENT_TTY_WAIT_MS 10000
+/* Where the suspend probe saves a guest: dom0's own memory (tmpfs). */
+#define AGENT_SAVE_TEMPLATE "/tmp/hvmatrix-save.XXXXXX"
 
 /*
  * A xentoollog logger: libxl's messages go to stderr on lines of their
@@ -54,12 +56,17 @@ struct agent_log {
 	struct agent_out *out;	/* to start on a fresh line, if shared */
 	bool shared;		/* stderr and stdout are the same file */
 	char first[640];
+	/* libxl said the guest ignored a suspend request. */
+	bool guest_unresponsive;
 };
 
 static struct agent_log agent_log;
 static struct agent_out agent_out;
 /* The job's console as relayed: did the kernel print its panic there? */
 static struct panicscan agent_console_scan;
+/* ...and did the guest ask to be suspended (its ready line)? */
+static struct agent_ready agent_console_ready;
+static bool agent_suspend_asked;
 
 static void agent_log_fresh_line(struct agent_log *log)
 {
@@ -100,6 +107,11 @@ static void agent_log_vmessage(xentoollog_logger *lg, xentoollog_level level,
 	if (level >= XTL_ERROR && !log->first[0])
 		snprintf(log->first, sizeof(log->first), "%s%s%s",
 			 context ? context : "", context ? ": " : "", msg);
+	/* Its words from 4.14 to 4.20 (libxl_dom_suspend.c). */
+	if (level >= XTL_ERROR &&
+	    (strstr(msg, "guest didn't acknowledge suspend") ||
+	     strstr(msg, "guest did not suspend")))
+		log->guest_unresponsive = true;
 	if (level < log->min)
 		return;
 	agent_log_fresh_line(log);
@@ -142,6 +154,7 @@ static const char *agent_error(const char *fallback)
 static void agent_error_reset(void)
 {
 	agent_log.first[0] = '\0';
+	agent_log.guest_unresponsive = false;
 }
 
 /* How a job ended. */
@@ -233,6 +246,8 @@ static ssize_t agent_console_pump(int fd)
 		if (n > 0) {
 			agent_out_guest(&agent_out, buf, n);
 			panicscan_feed(&agent_console_scan, buf, n);
+			if (agent_ready_feed(&agent_console_ready, buf, n))
+				agent_suspend_asked = true;
 			total += n;
 			continue;
 		}
@@ -319,29 +334,32 @@ static bool agent_domain_ended(libxl_ctx *ctx, uint32_t domid, int *failures,
 }
 
 /*
- * Relay the console until the domain shuts down or the job's time is up.
+ * Relay the console until the domain shuts down or the job's time is up
+ * (false, r filled in), or until the guest asks to be suspended (true).
  * The domain is left for the caller to destroy.
  */
-static void agent_watch(libxl_ctx *ctx, uint32_t domid, int *fd,
+static bool agent_watch(libxl_ctx *ctx, uint32_t domid, int *fd,
 			double deadline, struct agent_result *r)
 {
 	double now, next_info = 0;
 	int ms, failures = 0;
 
 	for (;;) {
+		if (agent_suspend_asked)
+			return true;
 		now = agent_now();
 		if (now >= deadline) {
 			/* What the guest said last may tell why it hung. */
 			if (*fd >= 0)
 				agent_console_pump(*fd);
 			agent_result_set(r, "timeout", "%s", "");
-			return;
+			return false;
 		}
 		if (now >= next_info) {
 			next_info = now + AGENT_INFO_MS / 1000.0;
 			if (agent_domain_ended(ctx, domid, &failures, r)) {
 				agent_console_drain(fd);
-				return;
+				return false;
 			}
 		}
 		ms = AGENT_INFO_MS;
@@ -427,6 +445,153 @@ static void agent_destroy_stale(libxl_ctx *ctx, const char *name)
 	}
 }
 
+/*
+ * Connect to a created (or restored) domain's console, then let it run:
+ * unpaused before, its first lines could be gone before we listen.
+ * Returns the console's fd, or -1 with r filled in.
+ */
+static int agent_start(libxl_ctx *ctx, uint32_t domid,
+		       const struct agent_guest *job, double start,
+		       struct agent_result *r)
+{
+	int fd, rc;
+
+	agent_error_reset();
+	fd = agent_console_open(ctx, domid, agent_guest_console(job), r);
+	if (fd < 0)
+		return -1;
+	agent_error_reset();
+	rc = libxl_domain_unpause(ctx, domid, NULL);
+	agent_debug("domain %u unpaused at %.1f s", domid, agent_now() - start);
+	if (rc) {
+		agent_result_set(r, "error", "unpause failed: %s",
+				 agent_error(libxl_error_to_string(rc)));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * libxl_domain_suspend() failed: whose fault? A guest that ended some
+ * other way meanwhile (crashed) or never answered the request is the
+ * kernel's; anything else (the save stream, dom0, the toolstack) is the
+ * farm's. libxl's return code does not tell a guest that never
+ * acknowledged the request apart (its helper only sees that the domain
+ * did not suspend): its log does.
+ */
+static void agent_suspend_failed(libxl_ctx *ctx, uint32_t domid, int rc,
+				 struct agent_result *r)
+{
+	libxl_dominfo info;
+
+	libxl_dominfo_init(&info);
+	if (!libxl_domain_info(ctx, &info, domid) && info.shutdown &&
+	    info.shutdown_reason != LIBXL_SHUTDOWN_REASON_SUSPEND)
+		agent_result_reason(r, info.shutdown_reason);
+	else if (rc == ERROR_GUEST_TIMEDOUT || agent_log.guest_unresponsive)
+		agent_result_set(r, "suspend-failed", "the guest did not "
+				 "suspend when asked: %s",
+				 agent_error("timed out"));
+	else
+		agent_result_set(r, "error", "saving the guest failed: %s",
+				 agent_error(libxl_error_to_string(rc)));
+	libxl_dominfo_dispose(&info);
+}
+
+/*
+ * The suspend probe's host half, asked for by the guest's ready line:
+ * save the running guest to a file in dom0, destroy it, restore it from
+ * the file, reconnect to its console and tell the guest to go on.
+ * Returns 0 with *domid and *fd those of the restored domain, or -1 with
+ * r filled in; a domain left in *domid is the caller's to destroy.
+ */
+static int agent_suspend(libxl_ctx *ctx, const struct agent_guest *job,
+			 double start, uint32_t *domid, int *fd,
+			 struct agent_result *r)
+{
+	char path[] = AGENT_SAVE_TEMPLATE, go[AGENT_READY_MAX];
+	libxl_domain_restore_params params;
+	libxl_domain_config cfg;
+	double t0 = agent_now();
+	struct stat st;
+	int sfd, n, rc, ret = -1;
+
+	libxl_domain_config_init(&cfg);
+	libxl_domain_restore_params_init(&params);
+	sfd = mkstemp(path);
+	if (sfd < 0) {
+		agent_result_set(r, "error", "suspend: cannot create %s: %s",
+				 path, strerror(errno));
+		goto out;
+	}
+	/* Gone with its last descriptor, whatever happens below. */
+	unlink(path);
+	agent_error_reset();
+	rc = libxl_domain_suspend(ctx, *domid, sfd, 0, NULL);
+	/* What the guest printed while it suspended. */
+	if (*fd >= 0)
+		agent_console_pump(*fd);
+	if (rc) {
+		agent_suspend_failed(ctx, *domid, rc, r);
+		goto out;
+	}
+	if (fstat(sfd, &st) || lseek(sfd, 0, SEEK_SET) < 0) {
+		agent_result_set(r, "error", "suspend: %s: %s", path,
+				 strerror(errno));
+		goto out;
+	}
+	agent_out_saved(&agent_out, job->name, (long long)st.st_size,
+			agent_now() - t0);
+	/* Its pty goes with it; the restored domain gets another. */
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	agent_destroy(ctx, *domid);
+	*domid = (uint32_t)INVALID_DOMID;
+
+	t0 = agent_now();
+	agent_guest_config(job, &cfg);
+	params.checkpointed_stream = LIBXL_CHECKPOINTED_STREAM_NONE;
+	/* What libxl_domain_suspend() writes; 1 would be xl's old format. */
+	params.stream_version = 2;
+	agent_error_reset();
+	rc = libxl_domain_create_restore(ctx, &cfg, domid, sfd, -1, &params,
+					 NULL, NULL);
+	if (rc) {
+		agent_result_set(r, "error", "restoring the saved guest "
+				 "failed: %s",
+				 agent_error(libxl_error_to_string(rc)));
+		if (rc != ERROR_ABORTED)
+			*domid = (uint32_t)INVALID_DOMID;
+		goto out;
+	}
+	agent_debug("domain %u restored at %.1f s", *domid,
+		    agent_now() - start);
+	*fd = agent_start(ctx, *domid, job, start, r);
+	if (*fd < 0)
+		goto out;
+	agent_out_restored(&agent_out, job->name, agent_now() - t0);
+	/*
+	 * The guest's console driver reconnects as it resumes; xenconsoled
+	 * keeps what we write until then.
+	 */
+	n = agent_go_line(go, sizeof(go), job->nonce);
+	if (n < 0 || write(*fd, go, n) != n) {
+		agent_result_set(r, "error", "cannot tell the restored guest "
+				 "to go on: %s", n < 0 ? "nonce too long" :
+				 strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (sfd >= 0)
+		close(sfd);
+	libxl_domain_restore_params_dispose(&params);
+	libxl_domain_config_dispose(&cfg);
+	return ret;
+}
+
 static void agent_boot(libxl_ctx *ctx, const struct agent_guest *job,
 		       double start, struct agent_result *r)
 {
@@ -452,21 +617,21 @@ static void agent_boot(libxl_ctx *ctx, const struct agent_guest *job,
 		goto out;
 	}
 	agent_debug("domain %u created at %.1f s", domid, agent_now() - start);
-	agent_error_reset();
-	fd = agent_console_open(ctx, domid, agent_guest_console(job), r);
+	panicscan_init(&agent_console_scan);
+	agent_ready_init(&agent_console_ready, job->nonce, "suspend");
+	agent_suspend_asked = false;
+	fd = agent_start(ctx, domid, job, start, r);
 	if (fd < 0)
 		goto out;
-	agent_error_reset();
-	rc = libxl_domain_unpause(ctx, domid, NULL);
-	agent_debug("domain %u unpaused at %.1f s", domid, agent_now() - start);
-	if (rc) {
-		agent_result_set(r, "error", "unpause failed: %s",
-				 agent_error(libxl_error_to_string(rc)));
-		goto out;
+	while (agent_watch(ctx, domid, &fd, start + job->timeout_s, r)) {
+		/* One hand-over per guest: a second request is ignored. */
+		agent_ready_init(&agent_console_ready, NULL, NULL);
+		agent_suspend_asked = false;
+		if (agent_suspend(ctx, job, start, &domid, &fd, r))
+			break;
 	}
-	panicscan_init(&agent_console_scan);
-	agent_watch(ctx, domid, &fd, start + job->timeout_s, r);
-	if (!strcmp(r->fate, "crashed") && !agent_console_scan.found[0])
+	if (domid != (uint32_t)INVALID_DOMID && !strcmp(r->fate, "crashed") &&
+	    !agent_console_scan.found[0])
 		agent_recover_panic(domid, start);
 	agent_debug("domain %u: %s at %.1f s", domid, r->fate,
 		    agent_now() - start);

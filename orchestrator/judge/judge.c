@@ -317,6 +317,12 @@ static void host_line(struct judge *j, const char *line)
 {
 	size_t i;
 
+	if (!strncmp(line, JUDGE_AGENT "ready ", strlen(JUDGE_AGENT "ready "))) {
+		const char *h = strstr(line, " handover=");
+
+		j->agent_suspends = h && strstr(h, "suspend") != NULL;
+		return;
+	}
 	if (!strncmp(line, JUDGE_AGENT "setup-failed",
 		     strlen(JUDGE_AGENT "setup-failed"))) {
 		decide(j, VERDICT_ERROR, line, "dom0 setup failed");
@@ -389,8 +395,12 @@ static void judge_line(struct judge *j, const char *line)
 	}
 	for (i = 0; i < ARRAY_SIZE(failures); i++) {
 		if (strstr(line, failures[i].needle)) {
-			decide(j, VERDICT_FAIL, line, "%s",
-			       failures[i].reason);
+			/* A kernel that dies inside a probe (a resume after
+			 * the suspend probe's restore) names that probe. */
+			decide(j, VERDICT_FAIL, line, "%s%s%s",
+			       failures[i].reason, j->probes.running ?
+			       " during probe " : "", j->probes.running ?
+			       j->probes.running : "");
 			j->action = JUDGE_FAILING;
 			return;
 		}
@@ -405,6 +415,16 @@ static void judge_line(struct judge *j, const char *line)
 		 * FAIL waits for the others and the marker. */
 		if (j->probes.errored >= 0 && probe_failed(j, NULL))
 			j->action = JUDGE_FAILING;
+		/* A dom0 image from before the suspend probe: its agent
+		 * would leave the guest waiting, and the hang look like the
+		 * kernel's. */
+		if (j->guest && !j->agent_suspends && j->probes.handover &&
+		    !strcmp(j->probes.handover, "suspend")) {
+			decide(j, VERDICT_ERROR, line, "the dom0 image's agent "
+			       "does not run the suspend probe: rebuild the "
+			       "image (images/xen/build-dom0.sh)");
+			j->action = JUDGE_FAILING;
+		}
 		return;
 	}
 	if (!strncmp(line, "hvmatrix-init:", strlen("hvmatrix-init:")))

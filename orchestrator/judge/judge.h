@@ -52,6 +52,7 @@ struct judge {
 	int in_guest, guest_started;
 	int in_other_guest;	/* inside another guest's lines */
 	double guest_seconds;	/* the guest's run, as the agent timed it */
+	int agent_suspends;	/* its ready line said handover=suspend */
 
 	/* The payload's probes (guest-probes.h); `now`: the host's
 	 * monotonic seconds when the bytes being fed arrived (0: unknown),

@@ -118,6 +118,7 @@ START_TEST(test_load_valid)
 	ck_assert_int_eq(job.type, AGENT_TYPE_PVH);
 	ck_assert_str_eq(job.cmdline,
 			 "console=hvc0 panic=-1 hvmatrix.nonce=abc");
+	ck_assert_str_eq(job.nonce, "abc");
 	ck_assert_uint_eq(job.memory_mib, 256);
 	ck_assert_uint_eq(job.timeout_s, 120);
 	ck_assert_str_eq(strrchr(job.kernel, '/'), "/kernel");
@@ -400,7 +401,8 @@ START_TEST(test_out_first_line_no_blank)
 	mem_open(&m);
 	agent_out_ready(&m.out, 2, "4.17.7");
 	ck_assert_str_eq(mem_text(&m),
-			 "hvmatrix-agent: ready jobs=2 xen=4.17.7\n");
+			 "hvmatrix-agent: ready jobs=2 xen=4.17.7 "
+			 "handover=suspend\n");
 	mem_close(&m);
 }
 END_TEST
@@ -506,6 +508,145 @@ START_TEST(test_detail_clean_truncates)
 }
 END_TEST
 
+
+/* The nonce is the guest's: its command line's, the last one winning. */
+START_TEST(test_load_nonce)
+{
+	static const struct {
+		const char *cmdline, *nonce;
+	} cases[] = {
+		{ "hvmatrix.nonce=1f2e quiet\n", "1f2e" },
+		{ "a hvmatrix.nonce=x hvmatrix.nonce=y\n", "y" },
+		{ "console=hvc0 panic=-1\n", NULL },
+		{ "hvmatrix.nonce= quiet\n", NULL },
+		{ "xhvmatrix.nonce=abc\n", NULL },
+		{ "hvmatrix.nonce=\001bad\n", NULL },
+	};
+	struct agent_guest job;
+	char err[256];
+	size_t i;
+
+	make_job("00", "pv\n");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put("00", "cmdline", cases[i].cmdline);
+		ck_assert_int_eq(load(&job, "00", err, sizeof(err)), 0);
+		if (cases[i].nonce)
+			ck_assert_str_eq(job.nonce, cases[i].nonce);
+		else
+			ck_assert_ptr_null(job.nonce);
+		agent_guest_release(&job);
+	}
+}
+END_TEST
+
+/* Feed text to a fresh matcher in chunks of `chunk` bytes. */
+static int ready_in(const char *text, size_t chunk)
+{
+	struct agent_ready r;
+	size_t off, len = strlen(text), n;
+	int hits = 0;
+
+	agent_ready_init(&r, "n1", "suspend");
+	for (off = 0; off < len; off += n) {
+		n = off + chunk > len ? len - off : chunk;
+		hits += agent_ready_feed(&r, text + off, n);
+	}
+	return hits;
+}
+
+START_TEST(test_ready_line)
+{
+	static const char *yes[] = {
+		"HVMATRIX-PROBE nonce=n1 name=suspend result=ready\n",
+		"boot\r\nHVMATRIX-PROBE nonce=n1 name=suspend "
+		"result=ready\r\r\nmore",
+		"\rHVMATRIX-PROBE nonce=n1 name=suspend result=ready\r\n",
+		"HVMATRIX-PROBE nonce=n1 name=suspend result=ready extra=1\n",
+	};
+	static const char *no[] = {
+		/* Not yet a whole line. */
+		"HVMATRIX-PROBE nonce=n1 name=suspend result=ready",
+		/* Another nonce, another probe, another result. */
+		"HVMATRIX-PROBE nonce=n12 name=suspend result=ready\n",
+		"HVMATRIX-PROBE nonce=n name=suspend result=ready\n",
+		"HVMATRIX-PROBE nonce=n1 name=migrate result=ready\n",
+		"HVMATRIX-PROBE nonce=n1 name=suspend result=readyx\n",
+		"HVMATRIX-PROBE nonce=n1 name=suspend result=start\n",
+		/* Not at the start of a line: the echoed command line. */
+		"[ 0.0] Kernel command line: x HVMATRIX-PROBE nonce=n1 "
+		"name=suspend result=ready\n",
+		" HVMATRIX-PROBE nonce=n1 name=suspend result=ready\n",
+	};
+	size_t i, chunk;
+
+	for (chunk = 1; chunk <= 80; chunk++) {
+		for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+			ck_assert_msg(ready_in(yes[i], chunk) == 1,
+				      "chunk %zu: missed '%s'", chunk, yes[i]);
+		for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+			ck_assert_msg(ready_in(no[i], chunk) == 0,
+				      "chunk %zu: took '%s'", chunk, no[i]);
+	}
+}
+END_TEST
+
+/* A line longer than the matcher holds is never taken for the request. */
+START_TEST(test_ready_long_line)
+{
+	static const char want[] =
+		"HVMATRIX-PROBE nonce=n1 name=suspend result=ready\n";
+	char buf[3 * AGENT_READY_MAX];
+	struct agent_ready r;
+
+	memset(buf, 'x', sizeof(buf));
+	memcpy(buf + AGENT_READY_MAX + 5, want, sizeof(want) - 1);
+	agent_ready_init(&r, "n1", "suspend");
+	ck_assert(!agent_ready_feed(&r, buf, AGENT_READY_MAX + 5 +
+				    sizeof(want) - 1));
+	/* The next line starts afresh. */
+	ck_assert(agent_ready_feed(&r, want, sizeof(want) - 1));
+}
+END_TEST
+
+/* No nonce, no request: a guest without one is never suspended. */
+START_TEST(test_ready_without_nonce)
+{
+	static const char line[] =
+		"HVMATRIX-PROBE nonce= name=suspend result=ready\n";
+	struct agent_ready r;
+
+	agent_ready_init(&r, NULL, "suspend");
+	ck_assert(!agent_ready_feed(&r, line, sizeof(line) - 1));
+}
+END_TEST
+
+START_TEST(test_go_line)
+{
+	char buf[64];
+
+	ck_assert_int_eq(agent_go_line(buf, sizeof(buf), "n1"), 21);
+	ck_assert_str_eq(buf, "HVMATRIX-GO nonce=n1\n");
+	ck_assert_int_eq(agent_go_line(buf, 10, "n1"), -1);
+}
+END_TEST
+
+START_TEST(test_out_suspend_lines)
+{
+	struct mem m;
+
+	mem_open(&m);
+	agent_out_guest(&m.out, "[ 3.1] Freezing", 15);
+	agent_out_saved(&m.out, "c@n1", 268973472LL, 5.94);
+	agent_out_restored(&m.out, "c@n1", 6.02);
+	ck_assert_str_eq(mem_text(&m),
+			 "[ 3.1] Freezing\n"
+			 "hvmatrix-agent: suspend job=c@n1 saved "
+			 "bytes=268973472 seconds=5.9\n"
+			 "hvmatrix-agent: suspend job=c@n1 restored "
+			 "seconds=6.0\n");
+	mem_close(&m);
+}
+END_TEST
 
 /*
  * A memory image: the kernel's format string (skipped), zeroed pages, a
@@ -621,6 +762,7 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, test_load_bad_timeout);
 	tcase_add_test(tc, test_load_cmdline_two_lines);
 	tcase_add_test(tc, test_load_reports_every_problem);
+	tcase_add_test(tc, test_load_nonce);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("config");
@@ -638,6 +780,11 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, test_out_no_extra_newline_after_full_line);
 	tcase_add_test(tc, test_out_carriage_return_is_not_a_line_end);
 	tcase_add_test(tc, test_out_end_with_detail);
+	tcase_add_test(tc, test_out_suspend_lines);
+	tcase_add_test(tc, test_ready_line);
+	tcase_add_test(tc, test_ready_long_line);
+	tcase_add_test(tc, test_ready_without_nonce);
+	tcase_add_test(tc, test_go_line);
 	tcase_add_test(tc, test_out_detail_stays_on_one_line);
 	tcase_add_test(tc, test_out_blank_detail_is_omitted);
 	tcase_add_test(tc, test_detail_clean_truncates);

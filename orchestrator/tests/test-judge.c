@@ -357,6 +357,71 @@ START_TEST(guest_mode_blames_the_farm_outside_the_job)
 }
 END_TEST
 
+/*
+ * The suspend probe in a libxl guest: the agent's own suspend lines pass
+ * as the guest's; a restored guest that panics names the probe it died
+ * in; one that did not suspend when asked fails the probe.
+ */
+START_TEST(guest_suspend_probe)
+{
+	static const char before[] =
+		"hvmatrix-agent: ready jobs=1 xen=4.17.7 handover=suspend\r\n"
+		"hvmatrix-agent: begin job=g@n1 type=pv\r\n"
+		"HVMATRIX-PROBE nonce=n1 name=suspend result=start\r\r\n"
+		"HVMATRIX-PROBE nonce=n1 name=suspend result=ready\r\r\n"
+		"hvmatrix-agent: suspend job=g@n1 saved bytes=268973472 "
+		"seconds=5.9\r\n"
+		"hvmatrix-agent: suspend job=g@n1 restored seconds=6.0\r\n";
+	struct judge j;
+
+	judge_init(&j, "n1", NULL, 0);
+	judge_set_guest(&j, "g@n1");
+	feed_str(&j, before);
+	feed_str(&j, "HVMATRIX-PROBE nonce=n1 name=suspend result=pass "
+		 "seconds=12.0 detail=resumed\r\r\n"
+		 "HVMATRIX-OK nonce=n1\r\r\n"
+		 "hvmatrix-agent: end job=g@n1 fate=shutdown seconds=30\r\n");
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_PASS);
+	judge_release(&j);
+
+	judge_init(&j, "n1", NULL, 0);
+	judge_set_guest(&j, "g@n1");
+	feed_str(&j, before);
+	feed_str(&j, "[ 4.2] Kernel panic - not syncing: broken resume\r\r\n"
+		 "hvmatrix-agent: end job=g@n1 fate=crashed seconds=23\r\n");
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_str_eq(j.reason, "kernel panic during probe suspend");
+	ck_assert_str_eq(j.line, "[ 4.2] Kernel panic - not syncing: "
+			 "broken resume");
+	judge_release(&j);
+
+	judge_init(&j, "n1", NULL, 0);
+	judge_set_guest(&j, "g@n1");
+	feed_str(&j, "hvmatrix-agent: ready jobs=1 xen=4.14.6 "
+		 "handover=suspend\r\n"
+		 "hvmatrix-agent: begin job=g@n1 type=pv\r\n"
+		 "HVMATRIX-PROBE nonce=n1 name=suspend result=start\r\r\n"
+		 "HVMATRIX-PROBE nonce=n1 name=suspend result=ready\r\r\n"
+		 "hvmatrix-agent: end job=g@n1 fate=suspend-failed "
+		 "seconds=140 detail=the guest did not suspend when asked: "
+		 "guest did not suspend, timed out\r\n");
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_str_eq(j.reason, "probe suspend failed: the guest did not "
+			 "suspend when asked: guest did not suspend, timed out");
+	judge_release(&j);
+
+	/* An agent from before the probe: the farm's, at the ready line. */
+	judge_init(&j, "n1", NULL, 0);
+	judge_set_guest(&j, "g@n1");
+	feed_str(&j, "hvmatrix-agent: ready jobs=1 xen=4.17.7\r\n"
+		 "hvmatrix-agent: begin job=g@n1 type=pv\r\n"
+		 "HVMATRIX-PROBE nonce=n1 name=suspend result=ready\r\r\n");
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_ERROR);
+	ck_assert_ptr_nonnull(strstr(j.reason, "does not run the suspend"));
+	judge_release(&j);
+}
+END_TEST
+
 START_TEST(guest_timeout_and_prefix_names)
 {
 	struct judge j;
@@ -518,6 +583,7 @@ int main(void)
 	tcase_add_test(tc, nonce_in_command_line_echo_proves_nothing);
 	tcase_add_test(tc, crlf_and_escape_sequences);
 	tcase_add_test(tc, panic_real_capture);
+	tcase_add_test(tc, guest_suspend_probe);
 	tcase_add_test(tc, old_machine_unable_to_boot);
 	tcase_add_test(tc, xen_dom0_crash_line);
 	tcase_add_test(tc, xen_emulation_gap_is_host_error);
