@@ -9,7 +9,8 @@
 # after the console is up: a flaky kernel). Cached
 # by inputs; each variant is an incremental build of the first (seconds).
 # Usage: build-test-kernels.sh CACHEDIR; prints the four bzImage paths,
-# in that order, then the two release variants below.
+# in that order, then the two release variants below, then the probe
+# variants (each NAME.bzImage: pick them by name).
 set -eu
 cache=${1:?usage: build-test-kernels.sh CACHEDIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,10 +19,14 @@ variants="good vmware-broken:break-vmware.patch xenpv-broken:break-xen-pv.patch 
 # Broken under one hypervisor release only (t-releases.sh): AVX2 used
 # unasked (QEMU 5.2's TCG lacks it), Xen 4.15+ assumed (4.14 trips it).
 variants="$variants qemu-avx2-broken:break-qemu-avx2.patch xen-4.14-broken:break-xen-4.14.patch"
+# Boots everywhere, broken in a path only a probe takes (t-probes.sh): a
+# Xen PV vCPU taken offline never comes back online.
+variants="$variants xen-hotplug-broken:break-xen-hotplug.patch"
 tarball=/usr/src/linux-source-6.1.tar.xz
 key=$(cat "$0" "$fragment" "$here/break-vmware.patch" \
 	"$here/break-xen-pv.patch" "$here/break-coinflip.patch" \
-	"$here/break-qemu-avx2.patch" "$here/break-xen-4.14.patch" |
+	"$here/break-qemu-avx2.patch" "$here/break-xen-4.14.patch" \
+	"$here/break-xen-hotplug.patch" |
 	sha256sum | cut -c1-16)
 dest=$cache/test-kernels-$key
 list() {
