@@ -1,8 +1,9 @@
 #!/bin/sh
-# Build the test payload: a gzipped newc cpio holding /init and a static
-# busybox. Usage: build.sh INIT OUTPUT. Needs busybox-static, cpio, gzip.
+# Build the test payload: a gzipped newc cpio holding /init, a static
+# busybox and the static probe program. Usage: build.sh INIT PROBE OUTPUT
+# (PROBE: the built hvm-probe). Needs busybox-static, cpio, gzip.
 set -eu
-init=$1 out=$2
+init=$1 probe=$2 out=$3
 busybox=${HVM_BUSYBOX:-/bin/busybox}
 if ! file_is_static=$(LC_ALL=C ldd "$busybox" 2>&1); then :; fi
 case $file_is_static in
@@ -14,8 +15,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/root/bin" "$tmp/root/dev" "$tmp/root/proc" "$tmp/root/sys"
 cp "$busybox" "$tmp/root/bin/busybox"
+cp "$probe" "$tmp/root/bin/hvm-probe"
 cp "$init" "$tmp/root/init"
-chmod 0755 "$tmp/root/init" "$tmp/root/bin/busybox"
+chmod 0755 "$tmp/root/init" "$tmp/root/bin/busybox" "$tmp/root/bin/hvm-probe"
+# Fixed times: the same inputs give the same payload, byte for byte.
+find "$tmp/root" -exec touch -h -d @0 {} +
 (cd "$tmp/root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
 	gzip -9n > "$tmp/out"
 mv "$tmp/out" "$out"

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libxl_utils.h>
+
 /* Job text files are one short line; anything bigger is not ours. */
 #define AGENT_TEXT_MAX 4096
 
@@ -311,6 +313,19 @@ int agent_guest_load(struct agent_guest *job, const char *jobdir,
 		agent_err_add(err, errlen,
 			      "timeout: '%.20s' is not a number of seconds", s);
 	free(s);
+	s = NULL;
+
+	/* Older hvmatrix wrote no vcpus: one, as it was. */
+	job->vcpus = 1;
+	ret = agent_read_line(job->dir, "vcpus", &s);
+	if (ret && ret != -ENOENT)
+		agent_err_add(err, errlen, "vcpus: %s", agent_why(ret));
+	else if (!ret && agent_parse_ulong(s, 1, AGENT_VCPUS_MAX,
+					   &job->vcpus))
+		agent_err_add(err, errlen,
+			      "vcpus: '%.20s' is not a count (1-%d)", s,
+			      AGENT_VCPUS_MAX);
+	free(s);
 
 	return err[0] ? -1 : 0;
 }
@@ -359,6 +374,18 @@ int agent_guest_config(const struct agent_guest *job, libxl_domain_config *cfg)
 	b->cmdline = agent_xstrdup(job->cmdline ? job->cmdline : "");
 	b->max_memkb = (uint64_t)job->memory_mib * 1024;
 	b->target_memkb = b->max_memkb;
+	/*
+	 * Every vCPU online from the start, as xl's vcpus= does: libxl
+	 * alone would bring up vCPU 0 only. The map is freed by libxl's
+	 * dispose with free(), so it is allocated here the same way.
+	 */
+	b->max_vcpus = (int)job->vcpus;
+	libxl_bitmap_init(&b->avail_vcpus);
+	b->avail_vcpus.size = (uint32_t)((job->vcpus + 7) / 8);
+	b->avail_vcpus.map = agent_xmalloc(b->avail_vcpus.size);
+	memset(b->avail_vcpus.map, 0, b->avail_vcpus.size);
+	for (n = 0; n < job->vcpus; n++)
+		libxl_bitmap_set(&b->avail_vcpus, (int)n);
 	/*
 	 * Under QEMU TCG, emulated SVM reports RDTSCP without next-RIP and
 	 * Xen crashes an HVM-container guest right after "x86/fpu" unless

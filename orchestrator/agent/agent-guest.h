@@ -26,6 +26,7 @@
 #define AGENT_MEMORY_MIN_MIB 16UL
 #define AGENT_MEMORY_MAX_MIB (1024UL * 1024UL)
 #define AGENT_TIMEOUT_MAX_S (7UL * 24UL * 3600UL)
+#define AGENT_VCPUS_MAX 64
 #define AGENT_DETAIL_MAX 400
 
 enum agent_type {
@@ -50,6 +51,7 @@ struct agent_guest {
 	char *cmdline;
 	unsigned long memory_mib;
 	unsigned long timeout_s;
+	unsigned long vcpus;	/* optional file "vcpus"; 1 without it */
 };
 
 #define AGENT_GUEST_INIT { 0 }

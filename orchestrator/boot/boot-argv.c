@@ -9,7 +9,25 @@
 #include "boot/boot.h"
 #include "boot/boot-argv.h"
 #include "lib/xmalloc.h"
+#include "matrix/cell-probes.h"
 #include "matrix/hypervisors.h"
+
+char *boot_argv_probe_words(const struct cell *c)
+{
+	const char *p[CELL_PROBES_MAX];
+	size_t i, n = cell_probes_effective(c, p);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!n)
+		return xstrdup("");
+	/* '+', not ',': a xen cell's command line rides in QEMU's module
+	 * list, where a comma separates modules. */
+	strbuf_addstr(&sb, " hvmatrix.probes=");
+	for (i = 0; i < n; i++)
+		strbuf_addf(&sb, "%s%s", i ? "+" : "", p[i]);
+	strbuf_addf(&sb, " hvmatrix.cpus=%u", c->smp);
+	return strbuf_detach(&sb, NULL);
+}
 
 char **boot_argv_qemu(const struct cell *c, const char *kernel,
 		      const char *initrd, const char *nonce,
@@ -17,7 +35,7 @@ char **boot_argv_qemu(const struct cell *c, const char *kernel,
 {
 	size_t n = 0, i, max = 32 + c->n_qemu_args;
 	char **argv = xcalloc(max, sizeof(char *));
-	char *cmdline;
+	char *cmdline, *probes = boot_argv_probe_words(c);
 
 	/*
 	 * earlyprintk: the kernel's early console, on the same line as the
@@ -31,11 +49,12 @@ char **boot_argv_qemu(const struct cell *c, const char *kernel,
 	 * the BIOS's copy of them, every character twice.
 	 */
 	cmdline = xstrfmt("console=%s %s panic=-1 "
-			  "hvmatrix.nonce=%s%s%s",
+			  "hvmatrix.nonce=%s%s%s%s",
 			  xen_elf ? "hvc0" : "ttyS0",
 			  xen_elf ? "earlyprintk=xen" :
-			  "earlycon=uart8250,io,0x3f8,115200", nonce,
+			  "earlycon=uart8250,io,0x3f8,115200", nonce, probes,
 			  c->cmdline ? " " : "", c->cmdline ? c->cmdline : "");
+	free(probes);
 	argv[n++] = xstrdup(c->qemu);
 	argv[n++] = xstrdup("-accel");
 	argv[n++] = xstrdup(cell_accel_name(c->accel));

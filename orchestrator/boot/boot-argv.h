@@ -22,6 +22,13 @@ char **boot_argv_qemu(const struct cell *c, const char *kernel,
 		      const char *xen_elf);
 
 /*
+ * The kernel command line's words that ask the payload for the cell's
+ * probes (" hvmatrix.probes=smp+clock hvmatrix.cpus=2"), "" when it runs
+ * none. Free it.
+ */
+char *boot_argv_probe_words(const struct cell *c);
+
+/*
  * A cell naming a QEMU release ("10.0"): r's qemu_prefix, env and
  * qemu_version, or its verdict decided (ERROR: not fetched, or no such
  * machine type; SKIP: the release cannot start on this host). Nothing for

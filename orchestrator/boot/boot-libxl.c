@@ -54,7 +54,7 @@ static void add_job(struct strbuf *cpio, size_t i, struct boot_run *m)
 {
 	const struct cell *c = m->cell;
 	char *dir = xstrfmt("hvmatrix/jobs/%02zu", i);
-	char *p, *v;
+	char *p, *v, *probes;
 
 #define JOB_FILE(name, value)                                              \
 	do {                                                               \
@@ -75,13 +75,16 @@ static void add_job(struct strbuf *cpio, size_t i, struct boot_run *m)
 	 * would be missing from the console: none for PVH (the agent reads
 	 * a crashed guest's memory instead).
 	 */
+	probes = boot_argv_probe_words(c);
 	JOB_FILE("cmdline", xstrfmt("console=hvc0%s panic=-1 "
-				    "hvmatrix.nonce=%s%s%s\n",
+				    "hvmatrix.nonce=%s%s%s%s\n",
 				    c->guest == CELL_GUEST_PV ?
 				    " earlyprintk=xen" : "",
-				    m->nonce, c->cmdline ? " " : "",
+				    m->nonce, probes, c->cmdline ? " " : "",
 				    c->cmdline ? c->cmdline : ""));
+	free(probes);
 	JOB_FILE("memory", xstrfmt("%u\n", c->memory_mb));
+	JOB_FILE("vcpus", xstrfmt("%u\n", c->smp));
 	JOB_FILE("timeout", xstrfmt("%u\n", c->timeout_s));
 #undef JOB_FILE
 	p = xstrfmt("%s/kernel", dir);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "matrix/cell-probes.h"
 #include "boot/boot-argv.h"
 #include "boot/boot-priv.h"
 #include "boot/image.h"
@@ -17,6 +18,7 @@
 #include "lib/spawn.h"
 #include "lib/xmalloc.h"
 #include "store/logfile.h"
+#include "store/record.h"
 
 void boot_run_init(struct boot_run *r, const struct cell *c,
 		   const char *kernel, const char *initrd,
@@ -31,6 +33,9 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	nonce_make(r->nonce);
 	r->log_path = xstrdup(log_path);
 	judge_init(&r->judge, r->nonce, c->expect, c->n_expect);
+	judge_set_clock_tolerance(&r->judge, c->clock_tolerance ?
+				  c->clock_tolerance :
+				  CELL_DEFAULT_CLOCK_TOLERANCE);
 	r->kernel = xstrdup(kernel);
 	r->initrd = xstrdup(initrd);
 	r->timeout_s = c->timeout_s;
@@ -104,4 +109,23 @@ char *boot_run_cmdline(const struct boot_run *r)
 		return NULL;
 	spawn_argv_quote(argv, &sb);
 	return strbuf_detach(&sb, NULL);
+}
+
+void boot_run_probes(const struct boot_run *r, struct record_probe **out,
+		     size_t *n, char **fingerprint)
+{
+	const struct guest_probes *g = &r->judge.probes;
+	struct strbuf fp = STRBUF_INIT;
+	size_t i;
+
+	*out = g->n ? xcalloc(g->n, sizeof(**out)) : NULL;
+	for (i = 0; i < g->n; i++) {
+		(*out)[i].name = xstrdup(g->v[i].name);
+		(*out)[i].result = xstrdup(g->v[i].result);
+		(*out)[i].detail = xstrdup(g->v[i].detail);
+		(*out)[i].seconds = g->v[i].seconds;
+	}
+	*n = g->n;
+	guest_probes_fingerprint_json(g, &fp);
+	*fingerprint = strbuf_detach(&fp, NULL);
 }

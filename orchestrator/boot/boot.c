@@ -166,9 +166,13 @@ static void on_out(struct child *c, const char *buf, size_t len)
 	struct boot_run *r = container_of(c, struct boot_run, child);
 	size_t i;
 
+	double now = uv_hrtime() / 1e9;
+
 	boot_log_console(r, buf, len);
-	for (i = 0; i < boot_n_members(r); i++)
+	for (i = 0; i < boot_n_members(r); i++) {
+		judge_set_now(&boot_member(r, i)->judge, now);
 		judge_feed(&boot_member(r, i)->judge, buf, len);
+	}
 	react(r);
 }
 

@@ -24,6 +24,7 @@
 #include "lib/strbuf.h"
 
 struct logfile_writer;
+struct record_probe;
 
 #define BOOT_FAIL_GRACE_MS 1000	/* capture a trace after a failure line */
 #define BOOT_PASS_GRACE_MS 5000	/* let the guest power off after the marker */
@@ -110,6 +111,13 @@ void boot_run_release(struct boot_run *r);
  * started. Caller frees.
  */
 char *boot_run_cmdline(const struct boot_run *r);
+/*
+ * What r's probes reported, as the store keeps it: a copy of each result
+ * (*out, *n; free with record_probes_free) and the fingerprint as a JSON
+ * object ("" when the guest printed none; free it).
+ */
+void boot_run_probes(const struct boot_run *r, struct record_probe **out,
+		     size_t *n, char **fingerprint);
 
 /* The test payload: $HVMATRIX_INITRD, else the build's
  * images/payload.cpio.gz. */

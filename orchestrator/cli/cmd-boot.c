@@ -89,6 +89,8 @@ static void record_after_cb(uv_work_t *req, int status)
 	free(w->run.reason);
 	free(w->run.line);
 	free(w->run.cmdline);
+	free(w->run.fingerprint);
+	record_probes_free(w->run.probes, w->run.n_probes);
 	strbuf_release(&w->err);
 	free(w);
 }
@@ -138,6 +140,8 @@ static void on_done(struct boot_run *r, void *data)
 	w->run.cmdline = boot_run_cmdline(r);
 	w->run.qemu_version = r->qemu_version;	/* borrowed, as log_path */
 	w->run.xen_version = r->xen_version;
+	boot_run_probes(r, &w->run.probes, &w->run.n_probes,
+			&w->run.fingerprint);
 	uv_queue_work(uv_default_loop(), &w->req, record_work_cb,
 		      record_after_cb);
 }

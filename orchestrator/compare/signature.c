@@ -173,6 +173,41 @@ static void add_comm(struct strbuf *sb, const char *p, const char **end)
 	*end = p;
 }
 
+/*
+ * A probe's result line (judge/guest-probes.h): "probe:NAME:" and its
+ * detail with every number made SIGNATURE_VAR (timings, counts, CPU
+ * numbers vary between runs of one bug); a probe that started and never
+ * ended: "probe:NAME:hung".
+ */
+static char *probe_signature(const char *line)
+{
+	const char *name = strstr(line, " name="), *detail, *p;
+	struct strbuf sb = STRBUF_INIT;
+	size_t n;
+
+	if (!name)
+		return xstrdup("probe:?:?");
+	name += 6;
+	n = strcspn(name, " ");
+	strbuf_addf(&sb, "probe:%.*s:", (int)n, name);
+	if (strstr(line, " result=start") || strstr(line, " result=ready")) {
+		strbuf_addstr(&sb, "hung");
+		return strbuf_detach(&sb, NULL);
+	}
+	detail = strstr(line, " detail=");
+	for (p = detail ? detail + 8 : ""; *p; p++) {
+		if (isdigit((unsigned char)*p)) {
+			while (isdigit((unsigned char)p[1]) || (p[1] == '.' &&
+			       isdigit((unsigned char)p[2])))
+				p++;
+			strbuf_addstr(&sb, SIGNATURE_VAR);
+		} else {
+			strbuf_addch(&sb, *p);
+		}
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
 char *signature_of(const char *line)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -183,6 +218,8 @@ char *signature_of(const char *line)
 
 	if (!line)
 		return xstrdup("");
+	if (!strncmp(line, "HVMATRIX-PROBE ", 15))
+		return probe_signature(line);
 	p = skip_prefixes(line);
 	while (*p) {
 		unsigned char c = (unsigned char)*p;

@@ -102,9 +102,13 @@ static int spec_set(struct cell *c, const char *key,
 	case JSON_STRING:
 		return cell_set(c, key, v->string, err);
 	case JSON_NUMBER:
-		snprintf(num, sizeof(num), "%.0f", v->number);
+		/* %g's shortest form: 16777216 and 0.25 both read back. */
+		snprintf(num, sizeof(num), "%.17g", v->number);
 		return cell_set(c, key, num, err);
 	case JSON_ARRAY:
+		/* probes: [] asks for none, unlike no probes key. */
+		if (!v->n && !strcmp(key, "probes"))
+			return cell_set(c, key, "", err);
 		for (i = 0; i < v->n; i++)
 			if (spec_set(c, key, &v->items[i], err))
 				return -1;

@@ -349,6 +349,56 @@ static int add_test(struct collector *co, const struct record_run *run,
 	return 0;
 }
 
+/*
+ * Each probe of the run (schema 8) as a test of its own under the run's
+ * path, "boot.<cell>.<probe>", so that KernelCI shows which interface
+ * path failed, not only that the boot did.
+ */
+static int add_probe_tests(struct collector *co, const struct record_run *run,
+			   size_t run_test, struct strbuf *err)
+{
+	static const struct {
+		const char *result, *status;
+	} map[] = {
+		{ "pass", "PASS" }, { "fail", "FAIL" }, { "skip", "SKIP" },
+		{ "error", "ERROR" },
+	};
+	struct kcidb_report *rep = co->rep;
+	struct record_run pr = { 0 };
+	size_t i, k;
+
+	pr.id = run->id;
+	if (record_query_probes(co->r, &pr, err) < 0)
+		return -1;
+	for (i = 0; i < pr.n_probes; i++) {
+		struct kcidb_test *t;
+		const char *status = NULL;
+
+		for (k = 0; k < ARRAY_SIZE(map); k++)
+			if (!strcmp(pr.probes[i].result, map[k].result))
+				status = map[k].status;
+		ALLOC_GROW(rep->tests, rep->n_tests + 1, co->alloc_tests);
+		t = &rep->tests[rep->n_tests++];
+		memset(t, 0, sizeof(*t));
+		t->id = keep(rep, xstrfmt("run:%lld:%s", (long long)run->id,
+					  pr.probes[i].name));
+		t->build_id = rep->tests[run_test].build_id;
+		t->cell = rep->tests[run_test].cell;
+		t->probe = keep_dup(rep, pr.probes[i].name);
+		t->status = status;
+		t->comment = keep_dup(rep, known(pr.probes[i].detail));
+		t->start_time = run->started_at;
+		t->duration = pr.probes[i].seconds;
+		t->log_path = rep->tests[run_test].log_path;
+		misc_add(&t->env, "platform", t->cell);
+		misc_add(&t->misc, "run", keep(rep, xstrfmt("%lld",
+			 (long long)run->id)));
+		misc_add(&t->misc, "probe", t->probe);
+	}
+	record_run_release(&pr);
+	return 0;
+}
+
 static int in_cells(const struct regression *g, const char *cell)
 {
 	size_t i;
@@ -460,6 +510,8 @@ int kcidb_collect(struct record *r, const struct matrix *m,
 		if (add_test(&co, &runs[i], &rs, err) < 0)
 			goto out;
 		test_of[i] = rep->n_tests - 1;
+		if (add_probe_tests(&co, &runs[i], test_of[i], err) < 0)
+			goto out;
 	}
 	for (i = 0; i < rs.n; i++)
 		if ((rs.v[i].status == REGRESSION_OPEN ||

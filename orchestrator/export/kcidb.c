@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -440,8 +441,17 @@ static void write_test(struct writer *w, const struct kcidb_test *t)
 	put_str(w, "origin", w->origin);
 	put_id(w, "build_id", t->build_id);
 	if (t->cell) {
+		const char *p;
+
 		strbuf_reset(&w->tmp);
 		kcidb_test_path(&w->tmp, t->cell);
+		/* "suspend.smp" keeps its dot: a sub-test in the path. */
+		for (p = t->probe ? t->probe : ""; *p; p++) {
+			if (p == t->probe)
+				strbuf_addch(&w->tmp, '.');
+			strbuf_addch(&w->tmp, isalnum((unsigned char)*p) ||
+				     *p == '-' || *p == '.' ? *p : '_');
+		}
 		json_key_str(w->js, "path", w->tmp.buf);
 	}
 	put_str(w, "status", t->status);

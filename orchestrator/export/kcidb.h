@@ -57,6 +57,7 @@ struct kcidb_build {
 struct kcidb_test {
 	const char *id, *build_id;
 	const char *cell;	/* path "boot.<cell>", environment.misc */
+	const char *probe;	/* a probe's result: "boot.<cell>.<probe>" */
 	const char *status, *comment;
 	const char *log_path, *log_excerpt;
 	double start_time, duration;

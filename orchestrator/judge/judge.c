@@ -5,6 +5,7 @@
  * down. Host and tool trouble is ERROR, never FAIL.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,20 @@ void judge_init(struct judge *j, const char *nonce, char *const *expect,
 	strbuf_init(&j->partial, 256);
 	strbuf_init(&j->last_line, 0);
 	strbuf_init(&j->stderr_text, 0);
+	guest_probes_init(&j->probes, GUEST_PROBES_DEFAULT_TOLERANCE);
+}
+
+void judge_set_clock_tolerance(struct judge *j, double tolerance)
+{
+	j->probes.tolerance = tolerance;
+}
+
+char *judge_take_handover(struct judge *j)
+{
+	char *h = j->probes.handover;
+
+	j->probes.handover = NULL;
+	return h;
 }
 
 void judge_release(struct judge *j)
@@ -84,6 +99,7 @@ void judge_release(struct judge *j)
 	strbuf_release(&j->partial);
 	strbuf_release(&j->last_line);
 	strbuf_release(&j->stderr_text);
+	guest_probes_release(&j->probes);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -152,6 +168,37 @@ static void parse_init_report(struct judge *j, const char *line)
 	j->hypervisor = xstrndup(hv, len);
 }
 
+/*
+ * A probe failed (FAIL, its line decisive) or reported the farm's own
+ * trouble (ERROR); or, when `end` names how the run ended, a probe was
+ * still running: it hung or reset the guest. Decides and returns 1, else
+ * returns 0.
+ */
+static int probe_failed(struct judge *j, const char *end)
+{
+	const struct guest_probes *g = &j->probes;
+	const struct guest_probe *p;
+
+	if (g->errored >= 0) {
+		p = &g->v[g->errored];
+		decide(j, VERDICT_ERROR, p->line, "probe %s could not run: %s",
+		       p->name, p->detail);
+		return 1;
+	}
+	if (g->failed >= 0) {
+		p = &g->v[g->failed];
+		decide(j, VERDICT_FAIL, p->line, "probe %s failed: %s",
+		       p->name, p->detail);
+		return 1;
+	}
+	if (end && g->running) {
+		decide(j, VERDICT_FAIL, g->running_line, "probe %s hung: %s",
+		       g->running, end);
+		return 1;
+	}
+	return 0;
+}
+
 static void marker_line(struct judge *j, const char *line)
 {
 	const char *nonce = line + strlen(JUDGE_MARKER);
@@ -160,6 +207,10 @@ static void marker_line(struct judge *j, const char *line)
 	if (strcmp(nonce, j->nonce)) {
 		if (!j->wrong_marker)
 			j->wrong_marker = xstrdup(line);
+		return;
+	}
+	if (probe_failed(j, NULL)) {
+		j->action = JUDGE_FAILING;
 		return;
 	}
 	for (i = 0; i < j->n_expect; i++) {
@@ -223,6 +274,7 @@ static void guest_ended(struct judge *j, const char *line, const char *rest)
 	const char *fate = strstr(rest, " fate=");
 	const char *detail = strstr(rest, " detail=");
 	const char *secs = strstr(rest, " seconds=");
+	char fate_text[80];
 	size_t len;
 
 	if (secs)
@@ -230,6 +282,8 @@ static void guest_ended(struct judge *j, const char *line, const char *rest)
 	j->in_guest = 0;
 	fate = fate ? fate + 6 : "?";
 	len = strcspn(fate, " ");
+	snprintf(fate_text, sizeof(fate_text), "the agent ended the guest "
+		 "(%.*s)", (int)(len < 40 ? len : 40), fate);
 	detail = detail ? detail + 8 : "";
 	if (j->action == JUDGE_PASSING && !strncmp(fate, "shutdown", len)) {
 		free(j->line);
@@ -240,6 +294,12 @@ static void guest_ended(struct judge *j, const char *line, const char *rest)
 	} else if (!strncmp(fate, "error", len)) {
 		decide(j, VERDICT_ERROR, line, "the agent could not run the "
 		       "guest: %s", *detail ? detail : "no detail");
+	} else if (!strncmp(fate, "suspend-failed", len)) {
+		/* The guest did not answer the agent's suspend request. */
+		decide(j, VERDICT_FAIL, line, "probe suspend failed: %s",
+		       *detail ? detail : "the guest did not suspend");
+	} else if (probe_failed(j, fate_text)) {
+		/* named by the probe that failed or hung */
 	} else if (!strncmp(fate, "timeout", len)) {
 		decide(j, VERDICT_FAIL, j->last_line.buf, "guest timeout: no "
 		       "marker before the agent's limit (hang)");
@@ -339,6 +399,14 @@ static void judge_line(struct judge *j, const char *line)
 		marker_line(j, line);
 		return;
 	}
+	if (!strncmp(line, "HVMATRIX-", 9) &&
+	    guest_probes_line(&j->probes, j->nonce, line, j->now)) {
+		/* The farm's own trouble ends the run at once; a probe's
+		 * FAIL waits for the others and the marker. */
+		if (j->probes.errored >= 0 && probe_failed(j, NULL))
+			j->action = JUDGE_FAILING;
+		return;
+	}
 	if (!strncmp(line, "hvmatrix-init:", strlen("hvmatrix-init:")))
 		parse_init_report(j, line);
 	if (is_cmdline_echo(line))
@@ -433,6 +501,7 @@ void judge_timeout(struct judge *j, unsigned seconds)
 		pending_pass(j);
 	if (j->guest)
 		guest_stalled(j, "the run timed out");
+	probe_failed(j, "no marker before the run's timeout");
 	decide(j, VERDICT_FAIL, j->last_line.buf,
 	       "timeout: no marker after %u s (hang)", seconds);
 }
@@ -444,6 +513,7 @@ void judge_silence(struct judge *j, unsigned seconds)
 		pending_pass(j);
 	if (j->guest)
 		guest_stalled(j, "the console went silent");
+	probe_failed(j, "the console went silent");
 	decide(j, VERDICT_FAIL, j->last_line.buf,
 	       "no console output for %u s (hang%s)", seconds,
 	       j->n_lines ? "" : ", nothing printed at all");
@@ -499,6 +569,8 @@ void judge_exit(struct judge *j, int64_t exit_status, int term_signal,
 		       "QEMU exited with status %lld%s%s",
 		       (long long)exit_status, *qemu_said ? ": " : "",
 		       qemu_said);
+	else if (probe_failed(j, "the guest powered off or reset"))
+		;
 	else if (j->wrong_marker)
 		decide(j, VERDICT_FAIL, j->wrong_marker,
 		       "guest exited; its marker had another run's nonce");

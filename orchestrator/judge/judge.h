@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "lib/strbuf.h"
 #include "judge/verdict.h"
+#include "judge/guest-probes.h"
 
 #define JUDGE_MARKER "HVMATRIX-OK nonce="
 #define JUDGE_AGENT "hvmatrix-agent: "
@@ -52,6 +53,12 @@ struct judge {
 	int in_other_guest;	/* inside another guest's lines */
 	double guest_seconds;	/* the guest's run, as the agent timed it */
 
+	/* The payload's probes (guest-probes.h); `now`: the host's
+	 * monotonic seconds when the bytes being fed arrived (0: unknown),
+	 * set by the runner, for the clock probe's comparison. */
+	struct guest_probes probes;
+	double now;
+
 	enum judge_action action;
 	enum verdict verdict;
 	char *reason;
@@ -72,6 +79,21 @@ void judge_set_guest(struct judge *j, const char *guest);
  */
 const char *judge_agent_guest(const char *line, size_t n, const char *what,
 			      size_t *len);
+
+/* The cell's clock_tolerance (default GUEST_PROBES_DEFAULT_TOLERANCE). */
+void judge_set_clock_tolerance(struct judge *j, double tolerance);
+/* The host's monotonic time of the bytes fed next (seconds). */
+static inline void judge_set_now(struct judge *j, double now)
+{
+	j->now = now;
+}
+/*
+ * A hand-over probe ("suspend", "migrate") the guest said it is ready
+ * for, once: the caller owns the string and must act (save and restore
+ * the guest, then write "HVMATRIX-GO nonce=N" to its console). NULL when
+ * none is pending.
+ */
+char *judge_take_handover(struct judge *j);
 
 /* Console bytes (QEMU's stdout). Returns the action in force. */
 enum judge_action judge_feed(struct judge *j, const char *buf, size_t len);

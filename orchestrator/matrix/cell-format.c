@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "matrix/cell.h"
+#include "matrix/cell-probes.h"
 #include "lib/xmalloc.h"
 
 /*
@@ -183,6 +184,13 @@ void cell_format_yaml(const struct cell *c, int indent, struct strbuf *out)
 	if (c->executor != CELL_EXECUTOR_DEFAULT)
 		yaml_add_key_str(out, indent, "executor",
 				 cell_executor_name(c->executor));
+	if (c->probes_set)
+		yaml_add_list(out, indent, "probes", c->probes, c->n_probes);
+	if (c->clock_tolerance != 0)
+		strbuf_addf(out, "%*s  clock_tolerance: %g\n", indent, "",
+			    c->clock_tolerance);
+	if (c->migrate_to)
+		yaml_add_key_str(out, indent, "migrate_to", c->migrate_to);
 }
 
 static void json_add_list(struct strbuf *out, char *const *arr, size_t n)
@@ -200,6 +208,9 @@ static void json_add_list(struct strbuf *out, char *const *arr, size_t n)
 
 void cell_format_json(const struct cell *c, struct strbuf *out)
 {
+	const char *probes[CELL_PROBES_MAX];
+	size_t n;
+
 	strbuf_addstr(out, "{\"name\": ");
 	strbuf_add_json_str(out, c->name);
 	strbuf_addstr(out, ", \"description\": ");
@@ -240,5 +251,12 @@ void cell_format_json(const struct cell *c, struct strbuf *out)
 			    cell_guest_name(c->guest) : NULL);
 	strbuf_addstr(out, ", \"executor\": ");
 	strbuf_add_json_str(out, cell_executor_name(c->executor));
+	n = cell_probes_effective(c, probes);
+	strbuf_addstr(out, ", \"probes\": ");
+	json_add_list(out, (char *const *)probes, n);
+	strbuf_addf(out, ", \"clock_tolerance\": %g", c->clock_tolerance ?
+		    c->clock_tolerance : CELL_DEFAULT_CLOCK_TOLERANCE);
+	strbuf_addstr(out, ", \"migrate_to\": ");
+	strbuf_add_json_str(out, c->migrate_to);
 	strbuf_addch(out, '}');
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "matrix/cell.h"
+#include "matrix/cell-probes.h"
 #include "lib/fsutil.h"
 #include "lib/xmalloc.h"
 
@@ -462,6 +463,9 @@ static const struct cell_key {
 	{ "log_limit", 0, set_log_limit },
 	{ "confirm", 0, set_confirm },
 	{ "executor", 0, set_executor },
+	{ "probes", 1, cell_probes_set },
+	{ "clock_tolerance", 0, cell_probes_set_tolerance },
+	{ "migrate_to", 0, cell_probes_set_migrate_to },
 };
 
 static const struct cell_key *find_key(const char *key)
@@ -512,6 +516,8 @@ void cell_release(struct cell *c)
 	free(c->xen_cmdline);
 	list_free(c->qemu_args, c->n_qemu_args);
 	list_free(c->expect, c->n_expect);
+	list_free(c->probes, c->n_probes);
+	free(c->migrate_to);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -546,6 +552,8 @@ void cell_copy(struct cell *dst, const struct cell *src)
 	dst->xen_cmdline = dup_or_null(src->xen_cmdline);
 	dst->qemu_args = list_dup(src->qemu_args, src->n_qemu_args);
 	dst->expect = list_dup(src->expect, src->n_expect);
+	dst->probes = list_dup(src->probes, src->n_probes);
+	dst->migrate_to = dup_or_null(src->migrate_to);
 }
 
 int cell_set(struct cell *c, const char *key, const char *value,
@@ -669,6 +677,8 @@ int cell_validate(const struct cell *c, struct strbuf *err)
 		strbuf_addstr(err, "requires: unknown requirement");
 		return -1;
 	}
+	if (cell_probes_check(c, err))
+		return -1;
 	/* A silence longer than the whole run could never fire. */
 	if (c->silence_s > c->timeout_s) {
 		strbuf_addf(err, "silence: %u s is longer than the timeout "

@@ -80,6 +80,14 @@ struct cell {
 	size_t log_limit;	/* console log cap in bytes (key log_limit;
 				 * default CELL_DEFAULT_LOG_LIMIT) */
 	enum cell_executor executor;	/* key executor */
+	/* Probes run in the guest after the boot (cell-probes.c): the list
+	 * the cell set (probes_set: even an empty one), else the backend's
+	 * default. */
+	char **probes;
+	size_t n_probes;
+	int probes_set;
+	double clock_tolerance;	/* key clock_tolerance; 0: the default */
+	char *migrate_to;	/* key migrate_to: a QEMU release, or NULL */
 	unsigned line, column;	/* where the cell starts in its file, 1-based */
 };
 

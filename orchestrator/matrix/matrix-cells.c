@@ -76,6 +76,9 @@ static int cells_finish(struct matrix_yaml *y, void *obj,
 	struct strbuf msg = STRBUF_INIT;
 	int ret = 0;
 
+	/* `probes: []` sets no element, yet asks for no probes. */
+	if (matrix_yaml_seen_find(seen, n_seen, "probes"))
+		((struct cell *)obj)->probes_set = 1;
 	if (cell_validate(obj, &msg) || hypervisors_check_cell(obj, &msg))
 		ret = matrix_yaml_fail(y, validate_mark(msg.buf, seen, n_seen,
 							start), "%s", msg.buf);

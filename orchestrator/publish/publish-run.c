@@ -177,6 +177,49 @@ static void kv(struct strbuf *b, const char *key)
 }
 
 /*
+ * The probes' results and the fingerprint (schema 8), when the run has
+ * them: what a PASS means beyond "it booted", and which probe made a
+ * FAIL. Every value is the guest's and is escaped.
+ */
+static int add_probes(struct strbuf *b, struct record *r,
+		      struct record_run *run, struct strbuf *err)
+{
+	size_t i;
+
+	if (record_query_probes(r, run, err) < 0)
+		return -1;
+	if (run->n_probes) {
+		strbuf_addstr(b, "<h3>Probes</h3>\n<table class=\"kv\">"
+			      "<tr><th>probe</th><th>result</th>"
+			      "<th>seconds</th><th>detail</th></tr>\n");
+		for (i = 0; i < run->n_probes; i++) {
+			const struct record_probe *p = &run->probes[i];
+			int bad = strcmp(p->result, "pass") &&
+				  strcmp(p->result, "skip");
+
+			strbuf_addstr(b, "<tr><td>");
+			strbuf_add_html(b, p->name);
+			strbuf_addf(b, "</td><td>%s", bad ? "<b>" : "");
+			strbuf_add_html(b, p->result);
+			strbuf_addf(b, "%s</td><td>%.1f</td><td>",
+				    bad ? "</b>" : "", p->seconds);
+			strbuf_add_html(b, p->detail);
+			strbuf_addstr(b, "</td></tr>\n");
+		}
+		strbuf_addstr(b, "</table>\n");
+	}
+	if (run->fingerprint && *run->fingerprint) {
+		strbuf_addstr(b, "<h3>Fingerprint</h3>\n<p class=\"hint\">"
+			      "What the kernel engaged of the interface "
+			      "(compared with the parent commit's for "
+			      "drift).</p>\n<pre class=\"cmdline\">");
+		strbuf_add_html(b, run->fingerprint);
+		strbuf_addstr(b, "</pre>\n");
+	}
+	return 0;
+}
+
+/*
  * The run page (and reproduce.sh) of input run i, which has a log. 1
  * written or there already, 0 no log to show, -1 + err.
  */
@@ -248,7 +291,10 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 	} else {
 		strbuf_addstr(&body, "none");
 	}
-	strbuf_addstr(&body, "</td></tr></table>\n<h3>Command line</h3>\n");
+	strbuf_addstr(&body, "</td></tr></table>\n");
+	if (add_probes(&body, s->r, run, err) < 0)
+		goto out;
+	strbuf_addstr(&body, "<h3>Command line</h3>\n");
 	if (made)
 		strbuf_addstr(&body, "<p class=\"hint\">The store has no "
 			      "command line for this run (recorded before "

@@ -117,6 +117,9 @@ void job_record_run(struct job *j, const char *cell, enum verdict v,
 			    NULL;
 	run->xen_version = r && r->xen_version ? xstrdup(r->xen_version) :
 			   NULL;
+	if (r)
+		boot_run_probes(r, &run->probes, &run->n_probes,
+				&run->fingerprint);
 	submit(j, add_run_fn, after, op);
 }
 

@@ -319,3 +319,53 @@ out:
 	sqlite3_finalize(st);
 	return ret;
 }
+
+int record_query_probes(struct record *r, struct record_run *run,
+			struct strbuf *err)
+{
+	static const char probes_sql[] = "SELECT name, result, detail, "
+		"seconds FROM probes WHERE run_id = ?1 ORDER BY rowid";
+	static const char fp_sql[] = "SELECT fingerprint FROM runs "
+		"WHERE id = ?1";
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc;
+
+	record_probes_free(run->probes, run->n_probes);
+	run->probes = NULL;
+	run->n_probes = 0;
+	free(run->fingerprint);
+	run->fingerprint = NULL;
+	st = record_prepare(r, probes_sql, "cannot read probes", err, 0);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct record_probe *p;
+
+		if (run->n_probes == alloc) {
+			alloc = alloc ? 2 * alloc : 8;
+			run->probes = xrealloc(run->probes,
+					       alloc * sizeof(*run->probes));
+		}
+		p = &run->probes[run->n_probes++];
+		p->name = record_column_str(st, 0);
+		p->result = record_column_str(st, 1);
+		p->detail = record_column_str(st, 2);
+		p->seconds = sqlite3_column_double(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		record_db_error(r, err, "cannot read probes");
+		return -1;
+	}
+	st = record_prepare(r, fp_sql, "cannot read a fingerprint", err, 0);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run->id);
+	rc = sqlite3_step(st);
+	run->fingerprint = rc == SQLITE_ROW ? record_column_str(st, 0) :
+			   xstrdup("");
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}

@@ -26,7 +26,7 @@
 #include "lib/xmalloc.h"
 #include "store/schema.h"
 
-#define RECORD_SCHEMA_VERSION 7
+#define RECORD_SCHEMA_VERSION 8
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -35,9 +35,9 @@ static const char insert_sql[] =
 	"INSERT INTO runs (batch, kernel_id, kernel_path, kernel_version, "
 	"cell, matrix_path, verdict, reason, line, started_at, duration_s, "
 	"log_path, nonce, tree, commit_id, build, purpose, cmdline, "
-	"qemu_version, xen_version) "
+	"qemu_version, xen_version, fingerprint) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	"?15, ?16, ?17, ?18, ?19, ?20)";
+	"?15, ?16, ?17, ?18, ?19, ?20, ?21)";
 
 static const char list_sql[] =
 	"SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM "ORDER BY r.started_at DESC, r.id DESC";
@@ -100,6 +100,19 @@ static const char *const migrations[] = {
 	"BEGIN UPDATE meta SET value = value + 1 WHERE key = 'runs_changed'; "
 	"END;"
 	"UPDATE meta SET value = '7' WHERE key = 'schema_version';",
+	/* 7 -> 8: what the payload's probes found (record-probes.c): one
+	 * row per probe result, and the run's fingerprint (a JSON object,
+	 * '' when the guest reported none), kept out of RECORD_RUN_COLUMNS
+	 * so that the many readers of runs never carry it. */
+	"CREATE TABLE IF NOT EXISTS probes ("
+	" run_id INTEGER NOT NULL,"
+	" name TEXT NOT NULL,"
+	" result TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" seconds REAL NOT NULL,"
+	" PRIMARY KEY (run_id, name));"
+	"ALTER TABLE runs ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';"
+	"UPDATE meta SET value = '8' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)
@@ -394,7 +407,52 @@ static int bind_run(sqlite3_stmt *st, const struct record_run *run)
 	rc |= record_bind_text(st, 18, run->cmdline);
 	rc |= record_bind_text(st, 19, run->qemu_version);
 	rc |= record_bind_text(st, 20, run->xen_version);
+	rc |= record_bind_text(st, 21, run->fingerprint);
 	return rc;
+}
+
+/* A run's probe results, inside the run's transaction. */
+static int insert_probes(struct record *r, int64_t run_id,
+			 const struct record_probe *p, size_t n,
+			 struct strbuf *err)
+{
+	static const char sql[] = "INSERT OR REPLACE INTO probes (run_id, "
+		"name, result, detail, seconds) VALUES (?1, ?2, ?3, ?4, ?5)";
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	if (!n)
+		return 0;
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		record_db_error(r, err, "cannot store the probes");
+		return -1;
+	}
+	for (i = 0; i < n && rc == SQLITE_OK; i++) {
+		sqlite3_bind_int64(st, 1, run_id);
+		record_bind_text(st, 2, p[i].name);
+		record_bind_text(st, 3, p[i].result);
+		record_bind_text(st, 4, p[i].detail);
+		sqlite3_bind_double(st, 5, p[i].seconds);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_reset(st);
+	}
+	if (rc != SQLITE_OK)
+		record_db_error(r, err, "cannot store the probes");
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+void record_probes_free(struct record_probe *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(p[i].name);
+		free(p[i].result);
+		free(p[i].detail);
+	}
+	free(p);
 }
 
 /*
@@ -456,6 +514,10 @@ int record_add_run(struct record *r, struct record_run *run,
 	}
 	sqlite3_reset(r->insert);
 	sqlite3_clear_bindings(r->insert);
+	/* The probes in the same transaction: a run is never on disk
+	 * without them. */
+	if (!bad && insert_probes(r, id, run->probes, run->n_probes, err))
+		bad = 1;
 	if (record_txn_end(r, bad, err))
 		return -1;
 	run->id = id;
@@ -473,6 +535,8 @@ void record_read_run(sqlite3_stmt *st, struct record_run *run)
 {
 	const char *v = (const char *)sqlite3_column_text(st, 7);
 
+	/* Whatever the row does not carry (the probes) stays empty. */
+	memset(run, 0, sizeof(*run));
 	run->id = sqlite3_column_int64(st, 0);
 	run->batch = record_column_str(st, 1);
 	run->kernel_id = record_column_str(st, 2);
@@ -587,6 +651,8 @@ void record_run_release(struct record_run *run)
 	free(run->cmdline);
 	free(run->qemu_version);
 	free(run->xen_version);
+	free(run->fingerprint);
+	record_probes_free(run->probes, run->n_probes);
 	memset(run, 0, sizeof(*run));
 }
 

@@ -14,6 +14,14 @@
 
 struct record;
 
+/* One probe's result in a run (schema 8, record-probes.c). */
+struct record_probe {
+	char *name;	/* "smp", "suspend.clock", ... */
+	char *result;	/* "pass", "fail", "skip", "error" */
+	char *detail;
+	double seconds;
+};
+
 struct record_run {
 	int64_t id;		/* set by record_add_run */
 	char *batch;		/* one `hvmatrix boot` invocation */
@@ -44,6 +52,12 @@ struct record_run {
 	 * if not known (a QEMU given as a path, a run that ran nothing). */
 	char *qemu_version;
 	char *xen_version;
+	/* Schema 8: written with the run, read back only by
+	 * record_probes_read() (never by the run lists): the payload's
+	 * probe results and its fingerprint, a JSON object or NULL/"". */
+	struct record_probe *probes;
+	size_t n_probes;
+	char *fingerprint;
 };
 
 /* A commit as the watcher found it. */
@@ -129,6 +143,7 @@ int record_list_commit_runs(struct record *r, const char *tree,
 			    const char *commit_id, struct record_run **runs,
 			    size_t *n, struct strbuf *err);
 void record_run_release(struct record_run *run);
+void record_probes_free(struct record_probe *p, size_t n);
 void record_runs_free(struct record_run *runs, size_t n);
 
 /*
@@ -308,5 +323,9 @@ int record_query_row_runs(struct record *r, const char *tree,
 /* One run by id: 1 with *run set (release it), 0 no such run, -1 + err. */
 int record_query_run(struct record *r, int64_t id, struct record_run *run,
 		     struct strbuf *err);
+/* run->id's probe results (in the order the guest printed them) and
+ * fingerprint ("" if none) into run. 0 or -1 + err. */
+int record_query_probes(struct record *r, struct record_run *run,
+			struct strbuf *err);
 
 #endif

@@ -292,9 +292,10 @@ START_TEST(test_cell_set_values)
 		for (i = 0; cell_key_name(i); i++)
 			ck_assert_msg(cell_key_known(cell_key_name(i), NULL),
 				      "%s", cell_key_name(i));
-		ck_assert_uint_eq(i, 21);
+		ck_assert_uint_eq(i, 24);
 		ck_assert_str_eq(cell_key_name(0), "name");
 		ck_assert_str_eq(cell_key_name(20), "executor");
+		ck_assert_str_eq(cell_key_name(21), "probes");
 	}
 	cell_release(&c);
 	strbuf_release(&err);
@@ -410,7 +411,9 @@ START_TEST(test_cell_json)
 			 "\"silence\": 30, \"log_limit\": 16777216, \"confirm\": null, "
 			 "\"expect\": [], \"requires\": [], "
 			 "\"xen\": null, \"xen_cmdline\": null, "
-			 "\"guest\": null, \"executor\": null}");
+			 "\"guest\": null, \"executor\": null, "
+			 "\"probes\": [\"smp\", \"cpu-hotplug\", \"clock\"], "
+			 "\"clock_tolerance\": 0.25, \"migrate_to\": null}");
 	cell_release(&c);
 	strbuf_release(&out);
 }
