@@ -55,11 +55,15 @@ cells:
     smp: 2
     probes: [smp, cpu-hotplug, clock]
     expect: "Hypervisor detected: Xen PV"
+  # AVX hidden: under nested TCG a PVH vCPU brought back online now and
+  # then cannot run AVX (glibc's __strcmp_avx2 in the payload traps as an
+  # invalid opcode, init dies; seen in 2 of 3 PVH runs of the broken
+  # kernel, whose change is in code PVH never runs), not what this tests.
   - name: libxl-pvh
     backend: xen-libxl
     xen: "4.17"
     guest: pvh
-    cpu: $xen_cpu
+    cpu: $xen_cpu,-avx,-avx2
     smp: 2
     probes: [smp, cpu-hotplug, clock]
     expect: Booting kernel on Xen PVH
