@@ -9,9 +9,8 @@
 # after the console is up: a flaky kernel). Cached
 # by inputs; each variant is an incremental build of the first (seconds).
 # Usage: build-test-kernels.sh CACHEDIR; prints the four bzImage paths,
-# in that order, then the two release variants, the drift variant and the
-# resume variant below (tests that need a later one find it by its file
-# name).
+# in that order, then the two release variants, then the probe and drift
+# variants below (each NAME.bzImage: tests pick them by name).
 set -eu
 cache=${1:?usage: build-test-kernels.sh CACHEDIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,11 +25,15 @@ variants="$variants clocksource-drift:break-clocksource.patch"
 # Boots everywhere, dies after a Xen save/restore (t-suspend.sh): a panic
 # in the resume half of the suspend path (drivers/xen/manage.c).
 variants="$variants xen-resume-broken:break-xen-resume.patch"
+# Boots everywhere, broken in a path only a probe takes (t-probes.sh): a
+# Xen PV vCPU taken offline never comes back online.
+variants="$variants xen-hotplug-broken:break-xen-hotplug.patch"
 tarball=/usr/src/linux-source-6.1.tar.xz
 key=$(cat "$0" "$fragment" "$here/break-vmware.patch" \
 	"$here/break-xen-pv.patch" "$here/break-coinflip.patch" \
 	"$here/break-qemu-avx2.patch" "$here/break-xen-4.14.patch" \
-	"$here/break-clocksource.patch" "$here/break-xen-resume.patch" |
+	"$here/break-clocksource.patch" "$here/break-xen-resume.patch" \
+	"$here/break-xen-hotplug.patch" |
 	sha256sum | cut -c1-16)
 dest=$cache/test-kernels-$key
 list() {

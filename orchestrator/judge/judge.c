@@ -213,6 +213,14 @@ static void marker_line(struct judge *j, const char *line)
 		j->action = JUDGE_FAILING;
 		return;
 	}
+	/* A probe that started and never said how it went died in the
+	 * guest (a trap in its own process): not a pass. */
+	if (j->probes.running) {
+		decide(j, VERDICT_FAIL, j->probes.running_line, "probe %s "
+		       "ended without a result", j->probes.running);
+		j->action = JUDGE_FAILING;
+		return;
+	}
 	for (i = 0; i < j->n_expect; i++) {
 		if (j->expect_seen[i])
 			continue;

@@ -232,6 +232,22 @@ START_TEST(judge_names_a_probe_that_hung)
 }
 END_TEST
 
+START_TEST(judge_a_probe_without_a_result_is_no_pass)
+{
+	struct judge j;
+
+	judge_init(&j, N, NULL, 0);
+	feed(&j, good_run);
+	feed(&j, "HVMATRIX-PROBE nonce=" N " name=clock result=start\n"
+	     "[    9.0] traps: hvm-probe[77] trap invalid opcode\n"
+	     "HVMATRIX-OK nonce=" N "\n");
+	judge_exit(&j, 0, 0, 0);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_str_eq(j.reason, "probe clock ended without a result");
+	judge_release(&j);
+}
+END_TEST
+
 START_TEST(judge_farm_trouble_in_a_probe_is_error)
 {
 	struct judge j;
@@ -388,6 +404,7 @@ int main(void)
 	tcase_add_test(tc, judge_a_failed_probe_fails_the_run_at_the_marker);
 	tcase_add_test(tc, judge_all_probes_pass);
 	tcase_add_test(tc, judge_names_a_probe_that_hung);
+	tcase_add_test(tc, judge_a_probe_without_a_result_is_no_pass);
 	tcase_add_test(tc, judge_farm_trouble_in_a_probe_is_error);
 	tcase_add_test(tc, judge_probe_forged_in_the_command_line_echo);
 	tcase_add_test(tc, judge_handover_taken_once);

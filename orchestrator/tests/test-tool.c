@@ -7,6 +7,8 @@
  *                                lines and console logs full of every
  *                                kind of bad byte, through the real store
  *                                API and a log written by logfile.c
+ *   test-tool signature LINE     the failure signature of a deciding
+ *                                line, as compare/ groups regressions
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compare/signature.h"
 #include "lib/logfile.h"
 #include "store/record.h"
 #include "lib/strbuf.h"
@@ -139,12 +142,22 @@ static int fill_store(const char *state)
 	return 0;
 }
 
+static int signature(const char *line)
+{
+	char *sig = signature_of(line);
+
+	printf("%s\n", sig);
+	free(sig);
+	return 0;
+}
+
 static const struct {
 	const char *name, *args;
 	int argc;
 	int (*fn)(const char *arg);
 } tools[] = {
 	{ "fill-store", "STATE", 1, fill_store },
+	{ "signature", "LINE", 1, signature },
 };
 
 int main(int argc, char **argv)
