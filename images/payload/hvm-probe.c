@@ -262,6 +262,30 @@ static int probe_cpu_hotplug(void)
 }
 
 /*
+ * A stamped line for the judge, which takes its host arrival time: the
+ * stamp must leave the guest at once, not sit in the console's buffer
+ * while this vCPU busy-loops or is descheduled (seen under load: the host
+ * got mark 1 1.8 s late and measured 0.25 s for the guest's 2 s). So it
+ * waits for the console to drain and, if stamping and draining took more
+ * than 50 ms, stamps again; the judge keeps the last line of each mark.
+ */
+static double stamp(int mark)
+{
+	double t0 = now(CLOCK_MONOTONIC);
+	int tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		t0 = now(CLOCK_MONOTONIC);
+		say("HVMATRIX-CLOCK nonce=%s mark=%d guest=%.6f", nonce, mark,
+		    t0);
+		tcdrain(1);
+		if (now(CLOCK_MONOTONIC) - t0 < 0.05)
+			break;
+	}
+	return t0;
+}
+
+/*
  * CLOCK_MONOTONIC never goes backwards: read in a busy loop on every vCPU
  * in turn (the last reading on one vCPU against the first on the next) and
  * across a sleep. The two stamped lines let the judge compare the guest's
@@ -283,8 +307,7 @@ static int probe_clock(void)
 		cpus[0] = 0;
 		n = 1;
 	}
-	mark1 = now(CLOCK_MONOTONIC);
-	say("HVMATRIX-CLOCK nonce=%s mark=1 guest=%.6f", nonce, mark1);
+	mark1 = stamp(1);
 	last = mark1;
 	for (i = 0; i < n; i++) {
 		pin(cpus[i]);
@@ -315,8 +338,7 @@ static int probe_clock(void)
 		nap.tv_nsec = (long)((t - (double)nap.tv_sec) * 1e9);
 		nanosleep(&nap, NULL);
 	}
-	t = now(CLOCK_MONOTONIC);
-	say("HVMATRIX-CLOCK nonce=%s mark=2 guest=%.6f", nonce, t);
+	t = stamp(2);
 	if (back_cpu >= 0)
 		return result("fail", "clocksource=%s; CLOCK_MONOTONIC went "
 			      "back %.0f us on cpu%d", source, back * 1e6,

@@ -598,6 +598,7 @@ static void agent_boot(libxl_ctx *ctx, const struct agent_guest *job,
 	libxl_domain_config cfg;
 	uint32_t domid = (uint32_t)INVALID_DOMID;
 	int fd = -1, rc;
+	double limit;
 
 	libxl_domain_config_init(&cfg);
 	if (agent_guest_config(job, &cfg)) {
@@ -623,12 +624,18 @@ static void agent_boot(libxl_ctx *ctx, const struct agent_guest *job,
 	fd = agent_start(ctx, domid, job, start, r);
 	if (fd < 0)
 		goto out;
-	while (agent_watch(ctx, domid, &fd, start + job->timeout_s, r)) {
+	limit = start + job->timeout_s;
+	while (agent_watch(ctx, domid, &fd, limit, r)) {
+		double t0 = agent_now();
+
 		/* One hand-over per guest: a second request is ignored. */
 		agent_ready_init(&agent_console_ready, NULL, NULL);
 		agent_suspend_asked = false;
 		if (agent_suspend(ctx, job, start, &domid, &fd, r))
 			break;
+		/* The save and restore are the farm's time, not the
+		 * guest's: its limit is moved on by as much. */
+		limit += agent_now() - t0;
 	}
 	if (domid != (uint32_t)INVALID_DOMID && !strcmp(r->fate, "crashed") &&
 	    !agent_console_scan.found[0])

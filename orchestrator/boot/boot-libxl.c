@@ -17,6 +17,7 @@
 #include "boot/boot-argv.h"
 #include "boot/boot-priv.h"
 #include "boot/image.h"
+#include "matrix/cell-probes.h"
 #include "lib/fsutil.h"
 #include "lib/spawn.h"
 #include "lib/xmalloc.h"
@@ -127,6 +128,10 @@ static void make_image(struct boot_run *r)
 	for (i = 0; i < boot_n_members(r); i++) {
 		add_job(&img, i, boot_member(r, i));
 		r->timeout_s += boot_member(r, i)->cell->timeout_s;
+		/* The agent moves a guest's limit on by its save and
+		 * restore, which the whole boot must allow for. */
+		if (cell_probes_has(boot_member(r, i)->cell, "suspend"))
+			r->timeout_s += BOOT_SUSPEND_S;
 	}
 	/* The agent times guests out; silence is the whole boot's limit. */
 	r->silence_s = r->timeout_s;

@@ -32,6 +32,7 @@ struct record_probe;
 #define BOOT_GROUP_MAX 8	/* guest cells sharing one nested dom0 boot */
 #define BOOT_DOM0_MEMORY_MB 2048	/* QEMU machine for a libxl dom0 */
 #define BOOT_DOM0_BOOT_S 180	/* Xen + dom0 + toolstack start, at most */
+#define BOOT_SUSPEND_S 180	/* a libxl guest's save and restore */
 
 struct boot;
 

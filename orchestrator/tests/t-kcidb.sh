@@ -108,8 +108,13 @@ print("ids", len(ids))
 print("ids_without_origin", sum(1 for i in ids if not i.startswith("t_lab:")))
 rfc3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 print("bad_times", sum(1 for t in times if not rfc3339.match(t)))
-print("tests", len(k["tests"]))
+runs_tests = [t for t in k["tests"] if "probe" not in t["misc"]]
+print("tests", len(runs_tests))
+print("probe_tests", len(k["tests"]) - len(runs_tests))
 for t in k["tests"]:
+    if "probe" in t["misc"]:
+        print("probe", t["misc"]["run"], t["path"], t["status"])
+for t in runs_tests:
     print("test", t["misc"]["run"], t["path"], t["status"],
           t["environment"]["misc"]["platform"],
           t["environment"]["misc"].get("hypervisor", "-"),
@@ -130,7 +135,7 @@ for n in k["incidents"]:
     c = checkouts[builds[t["build_id"]]["checkout_id"]]
     print("incident", n["issue_id"], c["git_commit_hash"], t["path"],
           t["status"], "excerpt" if t.get("log_excerpt") else "-")
-for t in k["tests"]:
+for t in runs_tests:
     e = t["environment"]["misc"]
     print("env", t["environment"]["misc"]["platform"], e.get("release", "-"),
           "|", e.get("qemu", "-"))
@@ -151,6 +156,15 @@ want=$(db "SELECT id, 'boot.' || replace(cell, '.', '_'),
 	FROM runs ORDER BY id" | tr '|' ' ')
 expect_eq "each test: path, status, platform, hypervisor, machine as the store says" \
 	"$(fact test | sort -n)" "$want"
+# Each probe result (schema 8) is a test of its own under its run's path.
+expect_eq "one test per probe result" "$(fact probe_tests)" \
+	"$(db "SELECT count(*) FROM probes")"
+want=$(db "SELECT p.run_id, 'boot.' || replace(r.cell, '.', '_') || '.' ||
+		p.name, upper(p.result)
+	FROM probes p JOIN runs r ON r.id = p.run_id" | tr '|' ' ' | sort)
+check "... and there are probe results" test -n "$want"
+expect_eq "each probe test: boot.<cell>.<probe>, its result" \
+	"$(fact probe | sort)" "$want"
 expect_eq "c2's VMware tests FAIL" \
 	"$(fact test | awk '$2 == "boot.vmware" && $3 == "FAIL"' | wc -l)" \
 	"$(db "SELECT count(*) FROM runs WHERE commit_id = '$c2' AND cell = 'vmware'")"
