@@ -257,9 +257,12 @@ int build_log_close(struct build_log *l, const char *trailer, char **errors,
 	int ret = -1;
 
 	stop_reader(l);
-	if (errors)
+	/* Taken: a fresh scanner for log_free() to end; else log_free()
+	 * ends this one (re-initialising it would leak its lines). */
+	if (errors) {
 		*errors = build_log_scan_end(&l->scan);
-	build_log_scan_init(&l->scan);
+		build_log_scan_init(&l->scan);
+	}
 	if (l->err.len) {
 		strbuf_add(err, l->err.buf, l->err.len);
 		logfile_abort(l->w);

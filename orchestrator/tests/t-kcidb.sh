@@ -205,7 +205,7 @@ expect_eq "--since (ISO 8601) after every run: no tests" \
 	"$("$HVM" export kcidb --state "$state" --matrix "$TMP/m.yaml" --since 2999-01-01T00:00:00Z | jq '.tests | length')" 0
 expect_eq "--since (Unix time) before every run: all of them" \
 	"$("$HVM" export kcidb --state "$state" --matrix "$TMP/m.yaml" --since 1000000000 | jq '.tests | length')" \
-	"$(fact tests)"
+	"$(($(fact tests) + $(fact probe_tests)))"
 
 # ---- report ----
 rc=0
