@@ -188,7 +188,7 @@ done < <(sqlite3 "$db" "SELECT event, first_bad, cell, delivery FROM outbox")
 
 moments=$(for m in "${!hit[@]}"; do printf '%s=%s ' "$m" "${hit[$m]}"; done)
 echo "crash-anywhere: $kills kills in $((t1 - t0)) s; moments: $moments"
-echo "final daemon: exit $final_rc"
+echo "final daemon: exit $final_rc (0: nothing failed; 1: a FAIL it ran itself)"
 echo "runs: $n_runs in all; (commit, cell) verdict sets: $(echo "$pairs" | grep -c .) of 8, duplicates $dups, gaps $gaps"
 echo "orphans: $orphans_after_kills after kills (2 s later), $orphans_end at the end"
 echo "dashboard vs a fresh publish: $dash_diff files differ"
@@ -196,6 +196,8 @@ head -n 5 "$TMP/dash.diff" | sed 's/^/  /'
 first=$(sed -n 's/^Files \([^ ]*\) and \([^ ]*\) differ$/\1 \2/p' "$TMP/dash.diff" | head -n 1)
 [ -z "$first" ] || diff $first | head -n 8 | sed 's/^/    /' | cut -c1-160
 echo "webhooks: $events events, $delivered delivered, $never never received, $multi_id with more than one delivery id"
-[ "$final_rc" = 0 ] && [ "$dups" = 0 ] && [ "$gaps" = 0 ] &&
+# The last daemon exits 1 when a run of its own FAILs (c2 under VMware,
+# on purpose): a finding, not a loss.
+case $final_rc in 0 | 1) ;; *) false ;; esac && [ "$dups" = 0 ] && [ "$gaps" = 0 ] &&
 	[ "$orphans_end" = 0 ] && [ "$dash_diff" = 0 ] && [ "$never" = 0 ] &&
 	[ "$multi_id" = 0 ]
