@@ -105,7 +105,10 @@ moment() {
 	*webhook*) echo webhook ;;
 	*"] poll "*) echo poll ;;
 	*": booting "*|*": PASS"*|*": FAIL"*|*": ERROR"*|*": SKIP"*) echo boot ;;
-	*": attempt"*|*": checkout"*|*": config"*|*": make"*|*"build "*) echo build ;;
+	# A boot's own lines: "  start  CELL", "  PASS    CELL (8.3 s): ...".
+	*"  start  "*|*"  PASS  "*|*"  FAIL  "*|*"  ERROR  "*|*"  SKIP  "*) echo boot ;;
+	*": built"*|*": attempt"*|*": checkout"*|*": config"*|*": make"*|*"build "*)
+		echo build ;;
 	*"done after"*|*dashboard*|*regression*|*compar*) echo record/publish ;;
 	*"queue empty"*|*idle*) echo idle ;;
 	*"hvmatrix daemon:"*|"") echo start ;;
@@ -171,7 +174,10 @@ unstamp() {
 }
 unstamp "$state/dashboard" "$TMP/dash-daemon"
 unstamp "$TMP/fresh" "$TMP/dash-fresh"
-diff -rq "$TMP/dash-daemon" "$TMP/dash-fresh" > "$TMP/dash.diff" 2>&1
+# A page the daemon rewrote keeps its spare, DIR/.NAME.old (the old text,
+# exchanged with the new: publish_site_write_path); a fresh publish writes
+# every page once and has none. The spares are not pages: not compared.
+diff -rq -x '.*.old' "$TMP/dash-daemon" "$TMP/dash-fresh" > "$TMP/dash.diff" 2>&1
 dash_diff=$(wc -l < "$TMP/dash.diff")
 events=$(sqlite3 "$db" "SELECT count(*) FROM outbox")
 delivered=$(sqlite3 "$db" "SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL")
