@@ -105,7 +105,10 @@ moment() {
 	*webhook*) echo webhook ;;
 	*"] poll "*) echo poll ;;
 	*": booting "*|*": PASS"*|*": FAIL"*|*": ERROR"*|*": SKIP"*) echo boot ;;
-	*": attempt"*|*": checkout"*|*": config"*|*": make"*|*"build "*) echo build ;;
+	# A boot's own lines: "  start  CELL", "  PASS    CELL (8.3 s): ...".
+	*"  start  "*|*"  PASS  "*|*"  FAIL  "*|*"  ERROR  "*|*"  SKIP  "*) echo boot ;;
+	*": built"*|*": attempt"*|*": checkout"*|*": config"*|*": make"*|*"build "*)
+		echo build ;;
 	*"done after"*|*dashboard*|*regression*|*compar*) echo record/publish ;;
 	*"queue empty"*|*idle*) echo idle ;;
 	*"hvmatrix daemon:"*|"") echo start ;;
@@ -171,7 +174,10 @@ unstamp() {
 }
 unstamp "$state/dashboard" "$TMP/dash-daemon"
 unstamp "$TMP/fresh" "$TMP/dash-fresh"
-diff -rq "$TMP/dash-daemon" "$TMP/dash-fresh" > "$TMP/dash.diff" 2>&1
+# A page the daemon rewrote keeps its spare, DIR/.NAME.old (the old text,
+# exchanged with the new: publish_site_write_path); a fresh publish writes
+# every page once and has none. The spares are not pages: not compared.
+diff -rq -x '.*.old' "$TMP/dash-daemon" "$TMP/dash-fresh" > "$TMP/dash.diff" 2>&1
 dash_diff=$(wc -l < "$TMP/dash.diff")
 events=$(sqlite3 "$db" "SELECT count(*) FROM outbox")
 delivered=$(sqlite3 "$db" "SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL")
@@ -188,7 +194,7 @@ done < <(sqlite3 "$db" "SELECT event, first_bad, cell, delivery FROM outbox")
 
 moments=$(for m in "${!hit[@]}"; do printf '%s=%s ' "$m" "${hit[$m]}"; done)
 echo "crash-anywhere: $kills kills in $((t1 - t0)) s; moments: $moments"
-echo "final daemon: exit $final_rc"
+echo "final daemon: exit $final_rc (0: nothing failed; 1: a FAIL it ran itself)"
 echo "runs: $n_runs in all; (commit, cell) verdict sets: $(echo "$pairs" | grep -c .) of 8, duplicates $dups, gaps $gaps"
 echo "orphans: $orphans_after_kills after kills (2 s later), $orphans_end at the end"
 echo "dashboard vs a fresh publish: $dash_diff files differ"
@@ -196,6 +202,8 @@ head -n 5 "$TMP/dash.diff" | sed 's/^/  /'
 first=$(sed -n 's/^Files \([^ ]*\) and \([^ ]*\) differ$/\1 \2/p' "$TMP/dash.diff" | head -n 1)
 [ -z "$first" ] || diff $first | head -n 8 | sed 's/^/    /' | cut -c1-160
 echo "webhooks: $events events, $delivered delivered, $never never received, $multi_id with more than one delivery id"
-[ "$final_rc" = 0 ] && [ "$dups" = 0 ] && [ "$gaps" = 0 ] &&
+# The last daemon exits 1 when a run of its own FAILs (c2 under VMware,
+# on purpose): a finding, not a loss.
+case $final_rc in 0 | 1) ;; *) false ;; esac && [ "$dups" = 0 ] && [ "$gaps" = 0 ] &&
 	[ "$orphans_end" = 0 ] && [ "$dash_diff" = 0 ] && [ "$never" = 0 ] &&
 	[ "$multi_id" = 0 ]

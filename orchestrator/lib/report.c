@@ -60,8 +60,62 @@ static size_t escape_len(const unsigned char *s, size_t len)
  * The line as a terminal may show it: what it quotes (a commit subject,
  * a guest's console) cannot move the cursor, set the title or the
  * clipboard (OSC 52). Escape sequences are dropped; other controls (C0
- * but tab and newline, DEL, and C1 as UTF-8) become '?'.
+ * but tab and newline, DEL, and C1 as UTF-8) become '?', and so does each
+ * ill-formed UTF-8 sequence (a raw C1 byte among them).
  */
+/*
+ * The second byte's range of a well-formed sequence led by c (Unicode 3.9,
+ * table 3-7: no overlongs, no surrogates, nothing past U+10FFFF), and its
+ * length; 0 for a byte that leads none. Written here, not taken from
+ * lib/strbuf.c: strbuf's allocations die() through this file.
+ */
+static size_t utf8_lead(unsigned char c, unsigned char *lo, unsigned char *hi)
+{
+	*lo = 0x80;
+	*hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c == 0xe0)
+		*lo = 0xa0;
+	else if (c == 0xed)
+		*hi = 0x9f;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c == 0xf0)
+		*lo = 0x90;
+	else if (c == 0xf4)
+		*hi = 0x8f;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+/* The well-formed sequence's length at s (s[0] >= 0x80), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t len)
+{
+	unsigned char lo, hi;
+	size_t n = utf8_lead(s[0], &lo, &hi), k;
+
+	if (!n || n > len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (k = 2; k < n; k++)
+		if (s[k] < 0x80 || s[k] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* An ill-formed sequence's maximal subpart at s: one '?' for it all. */
+static size_t utf8_bad_len(const unsigned char *s, size_t len)
+{
+	unsigned char lo, hi;
+	size_t n = utf8_lead(s[0], &lo, &hi), k = 1;
+
+	if (n && k < len && s[k] >= lo && s[k] <= hi)
+		for (k = 2; k < n && k < len && s[k] >= 0x80 && s[k] <= 0xbf;)
+			k++;
+	return k;
+}
+
 static void put_clean(const char *line, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)line;
@@ -74,10 +128,18 @@ static void put_clean(const char *line, size_t len)
 			i += escape_len(s + i, len - i);
 			continue;
 		}
-		if (c == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 &&
-		    s[i + 1] <= 0x9f) {
-			putc('?', stderr);
-			i += 2;
+		if (c >= 0x80) {
+			size_t n = utf8_len(s + i, len - i);
+
+			/* A raw C1 byte is a control (0x9b is CSI) to a
+			 * terminal that is not in UTF-8 mode. */
+			if (!n || (c == 0xc2 && s[i + 1] <= 0x9f)) {
+				putc('?', stderr);
+				n = n ? n : utf8_bad_len(s + i, len - i);
+			} else {
+				fwrite(s + i, 1, n, stderr);
+			}
+			i += n;
 			continue;
 		}
 		if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)

@@ -7,12 +7,18 @@
 # for the dashboard, which is meant to be served. The daemon ignores
 # SIGPIPE (a peer hanging up is an error to handle); its children do not.
 # The daemon works on a tiny tree whose build sleeps, so nothing boots.
-# The lag is the loop's own over 60 s: on a host busy with other work it
-# lags by itself (66 ms once beside the unit suites' 400 MiB build, 3 to
-# 12 ms alone, 6267 ms before the loop stopped waiting for the lock).
+# The lag is the loop's own over 60 s, and on a host busy with other work
+# a loop lags by itself (66 ms once beside the unit suites' 400 MiB build,
+# 3 to 12 ms alone). So a second daemon, the same but for its own state
+# directory that no neighbour touches, runs over the same period: what
+# its loop lags is the host's share, and the neighbour's daemon may lag
+# at most 50 ms more (or 50 ms in all, if more). A loop that waited for
+# the lock lagged by the whole hold (6267 ms of a 12 s one), far above.
 . "$(dirname "$0")/lib.sh"
 
-tiny_tree "$TMP/tree" 1 "sleep 60"
+# A sleep no other process on the host runs: its argv finds the builds.
+nap=$((100000 + $$ % 100000))
+tiny_tree "$TMP/tree" 1 "sleep $nap"
 sd=$TMP/state
 matrix=$TMP/matrix.yaml
 printf 'trees:\n  - name: t\n    path: %s\nbuilds:\n  - name: b\n    base: tinyconfig\ncells:\n  - name: one\n' \
@@ -23,8 +29,15 @@ mkdir -p "$sd/logs" && chmod 0755 "$sd" "$sd/logs"
 log=$TMP/daemon.log
 "$HVM" daemon --matrix "$matrix" --state "$sd" --jobs 1 > "$log" 2>&1 &
 pid=$!
-building() { pgrep -f "sleep 60" > /dev/null && [ -s "$sd/daemon.json" ]; }
-check "the daemon starts and builds" wait_for 60 building
+# The baseline: the same daemon over the same tree, no neighbour.
+bsd=$TMP/state-baseline
+"$HVM" daemon --matrix "$matrix" --state "$bsd" --jobs 1 > "$TMP/baseline.log" 2>&1 &
+bpid=$!
+building() {
+	[ "$(pgrep -c -f "^sleep $nap\$")" -ge 2 ] && [ -s "$sd/daemon.json" ] &&
+		[ -s "$bsd/daemon.json" ]
+}
+check "the daemon and its baseline start and build" wait_for 60 building
 
 # ---- SIGPIPE: ignored by the daemon, default again in its children ----
 # Bit 13 (SIGPIPE) of /proc/PID/status's SigIgn mask.
@@ -34,9 +47,9 @@ pipe_ignored() {
 	[ $(( (0x$m >> 12) & 1 )) -eq 1 ]
 }
 check "the daemon ignores SIGPIPE" pipe_ignored "$pid"
-build_pid=$(pgrep -f "sleep 60" | head -1)
-check "... its build's processes do not" \
-	bash -c '! "$@"' _ pipe_ignored "$build_pid"
+build_pid=$(pgrep -f "^sleep $nap\$" | head -1)
+pipe_default() { [ -n "$1" ] && [ -r "/proc/$1/status" ] && ! pipe_ignored "$1"; }
+check "... its build's processes do not" pipe_default "$build_pid"
 
 # ---- modes ----
 mode() { stat -c %a "$1"; }
@@ -86,11 +99,18 @@ check "status answers while the neighbour holds its locks (< 3 s)" \
 for h in "${holders[@]}"; do wait "$h" 2> /dev/null; done
 # The status timer rewrites the file within DAEMON_STATUS_MS (2 s).
 sleep 3
-lag=$("$HVM" status --state "$sd" --json | jq -r '.daemon.loop.worst_lag_ms')
-echo "# the loop's worst lag over the last 60 s: $lag ms"
-check "the loop's worst lag stays under 50 ms" \
-	test "$(echo "$lag < 50" | bc)" = 1
+worst() { "$HVM" status --state "$1" --json | jq -r '.daemon.loop.worst_lag_ms'; }
+lag=$(worst "$sd")
+base=$(worst "$bsd")
+limit=$(echo "l = $base + 50; if (l < 50) l = 50; l" | bc)
+echo "# the loop's worst lag over the last 60 s: $lag ms with the neighbour," \
+	"$base ms without (the baseline daemon, same period)"
+check "the loop's worst lag stays under max(50, baseline + 50) = $limit ms" \
+	test "$(echo "$lag < $limit" | bc)" = 1
 check "the daemon still runs" kill -0 "$pid"
+check "... and its baseline" kill -0 "$bpid"
+kill -TERM "$bpid"
+wait "$bpid"
 
 kill -TERM "$pid"
 rc=0

@@ -72,6 +72,25 @@ START_TEST(escapes_and_controls_dropped)
 }
 END_TEST
 
+/*
+ * Raw C1 bytes (0x9b is CSI to a terminal not in UTF-8 mode) and other
+ * ill-formed UTF-8 show as '?', one per maximal subpart; well-formed
+ * characters pass.
+ */
+START_TEST(raw_c1_and_bad_utf8_dropped)
+{
+	report_set_quiet(0);
+	report_set_stamp(0);
+	capture_start();
+	report_progress(NULL, "%s", "a\x9b" "31m\x9d" "0;t\x9c b\x85\x90 "
+			"\xff\xfe \xc3\x28 \xed\xa0\x80 \xc0\xaf \xe2\x82 "
+			"\xe2\x82\xac \xf0\x9f\x98\x80");
+	ck_assert_str_eq(capture_end(),
+			 "a?31m?0;t? b?? ?? ?( ??? ?? ? "
+			 "\xe2\x82\xac \xf0\x9f\x98\x80\n");
+}
+END_TEST
+
 START_TEST(quiet_drops_progress_only)
 {
 	report_set_quiet(1);
@@ -114,6 +133,7 @@ int main(void)
 
 	tcase_add_test(tc, progress_and_errors);
 	tcase_add_test(tc, escapes_and_controls_dropped);
+	tcase_add_test(tc, raw_c1_and_bad_utf8_dropped);
 	tcase_add_test(tc, quiet_drops_progress_only);
 	tcase_add_test(tc, stamp_on_progress_not_on_errors);
 	suite_add_tcase(s, tc);
