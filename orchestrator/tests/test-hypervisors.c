@@ -390,9 +390,12 @@ START_TEST(machine_types_asked_off_the_loop)
 	lag_ms = (double)l.worst_ns / 1e6 - 10;
 	printf("# the loop's worst lag while QEMU was asked: %.1f ms\n",
 	       lag_ms);
-	/* Two questions of 1.5 s each went by; the loop never waited. */
+	/* Two questions of 1.5 s each went by; the loop never waited for
+	 * one (asked on the loop, the lag would be 1500 ms or more; CPU
+	 * load alone on a busy 2-core host gives tens of ms, so the bound
+	 * is well under a question and well over load). */
 	ck_assert_uint_eq(times_asked(), 2);
-	ck_assert_msg(lag_ms < 50, "worst lag %.0f ms", lag_ms);
+	ck_assert_msg(lag_ms < 750, "worst lag %.0f ms", lag_ms);
 	ck_assert_int_eq(judge_verdict(&r.judge), VERDICT_NONE);
 	ck_assert(!r.release_unchecked);
 	boot_run_release(&r);
