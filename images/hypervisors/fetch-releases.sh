@@ -117,36 +117,49 @@ fetch_one() {
 	release "$rel"
 	local -a opt
 	local ad=$cache/apt-releases/${suites// /+}
-	mkdir -p "$ad"
-	(
-		# Releases from the same suites share one private apt.
-		flock 9
-		aptdir "${suites// /+}" "$key" $suites > "$ad/options"
-		mapfile -t opt < "$ad/options"
-		# One update per suite set a day is plenty.
-		local lists=$ad/lists
-		if [ -z "$(find "$lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
-			apt-get "${opt[@]}" -qq update >&2
-		fi
-	) 9>"$ad/lock"
-	mapfile -t opt < "$ad/options"
-	mkdir -p "$cache/$kind"
+	mkdir -p "$ad" "$cache/$kind"
 	local tmp
 	tmp=$(mktemp -d "$cache/$kind/.$ver.XXXXXX")
 	# shellcheck disable=SC2064
 	trap "rm -rf '$tmp'" RETURN
-	local want="$pkgs $libs"
-	if [ "$mode" = own ]; then
-		# Every package the binary depends on, recursively: the release
-		# runs through its own loader with none of the host's libraries.
-		want=$(apt-cache "${opt[@]}" depends --recurse --no-recommends \
-			--no-suggests --no-conflicts --no-breaks --no-replaces \
-			--no-enhances --no-pre-depends $pkgs |
-			grep -E '^[a-z0-9]' | grep -v '^<' | sort -u | tr '\n' ' ')
-		want+=" libc6 libgcc-s1"
-	fi
 	mkdir -p "$tmp/debs"
-	(cd "$tmp/debs" && apt-get "${opt[@]}" -qq download $want >&2) || {
+	# Releases from the same suites share one private apt, and use it
+	# one at a time: its files (options, lists, package cache) are
+	# rewritten by each, and a second apt-get reading them half-written
+	# "cannot locate" packages that are there (seen once in a fresh
+	# clone: qemu/5.2 beside xen/4.14, both bullseye). Other suites
+	# fetch in parallel. A failed download is tried once more after a
+	# fresh update (lists a broken update left behind look fresh).
+	local try ok=
+	for try in 1 2; do
+	(
+		flock 9
+		[ "$try" = 2 ] && rm -f "$ad"/lists/*Packages*
+		aptdir "${suites// /+}" "$key" $suites > "$ad/options"
+		mapfile -t opt < "$ad/options"
+		# One update per suite set a day is plenty; a failed one
+		# leaves no fresh lists, so the next run tries again.
+		lists=$ad/lists
+		if [ -z "$(find "$lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+			apt-get "${opt[@]}" -qq update >&2
+		fi
+		want="$pkgs $libs"
+		if [ "$mode" = own ]; then
+			# Every package the binary depends on, recursively:
+			# the release runs through its own loader with none
+			# of the host's libraries.
+			want=$(apt-cache "${opt[@]}" depends --recurse \
+				--no-recommends --no-suggests --no-conflicts \
+				--no-breaks --no-replaces --no-enhances \
+				--no-pre-depends $pkgs |
+				grep -E '^[a-z0-9]' | grep -v '^<' | sort -u |
+				tr '\n' ' ')
+			want+=" libc6 libgcc-s1"
+		fi
+		cd "$tmp/debs" && apt-get "${opt[@]}" -qq download $want >&2
+	) 9>"$ad/lock" && { ok=1; break; }
+	done
+	[ -n "$ok" ] || {
 		say "$rel: apt-get download failed ($suites)"; return 1; }
 	local deb m="$tmp/manifest.new"
 	: > "$m"
