@@ -5,7 +5,8 @@
  *   bwrap --unshare-net --unshare-pid ... --ro-bind / / ... -- make ...
  *
  * with no network (a loopback that is down), a read-only view of the
- * system, a private /tmp, the state directory hidden (the store, the
+ * system (/tmp included: TMPDIR is the build's own .tmp), the state
+ * directory hidden (the store, the
  * dashboard, the logs, every mirror) but for the build's own directory
  * (writable), the repository being built (read-only) and the compiler
  * cache (writable), and every file child_hidden_files() names (webhook
@@ -187,7 +188,7 @@ char **build_sandbox_prefix(const struct build_sandbox_view *v,
 {
 	struct argv_buf a = { 0 };
 	char *state = NULL, *root = NULL, *repo = NULL, *ccache = NULL;
-	char *src = NULL, **hidden = NULL, *f;
+	char *src = NULL, **hidden = NULL, *f, *tmp;
 	struct stat st;
 	size_t i;
 
@@ -203,8 +204,14 @@ char **build_sandbox_prefix(const struct build_sandbox_view *v,
 	add3(&a, "--ro-bind", "/", "/");
 	add3(&a, "--dev", "/dev", NULL);
 	add3(&a, "--proc", "/proc", NULL);
-	add3(&a, "--tmpfs", "/tmp", NULL);
-	/* Later mounts show parts of it again; everything else is gone. */
+	/*
+	 * /tmp stays what the rest of the system is, read-only: a farm
+	 * (or its tests) may live under it, and a tmpfs there would hide
+	 * it, the prebuilt files a tree's Makefile copies included. What a
+	 * build writes as temporary goes to its own directory (TMPDIR).
+	 * Later mounts show parts of the state directory again; everything
+	 * else of it is gone.
+	 */
 	add3(&a, "--tmpfs", state, NULL);
 	add3(&a, "--ro-bind", repo, repo);
 	add3(&a, "--bind", root, root);
@@ -226,7 +233,10 @@ char **build_sandbox_prefix(const struct build_sandbox_view *v,
 	/* The state directory's stand-in is read-only too: a write there
 	 * fails as it would have to, rather than vanish. */
 	add3(&a, "--remount-ro", state, NULL);
-	add3(&a, "--setenv", "TMPDIR", "/tmp");
+	tmp = xstrfmt("%s/.tmp", root);
+	add3(&a, "--dir", tmp, NULL);
+	add3(&a, "--setenv", "TMPDIR", tmp);
+	free(tmp);
 	add3(&a, "--chdir", src, NULL);
 	add(&a, xstrdup("--"));
 	goto out;

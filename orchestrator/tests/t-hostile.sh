@@ -171,7 +171,7 @@ for where in "$state" "$home"; do
 		eval "tried boxed 'write $where/forged-boxed: refused' &&
 		      [ ! -e '$where/forged-boxed' ]"
 done
-# The build's /tmp is its own: the write succeeds there and goes nowhere.
+# The build sees /tmp read-only (its TMPDIR is its own): the write goes nowhere.
 check "boxed: a file written in /tmp ($TMP/forged-boxed) never reaches the host's" \
 	test ! -e "$TMP/forged-boxed"
 check "control: open's did" test -e "$TMP/forged-open"
