@@ -93,8 +93,10 @@ expect_eq "no run FAILed: a drift is never a FAIL" \
 	"$(db "SELECT count(*) FROM runs WHERE verdict <> 'PASS'")" 0
 expect_eq "bisection runs only the Xen cell" \
 	"$(db "SELECT group_concat(DISTINCT cell) FROM runs WHERE purpose = 'bisect'")" xen-pv-dom0
-expect_eq "the QEMU cell's clocksource never changed" \
-	"$(db "SELECT count(DISTINCT json_extract(fingerprint, '\$.clocksource')) FROM runs WHERE cell = 'qemu'")" 1
+# tsc-early or tsc is only a matter of when the probe looked (drift
+# reads them as one); what matters is no drift in the QEMU cell.
+expect_eq "the QEMU cell's clocksource never changed (tsc-early read as tsc)" \
+	"$(db "SELECT count(DISTINCT replace(json_extract(fingerprint, '\$.clocksource'), 'tsc-early', 'tsc')) FROM runs WHERE cell = 'qemu'")" 1
 expect_eq "regressions without --all lists the drift" \
 	"$(regressions | jq -r '[.[] | .status] | join(" ")')" drift
 "$HVM" regressions --state "$state" --matrix "$TMP/m.yaml" > "$TMP/r.txt"
