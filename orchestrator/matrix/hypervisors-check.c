@@ -37,19 +37,20 @@ static int check_migrate(const struct cell *c, struct strbuf *err)
 	if (!c->migrate_to || c->backend != CELL_BACKEND_QEMU)
 		return 0;
 	if (hypervisors_load(&r, "qemu", c->migrate_to, &msg)) {
-		char *dir = xstrfmt("%s/qemu/%s", hypervisors_dir(),
-				    c->migrate_to);
-		int fetched = access(dir, F_OK) == 0;
+		char *dir = xstrfmt("%s/qemu", hypervisors_dir());
+		int catalogue = access(dir, F_OK) == 0;
 
 		free(dir);
-		/* Not fetched here: the run says so, as ERROR with the
-		 * command, as for a cell's own qemu release. */
-		if (fetched)
-			strbuf_addf(err, "migrate_to: QEMU release \"%s\" is "
-				    "damaged in the catalogue: %s",
-				    c->migrate_to, msg.buf);
+		/* No QEMU release fetched here at all (a host before its
+		 * set-up): the run says so, as ERROR with the command, as
+		 * for a cell's own qemu release. Else the catalogue must
+		 * have it. */
+		if (catalogue)
+			strbuf_addf(err, "migrate_to: the catalogue has no "
+				    "QEMU release \"%s\": %s", c->migrate_to,
+				    msg.buf);
 		strbuf_release(&msg);
-		return fetched ? -1 : 0;
+		return catalogue ? -1 : 0;
 	}
 	hypervisors_release_clear(&r);
 	strbuf_release(&msg);
