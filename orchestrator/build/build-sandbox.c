@@ -4,10 +4,10 @@
  *
  *   bwrap --unshare-net --unshare-pid ... --ro-bind / / ... -- make ...
  *
- * with no network (a loopback that is down), a read-only view of the
- * system (/tmp included: TMPDIR is the build's own .tmp), the state
- * directory hidden (the store, the
- * dashboard, the logs, every mirror) but for the build's own directory
+ * with no network (a loopback that is down), everything read-only, /tmp
+ * included (TMPDIR is the build's own .tmp), the state directory hidden
+ * (the store, the dashboard, the logs, every mirror) but for the build's
+ * own directory
  * (writable), the repository being built (read-only) and the compiler
  * cache (writable), and every file child_hidden_files() names (webhook
  * secrets) covered by an empty one. In a pid namespace of its own, no
