@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/boot-env.h"
 #include "cli/cmd.h"
 #include "lib/report.h"
 #include "lib/spawn.h"
@@ -63,6 +64,8 @@ struct boot_ctx {
 struct record_work {
 	uv_work_t req;
 	struct boot_ctx *ctx;
+	const struct boot_run *r;
+	struct boot_env env;
 	struct record_run run;
 	struct strbuf err;
 	int rc;
@@ -71,7 +74,15 @@ struct record_work {
 static void record_work_cb(uv_work_t *req)
 {
 	struct record_work *w = container_of(req, struct record_work, req);
+	struct strbuf why = STRBUF_INIT;
 
+	/* Hashing the hypervisor and the payload reads megabytes (once per
+	 * file): here, off the loop. Unknown stays "". */
+	if (!boot_env_key(w->r->cell, w->r->initrd, &w->env, &why)) {
+		w->run.env_key = w->env.key;
+		w->run.hv_build = w->env.hypervisor;
+	}
+	strbuf_release(&why);
 	w->rc = record_add_run(w->ctx->store, &w->run, &w->err);
 }
 
@@ -123,6 +134,7 @@ static void on_done(struct boot_run *r, void *data)
 			r->duration_s, r->judge.reason);
 	w = xcalloc(1, sizeof(*w));
 	w->ctx = ctx;
+	w->r = r;
 	strbuf_init(&w->err, 0);
 	w->run.batch = ctx->batch;
 	w->run.kernel_id = ctx->kernel.id;

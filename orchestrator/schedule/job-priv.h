@@ -10,12 +10,16 @@
 
 #include "schedule/job.h"
 #include "build/kernel.h"
+#include "boot/boot-env.h"
 
 /* Runs a job makes of one cell: why, and how many. */
 struct job_todo {
 	const struct cell *cell;
 	unsigned have, runs;
 	const char *purpose;		/* "test", "confirm", "bisect" */
+	/* What the cell boots in (boot-env.h), found off the loop before
+	 * the boots; all zero when it could not be (then it is unknown). */
+	struct boot_env env;
 };
 
 /* One (tree, commit, build config) going through the pipeline. */

@@ -92,6 +92,7 @@ void job_record_run(struct job *j, const char *cell, enum verdict v,
 {
 	struct job_op *op = new_op();
 	struct record_run *run = &op->run;
+	const struct job_todo *todo;
 
 	run->batch = xstrdup(j->batch);
 	run->kernel_id = xstrdup(j->kernel.id ? j->kernel.id : "");
@@ -120,6 +121,11 @@ void job_record_run(struct job *j, const char *cell, enum verdict v,
 	if (r)
 		boot_run_probes(r, &run->probes, &run->n_probes,
 				&run->fingerprint);
+	todo = job_plan_find(j, cell);
+	if (todo) {
+		run->env_key = xstrdup(todo->env.key);
+		run->hv_build = xstrdup(todo->env.hypervisor);
+	}
 	submit(j, add_run_fn, after, op);
 }
 

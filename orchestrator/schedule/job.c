@@ -399,8 +399,20 @@ struct identify_work {
 static void identify_cb(uv_work_t *req)
 {
 	struct identify_work *w = container_of(req, struct identify_work, req);
+	struct job *j = w->j;
+	struct strbuf why = STRBUF_INIT;
+	size_t i;
 
-	w->rc = kernel_identify(&w->k, w->j->image, &w->err);
+	w->rc = kernel_identify(&w->k, j->image, &w->err);
+	/* Nothing on the loop reads the todo while the job identifies. A
+	 * cell whose environment cannot be read keeps an empty key: its
+	 * run says why (the boot finds the same missing file). */
+	for (i = 0; i < j->n_todo; i++) {
+		boot_env_key(j->todo[i].cell, j->env->initrd, &j->todo[i].env,
+			     &why);
+		strbuf_reset(&why);
+	}
+	strbuf_release(&why);
 }
 
 static void identify_after(uv_work_t *req, int status)

@@ -26,7 +26,7 @@
 #include "lib/xmalloc.h"
 #include "store/schema.h"
 
-#define RECORD_SCHEMA_VERSION 8
+#define RECORD_SCHEMA_VERSION 9
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -35,9 +35,9 @@ static const char insert_sql[] =
 	"INSERT INTO runs (batch, kernel_id, kernel_path, kernel_version, "
 	"cell, matrix_path, verdict, reason, line, started_at, duration_s, "
 	"log_path, nonce, tree, commit_id, build, purpose, cmdline, "
-	"qemu_version, xen_version, fingerprint) "
+	"qemu_version, xen_version, fingerprint, env_key, hv_build) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	"?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+	"?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
 
 static const char list_sql[] =
 	"SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM "ORDER BY r.started_at DESC, r.id DESC";
@@ -113,6 +113,15 @@ static const char *const migrations[] = {
 	" PRIMARY KEY (run_id, name));"
 	"ALTER TABLE runs ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';"
 	"UPDATE meta SET value = '8' WHERE key = 'schema_version';",
+	/* 8 -> 9: what a run booted in (boot/boot-env.h): env_key, the
+	 * digest of the cell's definition, hypervisor and payload, so that
+	 * the same kernel bytes in the same environment are known to be
+	 * the same boot; hv_build, the hypervisor's digest alone (a
+	 * rebuilt QEMU or Xen is a new build). '' when not known. */
+	"ALTER TABLE runs ADD COLUMN env_key TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE runs ADD COLUMN hv_build TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX IF NOT EXISTS runs_env ON runs (kernel_id, env_key);"
+	"UPDATE meta SET value = '9' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)
@@ -409,6 +418,8 @@ static int bind_run(sqlite3_stmt *st, const struct record_run *run)
 	rc |= record_bind_text(st, 19, run->qemu_version);
 	rc |= record_bind_text(st, 20, run->xen_version);
 	rc |= record_bind_text(st, 21, run->fingerprint);
+	rc |= record_bind_text(st, 22, run->env_key);
+	rc |= record_bind_text(st, 23, run->hv_build);
 	return rc;
 }
 
@@ -560,6 +571,8 @@ void record_read_run(sqlite3_stmt *st, struct record_run *run)
 	run->cmdline = record_column_str(st, 19);
 	run->qemu_version = record_column_str(st, 20);
 	run->xen_version = record_column_str(st, 21);
+	run->env_key = record_column_str(st, 22);
+	run->hv_build = record_column_str(st, 23);
 }
 
 /* Prepare sql and bind n text arguments to ?1 .. ?n (NULL binds ""). */
@@ -653,6 +666,8 @@ void record_run_release(struct record_run *run)
 	free(run->qemu_version);
 	free(run->xen_version);
 	free(run->fingerprint);
+	free(run->env_key);
+	free(run->hv_build);
 	record_probes_free(run->probes, run->n_probes);
 	memset(run, 0, sizeof(*run));
 }

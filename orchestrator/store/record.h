@@ -58,6 +58,11 @@ struct record_run {
 	struct record_probe *probes;
 	size_t n_probes;
 	char *fingerprint;
+	/* Schema 9 (boot/boot-env.h): the digest of what the run booted
+	 * in (cell definition, hypervisor, payload) and of its hypervisor
+	 * alone; NULL or "" when not known. */
+	char *env_key;
+	char *hv_build;
 };
 
 /* A commit as the watcher found it. */

@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "lib/fsutil.h"
 #include "boot/image.h"
+#include "boot/boot-env.h"
+#include "matrix/cell.h"
 #include "lib/xmalloc.h"
 
 static char tmpdir[] = "/tmp/hvm-test-image.XXXXXX";
@@ -153,6 +156,92 @@ START_TEST(empty_file_is_none)
 }
 END_TEST
 
+/* A QEMU cell whose qemu is a file of tmpdir ("qemu", made executable). */
+static void env_cell(struct cell *c, const char *memory)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *qemu = xstrfmt("%s/qemu", tmpdir);
+
+	cell_init(c);
+	ck_assert_int_eq(cell_set(c, "name", "plain", &err), 0);
+	ck_assert_int_eq(cell_set(c, "qemu", qemu, &err), 0);
+	ck_assert_int_eq(cell_set(c, "memory", memory, &err), 0);
+	ck_assert_int_eq(chmod(qemu, 0755), 0);
+	free(qemu);
+	strbuf_release(&err);
+}
+
+static void env_of(const char *memory, struct boot_env *env)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *payload = xstrfmt("%s/payload", tmpdir);
+	struct cell c;
+
+	env_cell(&c, memory);
+	ck_assert_msg(boot_env_key(&c, payload, env, &err) == 0, "%s",
+		      err.buf);
+	ck_assert_uint_eq(strlen(env->key), BOOT_ENV_HEX);
+	ck_assert_uint_eq(strlen(env->hypervisor), BOOT_ENV_HEX);
+	cell_release(&c);
+	free(payload);
+	strbuf_release(&err);
+}
+
+/* The key follows each part and nothing else; the hypervisor digest
+ * follows the hypervisor's bytes only. */
+START_TEST(env_key_parts)
+{
+	struct boot_env a, b;
+
+	put("qemu", "qemu one");
+	put("payload", "payload one");
+	env_of("256", &a);
+	env_of("256", &b);
+	ck_assert_str_eq(a.key, b.key);
+	ck_assert_str_eq(a.hypervisor, b.hypervisor);
+
+	env_of("512", &b);			/* the cell's definition */
+	ck_assert_str_ne(a.key, b.key);
+	ck_assert_str_eq(a.hypervisor, b.hypervisor);
+
+	put("payload", "payload two");		/* the payload's bytes */
+	env_of("256", &b);
+	ck_assert_str_ne(a.key, b.key);
+	ck_assert_str_eq(a.hypervisor, b.hypervisor);
+
+	put("payload", "payload one");
+	put("qemu", "qemu two, rebuilt");	/* the hypervisor's bytes */
+	env_of("256", &b);
+	ck_assert_str_ne(a.key, b.key);
+	ck_assert_str_ne(a.hypervisor, b.hypervisor);
+
+	put("qemu", "qemu one");		/* back: the same again */
+	env_of("256", &b);
+	ck_assert_str_eq(a.key, b.key);
+	ck_assert_str_eq(a.hypervisor, b.hypervisor);
+}
+END_TEST
+
+/* What cannot be read leaves the environment unknown, with the reason. */
+START_TEST(env_key_unknown)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct boot_env env;
+	struct cell c;
+	char *payload = xstrfmt("%s/no-payload", tmpdir);
+
+	put("qemu", "qemu one");
+	env_cell(&c, "256");
+	ck_assert_int_eq(boot_env_key(&c, payload, &env, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.buf, "no-payload"));
+	ck_assert_str_eq(env.key, "");
+	ck_assert_str_eq(env.hypervisor, "");
+	cell_release(&c);
+	free(payload);
+	strbuf_release(&err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("image");
@@ -166,6 +255,11 @@ int main(void)
 	tcase_add_test(tc, old_names_are_4_17s_only);
 	tcase_add_test(tc, environment_first);
 	tcase_add_test(tc, empty_file_is_none);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("env");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, env_key_parts);
+	tcase_add_test(tc, env_key_unknown);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -88,6 +88,8 @@ static struct record_run make_run(const char *tag, const char *kernel_id,
 	run.nonce = xstrfmt("nonce-%s", tag);
 	run.qemu_version = xstrfmt("10.0 (Debian 1:10.0.%s)", tag);
 	run.xen_version = xstrfmt("4.20.%s-pre", tag);
+	run.env_key = xstrfmt("env-%s", tag);
+	run.hv_build = xstrfmt("hv-%s", tag);
 	return run;
 }
 
@@ -120,6 +122,8 @@ static void assert_run_eq(const struct record_run *got,
 	ck_assert_str_eq(got->nonce, want->nonce);
 	ck_assert_str_eq(got->qemu_version, want->qemu_version);
 	ck_assert_str_eq(got->xen_version, want->xen_version);
+	ck_assert_str_eq(got->env_key, want->env_key);
+	ck_assert_str_eq(got->hv_build, want->hv_build);
 }
 
 static void list_runs(struct record *r, struct record_run **runs, size_t *n)
@@ -222,7 +226,7 @@ START_TEST(test_wal_and_layout)
 	free(s);
 	s = query_text(db, "SELECT value FROM meta WHERE key = "
 		       "'schema_version'");
-	ck_assert_str_eq(s, "8");
+	ck_assert_str_eq(s, "9");
 	free(s);
 	/* The store keeps verdict names, not enum numbers. */
 	s = query_text(db, "SELECT verdict FROM runs");
@@ -625,11 +629,14 @@ START_TEST(test_migrates_v1)
 	/* Runs from before schema 6 do not know their releases. */
 	ck_assert_str_eq(runs[0].qemu_version, "");
 	ck_assert_str_eq(runs[0].xen_version, "");
+	/* ... nor, before schema 9, what they booted in. */
+	ck_assert_str_eq(runs[0].env_key, "");
+	ck_assert_str_eq(runs[0].hv_build, "");
 	record_runs_free(runs, n);
 	record_close(r);
 	s = query_text(db_path, "SELECT value FROM meta WHERE key = "
 		       "'schema_version'");
-	ck_assert_str_eq(s, "8");
+	ck_assert_str_eq(s, "9");
 	free(s);
 	strbuf_release(&err);
 	free(db_path);
