@@ -121,3 +121,9 @@ CREATE TABLE IF NOT EXISTS wants (
 	updated_at REAL NOT NULL,
 	PRIMARY KEY (tree, commit_id, build, cell)
 );
+--
+-- Schema version 10 (the compatibility web): web_kernels, one row per
+-- released kernel image the web boots (id: the image's sha256; release,
+-- Debian package and version, its path), added by the migration in
+-- orchestrator/store/record.c. Its runs are tree 'release', commit_id the
+-- id, build 'release', purpose 'web'.
