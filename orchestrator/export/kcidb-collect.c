@@ -57,6 +57,10 @@ struct collector {
 	size_t alloc_issues, alloc_incidents;
 	struct qemu_version *qv;	/* `qemu --version`, once a binary */
 	size_t n_qv;
+	/* The compatibility web's released kernels: their runs are
+	 * checkouts of their own, "release-<version>". */
+	struct record_webview_kernel *web;
+	size_t n_web;
 	/* A tree's recorded commits, loaded once per tree. */
 	char *commits_tree;
 	struct record_commit *commits;
@@ -132,6 +136,32 @@ static const char *find_build(const struct kcidb_report *rep,
 	return NULL;
 }
 
+/* The web kernel a run booted (tree "release"), or NULL. */
+static const struct record_webview_kernel *web_kernel_of(
+	const struct collector *co, const struct record_run *run)
+{
+	size_t i;
+
+	if (strcmp(run->tree, "release"))
+		return NULL;
+	for (i = 0; i < co->n_web; i++)
+		if (!strcmp(co->web[i].id, run->commit_id))
+			return &co->web[i];
+	return NULL;
+}
+
+/* A released kernel's checkout: the release as Debian shipped it. */
+static void web_checkout(struct kcidb_report *rep, struct kcidb_checkout *c,
+			 const struct record_webview_kernel *k)
+{
+	c->tree = "release";
+	c->comment = keep(rep, xstrfmt("released kernel %s: Debian package "
+				       "%s version %s, image sha256 %s",
+				       k->release, k->package, k->version,
+				       k->id));
+	c->start_time = k->added_at;
+}
+
 /* The checkout of a run's commit (or of its prebuilt kernel). */
 static int add_checkout(struct collector *co, const struct record_run *run,
 			const char **id_out, struct strbuf *err)
@@ -143,7 +173,11 @@ static int add_checkout(struct collector *co, const struct record_run *run,
 	char *id;
 	size_t i;
 
-	if (known(run->tree))
+	const struct record_webview_kernel *wk = web_kernel_of(co, run);
+
+	if (wk)
+		id = xstrfmt("release-%s", wk->version);
+	else if (known(run->tree))
 		id = xstrfmt("%s:%s", run->tree, run->commit_id);
 	else
 		id = xstrfmt("kernel:%s", run->kernel_id);
@@ -156,6 +190,10 @@ static int add_checkout(struct collector *co, const struct record_run *run,
 	memset(c, 0, sizeof(*c));
 	c->id = *id_out = keep(rep, id);
 	c->tip = -1;
+	if (wk) {
+		web_checkout(rep, c, wk);
+		return 0;
+	}
 	if (!known(run->tree)) {
 		c->comment = keep(rep, xstrfmt("a prebuilt kernel, booted by "
 					       "`hvmatrix boot`: %s%s%s%s",
@@ -219,7 +257,11 @@ static int add_build(struct collector *co, const struct record_run *run,
 	char *id;
 	int rc;
 
-	if (known(run->tree))
+	const struct record_webview_kernel *wk = web_kernel_of(co, run);
+
+	if (wk)
+		id = xstrfmt("release-%s:%s", wk->version, run->build);
+	else if (known(run->tree))
 		id = xstrfmt("%s:%s:%s", run->tree, run->commit_id,
 			     run->build);
 	else
@@ -233,6 +275,22 @@ static int add_build(struct collector *co, const struct record_run *run,
 	memset(b, 0, sizeof(*b));
 	b->id = *id_out = keep(rep, id);
 	b->checkout_id = checkout_id;
+	if (wk) {
+		/* Debian built it; it booted, so it is there. */
+		b->status = "PASS";
+		b->config = keep_dup(rep, known(run->build));
+		b->comment = keep(rep, xstrfmt("Debian's prebuilt image of %s "
+					       "%s", wk->package,
+					       wk->version));
+		misc_add(&b->misc, "kernel_path", keep_dup(rep,
+			 known(wk->path)));
+		misc_add(&b->misc, "package", keep_dup(rep,
+			 known(wk->package)));
+		misc_add(&b->misc, "version", keep_dup(rep,
+			 known(wk->version)));
+		misc_add(&b->misc, "sha256", keep_dup(rep, known(wk->id)));
+		return 0;
+	}
 	if (!known(run->tree)) {
 		/* Someone else built it; it booted, so it is there. */
 		b->status = "PASS";
@@ -500,7 +558,8 @@ int kcidb_collect(struct record *r, const struct matrix *m,
 	if (!r)
 		return 0;	/* nothing recorded: an empty report */
 	if (regressions_compute(r, m, &rs, err) < 0 ||
-	    record_list_runs(r, &runs, &n_runs, err) < 0)
+	    record_list_runs(r, &runs, &n_runs, err) < 0 ||
+	    record_webview_kernels(r, &co.web, &co.n_web, err) < 0)
 		goto out;
 	test_of = xcalloc(n_runs ? n_runs : 1, sizeof(*test_of));
 	/* Oldest first: the report reads in the order things happened. */
@@ -531,6 +590,7 @@ out:
 	free(co.qv);
 	free(co.commits_tree);
 	record_history_commits_free(co.commits, co.n_commits);
+	record_webview_kernels_free(co.web, co.n_web);
 	return ret;
 }
 

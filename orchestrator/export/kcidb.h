@@ -1,6 +1,7 @@
 /*
  * kcidb: the store as one KernelCI KCIDB v5.3 report (the kcidb-io
- * schema): checkouts (a tree's commit), builds (a build config of it),
+ * schema): checkouts (a tree's commit; a released kernel of the
+ * compatibility web, "release-<version>"), builds (a build config of it),
  * tests (one per recorded run, path "boot.<cell>"), and issues plus
  * incidents for the regressions regressions.c finds, each incident naming
  * a failing test of the first bad commit. A lab submits the report as it

@@ -48,9 +48,8 @@ int publish_commit_page(struct site *s, const struct row *row,
 	runs = xcalloc(n + 1, sizeof(*runs));
 	memcpy(runs, &s->row_runs[row->run_at], n * sizeof(*runs));
 	qsort_r(runs, n, sizeof(*runs), cmp_run_cell, s);
-	strbuf_addstr(&b, "<nav class=\"nav\"><a href=\"../index.html\">"
-		      "Overview</a> <a href=\"../regressions.html\">"
-		      "Regressions</a></nav>\n<h2>");
+	publish_html_nav(&b, "../");
+	strbuf_addstr(&b, "<h2>");
 	if (*row->commit) {
 		strbuf_addstr(&b, "Commit ");
 		publish_html_code(&b, row->commit);

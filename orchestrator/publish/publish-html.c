@@ -251,8 +251,9 @@ void publish_html_nav(struct strbuf *sb, const char *base)
 	strbuf_addf(sb, "<nav class=\"nav\"><a href=\"%sindex.html\">"
 		    "Overview</a> <a href=\"%sregressions.html\">Regressions"
 		    "</a> <a href=\"%sreleases.html\">Releases</a> "
+		    "<a href=\"%sweb.html\">Web</a> "
 		    "<a href=\"%sgrid/1.html\">Grid pages</a></nav>\n",
-		    base, base, base, base);
+		    base, base, base, base, base);
 }
 
 void publish_html_line(struct strbuf *sb, const char *s)

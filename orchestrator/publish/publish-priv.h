@@ -4,7 +4,7 @@
  * publish-site.c (the site as files: directories, manifest, writes),
  * publish-model.c (rows, cells, entries from the runs in memory), the
  * pages (publish-commit.c, publish-cell.c, publish-regressions.c,
- * publish-releases.c, publish-run.c; publish-grid.c, whose front page
+ * publish-releases.c, publish-web.c, publish-run.c; publish-grid.c, whose front page
  * starts with the regressions summary), publish-cache.c (the runs kept
  * between publishes) and publish.c (the driver). A file calls only the
  * files before it. Nothing outside the publish files includes it.
@@ -23,7 +23,7 @@
 #include "judge/verdict.h"
 
 #define PUBLISH_PAGE_ROWS 100	/* commits per grid page */
-#define PUBLISH_SALT "hvmatrix-dashboard-3"	/* bump when a page's form
+#define PUBLISH_SALT "hvmatrix-dashboard-4"	/* bump when a page's form
 						 * changes */
 
 /* How a class shows: text (for a text browser), a CSS class, words. */
@@ -198,6 +198,8 @@ void publish_regressions_drift(struct strbuf *sb, const struct site *s,
 			       const char *cell);
 /* publish-releases.c */
 int publish_releases_page(struct site *s, struct strbuf *err);
+/* publish-web.c: web.html, the compatibility web. */
+int publish_web_page(struct site *s, struct strbuf *err);
 /* publish-run.c: the run page of input run i (it has a log): 1 there,
  * 0 none, -1. */
 int publish_run_page(struct site *s, size_t i, const struct row *row,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare/web-table.h"
 #include "matrix/matrix.h"
 #include "publish/publish-priv.h"
 #include "lib/xmalloc.h"
@@ -38,6 +39,31 @@ static void release_of(const struct cell *c, struct strbuf *kind,
 	}
 }
 
+/*
+ * Keys "KIND\nRELEASE\nMACHINE": by kind, then release as a version
+ * (5.2 < 7.2 < 10.0 < 11.1; a program or path after the releases), then
+ * machine.
+ */
+static int key_cmp(const char *a, const char *b)
+{
+	const char *a1 = strchr(a, '\n'), *b1 = strchr(b, '\n');
+	const char *a2 = strchr(a1 + 1, '\n'), *b2 = strchr(b1 + 1, '\n');
+	char *ra = xstrndup(a1 + 1, (size_t)(a2 - a1 - 1));
+	char *rb = xstrndup(b1 + 1, (size_t)(b2 - b1 - 1));
+	size_t la = (size_t)(a1 - a), lb = (size_t)(b1 - b);
+	int c = memcmp(a, b, la < lb ? la : lb);
+
+	if (!c && la != lb)
+		c = la < lb ? -1 : 1;
+	if (!c)
+		c = web_table_release_cmp(ra, rb);
+	if (!c)
+		c = strcmp(a2 + 1, b2 + 1);
+	free(ra);
+	free(rb);
+	return c;
+}
+
 int publish_releases_page(struct site *s, struct strbuf *err)
 {
 	struct strbuf b = STRBUF_INIT;
@@ -61,8 +87,8 @@ int publish_releases_page(struct site *s, struct strbuf *err)
 	}
 	/* Rows sorted by release, insertion sort: cells are tens. */
 	for (i = 1; i < s->ncells; i++)
-		for (k = i; k > 0 && strcmp(keys[order[k - 1]],
-					    keys[order[k]]) > 0; k--) {
+		for (k = i; k > 0 && key_cmp(keys[order[k - 1]],
+					     keys[order[k]]) > 0; k--) {
 			size_t t = order[k];
 
 			order[k] = order[k - 1];

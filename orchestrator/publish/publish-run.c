@@ -322,9 +322,7 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 		goto out;
 	}
 	reproducer(run, &cmd, &made);
-	strbuf_addstr(&body, "<nav class=\"nav\"><a href=\"../index.html\">"
-		      "Overview</a> <a href=\"../regressions.html\">"
-		      "Regressions</a></nav>\n");
+	publish_html_nav(&body, "../");
 	strbuf_addf(&body, "<h2>Run %lld: <span class=\"m %s\">%s</span> %s"
 		    "</h2>\n<table class=\"kv\"><tr><th>Cell</th><td>",
 		    (long long)run->id, l->css, l->code,

@@ -12,6 +12,8 @@
  *                       bisection cost), then fixed (fixing commit), flaky
  *   releases.html       hypervisor releases (from each cell's config) as
  *                       rows, the newest commits' classes across them
+ *   web.html            the compatibility web: released kernels x
+ *                       hypervisor releases and cells, support windows
  *   cell/NAME.html      a cell's history, as spans of one class
  *   commit/KEY.html     every cell, every run of one commit
  *   run/ID.html, .sh    a run with a log: its details, the command line,
@@ -220,6 +222,7 @@ int publish_dashboard(struct record *r, const char *out_dir,
 	    publish_cell_pages(&s, err) < 0 ||
 	    publish_regressions_page(&s, err) < 0 ||
 	    publish_releases_page(&s, err) < 0 ||
+	    publish_web_page(&s, err) < 0 ||
 	    publish_grid_index_page(&s, err) < 0 ||
 	    publish_site_manifest_save(&s, err) < 0)
 		goto out;
