@@ -93,13 +93,13 @@ static void add_release(struct strbuf *sb, const struct web_table *t,
 	if (hv->oldest_kernel < 0) {
 		strbuf_addstr(sb, ": no kernel works in all its cells\n");
 	} else {
-		strbuf_addstr(sb, ": kernels ");
+		strbuf_addstr(sb, ": works with kernels from ");
 		cmd_add_printable(sb, t->kernels[hv->oldest_kernel].release,
 				  40);
-		strbuf_addstr(sb, " .. ");
+		strbuf_addstr(sb, " (oldest) to ");
 		cmd_add_printable(sb, t->kernels[hv->newest_kernel].release,
 				  40);
-		strbuf_addstr(sb, " work in all its cells\n");
+		strbuf_addstr(sb, " (newest) in all its cells\n");
 	}
 	strbuf_addstr(sb, "  ");
 	add_padded(sb, "kernel", width + 2);
@@ -150,13 +150,10 @@ static void add_text(struct strbuf *sb, const struct web_table *t)
 		for (kind = 0; kind < WEB_TABLE_KINDS; kind++) {
 			int o = t->kernels[k].oldest[kind];
 
-			strbuf_addf(sb, "  %s ", web_table_kind_title(kind));
-			if (o < 0)
-				strbuf_addstr(sb, "none");
-			else
-				cmd_add_printable(sb, t->hvs[o].release, 80);
+			strbuf_addf(sb, "  %-4s ", web_table_kind_title(kind));
+			add_padded(sb, o < 0 ? "none" : t->hvs[o].release, 6);
 		}
-		strbuf_addch(sb, '\n');
+		end_line(sb);
 		strbuf_release(&label);
 	}
 }
