@@ -118,8 +118,9 @@ static int range(struct watch_repo *w, const char *base, const char *tip,
 }
 
 /*
- * git am's "Patch failed at 0002 SUBJECT" as "patch 2 (SUBJECT)", or
- * git's first line when it said no such thing (not an mbox at all).
+ * git am's "Patch failed at 0002 SUBJECT" as "patch 2 (SUBJECT)" with
+ * git's reason, or git's first line when it said no such thing (not an
+ * mbox at all).
  */
 static void am_failure(const char *mbox, const char *git_err,
 		       struct strbuf *err)
@@ -138,6 +139,11 @@ static void am_failure(const char *mbox, const char *git_err,
 		strbuf_addf(err, "%s: patch %ld (", mbox, nr);
 		strbuf_add(err, end, (size_t)(eol > end ? eol - end : 0));
 		strbuf_addstr(err, ") does not apply");
+		at = strstr(git_err, "error: ");
+		if (at) {
+			strbuf_addstr(err, ": ");
+			strbuf_add(err, at + 7, strcspn(at + 7, "\n"));
+		}
 		return;
 	}
 	strbuf_addf(err, "%s: the series does not apply: ", mbox);
@@ -210,7 +216,9 @@ static int apply_mbox(struct watch_repo *w, const struct matrix_tree *t,
 			goto out;
 		}
 		if (rc) {
-			am_failure(mbox, gerr.buf, err);
+			/* "Patch failed at" is on its standard output. */
+			strbuf_addstr(&out, gerr.buf);
+			am_failure(mbox, out.buf, err);
 			ret = EXIT_USAGE;
 			goto out;
 		}

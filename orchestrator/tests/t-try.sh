@@ -51,8 +51,10 @@ snapshot() {
 	hvm regressions --json --all > "$TMP/$1.regressions"
 	hvm results --json > "$TMP/$1.results"
 	hvm export kcidb --origin t > "$TMP/$1.kcidb" 2>/dev/null
-	"$HVM" dashboard --state "$state" --out "$TMP/$1.dash" > /dev/null 2>&1
-	(cd "$TMP/$1.dash" && find . -type f ! -name .manifest | sort |
+	# The same directory: a page is written again only when its data
+	# changed (a try's runs must change none).
+	"$HVM" dashboard --state "$state" --out "$TMP/dash" > /dev/null 2>&1
+	(cd "$TMP/dash" && find . -type f ! -name .manifest | sort |
 		xargs sha256sum) > "$TMP/$1.dashsum"
 }
 snapshot before
