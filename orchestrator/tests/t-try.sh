@@ -45,20 +45,23 @@ git -C "$tree" checkout -q master
 # The tree's own verdicts of the base, as the daemon would record them.
 hvm run --tree t --rev "$base" --jobs 2 -q > "$TMP/run.out" 2>&1
 expect_eq "the base passes in every cell (the tree's own run)" \
-	"$(hvm results --json | jq -r '[.[] | .verdict] | unique | join(" ")')" PASS
+	"$("$HVM" results --json --state "$state" | jq -r '[.[] | .verdict] | unique | join(" ")')" PASS
 # What the tree shows: compared after every try.
 snapshot() {
 	hvm regressions --json --all > "$TMP/$1.regressions"
-	hvm results --json > "$TMP/$1.results"
+	"$HVM" results --json --state "$state" > "$TMP/$1.results"
 	hvm export kcidb --origin t > "$TMP/$1.kcidb" 2>/dev/null
 	# The same directory: a page is written again only when its data
 	# changed (a try's runs must change none).
 	"$HVM" dashboard --state "$state" --out "$TMP/dash" > /dev/null 2>&1
-	(cd "$TMP/dash" && find . -type f ! -name .manifest | sort |
+	# (Its own bookkeeping, .manifest and the copy it keeps, left out.)
+	(cd "$TMP/dash" && find . -type f ! -name '.*' | sort |
 		xargs sha256sum) > "$TMP/$1.dashsum"
 }
 snapshot before
 check "the dashboard was written" test -s "$TMP/before.dashsum"
+check "the KCIDB export holds the tree's 3 runs" \
+	test "$(jq '.tests | length' "$TMP/before.kcidb")" -eq 3
 
 # 1. The series as a range.
 try --json "$base..series" > "$TMP/range.json" 2> "$TMP/range.err"
@@ -143,7 +146,12 @@ expect_eq "--cell: only the matching cells" \
 snapshot after
 for f in regressions results kcidb dashsum; do
 	check "the tree's $f are unchanged" cmp -s "$TMP/before.$f" "$TMP/after.$f"
+	diff "$TMP/before.$f" "$TMP/after.$f" | head -5 | sed 's/^/# /'
 done
+check "the results are the tree's (3 runs)" \
+	test "$(jq length "$TMP/after.results")" -eq 3
+check "the dashboard shows no try" \
+	sh -c "! grep -rq 'try@' '$TMP/dash'"
 check "the try's runs are in the store" \
 	test "$(sqlite3 "$state/hvmatrix.db" "SELECT count(*) FROM runs WHERE purpose = 'try'")" -gt 10
 check "no QEMU left behind" test -z "$(leftovers)"
