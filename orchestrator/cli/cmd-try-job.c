@@ -158,7 +158,8 @@ static int64_t queued_job(struct record *r, const char *tree,
 	if (record_queue_list_jobs(r, RECORD_JOB_QUEUED, &q, &n, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (!strcmp(q[i].tree, tree) && !strcmp(q[i].commit_id, commit) &&
+		if (!strcmp(q[i].tree, tree) &&
+		    !strcmp(q[i].commit_id, commit) &&
 		    !strcmp(q[i].build, build))
 			id = q[i].id;
 	record_queue_jobs_free(q, n);

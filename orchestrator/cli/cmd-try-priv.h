@@ -43,7 +43,7 @@ struct cmd_try_farm {
 	const char *state_dir;
 	const char *initrd;
 	const char *build;	/* the build config's name */
-	const char *try_tree;	/* the tree name its runs are recorded as */
+	const char *try_tree;	/* the tree its runs are recorded under */
 	unsigned jobs;
 	int quiet;
 };

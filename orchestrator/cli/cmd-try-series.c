@@ -197,8 +197,8 @@ static int apply_mbox(struct watch_repo *w, const struct matrix_tree *t,
 		char *am[] = { "git", "-C", dir,
 			       "-c", "user.name=hvmatrix try",
 			       "-c", "user.email=try@hvmatrix.invalid",
-			       "am", "--quiet", "--committer-date-is-author-date",
-			       file, NULL };
+			       "am", "--quiet",
+			       "--committer-date-is-author-date", file, NULL };
 		char *rev[] = { "git", "-C", dir, "rev-parse", "HEAD", NULL };
 
 		rc = git(add, &out, &gerr);

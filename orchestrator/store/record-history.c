@@ -98,8 +98,9 @@ int record_history_tree_runs(struct record *r, const char *tree,
 	return record_list_runs_where(r, record_prepare(r, "SELECT "
 				      RECORD_RUN_COLUMNS RECORD_RUN_FROM
 				      "WHERE r.tree = ?1 AND r.build = ?2 AND "
-				      RECORD_NOT_TRY_SQL " ORDER BY r.id", "cannot list runs",
-				      err, 2, tree, build), runs, n, err);
+				      RECORD_NOT_TRY_SQL " ORDER BY r.id",
+				      "cannot list runs", err, 2, tree, build),
+				      runs, n, err);
 }
 
 /*
@@ -113,7 +114,8 @@ int record_history_tree_verdicts(struct record *r, const char *tree,
 {
 	sqlite3_stmt *st = record_prepare(r, "SELECT id, cell, verdict, line, "
 		"commit_id, purpose FROM runs r WHERE tree = ?1 AND build = ?2 "
-		"AND " RECORD_NOT_TRY_SQL " ORDER BY id", "cannot list runs", err, 2, tree, build);
+		"AND " RECORD_NOT_TRY_SQL " ORDER BY id", "cannot list runs",
+		err, 2, tree, build);
 	struct record_run *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int rc;
