@@ -28,6 +28,7 @@
 #include "lib/json.h"
 #include "lib/report.h"
 #include "lib/xmalloc.h"
+#include "matrix/cell.h"
 
 static const char usage_text[] =
 "usage: hvmatrix try [options] (REV | BASE..TIP | --mbox FILE)\n"
@@ -81,6 +82,7 @@ static const struct option options[] = {
 /* One cell's outcome. */
 struct try_cell {
 	const char *name;	/* the matrix's */
+	const struct cell *cell;
 	int have_base, have_tip;
 	enum verdict base, tip;
 	char *base_line, *tip_line, *release;
@@ -192,6 +194,18 @@ static int is_bad(enum verdict v)
 	return v == VERDICT_FAIL || v == VERDICT_BLOCKED;
 }
 
+/* The releases that ran r, as recorded, else as its cell names them. */
+static char *release(const struct cell *c, const struct record_run *r)
+{
+	const char *qemu = *r->qemu_version ? r->qemu_version : c->qemu;
+	const char *xen = *r->xen_version ? r->xen_version : c->xen;
+
+	if (cell_is_xen(c))
+		return xstrfmt("qemu %s, xen %s", qemu ? qemu : "?",
+			       xen ? xen : "?");
+	return xstrfmt("qemu %s", qemu ? qemu : "?");
+}
+
 /*
  * The newest run of each cell of (tree, commit, build), for the cells
  * without one yet (base: into the base side, else the tip side); try
@@ -231,11 +245,7 @@ static int read_verdicts(struct try *t, const char *tree, const char *commit,
 				c->have_tip = 1;
 				c->tip = r->verdict;
 				c->tip_line = xstrdup(r->line);
-				c->release = xstrfmt("%s%s%s%s",
-					*r->qemu_version ? "qemu " : "",
-					r->qemu_version,
-					*r->xen_version ? " xen " : "",
-					r->xen_version);
+				c->release = release(c->cell, r);
 			}
 			break;
 		}
@@ -550,8 +560,10 @@ static int try_exec(struct cmd_ctx *ctx)
 	farm_matrix(&t);
 	t.cells = xcalloc(ctx->matrix.n_cells + 1, sizeof(*t.cells));
 	for (i = 0; i < ctx->matrix.n_cells; i++)
-		if (matches(ctx, ctx->matrix.cells[i].name))
+		if (matches(ctx, ctx->matrix.cells[i].name)) {
+			t.cells[t.n_cells].cell = &ctx->matrix.cells[i];
 			t.cells[t.n_cells++].name = ctx->matrix.cells[i].name;
+		}
 	ret = try_run(&t);
 	if (ret == EXIT_OK || ret == EXIT_FAIL ||
 	    (ret == EXIT_ERROR && t.cells[0].change)) {

@@ -61,7 +61,7 @@ snapshot() {
 snapshot before
 check "the dashboard was written" test -s "$TMP/before.dashsum"
 check "the KCIDB export holds the tree's 3 runs" \
-	test "$(jq '.tests | length' "$TMP/before.kcidb")" -eq 3
+	test "$(jq '[.tests[] | .misc.run] | unique | length' "$TMP/before.kcidb")" -eq 3
 
 # 1. The series as a range.
 try --json "$base..series" > "$TMP/range.json" 2> "$TMP/range.err"
@@ -94,6 +94,8 @@ expect_eq "range: every try run is recorded apart (purpose try)" \
 try -q "$base..series" > "$TMP/range.txt" 2>&1
 expect_eq "range again: exit 1" "$?" 1
 sed 's/^/# /' "$TMP/range.txt"
+check "for people: each cell with its hypervisor release" \
+	grep -q '^plain0 .*same *qemu ' "$TMP/range.txt"
 check "for people: the VMware cell named with the second patch's subject" \
 	sh -c "grep -A1 '^vmware .*breaks' '$TMP/range.txt' | grep -q 'patch 2/3 ${p2:0:12} \"vmware: break platform setup\"'"
 expect_eq "range again: nothing booted twice" \
