@@ -101,6 +101,16 @@ check "for people: the VMware cell named with the second patch's subject" \
 expect_eq "range again: nothing booted twice" \
 	"$(sqlite3 "$state/hvmatrix.db" "SELECT count(*) FROM runs WHERE tree = 'try@t'")" 5
 
+# A base the tree never ran: its verdicts are an earlier try's where there
+# is one (p1 in the VMware cell, from the culprit search), else it is run.
+try --json "$p1..series" > "$TMP/nobase.json" 2> "$TMP/nobase.err"
+expect_eq "a base without the tree's verdicts: exit 1" "$?" 1
+check "the base is run in the two cells no try ran it in" \
+	grep -q "base (no verdict recorded) ${p1:0:12}: building, booting 2 cells" "$TMP/nobase.err"
+expect_eq "and compared with: VMware breaks, at p2" \
+	"$(jq -r '[.cells[] | .base + .tip + .change] | join(" ") + " " + .culprit[0].commit' "$TMP/nobase.json")" \
+	"PASSFAILbreaks PASSPASSsame PASSPASSsame $p2"
+
 # 2. The series as an mbox, applied onto the tree's tip.
 git -C "$tree" format-patch -q --stdout "$base..series" > "$TMP/series.mbox"
 try --json --mbox "$TMP/series.mbox" > "$TMP/mbox.json" 2> "$TMP/mbox.err"
