@@ -108,7 +108,7 @@ expect_eq "a base without the tree's verdicts: exit 1" "$?" 1
 check "the base is run in the two cells no try ran it in" \
 	grep -q "base (no verdict recorded) ${p1:0:12}: building, booting 2 cells" "$TMP/nobase.err"
 expect_eq "and compared with: VMware breaks, at p2" \
-	"$(jq -r '[.cells[] | .base + .tip + .change] | join(" ") + " " + .culprit[0].commit' "$TMP/nobase.json")" \
+	"$(jq -r '([.cells[] | .base + .tip + .change] | join(" ")) + " " + .culprit[0].commit' "$TMP/nobase.json")" \
 	"PASSFAILbreaks PASSPASSsame PASSPASSsame $p2"
 
 # 2. The series as an mbox, applied onto the tree's tip.
