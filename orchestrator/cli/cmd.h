@@ -120,6 +120,7 @@ extern const struct cmd cmd_results;
 extern const struct cmd cmd_dashboard;
 extern const struct cmd cmd_daemon;
 extern const struct cmd cmd_run;
+extern const struct cmd cmd_try;
 extern const struct cmd cmd_status;
 extern const struct cmd cmd_regressions;
 extern const struct cmd cmd_bisect;

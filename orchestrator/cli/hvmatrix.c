@@ -19,6 +19,7 @@ static const struct cmd *const cmds[] = {
 	&cmd_dashboard,
 	&cmd_daemon,
 	&cmd_run,
+	&cmd_try,
 	&cmd_status,
 	&cmd_regressions,
 	&cmd_bisect,

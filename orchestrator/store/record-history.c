@@ -69,8 +69,9 @@ int record_history_tree_builds(struct record *r, char ***pairs, size_t *n,
 
 	*pairs = NULL;
 	*n = 0;
-	st = record_prepare(r, "SELECT DISTINCT tree, build FROM runs WHERE "
-			    "tree != '' ORDER BY tree, build",
+	st = record_prepare(r, "SELECT DISTINCT tree, build FROM runs r WHERE "
+			    "tree != '' AND " RECORD_NOT_TRY_SQL
+			    " ORDER BY tree, build",
 			    "cannot list trees", err, 0);
 	if (!st)
 		return -1;
@@ -96,9 +97,10 @@ int record_history_tree_runs(struct record *r, const char *tree,
 {
 	return record_list_runs_where(r, record_prepare(r, "SELECT "
 				      RECORD_RUN_COLUMNS RECORD_RUN_FROM
-				      "WHERE r.tree = ?1 AND r.build = ?2 "
-				      "ORDER BY r.id", "cannot list runs",
-				      err, 2, tree, build), runs, n, err);
+				      "WHERE r.tree = ?1 AND r.build = ?2 AND "
+				      RECORD_NOT_TRY_SQL " ORDER BY r.id",
+				      "cannot list runs", err, 2, tree, build),
+				      runs, n, err);
 }
 
 /*
@@ -111,8 +113,9 @@ int record_history_tree_verdicts(struct record *r, const char *tree,
 				 size_t *n, struct strbuf *err)
 {
 	sqlite3_stmt *st = record_prepare(r, "SELECT id, cell, verdict, line, "
-		"commit_id, purpose FROM runs WHERE tree = ?1 AND build = ?2 "
-		"ORDER BY id", "cannot list runs", err, 2, tree, build);
+		"commit_id, purpose FROM runs r WHERE tree = ?1 AND build = ?2 "
+		"AND " RECORD_NOT_TRY_SQL " ORDER BY id", "cannot list runs",
+		err, 2, tree, build);
 	struct record_run *v = NULL;
 	size_t nr = 0, alloc = 0;
 	int rc;

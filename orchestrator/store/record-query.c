@@ -25,7 +25,8 @@ int record_query_count_runs(struct record *r, struct record_totals *t,
 			    struct strbuf *err)
 {
 	static const char sql[] = "SELECT count(*), count(DISTINCT r.cell), "
-		"count(DISTINCT " ROW_KEY_SQL ") FROM runs r";
+		"count(DISTINCT " ROW_KEY_SQL ") FROM runs r WHERE "
+		RECORD_NOT_TRY_SQL;
 	sqlite3_stmt *st = record_prepare(r, sql, "cannot count runs", err,
 					  0);
 	int ret = -1;
@@ -74,7 +75,8 @@ static int newest_rows(struct record *r, size_t max_rows, size_t max_runs,
 		       struct row **rows, size_t *n, struct strbuf *err)
 {
 	static const char sql[] = "SELECT r.tree, r.commit_id, r.build, "
-		"r.kernel_id FROM runs r ORDER BY r.started_at DESC, r.id DESC";
+		"r.kernel_id FROM runs r WHERE " RECORD_NOT_TRY_SQL
+		" ORDER BY r.started_at DESC, r.id DESC";
 	sqlite3_stmt *st = record_prepare(r, sql, "cannot list runs", err, 0);
 	size_t nr = 0, alloc = 0, seen = 0, i;
 	struct row *v = NULL;
@@ -282,7 +284,7 @@ int record_query_brief_after(struct record *r, int64_t after_id,
 	static const char sql[] = "SELECT r.id, r.kernel_id, r.cell, "
 		"r.verdict, r.reason, r.line, r.started_at, r.log_path, "
 		"r.tree, r.commit_id, r.build, r.purpose FROM runs r "
-		"WHERE r.id > ?1 ORDER BY r.id";
+		"WHERE r.id > ?1 AND " RECORD_NOT_TRY_SQL " ORDER BY r.id";
 	sqlite3_stmt *st = record_prepare(r, sql, "cannot scan runs", err, 0);
 	struct record_run run;
 	int rc, ret = -1;

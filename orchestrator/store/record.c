@@ -40,7 +40,8 @@ static const char insert_sql[] =
 	"?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
 
 static const char list_sql[] =
-	"SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM "ORDER BY r.started_at DESC, r.id DESC";
+	"SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM
+	"WHERE " RECORD_NOT_TRY_SQL " ORDER BY r.started_at DESC, r.id DESC";
 
 /*
  * Migrations, in order: migrations[i] takes a store from version i + 1 to

@@ -42,8 +42,9 @@ struct record_run {
 	char *commit_id;
 	char *build;
 	char *subject;		/* read back only: the commit's subject */
-	char *purpose;		/* "test" (NULL or "" too), "confirm" or
-				 * "bisect": why the run was made */
+	char *purpose;		/* "test" (NULL or "" too), "confirm",
+				 * "bisect" or "try" (RECORD_PURPOSE_TRY):
+				 * why the run was made */
 	char *cmdline;		/* schema 4: the command that ran it (QEMU's
 				 * argv, shell-quoted); NULL or "" if none */
 	/* Schema 6: the hypervisor releases that ran it, as known when it
@@ -136,6 +137,18 @@ int record_open_readonly(struct record **out, const char *state_dir,
 			 struct strbuf *err);
 void record_close(struct record *r);
 const char *record_dir(const struct record *r);
+
+/*
+ * A developer's series tried before it is sent (`hvmatrix try`). Such runs
+ * are the try's alone: every listing that history, comparison, the
+ * dashboard and the exports read (record_list_runs, the record_history_*
+ * and record_query_* scans and counts) leaves them out; only the reads of
+ * one commit or one run (record_list_commit_runs, record_query_row_runs,
+ * record_query_run) return them.
+ */
+#define RECORD_PURPOSE_TRY "try"
+/* The same, as SQL's literal, for the listings' WHERE clauses. */
+#define RECORD_NOT_TRY_SQL "r.purpose <> 'try'"
 
 /* Safe to call from any one thread at a time (e.g. uv_queue_work). */
 int record_add_run(struct record *r, struct record_run *run,

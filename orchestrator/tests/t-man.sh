@@ -30,8 +30,8 @@ man_opts() {
 }
 
 commands=$("$HVM" --help | sed -n '/^commands:/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p')
-expect_eq "hvmatrix --help lists the 13 commands" \
-	"$(echo $commands | wc -w)" 13
+expect_eq "hvmatrix --help lists the 14 commands" \
+	"$(echo $commands | wc -w)" 14
 for c in $commands; do
 	check "hvmatrix(1) has a section for '$c'" \
 		grep -q "^## hvmatrix $c\( \|$\)" "$scd1"
