@@ -5,7 +5,8 @@
  * (job.h), answers what the job asks and tells (its lines, its cores, its
  * verdicts, a failed store write), and when a job ends boots the next
  * built one and starts a compare and a publish (daemon-work.c), as it
- * does when a confirmation FAIL is recorded inside a running job.
+ * does when a confirmation or bisection run is recorded inside a running
+ * job.
  *
  * Jobs never see struct daemon: everything they reach of it is here,
  * behind job_ops. This file never calls daemon.c: a pause, a shutdown or
@@ -139,12 +140,13 @@ static void job_verdict(void *owner, struct job *j, enum verdict v)
 }
 
 /*
- * A confirmation FAIL is on disk: compare (whose webhook events go to the
- * outbox) and publish now, in the thread pool as at a job's end, so that
- * a confirmed regression is told while the rest of its job still boots.
- * Either one already running runs once more after.
+ * A confirmation or bisection run is on disk: compare (whose webhook
+ * events go to the outbox) and publish now, in the thread pool as at a
+ * job's end, so that a regression it confirms or bisects is told while
+ * the rest of its job still boots. Either one already running runs once
+ * more after, so a burst of runs costs at most two of each.
  */
-static void job_confirmed(void *owner, struct job *j)
+static void job_finding_run(void *owner, struct job *j)
 {
 	struct daemon *d = owner;
 
@@ -197,7 +199,7 @@ static const struct job_ops daemon_job_ops = {
 	.changed = job_changed,
 	.cores_changed = job_cores_changed,
 	.verdict = job_verdict,
-	.confirmed = job_confirmed,
+	.finding_run = job_finding_run,
 	.store_failed = job_store_failed,
 	.ended = job_ended,
 };

@@ -245,12 +245,13 @@ static void job_maybe_done(struct job *j)
 		job_end(j);
 }
 
-/* A confirmation's FAIL on disk: the owner need not wait for the end. */
-static void confirm_written(struct job *j, int rc, const char *err)
+/* A confirmation or bisection run on disk: the owner need not wait for
+ * the end to see what it settles. */
+static void finding_written(struct job *j, int rc, const char *err)
 {
 	store_checked(j, rc, err);
 	if (rc == 0 && !j->ended)
-		j->env->ops->confirmed(j->env->owner, j);
+		j->env->ops->finding_run(j->env->owner, j);
 	job_maybe_done(j);
 }
 
@@ -260,13 +261,13 @@ static void save_verdict(struct job *j, const char *cell, enum verdict v,
 			 const char *log_path, const char *nonce,
 			 const char *purpose, const struct boot_run *r)
 {
-	int confirms = v == VERDICT_FAIL && purpose &&
-		       !strcmp(purpose, "confirm");
+	int finding = purpose && (!strcmp(purpose, "confirm") ||
+				  !strcmp(purpose, "bisect"));
 
 	j->env->ops->verdict(j->env->owner, j, v);
 	job_record_run(j, cell, v, reason, line, started_at, duration_s,
 		       log_path, nonce, purpose, r,
-		       confirms ? confirm_written : written);
+		       finding ? finding_written : written);
 }
 
 /* Every cell not yet recorded gets verdict v (BLOCKED or ERROR). */
