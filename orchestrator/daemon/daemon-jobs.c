@@ -4,7 +4,9 @@
  * takes the queued job schedule_pick() chose from the store, begins it
  * (job.h), answers what the job asks and tells (its lines, its cores, its
  * verdicts, a failed store write), and when a job ends boots the next
- * built one and starts a compare and a publish (daemon-work.c).
+ * built one and starts a compare and a publish (daemon-work.c), as it
+ * does when a confirmation or bisection run is recorded inside a running
+ * job.
  *
  * Jobs never see struct daemon: everything they reach of it is here,
  * behind job_ops. This file never calls daemon.c: a pause, a shutdown or
@@ -137,6 +139,23 @@ static void job_verdict(void *owner, struct job *j, enum verdict v)
 	d->worst = verdict_exit_worst(d->worst, verdict_exit_code(v));
 }
 
+/*
+ * A confirmation or bisection run is on disk: compare (whose webhook
+ * events go to the outbox) and publish now, in the thread pool as at a
+ * job's end, so that a regression it confirms or bisects is told while
+ * the rest of its job still boots. Either one already running runs once
+ * more after, so a burst of runs costs at most two of each.
+ */
+static void job_finding_run(void *owner, struct job *j)
+{
+	struct daemon *d = owner;
+
+	if (d->stopping)
+		return;
+	daemon_work_compare(d);
+	daemon_work_publish(d);
+}
+
 static void job_store_failed(void *owner, struct job *j, const char *err)
 {
 	daemon_state_pause(owner, err);
@@ -180,6 +199,7 @@ static const struct job_ops daemon_job_ops = {
 	.changed = job_changed,
 	.cores_changed = job_cores_changed,
 	.verdict = job_verdict,
+	.finding_run = job_finding_run,
 	.store_failed = job_store_failed,
 	.ended = job_ended,
 };

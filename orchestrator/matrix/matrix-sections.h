@@ -33,4 +33,14 @@ int matrix_executor_check(struct matrix_yaml *y,
 			  const struct cell *cells, size_t n_cells);
 void matrix_executor_release(struct matrix_executor *x);
 
+/* matrix-interfaces.c: the value of `interfaces`, a mapping of kinds and
+ * cell globs to lists of paths; the current event is its first. */
+int matrix_interfaces_parse(struct matrix_yaml *y,
+			    struct matrix_interface **out, size_t *n);
+/* Every cell glob matches a cell of the matrix. */
+int matrix_interfaces_check(struct matrix_yaml *y,
+			    const struct matrix_interface *v, size_t n,
+			    const struct cell *cells, size_t n_cells);
+void matrix_interfaces_free(struct matrix_interface *v, size_t n);
+
 #endif

@@ -1,6 +1,6 @@
 /*
  * matrix: the model of a matrix file (its cells, trees, builds, webhooks,
- * report and executor), the load entry points, the lookups and the
+ * report, executor and interfaces), the load entry points, the lookups and the
  * default path; and the document parser on top of the loader's layers:
  * the stream, the top-level mapping and its keys, each section given to
  * the file named for it (matrix-sections.h), read by matrix-section.c on
@@ -22,7 +22,7 @@
 
 static const char *const top_keys[] = { "builds", "cells", "trees",
 					"version", "webhooks", "report",
-					"executor" };
+					"executor", "interfaces" };
 
 /* What the parse reads into; the caller's matrix only once it all has. */
 struct loader {
@@ -31,6 +31,8 @@ struct loader {
 	struct entries cells, trees, builds, webhooks;
 	struct matrix_report report;
 	struct matrix_executor executor;
+	struct matrix_interface *interfaces;
+	size_t n_interfaces;
 };
 
 /* The value of `cells`; the current event is its first. */
@@ -116,6 +118,9 @@ static int parse_top_value(struct loader *l, const char *key)
 						 &l->webhooks);
 	if (!strcmp(key, "report"))
 		return matrix_report_parse(y, &l->report);
+	if (!strcmp(key, "interfaces"))
+		return matrix_interfaces_parse(y, &l->interfaces,
+					       &l->n_interfaces);
 	/* version */
 	if (y->ev.type != YAML_SCALAR_EVENT)
 		return matrix_yaml_fail(y, &y->ev.start_mark, "version: "
@@ -176,6 +181,9 @@ static int parse_top(struct loader *l)
 	}
 	if (matrix_executor_check(y, &l->executor, l->cells.items,
 				  l->cells.n))
+		goto out;
+	if (matrix_interfaces_check(y, l->interfaces, l->n_interfaces,
+				    l->cells.items, l->cells.n))
 		goto out;
 	ret = 0;
 out:
@@ -253,6 +261,10 @@ int matrix_parse(struct matrix *m, const char *name, const char *buf,
 	memset(&l.executor, 0, sizeof(l.executor));
 	m->report = l.report;
 	memset(&l.report, 0, sizeof(l.report));
+	m->interfaces = l.interfaces;
+	m->n_interfaces = l.n_interfaces;
+	l.interfaces = NULL;
+	l.n_interfaces = 0;
 	/* Where each cell is, for the editor. */
 	l.lay->items = l.cells.extents;
 	l.lay->n_items = m->n_cells;
@@ -268,6 +280,7 @@ out:
 	matrix_section_entries_release(&l.webhooks,
 				       &matrix_webhooks_section);
 	matrix_report_release(&l.report);
+	matrix_interfaces_free(l.interfaces, l.n_interfaces);
 	matrix_layout_release(&own);
 	if (ret && lay)
 		matrix_layout_release(lay);
@@ -321,6 +334,7 @@ void matrix_release(struct matrix *m)
 		matrix_webhooks_section.release(&m->webhooks[i]);
 	free(m->webhooks);
 	matrix_report_release(&m->report);
+	matrix_interfaces_free(m->interfaces, m->n_interfaces);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -124,6 +124,19 @@ struct matrix_executor {
 	unsigned line, column;
 };
 
+/*
+ * One entry of the top-level `interfaces` mapping: the files of a kernel
+ * tree whose change makes some cells likelier to fail
+ * (matrix-interfaces.h).
+ */
+struct matrix_interface {
+	char *key;		/* a kind's name, or a glob of cell names */
+	int kind;		/* enum matrix_interfaces_kind, -1: a glob */
+	char **paths;		/* patterns (matrix_interfaces_match) */
+	size_t n_paths;
+	unsigned line, column;	/* where the key is in its file */
+};
+
 struct matrix {
 	char *path;
 	struct cell *cells;
@@ -136,6 +149,8 @@ struct matrix {
 	struct matrix_webhook *webhooks;
 	size_t n_webhooks;
 	struct matrix_report report;
+	struct matrix_interface *interfaces;
+	size_t n_interfaces;
 };
 
 /* Returns 0, or -1 with "path:line:col: message" in err (m untouched). */

@@ -3,11 +3,14 @@
  * becomes runs per cell with their purpose; each boot round becomes its
  * runs: round 1 every run of the plan, later rounds the cells whose run
  * ended ERROR. Bookkeeping only: it starts nothing and writes nothing.
+ * Round 1 starts its runs in the todos' order, which job_plan_order()
+ * sets likeliest failures first.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "schedule/job-priv.h"
+#include "schedule/schedule.h"
 #include "lib/xmalloc.h"
 
 /*
@@ -46,6 +49,33 @@ void job_plan_todo(struct job *j)
 		j->todo[j->n_todo].purpose = purpose;
 		j->n_todo++;
 	}
+}
+
+void job_plan_order(struct job *j, size_t counts[3])
+{
+	enum schedule_rank *rank;
+	struct job_todo *sorted;
+	size_t *order, i;
+
+	counts[0] = counts[1] = counts[2] = 0;
+	if (!j->n_todo)
+		return;
+	rank = xcalloc(j->n_todo, sizeof(*rank));
+	order = xcalloc(j->n_todo, sizeof(*order));
+	sorted = xcalloc(j->n_todo + 1, sizeof(*sorted));
+	for (i = 0; i < j->n_todo; i++) {
+		rank[i] = schedule_cell_rank(j->m, j->todo[i].cell, j->changed,
+					     j->n_changed, j->changed_wide,
+					     j->failed, j->n_failed);
+		counts[rank[i]]++;
+	}
+	schedule_cell_order(rank, j->n_todo, order);
+	for (i = 0; i < j->n_todo; i++)
+		sorted[i] = j->todo[order[i]];
+	free(j->todo);
+	j->todo = sorted;
+	free(order);
+	free(rank);
 }
 
 struct job_todo *job_plan_find(const struct job *j, const char *cell)

@@ -52,6 +52,12 @@ struct job {
 	int scope_all;
 	int have_last_build;		/* the store had a build of it */
 	struct record_build last_build;
+	/* What orders round 1, likeliest failures first (job_plan_order) */
+	char **changed;			/* paths the commit changes */
+	size_t n_changed;
+	int changed_wide;		/* more than JOB_PLAN_DIFF_CAP */
+	char **failed;			/* cells that failed recently */
+	size_t n_failed;
 	char **retry;			/* cells ERROR this round */
 	size_t n_retry, retry_alloc;
 	char *repo;			/* the repository the build reads */
@@ -73,6 +79,20 @@ struct job {
 /* The store's plan (j->plan, j->scope_all) as runs per cell (j->todo);
  * counts what is recorded already in j->n_recorded. */
 void job_plan_todo(struct job *j);
+/* Paths of a commit looked at for the order; past them it touches
+ * everything (a merge, a tree-wide change) and ranks no cell first. */
+#define JOB_PLAN_DIFF_CAP 2000
+/* A cell failed recently: a FAIL among its newest runs of the tree, in
+ * the newest runs of the store. */
+#define JOB_PLAN_RECENT_RUNS 3
+#define JOB_PLAN_RECENT_WINDOW 20000
+/*
+ * Round 1's order: the todos whose interface files the commit changes
+ * (j->changed), then those that failed recently (j->failed), then the
+ * rest, each in matrix order. The number of todos in each rank goes to
+ * counts[SCHEDULE_RANK_*].
+ */
+void job_plan_order(struct job *j, size_t counts[3]);
 /* The todo of a cell, or NULL. */
 struct job_todo *job_plan_find(const struct job *j, const char *cell);
 /* A run of cell ended ERROR: it runs again in the next round. */

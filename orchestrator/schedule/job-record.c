@@ -67,6 +67,11 @@ static int prepare_fn(struct record *r, struct job_op *op, struct strbuf *err)
 	if (have < 0)
 		return -1;
 	j->have_last_build = have;
+	if (record_build_recent_fails(r, j->rj.tree, j->rj.build,
+				      JOB_PLAN_RECENT_RUNS,
+				      JOB_PLAN_RECENT_WINDOW, &j->failed,
+				      &j->n_failed, err) < 0)
+		return -1;
 	return record_build_job_plan(r, j->rj.tree, j->rj.commit_id,
 				     j->rj.build,
 				     &j->scope_all, &j->plan, &j->n_plan, err);

@@ -24,6 +24,7 @@
 #include "boot/probe.h"
 #include "lib/fsutil.h"
 #include "watch/watch.h"
+#include "watch/watch-diff.h"
 #include "lib/xmalloc.h"
 #include "lib/timeutil.h"
 
@@ -182,6 +183,8 @@ static void job_free_cb(uv_handle_t *h)
 	if (j->have_last_build)
 		record_build_release(&j->last_build);
 	free(j->todo);
+	watch_diff_paths_free(j->changed, j->n_changed);
+	record_strings_free(j->failed, j->n_failed);
 	record_strings_free(j->retry, j->n_retry);
 	free(j->kernel_err);
 	free(j->image);
@@ -242,15 +245,29 @@ static void job_maybe_done(struct job *j)
 		job_end(j);
 }
 
+/* A confirmation or bisection run on disk: the owner need not wait for
+ * the end to see what it settles. */
+static void finding_written(struct job *j, int rc, const char *err)
+{
+	store_checked(j, rc, err);
+	if (rc == 0 && !j->ended)
+		j->env->ops->finding_run(j->env->owner, j);
+	job_maybe_done(j);
+}
+
 static void save_verdict(struct job *j, const char *cell, enum verdict v,
 			 const char *reason, const char *line,
 			 double started_at, double duration_s,
 			 const char *log_path, const char *nonce,
 			 const char *purpose, const struct boot_run *r)
 {
+	int finding = purpose && (!strcmp(purpose, "confirm") ||
+				  !strcmp(purpose, "bisect"));
+
 	j->env->ops->verdict(j->env->owner, j, v);
 	job_record_run(j, cell, v, reason, line, started_at, duration_s,
-		       log_path, nonce, purpose, r, written);
+		       log_path, nonce, purpose, r,
+		       finding ? finding_written : written);
 }
 
 /* Every cell not yet recorded gets verdict v (BLOCKED or ERROR). */
@@ -394,6 +411,11 @@ struct identify_work {
 	struct kernel k;
 	struct strbuf err;
 	int rc;
+	/* The commit's changed paths, for the order of its runs. */
+	char **paths;
+	size_t n_paths;
+	int diff_rc;
+	struct strbuf diff_err;
 };
 
 static void identify_cb(uv_work_t *req)
@@ -413,6 +435,36 @@ static void identify_cb(uv_work_t *req)
 		strbuf_reset(&why);
 	}
 	strbuf_release(&why);
+	w->diff_rc = watch_diff_paths(w->j->repo, w->j->rj.commit_id,
+				      JOB_PLAN_DIFF_CAP, &w->paths,
+				      &w->n_paths, &w->diff_err);
+}
+
+/*
+ * Round 1 likeliest failures first. The order is only a head start: a
+ * commit that cannot be diffed keeps matrix order and fails nothing.
+ */
+static void order_runs(struct job *j, struct identify_work *w)
+{
+	size_t counts[3];
+
+	if (w->diff_rc < 0) {
+		say_job(j, "no cell first for its paths: %s",
+			w->diff_err.buf);
+	} else {
+		j->changed = w->paths;
+		j->n_changed = w->n_paths;
+		j->changed_wide = w->diff_rc > 0;
+		w->paths = NULL;
+		w->n_paths = 0;
+	}
+	job_plan_order(j, counts);
+	if (counts[SCHEDULE_RANK_TOUCHED] || counts[SCHEDULE_RANK_FAILED])
+		say_job(j, "first the %zu cell%s whose interface it touches, "
+			"then the %zu that failed recently",
+			counts[SCHEDULE_RANK_TOUCHED],
+			counts[SCHEDULE_RANK_TOUCHED] == 1 ? "" : "s",
+			counts[SCHEDULE_RANK_FAILED]);
 }
 
 static void identify_after(uv_work_t *req, int status)
@@ -429,7 +481,10 @@ static void identify_after(uv_work_t *req, int status)
 	} else {
 		j->kernel = w->k;
 	}
+	order_runs(j, w);
+	watch_diff_paths_free(w->paths, w->n_paths);
 	strbuf_release(&w->err);
+	strbuf_release(&w->diff_err);
 	free(w);
 	if (j->requeue || j->store_failed) {
 		job_maybe_done(j);
@@ -461,6 +516,7 @@ void job_boot(struct job *j)
 	w = xcalloc(1, sizeof(*w));
 	w->j = j;
 	strbuf_init(&w->err, 0);
+	strbuf_init(&w->diff_err, 0);
 	j->pending++;
 	uv_queue_work(j->env->loop, &w->req, identify_cb, identify_after);
 }

@@ -64,6 +64,10 @@ struct job_ops {
 	void (*cores_changed)(void *owner, struct job *j);
 	/* A verdict goes to the store (the daemon's exit code counts it). */
 	void (*verdict)(void *owner, struct job *j, enum verdict v);
+	/* A run a finding waits for (a confirmation or a bisection step)
+	 * is in the store, the job still running: a regression may be
+	 * confirmed or bisected now, not only at the job's end. */
+	void (*finding_run)(void *owner, struct job *j);
 	/* A store write failed: the job is left `running` in the store and
 	 * ends without another write; the owner should stop taking work. */
 	void (*store_failed)(void *owner, struct job *j, const char *err);

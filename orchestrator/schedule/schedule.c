@@ -4,7 +4,39 @@
  * clock, no daemon. Whoever acts on an answer (daemon-jobs.c) owns the
  * queue, the jobs and the timers.
  */
+#include <string.h>
+
 #include "schedule/schedule.h"
+#include "matrix/matrix-interfaces.h"
+
+enum schedule_rank schedule_cell_rank(const struct matrix *m,
+				      const struct cell *c,
+				      char *const *paths, size_t n_paths,
+				      int wide, char *const *failed,
+				      size_t n_failed)
+{
+	size_t i;
+
+	if (!wide && matrix_interfaces_touched(m, c, paths, n_paths))
+		return SCHEDULE_RANK_TOUCHED;
+	for (i = 0; i < n_failed; i++)
+		if (!strcmp(failed[i], c->name))
+			return SCHEDULE_RANK_FAILED;
+	return SCHEDULE_RANK_REST;
+}
+
+void schedule_cell_order(const enum schedule_rank *rank, size_t n,
+			 size_t *order)
+{
+	size_t i, k = 0;
+	unsigned r;
+
+	/* Three ranks: one pass each keeps every tie in index order. */
+	for (r = SCHEDULE_RANK_TOUCHED; r <= SCHEDULE_RANK_REST; r++)
+		for (i = 0; i < n; i++)
+			if (rank[i] == r)
+				order[k++] = i;
+}
 
 double schedule_backoff_s(double base_s, int attempts)
 {

@@ -24,12 +24,17 @@
  *    job: the store's own order (record-queue.c, `hvmatrix queue`). A job
  *    whose backoff has not run out is not taken; the earliest one says
  *    when to look again.
+ *  - Within a job, the cells likeliest to fail on its commit boot first:
+ *    those whose interface files the commit touches (matrix-interfaces.h),
+ *    then those that failed recently, then the rest, each group in matrix
+ *    order. Only which run starts first changes, never a verdict.
  */
 #ifndef HVM_SCHEDULE_H
 #define HVM_SCHEDULE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "matrix/matrix.h"
 
 /* The most a failed job waits before its next attempt. */
 #define SCHEDULE_RETRY_MAX_S 1800.0
@@ -104,6 +109,29 @@ int schedule_may_boot(const struct schedule_state *s, size_t self);
 
 /* A job ended: the built job that boots now, or SCHEDULE_NO_JOB. */
 size_t schedule_next_boot(const struct schedule_state *s);
+
+/* How likely a job's cell is to fail on its commit, likeliest first. */
+enum schedule_rank {
+	SCHEDULE_RANK_TOUCHED = 0,	/* the commit touches its interface */
+	SCHEDULE_RANK_FAILED,		/* it failed among its last runs */
+	SCHEDULE_RANK_REST,
+};
+
+/*
+ * Cell c's rank in a job whose commit changes paths (n_paths of them;
+ * wide: more than the caller looked at, so every cell may be touched and
+ * none ranks first for it) and whose tree's recent failures are the cells
+ * named in failed.
+ */
+enum schedule_rank schedule_cell_rank(const struct matrix *m,
+				      const struct cell *c,
+				      char *const *paths, size_t n_paths,
+				      int wide, char *const *failed,
+				      size_t n_failed);
+/* order[0..n): the indexes 0..n-1 sorted by rank[], ties kept in index
+ * order. */
+void schedule_cell_order(const enum schedule_rank *rank, size_t n,
+			 size_t *order);
 
 /* The backoff before attempt `attempts + 1` of a job the farm failed:
  * base_s, twice as long after each attempt, at most SCHEDULE_RETRY_MAX_S. */

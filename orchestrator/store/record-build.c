@@ -107,6 +107,26 @@ int record_build_cells_done(struct record *r, const char *tree,
 			    cells, n, err);
 }
 
+int record_build_recent_fails(struct record *r, const char *tree,
+			       const char *build, unsigned last,
+			       unsigned window, char ***cells, size_t *n,
+			       struct strbuf *err)
+{
+	sqlite3_stmt *st = record_prepare(r, "SELECT DISTINCT cell FROM "
+		"(SELECT cell, verdict, row_number() OVER (PARTITION BY cell "
+		"ORDER BY id DESC) AS k FROM runs WHERE id > (SELECT "
+		"coalesce(max(id), 0) FROM runs) - ?3 AND tree = ?1 AND "
+		"build = ?2) WHERE k <= ?4 AND verdict = 'FAIL' ORDER BY cell",
+		"cannot list recent failures", err, 2, tree, build);
+
+	/* Bounded by id, not by a scan of the tree's whole history. */
+	if (st) {
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)window);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)last);
+	}
+	return record_list_strings(r, st, cells, n, err);
+}
+
 int record_build_job_plan(struct record *r, const char *tree,
 		    const char *commit_id, const char *build, int *scope_all,
 		    struct record_plan **plan, size_t *n, struct strbuf *err)

@@ -268,6 +268,13 @@ void record_build_plan_free(struct record_plan *plan, size_t n);
 int record_build_cells_done(struct record *r, const char *tree,
 		      const char *commit_id, const char *build, char ***cells,
 		      size_t *n, struct strbuf *err);
+/* Cells with a FAIL among their `last` newest runs of (tree, build),
+ * looking only at the newest `window` runs of the store: what a job boots
+ * first after the cells its commit touches. 0 or -1 + err. */
+int record_build_recent_fails(struct record *r, const char *tree,
+			       const char *build, unsigned last,
+			       unsigned window, char ***cells, size_t *n,
+			       struct strbuf *err);
 void record_strings_free(char **v, size_t n);
 
 /*

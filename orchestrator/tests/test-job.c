@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <git2.h>
 #include <uv.h>
 
 #include "schedule/job.h"
@@ -43,6 +44,8 @@ static struct fake {
 	int stopping;
 	struct strbuf trace;		/* one letter per callback */
 	struct strbuf said;		/* lines, '\n' after each */
+	struct strbuf started;		/* cells in start order, ' ' after
+					 * each */
 	unsigned ended;
 	unsigned cores_at_end;
 	struct job *job;
@@ -134,6 +137,7 @@ static void exec_tick(uv_timer_t *t)
 			r->interrupted = 1;
 		} else {
 			x->opts.on_start(r, x->opts.data);
+			strbuf_addf(&fake.started, "%s ", r->cell->name);
 			judge_set(&r->judge, verdict_of(r->cell->name),
 				  "fake", "fake line");
 			r->started_at = 2;
@@ -244,6 +248,12 @@ static void own_verdict(void *owner, struct job *j, enum verdict v)
 	trace('V');
 }
 
+static void own_finding_run(void *owner, struct job *j)
+{
+	ck_assert_ptr_eq(j, fake.job);
+	trace('X');
+}
+
 static void own_store_failed(void *owner, struct job *j, const char *err)
 {
 	trace('S');
@@ -265,6 +275,7 @@ static const struct job_ops own_ops = {
 	.changed = own_changed,
 	.cores_changed = own_cores_changed,
 	.verdict = own_verdict,
+	.finding_run = own_finding_run,
 	.store_failed = own_store_failed,
 	.ended = own_ended,
 };
@@ -313,6 +324,7 @@ static void setup(void)
 	memset(&fake, 0, sizeof(fake));
 	strbuf_init(&fake.trace, 0);
 	strbuf_init(&fake.said, 0);
+	strbuf_init(&fake.started, 0);
 	fake.free_cores[0] = 4;
 	ck_assert_int_eq(uv_loop_init(&loop), 0);
 	uv_timer_init(&loop, &fake.build_timer);
@@ -343,6 +355,7 @@ static void teardown(void)
 	matrix_release(&m);
 	strbuf_release(&fake.trace);
 	strbuf_release(&fake.said);
+	strbuf_release(&fake.started);
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(state);
 	free(image);
@@ -475,6 +488,15 @@ static struct record_job queue_row(struct record *r, const char *id)
 	strbuf_release(&err);
 	ck_assert_ptr_nonnull(out.commit_id);
 	return out;
+}
+
+static size_t count_char(const char *s, char c)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
 }
 
 static int said(const char *text)
@@ -664,6 +686,17 @@ START_TEST(test_confirmation_wants)
 	ck_assert_uint_eq(count_runs(r, "c1", "pass", VERDICT_PASS, "test"),
 			  1);
 	ck_assert_uint_eq(all_runs(r, "c1"), 4);
+	/*
+	 * Each confirmation run, once on disk, was told (X) while the job
+	 * still ran, before its end (E); the test run was not. When each
+	 * write ends against the next run is the store thread's timing:
+	 * only the count and the end are fixed. The cell with a FAIL
+	 * recorded booted first.
+	 */
+	ck_assert_uint_eq(count_char(fake.trace.buf, 'X'), 2);
+	ck_assert_uint_eq(strcspn(fake.trace.buf, "E"),
+			  strlen(fake.trace.buf) - 1);
+	ck_assert_str_eq(fake.started.buf, "fail fail pass ");
 	record_close(r);
 }
 END_TEST
@@ -684,6 +717,10 @@ START_TEST(test_bisection_wants)
 	ck_assert_uint_eq(count_runs(r, "c2", "fail", VERDICT_FAIL, "bisect"),
 			  3);
 	ck_assert_uint_eq(all_runs(r, "c2"), 3);
+	/* Each bisection step, once on disk, was told before the end. */
+	ck_assert_uint_eq(count_char(fake.trace.buf, 'X'), 3);
+	ck_assert_uint_eq(strcspn(fake.trace.buf, "E"),
+			  strlen(fake.trace.buf) - 1);
 	record_close(r);
 }
 END_TEST
@@ -715,6 +752,121 @@ START_TEST(test_cores)
 }
 END_TEST
 
+/*
+ * The commit's own paths, read from the tree's repository (made here
+ * with libgit2): a commit touching arch/x86/xen/ boots the Xen cell
+ * first, one touching nothing of interest keeps matrix order.
+ */
+static void git_ok(int rc, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	if (rc < 0)
+		ck_abort_msg("%s: %s", what, e && e->message ? e->message :
+			     "?");
+}
+
+/* A commit on parent (NULL: a root) that writes path; its hex id. */
+static char *git_commit_path(git_repository *repo, const char *parent,
+			     const char *path)
+{
+	const git_commit *pc[1] = { NULL };
+	git_index *index = NULL;
+	git_index_entry e;
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_oid tree_id, id, pid;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	git_ok(git_repository_index(&index, repo), "index");
+	memset(&e, 0, sizeof(e));
+	e.mode = GIT_FILEMODE_BLOB;
+	e.path = path;
+	git_ok(git_index_add_from_buffer(index, &e, path, strlen(path)),
+	       "add");
+	git_ok(git_index_write_tree(&tree_id, index), "write tree");
+	git_ok(git_tree_lookup(&tree, repo, &tree_id), "tree");
+	git_ok(git_signature_new(&sig, "A", "a@example.com", 1700000000, 0),
+	       "signature");
+	if (parent) {
+		git_ok(git_oid_fromstr(&pid, parent), "parent id");
+		git_ok(git_commit_lookup((git_commit **)&pc[0], repo, &pid),
+		       "parent");
+	}
+	git_ok(git_commit_create(&id, repo, NULL, sig, sig, NULL, path, tree,
+				 parent ? 1 : 0, pc), "commit");
+	git_commit_free((git_commit *)pc[0]);
+	git_tree_free(tree);
+	git_signature_free(sig);
+	git_index_free(index);
+	return xstrdup(git_oid_tostr(hex, sizeof(hex), &id));
+}
+
+START_TEST(test_order_by_commit)
+{
+	struct record *r = open_store();
+	git_repository *repo = NULL;
+	char *path = xstrfmt("%s/repo", tmpdir), *base, *xen, *doc;
+
+	git_libgit2_init();
+	git_ok(git_repository_init(&repo, path, 0), "init");
+	base = git_commit_path(repo, NULL, "README");
+	xen = git_commit_path(repo, base, "arch/x86/xen/enlighten_pv.c");
+	doc = git_commit_path(repo, xen, "Documentation/x86/boot.rst");
+	use_cells("cells:\n  - name: plain\n"
+		  "  - name: vmw\n    machine: pc,vmport=on\n"
+		  "  - name: dom0\n    backend: xen\n    xen: \"4.17\"\n");
+	enqueue(r, xen);
+	run_job(r, NULL);
+	ck_assert_str_eq(fake.started.buf, "dom0 plain vmw ");
+	ck_assert(said("first the 1 cell whose interface it touches, then "
+		       "the 0 that failed recently"));
+	fake.ended = 0;
+	strbuf_reset(&fake.started);
+	strbuf_reset(&fake.said);
+	enqueue(r, doc);
+	run_job(r, NULL);
+	ck_assert_str_eq(fake.started.buf, "plain vmw dom0 ");
+	ck_assert(!said("first the"));
+	/* Verdicts as ever: the order changed only which started first. */
+	ck_assert_uint_eq(count_runs(r, xen, "dom0", VERDICT_PASS, "test"), 1);
+	ck_assert_uint_eq(count_runs(r, doc, "dom0", VERDICT_PASS, "test"), 1);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	free(base);
+	free(xen);
+	free(doc);
+	free(path);
+	record_close(r);
+}
+END_TEST
+
+/* The matrix's interfaces section overrides the built-in map. */
+START_TEST(test_order_matrix_override)
+{
+	struct record *r = open_store();
+	git_repository *repo = NULL;
+	char *path = xstrfmt("%s/repo", tmpdir), *base, *doc;
+
+	git_libgit2_init();
+	git_ok(git_repository_init(&repo, path, 0), "init");
+	base = git_commit_path(repo, NULL, "README");
+	doc = git_commit_path(repo, base, "Documentation/x86/boot.rst");
+	use_cells("cells:\n  - name: plain\n"
+		  "  - name: dom0\n    backend: xen\n    xen: \"4.17\"\n"
+		  "interfaces:\n  \"do*\": [Documentation/x86/]\n");
+	enqueue(r, doc);
+	run_job(r, NULL);
+	ck_assert_str_eq(fake.started.buf, "dom0 plain ");
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	free(base);
+	free(doc);
+	free(path);
+	record_close(r);
+}
+END_TEST
+
 static Suite *job_suite(void)
 {
 	Suite *s = suite_create("job");
@@ -729,6 +881,8 @@ static Suite *job_suite(void)
 	tcase_add_test(tc, test_confirmation_wants);
 	tcase_add_test(tc, test_bisection_wants);
 	tcase_add_test(tc, test_cores);
+	tcase_add_test(tc, test_order_by_commit);
+	tcase_add_test(tc, test_order_matrix_override);
 	suite_add_tcase(s, tc);
 	return s;
 }

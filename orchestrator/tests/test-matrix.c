@@ -18,6 +18,7 @@
 #include "executor/rundir.h"
 #include "lib/fsutil.h"
 #include "matrix/matrix.h"
+#include "matrix/matrix-interfaces.h"
 #include "lib/strbuf.h"
 #include "lib/xmalloc.h"
 
@@ -2027,6 +2028,159 @@ START_TEST(test_edit_trees_builds_around)
 }
 END_TEST
 
+/* ---- interfaces: the path map and its section ---- */
+
+START_TEST(test_interfaces_match)
+{
+	ck_assert(matrix_interfaces_match("arch/x86/xen/",
+					  "arch/x86/xen/enlighten.c"));
+	ck_assert(matrix_interfaces_match("arch/x86/xen/",
+					  "arch/x86/xen/sub/dir.c"));
+	ck_assert(!matrix_interfaces_match("arch/x86/xen/",
+					   "arch/x86/xenon.c"));
+	ck_assert(!matrix_interfaces_match("arch/x86/xen/", "arch/x86/xen"));
+	ck_assert(matrix_interfaces_match("arch/x86/kernel/kvm*.c",
+					  "arch/x86/kernel/kvmclock.c"));
+	ck_assert(matrix_interfaces_match("arch/x86/kernel/kvm*.c",
+					  "arch/x86/kernel/kvm.c"));
+	/* A wildcard never crosses a '/'. */
+	ck_assert(!matrix_interfaces_match("arch/x86/kernel/kvm*.c",
+					   "arch/x86/kernel/kvm/x.c"));
+	ck_assert(!matrix_interfaces_match("arch/x86/kernel/cpu/vmware.c",
+					   "arch/x86/kernel/cpu/vmware.h"));
+	/* A directory with a wildcard: any leading directory. */
+	ck_assert(matrix_interfaces_match("drivers/*/xen/",
+					  "drivers/net/xen/netfront.c"));
+	ck_assert(!matrix_interfaces_match("drivers/*/xen/",
+					   "drivers/net/xen-netfront.c"));
+	ck_assert(!matrix_interfaces_match("", "README"));
+}
+END_TEST
+
+static const char kinds_yaml[] =
+	"cells:\n"
+	"  - name: plain\n"
+	"  - name: vmw\n    machine: pc,vmport=on\n"
+	"  - name: vmport-off\n    machine: pc,vmport=off\n"
+	"  - name: dom0\n    backend: xen\n    xen: \"4.17\"\n"
+	"  - name: guest\n    backend: xen-libxl\n    xen: \"4.17\"\n"
+	"  - name: kvm\n    accel: kvm\n    cpu: host\n"
+	"  - name: hv\n    accel: kvm\n    cpu: host,hv-relaxed\n";
+
+START_TEST(test_interfaces_kinds)
+{
+	struct matrix m;
+
+	load_ok(&m, kinds_yaml);
+	ck_assert_uint_eq(matrix_interfaces_kinds(&m.cells[0]), 0);
+	ck_assert_uint_eq(matrix_interfaces_kinds(&m.cells[1]),
+			  1u << MATRIX_KIND_VMWARE);
+	ck_assert_uint_eq(matrix_interfaces_kinds(&m.cells[2]), 0);
+	ck_assert_uint_eq(matrix_interfaces_kinds(&m.cells[3]),
+			  1u << MATRIX_KIND_XEN);
+	ck_assert_uint_eq(matrix_interfaces_kinds(&m.cells[4]),
+			  1u << MATRIX_KIND_XEN);
+	ck_assert_uint_eq(matrix_interfaces_kinds(&m.cells[5]),
+			  1u << MATRIX_KIND_KVM);
+	ck_assert_uint_eq(matrix_interfaces_kinds(&m.cells[6]),
+			  1u << MATRIX_KIND_HYPERV);
+	ck_assert_int_eq(matrix_interfaces_kind_find("xen"), MATRIX_KIND_XEN);
+	ck_assert_int_eq(matrix_interfaces_kind_find("qemu"), -1);
+	matrix_release(&m);
+}
+END_TEST
+
+static int touched(const struct matrix *m, const char *cell,
+		   const char *path)
+{
+	char *paths[] = { (char *)"MAINTAINERS", (char *)path };
+
+	return matrix_interfaces_touched(m, matrix_find(m, cell), paths, 2);
+}
+
+START_TEST(test_interfaces_default_map)
+{
+	struct matrix m;
+
+	load_ok(&m, kinds_yaml);
+	ck_assert(touched(&m, "dom0", "arch/x86/xen/enlighten_pv.c"));
+	ck_assert(touched(&m, "guest", "drivers/xen/events/events_base.c"));
+	ck_assert(touched(&m, "guest", "include/xen/interface/xen.h"));
+	ck_assert(!touched(&m, "vmw", "arch/x86/xen/enlighten_pv.c"));
+	ck_assert(!touched(&m, "plain", "arch/x86/xen/enlighten_pv.c"));
+	ck_assert(touched(&m, "vmw", "arch/x86/kernel/cpu/vmware.c"));
+	ck_assert(!touched(&m, "dom0", "arch/x86/kernel/cpu/vmware.c"));
+	ck_assert(touched(&m, "kvm", "arch/x86/kernel/kvmclock.c"));
+	ck_assert(touched(&m, "kvm", "arch/x86/include/asm/kvm_para.h"));
+	ck_assert(!touched(&m, "hv", "arch/x86/kernel/kvmclock.c"));
+	ck_assert(touched(&m, "hv", "drivers/hv/vmbus_drv.c"));
+	/* The detection every kind goes through. */
+	ck_assert(touched(&m, "vmw", "arch/x86/kernel/cpu/hypervisor.c"));
+	ck_assert(touched(&m, "dom0", "arch/x86/kernel/cpu/hypervisor.c"));
+	ck_assert(!touched(&m, "plain", "arch/x86/kernel/cpu/hypervisor.c"));
+	ck_assert(!touched(&m, "dom0", "Documentation/xen.rst"));
+	matrix_release(&m);
+}
+END_TEST
+
+START_TEST(test_interfaces_section)
+{
+	struct matrix m;
+	struct strbuf sb = STRBUF_INIT;
+
+	/* A kind's key replaces its paths; a glob's adds to its cells. */
+	strbuf_addstr(&sb, kinds_yaml);
+	strbuf_addstr(&sb, "interfaces:\n"
+		      "  xen: [drivers/xen/]\n"
+		      "  vmware:\n"
+		      "  \"p*\": Documentation/\n"
+		      "  dom0: [arch/x86/boot/*.S]\n");
+	load_ok(&m, sb.buf);
+	ck_assert_uint_eq(m.n_interfaces, 4);
+	ck_assert_int_eq(m.interfaces[0].kind, MATRIX_KIND_XEN);
+	ck_assert_int_eq(m.interfaces[2].kind, -1);
+	ck_assert_uint_eq(m.interfaces[2].line, 22);
+	ck_assert_uint_eq(m.interfaces[2].column, 3);
+	ck_assert(!touched(&m, "dom0", "arch/x86/xen/enlighten_pv.c"));
+	ck_assert(touched(&m, "guest", "drivers/xen/xenbus/x.c"));
+	ck_assert(!touched(&m, "vmw", "arch/x86/kernel/cpu/vmware.c"));
+	ck_assert(touched(&m, "plain", "Documentation/index.rst"));
+	ck_assert(!touched(&m, "vmw", "Documentation/index.rst"));
+	ck_assert(touched(&m, "dom0", "arch/x86/boot/header.S"));
+	ck_assert(!touched(&m, "guest", "arch/x86/boot/header.S"));
+	/* Kinds not given keep their built-in paths. */
+	ck_assert(touched(&m, "kvm", "arch/x86/kernel/kvm.c"));
+	matrix_release(&m);
+	strbuf_release(&sb);
+}
+END_TEST
+
+START_TEST(test_interfaces_errors)
+{
+	ck_load_error("cells:\n  - name: a\ninterfaces:\n  b*: [x/]\n",
+		      "t.yaml:4:3: interfaces: 'b*' is no kind (xen, vmware, "
+		      "kvm, hyperv) and matches no cell");
+	ck_load_error("cells:\n  - name: a\ninterfaces: [xen]\n",
+		      "t.yaml:3:13: interfaces: expected a mapping of kinds "
+		      "(xen, vmware, kvm, hyperv) or cell globs to paths, got "
+		      "a list");
+	ck_load_error("cells:\n  - name: a\ninterfaces:\n  xen: [/abs]\n",
+		      "t.yaml:4:9: interfaces: xen: expected a path relative "
+		      "to the tree's top (a trailing / for a directory), got "
+		      "\"/abs\"");
+	ck_load_error("cells:\n  - name: a\ninterfaces:\n  xen: [a/../b]\n",
+		      "t.yaml:4:9: interfaces: xen: expected a path without . "
+		      "or .. components, got \"a/../b\"");
+	ck_load_error("cells:\n  - name: a\ninterfaces:\n  xen: {a: b}\n",
+		      "t.yaml:4:8: interfaces: xen: expected a path or a list "
+		      "of paths, got a mapping");
+	ck_load_error("cells:\n  - name: a\ninterfaces:\n  xen: [x/]\n"
+		      "  xen: [y/]\n",
+		      "t.yaml:5:3: duplicate key 'xen' (first defined at "
+		      "line 4)");
+}
+END_TEST
+
 static Suite *matrix_suite(void)
 {
 	Suite *s = suite_create("matrix");
@@ -2047,6 +2201,11 @@ static Suite *matrix_suite(void)
 	tcase_add_test(tc, test_load_valid);
 	tcase_add_test(tc, test_load_empty_lists);
 	tcase_add_test(tc, test_load_errors);
+	tcase_add_test(tc, test_interfaces_match);
+	tcase_add_test(tc, test_interfaces_kinds);
+	tcase_add_test(tc, test_interfaces_default_map);
+	tcase_add_test(tc, test_interfaces_section);
+	tcase_add_test(tc, test_interfaces_errors);
 	tcase_add_test(tc, test_executor_spec);
 	tcase_add_test(tc, test_load_error_from_file);
 	tcase_add_test(tc, test_default_path);

@@ -3,7 +3,8 @@
  * up for each rule: the queue's order (confirmations and bisection steps
  * ahead of tips and the backlog) and that it is the store's own, backoff,
  * cores never promised twice, the turns of builds and boots, nothing
- * taken while stopping or paused.
+ * taken while stopping or paused; within a job, the cells a commit
+ * touches first, then those that failed recently.
  */
 #include <check.h>
 #include <ftw.h>
@@ -385,12 +386,78 @@ START_TEST(test_backoff)
 }
 END_TEST
 
+/* ---- within a job: likeliest failures first ---- */
+
+static const char order_yaml[] =
+	"cells:\n"
+	"  - name: plain\n"
+	"  - name: vmw\n    machine: pc,vmport=on\n"
+	"  - name: dom0\n    backend: xen\n    xen: \"4.17\"\n"
+	"  - name: flaky\n"
+	"  - name: guest\n    backend: xen-libxl\n    xen: \"4.17\"\n";
+
+/* The cells of order_yaml in the order a commit changing `path` (NULL:
+ * nothing) boots them, with "flaky" failed recently; wide as given. */
+static char *order_of(const struct matrix *m, const char *path, int wide)
+{
+	char *paths[] = { (char *)"MAINTAINERS", (char *)path };
+	char *failed[] = { (char *)"flaky", (char *)"gone" };
+	enum schedule_rank rank[8];
+	size_t order[8], i;
+	struct strbuf sb = STRBUF_INIT;
+
+	ck_assert_uint_le(m->n_cells, 8);
+	for (i = 0; i < m->n_cells; i++)
+		rank[i] = schedule_cell_rank(m, &m->cells[i], paths,
+					     path ? 2 : 1, wide, failed, 2);
+	schedule_cell_order(rank, m->n_cells, order);
+	for (i = 0; i < m->n_cells; i++)
+		strbuf_addf(&sb, "%s%s", i ? " " : "",
+			    m->cells[order[i]].name);
+	return strbuf_detach(&sb, NULL);
+}
+
+#define ck_order(m, path, wide, want)				\
+	do {							\
+		char *o_ = order_of(m, path, wide);		\
+		ck_assert_str_eq(o_, want);			\
+		free(o_);					\
+	} while (0)
+
+START_TEST(test_cell_order)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct matrix m;
+
+	if (matrix_load_buf(&m, "t.yaml", order_yaml, strlen(order_yaml),
+			    &err))
+		ck_abort_msg("matrix: %s", err.buf);
+	/* The Xen cells first, in matrix order, then the recent failure. */
+	ck_order(&m, "arch/x86/xen/enlighten_pv.c", 0,
+		 "dom0 guest flaky plain vmw");
+	ck_order(&m, "drivers/xen/xenbus/xenbus_probe.c", 0,
+		 "dom0 guest flaky plain vmw");
+	ck_order(&m, "arch/x86/kernel/cpu/vmware.c", 0,
+		 "vmw flaky plain dom0 guest");
+	/* Nothing of interest: only the recent failure moves. */
+	ck_order(&m, "Documentation/admin-guide/README.rst", 0,
+		 "flaky plain vmw dom0 guest");
+	ck_order(&m, NULL, 0, "flaky plain vmw dom0 guest");
+	/* Too many paths looked at: no cell is ranked first for them. */
+	ck_order(&m, "arch/x86/xen/enlighten_pv.c", 1,
+		 "flaky plain vmw dom0 guest");
+	matrix_release(&m);
+	strbuf_release(&err);
+}
+END_TEST
+
 static Suite *schedule_suite(void)
 {
 	Suite *s = suite_create("schedule");
 	TCase *tc = tcase_create("schedule");
 
 	tcase_add_test(tc, test_pick_priority);
+	tcase_add_test(tc, test_cell_order);
 	tcase_add_test(tc, test_pick_backoff);
 	tcase_add_test(tc, test_pick_is_the_store_order);
 	tcase_add_test(tc, test_free_cores);

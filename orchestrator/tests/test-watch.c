@@ -22,6 +22,7 @@
 #include "lib/fsutil.h"
 #include "lib/strbuf.h"
 #include "watch/watch.h"
+#include "watch/watch-diff.h"
 #include "lib/xmalloc.h"
 
 #define AUTHOR "A U Thor"
@@ -985,6 +986,116 @@ START_TEST(test_local_fetch_is_noop)
 }
 END_TEST
 
+/* ---- watch-diff: the paths a commit changes ---- */
+
+/*
+ * A commit on top of parent (NULL: a root) whose tree is the repository's
+ * index after writing path with text (text NULL: path removed).
+ */
+static git_oid commit_path(git_repository *repo, const git_oid *parent,
+			   const char *path, const char *text)
+{
+	const git_commit *pc[1] = { NULL };
+	git_index *index = NULL;
+	git_index_entry e;
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_oid tree_id, id;
+
+	check_git(git_repository_index(&index, repo), "index");
+	if (text) {
+		memset(&e, 0, sizeof(e));
+		e.mode = GIT_FILEMODE_BLOB;
+		e.path = path;
+		check_git(git_index_add_from_buffer(index, &e, text,
+						    strlen(text)), "add");
+	} else {
+		check_git(git_index_remove(index, path, 0), "remove");
+	}
+	check_git(git_index_write_tree(&tree_id, index), "write tree");
+	check_git(git_tree_lookup(&tree, repo, &tree_id), "tree");
+	check_git(git_signature_new(&sig, AUTHOR, EMAIL, ++clock_now, 0),
+		  "sig");
+	if (parent)
+		check_git(git_commit_lookup((git_commit **)&pc[0], repo,
+					    parent), "parent");
+	check_git(git_commit_create(&id, repo, NULL, sig, sig, NULL, path,
+				    tree, parent ? 1 : 0, pc), "commit");
+	git_commit_free((git_commit *)pc[0]);
+	git_tree_free(tree);
+	git_signature_free(sig);
+	git_index_free(index);
+	return id;
+}
+
+static int diff(const git_oid *id, size_t cap, char ***paths, size_t *n)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = tmp_path("d"), *h = hex(id);
+	int rc = watch_diff_paths(path, h, cap, paths, n, &err);
+
+	ck_assert_msg(rc >= 0, "watch_diff_paths: %s", err.buf);
+	free(path);
+	free(h);
+	strbuf_release(&err);
+	return rc;
+}
+
+START_TEST(test_diff_paths)
+{
+	git_repository *repo = make_repo("d");
+	struct strbuf err = STRBUF_INIT;
+	git_oid a, b, c, d;
+	char **paths = NULL, *path;
+	size_t n = 0;
+
+	a = commit_path(repo, NULL, "README", "x\n");
+	a = commit_path(repo, &a, "arch/x86/kernel/setup.c", "s\n");
+	a = commit_path(repo, &a, "drivers/net/e1000.c", "e\n");
+	b = commit_path(repo, &a, "arch/x86/xen/enlighten.c", "x\n");
+	/* Only the path that changed, not its unchanged neighbours. */
+	ck_assert_int_eq(diff(&b, 10, &paths, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(paths[0], "arch/x86/xen/enlighten.c");
+	watch_diff_paths_free(paths, n);
+	/* A change and a removal, in tree order. */
+	c = commit_path(repo, &b, "README", "y\n");
+	c = commit_path(repo, &c, "drivers/net/e1000.c", NULL);
+	d = commit_path(repo, &c, "arch/x86/xen/enlighten.c", "z\n");
+	ck_assert_int_eq(diff(&c, 10, &paths, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(paths[0], "drivers/net/e1000.c");
+	watch_diff_paths_free(paths, n);
+	ck_assert_int_eq(diff(&d, 10, &paths, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	watch_diff_paths_free(paths, n);
+	/* A root commit: every path of its tree. */
+	a = commit_path(repo, NULL, "README", "again\n");
+	ck_assert_int_eq(diff(&a, 10, &paths, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(paths[0], "README");
+	ck_assert_str_eq(paths[1], "arch/x86/kernel/setup.c");
+	ck_assert_str_eq(paths[2], "arch/x86/xen/enlighten.c");
+	watch_diff_paths_free(paths, n);
+	/* Past the cap the walk stops: 1, with the first cap paths. */
+	ck_assert_int_eq(diff(&a, 2, &paths, &n), 1);
+	ck_assert_uint_eq(n, 2);
+	watch_diff_paths_free(paths, n);
+	ck_assert_int_eq(diff(&a, 3, &paths, &n), 0);
+	watch_diff_paths_free(paths, n);
+	/* A commit the repository lacks names itself. */
+	path = tmp_path("d");
+	ck_assert_int_eq(watch_diff_paths(path, NO_SUCH_ID, 10, &paths, &n,
+					  &err), -1);
+	ck_assert_ptr_null(paths);
+	ck_assert_ptr_nonnull(strstr(err.buf, "cannot diff commit "
+				     "0123456789ab"));
+	free(path);
+	strbuf_release(&err);
+	git_repository_free(repo);
+}
+END_TEST
+
 static Suite *watch_suite(void)
 {
 	Suite *s = suite_create("watch");
@@ -993,6 +1104,7 @@ static Suite *watch_suite(void)
 
 	tcase_add_checked_fixture(local, setup, teardown);
 	tcase_add_test(local, test_linear_in_order);
+	tcase_add_test(local, test_diff_paths);
 	tcase_add_test(local, test_resolve);
 	tcase_add_test(local, test_nothing_new_when_tip_known);
 	tcase_add_test(local, test_fast_forward);
