@@ -22,8 +22,11 @@
 #include "boot/boot-migrate.h"
 #include "boot/boot-priv.h"
 #include "boot/boot-ram.h"
+
+#define BOOT_RESET_ARGS 4	/* -d cpu_reset -D FILE */
 #include "lib/report.h"
 #include "lib/child.h"
+#include "lib/fsutil.h"
 #include "lib/paths.h"
 #include "lib/sigwatch.h"
 #include "lib/spawn.h"
@@ -76,6 +79,23 @@ static void run_logged(struct boot_run *r)
 	run_report(r);
 }
 
+/* The reset log spawn_qemu asked for, to the judge, then gone (it is
+ * rewritten by every boot and says nothing the verdict does not). */
+static void read_reset_log(struct boot_run *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *path;
+
+	if (!r->log_path || r->cell->backend == CELL_BACKEND_XEN_LIBXL)
+		return;
+	path = xstrfmt("%s.reset", r->log_path);
+	if (!fsutil_read(path, &sb))
+		judge_reset_log(&r->judge, sb.buf);
+	unlink(path);
+	free(path);
+	strbuf_release(&sb);
+}
+
 static void run_done(struct boot_run *r)
 {
 	struct boot *b = r->boot;
@@ -90,6 +110,8 @@ static void run_done(struct boot_run *r)
 		struct judge *j = &m->judge;
 
 		m->interrupted |= r->interrupted;
+		if (!m->interrupted && !judge_verdict(j))
+			read_reset_log(m);
 		if (!m->interrupted && !judge_verdict(j))
 			judge_exit(j, r->child.exit_status,
 				   r->child.term_signal, r->child.killed);
@@ -232,8 +254,8 @@ static int spawn_qemu(struct boot_run *r)
 
 	for (n = 0; argv[n]; n++)
 		;
-	args = xcalloc(n + 1 + BOOT_RAM_ARGS + BOOT_MIGRATE_ARGS,
-		       sizeof(char *));
+	args = xcalloc(n + 1 + BOOT_RAM_ARGS + BOOT_MIGRATE_ARGS +
+		       BOOT_RESET_ARGS, sizeof(char *));
 	memcpy(args, argv, n * sizeof(char *));
 	a = n;
 	/* A libxl guest's memory is read by the agent in dom0, not here.
@@ -247,6 +269,19 @@ static int spawn_qemu(struct boot_run *r)
 		boot_ram_args(args, &a, r->cell->memory_mb);
 	if (r->migrate)
 		boot_migrate_args(r->migrate, args, &a);
+	/*
+	 * QEMU's reset log beside the console log: for a guest that resets
+	 * before printing anything, the CPU's state is all there is (the
+	 * judge reads it, judge_reset_log). -d cpu_reset -D: in every
+	 * release of the catalogue, 5.2 to 11.1. A libxl guest is reset
+	 * inside the nested Xen, which QEMU does not see.
+	 */
+	if (r->cell->backend != CELL_BACKEND_XEN_LIBXL && r->log_path) {
+		args[a++] = xstrdup("-d");
+		args[a++] = xstrdup("cpu_reset");
+		args[a++] = xstrdup("-D");
+		args[a++] = xstrfmt("%s.reset", r->log_path);
+	}
 
 	if (r->t0_ms)
 		used = uv_now(b->loop) - r->t0_ms;
