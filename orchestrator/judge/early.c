@@ -106,7 +106,7 @@ char *early_reset_line(const char *log)
 		}
 		p = next;
 	}
-	/* QEMU stops at the guest's reset (-no-reboot) before the CPU's
+	/* QEMU stopped at the guest's reset (-no-reboot) before the CPU's
 	 * reset, so the log holds only its word for why. */
 	if (triple)
 		return strdup("Triple fault (QEMU's reset log: the guest's "

@@ -651,3 +651,31 @@ void judge_exit(struct judge *j, int64_t exit_status, int term_signal,
 out:
 	strbuf_release(&err);
 }
+
+int judge_guest_reset(struct judge *j, const char *log)
+{
+	char *line;
+
+	if (j->verdict || !log)
+		return 0;
+	line = early_reset_line(log);
+	/* Only a reset whose state is logged: QEMU logs "Triple fault"
+	 * first, the CPU's state as it resets it. */
+	if (!line || strncmp(line, "CPU 0 reset", 11)) {
+		free(line);
+		return 0;
+	}
+	free(j->reset_line);
+	j->reset_line = line;
+	end_line(j);
+	if (j->action == JUDGE_PASSING) {
+		pending_pass(j);
+		return 1;
+	}
+	if (!probe_failed(j, "the guest reset"))
+		decide(j, VERDICT_FAIL, j->n_lines ? j->last_line.buf : line,
+		       "guest reset before the marker%s (%s)", j->n_lines ?
+		       "" : ", having printed nothing", line);
+	j->action = JUDGE_FAILING;
+	return 1;
+}

@@ -125,6 +125,14 @@ void judge_feed_stderr(struct judge *j, const char *buf, size_t len);
  * state at that reset as its decisive line.
  */
 void judge_reset_log(struct judge *j, const char *text);
+/*
+ * The same log while the run lives (a cell whose QEMU lets the guest's
+ * reset happen): at the first reset the guest caused, decides (FAIL, or
+ * a pending PASS) and returns 1; the runner then stops QEMU before the
+ * guest boots again. The decisive line is the console's last, or the
+ * CPU's state when the console showed nothing.
+ */
+int judge_guest_reset(struct judge *j, const char *log);
 /* Ends of a run; the first decisive one wins. */
 void judge_timeout(struct judge *j, unsigned seconds);
 void judge_silence(struct judge *j, unsigned seconds);

@@ -66,5 +66,34 @@ check "xen-pv-dom0: Xen's own line decided it" \
 check "plain: QEMU's own line decided it" \
 	contains "$(bad plain line)" "too old to load a ram disk"
 
+# A "kernel" that resets before printing anything: a 64-byte multiboot
+# image (QEMU's -kernel loads it) whose entry loads an empty IDT and
+# traps: a triple fault. The run ends at its first reset, not in a reboot
+# loop, decided by the CPU's state from QEMU's reset log.
+printf '%b' '\x02\xb0\xad\x1b\x00\x00\x01\x00\xfe\x4f\x51\xe4' \
+	'\x00\x00\x10\x00\x00\x00\x10\x00\x00\x00\x00\x00' \
+	'\x00\x00\x00\x00\x20\x00\x10\x00' \
+	'\x0f\x01\x1d\x30\x00\x10\x00\xcc' \
+	'\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' \
+	'\x00\x00\x00\x00\x00\x00\x00\x00' > "$TMP/resets"
+expect_eq "the reset image is 64 bytes" "$(stat -c %s "$TMP/resets")" 64
+cat > "$TMP/reset.yaml" <<'YAML'
+cells:
+  - name: plain
+    expect: hypervisor=none
+YAML
+rc=0
+"$HVM" boot --kernel "$TMP/resets" --matrix "$TMP/reset.yaml" --json \
+	> "$TMP/reset.json" 2> "$TMP/progress" || rc=$?
+sed 's/^/# /' "$TMP/progress"
+rs() { jq -r ".[0].$1" "$TMP/reset.json"; }
+expect_eq "reset: FAIL" "$(rs verdict)" FAIL
+check "reset: the CPU's state at the triple fault decided it" \
+	contains "$(rs line)" "CPU 0 reset after a triple fault: EIP="
+check "reset: the run ended at the reset (<30 s, no reboot loop)" \
+	test "$(rs duration_s | cut -d. -f1)" -lt 30
+check "reset: its log is not left behind" \
+	test ! -e "$(rs log | sed 's/\.zst$//').reset"
+
 expect_eq "no QEMU left behind" "$(leftovers)" ""
 finish

@@ -276,6 +276,42 @@ START_TEST(reset_log_first_guest_reset)
 }
 END_TEST
 
+/* A plain cell lets the reset happen: the watch hands the log over. */
+START_TEST(guest_reset_while_running)
+{
+	struct judge j;
+
+	judge_init(&j, "n1", NULL, 0);
+	/* QEMU's power-on resets decide nothing. */
+	ck_assert_int_eq(judge_guest_reset(&j, "CPU Reset (CPU 0)\n"
+		"EIP=0000fff0 EFL=00000002 [-------] CPL=0 A20=1\n"), 0);
+	ck_assert_int_eq(judge_guest_reset(&j, reset_log), 1);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_FAIL);
+	ck_assert_int_eq(j.action, JUDGE_FAILING);
+	ck_assert_ptr_eq(strstr(j.line, "CPU 0 reset after a triple fault"),
+			 j.line);
+	ck_assert_ptr_nonnull(strstr(j.reason, "printed nothing"));
+	judge_release(&j);
+
+	/* A kernel that printed: its last line decides (the signature),
+	 * the CPU's state goes in the reason. */
+	judge_init(&j, "n1", NULL, 0);
+	feed_str(&j, "[    0.5] Probing EDD (edd=off to disable)... ok\n");
+	ck_assert_int_eq(judge_guest_reset(&j, reset_log), 1);
+	ck_assert_str_eq(j.line, "[    0.5] Probing EDD (edd=off to disable)"
+			 "... ok");
+	ck_assert_ptr_nonnull(strstr(j.reason, "RIP=ffffffff81e4a2b1"));
+	judge_release(&j);
+
+	/* After the marker a reset is the guest's way out: PASS. */
+	judge_init(&j, "n1", NULL, 0);
+	feed_str(&j, "HVMATRIX-OK nonce=n1\n");
+	ck_assert_int_eq(judge_guest_reset(&j, reset_log), 1);
+	ck_assert_int_eq(judge_verdict(&j), VERDICT_PASS);
+	judge_release(&j);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("expect");
@@ -292,6 +328,7 @@ int main(void)
 	tcase_add_test(tc, unloadable_libxl_one_finding);
 	tcase_add_test(tc, unloadable_qemu_and_missing_file);
 	tcase_add_test(tc, reset_log_first_guest_reset);
+	tcase_add_test(tc, guest_reset_while_running);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
