@@ -425,7 +425,11 @@ static void judge_line(struct judge *j, const char *line)
 			return;
 		}
 	}
-	if (!j->unloadable && early_unloadable(line))
+	/* Only a hypervisor's own lines: Xen's, or libxl's as the agent
+	 * relays them. */
+	if (!j->unloadable && (!strncmp(line, "(XEN)", 5) ||
+			       !strncmp(line, JUDGE_AGENT, strlen(JUDGE_AGENT)))
+	    && early_unloadable(line))
 		j->unloadable = xstrdup(line);
 	for (i = 0; i < ARRAY_SIZE(failures); i++) {
 		if (strstr(line, failures[i].needle)) {

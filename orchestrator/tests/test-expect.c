@@ -159,6 +159,13 @@ START_TEST(unloadable_dom0)
 	ck_assert_str_eq(j.line, "(XEN) ELF: not an ELF binary");
 	judge_release(&j);
 
+	/* The words in the kernel's own lines are not the hypervisor's. */
+	judge_init(&j, "n1", NULL, 0);
+	feed_str(&j, "[    1.0] x: ELF: not an ELF binary\n"
+		 "[    1.1] Kernel panic - not syncing: x\n");
+	ck_assert_str_eq(j.reason, "kernel panic");
+	judge_release(&j);
+
 	/* A panic with no such word before it stays a Xen panic. */
 	judge_init(&j, "n1", NULL, 0);
 	feed_str(&j, "(XEN) Panic on CPU 0:\n");
