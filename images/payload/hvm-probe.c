@@ -672,9 +672,10 @@ static int probe_facts(void)
 			hv = vmware_backdoor() == 0 ? "none" : "unknown";
 		else if (strncmp(serial, "VMware", 6))
 			hv = "none";
+		else if ((n = vmware_backdoor()) >= 0)
+			hv = n ? "vmware" : "none";
 		else
-			hv = vmware_backdoor() == 1 ? "vmware" :
-			     vmware_backdoor() == 0 ? "none" : "unknown";
+			hv = "unknown";
 	}
 	if (!read_file("/sys/hypervisor/guest_type", gt, sizeof(gt)) && *gt) {
 		from = "sysfs";
