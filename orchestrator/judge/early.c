@@ -21,7 +21,7 @@
  * construct domain 0", "domain creation failed") names no cause: not here.
  */
 static const char *const unloadable[] = {
-	"ELF: not an ELF binary",
+	"not an ELF binary",	/* "ELF: ...", older libelf "elf_init: ..." */
 	"Error trying to detect bz compressed kernel",
 	"Unable to init ELF",
 	"unknown compression format",

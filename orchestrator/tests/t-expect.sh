@@ -53,6 +53,15 @@ rc=0
 	> "$TMP/bad.json" 2> "$TMP/progress" || rc=$?
 sed 's/^/# /' "$TMP/progress"
 bad() { jq -r --arg c "$1" ".[] | select(.cell == \$c) | .$2" "$TMP/bad.json"; }
+# what each run said, and its log's end, for a failure's reader
+say() {
+	jq -r '.[] | "\(.cell): \(.verdict): \(.reason) | \(.line)"' "$1" |
+		sed 's/^/# /'
+	jq -r '.[].log' "$1" | while read -r l; do
+		log_text "$l" | tail -n 12 | sed 's/^/#   /'
+	done
+}
+say "$TMP/bad.json"
 expect_eq "exit code 1 (FAIL cells)" "$rc" 1
 for c in xen-pv-dom0 plain; do
 	expect_eq "$c: FAIL" "$(bad $c verdict)" FAIL
@@ -87,6 +96,7 @@ rc=0
 	> "$TMP/reset.json" 2> "$TMP/progress" || rc=$?
 sed 's/^/# /' "$TMP/progress"
 rs() { jq -r ".[0].$1" "$TMP/reset.json"; }
+say "$TMP/reset.json"
 expect_eq "reset: FAIL" "$(rs verdict)" FAIL
 check "reset: the CPU's state at the triple fault decided it" \
 	contains "$(rs line)" "CPU 0 reset after a triple fault: EIP="
