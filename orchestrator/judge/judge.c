@@ -140,6 +140,32 @@ static const char *first_stderr_line(struct judge *j, struct strbuf *out)
 	return out->buf;
 }
 
+/*
+ * Has the kernel itself printed? Firmware speaks first on the same serial
+ * line (SeaBIOS, iPXE's "Booting from ROM.."): only printk's time stamp
+ * and the setup and decompressor stages' own words count.
+ */
+static int is_kernel_line(const char *line)
+{
+	static const char *const words[] = {
+		"Linux version", "Probing EDD", "Decompressing Linux",
+		"early console in", "Unable to boot",
+	};
+	const char *p = line;
+	size_t i;
+
+	if (*p == '[') {
+		p += 1 + strspn(p + 1, " ");
+		if (*p >= '0' && *p <= '9' && strchr(p, '.') &&
+		    strchr(p, ']'))
+			return 1;
+	}
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (strstr(line, words[i]))
+			return 1;
+	return 0;
+}
+
 static int is_cmdline_echo(const char *line)
 {
 	return strstr(line, "Command line:") != NULL;
@@ -381,6 +407,8 @@ static void judge_line(struct judge *j, const char *line)
 	if (!*line)
 		return;
 	j->n_lines++;
+	if (!j->kernel_spoke)
+		j->kernel_spoke = is_kernel_line(line);
 	if (j->guest && !j->in_guest) {
 		if (j->verdict)
 			return;
@@ -645,7 +673,7 @@ void judge_exit(struct judge *j, int64_t exit_status, int term_signal,
 	else if (j->wrong_marker)
 		decide(j, VERDICT_FAIL, j->wrong_marker,
 		       "guest exited; its marker had another run's nonce");
-	else if (!j->n_lines && j->reset_line)
+	else if (!j->kernel_spoke && j->reset_line)
 		decide(j, VERDICT_FAIL, j->reset_line, "guest reset before "
 		       "printing anything (the CPU at the reset, from QEMU's "
 		       "reset log)");
@@ -677,9 +705,10 @@ int judge_guest_reset(struct judge *j, const char *log)
 		return 1;
 	}
 	if (!probe_failed(j, "the guest reset"))
-		decide(j, VERDICT_FAIL, j->n_lines ? j->last_line.buf : line,
-		       "guest reset before the marker%s (%s)", j->n_lines ?
-		       "" : ", having printed nothing", line);
+		decide(j, VERDICT_FAIL, j->kernel_spoke ? j->last_line.buf :
+		       line, "guest reset before the marker%s (%s)",
+		       j->kernel_spoke ? "" : ", the kernel having printed "
+		       "nothing", line);
 	j->action = JUDGE_FAILING;
 	return 1;
 }

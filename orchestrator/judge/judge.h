@@ -49,6 +49,7 @@ struct judge {
 	struct strbuf partial;	/* the line being assembled */
 	int esc;		/* escape-sequence parser state */
 	size_t n_lines;
+	int kernel_spoke;	/* a line of the kernel's own, not firmware's */
 	struct strbuf last_line;	/* last non-empty line */
 	struct strbuf stderr_text;	/* QEMU's stderr, first 4 KiB */
 	char *hypervisor;	/* as reported by the payload's init */
