@@ -12,7 +12,8 @@
  * as for the marker.
  *
  * Usage: hvm-probe NONCE NAME [CPUS]. NAME is smp, cpu-hotplug, clock,
- * fingerprint, or a hand-over probe (suspend, migrate: print "ready", wait
+ * fingerprint, facts (the guest's one HVMATRIX-FACT line, see
+ * probe_facts), or a hand-over probe (suspend, migrate: print "ready", wait
  * for the host's "HVMATRIX-GO nonce=N" on the console); a probe run again
  * after a hand-over is named "suspend.smp" and so on (the part after the
  * last dot is the probe). It exits 0 whatever the result: the verdict is
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/io.h>
 #include <sys/klog.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -512,6 +514,194 @@ static int probe_fingerprint(void)
 	return 0;
 }
 
+/*
+ * The facts a cell's expectations are checked against, independent of
+ * any kernel release's wording, as one line:
+ *
+ *   HVMATRIX-FACT nonce=N hypervisor=H cpuid=SIG sys_type=T guest_type=G
+ *                 guest_type_from=F
+ *
+ * H: xen, kvm, vmware, hyperv, tcg (QEMU's own signature: no paravirt
+ * interface), none, or unknown (the DMI serial says VMware, or cannot be
+ * read, and the VMware backdoor could not be tried: the kernel lacks
+ * iopl, CONFIG_X86_IOPL_IOPERM). SIG: the signature of the
+ * hypervisor's CPUID leaves (blanks as '_'; "-" when the CPU's hypervisor
+ * bit is clear). T: /sys/hypervisor/type ("-" when absent). G: Xen's
+ * guest type (PV, PVH, HVM) or "-"; F says where it came from: sysfs
+ * (/sys/hypervisor/guest_type, Linux 4.13 on, CONFIG_XEN_SYS_HYPERVISOR)
+ * or dmesg (the banner's wording in the releases the farm knows) or "-".
+ */
+#if defined(__x86_64__) || defined(__i386__)
+static void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]),
+			 "=d"(r[3]) : "a"(leaf), "c"(0));
+}
+
+/*
+ * VMware's backdoor (I/O port 0x5658, command 10, GETVERSION) answers
+ * with its magic in EBX. It needs I/O privilege: 1 if it answered, 0 if
+ * not, -1 if the kernel would not let us ask.
+ */
+static int vmware_backdoor(void)
+{
+	uint32_t a = 0x564d5868, b = ~0x564d5868u, c = 10, d = 0x5658;
+
+	if (iopl(3) && ioperm(0x5658, 4, 1))
+		return -1;
+	__asm__ volatile("inl (%%dx), %%eax" : "+a"(a), "+b"(b), "+c"(c),
+			 "+d"(d));
+	return b == 0x564d5868 && a != 0xffffffff;
+}
+
+/* The hypervisor leaves' signature (Xen may sit 0x100 higher, behind a
+ * Hyper-V face), into sig (13 bytes); 0 when the hypervisor bit is clear. */
+static int cpuid_signature(char *sig, uint32_t *base_out)
+{
+	uint32_t r[4], base;
+
+	cpuid(1, r);
+	if (!(r[2] & (1u << 31)))
+		return 0;
+	for (base = 0x40000000; base < 0x40010000; base += 0x100) {
+		cpuid(base, r);
+		memcpy(sig, &r[1], 4);
+		memcpy(sig + 4, &r[2], 4);
+		memcpy(sig + 8, &r[3], 4);
+		sig[12] = 0;
+		if (!strcmp(sig, "XenVMMXenVMM"))
+			break;
+	}
+	if (base == 0x40010000) {
+		cpuid(0x40000000, r);
+		memcpy(sig, &r[1], 4);
+		memcpy(sig + 4, &r[2], 4);
+		memcpy(sig + 8, &r[3], 4);
+		base = 0x40000000;
+	}
+	*base_out = base;
+	return 1;
+}
+#else
+static int vmware_backdoor(void)
+{
+	return -1;
+}
+
+static int cpuid_signature(char *sig, uint32_t *base_out)
+{
+	(void)sig;
+	(void)base_out;
+	return 0;
+}
+#endif
+
+static const struct {
+	const char *sig, *hv;
+} signatures[] = {
+	{ "XenVMMXenVMM", "xen" },
+	{ "KVMKVMKVM", "kvm" },
+	{ "VMwareVMware", "vmware" },
+	{ "Microsoft Hv", "hyperv" },
+	{ "TCGTCGTCGTCG", "tcg" },
+};
+
+/*
+ * Xen's guest type from the kernel's banner, for a kernel without
+ * /sys/hypervisor/guest_type: 5.10 prints "Booting paravirtualized
+ * kernel on Xen" (PV) and "... on Xen PVH"/"... on Xen HVM"; 5.13 on,
+ * "Booting kernel on Xen PVH" and "Booting kernel on Xen" (PV); "Hypervisor
+ * detected: Xen PV" names PV in both. A PVH guest says "Xen HVM" there.
+ */
+static const char *guest_type_of_log(const char *log)
+{
+	static const struct {
+		const char *needle, *type;
+	} banners[] = {
+		{ "kernel on Xen PVH\n", "PVH" },
+		{ "kernel on Xen HVM\n", "HVM" },
+		{ "kernel on Xen\n", "PV" },
+		{ "Hypervisor detected: Xen PV\n", "PV" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(banners) / sizeof(banners[0]); i++)
+		if (strstr(log, banners[i].needle))
+			return banners[i].type;
+	return NULL;
+}
+
+static int probe_facts(void)
+{
+	static char log[1 << 20];
+	char sig[16] = "-", sys[64] = "-", gt[64] = "-", *p;
+	const char *hv = NULL, *from = "-";
+	uint32_t base = 0;
+	size_t i;
+	int n;
+
+	if (read_file("/sys/hypervisor/type", sys, sizeof(sys)) || !*sys)
+		snprintf(sys, sizeof(sys), "-");
+	if (cpuid_signature(sig, &base)) {
+		for (i = 0; i < sizeof(signatures) / sizeof(signatures[0]);
+		     i++)
+			if (!strcmp(sig, signatures[i].sig))
+				hv = signatures[i].hv;
+		for (p = sig; *p; p++)
+			if (!isgraph((unsigned char)*p))
+				*p = '_';
+		if (!*sig)
+			snprintf(sig, sizeof(sig), "-");
+	} else {
+		snprintf(sig, sizeof(sig), "-");
+	}
+	/* A PV guest's CPUID is the machine's unless Xen fakes it: the
+	 * kernel's own word (sysfs) first. */
+	if (!strcmp(sys, "xen"))
+		hv = "xen";
+	/*
+	 * With the CPU's hypervisor bit hidden, Linux takes VMware from its
+	 * DMI serial and the backdoor both (QEMU's pc machines answer on the
+	 * backdoor port by default, VMware or not): so do we.
+	 */
+	if (!hv) {
+		char serial[128];
+
+		if (read_file("/sys/class/dmi/id/product_serial", serial,
+			      sizeof(serial)))
+			hv = vmware_backdoor() == 0 ? "none" : "unknown";
+		else if (strncmp(serial, "VMware", 6))
+			hv = "none";
+		else if ((n = vmware_backdoor()) >= 0)
+			hv = n ? "vmware" : "none";
+		else
+			hv = "unknown";
+	}
+	if (!read_file("/sys/hypervisor/guest_type", gt, sizeof(gt)) && *gt) {
+		from = "sysfs";
+	} else if (!strcmp(hv, "xen")) {
+		const char *t;
+
+		n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log,
+			    sizeof(log) - 1);
+		log[n > 0 ? n : 0] = 0;
+		t = guest_type_of_log(log);
+		snprintf(gt, sizeof(gt), "%s", t ? t : "-");
+		from = t ? "dmesg" : "-";
+	} else {
+		snprintf(gt, sizeof(gt), "-");
+	}
+	for (p = gt; *p; p++)
+		if (!isgraph((unsigned char)*p))
+			*p = '_';
+	for (p = sys; *p; p++)
+		if (!isgraph((unsigned char)*p))
+			*p = '_';
+	say("HVMATRIX-FACT nonce=%s hypervisor=%s cpuid=%s sys_type=%s "
+	    "guest_type=%s guest_type_from=%s", nonce, hv, sig, sys, gt, from);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *kind;
@@ -529,6 +719,8 @@ int main(int argc, char **argv)
 	t_start = now(CLOCK_MONOTONIC);
 	if (!strcmp(kind, "fingerprint"))
 		return probe_fingerprint();
+	if (!strcmp(kind, "facts"))
+		return probe_facts();
 	if (strcmp(kind, "suspend") && strcmp(kind, "migrate"))
 		say("HVMATRIX-PROBE nonce=%s name=%s result=start", nonce,
 		    name);

@@ -10,6 +10,7 @@
  * holds only Debian's libraries.
  */
 #include "agent-guest.h"
+#include "judge/early.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +59,9 @@ struct agent_log {
 	char first[640];
 	/* libxl said the guest ignored a suspend request. */
 	bool guest_unresponsive;
+	/* libxenguest's words that it cannot read the kernel's image (at
+	 * any level: its probes log the cause as detail, then fail). */
+	char unloadable[640];
 };
 
 static struct agent_log agent_log;
@@ -107,6 +111,9 @@ static void agent_log_vmessage(xentoollog_logger *lg, xentoollog_level level,
 	if (level >= XTL_ERROR && !log->first[0])
 		snprintf(log->first, sizeof(log->first), "%s%s%s",
 			 context ? context : "", context ? ": " : "", msg);
+	if (!log->unloadable[0] && early_unloadable(msg))
+		snprintf(log->unloadable, sizeof(log->unloadable), "%s%s%s",
+			 context ? context : "", context ? ": " : "", msg);
 	/* Its words from 4.14 to 4.20 (libxl_dom_suspend.c). */
 	if (level >= XTL_ERROR &&
 	    (strstr(msg, "guest didn't acknowledge suspend") ||
@@ -154,6 +161,7 @@ static const char *agent_error(const char *fallback)
 static void agent_error_reset(void)
 {
 	agent_log.first[0] = '\0';
+	agent_log.unloadable[0] = '\0';
 	agent_log.guest_unresponsive = false;
 }
 
@@ -609,6 +617,14 @@ static void agent_boot(libxl_ctx *ctx, const struct agent_guest *job,
 	agent_destroy_stale(ctx, cfg.c_info.name);
 	agent_error_reset();
 	rc = libxl_domain_create_new(ctx, &cfg, &domid, NULL, NULL);
+	if (rc && agent_log.unloadable[0]) {
+		/* The kernel's image, not the farm: the judge's
+		 * image-unloadable finding, with libxenguest's words. */
+		agent_result_set(r, "unloadable", "%s", agent_log.unloadable);
+		if (rc != ERROR_ABORTED)
+			domid = (uint32_t)INVALID_DOMID;
+		goto out;
+	}
 	if (rc) {
 		agent_result_set(r, "error", "domain creation failed: %s",
 				 agent_error(libxl_error_to_string(rc)));

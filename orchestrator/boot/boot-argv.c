@@ -68,7 +68,15 @@ char **boot_argv_qemu(const struct cell *c, const char *kernel,
 	argv[n++] = xstrdup("-smp");
 	argv[n++] = xstrfmt("%u", c->smp);
 	argv[n++] = xstrdup("-nographic");
-	argv[n++] = xstrdup("-no-reboot");
+	/*
+	 * Xen's cells stop at a reset: it is Xen's (its CPU state says
+	 * nothing of the kernel). A plain cell lets the guest's reset
+	 * happen, for QEMU's reset log to hold the CPU's state at it
+	 * (-d cpu_reset, which -no-reboot would skip): the runner stops the
+	 * run at that first reset (boot.c, reset watch).
+	 */
+	if (xen_elf)
+		argv[n++] = xstrdup("-no-reboot");
 	/*
 	 * seccomp: a guest that escapes into QEMU still cannot run a
 	 * program, gain privileges or use obsolete system calls. Accepted

@@ -22,8 +22,11 @@
 #include "boot/boot-migrate.h"
 #include "boot/boot-priv.h"
 #include "boot/boot-ram.h"
+
+#define BOOT_RESET_ARGS 4	/* -d cpu_reset -D FILE */
 #include "lib/report.h"
 #include "lib/child.h"
+#include "lib/fsutil.h"
 #include "lib/paths.h"
 #include "lib/sigwatch.h"
 #include "lib/spawn.h"
@@ -76,6 +79,95 @@ static void run_logged(struct boot_run *r)
 	run_report(r);
 }
 
+/*
+ * QEMU's reset log beside the console log (plain cells, see
+ * boot_argv_qemu): polled while the run lives, so that the guest's first
+ * reset ends the run at once instead of a reboot loop running to the
+ * timeout. Its own allocation: a closing handle outlives the run.
+ */
+struct boot_reset_watch {
+	uv_fs_poll_t poll;
+	struct boot_run *r;	/* NULL once the run is done */
+	char *path;
+};
+
+#define BOOT_RESET_POLL_MS 200
+
+static int watches_reset(const struct boot_run *r)
+{
+	return r->log_path && r->cell->backend == CELL_BACKEND_QEMU;
+}
+
+static void react(struct boot_run *r);
+
+static void reset_watch_closed(uv_handle_t *h)
+{
+	struct boot_reset_watch *w = h->data;
+
+	free(w->path);
+	free(w);
+}
+
+static void reset_changed(uv_fs_poll_t *p, int status,
+			  const uv_stat_t *prev, const uv_stat_t *curr)
+{
+	struct boot_reset_watch *w = p->data;
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)prev;
+	(void)curr;
+	if (!w->r || status < 0 || judge_verdict(&w->r->judge))
+		return;
+	if (!fsutil_read(w->path, &sb) && judge_guest_reset(&w->r->judge,
+							    sb.buf))
+		react(w->r);
+	strbuf_release(&sb);
+}
+
+static void reset_watch_start(struct boot_run *r)
+{
+	struct boot_reset_watch *w;
+
+	if (r->reset_watch || !watches_reset(r))
+		return;
+	w = xcalloc(1, sizeof(*w));
+	w->r = r;
+	w->path = xstrfmt("%s.reset", r->log_path);
+	uv_fs_poll_init(r->boot->loop, &w->poll);
+	w->poll.data = w;
+	if (uv_fs_poll_start(&w->poll, reset_changed, w->path,
+			     BOOT_RESET_POLL_MS) < 0) {
+		uv_close((uv_handle_t *)&w->poll, reset_watch_closed);
+		return;
+	}
+	r->reset_watch = w;
+}
+
+/* The watch ends; the log goes to the judge a last time, then away (it
+ * is rewritten by every boot and says nothing the verdict does not). */
+static void reset_watch_end(struct boot_run *r)
+{
+	struct boot_reset_watch *w = r->reset_watch;
+	struct strbuf sb = STRBUF_INIT;
+	char *path;
+
+	if (w) {
+		w->r = NULL;
+		uv_fs_poll_stop(&w->poll);
+		uv_close((uv_handle_t *)&w->poll, reset_watch_closed);
+		r->reset_watch = NULL;
+	}
+	if (!watches_reset(r))
+		return;
+	path = xstrfmt("%s.reset", r->log_path);
+	if (!r->interrupted && !judge_verdict(&r->judge) &&
+	    !fsutil_read(path, &sb))
+		judge_reset_log(&r->judge, sb.buf);
+	unlink(path);
+	free(path);
+	strbuf_release(&sb);
+}
+
 static void run_done(struct boot_run *r)
 {
 	struct boot *b = r->boot;
@@ -90,6 +182,7 @@ static void run_done(struct boot_run *r)
 		struct judge *j = &m->judge;
 
 		m->interrupted |= r->interrupted;
+		reset_watch_end(m);
 		if (!m->interrupted && !judge_verdict(j))
 			judge_exit(j, r->child.exit_status,
 				   r->child.term_signal, r->child.killed);
@@ -232,8 +325,8 @@ static int spawn_qemu(struct boot_run *r)
 
 	for (n = 0; argv[n]; n++)
 		;
-	args = xcalloc(n + 1 + BOOT_RAM_ARGS + BOOT_MIGRATE_ARGS,
-		       sizeof(char *));
+	args = xcalloc(n + 1 + BOOT_RAM_ARGS + BOOT_MIGRATE_ARGS +
+		       BOOT_RESET_ARGS, sizeof(char *));
 	memcpy(args, argv, n * sizeof(char *));
 	a = n;
 	/* A libxl guest's memory is read by the agent in dom0, not here.
@@ -247,6 +340,19 @@ static int spawn_qemu(struct boot_run *r)
 		boot_ram_args(args, &a, r->cell->memory_mb);
 	if (r->migrate)
 		boot_migrate_args(r->migrate, args, &a);
+	/*
+	 * QEMU's reset log beside the console log: for a guest that resets
+	 * before printing anything, the CPU's state is all there is (the
+	 * judge reads it, judge_guest_reset). -d cpu_reset -D: in every
+	 * release of the catalogue, 5.2 to 11.1. Xen's cells: a reset
+	 * there is Xen's, and a libxl guest's is inside the nested Xen.
+	 */
+	if (watches_reset(r)) {
+		args[a++] = xstrdup("-d");
+		args[a++] = xstrdup("cpu_reset");
+		args[a++] = xstrdup("-D");
+		args[a++] = xstrfmt("%s.reset", r->log_path);
+	}
 
 	if (r->t0_ms)
 		used = uv_now(b->loop) - r->t0_ms;
@@ -269,6 +375,8 @@ static int spawn_qemu(struct boot_run *r)
 		r->t0_ms = uv_now(b->loop);
 	}
 	rc = child_start(&r->child, b->loop);
+	if (!rc)
+		reset_watch_start(r);
 	for (i = n; i < a; i++)
 		free(args[i]);
 	free(args);

@@ -94,6 +94,7 @@ struct boot_run {
 	unsigned logs_pending;
 	int ram_fd;		/* the guest's RAM (boot-ram.h); -1: none */
 	struct boot_migrate *migrate;	/* while it runs (boot-migrate.h) */
+	struct boot_reset_watch *reset_watch;	/* QEMU's reset log (boot.c) */
 	uint64_t t0_ms;
 };
 

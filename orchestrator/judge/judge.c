@@ -54,15 +54,9 @@ enum { ESC_NONE, ESC_START, ESC_CSI, ESC_OSC, ESC_OSC_END, ESC_CHARSET };
 void judge_init(struct judge *j, const char *nonce, char *const *expect,
 		size_t n_expect)
 {
-	size_t i;
-
 	memset(j, 0, sizeof(*j));
 	j->nonce = xstrdup(nonce);
-	j->n_expect = n_expect;
-	j->expect = xcalloc(n_expect + 1, sizeof(char *));
-	for (i = 0; i < n_expect; i++)
-		j->expect[i] = xstrdup(expect[i]);
-	j->expect_seen = xcalloc(n_expect + 1, 1);
+	expect_init(&j->expect, expect, n_expect);
 	strbuf_init(&j->partial, 256);
 	strbuf_init(&j->last_line, 0);
 	strbuf_init(&j->stderr_text, 0);
@@ -84,15 +78,12 @@ char *judge_take_handover(struct judge *j)
 
 void judge_release(struct judge *j)
 {
-	size_t i;
-
-	for (i = 0; i < j->n_expect; i++)
-		free(j->expect[i]);
-	free(j->expect);
-	free(j->expect_seen);
+	expect_release(&j->expect);
 	free(j->nonce);
 	free(j->hypervisor);
 	free(j->wrong_marker);
+	free(j->unloadable);
+	free(j->reset_line);
 	free(j->guest);
 	free(j->reason);
 	free(j->line);
@@ -149,6 +140,32 @@ static const char *first_stderr_line(struct judge *j, struct strbuf *out)
 	return out->buf;
 }
 
+/*
+ * Has the kernel itself printed? Firmware speaks first on the same serial
+ * line (SeaBIOS, iPXE's "Booting from ROM.."): only printk's time stamp
+ * and the setup and decompressor stages' own words count.
+ */
+static int is_kernel_line(const char *line)
+{
+	static const char *const words[] = {
+		"Linux version", "Probing EDD", "Decompressing Linux",
+		"early console in", "Unable to boot",
+	};
+	const char *p = line;
+	size_t i;
+
+	if (*p == '[') {
+		p += 1 + strspn(p + 1, " ");
+		if (*p >= '0' && *p <= '9' && strchr(p, '.') &&
+		    strchr(p, ']'))
+			return 1;
+	}
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (strstr(line, words[i]))
+			return 1;
+	return 0;
+}
+
 static int is_cmdline_echo(const char *line)
 {
 	return strstr(line, "Command line:") != NULL;
@@ -199,10 +216,34 @@ static int probe_failed(struct judge *j, const char *end)
 	return 0;
 }
 
+/*
+ * A hypervisor said it cannot read the kernel's image: that, not what
+ * followed (its panic, a failed domain creation, an exit), is the
+ * finding. Decides and returns 1 when such a line was seen.
+ */
+static int unloadable(struct judge *j, const char *what)
+{
+	if (!j->unloadable)
+		return 0;
+	decide(j, VERDICT_FAIL, j->unloadable, JUDGE_IMAGE_UNLOADABLE ": the "
+	       "hypervisor cannot load this kernel's image (%s: %s)", what,
+	       early_unloadable(j->unloadable));
+	j->action = JUDGE_FAILING;
+	return 1;
+}
+
+void judge_reset_log(struct judge *j, const char *text)
+{
+	free(j->reset_line);
+	j->reset_line = text ? early_reset_line(text) : NULL;
+}
+
 static void marker_line(struct judge *j, const char *line)
 {
 	const char *nonce = line + strlen(JUDGE_MARKER);
-	size_t i;
+	struct strbuf why = STRBUF_INIT;
+	const char *fact_line;
+	int unmet;
 
 	if (strcmp(nonce, j->nonce)) {
 		if (!j->wrong_marker)
@@ -221,16 +262,17 @@ static void marker_line(struct judge *j, const char *line)
 		j->action = JUDGE_FAILING;
 		return;
 	}
-	for (i = 0; i < j->n_expect; i++) {
-		if (j->expect_seen[i])
-			continue;
-		decide(j, VERDICT_FAIL, line,
-		       "guest never reported \"%s\" (its init saw "
-		       "hypervisor=%s)", j->expect[i],
+	unmet = expect_unmet(&j->expect, &why, &fact_line);
+	if (unmet >= 0) {
+		decide(j, VERDICT_FAIL, fact_line ? fact_line : line,
+		       "guest does not meet \"%s\": %s (its init saw "
+		       "hypervisor=%s)", j->expect.v[unmet].text, why.buf,
 		       j->hypervisor ? j->hypervisor : "?");
+		strbuf_release(&why);
 		j->action = JUDGE_FAILING;
 		return;
 	}
+	strbuf_release(&why);
 	free(j->line);
 	j->line = xstrdup(line);
 	j->action = JUDGE_PASSING;
@@ -297,8 +339,16 @@ static void guest_ended(struct judge *j, const char *line, const char *rest)
 		free(j->line);
 		j->line = NULL;
 		decide(j, VERDICT_PASS, line, "marker with this run's nonce%s; "
-		       "the guest shut down", j->n_expect ?
+		       "the guest shut down", j->expect.n ?
 		       " and every expected report seen" : "");
+	} else if (!strncmp(fate, "unloadable", len) ||
+		   (!strncmp(fate, "error", len) && (j->unloadable ||
+		    early_unloadable(detail)))) {
+		/* An agent from before fate=unloadable said error, with
+		 * libxenguest's words in its detail. */
+		if (!j->unloadable)
+			j->unloadable = xstrdup(*detail ? detail : line);
+		unloadable(j, "libxl could not build the guest");
 	} else if (!strncmp(fate, "error", len)) {
 		decide(j, VERDICT_ERROR, line, "the agent could not run the "
 		       "guest: %s", *detail ? detail : "no detail");
@@ -357,6 +407,8 @@ static void judge_line(struct judge *j, const char *line)
 	if (!*line)
 		return;
 	j->n_lines++;
+	if (!j->kernel_spoke)
+		j->kernel_spoke = is_kernel_line(line);
 	if (j->guest && !j->in_guest) {
 		if (j->verdict)
 			return;
@@ -401,8 +453,16 @@ static void judge_line(struct judge *j, const char *line)
 			return;
 		}
 	}
+	/* Only a hypervisor's own lines: Xen's, or libxl's as the agent
+	 * relays them. */
+	if (!j->unloadable && (!strncmp(line, "(XEN)", 5) ||
+			       !strncmp(line, JUDGE_AGENT, strlen(JUDGE_AGENT)))
+	    && early_unloadable(line))
+		j->unloadable = xstrdup(line);
 	for (i = 0; i < ARRAY_SIZE(failures); i++) {
 		if (strstr(line, failures[i].needle)) {
+			if (unloadable(j, "Xen could not build dom0"))
+				return;
 			/* A kernel that dies inside a probe (a resume after
 			 * the suspend probe's restore) names that probe. */
 			decide(j, VERDICT_FAIL, line, "%s%s%s",
@@ -417,6 +477,8 @@ static void judge_line(struct judge *j, const char *line)
 		marker_line(j, line);
 		return;
 	}
+	if (expect_fact_line(&j->expect, j->nonce, line))
+		return;
 	if (!strncmp(line, "HVMATRIX-", 9) &&
 	    guest_probes_line(&j->probes, j->nonce, line, j->now)) {
 		/* The farm's own trouble ends the run at once; a probe's
@@ -439,9 +501,7 @@ static void judge_line(struct judge *j, const char *line)
 		parse_init_report(j, line);
 	if (is_cmdline_echo(line))
 		return;
-	for (i = 0; i < j->n_expect; i++)
-		if (!j->expect_seen[i] && strstr(line, j->expect[i]))
-			j->expect_seen[i] = 1;
+	expect_console_line(&j->expect, line);
 }
 
 static void end_line(struct judge *j)
@@ -506,7 +566,7 @@ static void pending_pass(struct judge *j)
 
 	j->line = NULL;
 	decide(j, VERDICT_PASS, line, "marker with this run's nonce%s",
-	       j->n_expect ? " and every expected report seen" : "");
+	       j->expect.n ? " and every expected report seen" : "");
 	free(line);
 }
 
@@ -584,7 +644,18 @@ void judge_exit(struct judge *j, int64_t exit_status, int term_signal,
 		goto out;
 	}
 	qemu_said = first_stderr_line(j, &err);
-	if (j->guest && !killed_by_us && !term_signal && !exit_status)
+	if (!j->unloadable && !j->guest && exit_status &&
+	    early_unloadable(j->stderr_text.buf)) {
+		const char *s = strstr(j->stderr_text.buf,
+				       early_unloadable(j->stderr_text.buf));
+
+		while (s > j->stderr_text.buf && s[-1] != '\n')
+			s--;
+		j->unloadable = xstrndup(s, strchrnul(s, '\n') - s);
+	}
+	if (unloadable(j, "QEMU could not load it"))
+		;
+	else if (j->guest && !killed_by_us && !term_signal && !exit_status)
 		guest_stalled(j, "QEMU exited");
 	else if (killed_by_us)
 		decide(j, VERDICT_ERROR, qemu_said, "run stopped by hvmatrix");
@@ -602,9 +673,42 @@ void judge_exit(struct judge *j, int64_t exit_status, int term_signal,
 	else if (j->wrong_marker)
 		decide(j, VERDICT_FAIL, j->wrong_marker,
 		       "guest exited; its marker had another run's nonce");
+	else if (!j->kernel_spoke && j->reset_line)
+		decide(j, VERDICT_FAIL, j->reset_line, "guest reset before "
+		       "printing anything (the CPU at the reset, from QEMU's "
+		       "reset log)");
 	else
 		decide(j, VERDICT_FAIL, j->last_line.buf,
 		       "guest powered off or reset before the marker");
 out:
 	strbuf_release(&err);
+}
+
+int judge_guest_reset(struct judge *j, const char *log)
+{
+	char *line;
+
+	if (j->verdict || !log)
+		return 0;
+	line = early_reset_line(log);
+	/* Only a reset whose state is logged: QEMU logs "Triple fault"
+	 * first, the CPU's state as it resets it. */
+	if (!line || strncmp(line, "CPU 0 reset", 11)) {
+		free(line);
+		return 0;
+	}
+	free(j->reset_line);
+	j->reset_line = line;
+	end_line(j);
+	if (j->action == JUDGE_PASSING) {
+		pending_pass(j);
+		return 1;
+	}
+	if (!probe_failed(j, "the guest reset"))
+		decide(j, VERDICT_FAIL, j->kernel_spoke ? j->last_line.buf :
+		       line, "guest reset before the marker%s (%s)",
+		       j->kernel_spoke ? "" : ", the kernel having printed "
+		       "nothing", line);
+	j->action = JUDGE_FAILING;
+	return 1;
 }

@@ -7,7 +7,18 @@
  *
  * PASS needs the payload's marker "HVMATRIX-OK nonce=<this run's nonce>"
  * at the start of a line (the kernel echoes its command line, so the nonce
- * alone proves nothing) and every `expect` string of the cell.
+ * alone proves nothing) and every `expect` of the cell met (expect.h).
+ *
+ * A hypervisor that cannot load the kernel's image (its format or its
+ * compression: Xen's dom0 builder, libxenguest through the agent, QEMU's
+ * -kernel loader) is one finding in every cell kind: FAIL, its reason
+ * starting with JUDGE_IMAGE_UNLOADABLE, the hypervisor's own line
+ * decisive. FAIL because the cause is the kernel image as built (a format
+ * or a compression this hypervisor release does not read) and it is
+ * exactly what the compatibility web exists to show: ERROR would hide it
+ * as the farm's trouble (looked through by every comparison) and SKIP
+ * would claim the host cannot run the cell. The distinct reason keeps it
+ * apart from a kernel that loaded and then died, in the signature too.
  */
 #ifndef HVM_JUDGE_H
 #define HVM_JUDGE_H
@@ -17,9 +28,12 @@
 #include "lib/strbuf.h"
 #include "judge/verdict.h"
 #include "judge/guest-probes.h"
+#include "judge/expect.h"
+#include "judge/early.h"
 
 #define JUDGE_MARKER "HVMATRIX-OK nonce="
 #define JUDGE_AGENT "hvmatrix-agent: "
+#define JUDGE_IMAGE_UNLOADABLE "image-unloadable"
 
 /* What judge_feed asks of the runner. */
 enum judge_action {
@@ -30,17 +44,22 @@ enum judge_action {
 
 struct judge {
 	char *nonce;
-	char **expect;
-	size_t n_expect;
-	unsigned char *expect_seen;
+	struct expect expect;
 
 	struct strbuf partial;	/* the line being assembled */
 	int esc;		/* escape-sequence parser state */
 	size_t n_lines;
+	int kernel_spoke;	/* a line of the kernel's own, not firmware's */
 	struct strbuf last_line;	/* last non-empty line */
 	struct strbuf stderr_text;	/* QEMU's stderr, first 4 KiB */
 	char *hypervisor;	/* as reported by the payload's init */
 	char *wrong_marker;	/* a marker line with another nonce */
+	/* A hypervisor's line saying it cannot read the kernel's image,
+	 * until its consequence (a panic, an exit) decides. */
+	char *unloadable;
+	/* From QEMU's reset log (judge_reset_log): the CPU's state at the
+	 * guest's first reset, for a guest that printed nothing. */
+	char *reset_line;
 
 	/*
 	 * Guest mode (libxl cells): the console also carries Xen and a dom0
@@ -101,6 +120,20 @@ enum judge_action judge_feed(struct judge *j, const char *buf, size_t len);
 /* QEMU's stderr bytes: kept for the reason of an ERROR. */
 void judge_feed_stderr(struct judge *j, const char *buf, size_t len);
 
+/*
+ * QEMU's reset log (-d cpu_reset -D FILE) as text, before judge_exit: a
+ * guest that resets before its console printed anything gets the CPU's
+ * state at that reset as its decisive line.
+ */
+void judge_reset_log(struct judge *j, const char *text);
+/*
+ * The same log while the run lives (a cell whose QEMU lets the guest's
+ * reset happen): at the first reset the guest caused, decides (FAIL, or
+ * a pending PASS) and returns 1; the runner then stops QEMU before the
+ * guest boots again. The decisive line is the console's last, or the
+ * CPU's state when the console showed nothing.
+ */
+int judge_guest_reset(struct judge *j, const char *log);
 /* Ends of a run; the first decisive one wins. */
 void judge_timeout(struct judge *j, unsigned seconds);
 void judge_silence(struct judge *j, unsigned seconds);

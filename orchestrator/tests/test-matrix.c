@@ -245,6 +245,12 @@ START_TEST(test_cell_set_values)
 	ck_assert_int_eq(cell_set(&c, "name", "a b", &err), -1);
 	ck_assert_int_eq(cell_set(&c, "name", "", &err), -1);
 	ck_assert_int_eq(cell_set(&c, "expect", "", &err), -1);
+	/* Facts: a known value, any case; a string as it is otherwise. */
+	ck_assert_int_eq(cell_set(&c, "expect", "hypervisor=xen", &err), 0);
+	ck_assert_int_eq(cell_set(&c, "expect", "guest_type=pvh", &err), 0);
+	ck_assert_int_eq(cell_set(&c, "expect", "Booting kernel on Xen PVH",
+				  &err), 0);
+	ck_assert_int_eq(cell_set(&c, "expect", "guest_type=pvm", &err), -1);
 	ck_assert_int_eq(cell_set(&c, "requires", "xen", &err), -1);
 	ck_assert_int_eq(cell_set(&c, "bogus", "1", &err), -1);
 
@@ -545,6 +551,9 @@ START_TEST(test_xen_cells)
 		      "    xen: \"4.17\"\n    cmdline: a=1,2\n",
 		      "t.yaml:5:14: cmdline: a xen cell's kernel command line "
 		      "cannot contain ','");
+	ck_load_error("cells:\n  - name: x\n    expect: hypervisor=qemu\n",
+		      "t.yaml:3:13: expect: hypervisor= expects xen, kvm, "
+		      "vmware, hyperv or none");
 	ck_load_error("cells:\n  - name: x\n    backend: hyperv\n",
 		      "t.yaml:3:14: backend: expected qemu, xen or xen-libxl, "
 		      "got "
