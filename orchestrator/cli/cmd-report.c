@@ -504,6 +504,17 @@ static int report_exec(struct cmd_ctx *ctx)
 		strbuf_addf(&out, "bisected:  %u builds, %u boots%s\n",
 			    g->builds, g->boots,
 			    g->bisecting ? " (still running)" : "");
+	{
+		struct strbuf revert = STRBUF_INIT;
+
+		regression_revert_words(g, &revert);
+		if (revert.len) {
+			strbuf_addstr(&out, "revert:    ");
+			cmd_add_printable(&out, revert.buf, 300);
+			strbuf_addch(&out, '\n');
+		}
+		strbuf_release(&revert);
+	}
 	strbuf_addstr(&out, "\nThe decisive console line:\n\n    ");
 	cmd_add_printable(&out, g->line && *g->line ? g->line :
 			  "(none: the console went silent)", 200);

@@ -26,7 +26,7 @@
 #include "lib/xmalloc.h"
 #include "store/schema.h"
 
-#define RECORD_SCHEMA_VERSION 8
+#define RECORD_SCHEMA_VERSION 11
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -113,6 +113,21 @@ static const char *const migrations[] = {
 	" PRIMARY KEY (run_id, name));"
 	"ALTER TABLE runs ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';"
 	"UPDATE meta SET value = '8' WHERE key = 'schema_version';",
+	/* 8 -> 11 (9 and 10 are other changes' numbers): the revert
+	 * checks of bisected culprits (record-revert.c), one per (tree,
+	 * build, culprit, tip); their runs are in runs, purpose 'revert'. */
+	"CREATE TABLE IF NOT EXISTS reverts ("
+	" tree TEXT NOT NULL,"
+	" build TEXT NOT NULL,"
+	" culprit TEXT NOT NULL,"
+	" tip TEXT NOT NULL,"
+	" revert_commit TEXT NOT NULL,"
+	" status TEXT NOT NULL"
+	"  CHECK (status IN ('queued', 'does-not-apply', 'error')),"
+	" detail TEXT NOT NULL,"
+	" created_at REAL NOT NULL,"
+	" PRIMARY KEY (tree, build, culprit, tip));"
+	"UPDATE meta SET value = '11' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)
