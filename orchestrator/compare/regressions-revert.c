@@ -98,6 +98,6 @@ int regressions_revert_attach(struct record *r, struct regressions *rs,
 	}
 	ret = 0;
 out:
-	record_reverts_free(v, n);
+	record_revert_list_free(v, n);
 	return ret;
 }

@@ -89,7 +89,7 @@ int record_revert_list(struct record *r, struct record_revert **out,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		record_db_error(r, err, "cannot list revert checks");
-		record_reverts_free(v, nr);
+		record_revert_list_free(v, nr);
 		return -1;
 	}
 	*out = v;
@@ -112,7 +112,7 @@ int record_revert_runs(struct record *r, const char *tree,
 				      err);
 }
 
-void record_reverts_free(struct record_revert *v, size_t n)
+void record_revert_list_free(struct record_revert *v, size_t n)
 {
 	size_t i;
 

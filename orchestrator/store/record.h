@@ -364,6 +364,6 @@ int record_revert_runs(struct record *r, const char *tree,
 		       const char *revert_commit, const char *build,
 		       struct record_run **runs, size_t *n,
 		       struct strbuf *err);
-void record_reverts_free(struct record_revert *v, size_t n);
+void record_revert_list_free(struct record_revert *v, size_t n);
 
 #endif

@@ -255,7 +255,7 @@ START_TEST(a_check_is_kept_and_its_commit_is_not_the_trees)
 	ck_assert_str_eq(v[1].status, "does-not-apply");
 	ck_assert_str_eq(v[1].detail, "subject");
 	ck_assert_str_eq(v[1].tip, "c3");
-	record_reverts_free(v, n);
+	record_revert_list_free(v, n);
 
 	ck_assert_int_eq(record_history_commits(r, "t", &h, &n, &err), 0);
 	ck_assert_uint_eq(n, 2);
