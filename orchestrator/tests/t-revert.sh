@@ -100,6 +100,10 @@ expect_eq "heal: only the broken cell booted the revert" \
 check "heal: the text says verified by revert" \
 	sh -c "'$HVM' regressions --state '$state' --matrix '$TMP/m.yaml' --tree heal | grep -q 'revert .*verified by revert: reverting it on ${h3:0:12} heals'"
 
+"$HVM" report "heal:b:vmware:${h2:0:12}" --state "$state" --matrix "$TMP/m.yaml" > "$TMP/mail.txt" 2>&1 || true
+check "heal: the report mail says verified by revert" \
+	grep -q "^revert: *verified by revert: reverting it on ${h3:0:12} heals" "$TMP/mail.txt"
+
 # clash
 expect_eq "clash: bisected to c2" "$(of clash .first_bad.commit)" "$k2"
 expect_eq "clash: the revert does not apply" "$(of clash .revert.status)" does-not-apply
@@ -108,6 +112,9 @@ check "clash: ... naming the conflicting file ($(of clash .revert.why))" \
 	sh -c "echo '$(of clash .revert.why)' | grep -q 'subject'"
 check "clash: the text says why it is not verified" \
 	sh -c "'$HVM' regressions --state '$state' --matrix '$TMP/m.yaml' --tree clash | grep -q 'not verified by revert (does-not-apply'"
+"$HVM" report "clash:b:vmware:${k2:0:12}" --state "$state" --matrix "$TMP/m.yaml" > "$TMP/mail2.txt" 2>&1 || true
+check "clash: the report mail says why it is not verified" \
+	grep -q "^revert: *not verified by revert (does-not-apply on ${k3:0:12}): the revert does not apply: subject" "$TMP/mail2.txt"
 expect_eq "clash: nothing booted for it" \
 	"$(db "SELECT count(*) FROM runs WHERE purpose = 'revert' AND tree = 'clash'")" 0
 
@@ -117,10 +124,11 @@ expect_eq "the revert commit is in no tree's history, classes or grid: results -
 expect_eq "the tip's VMware runs are still failing (the revert did not fix the tree)" \
 	"$("$HVM" results --json --state "$state" --commit "$h3" | jq -r '[.[] | select(.cell == "vmware") | .class] | unique | join(" ")')" \
 	still-failing
-check "the dashboard lists no revert commit" \
-	sh -c "! grep -rqs '${rc:0:12}' '$state/dashboard'"
+check "the dashboard lists the tip, and no revert commit" \
+	sh -c "grep -rqs '${h3:0:12}' '$state/dashboard' && ! grep -rqs '${rc:0:12}' '$state/dashboard'"
 check "the KCIDB export leaves the revert's runs out" \
 	sh -c "'$HVM' export kcidb --state '$state' --matrix '$TMP/m.yaml' --origin t_lab --out '$TMP/k.json' 2>/dev/null &&
+	       jq -e '[.. | strings | select(contains(\"$h3\"))] | length > 0' '$TMP/k.json' > /dev/null &&
 	       jq -e '[.. | strings | select(contains(\"$rc\"))] | length == 0' '$TMP/k.json' > /dev/null"
 expect_eq "the watched repositories are not written to" \
 	"$(git -C "$heal" for-each-ref | md5sum; git -C "$clash" for-each-ref | md5sum)" "$heads_before"
