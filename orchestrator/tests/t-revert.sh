@@ -126,6 +126,8 @@ expect_eq "the tip's VMware runs are still failing (the revert did not fix the t
 	still-failing
 check "the dashboard lists the tip, and no revert commit" \
 	sh -c "grep -rqs '${h3:0:12}' '$state/dashboard' && ! grep -rqs '${rc:0:12}' '$state/dashboard'"
+check "the dashboard's regressions say verified by revert" \
+	sh -c "grep -rqs 'verified by revert: reverting it on ${h3:0:12} heals' '$state/dashboard'"
 check "the KCIDB export leaves the revert's runs out" \
 	sh -c "'$HVM' export kcidb --state '$state' --matrix '$TMP/m.yaml' --origin t_lab --out '$TMP/k.json' 2>/dev/null &&
 	       jq -e '[.. | strings | select(contains(\"$h3\"))] | length > 0' '$TMP/k.json' > /dev/null &&
