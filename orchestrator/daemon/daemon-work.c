@@ -3,8 +3,9 @@
  * read-only store connection: publishing the dashboard, and comparing
  * (regressions_compute), whose wants (confirmation and bisection runs),
  * revert checks (a named culprit reverted on the tip, made here, its runs
- * wanted) and webhook events then go to the store thread. One of each runs at a time;
- * asked again meanwhile, it runs once more when it is done.
+ * wanted) and webhook events then go to the store thread. One of each
+ * runs at a time; asked again meanwhile, it runs once more when it is
+ * done.
  *
  * It sees only daemon-state.c: when a piece of work ends it asks for a
  * look for work (or a pause, or for the shutdown to go on) and daemon.c
