@@ -64,9 +64,9 @@ static void git_fail(struct strbuf *err, const char *what)
 
 /*
  * Open src, creating it if need be, with alternates pointing at the
- * watched repository's objects, and at more_objects (may be NULL; a
- * directory not there yet is skipped by libgit2). *created says the
- * repository is new.
+ * watched repository's objects, and at more_objects (may be NULL; left
+ * out while it does not exist, and added by the first checkout after it
+ * does). *created says the repository is new.
  */
 static int open_src(const char *repo_path, const char *more_objects,
 		    const char *src, git_repository **out, int *created,
@@ -83,6 +83,10 @@ static int open_src(const char *repo_path, const char *more_objects,
 		git_fail(err, "cannot open the watched repository");
 		goto out;
 	}
+	/* Only once it exists: git in src/ (a kernel's setlocalversion)
+	 * would complain of a missing one into the build log. */
+	if (more_objects && access(more_objects, F_OK))
+		more_objects = NULL;
 	want = xstrfmt("%sobjects\n%s%s", git_repository_commondir(watched),
 		       more_objects ? more_objects : "",
 		       more_objects ? "\n" : "");
