@@ -127,3 +127,12 @@ CREATE TABLE IF NOT EXISTS wants (
 -- Debian package and version, its path), added by the migration in
 -- orchestrator/store/record.c. Its runs are tree 'release', commit_id the
 -- id, build 'release', purpose 'web'.
+-- Schema version 11 (a culprit checked by reverting it), through the
+-- migration in orchestrator/store/record.c: reverts, one row per revert
+-- check of a bisected first bad commit (culprit) on the tree's tip:
+-- revert_commit is the tip with the culprit reverted (made in
+-- STATE/revert/TREE.git, '' when none was), status 'queued' (its runs,
+-- purpose 'revert', are wanted; what they showed is derived from them),
+-- 'does-not-apply' (detail: the conflicting paths) or 'error' (detail:
+-- why). runs of purpose 'revert' are evidence, never a commit of the
+-- tree: history, classes, the dashboard and exports leave them out.

@@ -64,10 +64,13 @@ static void git_fail(struct strbuf *err, const char *what)
 
 /*
  * Open src, creating it if need be, with alternates pointing at the
- * watched repository's objects. *created says the repository is new.
+ * watched repository's objects, and at more_objects (may be NULL; left
+ * out while it does not exist, and added by the first checkout after it
+ * does). *created says the repository is new.
  */
-static int open_src(const char *repo_path, const char *src,
-		    git_repository **out, int *created, struct strbuf *err)
+static int open_src(const char *repo_path, const char *more_objects,
+		    const char *src, git_repository **out, int *created,
+		    struct strbuf *err)
 {
 	git_repository *watched = NULL, *repo = NULL;
 	struct strbuf have = STRBUF_INIT;
@@ -80,7 +83,13 @@ static int open_src(const char *repo_path, const char *src,
 		git_fail(err, "cannot open the watched repository");
 		goto out;
 	}
-	want = xstrfmt("%sobjects\n", git_repository_commondir(watched));
+	/* Only once it exists: git in src/ (a kernel's setlocalversion)
+	 * would complain of a missing one into the build log. */
+	if (more_objects && access(more_objects, F_OK))
+		more_objects = NULL;
+	want = xstrfmt("%sobjects\n%s%s", git_repository_commondir(watched),
+		       more_objects ? more_objects : "",
+		       more_objects ? "\n" : "");
 	if (git_repository_open_ext(&repo, src, GIT_REPOSITORY_OPEN_NO_SEARCH,
 				    NULL)) {
 		repo = NULL;
@@ -615,8 +624,8 @@ out:
 	return ret;
 }
 
-int build_checkout(const char *repo_path, const char *src,
-		   const char *commit, struct strbuf *note,
+int build_checkout(const char *repo_path, const char *more_objects,
+		   const char *src, const char *commit, struct strbuf *note,
 		   struct strbuf *err)
 {
 	git_oid ids[CHECKOUT_MAX_RECORDED + 1], oid;
@@ -628,7 +637,7 @@ int build_checkout(const char *repo_path, const char *src,
 	size_t n = 0, recorded, i;
 	int created, ret = -1;
 
-	if (open_src(repo_path, src, &repo, &created, err))
+	if (open_src(repo_path, more_objects, src, &repo, &created, err))
 		goto out;
 	record = xstrfmt("%s%s", git_repository_path(repo),
 			 BUILD_CHECKOUT_RECORD);

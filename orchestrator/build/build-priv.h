@@ -19,13 +19,15 @@
 
 /*
  * Make src (a repository of its own, created on demand, borrowing the
- * objects of the watched repository repo_path through alternates) hold
- * the files of commit (full hex id). libgit2 must be initialised. Runs on
- * the thread pool. Returns 0 with what it did in note, for the log ("full
- * checkout", "3 changed paths", "unchanged"), or -1 with err set.
+ * objects of the watched repository repo_path through alternates, and
+ * those of more_objects when not NULL: the tree's revert commits,
+ * build-revert.c) hold the files of commit (full hex id). libgit2 must be
+ * initialised. Runs on the thread pool. Returns 0 with what it did in
+ * note, for the log ("full checkout", "3 changed paths", "unchanged"), or
+ * -1 with err set.
  */
-int build_checkout(const char *repo_path, const char *src,
-		   const char *commit, struct strbuf *note,
+int build_checkout(const char *repo_path, const char *more_objects,
+		   const char *src, const char *commit, struct strbuf *note,
 		   struct strbuf *err);
 
 /*

@@ -213,6 +213,7 @@ static void checkout_work(uv_work_t *w)
 	struct strbuf note = STRBUF_INIT, line = STRBUF_INIT;
 	struct build_sandbox_view v;
 	uint64_t t0;
+	char *more;
 	int rc;
 
 	if ((rc = fsutil_mkdir_p(p->out, 0755))) {
@@ -225,8 +226,11 @@ static void checkout_work(uv_work_t *w)
 	    build_sandbox_check(p->b->config->name, &p->work_err))
 		return;
 	t0 = uv_hrtime();
-	if (build_checkout(p->b->repo_path, p->src, p->b->commit, &note,
-			   &p->work_err)) {
+	more = build_revert_objects(p->b->state_dir, p->b->tree->name);
+	rc = build_checkout(p->b->repo_path, more, p->src, p->b->commit,
+			    &note, &p->work_err);
+	free(more);
+	if (rc) {
 		strbuf_release(&note);
 		return;
 	}

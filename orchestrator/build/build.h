@@ -133,4 +133,25 @@ void build_error_lines(const char *log, size_t len, struct strbuf *out);
 
 const char *build_status_name(enum build_status s);
 
+/*
+ * build-revert.c: a culprit checked by reverting it. The scratch
+ * repository of tree's revert commits, STATE/revert/TREE.git, and its
+ * objects directory (which every build's checkout borrows from).
+ */
+char *build_revert_dir(const char *state_dir, const char *tree);
+char *build_revert_objects(const char *state_dir, const char *tree);
+/*
+ * Make the commit that reverts culprit on top of tip (full hex ids of
+ * repo_path, the watched repository, which is never written) in tree's
+ * scratch repository: 0 with its id in out; 1 when the revert does not
+ * apply, with the conflicting paths in conflicts (", "-separated); -1
+ * with err set when the farm failed. subject gets `Revert "SUBJECT"`
+ * (0 and 1). Blocks (libgit2): call it off the loop.
+ */
+int build_revert_make(const char *state_dir, const char *tree,
+		      const char *repo_path, const char *tip,
+		      const char *culprit, char out[41],
+		      struct strbuf *subject, struct strbuf *conflicts,
+		      struct strbuf *err);
+
 #endif

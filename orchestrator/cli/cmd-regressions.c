@@ -28,6 +28,10 @@ static const char usage_text[] =
 "guest type, clocksource, paravirt features, CPU flags; a value that\n"
 "differs between runs of one commit is noise, never drift), bisected the\n"
 "same way.\n"
+"Once a bisection names a culprit of an open regression, the daemon\n"
+"builds the tree's tip with it reverted and boots the broken cells: the\n"
+"finding then says `verified by revert` (every broken cell healed) or\n"
+"why not (still fails, the revert does not apply, the farm failed).\n"
 "\n"
 "  --state DIR     state directory (default $HVMATRIX_STATE, else\n"
 "                  ./hvmatrix-state)\n"
@@ -44,7 +48,11 @@ static const char usage_text[] =
 "                  runs {fail, total}, signature, cells, bisect ({builds,\n"
 "                  boots, running} or null), why, range, changes (a\n"
 "                  drift's [{field, before, after}], null for a set\n"
-"                  element absent on that side; [] for a failure)\n"
+"                  element absent on that side; [] for a failure),\n"
+"                  revert (the culprit reverted on the tip and the broken\n"
+"                  cells booted: {status: heals, still-fails,\n"
+"                  does-not-apply, error or pending; run_ids, tip, commit,\n"
+"                  why}, or null while not tried)\n"
 "  -h, --help      this text\n"
 "\n"
 "Exit: 0 listed (whatever it shows), 2 usage, 3 the store cannot be read.\n";
@@ -91,6 +99,7 @@ static void add_ref(struct strbuf *sb, const char *what,
 
 static void add_text(struct strbuf *sb, const struct regression *g)
 {
+	struct strbuf revert = STRBUF_INIT;
 	size_t i;
 
 	strbuf_addf(sb, "%s %s: %s in ", g->tree, g->build,
@@ -123,6 +132,13 @@ static void add_text(struct strbuf *sb, const struct regression *g)
 		cmd_add_printable(sb, g->why, 200);
 		strbuf_addch(sb, '\n');
 	}
+	regression_revert_words(g, &revert);
+	if (revert.len) {
+		strbuf_addstr(sb, "    revert     ");
+		cmd_add_printable(sb, revert.buf, 300);
+		strbuf_addch(sb, '\n');
+	}
+	strbuf_release(&revert);
 }
 
 static int regressions_exec(struct cmd_ctx *ctx)

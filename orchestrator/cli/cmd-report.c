@@ -334,6 +334,20 @@ out:
 	strbuf_release(&err);
 }
 
+/* Whether a revert of the culprit on the tip healed the broken cells. */
+static void add_revert(struct strbuf *sb, const struct regression *g)
+{
+	struct strbuf words = STRBUF_INIT;
+
+	regression_revert_words(g, &words);
+	if (words.len) {
+		strbuf_addstr(sb, "revert:    ");
+		cmd_add_printable(sb, words.buf, 300);
+		strbuf_addch(sb, '\n');
+	}
+	strbuf_release(&words);
+}
+
 static void add_ref(struct strbuf *sb, const char *what,
 		    const struct regression_ref *ref)
 {
@@ -504,6 +518,7 @@ static int report_exec(struct cmd_ctx *ctx)
 		strbuf_addf(&out, "bisected:  %u builds, %u boots%s\n",
 			    g->builds, g->boots,
 			    g->bisecting ? " (still running)" : "");
+	add_revert(&out, g);
 	strbuf_addstr(&out, "\nThe decisive console line:\n\n    ");
 	cmd_add_printable(&out, g->line && *g->line ? g->line :
 			  "(none: the console went silent)", 200);

@@ -61,6 +61,10 @@ void regression_release(struct regression *g)
 	free(g->signature);
 	free(g->why);
 	drift_changes_release(&g->changes);
+	free(g->revert.tip);
+	free(g->revert.commit);
+	free(g->revert.why);
+	free(g->revert.run_ids);
 }
 
 const char *regression_status_name(enum regression_status s)
@@ -161,5 +165,61 @@ void regression_to_json(const struct regression *g, struct json *js)
 		json_null(js);
 	}
 	regression_changes_json(js, &g->changes);
+	json_key(js, "revert");
+	if (g->revert.status != REVERT_NONE) {
+		json_object_begin(js);
+		json_key_str(js, "status",
+			     revert_status_name(g->revert.status));
+		json_key(js, "run_ids");
+		json_array_begin(js);
+		for (i = 0; i < g->revert.n_run_ids; i++)
+			json_int(js, g->revert.run_ids[i]);
+		json_array_end(js);
+		json_key_str(js, "tip", g->revert.tip);
+		json_key_str(js, "commit", g->revert.commit);
+		json_key(js, "why");
+		if (g->revert.why && *g->revert.why)
+			json_str(js, g->revert.why);
+		else
+			json_null(js);
+		json_object_end(js);
+	} else {
+		json_null(js);
+	}
 	json_object_end(js);
+}
+
+void regression_revert_words(const struct regression *g, struct strbuf *out)
+{
+	const struct regression_revert *rv = &g->revert;
+	size_t i;
+
+	switch (rv->status) {
+	case REVERT_HEALS:
+		strbuf_addf(out, "verified by revert: reverting it on %.12s "
+			    "heals %s (run%s ", rv->tip,
+			    g->n_cells > 1 ? "every broken cell" :
+			    "the cell", rv->n_run_ids == 1 ? "" : "s");
+		for (i = 0; i < rv->n_run_ids; i++)
+			strbuf_addf(out, "%s%lld", i ? ", " : "",
+				    (long long)rv->run_ids[i]);
+		strbuf_addch(out, ')');
+		break;
+	case REVERT_STILL_FAILS:
+	case REVERT_DOES_NOT_APPLY:
+	case REVERT_ERROR:
+		strbuf_addf(out, "not verified by revert (%s on %.12s): %s",
+			    revert_status_name(rv->status), rv->tip,
+			    rv->why ? rv->why : "");
+		break;
+	case REVERT_PENDING:
+		strbuf_addf(out, "not verified by revert yet: its boots on "
+			    "%.12s are under way", rv->tip);
+		break;
+	default:
+		if (rv->due)
+			strbuf_addf(out, "not verified by revert yet: the "
+				    "revert on %.12s is to be made", rv->tip);
+		break;
+	}
 }

@@ -71,6 +71,18 @@ static void bisect_cost(const struct history *h, const struct cell_cmp *cc,
 	free(seen);
 }
 
+/* The newest commit of the history with first_bad on its first-parent
+ * chain (first_bad itself when none is newer). */
+static int tip_of(const struct history *h, int first_bad)
+{
+	int c;
+
+	for (c = (int)h->n_commits - 1; c > first_bad; c--)
+		if (regressions_history_on_chain(h, first_bad, c))
+			return c;
+	return first_bad;
+}
+
 static struct bisect_group *find_group(struct bisect_groups *groups,
 				       const size_t *range, size_t n_range,
 				       const char *signature, int drift)
@@ -332,6 +344,12 @@ static int run_bisection(struct regressions *rs, const struct history *h,
 			g->status = REGRESSION_FIXED;
 			regressions_history_ref(&g->fixed_by, h, fixed);
 		}
+		/* Named and still open: the tip a revert check reverts
+		 * the culprit on (regressions-revert.c). */
+		if (!grp->drift && bc->status == BISECT_DONE &&
+		    g->status == REGRESSION_OPEN && !g->bisecting)
+			g->revert.tip = xstrdup(h->commits[tip_of(h,
+						first_bad)].id);
 	}
 	ret = 0;
 out:

@@ -112,6 +112,8 @@ int regressions_compute(struct record *r, const struct matrix *m,
 	ret = regressions_input_load(&in, r, 0, err);
 	if (!ret)
 		ret = regressions_compute_input(r, &in, m, out, NULL, err);
+	if (!ret)
+		ret = regressions_revert_attach(r, out, err);
 	regressions_input_release(&in);
 	return ret;
 }

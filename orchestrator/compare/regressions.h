@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "compare/drift.h"
+#include "compare/revert.h"
 #include "matrix/matrix.h"
 #include "store/record.h"
 #include "lib/strbuf.h"
@@ -54,6 +55,17 @@ struct regression {
 	 * flaky): what changed from last_good to first_bad. fail then
 	 * counts first_bad's runs that showed the after-values. */
 	struct drift_changes changes;
+	/* A culprit checked by reverting it (revert.h, regressions-revert.c):
+	 * tip is the tree's newest commit the open regression is on (set
+	 * once a bisection named first_bad), or the tip a recorded check
+	 * reverted it on; due: none is recorded yet, the daemon makes it. */
+	struct regression_revert {
+		enum revert_status status;	/* REVERT_NONE: not tried */
+		char *tip, *commit, *why;
+		int64_t *run_ids;
+		size_t n_run_ids;
+		int due;
+	} revert;
 };
 
 /* Runs to queue: the cell wants `runs` runs in all on the commit. */
@@ -149,6 +161,14 @@ int regressions_compute_input(struct record *r,
 int regressions_compute(struct record *r, const struct matrix *m,
 			struct regressions *out, struct strbuf *err);
 void regressions_release(struct regressions *rs);
+/*
+ * The revert checks of rs's regressions, from the store (table reverts,
+ * runs of purpose "revert"): each finding's revert status, or `due` when
+ * a bisection named its culprit, it is still open and no check is
+ * recorded. regressions_compute does it; 0 or -1 + err.
+ */
+int regressions_revert_attach(struct record *r, struct regressions *rs,
+			      struct strbuf *err);
 /* The class of a commit's runs in one cell, or NULL (no such runs). */
 const char *regressions_class_of(const struct regressions *rs,
 				 const char *tree, const char *build,
@@ -174,6 +194,9 @@ struct json;
 void regression_ref_json(struct json *js, const char *key,
 			 const struct regression_ref *ref);
 void regression_to_json(const struct regression *g, struct json *js);
+/* The revert check in words: "verified by revert: ..." or why not; ""
+ * when none was tried nor is due. */
+void regression_revert_words(const struct regression *g, struct strbuf *out);
 /* "changes": [{"field", "before", "after"}], a drift's (null: a set
  * element absent on that side); [] for a failure. */
 void regression_changes_json(struct json *js,

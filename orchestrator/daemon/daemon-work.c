@@ -1,15 +1,18 @@
 /*
  * daemon-work: the daemon's work in the thread pool, each with its own
  * read-only store connection: publishing the dashboard, and comparing
- * (regressions_compute), whose wants (confirmation and bisection runs) and
- * webhook events then go to the store thread. One of each runs at a time;
- * asked again meanwhile, it runs once more when it is done.
+ * (regressions_compute), whose wants (confirmation and bisection runs),
+ * revert checks (a named culprit reverted on the tip, made here, its runs
+ * wanted) and webhook events then go to the store thread. One of each
+ * runs at a time; asked again meanwhile, it runs once more when it is
+ * done.
  *
  * It sees only daemon-state.c: when a piece of work ends it asks for a
  * look for work (or a pause, or for the shutdown to go on) and daemon.c
  * acts.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <uv.h>
 
@@ -19,6 +22,8 @@
 #include "lib/timeutil.h"
 #include "export/webhook.h"
 #include "lib/xmalloc.h"
+#include "build/build.h"
+#include "watch/watch.h"
 
 /* ---- publishing: its own read-only connection, in the thread pool ---- */
 
@@ -80,17 +85,67 @@ void daemon_work_publish(struct daemon *d)
 
 /* ---- compare: its own read-only connection, in the thread pool ---- */
 
+/* A revert check made in the thread pool, recorded by the store thread. */
+struct revert_made {
+	struct record_revert rv;
+	const struct regression *g;	/* its cells */
+	char *subject;
+};
+
 struct compare_work {
 	uv_work_t req;
 	struct daemon *d;
 	const struct matrix *m;
 	struct regressions rs;
+	struct revert_made *reverts;
+	size_t n_reverts;
 	struct record_outbox_event *events;	/* webhooks' */
 	size_t n_events, added;
 	struct strbuf err;
 	int rc;
 	size_t applied;
 };
+
+/*
+ * The revert of g's culprit on its tip (build-revert.c), for the store
+ * thread to queue and record: the check's status is decided here only
+ * when the revert cannot be booted (it does not apply, or the farm could
+ * not make it); what its boots show is derived from their runs.
+ */
+static void revert_make(struct compare_work *w, const struct regression *g)
+{
+	const struct matrix_tree *t = matrix_find_tree(w->m, g->tree);
+	struct strbuf subject = STRBUF_INIT, conflicts = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct revert_made *x;
+	char id[41] = "", *repo;
+	int rc;
+
+	if (!t)
+		return;	/* a tree no longer watched */
+	repo = t->path ? xstrdup(t->path) :
+	       watch_mirror_dir(w->d->o.state_dir, t->name);
+	rc = build_revert_make(w->d->o.state_dir, t->name, repo,
+			       g->revert.tip, g->first_bad.commit, id,
+			       &subject, &conflicts, &err);
+	free(repo);
+	w->reverts = xrealloc(w->reverts, (w->n_reverts + 1) *
+			      sizeof(*w->reverts));
+	x = &w->reverts[w->n_reverts++];
+	memset(x, 0, sizeof(*x));
+	x->g = g;
+	x->rv.tree = g->tree;
+	x->rv.build = g->build;
+	x->rv.culprit = g->first_bad.commit;
+	x->rv.tip = g->revert.tip;
+	x->rv.revert_commit = xstrdup(rc == 0 ? id : "");
+	x->rv.status = (char *)(rc == 0 ? "queued" : rc == 1 ?
+				"does-not-apply" : "error");
+	x->rv.detail = strbuf_detach(rc == 1 ? &conflicts : &err, NULL);
+	x->subject = strbuf_detach(&subject, NULL);
+	strbuf_release(&conflicts);
+	strbuf_release(&err);
+}
 
 static void compare_work_cb(uv_work_t *req)
 {
@@ -103,6 +158,13 @@ static void compare_work_cb(uv_work_t *req)
 	else if (w->rc == 1)
 		w->rc = 0;
 	record_close(r);
+	if (w->rc == 0) {
+		size_t i;
+
+		for (i = 0; i < w->rs.n; i++)
+			if (w->rs.v[i].revert.due)
+				revert_make(w, &w->rs.v[i]);
+	}
 	/* What classes changed: the outbox keeps each event once. */
 	if (w->rc == 0 && w->m->n_webhooks)
 		webhook_event_derive(&w->rs, w->m->webhooks, w->m->n_webhooks,
@@ -124,11 +186,38 @@ static int apply_wants(struct record *r, void *arg, struct strbuf *err)
 			return -1;
 		w->applied++;
 	}
+	/* A revert's runs are wanted before its check is recorded: a stop
+	 * in between makes the same revert again, never a check whose
+	 * runs nobody wants. */
+	for (i = 0; i < w->n_reverts; i++) {
+		const struct revert_made *x = &w->reverts[i];
+		size_t k;
+
+		for (k = 0; *x->rv.revert_commit && k < x->g->n_cells; k++)
+			if (record_queue_want_runs(r, x->rv.tree,
+						   x->rv.revert_commit,
+						   x->rv.build,
+						   x->g->cells[k], 1,
+						   "revert",
+						   RECORD_PRIORITY_CONFIRM,
+						   err) < 0)
+				return -1;
+		if (record_revert_add(r, &x->rv, x->subject, err) < 0)
+			return -1;
+	}
 	return record_outbox_add(r, w->events, w->n_events, &w->added, err);
 }
 
 static void compare_free(struct compare_work *w)
 {
+	size_t i;
+
+	for (i = 0; i < w->n_reverts; i++) {
+		free(w->reverts[i].rv.revert_commit);
+		free(w->reverts[i].rv.detail);
+		free(w->reverts[i].subject);
+	}
+	free(w->reverts);
 	regressions_release(&w->rs);
 	webhook_event_derived_free(w->events, w->n_events);
 	strbuf_release(&w->err);
@@ -167,6 +256,14 @@ static void wants_applied(void *arg, int rc, const char *err)
 					 w->rs.wants[i].purpose,
 					 w->rs.wants[i].runs,
 					 w->rs.wants[i].runs == 1 ? "" : "s");
+		for (i = 0; i < w->n_reverts; i++)
+			daemon_state_say(d, "%s %.12s: revert on %.12s: %s%s%s",
+					 w->reverts[i].rv.tree,
+					 w->reverts[i].rv.culprit,
+					 w->reverts[i].rv.tip,
+					 w->reverts[i].rv.status,
+					 *w->reverts[i].rv.detail ? ": " : "",
+					 w->reverts[i].rv.detail);
 		if (w->added) {
 			daemon_state_say(d, "webhooks: %zu event%s queued",
 					 w->added, w->added == 1 ? "" : "s");
@@ -184,7 +281,8 @@ static void compare_after_cb(uv_work_t *req, int status)
 
 	if (w->rc < 0) {
 		daemon_state_say(d, "compare: %s", w->err.buf);
-	} else if ((w->rs.n_wants || w->n_events) && !d->stopping &&
+	} else if ((w->rs.n_wants || w->n_events || w->n_reverts) &&
+		   !d->stopping &&
 		   !d->paused) {
 		record_thread_submit(d->store, apply_wants, wants_applied, w);
 		return;

@@ -567,6 +567,10 @@ int kcidb_collect(struct record *r, const struct matrix *m,
 		test_of[i] = (size_t)-1;
 		if (runs[i].started_at < opts->since)
 			continue;
+		/* A revert check boots a commit that is not the tree's: it
+		 * is evidence for `regressions`, not a test of the tree. */
+		if (runs[i].purpose && !strcmp(runs[i].purpose, "revert"))
+			continue;
 		if (add_test(&co, &runs[i], &rs, err) < 0)
 			goto out;
 		test_of[i] = rep->n_tests - 1;

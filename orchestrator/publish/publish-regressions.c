@@ -55,6 +55,20 @@ static void add_decisive(struct strbuf *sb, const struct site *s,
 		strbuf_addstr(sb, "</a>");
 }
 
+/* Whether a revert of the culprit on the tip healed the broken cells. */
+static void add_revert(struct strbuf *sb, const struct regression *g)
+{
+	struct strbuf words = STRBUF_INIT;
+
+	regression_revert_words(g, &words);
+	if (words.len) {
+		strbuf_addstr(sb, "<br><span class=\"hint\">");
+		strbuf_add_html(sb, words.buf);
+		strbuf_addstr(sb, "</span>");
+	}
+	strbuf_release(&words);
+}
+
 static void add_cells(struct strbuf *sb, const struct regression *g)
 {
 	size_t i;
@@ -166,6 +180,7 @@ static void add_regression_table(struct strbuf *sb, const struct site *s,
 			strbuf_add_html(sb, g->why);
 			strbuf_addstr(sb, "</span>");
 		}
+		add_revert(sb, g);
 		strbuf_addstr(sb, "</td><td>");
 		add_ref(sb, s, g, &g->fixed_by);
 		strbuf_addstr(sb, "</td></tr>\n");

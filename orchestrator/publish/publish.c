@@ -205,7 +205,8 @@ int publish_dashboard(struct record *r, const char *out_dir,
 	debug_time(full ? "runs (store)" : "runs (cache, store)");
 	s.run_class = xcalloc(s.in.n_runs + 1, sizeof(*s.run_class));
 	if (regressions_compute_input(r, &s.in, s.have_m ? &s.m : NULL, &s.rs,
-				      s.run_class, err) < 0)
+				      s.run_class, err) < 0 ||
+	    regressions_revert_attach(r, &s.rs, err) < 0)
 		goto out;
 	debug_time("regressions");
 	if (publish_model_build(&s, err) < 0)

@@ -22,7 +22,9 @@ int record_history_commits(struct record *r, const char *tree,
 	*out = NULL;
 	*n = 0;
 	st = record_prepare(r, "SELECT id, subject, author, time, parent FROM "
-			    "commits WHERE tree = ?1 ORDER BY rowid",
+			    "commits WHERE tree = ?1 AND id NOT IN (SELECT "
+			    "revert_commit FROM reverts WHERE tree = ?1) "
+			    "ORDER BY rowid",
 			    "cannot list commits", err, 1, tree);
 	if (!st)
 		return -1;

@@ -26,7 +26,7 @@
 #include "lib/xmalloc.h"
 #include "store/schema.h"
 
-#define RECORD_SCHEMA_VERSION 10
+#define RECORD_SCHEMA_VERSION 11
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -130,6 +130,21 @@ static const char *const migrations[] = {
 	"release TEXT NOT NULL, package TEXT NOT NULL, version TEXT NOT "
 	"NULL, path TEXT NOT NULL, added_at REAL NOT NULL);"
 	"UPDATE meta SET value = '10' WHERE key = 'schema_version';",
+	/* 10 -> 11: the revert
+	 * checks of bisected culprits (record-revert.c), one per (tree,
+	 * build, culprit, tip); their runs are in runs, purpose 'revert'. */
+	"CREATE TABLE IF NOT EXISTS reverts ("
+	" tree TEXT NOT NULL,"
+	" build TEXT NOT NULL,"
+	" culprit TEXT NOT NULL,"
+	" tip TEXT NOT NULL,"
+	" revert_commit TEXT NOT NULL,"
+	" status TEXT NOT NULL"
+	"  CHECK (status IN ('queued', 'does-not-apply', 'error')),"
+	" detail TEXT NOT NULL,"
+	" created_at REAL NOT NULL,"
+	" PRIMARY KEY (tree, build, culprit, tip));"
+	"UPDATE meta SET value = '11' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)

@@ -279,7 +279,8 @@ void record_strings_free(char **v, size_t n);
 
 /*
  * ---- record-history.c: what comparison reads ----
- * The commits of a tree in recorded order (parents first), oldest first.
+ * The commits of a tree in recorded order (parents first), oldest first;
+ * the revert checks' commits (record-revert.c) are not the tree's.
  */
 int record_history_commits(struct record *r, const char *tree,
 			   struct record_commit **out, size_t *n,
@@ -383,5 +384,31 @@ int record_fingerprint_after(struct record *r, int64_t after_id,
 			     int (*fn)(int64_t id, const char *fingerprint,
 				       void *data, struct strbuf *err),
 			     void *data, struct strbuf *err);
+
+/*
+ * ---- record-revert.c: revert checks of bisected culprits (schema 11) ----
+ * One per (tree, build, culprit, tip): the tip with the culprit reverted,
+ * revert_commit ("" when none was made), and what was decided: status
+ * "queued" (its runs, purpose "revert", are wanted), "does-not-apply"
+ * (detail: the conflicting paths, ", "-separated) or "error" (detail: why).
+ */
+struct record_revert {
+	char *tree, *build, *culprit, *tip, *revert_commit;
+	char *status, *detail;
+	double created_at;
+};
+/* Record rv (kept if one is there) and, with a revert commit, that
+ * commit with subject (left out of the tree's history). */
+int record_revert_add(struct record *r, const struct record_revert *rv,
+		      const char *subject, struct strbuf *err);
+/* Every check, oldest first. */
+int record_revert_list(struct record *r, struct record_revert **out,
+		       size_t *n, struct strbuf *err);
+/* The runs of purpose "revert" of revert_commit with build, in id order. */
+int record_revert_runs(struct record *r, const char *tree,
+		       const char *revert_commit, const char *build,
+		       struct record_run **runs, size_t *n,
+		       struct strbuf *err);
+void record_revert_list_free(struct record_revert *v, size_t n);
 
 #endif

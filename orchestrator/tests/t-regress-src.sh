@@ -90,7 +90,8 @@ daemon() {
 }
 regressions() { "$HVM" regressions --state "$state" --matrix "$TMP/m.yaml" --json "$@"; }
 results() { "$HVM" results --json --state "$state" "$@"; }
-built() { sqlite3 "$state/hvmatrix.db" "SELECT count(DISTINCT commit_id) FROM builds WHERE commit_id != '$base'"; }
+# The commits of the tree compiled (a revert check's commit is not one).
+built() { sqlite3 "$state/hvmatrix.db" "SELECT count(DISTINCT commit_id) FROM builds WHERE commit_id != '$base' AND commit_id NOT IN (SELECT revert_commit FROM reverts)"; }
 
 # 1. The last good commit: a whole kernel compiled.
 daemon 1 || true
@@ -129,6 +130,12 @@ check "the bisection says what it spent ($(vm .bisect.builds) builds, $(vm .bise
 n_built=$(built)
 check "commits compiled: $n_built of 6 (the tip, log2 steps and the ends; never all)" \
 	test "$n_built" -ge 2 -a "$n_built" -le 5
+# The culprit checked: s2 reverted on the tip (s6), compiled and booted
+# in the VMware cell, passes there.
+expect_eq "s2 reverted on the tip heals the VMware cell" \
+	"$(vm '"\(.revert.status) \(.revert.tip)"')" "heals $s6"
+expect_eq "... booted in the VMware cell only" \
+	"$(sqlite3 "$state/hvmatrix.db" "SELECT group_concat(DISTINCT cell) FROM runs WHERE purpose = 'revert'")" vmware
 expect_eq "the commit that does not compile, if tried, is BLOCKED, never FAIL" \
 	"$(results --commit "$s4" | jq -r '[.[] | select(.verdict != "BLOCKED")] | length')" 0
 expect_eq "bisection runs only the broken cell" \
