@@ -121,3 +121,9 @@ CREATE TABLE IF NOT EXISTS wants (
 	updated_at REAL NOT NULL,
 	PRIMARY KEY (tree, commit_id, build, cell)
 );
+--
+-- Schema version 13 (through the migration in orchestrator/store/record.c):
+-- runs gain reused_from, the id of the run whose verdict a run carries over
+-- without booting (the same kernel_id booted in the same env_key: the same
+-- bytes in the same cell, hypervisor build and payload), 0 for a run that
+-- booted. runs_env (kernel_id, env_key) is the index its look-up uses.

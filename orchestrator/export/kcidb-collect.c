@@ -347,6 +347,11 @@ static int add_test(struct collector *co, const struct record_run *run,
 	misc_add(&t->misc, "kernel_version",
 		 keep_dup(rep, known(run->kernel_version)));
 	misc_add(&t->misc, "class", regressions_class_of_run(rs, run));
+	/* A verdict carried over from the same image's run there: what
+	 * KernelCI counts as a boot was that run's. */
+	if (run->reused_from)
+		misc_add(&t->misc, "reused_from", keep(rep, xstrfmt("%lld",
+			 (long long)run->reused_from)));
 	return 0;
 }
 
