@@ -616,7 +616,7 @@ out:
 }
 
 int build_checkout(const char *repo_path, const char *src,
-		   const char *commit, struct strbuf *note,
+		   const char *commit, struct strbuf *note, int64_t *time,
 		   struct strbuf *err)
 {
 	git_oid ids[CHECKOUT_MAX_RECORDED + 1], oid;
@@ -637,6 +637,7 @@ int build_checkout(const char *repo_path, const char *src,
 		git_fail(err, "commit not found");
 		goto out;
 	}
+	*time = (int64_t)git_commit_time(c);
 	if (git_commit_tree(&tree, c)) {
 		git_fail(err, "cannot read the commit's tree");
 		goto out;

@@ -60,6 +60,9 @@ static const char fake_makefile[] =
 	"\tmkdir -p $(dir $@)\n"
 	"\techo \"$$CCACHE_DIR $$CCACHE_BASEDIR $$CCACHE_NOHASHDIR\" > "
 	"$(O)/ccache-dir\n"
+	"\techo \"$$KBUILD_BUILD_TIMESTAMP|$$KBUILD_BUILD_VERSION|"
+	"$$KBUILD_BUILD_USER|$$KBUILD_BUILD_HOST|$$GIT_DIR|"
+	"$$SOURCE_DATE_EPOCH\" > $(O)/kbuild-env\n"
 	"\tcat $^ > $@\n"
 	"sleep300:\n"
 	"\ttouch $(O)/sleeping\n"
@@ -358,6 +361,16 @@ START_TEST(test_build_incremental_and_reuse)
 	s = read_file(b.image_path);
 	ck_assert_str_eq(s, "a2\nb1\n");
 	free(s);
+	/* Reproducible: the commit's own date, nothing of the host's or
+	 * of src/'s git state (tests/t-reuse.sh: a real kernel). */
+	s = state_file("build/linux/tiny/out/kbuild-env");
+	alt = read_file(s);
+	free(s);
+	s = xstrfmt("Tue Nov 14 22:15:20 UTC 2023|1|hvmatrix|hvmatrix|%s/"
+		    "build/linux/tiny/.no-repository|1700000120\n", state_dir);
+	ck_assert_str_eq(alt, s);
+	free(s);
+	free(alt);
 	assert_contains(b.log_path, "--- hvmatrix: checkout: 1 changed path, ");
 	/* Same config inputs: not configured again. */
 	s = read_log(b.log_path);
