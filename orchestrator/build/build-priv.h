@@ -22,8 +22,10 @@
  * objects of the watched repository repo_path through alternates) hold
  * the files of commit (full hex id). libgit2 must be initialised. Runs on
  * the thread pool. Returns 0 with what it did in note, for the log ("full
- * checkout", "3 changed paths", "unchanged") and the commit's committer
- * time (Unix seconds) in *time, or -1 with err set.
+ * checkout", "3 changed paths", "unchanged") and the date its image's
+ * banner shows in *time (Unix seconds): the committer date of the commit
+ * that gave its top-level Makefile its content, the same for a docs-only
+ * commit as for its parent; or -1 with err set.
  */
 int build_checkout(const char *repo_path, const char *src,
 		   const char *commit, struct strbuf *note, int64_t *time,

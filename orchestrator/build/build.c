@@ -556,8 +556,9 @@ static void reuse_artifact(uv_timer_t *t)
  * The same sources give the same image byte for byte (what lets the farm
  * carry a verdict over to an image it judged before, instead of booting
  * it: a docs-only commit builds the image of its parent): the kernel's
- * banner takes its date from the commit (the committer's), its build
- * number, user and host fixed, none of the host's. And the release string
+ * banner takes its date from the commit's history (build_checkout: the
+ * committer date of the commit that set its Makefile, i.e. its version),
+ * its build number, user and host fixed, none of the host's. And the release string
  * takes nothing of git: src/ is a repository whose HEAD and index stay
  * those of the last full checkout (build-checkout.c), so setlocalversion
  * would append that commit's id and "-dirty" by what changed since, a
