@@ -973,6 +973,48 @@ static void stat_index(struct stat *st)
  * src/ is each commit's `git archive`, and only the first checkout (or one
  * whose record is missing or corrupt) touches the index.
  */
+/*
+ * The date a build's banner shows: the committer date of the commit that
+ * set the top-level Makefile (the version), along first parents; the same
+ * for a commit that changes something else.
+ */
+START_TEST(test_checkout_version_date)
+{
+	const struct tfile v2[] = {
+		{ "Makefile", "VERSION = 2\n", GIT_FILEMODE_BLOB },
+	};
+	const struct tfile v2_docs[] = {
+		{ "Makefile", "VERSION = 2\n", GIT_FILEMODE_BLOB },
+		{ "Documentation/x.rst", "x\n", GIT_FILEMODE_BLOB },
+	};
+	struct strbuf note = STRBUF_INIT, err = STRBUF_INIT;
+	char c1[41], c2[41], c3[41], c4[41];
+	char *src = xstrfmt("%s/version-src", tmpdir);
+	const char *ids[] = { c1, c2, c3, c4 };
+	int64_t want[4], t;
+	size_t i;
+
+	commit_files(NULL, 0, NULL, c1);
+	want[0] = clock_now;
+	commit_files(NULL, 0, c1, c2);	/* the same files: c1's date */
+	want[1] = want[0];
+	commit_files(v2, 1, c2, c3);	/* a new version */
+	want[2] = clock_now;
+	commit_files(v2_docs, 2, c3, c4);	/* docs on top: c3's */
+	want[3] = want[2];
+	ck_assert_int_ne(want[0], want[2]);
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		t = 0;
+		if (build_checkout(repo_path, src, ids[i], &note, &t, &err))
+			ck_abort_msg("build_checkout: %s", err.buf);
+		ck_assert_int_eq(t, want[i]);
+	}
+	strbuf_release(&note);
+	strbuf_release(&err);
+	free(src);
+}
+END_TEST
+
 START_TEST(test_checkout_matches_archive)
 {
 	const struct tfile s1[] = {
@@ -1657,6 +1699,7 @@ static Suite *build_suite(void)
 	tcase_add_test(tc, test_build_on_spawn);
 	tcase_add_test(tc, test_build_kill_group);
 	tcase_add_test(tc, test_checkout_matches_archive);
+	tcase_add_test(tc, test_checkout_version_date);
 	tcase_add_test(tc, test_build_ccache_dir);
 	tcase_add_test(tc, test_build_relative_state);
 	suite_add_tcase(s, tc);
