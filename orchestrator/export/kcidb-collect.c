@@ -400,6 +400,10 @@ static int add_probe_tests(struct collector *co, const struct record_run *run,
 		misc_add(&t->misc, "run", keep(rep, xstrfmt("%lld",
 			 (long long)run->id)));
 		misc_add(&t->misc, "probe", t->probe);
+		/* The probe ran in the original run, as its boot did. */
+		if (run->reused_from)
+			misc_add(&t->misc, "reused_from", keep(rep, xstrfmt(
+				 "%lld", (long long)run->reused_from)));
 	}
 	record_run_release(&pr);
 	return 0;
