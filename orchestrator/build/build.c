@@ -209,14 +209,14 @@ out:
 }
 
 static char **make_env(const char *ccache_dir, const char *root,
-		       int64_t commit_time);
+		       int64_t version_time);
 
 static void checkout_work(uv_work_t *w)
 {
 	struct build_priv *p = container_of(w, struct build_priv, work);
 	struct strbuf note = STRBUF_INIT, line = STRBUF_INIT;
 	struct build_sandbox_view v;
-	int64_t commit_time = 0;
+	int64_t version_time = 0;
 	uint64_t t0;
 	int rc;
 
@@ -231,12 +231,12 @@ static void checkout_work(uv_work_t *w)
 		return;
 	t0 = uv_hrtime();
 	if (build_checkout(p->b->repo_path, p->src, p->b->commit, &note,
-			   &commit_time, &p->work_err)) {
+			   &version_time, &p->work_err)) {
 		strbuf_release(&note);
 		return;
 	}
 	/* Read by the steps only, which start after this work. */
-	p->env = make_env(p->ccache_dir, p->root, commit_time);
+	p->env = make_env(p->ccache_dir, p->root, version_time);
 	/* How long, in the log: the one cost a plain make does not have. */
 	strbuf_addf(&line, "--- hvmatrix: checkout: %s, %.3f s\n", note.buf,
 		    (double)(uv_hrtime() - t0) / 1e9);
@@ -558,8 +558,9 @@ static void reuse_artifact(uv_timer_t *t)
  * it: a docs-only commit builds the image of its parent): the kernel's
  * banner takes its date from the commit's history (build_checkout: the
  * committer date of the commit that set its Makefile, i.e. its version),
- * its build number, user and host fixed, none of the host's. And the release string
- * takes nothing of git: src/ is a repository whose HEAD and index stay
+ * its build number, user and host fixed, none of the host's. And the
+ * release string takes nothing of git: src/ is a repository whose HEAD
+ * and index stay
  * those of the last full checkout (build-checkout.c), so setlocalversion
  * would append that commit's id and "-dirty" by what changed since, a
  * different string for the same sources; GIT_DIR naming no repository
@@ -567,7 +568,7 @@ static void reuse_artifact(uv_timer_t *t)
  * (state/build/TREE/CONFIG), the same for every commit.
  */
 static char **make_env(const char *ccache_dir, const char *root,
-		       int64_t commit_time)
+		       int64_t version_time)
 {
 	static const char *const ours[] = {
 		"CCACHE_DIR=", "CCACHE_BASEDIR=", "CCACHE_NOHASHDIR=",
@@ -575,7 +576,7 @@ static char **make_env(const char *ccache_dir, const char *root,
 		"KBUILD_BUILD_USER=", "KBUILD_BUILD_HOST=", "GIT_DIR=",
 		"LOCALVERSION=", "SOURCE_DATE_EPOCH=",
 	};
-	time_t t = (time_t)commit_time;
+	time_t t = (time_t)version_time;
 	char stamp[64];
 	struct tm tm;
 	size_t n, i, j, k = 0;
@@ -597,9 +598,11 @@ static char **make_env(const char *ccache_dir, const char *root,
 	/* date(1)'s own format, which the kernel's scripts parse back. */
 	if (!gmtime_r(&t, &tm) ||
 	    !strftime(stamp, sizeof(stamp), "%a %b %e %H:%M:%S UTC %Y", &tm))
-		snprintf(stamp, sizeof(stamp), "@%lld", (long long)commit_time);
+		snprintf(stamp, sizeof(stamp), "@%lld",
+			 (long long)version_time);
 	env[k++] = xstrfmt("KBUILD_BUILD_TIMESTAMP=%s", stamp);
-	env[k++] = xstrfmt("SOURCE_DATE_EPOCH=%lld", (long long)commit_time);
+	env[k++] = xstrfmt("SOURCE_DATE_EPOCH=%lld",
+			   (long long)version_time);
 	env[k++] = xstrdup("KBUILD_BUILD_VERSION=1");
 	env[k++] = xstrdup("KBUILD_BUILD_USER=hvmatrix");
 	env[k++] = xstrdup("KBUILD_BUILD_HOST=hvmatrix");
