@@ -42,7 +42,7 @@ for i in $(seq 1 "$n"); do
 		echo "Line $i of the guide." >> "$tree/Documentation/guide.rst"
 		commit "Documentation: line $i"
 	else
-		sed -i 's/[ ]*$/ /' "$tree/main.c"
+		echo >> "$tree/main.c"	# one more blank line
 		commit "main: whitespace $i"
 	fi
 done
