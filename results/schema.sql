@@ -136,3 +136,8 @@ CREATE TABLE IF NOT EXISTS wants (
 -- 'does-not-apply' (detail: the conflicting paths) or 'error' (detail:
 -- why). runs of purpose 'revert' are evidence, never a commit of the
 -- tree: history, classes, the dashboard and exports leave them out.
+-- Schema version 12 (through the migration in orchestrator/store/record.c):
+-- runs gain reused_from, the id of the run whose verdict a run carries over
+-- without booting (the same kernel_id booted in the same env_key: the same
+-- bytes in the same cell, hypervisor build and payload), 0 for a run that
+-- booted. runs_env (kernel_id, env_key) is the index its look-up uses.

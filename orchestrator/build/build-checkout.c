@@ -624,8 +624,63 @@ out:
 	return ret;
 }
 
+/* The blob id of c's top-level Makefile: 1, or 0 when it has none. */
+static int makefile_id(git_commit *c, git_oid *id)
+{
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+	int have = 0;
+
+	if (!git_commit_tree(&t, c) &&
+	    !git_tree_entry_bypath(&e, t, "Makefile")) {
+		git_oid_cpy(id, git_tree_entry_id(e));
+		have = 1;
+	}
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	return have;
+}
+
+/*
+ * The date a build's banner shows: the committer date of the commit that
+ * gave the top-level Makefile its content (a kernel's VERSION, PATCHLEVEL,
+ * SUBLEVEL and EXTRAVERSION: the release the sources are at), found along
+ * first parents. Not the commit's own date: then every commit, a docs-only
+ * one too, would build an image of its own, and the farm could never know
+ * it had judged those bytes before. A history cut short (a shallow mirror)
+ * or longer than CHECKOUT_VERSION_WALK ends the walk where it is.
+ */
+#define CHECKOUT_VERSION_WALK 100000
+
+static int64_t version_time(git_commit *c)
+{
+	git_commit *cur = c, *parent;
+	git_oid mine, theirs;
+	int have = makefile_id(c, &mine), steps;
+	int64_t t;
+
+	for (steps = 0; steps < CHECKOUT_VERSION_WALK &&
+	     git_commit_parentcount(cur) > 0; steps++) {
+		if (git_commit_parent(&parent, cur, 0))
+			break;
+		if (makefile_id(parent, &theirs) != have ||
+		    (have && !git_oid_equal(&mine, &theirs))) {
+			git_commit_free(parent);
+			break;
+		}
+		if (cur != c)
+			git_commit_free(cur);
+		cur = parent;
+	}
+	t = (int64_t)git_commit_time(cur);
+	if (cur != c)
+		git_commit_free(cur);
+	return t;
+}
+
 int build_checkout(const char *repo_path, const char *more_objects,
 		   const char *src, const char *commit, struct strbuf *note,
+		   int64_t *time,
 		   struct strbuf *err)
 {
 	git_oid ids[CHECKOUT_MAX_RECORDED + 1], oid;
@@ -646,6 +701,7 @@ int build_checkout(const char *repo_path, const char *more_objects,
 		git_fail(err, "commit not found");
 		goto out;
 	}
+	*time = version_time(c);
 	if (git_commit_tree(&tree, c)) {
 		git_fail(err, "cannot read the commit's tree");
 		goto out;

@@ -23,11 +23,15 @@
  * those of more_objects when not NULL: the tree's revert commits,
  * build-revert.c) hold the files of commit (full hex id). libgit2 must be
  * initialised. Runs on the thread pool. Returns 0 with what it did in
- * note, for the log ("full checkout", "3 changed paths", "unchanged"), or
- * -1 with err set.
+ * note, for the log ("full checkout", "3 changed paths", "unchanged") and
+ * the date its image's banner shows in *time (Unix seconds): the
+ * committer date of the commit that gave its top-level Makefile its
+ * content, the same for a docs-only commit as for its parent; or -1 with
+ * err set.
  */
 int build_checkout(const char *repo_path, const char *more_objects,
 		   const char *src, const char *commit, struct strbuf *note,
+		   int64_t *time,
 		   struct strbuf *err);
 
 /*

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -207,11 +208,15 @@ out:
 	return ret;
 }
 
+static char **make_env(const char *ccache_dir, const char *root,
+		       int64_t version_time);
+
 static void checkout_work(uv_work_t *w)
 {
 	struct build_priv *p = container_of(w, struct build_priv, work);
 	struct strbuf note = STRBUF_INIT, line = STRBUF_INIT;
 	struct build_sandbox_view v;
+	int64_t version_time = 0;
 	uint64_t t0;
 	char *more;
 	int rc;
@@ -228,12 +233,14 @@ static void checkout_work(uv_work_t *w)
 	t0 = uv_hrtime();
 	more = build_revert_objects(p->b->state_dir, p->b->tree->name);
 	rc = build_checkout(p->b->repo_path, more, p->src, p->b->commit,
-			    &note, &p->work_err);
+			    &note, &version_time, &p->work_err);
 	free(more);
 	if (rc) {
 		strbuf_release(&note);
 		return;
 	}
+	/* Read by the steps only, which start after this work. */
+	p->env = make_env(p->ccache_dir, p->root, version_time);
 	/* How long, in the log: the one cost a plain make does not have. */
 	strbuf_addf(&line, "--- hvmatrix: checkout: %s, %.3f s\n", note.buf,
 		    (double)(uv_hrtime() - t0) / 1e9);
@@ -540,7 +547,8 @@ static void reuse_artifact(uv_timer_t *t)
 }
 
 /*
- * environ with our ccache settings. The cache is shared by every state
+ * environ with our ccache settings and what makes a build reproducible.
+ * The cache is shared by every state
  * directory (build.h), but the kernel's command lines name the absolute
  * paths of src/ and out/, which differ between them: CCACHE_BASEDIR makes
  * ccache hash them relative to the compiler's directory (and pass them
@@ -548,12 +556,33 @@ static void reuse_artifact(uv_timer_t *t)
  * of -g compiles, at the price of debug info naming the build directory
  * of whichever farm compiled first. Without both, a new state directory
  * would never hit the shared cache.
+ *
+ * The same sources give the same image byte for byte (what lets the farm
+ * carry a verdict over to an image it judged before, instead of booting
+ * it: a docs-only commit builds the image of its parent): the kernel's
+ * banner takes its date from the commit's history (build_checkout: the
+ * committer date of the commit that set its Makefile, i.e. its version),
+ * its build number, user and host fixed, none of the host's. And the
+ * release string takes nothing of git: src/ is a repository whose HEAD
+ * and index stay
+ * those of the last full checkout (build-checkout.c), so setlocalversion
+ * would append that commit's id and "-dirty" by what changed since, a
+ * different string for the same sources; GIT_DIR naming no repository
+ * leaves it nothing to append. The build's path is its config's own
+ * (state/build/TREE/CONFIG), the same for every commit.
  */
-static char **make_env(const char *ccache_dir, const char *root)
+static char **make_env(const char *ccache_dir, const char *root,
+		       int64_t version_time)
 {
 	static const char *const ours[] = {
 		"CCACHE_DIR=", "CCACHE_BASEDIR=", "CCACHE_NOHASHDIR=",
+		"KBUILD_BUILD_TIMESTAMP=", "KBUILD_BUILD_VERSION=",
+		"KBUILD_BUILD_USER=", "KBUILD_BUILD_HOST=", "GIT_DIR=",
+		"LOCALVERSION=", "SOURCE_DATE_EPOCH=",
 	};
+	time_t t = (time_t)version_time;
+	char stamp[64];
+	struct tm tm;
 	size_t n, i, j, k = 0;
 	char **env;
 
@@ -570,6 +599,18 @@ static char **make_env(const char *ccache_dir, const char *root)
 	env[k++] = xstrfmt("CCACHE_DIR=%s", ccache_dir);
 	env[k++] = xstrfmt("CCACHE_BASEDIR=%s", root);
 	env[k++] = xstrdup("CCACHE_NOHASHDIR=1");
+	/* date(1)'s own format, which the kernel's scripts parse back. */
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(stamp, sizeof(stamp), "%a %b %e %H:%M:%S UTC %Y", &tm))
+		snprintf(stamp, sizeof(stamp), "@%lld",
+			 (long long)version_time);
+	env[k++] = xstrfmt("KBUILD_BUILD_TIMESTAMP=%s", stamp);
+	env[k++] = xstrfmt("SOURCE_DATE_EPOCH=%lld",
+			   (long long)version_time);
+	env[k++] = xstrdup("KBUILD_BUILD_VERSION=1");
+	env[k++] = xstrdup("KBUILD_BUILD_USER=hvmatrix");
+	env[k++] = xstrdup("KBUILD_BUILD_HOST=hvmatrix");
+	env[k++] = xstrfmt("GIT_DIR=%s/.no-repository", root);
 	return env;
 }
 
@@ -684,7 +725,6 @@ int build_start(uv_loop_t *loop, struct build *b, struct strbuf *err)
 		goto fail;
 	}
 	p->libgit2 = 1;
-	p->env = make_env(p->ccache_dir, p->root);
 	strbuf_addf(&head, "--- hvmatrix: build %s %s %s, started ",
 		    b->tree->name, b->commit, c->name);
 	strbuf_add_utc(&head, b->started_at);

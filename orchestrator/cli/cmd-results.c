@@ -56,6 +56,11 @@ static const char usage_text[] =
 "                       and \"fingerprint\" ({hypervisor, guest_type,\n"
 "                       clocksource, features, cpu_flags, boot_seconds},\n"
 "                       null when the guest reported none)\n"
+"                       and \"reused_from\": the run whose verdict it\n"
+"                       carries over without a boot (the same image\n"
+"                       judged in the same environment), null when it\n"
+"                       booted; the table's reason then begins \"reused\n"
+"                       from run N\"\n"
 "  --kernel ID-PREFIX   only kernels whose id starts with ID-PREFIX\n"
 "  --cell NAME          only the cell NAME\n"
 "  --tree NAME          only commits of the tree NAME\n"
@@ -199,6 +204,11 @@ static void add_json_run(struct json *j, const struct record_run *run,
 	json_key_str(j, "purpose", run->purpose && *run->purpose ?
 		     run->purpose : "test");
 	add_json_probes(j, store, run);
+	json_key(j, "reused_from");
+	if (run->reused_from)
+		json_int(j, run->reused_from);
+	else
+		json_null(j);
 	json_object_end(j);
 }
 
@@ -314,6 +324,9 @@ static void print_table(struct strbuf *sb, const struct results_opts *o,
 		add_padded(sb, class ? class : "-", strlen("never-passed"));
 		strbuf_addf(&dur, "%.1fs", run->duration_s);
 		strbuf_addf(sb, "%8s  ", dur.buf);
+		if (run->reused_from)
+			strbuf_addf(sb, "reused from run %lld: ",
+				    (long long)run->reused_from);
 		cmd_add_printable(sb, run->reason, SIZE_MAX);
 		strbuf_addch(sb, '\n');
 		if (o->probes)

@@ -140,6 +140,7 @@ void regressions_input_add(struct regressions_input *in,
 	v->kernel = intern_near(in, run->kernel_id, b->kernel);
 	v->verdict = (unsigned char)run->verdict;
 	v->has_log = run->log_path && *run->log_path;
+	v->reused = run->reused_from != 0;
 	v->fp = fp_id(in, run->fingerprint);
 	in->n_runs++;
 }

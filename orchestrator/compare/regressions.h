@@ -102,6 +102,8 @@ struct regressions_run {
 	uint32_t tree, build, commit, cell, line, purpose, reason, kernel;
 	unsigned char verdict;	/* enum verdict */
 	unsigned char has_log;	/* its log_path is not "" */
+	unsigned char reused;	/* its verdict was carried over from
+				 * another run (reused_from), not booted */
 	uint32_t fp;		/* its fingerprint, canonical (drift.h);
 				 * 0 when it printed none */
 };

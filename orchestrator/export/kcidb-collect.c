@@ -405,6 +405,11 @@ static int add_test(struct collector *co, const struct record_run *run,
 	misc_add(&t->misc, "kernel_version",
 		 keep_dup(rep, known(run->kernel_version)));
 	misc_add(&t->misc, "class", regressions_class_of_run(rs, run));
+	/* A verdict carried over from the same image's run there: what
+	 * KernelCI counts as a boot was that run's. */
+	if (run->reused_from)
+		misc_add(&t->misc, "reused_from", keep(rep, xstrfmt("%lld",
+			 (long long)run->reused_from)));
 	return 0;
 }
 
@@ -453,6 +458,10 @@ static int add_probe_tests(struct collector *co, const struct record_run *run,
 		misc_add(&t->misc, "run", keep(rep, xstrfmt("%lld",
 			 (long long)run->id)));
 		misc_add(&t->misc, "probe", t->probe);
+		/* The probe ran in the original run, as its boot did. */
+		if (run->reused_from)
+			misc_add(&t->misc, "reused_from", keep(rep, xstrfmt(
+				 "%lld", (long long)run->reused_from)));
 	}
 	record_run_release(&pr);
 	return 0;

@@ -26,6 +26,8 @@ static const char *const env_names[] = {
 	"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG",
 	"LANGUAGE", "TMPDIR", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR",
 	"LD_LIBRARY_PATH", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS",
+	/* A build's, for a reproducible image (build.c's make_env). */
+	"GIT_DIR", "SOURCE_DATE_EPOCH",
 };
 
 static const char *const env_families[] = {

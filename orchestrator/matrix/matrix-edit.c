@@ -220,7 +220,7 @@ static int tree_same(const struct matrix_tree *a,
 	       list_equal(a->branches, a->n_branches, b->branches,
 			  b->n_branches) &&
 	       a->poll_s == b->poll_s && a->first == b->first &&
-	       a->tips_first == b->tips_first;
+	       a->tips_first == b->tips_first && a->no_reuse == b->no_reuse;
 }
 
 static int build_same(const struct matrix_build *a,

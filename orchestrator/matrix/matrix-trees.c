@@ -200,6 +200,20 @@ static int tree_set_confirm(void *obj, const char *v, const char *dir,
 	return 0;
 }
 
+static int tree_set_reuse(void *obj, const char *v, const char *dir,
+			  struct strbuf *err)
+{
+	struct matrix_tree *t = obj;
+
+	if (!strcmp(v, "true"))
+		t->no_reuse = 0;
+	else if (!strcmp(v, "false"))
+		t->no_reuse = 1;
+	else
+		return matrix_value_bad(err, "reuse", "true or false", v);
+	return 0;
+}
+
 static const struct setting tree_settings[] = {
 	{ "name", 0, tree_set_name },
 	{ "path", 0, tree_set_path },
@@ -211,6 +225,7 @@ static const struct setting tree_settings[] = {
 	{ "order", 0, tree_set_order },
 	{ "test", 0, tree_set_test },
 	{ "confirm", 0, tree_set_confirm },
+	{ "reuse", 0, tree_set_reuse },
 };
 
 static void tree_init(void *obj, unsigned line, unsigned column)

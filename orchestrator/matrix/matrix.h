@@ -44,6 +44,9 @@ struct matrix_tree {
 				 * MATRIX_TREE_DEFAULT_CONFIRM) */
 	int tips_first;		/* order: tips-first (the tip of each push
 				 * before the rest); default oldest-first */
+	int no_reuse;		/* reuse: false: every cell boots, even an
+				 * image already judged there (default:
+				 * its verdict is carried over) */
 	unsigned line, column;	/* where the tree starts in its file */
 };
 

@@ -34,7 +34,7 @@
 
 #define CACHE "runs-cache"
 #define STRS "runs-cache-strs"
-#define MAGIC "hvmatrix-runs-4\n"
+#define MAGIC "hvmatrix-runs-5\n"
 
 struct cache_head {
 	char magic[16];

@@ -213,6 +213,9 @@ void publish_html_mark(struct strbuf *sb, const char *base,
 		publish_html_num(sb, e->runs);
 		strbuf_addstr(sb, " runs");
 	}
+	if (e && e->reused)
+		strbuf_addstr(sb, ", reused: the same image judged before, "
+			      "not booted");
 	strbuf_addstr(sb, "\">");
 	if (!e) {
 		strbuf_addstr(sb, "<span>-</span></td>");
@@ -227,10 +230,14 @@ void publish_html_mark(struct strbuf *sb, const char *base,
 		publish_html_num(sb, e->link);
 		strbuf_addstr(sb, ".html\">");
 		strbuf_addstr(sb, l->code);
+		if (e->reused)
+			strbuf_addstr(sb, "<sup class=\"ru\">r</sup>");
 		strbuf_addstr(sb, "</a></td>");
 	} else {
 		strbuf_addstr(sb, "<span>");
 		strbuf_addstr(sb, l->code);
+		if (e->reused)
+			strbuf_addstr(sb, "<sup class=\"ru\">r</sup>");
 		strbuf_addstr(sb, "</span></td>");
 	}
 }
@@ -243,7 +250,9 @@ void publish_html_legend(struct strbuf *sb)
 	for (i = 0; i + 1 < ARRAY_SIZE(looks); i++)
 		strbuf_addf(sb, "<li><span class=\"m %s\">%s</span> %s</li>",
 			    looks[i].css, looks[i].code, looks[i].words);
-	strbuf_addstr(sb, "</ul>\n");
+	strbuf_addstr(sb, "<li><sup class=\"ru\">r</sup> reused: the same "
+		      "image judged in that cell before, not booted</li>"
+		      "</ul>\n");
 }
 
 void publish_html_nav(struct strbuf *sb, const char *base)

@@ -259,6 +259,7 @@ static void build_entries(struct site *s)
 				e->newest = run->id;
 				e->newest_t = run->started_at;
 				e->verdict = run->verdict;
+				e->reused = run->reused;
 				/* `hvmatrix boot` rows have no history: its
 				 * verdict. */
 				if (!*row->commit || !e->look ||

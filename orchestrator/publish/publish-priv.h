@@ -44,6 +44,8 @@ struct entry {
 	unsigned char verdict;	/* of the newest run */
 	unsigned char link_fail;	/* link is a FAIL run */
 	unsigned char have_class;	/* look is regressions.c's class */
+	unsigned char reused;	/* the newest run's verdict was carried
+				 * over (same image), not booted */
 	double newest_t;	/* newest's start */
 };
 

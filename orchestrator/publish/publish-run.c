@@ -336,6 +336,16 @@ int publish_run_page(struct site *s, size_t i, const struct row *row,
 	strbuf_add_html(&body, run->reason);
 	kv(&body, "Purpose");
 	strbuf_add_html(&body, run->purpose);
+	if (run->reused_from) {
+		/* Nothing booted: the verdict, its log and probes are the
+		 * original run's, whose page this links. */
+		kv(&body, "Reused from");
+		strbuf_addf(&body, "<a class=\"ru\" href=\"%lld.html\">run "
+			    "%lld</a> (the same image in the same cell, "
+			    "hypervisor build and payload: not booted)",
+			    (long long)run->reused_from,
+			    (long long)run->reused_from);
+	}
 	kv(&body, "Started (UTC)");
 	strbuf_add_utc(&body, run->started_at);
 	strbuf_addf(&body, ", %.1f s", run->duration_s);

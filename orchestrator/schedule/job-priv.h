@@ -20,6 +20,10 @@ struct job_todo {
 	/* What the cell boots in (boot-env.h), found off the loop before
 	 * the boots; all zero when it could not be (then it is unknown). */
 	struct boot_env env;
+	/* The run whose verdict a "test" todo carries over instead of a
+	 * boot (record_reuse_find), or NULL: set by the store thread while
+	 * nothing on the loop reads the todo, recorded then freed. */
+	struct record_run *reuse;
 };
 
 /* One (tree, commit, build config) going through the pipeline. */
@@ -117,6 +121,14 @@ void job_record_run(struct job *j, const char *cell, enum verdict v,
 		    double duration_s, const char *log_path, const char *nonce,
 		    const char *purpose, const struct boot_run *r,
 		    job_record_after_fn after);
+/* Which todos of purpose "test" may carry over a verdict: sets
+ * todo->reuse for those whose kernel bytes were judged in their
+ * environment before (j->kernel.id, todo->env.key). */
+void job_record_reuse_find(struct job *j, job_record_after_fn after);
+/* A run of todo t carrying t->reuse's verdict, reason, line, log,
+ * probes and fingerprint, reused_from its id, started now, no duration. */
+void job_record_reused(struct job *j, const struct job_todo *t,
+		       job_record_after_fn after);
 /* The build's outcome, from j->build. */
 void job_record_build(struct job *j, enum record_build_status s,
 		      job_record_after_fn after);

@@ -7,8 +7,10 @@
  * the caller gave: this file decides nothing.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "schedule/job-priv.h"
+#include "lib/timeutil.h"
 #include "lib/xmalloc.h"
 
 struct job_op {
@@ -131,6 +133,92 @@ void job_record_run(struct job *j, const char *cell, enum verdict v,
 		run->env_key = xstrdup(todo->env.key);
 		run->hv_build = xstrdup(todo->env.hypervisor);
 	}
+	submit(j, add_run_fn, after, op);
+}
+
+/* ---- verdicts carried over (record-reuse.c) ---- */
+
+static int reuse_find_fn(struct record *r, struct job_op *op,
+			 struct strbuf *err)
+{
+	struct job *j = op->j;
+	struct record_run found;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < j->n_todo; i++) {
+		struct job_todo *t = &j->todo[i];
+
+		/* Confirmations, bisection steps and any other purpose ask
+		 * for a boot of their own: only a first test is carried. */
+		if (!t->runs || strcmp(t->purpose, "test") || !*t->env.key)
+			continue;
+		rc = record_reuse_find(r, j->kernel.id, t->env.key, &found,
+				       err);
+		if (rc < 0)
+			return -1;
+		if (rc > 0) {
+			t->reuse = xmalloc(sizeof(*t->reuse));
+			*t->reuse = found;
+		}
+	}
+	return 0;
+}
+
+void job_record_reuse_find(struct job *j, job_record_after_fn after)
+{
+	submit(j, reuse_find_fn, after, new_op());
+}
+
+static struct record_probe *probes_dup(const struct record_probe *p,
+				       size_t n)
+{
+	struct record_probe *v = xcalloc(n + 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v[i].name = xstrdup(p[i].name);
+		v[i].result = xstrdup(p[i].result);
+		v[i].detail = xstrdup(p[i].detail);
+		v[i].seconds = p[i].seconds;
+	}
+	return v;
+}
+
+void job_record_reused(struct job *j, const struct job_todo *t,
+		       job_record_after_fn after)
+{
+	struct job_op *op = new_op();
+	struct record_run *run = &op->run;
+	const struct record_run *o = t->reuse;
+
+	run->batch = xstrdup(j->batch);
+	run->kernel_id = xstrdup(j->kernel.id);
+	run->kernel_path = xstrdup(j->kernel.path ? j->kernel.path : "");
+	run->kernel_version = xstrdup(j->kernel.version ?
+				      j->kernel.version : "");
+	run->cell = xstrdup(t->cell->name);
+	run->matrix_path = xstrdup(j->m->path ? j->m->path : "");
+	run->verdict = o->verdict;
+	run->reason = xstrdup(o->reason);
+	run->line = xstrdup(o->line);
+	run->started_at = timeutil_now();
+	run->duration_s = 0;
+	/* The console that decided it is the original's: nothing ran. */
+	run->log_path = xstrdup(o->log_path);
+	run->tree = xstrdup(j->rj.tree);
+	run->commit_id = xstrdup(j->rj.commit_id);
+	run->build = xstrdup(j->rj.build);
+	run->purpose = xstrdup(t->purpose);
+	/* The same environment: the releases that judged it. */
+	run->qemu_version = xstrdup(o->qemu_version);
+	run->xen_version = xstrdup(o->xen_version);
+	run->probes = probes_dup(o->probes, o->n_probes);
+	run->n_probes = o->n_probes;
+	run->fingerprint = xstrdup(o->fingerprint ? o->fingerprint : "");
+	run->env_key = xstrdup(t->env.key);
+	run->hv_build = xstrdup(t->env.hypervisor);
+	run->reused_from = o->id;
 	submit(j, add_run_fn, after, op);
 }
 

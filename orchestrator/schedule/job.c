@@ -404,6 +404,59 @@ static void boot_prechecked(void *data)
 					j->n_runs, &opts);
 }
 
+/* ---- verdicts carried over instead of boots ---- */
+
+/* Each todo that found its bytes judged in its environment records that
+ * verdict as its run (reused_from) and boots one run fewer. */
+static void reuse_found(struct job *j, int rc, const char *err)
+{
+	size_t i;
+	unsigned n = 0;
+
+	store_checked(j, rc, err);
+	for (i = 0; i < j->n_todo; i++) {
+		struct job_todo *t = &j->todo[i];
+
+		if (!t->reuse)
+			continue;
+		if (rc == 0 && !j->store_failed && !j->requeue) {
+			say(j, "  %-7s %s (reused from run %lld): %s",
+			    verdict_name(t->reuse->verdict), t->cell->name,
+			    (long long)t->reuse->id, t->reuse->reason);
+			j->env->ops->verdict(j->env->owner, j,
+					     t->reuse->verdict);
+			job_record_reused(j, t, written);
+			t->runs--;
+			n++;
+		}
+		record_run_release(t->reuse);
+		free(t->reuse);
+		t->reuse = NULL;
+	}
+	if (n)
+		say_job(j, "%u cell%s not booted: the same image was judged "
+			"there before", n, n == 1 ? "" : "s");
+	if (j->requeue || j->store_failed) {
+		job_maybe_done(j);
+		return;
+	}
+	j->round = 1;
+	boot_round(j);
+}
+
+/* Reuse needs the image's id and a tree that allows it; the todos
+ * themselves say which may (purpose "test", a known environment). */
+static void reuse_or_boot(struct job *j)
+{
+	if (j->tree && !j->tree->no_reuse && !j->kernel_err &&
+	    j->kernel.id && *j->kernel.id) {
+		job_record_reuse_find(j, reuse_found);
+		return;
+	}
+	j->round = 1;
+	boot_round(j);
+}
+
 /* Hashing a kernel image reads megabytes: not on the loop. */
 struct identify_work {
 	uv_work_t req;
@@ -490,8 +543,7 @@ static void identify_after(uv_work_t *req, int status)
 		job_maybe_done(j);
 		return;
 	}
-	j->round = 1;
-	boot_round(j);
+	reuse_or_boot(j);
 }
 
 void job_boot(struct job *j)

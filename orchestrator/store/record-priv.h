@@ -28,7 +28,7 @@ struct record {
 	"r.cell, r.matrix_path, r.verdict, r.reason, r.line, r.started_at, " \
 	"r.duration_s, r.log_path, r.nonce, r.tree, r.commit_id, r.build, " \
 	"coalesce(c.subject, ''), r.purpose, r.cmdline, r.qemu_version, " \
-	"r.xen_version, r.env_key, r.hv_build"
+	"r.xen_version, r.env_key, r.hv_build, r.reused_from"
 #define RECORD_RUN_FROM \
 	" FROM runs r LEFT JOIN commits c ON c.tree = r.tree AND " \
 	"c.id = r.commit_id "

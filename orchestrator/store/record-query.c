@@ -283,7 +283,8 @@ int record_query_brief_after(struct record *r, int64_t after_id,
 {
 	static const char sql[] = "SELECT r.id, r.kernel_id, r.cell, "
 		"r.verdict, r.reason, r.line, r.started_at, r.log_path, "
-		"r.tree, r.commit_id, r.build, r.purpose FROM runs r "
+		"r.tree, r.commit_id, r.build, r.purpose, r.reused_from "
+		"FROM runs r "
 		"WHERE r.id > ?1 AND " RECORD_NOT_TRY_SQL " ORDER BY r.id";
 	sqlite3_stmt *st = record_prepare(r, sql, "cannot scan runs", err, 0);
 	struct record_run run;
@@ -308,6 +309,7 @@ int record_query_brief_after(struct record *r, int64_t after_id,
 		run.commit_id = COL(9);
 		run.build = COL(10);
 		run.purpose = COL(11);
+		run.reused_from = sqlite3_column_int64(st, 12);
 		if (fn(&run, data, err) < 0)
 			goto out;
 	}

@@ -26,7 +26,7 @@
 #include "lib/xmalloc.h"
 #include "store/schema.h"
 
-#define RECORD_SCHEMA_VERSION 11
+#define RECORD_SCHEMA_VERSION 12
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -35,9 +35,10 @@ static const char insert_sql[] =
 	"INSERT INTO runs (batch, kernel_id, kernel_path, kernel_version, "
 	"cell, matrix_path, verdict, reason, line, started_at, duration_s, "
 	"log_path, nonce, tree, commit_id, build, purpose, cmdline, "
-	"qemu_version, xen_version, fingerprint, env_key, hv_build) "
+	"qemu_version, xen_version, fingerprint, env_key, hv_build, "
+	"reused_from) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	"?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
+	"?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
 
 static const char list_sql[] =
 	"SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM
@@ -145,6 +146,11 @@ static const char *const migrations[] = {
 	" created_at REAL NOT NULL,"
 	" PRIMARY KEY (tree, build, culprit, tip));"
 	"UPDATE meta SET value = '11' WHERE key = 'schema_version';",
+	/* 11 -> 12: reused_from, the run whose verdict a run carries
+	 * over instead of booting (the same kernel bytes in the same
+	 * environment: record-reuse.c), 0 for a run that booted. */
+	"ALTER TABLE runs ADD COLUMN reused_from INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE meta SET value = '12' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)
@@ -443,6 +449,7 @@ static int bind_run(sqlite3_stmt *st, const struct record_run *run)
 	rc |= record_bind_text(st, 21, run->fingerprint);
 	rc |= record_bind_text(st, 22, run->env_key);
 	rc |= record_bind_text(st, 23, run->hv_build);
+	rc |= sqlite3_bind_int64(st, 24, run->reused_from);
 	return rc;
 }
 
@@ -596,6 +603,7 @@ void record_read_run(sqlite3_stmt *st, struct record_run *run)
 	run->xen_version = record_column_str(st, 21);
 	run->env_key = record_column_str(st, 22);
 	run->hv_build = record_column_str(st, 23);
+	run->reused_from = sqlite3_column_int64(st, 24);
 }
 
 /* Prepare sql and bind n text arguments to ?1 .. ?n (NULL binds ""). */

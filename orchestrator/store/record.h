@@ -64,6 +64,10 @@ struct record_run {
 	 * alone; NULL or "" when not known. */
 	char *env_key;
 	char *hv_build;
+	/* Schema 12 (record-reuse.c): the run whose verdict this one
+	 * carries over without a boot (same kernel bytes, same env_key);
+	 * 0 for a run that booted. */
+	int64_t reused_from;
 };
 
 /* A commit as the watcher found it. */
@@ -325,8 +329,8 @@ int record_query_recent_runs(struct record *r, size_t max_rows,
 /*
  * The runs after after_id, in id order (the table's own: no index, no
  * sort), with only id, kernel_id, cell, verdict, reason, line, started_at,
- * log_path, tree, commit_id, build and purpose set (the other strings
- * NULL): what comparing and the dashboard's grid read
+ * log_path, tree, commit_id, build, purpose and reused_from set (the other
+ * strings NULL): what comparing and the dashboard's grid read
  * (regressions_input_load). fn gets each run with borrowed strings valid
  * only during the call; it returns 0, or -1 + err to stop.
  */
@@ -373,6 +377,19 @@ void record_webview_kernels_free(struct record_webview_kernel *v, size_t n);
  * first (started_at, then id). 0 or -1 + err. */
 int record_webview_runs(struct record *r, struct record_run **runs,
 			size_t *n, struct strbuf *err);
+
+/*
+ * ---- record-reuse.c: a verdict carried over instead of a boot ----
+ * The run that judged kernel_id in env_key (both non-empty), for a new
+ * run to carry its verdict: 1 with *out set (with its probes and
+ * fingerprint; release it), 0 when there is none to carry, -1 + err.
+ * Only a run that booted (reused_from 0) with PASS or FAIL qualifies,
+ * the newest of them; none does when those runs disagree (the bytes are
+ * flaky there: they must boot again).
+ */
+int record_reuse_find(struct record *r, const char *kernel_id,
+		      const char *env_key, struct record_run *out,
+		      struct strbuf *err);
 
 /*
  * ---- record-fingerprint.c: what drift reads ----

@@ -22,12 +22,15 @@ as_root mount -t tmpfs -o size=48m,mode=0777 hvm-test "$state" || {
 umount_state() { as_root umount -l "$state" 2>/dev/null; cleanup; }
 trap umount_state EXIT
 
+# Its three commits install one image: `reuse: false` makes each boot,
+# so that writes are still due when the disk fills.
 tiny_tree "$TMP/tree" 3
 cat > "$TMP/m.yaml" <<YAML
 trees:
   - name: tiny
     path: $TMP/tree
     first: 3
+    reuse: false
 builds:
   - name: b
     base: tinyconfig

@@ -60,6 +60,9 @@ static const char fake_makefile[] =
 	"\tmkdir -p $(dir $@)\n"
 	"\techo \"$$CCACHE_DIR $$CCACHE_BASEDIR $$CCACHE_NOHASHDIR\" > "
 	"$(O)/ccache-dir\n"
+	"\techo \"$$KBUILD_BUILD_TIMESTAMP|$$KBUILD_BUILD_VERSION|"
+	"$$KBUILD_BUILD_USER|$$KBUILD_BUILD_HOST|$$GIT_DIR|"
+	"$$SOURCE_DATE_EPOCH\" > $(O)/kbuild-env\n"
 	"\tcat $^ > $@\n"
 	"sleep300:\n"
 	"\ttouch $(O)/sleeping\n"
@@ -358,6 +361,17 @@ START_TEST(test_build_incremental_and_reuse)
 	s = read_file(b.image_path);
 	ck_assert_str_eq(s, "a2\nb1\n");
 	free(s);
+	/* Reproducible: the date of the commit that set the Makefile (c1:
+	 * c2 changed a.c only), nothing of the host's or of src/'s git
+	 * state (tests/t-reuse.sh: a real kernel). */
+	s = state_file("build/linux/tiny/out/kbuild-env");
+	alt = read_file(s);
+	free(s);
+	s = xstrfmt("Tue Nov 14 22:14:20 UTC 2023|1|hvmatrix|hvmatrix|%s/"
+		    "build/linux/tiny/.no-repository|1700000060\n", state_dir);
+	ck_assert_str_eq(alt, s);
+	free(s);
+	free(alt);
 	assert_contains(b.log_path, "--- hvmatrix: checkout: 1 changed path, ");
 	/* Same config inputs: not configured again. */
 	s = read_log(b.log_path);
@@ -959,6 +973,48 @@ static void stat_index(struct stat *st)
  * src/ is each commit's `git archive`, and only the first checkout (or one
  * whose record is missing or corrupt) touches the index.
  */
+/*
+ * The date a build's banner shows: the committer date of the commit that
+ * set the top-level Makefile (the version), along first parents; the same
+ * for a commit that changes something else.
+ */
+START_TEST(test_checkout_version_date)
+{
+	const struct tfile v2[] = {
+		{ "Makefile", "VERSION = 2\n", GIT_FILEMODE_BLOB },
+	};
+	const struct tfile v2_docs[] = {
+		{ "Makefile", "VERSION = 2\n", GIT_FILEMODE_BLOB },
+		{ "Documentation/x.rst", "x\n", GIT_FILEMODE_BLOB },
+	};
+	struct strbuf note = STRBUF_INIT, err = STRBUF_INIT;
+	char c1[41], c2[41], c3[41], c4[41];
+	char *src = xstrfmt("%s/version-src", tmpdir);
+	const char *ids[] = { c1, c2, c3, c4 };
+	int64_t want[4], t;
+	size_t i;
+
+	commit_files(NULL, 0, NULL, c1);
+	want[0] = clock_now;
+	commit_files(NULL, 0, c1, c2);	/* the same files: c1's date */
+	want[1] = want[0];
+	commit_files(v2, 1, c2, c3);	/* a new version */
+	want[2] = clock_now;
+	commit_files(v2_docs, 2, c3, c4);	/* docs on top: c3's */
+	want[3] = want[2];
+	ck_assert_int_ne(want[0], want[2]);
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		t = 0;
+		if (build_checkout(repo_path, src, ids[i], &note, &t, &err))
+			ck_abort_msg("build_checkout: %s", err.buf);
+		ck_assert_int_eq(t, want[i]);
+	}
+	strbuf_release(&note);
+	strbuf_release(&err);
+	free(src);
+}
+END_TEST
+
 START_TEST(test_checkout_matches_archive)
 {
 	const struct tfile s1[] = {
@@ -1643,6 +1699,7 @@ static Suite *build_suite(void)
 	tcase_add_test(tc, test_build_on_spawn);
 	tcase_add_test(tc, test_build_kill_group);
 	tcase_add_test(tc, test_checkout_matches_archive);
+	tcase_add_test(tc, test_checkout_version_date);
 	tcase_add_test(tc, test_build_ccache_dir);
 	tcase_add_test(tc, test_build_relative_state);
 	suite_add_tcase(s, tc);

@@ -867,6 +867,52 @@ START_TEST(test_order_matrix_override)
 }
 END_TEST
 
+/*
+ * The same image in the same cells: a later commit's test runs carry the
+ * verdicts over (reused_from), nothing boots; confirmations always boot.
+ */
+START_TEST(test_reuse)
+{
+	struct record *r = open_store();
+	struct strbuf err = STRBUF_INIT;
+	struct record_run *runs = NULL;
+	size_t n = 0, i;
+
+	use_cells(two_cells);
+	enqueue(r, "c1");
+	run_job(r, NULL);
+	ck_assert_uint_eq(fake.rounds, 1);
+	fake.ended = 0;
+	enqueue(r, "c2");
+	run_job(r, NULL);
+	ck_assert_uint_eq(fake.rounds, 1);	/* no boot at all */
+	ck_assert(said("  FAIL    fail (reused from run "));
+	ck_assert(said("t c2 tiny: 2 cells not booted"));
+	ck_assert_uint_eq(count_runs(r, "c2", "fail", VERDICT_FAIL, "test"),
+			  1);
+	ck_assert_uint_eq(count_runs(r, "c2", "pass", VERDICT_PASS, "test"),
+			  1);
+	ck_assert_int_eq(record_list_commit_runs(r, TREE, "c2", &runs, &n,
+						 &err), 0);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_gt(runs[i].reused_from, 0);
+		ck_assert_str_eq(runs[i].line, "fake line");
+		ck_assert(runs[i].duration_s == 0);
+	}
+	record_runs_free(runs, n);
+	/* Its FAIL confirmed: two more runs, booted. */
+	fake.ended = 0;
+	want(r, "c2", "fail", 3, "confirm");
+	run_job(r, NULL);
+	ck_assert_uint_eq(fake.rounds, 2);
+	ck_assert_uint_eq(fake.round_size[1], 2);
+	ck_assert_uint_eq(count_runs(r, "c2", "fail", VERDICT_FAIL,
+				     "confirm"), 2);
+	strbuf_release(&err);
+	record_close(r);
+}
+END_TEST
+
 static Suite *job_suite(void)
 {
 	Suite *s = suite_create("job");
@@ -883,6 +929,7 @@ static Suite *job_suite(void)
 	tcase_add_test(tc, test_cores);
 	tcase_add_test(tc, test_order_by_commit);
 	tcase_add_test(tc, test_order_matrix_override);
+	tcase_add_test(tc, test_reuse);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1192,6 +1192,7 @@ START_TEST(test_trees_builds_optional)
 	/* Edges of the ranges. */
 	load_ok(&m, "cells: []\ntrees:\n  - name: a\n    url: git://h/l\n"
 		"    poll: 10\n    first: 100000\n    order: tips-first\n"
+		"    reuse: false\n"
 		"  - name: b\n"
 		"    url: ssh://u@h/l.git\n    poll: 86400\n"
 		"    order: oldest-first\n"
@@ -1203,6 +1204,9 @@ START_TEST(test_trees_builds_optional)
 	ck_assert_uint_eq(m.trees[1].poll_s, 86400);
 	ck_assert_int_eq(m.trees[0].tips_first, 1);
 	ck_assert_int_eq(m.trees[1].tips_first, 0);
+	/* reuse: false boots every cell; the default carries verdicts. */
+	ck_assert_int_eq(m.trees[0].no_reuse, 1);
+	ck_assert_int_eq(m.trees[1].no_reuse, 0);
 	CK_LIST(m.trees[1].branches, m.trees[1].n_branches, "refs/heads/x",
 		"stable/linux-6.1.y");
 	ck_assert_uint_eq(m.builds[0].timeout_s, 60);
@@ -1223,6 +1227,9 @@ START_TEST(test_trees_errors)
 	ck_load_error(TREE("    path: /l\n    order: newest\n"),
 		      "t.yaml:5:12: order: expected oldest-first or "
 		      "tips-first, got \"newest\"");
+	ck_load_error(TREE("    path: /l\n    reuse: yes\n"),
+		      "t.yaml:5:12: reuse: expected true or false, got "
+		      "\"yes\"");
 	/* Unknown keys, named after the item, with a hint. */
 	ck_load_error("cells: []\ntrees:\n  - name: linux\n"
 		      "    path: /srv/linux\n    pole: 60\n",

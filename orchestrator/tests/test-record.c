@@ -226,7 +226,7 @@ START_TEST(test_wal_and_layout)
 	free(s);
 	s = query_text(db, "SELECT value FROM meta WHERE key = "
 		       "'schema_version'");
-	ck_assert_str_eq(s, "11");
+	ck_assert_str_eq(s, "12");
 	free(s);
 	/* The store keeps verdict names, not enum numbers. */
 	s = query_text(db, "SELECT verdict FROM runs");
@@ -636,7 +636,7 @@ START_TEST(test_migrates_v1)
 	record_close(r);
 	s = query_text(db_path, "SELECT value FROM meta WHERE key = "
 		       "'schema_version'");
-	ck_assert_str_eq(s, "11");
+	ck_assert_str_eq(s, "12");
 	free(s);
 	strbuf_release(&err);
 	free(db_path);
@@ -909,6 +909,115 @@ START_TEST(test_publish_commit_rows)
 }
 END_TEST
 
+/* A run with env_key "E" (the environment every run here shares). */
+static struct record_run env_run(const char *tag, const char *kernel_id,
+				 enum verdict v, double t)
+{
+	struct record_run run = make_run(tag, kernel_id, "q35", v, t);
+
+	free(run.env_key);
+	run.env_key = xstrdup("E");
+	return run;
+}
+
+static int find_reuse(struct record *r, const char *kernel_id,
+		      const char *env_key, struct record_run *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	int rc = record_reuse_find(r, kernel_id, env_key, out, &err);
+
+	if (rc < 0)
+		ck_abort_msg("record_reuse_find: %s", err.buf);
+	strbuf_release(&err);
+	return rc;
+}
+
+START_TEST(test_reuse_lookup)
+{
+	struct record *r = open_store();
+	struct record_run a = env_run("a", "k1", VERDICT_PASS, 10);
+	struct record_run ra = env_run("ra", "k1", VERDICT_PASS, 11);
+	struct record_run e = env_run("e", "k1", VERDICT_PASS, 12);
+	struct record_run bad[3] = {
+		env_run("b1", "k2", VERDICT_ERROR, 20),
+		env_run("b2", "k2", VERDICT_SKIP, 21),
+		env_run("b3", "k2", VERDICT_BLOCKED, 22),
+	};
+	struct record_run c = env_run("c", "k3", VERDICT_FAIL, 30);
+	struct record_run d = env_run("d", "k3", VERDICT_PASS, 31);
+	struct record_probe probe = { (char *)"smp", (char *)"pass",
+				      (char *)"2 cpus", 0.5 };
+	struct record_run got, *runs;
+	size_t i, n;
+
+	a.probes = &probe;
+	a.n_probes = 1;
+	a.fingerprint = xstrdup("{\"hypervisor\":\"none\"}");
+	add_run(r, &a);
+	a.probes = NULL;
+	a.n_probes = 0;
+
+	/* The same bytes in the same environment: the run, its probes. */
+	ck_assert_int_eq(find_reuse(r, "k1", "E", &got), 1);
+	ck_assert_int_eq(got.id, a.id);
+	ck_assert_int_eq(got.verdict, VERDICT_PASS);
+	ck_assert_str_eq(got.reason, "reason a");
+	ck_assert_str_eq(got.log_path, a.log_path);
+	ck_assert_uint_eq(got.n_probes, 1);
+	ck_assert_str_eq(got.probes[0].detail, "2 cpus");
+	ck_assert_str_eq(got.fingerprint, "{\"hypervisor\":\"none\"}");
+	record_run_release(&got);
+	/* Other bytes, another environment, or either unknown: none. */
+	ck_assert_int_eq(find_reuse(r, "k1", "F", &got), 0);
+	ck_assert_int_eq(find_reuse(r, "k9", "E", &got), 0);
+	ck_assert_int_eq(find_reuse(r, "", "E", &got), 0);
+	ck_assert_int_eq(find_reuse(r, "k1", "", &got), 0);
+	ck_assert_int_eq(find_reuse(r, NULL, NULL, &got), 0);
+
+	/* A reused run is stored and read back with its origin, and is
+	 * never itself the origin of another: that stays the booted one. */
+	ra.reused_from = a.id;
+	add_run(r, &ra);
+	list_runs(r, &runs, &n);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(runs[i].reused_from,
+				 runs[i].id == ra.id ? a.id : 0);
+	record_runs_free(runs, n);
+	ck_assert_int_eq(find_reuse(r, "k1", "E", &got), 1);
+	ck_assert_int_eq(got.id, a.id);
+	record_run_release(&got);
+	/* ... the newest booted run when there are several. */
+	add_run(r, &e);
+	ck_assert_int_eq(find_reuse(r, "k1", "E", &got), 1);
+	ck_assert_int_eq(got.id, e.id);
+	record_run_release(&got);
+
+	/* ERROR, SKIP and BLOCKED say nothing of the bytes. */
+	for (i = 0; i < 3; i++)
+		add_run(r, &bad[i]);
+	ck_assert_int_eq(find_reuse(r, "k2", "E", &got), 0);
+
+	/* A FAIL is carried over; once the bytes also passed there, they
+	 * are flaky in that environment and boot again. */
+	add_run(r, &c);
+	ck_assert_int_eq(find_reuse(r, "k3", "E", &got), 1);
+	ck_assert_int_eq(got.verdict, VERDICT_FAIL);
+	ck_assert_str_eq(got.line, c.line);
+	record_run_release(&got);
+	add_run(r, &d);
+	ck_assert_int_eq(find_reuse(r, "k3", "E", &got), 0);
+
+	record_run_release(&a);
+	record_run_release(&ra);
+	record_run_release(&e);
+	for (i = 0; i < 3; i++)
+		record_run_release(&bad[i]);
+	record_run_release(&c);
+	record_run_release(&d);
+	record_close(r);
+}
+END_TEST
+
 static Suite *record_suite(void)
 {
 	Suite *s = suite_create("record");
@@ -927,6 +1036,7 @@ static Suite *record_suite(void)
 	tcase_add_test(store, test_queue_recover_after_crash);
 	tcase_add_test(store, test_enqueue_one_raises_and_requeues);
 	tcase_add_test(store, test_tips_builds_and_cells_done);
+	tcase_add_test(store, test_reuse_lookup);
 	suite_add_tcase(s, store);
 
 	tcase_add_checked_fixture(site, setup, teardown);
