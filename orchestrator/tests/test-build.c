@@ -1005,7 +1005,7 @@ START_TEST(test_checkout_version_date)
 	ck_assert_int_ne(want[0], want[2]);
 	for (i = 0; i < ARRAY_SIZE(ids); i++) {
 		t = 0;
-		if (build_checkout(repo_path, src, ids[i], &note, &t, &err))
+		if (build_checkout(repo_path, NULL, src, ids[i], &note, &t, &err))
 			ck_abort_msg("build_checkout: %s", err.buf);
 		ck_assert_int_eq(t, want[i]);
 	}
