@@ -288,7 +288,8 @@ programs="$xenbin/xenstored $xenbin/xenconsoled $xenbin/xen-init-dom0
 # HVM guests: libxl's device model (the path it was built with, where
 # the suite's package puts it: bullseye's libxl runs the plain
 # qemu-system-i386), hvmloader, SeaBIOS, and the option ROMs QEMU loads
-# for a guest booted from a kernel handed over directly (linuxboot*).
+# for a guest booted from a kernel handed over directly (linuxboot*),
+# and the keymap it reads for libxl's "-vnc none" (it dies without it).
 # Nothing else of QEMU's data is read: no display, no NIC, vga none.
 case $release in
 4.14) device_model=/usr/bin/qemu-system-i386 ;;
@@ -296,7 +297,7 @@ case $release in
 esac
 hvm_files="/usr/lib/xen-$release/boot/hvmloader
 	/usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin
-	/usr/share/qemu/linuxboot.bin"
+	/usr/share/qemu/linuxboot.bin /usr/share/qemu/keymaps/en-us"
 xenstore_tools="xenstore-read xenstore-write xenstore-ls xenstore-list
 	xenstore-exists xenstore-rm xenstore-watch xenstore-chmod"
 
