@@ -65,6 +65,6 @@ check "the three guests shared one dom0 boot" \
 	sh -c "zstd -dcqf -- '$(field broken hvm-libxl-pv log)' |
 		grep -q '^hvmatrix-agent: ready jobs=3'"
 echo "# HVM guest, good kernel: $(field good hvm-libxl-hvm duration_s) s" \
-	"(domain build to marker); broken: $(field broken hvm-libxl-hvm duration_s) s"
+	"(its job, domain build to end); broken: $(field broken hvm-libxl-hvm duration_s) s"
 expect_eq "no QEMU left behind" "$(leftovers)" ""
 finish
