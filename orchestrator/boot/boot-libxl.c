@@ -36,30 +36,6 @@ int boot_libxl_dom0_missing(const struct boot_run *r, struct strbuf *err)
 	return 0;
 }
 
-int boot_libxl_hvm_unusable(const struct boot_run *r, struct strbuf *err)
-{
-	char rel[16];
-
-	if (r->cell->guest != CELL_GUEST_HVM)
-		return 0;
-	image_xen_release(r->xen_version, rel, sizeof(rel));
-	/*
-	 * Measured with the good test kernel that PASSes as HVM guest of
-	 * 4.17 and 4.20 in the same nesting (85-110 s): under 4.14 the same
-	 * guest needs 36 s of its own time to reach SMP setup instead of
-	 * 10 s, and its serial console stops mid-line 53 s into its boot,
-	 * past the cell's limit. Whether it hangs or only crawls, nested
-	 * TCG cannot run it in a cell's time: the host's limit.
-	 */
-	if (strcmp(rel, "4.14"))
-		return 0;
-	strbuf_addstr(err, "Xen 4.14 HVM guests do not finish nested in "
-		      "QEMU TCG here (measured: about 3.5 times slower than "
-		      "under 4.17, console stalled 53 s into the kernel's "
-		      "boot, past the 120 s limit)");
-	return 1;
-}
-
 static int append_file(struct strbuf *cpio, const char *name,
 		       const char *path, struct strbuf *err)
 {

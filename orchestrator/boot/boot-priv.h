@@ -42,9 +42,6 @@ unsigned boot_log_finish(struct boot_run *r, uv_loop_t *loop,
 
 /* Is the dom0 image of r's Xen release missing? err says how to make it. */
 int boot_libxl_dom0_missing(const struct boot_run *r, struct strbuf *err);
-/* Can the cell's Xen release not run an HVM guest nested here (err says
- * what was measured)? */
-int boot_libxl_hvm_unusable(const struct boot_run *r, struct strbuf *err);
 /* Put libxl cells that can share a dom0 boot into groups (in order). */
 void boot_libxl_group(struct boot_run *runs, size_t n);
 /* Does any group leader need its boot image written? */
