@@ -28,12 +28,15 @@ variants="$variants xen-resume-broken:break-xen-resume.patch"
 # Boots everywhere, broken in a path only a probe takes (t-probes.sh): a
 # Xen PV vCPU taken offline never comes back online.
 variants="$variants xen-hotplug-broken:break-xen-hotplug.patch"
+# Broken in the Xen HVM guest's init only (t-libxl-hvm.sh): a panic in
+# xen_hvm_guest_init, which PVH guests run too but skip here, and PV never.
+variants="$variants xen-hvm-broken:break-xen-hvm.patch"
 tarball=/usr/src/linux-source-6.1.tar.xz
 key=$(cat "$0" "$fragment" "$here/break-vmware.patch" \
 	"$here/break-xen-pv.patch" "$here/break-coinflip.patch" \
 	"$here/break-qemu-avx2.patch" "$here/break-xen-4.14.patch" \
 	"$here/break-clocksource.patch" "$here/break-xen-resume.patch" \
-	"$here/break-xen-hotplug.patch" |
+	"$here/break-xen-hotplug.patch" "$here/break-xen-hvm.patch" |
 	sha256sum | cut -c1-16)
 dest=$cache/test-kernels-$key
 list() {

@@ -205,6 +205,16 @@ xenutils=xen-utils-$release
 # pkg-config files (4.14's xenhypfs.pc requires zlib's). They stay in the
 # root, never in dom0's image.
 build_packages="gcc libc6-dev libxen-dev pkg-config zlib1g-dev"
+# HVM guests: the device model libxl runs for them (qemu-system-xen, the
+# suite's QEMU built for Xen; bullseye has none of its own, its
+# qemu-system-x86 is built with Xen support and 4.14's libxl runs its
+# qemu-system-i386) and SeaBIOS, which libxl hands hvmloader as the BIOS
+# (hvmloader itself is in xen-utils-R). Only the files dom0 runs reach
+# its image.
+case $release in
+4.14) hvm_packages="qemu-system-x86 seabios" ;;
+*) hvm_packages="qemu-system-xen seabios" ;;
+esac
 if [ -f "$root/complete" ]; then
 	say "build root $root (cached)"
 else
@@ -223,13 +233,15 @@ else
 	printf '#!/bin/sh\nexit 101\n' > "$r/usr/sbin/policy-rc.d"
 	chmod 0755 "$r/usr/sbin/policy-rc.d"
 	mount -t proc proc "$r/proc"
-	say "apt-get install $xenutils busybox-static $build_packages"
+	say "apt-get install $xenutils busybox-static $hvm_packages" \
+		"$build_packages"
 	# shellcheck disable=SC2086
 	{
 		chroot "$r" apt-get -q update &&
 		DEBIAN_FRONTEND=noninteractive chroot "$r" apt-get -q -y \
 			--no-install-recommends install \
-			"$xenutils" busybox-static $build_packages
+			"$xenutils" busybox-static $hvm_packages \
+			$build_packages
 	} > "$work/apt.log" 2>&1 ||
 		{ tail -n 20 "$work/apt.log" >&2; die "apt-get failed"; }
 	umount "$r/proc"
@@ -273,6 +285,19 @@ xenbin=/usr/lib/xen-$release/bin
 programs="$xenbin/xenstored $xenbin/xenconsoled $xenbin/xen-init-dom0
 	$xenbin/xl $xenbin/libxl-save-helper /usr/bin/xenstore
 	/usr/lib/x86_64-linux-gnu/libgcc_s.so.1"
+# HVM guests: libxl's device model (the path it was built with, where
+# the suite's package puts it: bullseye's libxl runs the plain
+# qemu-system-i386), hvmloader, SeaBIOS, and the option ROMs QEMU loads
+# for a guest booted from a kernel handed over directly (linuxboot*),
+# and the keymap it reads for libxl's "-vnc none" (it dies without it).
+# Nothing else of QEMU's data is read: no display, no NIC, vga none.
+case $release in
+4.14) device_model=/usr/bin/qemu-system-i386 ;;
+*) device_model=/usr/libexec/xen-qemu-system-i386 ;;
+esac
+hvm_files="/usr/lib/xen-$release/boot/hvmloader
+	/usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin
+	/usr/share/qemu/linuxboot.bin /usr/share/qemu/keymaps/en-us"
 xenstore_tools="xenstore-read xenstore-write xenstore-ls xenstore-list
 	xenstore-exists xenstore-rm xenstore-watch xenstore-chmod"
 
@@ -346,7 +371,12 @@ if ! valid "$base"; then
 		ln -s /run "$min/var/run"
 		chmod 1777 "$min/tmp"
 		# shellcheck disable=SC2086
-		copy_closure "$root" "$min" $programs
+		copy_closure "$root" "$min" $programs "$device_model"
+		for f in $hvm_files; do
+			[ -e "$root$f" ] || die "$f is not in the build root"
+			mkdir -p "$min$(dirname "$f")"
+			cp "$root$(chroot "$root" readlink -f "$f")" "$min$f"
+		done
 		for t in $xenstore_tools; do
 			ln -s xenstore "$min/usr/bin/$t"
 		done

@@ -431,7 +431,15 @@ int agent_guest_config(const struct agent_guest *job, libxl_domain_config *cfg)
 	if (t != LIBXL_DOMAIN_TYPE_PV)
 		b->tsc_mode = LIBXL_TSC_MODE_NATIVE;
 	if (t == LIBXL_DOMAIN_TYPE_HVM) {
-		/* Headless: the console is the emulated serial port. */
+		/*
+		 * The upstream-QEMU device model (qemu-system-xen) at the
+		 * path libxl was built with, where the dom0 image has it;
+		 * it boots the job's kernel directly (QEMU's -kernel,
+		 * -initrd, -append), hvmloader and SeaBIOS before it.
+		 * Headless: the console is the emulated serial port.
+		 */
+		b->device_model_version =
+			LIBXL_DEVICE_MODEL_VERSION_QEMU_XEN;
 		libxl_defbool_set(&b->u.hvm.nographic, true);
 		libxl_defbool_set(&b->u.hvm.vnc.enable, false);
 		libxl_defbool_set(&b->u.hvm.sdl.enable, false);
@@ -619,6 +627,34 @@ int agent_out_restored(struct agent_out *out, const char *name,
 {
 	return agent_out_line(out, "suspend job=%s restored seconds=%.1f",
 			      name, seconds);
+}
+
+int agent_dm_log(const char *dir, const char *name, FILE *err, char *last,
+		 size_t len)
+{
+	size_t n = strlen(dir) + strlen(name) + sizeof("/qemu-dm-.log");
+	char *path = agent_xmalloc(n), line[1024];
+	FILE *f;
+	int lines = 0;
+
+	if (len)
+		last[0] = '\0';
+	snprintf(path, n, "%s/qemu-dm-%s.log", dir, name);
+	f = fopen(path, "re");
+	free(path);
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		fprintf(err, AGENT_PREFIX "log: device model: %s\n", line);
+		lines++;
+		agent_detail_clean(line);
+		if (line[0] && len)
+			snprintf(last, len, "%s", line);
+	}
+	fclose(f);
+	fflush(err);
+	return lines;
 }
 
 void agent_detail_clean(char *s)

@@ -114,6 +114,21 @@ int agent_go_line(char *buf, size_t len, const char *nonce);
 /* The console a job's guest talks on: PV console, or HVM's serial port. */
 libxl_console_type agent_guest_console(const struct agent_guest *job);
 
+/*
+ * Where libxl writes an HVM guest's device model output (QEMU's stderr):
+ * DIR/qemu-dm-NAME.log, NAME being the domain's name.
+ */
+#define AGENT_DM_LOG_DIR "/var/log/xen"
+
+/*
+ * Why a device model died is in its own log, not in libxl's error. Copy
+ * each line of DIR/qemu-dm-NAME.log to err as a log line, and the last
+ * line that is not blank, cleaned as a detail, to last ("" if none).
+ * Returns the number of lines copied, or -errno if the log cannot be read.
+ */
+int agent_dm_log(const char *dir, const char *name, FILE *err, char *last,
+		 size_t len);
+
 /* The fate word for a shut-down domain's reason. */
 const char *agent_fate_of_reason(libxl_shutdown_reason reason);
 

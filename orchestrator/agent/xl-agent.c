@@ -626,8 +626,15 @@ static void agent_boot(libxl_ctx *ctx, const struct agent_guest *job,
 		goto out;
 	}
 	if (rc) {
-		agent_result_set(r, "error", "domain creation failed: %s",
-				 agent_error(libxl_error_to_string(rc)));
+		char dm[AGENT_DETAIL_MAX + 1] = "";
+
+		agent_log_fresh_line(&agent_log);
+		if (job->type == AGENT_TYPE_HVM)
+			agent_dm_log(AGENT_DM_LOG_DIR, cfg.c_info.name, stderr,
+				     dm, sizeof(dm));
+		agent_result_set(r, "error", "domain creation failed: %s%s%s",
+				 agent_error(libxl_error_to_string(rc)),
+				 dm[0] ? "; device model: " : "", dm);
 		/* libxl destroys what it half built, except on ABORTED. */
 		if (rc != ERROR_ABORTED)
 			domid = (uint32_t)INVALID_DOMID;

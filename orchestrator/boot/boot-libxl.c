@@ -74,13 +74,18 @@ static void add_job(struct strbuf *cpio, size_t i, struct boot_run *m)
 	 * the agent relays (see boot_argv_qemu). A PVH guest's would go to
 	 * Xen's debug port, not to its console, and what it printed there
 	 * would be missing from the console: none for PVH (the agent reads
-	 * a crashed guest's memory instead).
+	 * a crashed guest's memory instead). An HVM guest's console is its
+	 * emulated serial port, which the agent relays from the start:
+	 * early printk there shows a death in the kernel's Xen HVM setup,
+	 * which runs before the serial console is registered.
 	 */
 	probes = boot_argv_probe_words(c);
-	JOB_FILE("cmdline", xstrfmt("console=hvc0%s panic=-1 "
-				    "hvmatrix.nonce=%s%s%s%s\n",
+	JOB_FILE("cmdline", xstrfmt("%s panic=-1 hvmatrix.nonce=%s%s%s%s\n",
 				    c->guest == CELL_GUEST_PV ?
-				    " earlyprintk=xen" : "",
+				    "console=hvc0 earlyprintk=xen" :
+				    c->guest == CELL_GUEST_HVM ?
+				    "console=ttyS0 earlyprintk=ttyS0" :
+				    "console=hvc0",
 				    m->nonce, probes, c->cmdline ? " " : "",
 				    c->cmdline ? c->cmdline : ""));
 	free(probes);

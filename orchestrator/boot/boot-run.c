@@ -50,11 +50,6 @@ void boot_run_init(struct boot_run *r, const struct cell *c,
 	if (cell_is_xen(c) &&
 	    image_xen(c->xen, &xen_elf, &r->xen_version, &err) < 0)
 		judge_error(&r->judge, "%s", err.buf);
-	else if (c->backend == CELL_BACKEND_XEN_LIBXL &&
-		 c->guest == CELL_GUEST_HVM)
-		judge_skip(&r->judge, "HVM guests need qemu-system-xen and "
-			   "hvmloader in the dom0 image, which does not have "
-			   "them yet");
 	/* One release's libxl cannot drive another's hypervisor (measured:
 	 * 4.17's gets Permission denied from Xen 4.14 at xen-init-dom0 and
 	 * from 4.20 at domain creation): the dom0 is the cell's release's. */

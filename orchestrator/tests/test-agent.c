@@ -333,9 +333,46 @@ START_TEST(test_config_hvm)
 	ck_assert_str_eq(cfg.b_info.u.hvm.serial, "pty");
 	ck_assert(libxl_defbool_val(cfg.b_info.u.hvm.nographic));
 	ck_assert(!libxl_defbool_val(cfg.b_info.u.hvm.vnc.enable));
+	ck_assert(!libxl_defbool_val(cfg.b_info.u.hvm.sdl.enable));
+	ck_assert_int_eq(cfg.b_info.u.hvm.vga.kind,
+			 LIBXL_VGA_INTERFACE_TYPE_NONE);
+	ck_assert_int_eq(cfg.b_info.device_model_version,
+			 LIBXL_DEVICE_MODEL_VERSION_QEMU_XEN);
+	/* Direct kernel boot: the job's kernel, payload and command line. */
+	ck_assert_str_eq(cfg.b_info.kernel, job.kernel);
+	ck_assert_str_eq(cfg.b_info.ramdisk, job.initrd);
 	ck_assert_int_eq(agent_guest_console(&job), LIBXL_CONSOLE_TYPE_SERIAL);
 	libxl_domain_config_dispose(&cfg);
 	agent_guest_release(&job);
+}
+END_TEST
+
+/* A device model that died: its log is relayed, its last word kept. */
+START_TEST(test_dm_log)
+{
+	char dir[512], last[64], *text = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(err);
+	snprintf(dir, sizeof(dir), "%s/log", tmpdir);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	put("log", "qemu-dm-hvm-00.log",
+	    "qemu: starting\nqemu: could not load\tlinuxboot_dma.bin\n\n");
+	ck_assert_int_eq(agent_dm_log(dir, "hvm-00", err, last,
+				      sizeof(last)), 3);
+	fclose(err);
+	ck_assert_str_eq(last, "qemu: could not load linuxboot_dma.bin");
+	ck_assert_str_eq(text,
+			 AGENT_PREFIX "log: device model: qemu: starting\n"
+			 AGENT_PREFIX "log: device model: qemu: could not "
+			 "load\tlinuxboot_dma.bin\n"
+			 AGENT_PREFIX "log: device model: \n");
+	free(text);
+	/* No log at all (the device model never started): nothing. */
+	ck_assert_int_lt(agent_dm_log(tmpdir, "hvm-01", stderr, last,
+				      sizeof(last)), 0);
+	ck_assert_str_eq(last, "");
 }
 END_TEST
 
@@ -770,6 +807,7 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, test_config_pv);
 	tcase_add_test(tc, test_config_pvh);
 	tcase_add_test(tc, test_config_hvm);
+	tcase_add_test(tc, test_dm_log);
 	tcase_add_test(tc, test_config_unknown_type);
 	tcase_add_test(tc, test_fate_of_reason);
 	suite_add_tcase(s, tc);
