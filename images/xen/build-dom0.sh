@@ -8,7 +8,8 @@
 # images/hypervisors/fetch-releases.sh unpacks). One release's libxl
 # cannot drive another's hypervisor (domctl versions differ).
 # AGENT is the source tree's top directory: the agent
-# (orchestrator/agent/*.c *.h, orchestrator/judge/panicscan.[ch]) is compiled
+# (orchestrator/agent/*.c *.h, orchestrator/judge/panicscan.[ch] and
+# early.[ch]) is compiled
 # inside the release's build root, against that release's libxenlight.
 # An AGENT that is a file is taken as an agent binary built elsewhere
 # (it must load only libraries the base has).
@@ -68,7 +69,8 @@ xen_modules="xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc"
 # lists the same files).
 agent_sources="orchestrator/agent/xl-agent.c orchestrator/agent/agent-guest.c
 	orchestrator/agent/agent-guest.h orchestrator/judge/panicscan.c
-	orchestrator/judge/panicscan.h"
+	orchestrator/judge/panicscan.h orchestrator/judge/early.c
+	orchestrator/judge/early.h"
 
 if [ -d "$agent" ]; then
 	for f in $agent_sources; do
