@@ -27,6 +27,7 @@ static const struct cmd *const cmds[] = {
 	&cmd_export,
 	&cmd_report,
 	&cmd_hypervisors,
+	&cmd_kernels,
 };
 
 static void usage(FILE *f)

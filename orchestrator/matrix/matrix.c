@@ -1,6 +1,6 @@
 /*
  * matrix: the model of a matrix file (its cells, trees, builds, webhooks,
- * report and executor), the load entry points, the lookups and the
+ * report, executor and web), the load entry points, the lookups and the
  * default path; and the document parser on top of the loader's layers:
  * the stream, the top-level mapping and its keys, each section given to
  * the file named for it (matrix-sections.h), read by matrix-section.c on
@@ -22,7 +22,7 @@
 
 static const char *const top_keys[] = { "builds", "cells", "trees",
 					"version", "webhooks", "report",
-					"executor" };
+					"executor", "web" };
 
 /* What the parse reads into; the caller's matrix only once it all has. */
 struct loader {
@@ -31,6 +31,7 @@ struct loader {
 	struct entries cells, trees, builds, webhooks;
 	struct matrix_report report;
 	struct matrix_executor executor;
+	struct matrix_web web;
 };
 
 /* The value of `cells`; the current event is its first. */
@@ -116,6 +117,8 @@ static int parse_top_value(struct loader *l, const char *key)
 						 &l->webhooks);
 	if (!strcmp(key, "report"))
 		return matrix_report_parse(y, &l->report);
+	if (!strcmp(key, "web"))
+		return matrix_web_parse(y, &l->web);
 	/* version */
 	if (y->ev.type != YAML_SCALAR_EVENT)
 		return matrix_yaml_fail(y, &y->ev.start_mark, "version: "
@@ -175,7 +178,8 @@ static int parse_top(struct loader *l)
 		goto out;
 	}
 	if (matrix_executor_check(y, &l->executor, l->cells.items,
-				  l->cells.n))
+				  l->cells.n) ||
+	    matrix_web_check(y, &l->web, l->cells.items, l->cells.n))
 		goto out;
 	ret = 0;
 out:
@@ -253,6 +257,8 @@ int matrix_parse(struct matrix *m, const char *name, const char *buf,
 	memset(&l.executor, 0, sizeof(l.executor));
 	m->report = l.report;
 	memset(&l.report, 0, sizeof(l.report));
+	m->web = l.web;
+	memset(&l.web, 0, sizeof(l.web));
 	/* Where each cell is, for the editor. */
 	l.lay->items = l.cells.extents;
 	l.lay->n_items = m->n_cells;
@@ -268,6 +274,7 @@ out:
 	matrix_section_entries_release(&l.webhooks,
 				       &matrix_webhooks_section);
 	matrix_report_release(&l.report);
+	matrix_web_release(&l.web);
 	matrix_layout_release(&own);
 	if (ret && lay)
 		matrix_layout_release(lay);
@@ -321,6 +328,7 @@ void matrix_release(struct matrix *m)
 		matrix_webhooks_section.release(&m->webhooks[i]);
 	free(m->webhooks);
 	matrix_report_release(&m->report);
+	matrix_web_release(&m->web);
 	memset(m, 0, sizeof(*m));
 }
 
