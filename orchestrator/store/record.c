@@ -26,7 +26,7 @@
 #include "lib/xmalloc.h"
 #include "store/schema.h"
 
-#define RECORD_SCHEMA_VERSION 9
+#define RECORD_SCHEMA_VERSION 10
 #define RECORD_DB_NAME "hvmatrix.db"
 #define RECORD_BUSY_TIMEOUT_MS 5000
 
@@ -122,6 +122,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN hv_build TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX IF NOT EXISTS runs_env ON runs (kernel_id, env_key);"
 	"UPDATE meta SET value = '9' WHERE key = 'schema_version';",
+	/* 9 -> 10: the compatibility web's released kernels (record-web.c):
+	 * id is the image's sha256, also the id of its commit of the tree
+	 * "release". */
+	"CREATE TABLE IF NOT EXISTS web_kernels (id TEXT PRIMARY KEY, "
+	"release TEXT NOT NULL, package TEXT NOT NULL, version TEXT NOT "
+	"NULL, path TEXT NOT NULL, added_at REAL NOT NULL);"
+	"UPDATE meta SET value = '10' WHERE key = 'schema_version';",
 };
 
 char *record_state_dir(const char *opt)

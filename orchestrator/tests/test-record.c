@@ -226,7 +226,7 @@ START_TEST(test_wal_and_layout)
 	free(s);
 	s = query_text(db, "SELECT value FROM meta WHERE key = "
 		       "'schema_version'");
-	ck_assert_str_eq(s, "9");
+	ck_assert_str_eq(s, "10");
 	free(s);
 	/* The store keeps verdict names, not enum numbers. */
 	s = query_text(db, "SELECT verdict FROM runs");
@@ -636,7 +636,7 @@ START_TEST(test_migrates_v1)
 	record_close(r);
 	s = query_text(db_path, "SELECT value FROM meta WHERE key = "
 		       "'schema_version'");
-	ck_assert_str_eq(s, "9");
+	ck_assert_str_eq(s, "10");
 	free(s);
 	strbuf_release(&err);
 	free(db_path);
