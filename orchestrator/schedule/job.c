@@ -23,6 +23,7 @@
 #include "executor/executor-build.h"
 #include "boot/probe.h"
 #include "lib/fsutil.h"
+#include "store/record-web.h"
 #include "watch/watch.h"
 #include "lib/xmalloc.h"
 #include "lib/timeutil.h"
@@ -185,6 +186,7 @@ static void job_free_cb(uv_handle_t *h)
 	record_strings_free(j->retry, j->n_retry);
 	free(j->kernel_err);
 	free(j->image);
+	free(j->web_image);
 	free(j->batch);
 	free(j->log_dir);
 	free(j->repo);
@@ -593,6 +595,36 @@ static void start_build(struct job *j)
 
 /* ---- the start ---- */
 
+/*
+ * A web kernel (tree "release") is built already: Debian's image, as the
+ * store's web_kernels row says. Its runs are what the daemon wanted
+ * (scope wants, purpose "web"); it waits for its turn to boot like a
+ * built commit.
+ */
+static void web_prepared(struct job *j)
+{
+	if (!j->web_image) {
+		say_job(j, "not a web kernel of the store; dropping the job");
+		j->stage = JOB_ENDING;
+		return;
+	}
+	job_plan_todo(j);
+	if (!j->n_todo) {
+		say_job(j, "nothing left to run");
+		j->stage = JOB_ENDING;
+		return;
+	}
+	j->image = xstrdup(j->web_image);
+	j->stage = JOB_BUILT;
+	if (j->env->ops->may_boot(j->env->owner, j)) {
+		job_boot(j);
+		return;
+	}
+	say_job(j, "boots once the previous job's are done");
+	changed(j);
+	j->env->ops->cores_changed(j->env->owner, j);
+}
+
 static void prepared(struct job *j, int rc, const char *err)
 {
 	char *line;
@@ -602,6 +634,10 @@ static void prepared(struct job *j, int rc, const char *err)
 		goto out;	/* the owner pauses; job_maybe_done ends it */
 	if (j->requeue || stopping(j)) {
 		j->requeue = 1;
+		goto out;
+	}
+	if (j->web) {
+		web_prepared(j);
 		goto out;
 	}
 	if (!j->tree || !j->cfg) {
@@ -646,8 +682,11 @@ struct job *job_begin(const struct job_env *env, struct matrix *m,
 	j->t0 = timeutil_now();
 	j->batch = xstrfmt("%s-%.12s-%s", j->rj.tree, j->rj.commit_id,
 			   j->rj.build);
-	j->tree = matrix_find_tree(j->m, j->rj.tree);
-	j->cfg = matrix_find_build(j->m, j->rj.build);
+	j->web = !strcmp(j->rj.tree, RECORD_WEB_TREE);
+	if (!j->web) {
+		j->tree = matrix_find_tree(j->m, j->rj.tree);
+		j->cfg = matrix_find_build(j->m, j->rj.build);
+	}
 	uv_timer_init(env->loop, &j->heartbeat);
 	say_job(j, "%s (attempt %d)", j->rj.subject, j->rj.attempts);
 	job_record_prepare(j, prepared);
