@@ -7,7 +7,8 @@
 # removed and added again, unchanged, it boots nothing; the QEMU binary
 # of a cell changed (a copy of the host's, given by path, bytes appended)
 # boots both kernels again there, as a new hypervisor build beside the
-# runs of the old one.
+# runs of the old one. A kernel release added while the daemon runs boots
+# in every web cell once the matrix is reloaded.
 . "$(dirname "$0")/lib.sh"
 test_kernels
 real=$(HVMATRIX_KERNELS_DIR=${HVMATRIX_KERNELS_DIR:-$top_builddir/cache/kernels} \
@@ -123,6 +124,22 @@ expect_eq "the cell's QEMU binary changed: both kernels boot there again" \
 	"$(pairs)" "$(echo "tcg-10.0:$s61=1 tcg-10.0:$s99=1 tcg-7.2:$s61=1 tcg-7.2:$s99=1 tcg-copy:$s61=2 tcg-copy:$s99=2" | sorted)"
 expect_eq "... kept per hypervisor build: the old runs beside the new ones" \
 	"$(q "SELECT count(DISTINCT hv_build) FROM runs WHERE cell = 'tcg-copy' AND hv_build <> ''")/$(q "SELECT count(*) FROM runs WHERE cell = 'tcg-copy' AND hv_build = '$old'")" "2/2"
+# The other direction, through a reload of a running daemon: a kernel
+# release added to the web boots in every web cell, nothing else does.
+"$HVM" daemon --matrix "$TMP/m.yaml" --jobs 2 > "$TMP/daemon6.log" 2>&1 &
+dpid=$!
+wait_for 30 grep -q "hvmatrix daemon: matrix" "$TMP/daemon6.log"
+add_kernel 9.8 "$xenpv" linux-image-second-stand-in 9.8-test
+id98=$(sha256sum "$xenpv" | cut -d' ' -f1)
+sed -i 's/kernels: \["6.1", "9.9"\]/kernels: ["6.1", "9.9", "9.8"]/' "$TMP/m.yaml"
+booted98() { test "$(web_runs "AND commit_id = '$id98'")" = 3; }
+check "a kernel release added, the daemon reloads: it boots in all 3 cells" \
+	wait_for 150 booted98
+sleep 2
+kill -TERM "$dpid"
+wait "$dpid" || true
+sed "s/^/# daemon 6: /" "$TMP/daemon6.log" | grep -E 'web|reload|PASS|FAIL|ERROR' || true
+expect_eq "... and nothing else booted" "$(web_runs "")" 11
 echo "# wall time: $(($(date +%s) - t0)) s"
 check "no QEMU or daemon left behind" test -z "$(leftovers)"
 finish
