@@ -104,6 +104,12 @@ expect_eq "... no other tree, no confirmation nor bisection wanted" \
 expect_eq "... and no regression for the parentless release commits" \
 	"$(jq 'length' "$TMP/reg.json" 2>/dev/null || echo error)" 0
 
+"$HVM" dashboard --out "$TMP/dash" > "$TMP/dash.out" 2>&1
+check "the dashboard publishes the web's runs" \
+	grep -rqs "Debian linux-image-stand-in 9.9-test" "$TMP/dash"
+expect_eq "... and results lists them" \
+	"$("$HVM" results --tree release --json 2>/dev/null | jq length)" 4
+
 write_matrix with-7.2
 daemon 2
 expect_eq "a cell of another QEMU release added: both kernels boot there, nothing else" \
