@@ -122,11 +122,15 @@ CREATE TABLE IF NOT EXISTS wants (
 	PRIMARY KEY (tree, commit_id, build, cell)
 );
 --
--- Schema version 10 (the compatibility web): web_kernels, one row per
--- released kernel image the web boots (id: the image's sha256; release,
--- Debian package and version, its path), added by the migration in
--- orchestrator/store/record.c. Its runs are tree 'release', commit_id the
--- id, build 'release', purpose 'web'.
+-- Schema version 10 (the compatibility web), through the migration in
+-- orchestrator/store/record.c: web_kernels, the released kernels the
+-- matrix's web section names (orchestrator/store/record-web.c), id the
+-- image's sha256. Each is also a commits row of the tree 'release' (same
+-- id, subject 'Debian PACKAGE VERSION', author 'Debian', no parent), and
+-- its runs have tree = 'release', build = 'release', purpose = 'web':
+-- CREATE TABLE IF NOT EXISTS web_kernels (id TEXT PRIMARY KEY,
+--   release TEXT NOT NULL, package TEXT NOT NULL, version TEXT NOT NULL,
+--   path TEXT NOT NULL, added_at REAL NOT NULL);
 -- Schema version 11 (a culprit checked by reverting it), through the
 -- migration in orchestrator/store/record.c: reverts, one row per revert
 -- check of a bisected first bad commit (culprit) on the tree's tip:

@@ -52,6 +52,10 @@ sh images/xen/fetch-xen.sh "$top/cache/xen" 4.17 >/dev/null
 # builds, each unpacked under cache/qemu/ or cache/xen/ with its firmware.
 say "hypervisor releases (cached after the first fetch)"
 bash images/hypervisors/fetch-releases.sh "$top/cache"
+# The released kernels of the default matrix's web section (5.10, 6.1,
+# 6.12, 7.x): Debian's images under cache/kernels/, never installed.
+say "web kernels (cached after the first fetch)"
+bash images/kernels/fetch-releases.sh "$top/cache"
 
 if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 	say "autoreconf"

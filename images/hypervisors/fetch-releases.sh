@@ -36,9 +36,8 @@ all=(qemu/5.2 qemu/7.2 qemu/10.0 qemu/11.1 xen/4.14 xen/4.17 xen/4.20)
 [ $# -gt 0 ] || set -- "${all[@]}"
 
 say() { printf 'fetch-releases: %s\n' "$*" >&2; }
-mirror=${HVMATRIX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-security=${HVMATRIX_DEBIAN_SECURITY:-http://security.debian.org/debian-security}
-keys=/usr/share/keyrings/debian-archive-keyring.gpg
+# shellcheck source=../debian-apt.sh
+. "$here/../debian-apt.sh"
 
 # The suites a release comes from (a backports suite first is apt's
 # default release, so its packages win over its base's), its packages, and for QEMU the
@@ -69,40 +68,23 @@ release() {
 	esac
 }
 
-# The private apt of one set of suites: prints the apt-get options.
-aptdir() {
-	local name=$1 key=$2; shift 2
-	local d=$cache/apt-releases/$name
-	[ -n "$key" ]
-	mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/parts" \
-		"$d/prefs"
-	[ -f "$d/status" ] || : > "$d/status"
-	local s line list=""
-	for s in "$@"; do
-		case $s in
-		*-security) line="deb [signed-by=$keys] $security $s main" ;;
-		*) line="deb [signed-by=$keys] $mirror $s main" ;;
-		esac
-		list+="$line"$'\n'
-	done
-	printf '%s' "$list" > "$d/sources.list"
-	printf '%s\n' \
-		-o "Dir::Etc::sourcelist=$d/sources.list" \
-		-o "Dir::Etc::sourceparts=$d/parts" \
-		-o "Dir::Etc::preferencesparts=$d/prefs" \
-		-o "Dir::Etc::preferences=$d/prefs/none" \
-		-o "Dir::State=$d" -o "Dir::State::lists=$d/lists" \
-		-o "Dir::State::status=$d/status" \
-		-o "Dir::Cache=$d" -o "Dir::Cache::archives=$d/archives" \
-		-o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=" \
-		-o "APT::Architecture=amd64" \
-		-o "APT::Architectures=amd64" -o "Acquire::Languages=none" \
-		-o "APT::Sandbox::User=root" -o "Debug::NoLocking=1"
-	# A backport wins over its base suite; elsewhere the newest version
-	# (a point release can be newer than a superseded security upload).
-	case $1 in
-	*-backports) printf '%s\n' -o "APT::Default-Release=$1" ;;
-	esac
+# The packages of the release being fetched ($pkgs $libs, or for "own"
+# everything the binary depends on), with the private apt's $opt.
+want_packages() {
+	if [ "$mode" = own ]; then
+		# Every package the binary depends on, recursively:
+		# the release runs through its own loader with none
+		# of the host's libraries.
+		apt-cache "${opt[@]}" depends --recurse \
+			--no-recommends --no-suggests --no-conflicts \
+			--no-breaks --no-replaces --no-enhances \
+			--no-pre-depends $pkgs |
+			grep -E '^[a-z0-9]' | grep -v '^<' | sort -u |
+			tr '\n' ' '
+		echo " libc6 libgcc-s1"
+	else
+		echo "$pkgs $libs"
+	fi
 }
 
 fetch_one() {
@@ -115,50 +97,13 @@ fetch_one() {
 	[ -f "$dir/manifest" ] && return 0
 	local suites key pkgs libs mode
 	release "$rel"
-	local -a opt
-	local ad=$cache/apt-releases/${suites// /+}
-	mkdir -p "$ad" "$cache/$kind"
 	local tmp
+	mkdir -p "$cache/$kind"
 	tmp=$(mktemp -d "$cache/$kind/.$ver.XXXXXX")
 	# shellcheck disable=SC2064
 	trap "rm -rf '$tmp'" RETURN
-	mkdir -p "$tmp/debs"
-	# Releases from the same suites share one private apt, and use it
-	# one at a time: its files (options, lists, package cache) are
-	# rewritten by each, and a second apt-get reading them half-written
-	# "cannot locate" packages that are there (seen once in a fresh
-	# clone: qemu/5.2 beside xen/4.14, both bullseye). Other suites
-	# fetch in parallel. A failed download is tried once more after a
-	# fresh update (lists a broken update left behind look fresh).
-	local try ok=
-	for try in 1 2; do
-	(
-		flock 9
-		[ "$try" = 2 ] && rm -f "$ad"/lists/*Packages*
-		aptdir "${suites// /+}" "$key" $suites > "$ad/options"
-		mapfile -t opt < "$ad/options"
-		# One update per suite set a day is plenty; a failed one
-		# leaves no fresh lists, so the next run tries again.
-		lists=$ad/lists
-		if [ -z "$(find "$lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
-			apt-get "${opt[@]}" -qq update >&2
-		fi
-		want="$pkgs $libs"
-		if [ "$mode" = own ]; then
-			# Every package the binary depends on, recursively:
-			# the release runs through its own loader with none
-			# of the host's libraries.
-			want=$(apt-cache "${opt[@]}" depends --recurse \
-				--no-recommends --no-suggests --no-conflicts \
-				--no-breaks --no-replaces --no-enhances \
-				--no-pre-depends $pkgs |
-				grep -E '^[a-z0-9]' | grep -v '^<' | sort -u |
-				tr '\n' ' ')
-			want+=" libc6 libgcc-s1"
-		fi
-		cd "$tmp/debs" && apt-get "${opt[@]}" -qq download $want >&2
-	) 9>"$ad/lock" && { ok=1; break; }
-	done
+	local ok=
+	debian_apt_download "$suites" "$key" "$tmp/debs" want_packages && ok=1
 	[ -n "$ok" ] || {
 		say "$rel: apt-get download failed ($suites)"; return 1; }
 	local deb m="$tmp/manifest.new"

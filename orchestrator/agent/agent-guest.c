@@ -524,6 +524,17 @@ int agent_go_line(char *buf, size_t len, const char *nonce)
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
+void agent_result_set(struct agent_result *r, const char *fate,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	r->fate = fate;
+	va_start(ap, fmt);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	va_end(ap);
+}
+
 const char *agent_fate_of_reason(libxl_shutdown_reason reason)
 {
 	switch (reason) {

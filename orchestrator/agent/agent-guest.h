@@ -129,6 +129,17 @@ libxl_console_type agent_guest_console(const struct agent_guest *job);
 int agent_dm_log(const char *dir, const char *name, FILE *err, char *last,
 		 size_t len);
 
+/* How a job ended: its fate word and a detail for people. */
+struct agent_result {
+	const char *fate;
+	char detail[AGENT_DETAIL_MAX + 1];
+};
+
+/* Set r's fate, and its detail from fmt (cut to AGENT_DETAIL_MAX). */
+void agent_result_set(struct agent_result *r, const char *fate,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* The fate word for a shut-down domain's reason. */
 const char *agent_fate_of_reason(libxl_shutdown_reason reason);
 

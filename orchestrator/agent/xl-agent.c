@@ -165,27 +165,6 @@ static void agent_error_reset(void)
 	agent_log.guest_unresponsive = false;
 }
 
-/* How a job ended. */
-struct agent_result {
-	const char *fate;
-	char detail[AGENT_DETAIL_MAX + 1];
-};
-
-static void agent_result_set(struct agent_result *r, const char *fate,
-			     const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void agent_result_set(struct agent_result *r, const char *fate,
-			     const char *fmt, ...)
-{
-	va_list ap;
-
-	r->fate = fate;
-	va_start(ap, fmt);
-	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-	va_end(ap);
-}
-
 /* The fate of a domain that shut down, and for odd reasons, which. */
 static void agent_result_reason(struct agent_result *r,
 				libxl_shutdown_reason why)

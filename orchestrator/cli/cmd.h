@@ -130,6 +130,7 @@ extern const struct cmd cmd_export;
 extern const struct cmd cmd_report;
 extern const struct cmd cmd_hypervisors;
 extern const struct cmd cmd_web;
+extern const struct cmd cmd_kernels;
 
 /* Run command c on argv (argv[0] is its name): parse, set up, exec. */
 int cmd_main(const struct cmd *c, int argc, char **argv);

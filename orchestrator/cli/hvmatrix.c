@@ -29,6 +29,7 @@ static const struct cmd *const cmds[] = {
 	&cmd_report,
 	&cmd_hypervisors,
 	&cmd_web,
+	&cmd_kernels,
 };
 
 static void usage(FILE *f)

@@ -315,6 +315,7 @@ static void due_cb(uv_timer_t *t)
 static int idle(const struct daemon *d)
 {
 	return !d->n_jobs && !d->polling && !d->publishing && !d->comparing &&
+	       !d->web_syncing && d->web_synced_once &&
 	       (d->polled_once || !d->o.poll);
 }
 

@@ -183,6 +183,9 @@ static void poll_after_cb(uv_work_t *req, int status)
 		daemon_state_pause(d, "cannot queue new commits (see above)");
 	} else {
 		d->polled_once = 1;
+		/* The same look as every minute's: its complaints said. */
+		d->web_quiet = 1;
+		daemon_web_sync(d);
 	}
 	poll_work_free(pw);
 	if (d->stopping)

@@ -11,6 +11,8 @@
  *                   it ends boots the next built one, compares, publishes
  *   daemon-poll.c   polls the trees (thread pool)
  *   daemon-work.c   compares and publishes (thread pool)
+ *   daemon-web.c    the web kernels' boots each cell still needs (thread
+ *                   pool, then the store thread)
  *   daemon-state.c  what all of them use: daemon_state_say, the status
  *                   file and the loop-lag meter, the matrix in force and
  *                   the retired ones, and the requests to daemon.c (look
@@ -40,6 +42,7 @@
 #define DAEMON_LAG_TICK_MS 50		/* loop-lag meter resolution */
 #define DAEMON_LAG_WINDOW_S 60		/* worst lag over this window */
 #define DAEMON_STATUS_SIZE 65536	/* status file, preallocated */
+#define DAEMON_WEB_CHECK_MS 60000	/* the web's cells looked at again */
 
 struct daemon {
 	uv_loop_t *loop;
@@ -74,6 +77,10 @@ struct daemon {
 	int took_only_job;
 	int publishing, publish_again;
 	int comparing, compare_again;	/* regressions_compute in flight */
+	/* the web (daemon-web.c): a look in flight, asked again, done once
+	 * since the start, and whether its complaints were said already */
+	int web_syncing, web_again, web_synced_once, web_quiet;
+	uv_timer_t web_timer;
 	/* lag meter: worst lag per second over the last window */
 	uint64_t lag_last_ns;
 	double lag_bucket_ms[DAEMON_LAG_WINDOW_S];
@@ -135,6 +142,13 @@ void daemon_work_publish(struct daemon *d);
 /* Compare every cell with its history; queue confirmations and
  * bisection steps (regressions.h). */
 void daemon_work_compare(struct daemon *d);
+
+/* daemon-web.c */
+/* Queue every web kernel's boot in every web cell that has no run of it
+ * in the cell as it is now; daemon_web_start also looks every
+ * DAEMON_WEB_CHECK_MS. */
+void daemon_web_sync(struct daemon *d);
+void daemon_web_start(struct daemon *d);
 
 /* daemon-poll.c */
 void daemon_poll_cb(uv_timer_t *t);

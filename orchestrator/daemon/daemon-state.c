@@ -268,8 +268,9 @@ void daemon_state_free_retired(struct daemon *d)
 {
 	size_t i;
 
-	if (d->n_jobs || d->comparing)
-		return;		/* a job or a compare may point into one */
+	if (d->n_jobs || d->comparing || d->web_syncing)
+		return;		/* a job, a compare or the web's look may
+				 * point into one */
 	for (i = 0; i < d->n_retired; i++)
 		matrix_free(d->retired[i]);
 	d->n_retired = 0;

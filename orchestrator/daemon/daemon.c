@@ -114,6 +114,9 @@ static void reload_matrix(struct daemon *d)
 	webhook_configure(d->hooks, m);
 	daemon_state_free_retired(d);
 	strbuf_release(&err);
+	/* A new or changed cell, a new kernel release: the web's boots. */
+	d->web_quiet = 0;
+	daemon_web_sync(d);
 	/* New trees are polled at once. */
 	if (d->o.poll && !d->stopping)
 		uv_timer_start(&d->poll_timer, daemon_poll_cb, 0, 0);
@@ -246,6 +249,7 @@ static void close_all(struct daemon *d)
 	uv_close((uv_handle_t *)&d->status_timer, NULL);
 	uv_close((uv_handle_t *)&d->lag_timer, NULL);
 	uv_close((uv_handle_t *)&d->resume_timer, NULL);
+	uv_close((uv_handle_t *)&d->web_timer, NULL);
 	uv_close((uv_handle_t *)&d->matrix_watch, NULL);
 	webhook_stop(d->hooks);
 	d->hooks = NULL;
@@ -269,7 +273,7 @@ static void shut_down(struct daemon *d)
 		return;		/* the last job's end asks again */
 	}
 	if (d->polling || d->publishing || d->taking || d->resuming ||
-	    d->comparing)
+	    d->comparing || d->web_syncing)
 		return;		/* their callbacks ask again */
 	/* An attempt under way ends (WEBHOOK_TIMEOUT_MS at most) and is
 	 * marked in the store: a 2xx it got is never sent again. */
@@ -421,12 +425,14 @@ int daemon_main(const struct daemon_opts *o)
 	/* Reloads run on the loop: they never ask a QEMU release (up to
 	 * 20 s); one not asked yet is its runs' precheck's to ask. */
 	hypervisors_check_cached_only(1);
-	if (o->poll && !d.m->n_trees) {
+	/* The web alone is work too: released kernels, nothing to build. */
+	if (o->poll && !d.m->n_trees && !d.m->web.given) {
 		report_error("%s: no trees to watch (add a "
-			     "'trees:' section)", o->matrix_path);
+			     "'trees:' section) and no web section",
+			     o->matrix_path);
 		goto out;
 	}
-	if (!d.m->n_builds) {
+	if (!d.m->n_builds && d.m->n_trees) {
 		report_error("%s: no build configs (add a "
 			     "'builds:' section)", o->matrix_path);
 		goto out;
@@ -484,6 +490,7 @@ int daemon_main(const struct daemon_opts *o)
 			 d.o.matrix_path, d.m->n_cells, d.m->n_trees,
 			 d.m->n_builds, o->state_dir, d.o.jobs);
 	daemon_state_write_status(&d);
+	daemon_web_start(&d);
 	if (o->ran)
 		*o->ran = 1;
 	if (o->poll)

@@ -42,5 +42,11 @@ int matrix_interfaces_check(struct matrix_yaml *y,
 			    const struct matrix_interface *v, size_t n,
 			    const struct cell *cells, size_t n_cells);
 void matrix_interfaces_free(struct matrix_interface *v, size_t n);
+/* matrix-web.c: the value of `web`, a mapping; the current event is its
+ * first. matrix_web_check: every glob names a cell. */
+int matrix_web_parse(struct matrix_yaml *y, struct matrix_web *w);
+int matrix_web_check(struct matrix_yaml *y, const struct matrix_web *w,
+		     const struct cell *cells, size_t n_cells);
+void matrix_web_release(struct matrix_web *w);
 
 #endif

@@ -69,6 +69,13 @@ static int tree_set_name(void *obj, const char *v, const char *dir,
 
 	if (fsutil_check_name(v, err))
 		return -1;
+	/* The web's released kernels are the store's tree "release". */
+	if (!strcmp(v, "release")) {
+		strbuf_addstr(err, "name: 'release' is the web section's "
+			      "tree of released kernels; name the tree "
+			      "otherwise");
+		return -1;
+	}
 	t->name = xstrdup(v);
 	return 0;
 }

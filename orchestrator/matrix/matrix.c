@@ -1,6 +1,6 @@
 /*
  * matrix: the model of a matrix file (its cells, trees, builds, webhooks,
- * report, executor and interfaces), the load entry points, the lookups and the
+ * report, executor, interfaces and web), the load entry points, the lookups and the
  * default path; and the document parser on top of the loader's layers:
  * the stream, the top-level mapping and its keys, each section given to
  * the file named for it (matrix-sections.h), read by matrix-section.c on
@@ -22,7 +22,8 @@
 
 static const char *const top_keys[] = { "builds", "cells", "trees",
 					"version", "webhooks", "report",
-					"executor", "interfaces" };
+					"executor", "interfaces",
+					"web" };
 
 /* What the parse reads into; the caller's matrix only once it all has. */
 struct loader {
@@ -33,6 +34,7 @@ struct loader {
 	struct matrix_executor executor;
 	struct matrix_interface *interfaces;
 	size_t n_interfaces;
+	struct matrix_web web;
 };
 
 /* The value of `cells`; the current event is its first. */
@@ -121,6 +123,8 @@ static int parse_top_value(struct loader *l, const char *key)
 	if (!strcmp(key, "interfaces"))
 		return matrix_interfaces_parse(y, &l->interfaces,
 					       &l->n_interfaces);
+	if (!strcmp(key, "web"))
+		return matrix_web_parse(y, &l->web);
 	/* version */
 	if (y->ev.type != YAML_SCALAR_EVENT)
 		return matrix_yaml_fail(y, &y->ev.start_mark, "version: "
@@ -180,7 +184,8 @@ static int parse_top(struct loader *l)
 		goto out;
 	}
 	if (matrix_executor_check(y, &l->executor, l->cells.items,
-				  l->cells.n))
+				  l->cells.n) ||
+	    matrix_web_check(y, &l->web, l->cells.items, l->cells.n))
 		goto out;
 	if (matrix_interfaces_check(y, l->interfaces, l->n_interfaces,
 				    l->cells.items, l->cells.n))
@@ -265,6 +270,8 @@ int matrix_parse(struct matrix *m, const char *name, const char *buf,
 	m->n_interfaces = l.n_interfaces;
 	l.interfaces = NULL;
 	l.n_interfaces = 0;
+	m->web = l.web;
+	memset(&l.web, 0, sizeof(l.web));
 	/* Where each cell is, for the editor. */
 	l.lay->items = l.cells.extents;
 	l.lay->n_items = m->n_cells;
@@ -281,6 +288,7 @@ out:
 				       &matrix_webhooks_section);
 	matrix_report_release(&l.report);
 	matrix_interfaces_free(l.interfaces, l.n_interfaces);
+	matrix_web_release(&l.web);
 	matrix_layout_release(&own);
 	if (ret && lay)
 		matrix_layout_release(lay);
@@ -335,6 +343,7 @@ void matrix_release(struct matrix *m)
 	free(m->webhooks);
 	matrix_report_release(&m->report);
 	matrix_interfaces_free(m->interfaces, m->n_interfaces);
+	matrix_web_release(&m->web);
 	memset(m, 0, sizeof(*m));
 }
 

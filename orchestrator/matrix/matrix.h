@@ -140,6 +140,23 @@ struct matrix_interface {
 	unsigned line, column;	/* where the key is in its file */
 };
 
+/*
+ * The optional top-level `web:` mapping: the compatibility web, released
+ * kernels (images/kernels/fetch-releases.sh fetches each into
+ * cache/kernels/RELEASE/) booted in every web cell whenever the cell is
+ * new or changed. Without the section there is no web.
+ */
+struct matrix_web {
+	char **kernels;		/* releases: "5.10", "6.12", "7.3" */
+	size_t n_kernels;
+	char **cells;		/* globs of the cells they boot in (NULL:
+				 * every cell) */
+	size_t n_cells;
+	int given;		/* the file has a web section */
+	unsigned line, column;
+	unsigned cells_line, cells_column;	/* its cells' value */
+};
+
 struct matrix {
 	char *path;
 	struct cell *cells;
@@ -154,6 +171,7 @@ struct matrix {
 	struct matrix_report report;
 	struct matrix_interface *interfaces;
 	size_t n_interfaces;
+	struct matrix_web web;
 };
 
 /* Returns 0, or -1 with "path:line:col: message" in err (m untouched). */
@@ -184,6 +202,9 @@ int matrix_edit_add_cell(const char *path, const struct cell *c,
 /* Remove the cell called name from the file at path. 0 or -1 + err. */
 int matrix_edit_remove_cell(const char *path, const char *name,
 			    struct strbuf *err);
+
+/* Is cell c one the web's kernels boot in? (0 when there is no web.) */
+int matrix_web_has_cell(const struct matrix *m, const struct cell *c);
 
 /* The default matrix file: $HVMATRIX_MATRIX, else paths_default_matrix()
  * (installed: SYSCONFDIR/hvmatrix/matrix.yaml); from the build tree,

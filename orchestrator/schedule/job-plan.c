@@ -78,6 +78,19 @@ void job_plan_order(struct job *j, size_t counts[3])
 	free(rank);
 }
 
+void job_plan_environments(struct job *j)
+{
+	struct strbuf why = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < j->n_todo; i++) {
+		boot_env_key(j->todo[i].cell, j->env->initrd, &j->todo[i].env,
+			     &why);
+		strbuf_reset(&why);
+	}
+	strbuf_release(&why);
+}
+
 struct job_todo *job_plan_find(const struct job *j, const char *cell)
 {
 	size_t i;

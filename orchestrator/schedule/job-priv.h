@@ -40,6 +40,10 @@ struct job {
 	int building;
 	unsigned build_cores;
 	char *image;			/* the built kernel */
+	int web;			/* a web kernel's job (tree
+					 * "release"): nothing to build */
+	char *web_image;		/* its image, from the store, or
+					 * NULL when the store has none */
 	struct kernel kernel;
 	char *kernel_err;		/* the image cannot be used, or NULL */
 	struct boot_run *runs;		/* the current round */
@@ -97,6 +101,11 @@ void job_plan_todo(struct job *j);
  * counts[SCHEDULE_RANK_*].
  */
 void job_plan_order(struct job *j, size_t counts[3]);
+/* What each todo's cell boots in (todo.env), reading the hypervisor's and
+ * the payload's files: off the loop. A cell whose environment cannot be
+ * read keeps an empty key: its run says why (the boot finds the same
+ * missing file). */
+void job_plan_environments(struct job *j);
 /* The todo of a cell, or NULL. */
 struct job_todo *job_plan_find(const struct job *j, const char *cell);
 /* A run of cell ended ERROR: it runs again in the next round. */
@@ -112,7 +121,8 @@ void job_plan_round_release(struct job *j);
 /* Called on the loop once the op ran: rc < 0 means the store failed. */
 typedef void (*job_record_after_fn)(struct job *j, int rc, const char *err);
 
-/* The newest build of the job's commit (j->last_build) and its plan. */
+/* The newest build of the job's commit (j->last_build) and its plan;
+ * for a web kernel's job, its image (j->web_image) and its plan. */
 void job_record_prepare(struct job *j, job_record_after_fn after);
 /* One run's verdict. r: the run, when one ran (NULL: decided without a
  * boot, e.g. BLOCKED). */

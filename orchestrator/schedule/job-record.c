@@ -11,6 +11,7 @@
 
 #include "schedule/job-priv.h"
 #include "lib/timeutil.h"
+#include "store/record-web.h"
 #include "lib/xmalloc.h"
 
 struct job_op {
@@ -63,9 +64,22 @@ static struct job_op *new_op(void)
 static int prepare_fn(struct record *r, struct job_op *op, struct strbuf *err)
 {
 	struct job *j = op->j;
-	int have = record_build_last(r, j->rj.tree, j->rj.commit_id,
-				     j->rj.build, &j->last_build, err);
+	struct record_web_kernel k;
+	int have;
 
+	if (j->web) {
+		have = record_web_kernels_get(r, j->rj.commit_id, &k, err);
+		if (have < 0)
+			return -1;
+		if (have)
+			j->web_image = xstrdup(k.path);
+		record_web_kernel_release(&k);
+		return record_build_job_plan(r, j->rj.tree, j->rj.commit_id,
+					     j->rj.build, &j->scope_all,
+					     &j->plan, &j->n_plan, err);
+	}
+	have = record_build_last(r, j->rj.tree, j->rj.commit_id, j->rj.build,
+				 &j->last_build, err);
 	if (have < 0)
 		return -1;
 	j->have_last_build = have;

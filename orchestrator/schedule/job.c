@@ -23,6 +23,7 @@
 #include "executor/executor-build.h"
 #include "boot/probe.h"
 #include "lib/fsutil.h"
+#include "store/record-web.h"
 #include "watch/watch.h"
 #include "watch/watch-diff.h"
 #include "lib/xmalloc.h"
@@ -103,7 +104,6 @@ int job_boot_tail(const struct job *j, unsigned *running)
 
 static void say(struct job *j, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
 static void say(struct job *j, const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -119,7 +119,6 @@ static void say(struct job *j, const char *fmt, ...)
 /* A line about the job: "tree commit build: ...". */
 static void say_job(struct job *j, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
 static void say_job(struct job *j, const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -188,6 +187,7 @@ static void job_free_cb(uv_handle_t *h)
 	record_strings_free(j->retry, j->n_retry);
 	free(j->kernel_err);
 	free(j->image);
+	free(j->web_image);
 	free(j->batch);
 	free(j->log_dir);
 	free(j->repo);
@@ -474,20 +474,10 @@ struct identify_work {
 static void identify_cb(uv_work_t *req)
 {
 	struct identify_work *w = container_of(req, struct identify_work, req);
-	struct job *j = w->j;
-	struct strbuf why = STRBUF_INIT;
-	size_t i;
 
-	w->rc = kernel_identify(&w->k, j->image, &w->err);
-	/* Nothing on the loop reads the todo while the job identifies. A
-	 * cell whose environment cannot be read keeps an empty key: its
-	 * run says why (the boot finds the same missing file). */
-	for (i = 0; i < j->n_todo; i++) {
-		boot_env_key(j->todo[i].cell, j->env->initrd, &j->todo[i].env,
-			     &why);
-		strbuf_reset(&why);
-	}
-	strbuf_release(&why);
+	w->rc = kernel_identify(&w->k, w->j->image, &w->err);
+	/* Nothing on the loop reads the todo while the job identifies. */
+	job_plan_environments(w->j);
 	w->diff_rc = watch_diff_paths(w->j->repo, w->j->rj.commit_id,
 				      JOB_PLAN_DIFF_CAP, &w->paths,
 				      &w->n_paths, &w->diff_err);
@@ -701,6 +691,36 @@ static void start_build(struct job *j)
 
 /* ---- the start ---- */
 
+/*
+ * A web kernel (tree "release") is built already: Debian's image, as the
+ * store's web_kernels row says. Its runs are what the daemon wanted
+ * (scope wants, purpose "web"); it waits for its turn to boot like a
+ * built commit.
+ */
+static void web_prepared(struct job *j)
+{
+	if (!j->web_image) {
+		say_job(j, "not a web kernel of the store; dropping the job");
+		j->stage = JOB_ENDING;
+		return;
+	}
+	job_plan_todo(j);
+	if (!j->n_todo) {
+		say_job(j, "nothing left to run");
+		j->stage = JOB_ENDING;
+		return;
+	}
+	j->image = xstrdup(j->web_image);
+	j->stage = JOB_BUILT;
+	if (j->env->ops->may_boot(j->env->owner, j)) {
+		job_boot(j);
+		return;
+	}
+	say_job(j, "boots once the previous job's are done");
+	changed(j);
+	j->env->ops->cores_changed(j->env->owner, j);
+}
+
 static void prepared(struct job *j, int rc, const char *err)
 {
 	char *line;
@@ -710,6 +730,10 @@ static void prepared(struct job *j, int rc, const char *err)
 		goto out;	/* the owner pauses; job_maybe_done ends it */
 	if (j->requeue || stopping(j)) {
 		j->requeue = 1;
+		goto out;
+	}
+	if (j->web) {
+		web_prepared(j);
 		goto out;
 	}
 	if (!j->tree || !j->cfg) {
@@ -754,8 +778,11 @@ struct job *job_begin(const struct job_env *env, struct matrix *m,
 	j->t0 = timeutil_now();
 	j->batch = xstrfmt("%s-%.12s-%s", j->rj.tree, j->rj.commit_id,
 			   j->rj.build);
-	j->tree = matrix_find_tree(j->m, j->rj.tree);
-	j->cfg = matrix_find_build(j->m, j->rj.build);
+	j->web = !strcmp(j->rj.tree, RECORD_WEB_TREE);
+	if (!j->web) {
+		j->tree = matrix_find_tree(j->m, j->rj.tree);
+		j->cfg = matrix_find_build(j->m, j->rj.build);
+	}
 	uv_timer_init(env->loop, &j->heartbeat);
 	say_job(j, "%s (attempt %d)", j->rj.subject, j->rj.attempts);
 	job_record_prepare(j, prepared);

@@ -30,8 +30,8 @@ man_opts() {
 }
 
 commands=$("$HVM" --help | sed -n '/^commands:/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p')
-expect_eq "hvmatrix --help lists the 14 commands" \
-	"$(echo $commands | wc -w)" 14
+expect_eq "hvmatrix --help lists the 15 commands" \
+	"$(echo $commands | wc -w)" 15
 for c in $commands; do
 	check "hvmatrix(1) has a section for '$c'" \
 		grep -q "^## hvmatrix $c\( \|$\)" "$scd1"
@@ -52,17 +52,18 @@ for s in $subs; do
 done
 
 # Every key of the loader's tables, in hvmatrix-matrix(5).
-keys() { sed -n 's/^	{ "\([a-z_]*\)", [01], .*/\1/p' "$@"; }
+keys() { sed -n 's/^	{ "\([a-z_]*\)", [0-9A-Z_]*, .*/\1/p' "$@"; }
 cell_keys=$(keys "$top_srcdir/orchestrator/matrix/cell.c")
 m="$top_srcdir/orchestrator/matrix"
 section_keys=$(keys "$m/matrix-trees.c" "$m/matrix-builds.c" \
-	"$m/matrix-webhooks.c" "$m/matrix-report.c" "$m/matrix-executor.c")
+	"$m/matrix-webhooks.c" "$m/matrix-report.c" "$m/matrix-executor.c" \
+	"$m/matrix-web.c")
 top_keys=$(sed -n '/top_keys\[\]/,/};/p' "$m/matrix.c" |
 	grep -o '"[a-z]*"' | tr -d '"')
 expect_eq "the loader has 24 cell keys" "$(echo $cell_keys | wc -w)" 24
 # The tables were found: a moved one would leave its keys unchecked.
-expect_eq "the sections have 37 keys" "$(echo $section_keys | wc -w)" 37
-expect_eq "the top level has 8 keys" "$(echo $top_keys | wc -w)" 8
+expect_eq "the sections have 39 keys" "$(echo $section_keys | wc -w)" 39
+expect_eq "the top level has 9 keys" "$(echo $top_keys | wc -w)" 9
 missing=
 for k in $top_keys $cell_keys $section_keys; do
 	grep -q "^\*$k\* (" "$scd5" || missing="$missing $k"
