@@ -805,6 +805,13 @@ static char *git_commit_path(git_repository *repo, const char *parent,
 	return xstrdup(git_oid_tostr(hex, sizeof(hex), &id));
 }
 
+/* Round 1 started in this order (later rounds retry a cell that ended
+ * ERROR, e.g. a Xen cell whose build this host lacks: they follow). */
+#define ck_round_one(want)						\
+	ck_assert_msg(!strncmp(fake.started.buf, want, strlen(want)),	\
+		      "started \"%s\", round 1 should be \"%s\"",		\
+		      fake.started.buf, want)
+
 START_TEST(test_order_by_commit)
 {
 	struct record *r = open_store();
@@ -824,7 +831,7 @@ START_TEST(test_order_by_commit)
 		  "  - name: dom0\n    backend: xen\n    xen: \"4.17\"\n");
 	enqueue(r, xen);
 	run_job(r, NULL);
-	ck_assert_str_eq(fake.started.buf, "dom0 plain vmw ");
+	ck_round_one("dom0 plain vmw ");
 	ck_assert(said("first the 1 cell whose interface it touches, then "
 		       "the 0 that failed recently"));
 	fake.ended = 0;
@@ -832,7 +839,7 @@ START_TEST(test_order_by_commit)
 	strbuf_reset(&fake.said);
 	enqueue(r, doc);
 	run_job(r, NULL);
-	ck_assert_str_eq(fake.started.buf, "plain vmw dom0 ");
+	ck_round_one("plain vmw dom0 ");
 	ck_assert(!said("first the"));
 	/* Verdicts as ever: the order changed only which started first. */
 	ck_assert_uint_eq(count_runs(r, xen, "dom0", VERDICT_PASS, "test"), 1);
@@ -863,7 +870,7 @@ START_TEST(test_order_matrix_override)
 		  "interfaces:\n  \"do*\": [Documentation/x86/]\n");
 	enqueue(r, doc);
 	run_job(r, NULL);
-	ck_assert_str_eq(fake.started.buf, "dom0 plain ");
+	ck_round_one("dom0 plain ");
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	free(base);
