@@ -221,6 +221,7 @@ START_TEST(test_kernels_list)
 {
 	const char *rels[] = { "6.12", "5.10", "6.1" };
 	struct kernels_release *ks;
+	char *partial;
 	struct strbuf err = STRBUF_INIT;
 	size_t n, i;
 
@@ -239,8 +240,9 @@ START_TEST(test_kernels_list)
 		free(t);
 	}
 	/* A fetch under way (no manifest yet) is not a release. */
-	ck_assert_int_eq(fsutil_mkdir_p(xstrfmt("%s/.7.3.XXXX", tmpdir),
-					0755), 0);
+	partial = xstrfmt("%s/.7.3.XXXX", tmpdir);
+	ck_assert_int_eq(fsutil_mkdir_p(partial, 0755), 0);
+	free(partial);
 	setenv("HVMATRIX_KERNELS_DIR", tmpdir, 1);
 	kernels_list(&ks, &n, &err);
 	unsetenv("HVMATRIX_KERNELS_DIR");
