@@ -62,15 +62,9 @@ static void git_fail(struct strbuf *err, const char *what)
 	strbuf_addf(err, "%s: %s", what, e && e->message ? e->message : "?");
 }
 
-/*
- * Open src, creating it if need be, with alternates pointing at the
- * watched repository's objects, and at more_objects (may be NULL; left
- * out while it does not exist, and added by the first checkout after it
- * does). *created says the repository is new.
- */
-static int open_src(const char *repo_path, const char *more_objects,
-		    const char *src, git_repository **out, int *created,
-		    struct strbuf *err)
+int build_checkout_open(const char *repo_path, const char *more_objects,
+			const char *src, int bare, git_repository **out,
+			int *created, struct strbuf *err)
 {
 	git_repository *watched = NULL, *repo = NULL;
 	struct strbuf have = STRBUF_INIT;
@@ -90,11 +84,12 @@ static int open_src(const char *repo_path, const char *more_objects,
 	want = xstrfmt("%sobjects\n%s%s", git_repository_commondir(watched),
 		       more_objects ? more_objects : "",
 		       more_objects ? "\n" : "");
-	if (git_repository_open_ext(&repo, src, GIT_REPOSITORY_OPEN_NO_SEARCH,
-				    NULL)) {
+	if (git_repository_open_ext(&repo, src, GIT_REPOSITORY_OPEN_NO_SEARCH |
+				    (bare ? GIT_REPOSITORY_OPEN_BARE : 0), NULL)) {
 		repo = NULL;
-		if (git_repository_init(&repo, src, 0)) {
-			git_fail(err, "cannot create the checkout repository");
+		if (git_repository_init(&repo, src, bare)) {
+			git_fail(err, bare ? "cannot create the revert repository" :
+				 "cannot create the checkout repository");
 			goto out;
 		}
 		*created = 1;
@@ -692,7 +687,8 @@ int build_checkout(const char *repo_path, const char *more_objects,
 	size_t n = 0, recorded, i;
 	int created, ret = -1;
 
-	if (open_src(repo_path, more_objects, src, &repo, &created, err))
+	if (build_checkout_open(repo_path, more_objects, src, 0, &repo,
+				&created, err))
 		goto out;
 	record = xstrfmt("%s%s", git_repository_path(repo),
 			 BUILD_CHECKOUT_RECORD);

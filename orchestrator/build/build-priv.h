@@ -8,6 +8,7 @@
 #ifndef HVM_BUILD_PRIV_H
 #define HVM_BUILD_PRIV_H
 
+#include <git2/types.h>
 #include "lib/strbuf.h"
 
 /*
@@ -29,6 +30,18 @@
  * content, the same for a docs-only commit as for its parent; or -1 with
  * err set.
  */
+/*
+ * Open the repository at src (bare: a repository with no work tree),
+ * creating it if need be, with alternates pointing at the watched
+ * repository's objects, and at more_objects (may be NULL; left out while
+ * it does not exist, and added by the first open after it does), written
+ * before its objects are first read. *created says it is new. 0, or -1
+ * with err set.
+ */
+int build_checkout_open(const char *repo_path, const char *more_objects,
+			const char *src, int bare, git_repository **out,
+			int *created, struct strbuf *err);
+
 int build_checkout(const char *repo_path, const char *more_objects,
 		   const char *src, const char *commit, struct strbuf *note,
 		   int64_t *time,

@@ -19,6 +19,7 @@
 #include <git2.h>
 
 #include "build/build.h"
+#include "build/build-priv.h"
 #include "lib/fsutil.h"
 #include "lib/xmalloc.h"
 
@@ -39,53 +40,19 @@ static void git_fail(struct strbuf *err, const char *what)
 	strbuf_addf(err, "%s: %s", what, e && e->message ? e->message : "?");
 }
 
-/* Open (or create) the scratch repository, its alternates written before
- * its objects are first read. */
+/* Open (or create) the scratch repository, borrowing the watched one's
+ * objects. */
 static int open_scratch(const char *repo_path, const char *dir,
 			git_repository **out, struct strbuf *err)
 {
-	git_repository *watched = NULL, *repo = NULL;
-	struct strbuf have = STRBUF_INIT;
-	char *alternates = NULL, *want = NULL;
-	int rc, ret = -1;
+	int created, rc = fsutil_mkdir_p(dir, 0755);
 
-	if (git_repository_open_ext(&watched, repo_path,
-				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
-		git_fail(err, "cannot open the watched repository");
-		goto out;
+	if (rc) {
+		strbuf_addf(err, "cannot create %s: %s", dir, strerror(-rc));
+		return -1;
 	}
-	want = xstrfmt("%sobjects\n", git_repository_commondir(watched));
-	if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH |
-				    GIT_REPOSITORY_OPEN_BARE, NULL)) {
-		repo = NULL;
-		if ((rc = fsutil_mkdir_p(dir, 0755))) {
-			strbuf_addf(err, "cannot create %s: %s", dir,
-				    strerror(-rc));
-			goto out;
-		}
-		if (git_repository_init(&repo, dir, 1)) {
-			git_fail(err, "cannot create the revert repository");
-			goto out;
-		}
-	}
-	alternates = xstrfmt("%sobjects/info/alternates",
-			     git_repository_path(repo));
-	if ((fsutil_read(alternates, &have) || strcmp(have.buf, want)) &&
-	    (rc = fsutil_write_atomic(alternates, want, strlen(want)))) {
-		strbuf_addf(err, "cannot write %s: %s", alternates,
-			    strerror(-rc));
-		goto out;
-	}
-	*out = repo;
-	repo = NULL;
-	ret = 0;
-out:
-	git_repository_free(repo);
-	git_repository_free(watched);
-	strbuf_release(&have);
-	free(alternates);
-	free(want);
-	return ret;
+	return build_checkout_open(repo_path, NULL, dir, 1, out, &created,
+				   err);
 }
 
 /* The conflicting paths of index, ", "-separated, each once. */
