@@ -55,7 +55,7 @@ struct changes {
 	size_t n;
 };
 
-static void git_fail(struct strbuf *err, const char *what)
+void build_checkout_git_fail(struct strbuf *err, const char *what)
 {
 	const git_error *e = git_error_last();
 
@@ -74,7 +74,8 @@ int build_checkout_open(const char *repo_path, const char *more_objects,
 	*created = 0;
 	if (git_repository_open_ext(&watched, repo_path,
 				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) {
-		git_fail(err, "cannot open the watched repository");
+		build_checkout_git_fail(err,
+			"cannot open the watched repository");
 		goto out;
 	}
 	/* Only once it exists: git in src/ (a kernel's setlocalversion)
@@ -88,8 +89,9 @@ int build_checkout_open(const char *repo_path, const char *more_objects,
 				    (bare ? GIT_REPOSITORY_OPEN_BARE : 0), NULL)) {
 		repo = NULL;
 		if (git_repository_init(&repo, src, bare)) {
-			git_fail(err, bare ? "cannot create the revert repository" :
-				 "cannot create the checkout repository");
+			build_checkout_git_fail(err, bare ?
+				"cannot create the revert repository" :
+				"cannot create the checkout repository");
 			goto out;
 		}
 		*created = 1;
@@ -180,11 +182,11 @@ static int full_checkout(git_repository *repo, git_tree *tree,
 	opts.checkout_strategy = GIT_CHECKOUT_FORCE |
 				 GIT_CHECKOUT_REMOVE_UNTRACKED;
 	if (git_checkout_tree(repo, (git_object *)tree, &opts)) {
-		git_fail(err, "checkout failed");
+		build_checkout_git_fail(err, "checkout failed");
 		return -1;
 	}
 	if (git_repository_set_head_detached(repo, id)) {
-		git_fail(err, "cannot set HEAD");
+		build_checkout_git_fail(err, "cannot set HEAD");
 		return -1;
 	}
 	return 0;
@@ -335,7 +337,8 @@ static int collect_changes(git_repository *repo, const git_oid *ids,
 		if (git_commit_lookup(&commit, repo, &ids[i]) ||
 		    git_commit_tree(&old, commit) ||
 		    diff_trees(repo, old, tree, "", c)) {
-			git_fail(err, "cannot diff the checked-out commit");
+			build_checkout_git_fail(err,
+				"cannot diff the checked-out commit");
 			goto out;
 		}
 		git_tree_free(old);
@@ -461,7 +464,7 @@ static int write_entry(git_repository *repo, const git_tree_entry *e,
 	int fd = -1, ret = -1;
 
 	if (git_blob_lookup(&blob, repo, git_tree_entry_id(e))) {
-		git_fail(err, "cannot read a blob");
+		build_checkout_git_fail(err, "cannot read a blob");
 		goto out;
 	}
 	data = git_blob_rawcontent(blob);
@@ -543,7 +546,8 @@ static int apply_changes(git_repository *repo, const char *src,
 		git_tree_entry_free(e);
 		e = NULL;
 		if (rc != GIT_ENOTFOUND && rc) {
-			git_fail(err, "cannot read the commit's tree");
+			build_checkout_git_fail(err,
+				"cannot read the commit's tree");
 			goto out;
 		}
 		if (type != GIT_OBJECT_INVALID && type != GIT_OBJECT_TREE)
@@ -569,7 +573,8 @@ static int apply_changes(git_repository *repo, const char *src,
 		if (rc == GIT_ENOTFOUND)
 			continue;
 		if (rc) {
-			git_fail(err, "cannot read the commit's tree");
+			build_checkout_git_fail(err,
+				"cannot read the commit's tree");
 			goto out;
 		}
 		free(full);
@@ -694,12 +699,12 @@ int build_checkout(const char *repo_path, const char *more_objects,
 			 BUILD_CHECKOUT_RECORD);
 	if (git_oid_fromstr(&oid, commit) ||
 	    git_commit_lookup(&c, repo, &oid)) {
-		git_fail(err, "commit not found");
+		build_checkout_git_fail(err, "commit not found");
 		goto out;
 	}
 	*time = version_time(c);
 	if (git_commit_tree(&tree, c)) {
-		git_fail(err, "cannot read the commit's tree");
+		build_checkout_git_fail(err, "cannot read the commit's tree");
 		goto out;
 	}
 	if (created || read_record(repo, record, ids, &n)) {

@@ -41,6 +41,8 @@
 int build_checkout_open(const char *repo_path, const char *more_objects,
 			const char *src, int bare, git_repository **out,
 			int *created, struct strbuf *err);
+/* "what: libgit2's last error" into err. */
+void build_checkout_git_fail(struct strbuf *err, const char *what);
 
 int build_checkout(const char *repo_path, const char *more_objects,
 		   const char *src, const char *commit, struct strbuf *note,

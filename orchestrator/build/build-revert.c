@@ -33,13 +33,6 @@ char *build_revert_objects(const char *state_dir, const char *tree)
 	return xstrfmt("%s/revert/%s.git/objects", state_dir, tree);
 }
 
-static void git_fail(struct strbuf *err, const char *what)
-{
-	const git_error *e = git_error_last();
-
-	strbuf_addf(err, "%s: %s", what, e && e->message ? e->message : "?");
-}
-
 /* Open (or create) the scratch repository, borrowing the watched one's
  * objects. */
 static int open_scratch(const char *repo_path, const char *dir,
@@ -96,19 +89,21 @@ int build_revert_make(const char *state_dir, const char *tree,
 		goto out;
 	if (git_oid_fromstr(&oid, tip) ||
 	    git_commit_lookup(&tip_c, repo, &oid)) {
-		git_fail(err, "the tip is not in the repository");
+		build_checkout_git_fail(err,
+			"the tip is not in the repository");
 		goto out;
 	}
 	if (git_oid_fromstr(&oid, culprit) ||
 	    git_commit_lookup(&bad_c, repo, &oid)) {
-		git_fail(err, "the first bad commit is not in the repository");
+		build_checkout_git_fail(err,
+			"the first bad commit is not in the repository");
 		goto out;
 	}
 	/* A merge is reverted against its first parent (git revert -m 1). */
 	if (git_revert_commit(&index, repo, bad_c, tip_c,
 			      git_commit_parentcount(bad_c) > 1 ? 1 : 0,
 			      NULL)) {
-		git_fail(err, "cannot revert");
+		build_checkout_git_fail(err, "cannot revert");
 		goto out;
 	}
 	summary = git_commit_summary(bad_c);
@@ -120,19 +115,19 @@ int build_revert_make(const char *state_dir, const char *tree,
 	}
 	if (git_index_write_tree_to(&oid, index, repo) ||
 	    git_tree_lookup(&t, repo, &oid)) {
-		git_fail(err, "cannot write the revert's tree");
+		build_checkout_git_fail(err, "cannot write the revert's tree");
 		goto out;
 	}
 	if (git_signature_new(&sig, "hvmatrix", "hvmatrix@localhost",
 			      git_commit_time(tip_c), 0)) {
-		git_fail(err, "cannot sign the revert");
+		build_checkout_git_fail(err, "cannot sign the revert");
 		goto out;
 	}
 	msg = xstrfmt("%s\n\nThis reverts commit %s on %s.\n", subject->buf,
 		      culprit, tip);
 	if (git_commit_create(&oid, repo, NULL, sig, sig, NULL, msg, t, 1,
 			      (const git_commit **)&tip_c)) {
-		git_fail(err, "cannot write the revert commit");
+		build_checkout_git_fail(err, "cannot write the revert commit");
 		goto out;
 	}
 	git_oid_tostr(out, 41, &oid);

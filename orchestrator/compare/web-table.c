@@ -199,7 +199,7 @@ static int find_col(const struct web_table *t, const char *cell)
 }
 
 static void add_kernels(struct web_table *t,
-			const struct record_webview_kernel *kernels, size_t nk)
+			const struct record_web_kernel *kernels, size_t nk)
 {
 	size_t i, k;
 
@@ -335,7 +335,7 @@ static void add_windows(struct web_table *t)
 }
 
 int web_table_build(struct web_table *t, const struct matrix *m,
-		    const struct record_webview_kernel *kernels, size_t nk,
+		    const struct record_web_kernel *kernels, size_t nk,
 		    const struct record_run *runs, size_t nr,
 		    struct strbuf *err)
 {
@@ -404,7 +404,7 @@ out:
 int web_table_load(struct web_table *t, struct record *r,
 		   const struct matrix *m, struct strbuf *err)
 {
-	struct record_webview_kernel *k = NULL;
+	struct record_web_kernel *k = NULL;
 	struct record_run *runs = NULL;
 	size_t nk = 0, nr = 0;
 	int ret = -1;
@@ -412,12 +412,12 @@ int web_table_load(struct web_table *t, struct record *r,
 	memset(t, 0, sizeof(*t));
 	if (!r)
 		return 0;
-	if (record_webview_kernels(r, &k, &nk, err) < 0 ||
-	    record_webview_runs(r, &runs, &nr, err) < 0)
+	if (record_web_kernels_list(r, &k, &nk, err) < 0 ||
+	    record_web_runs(r, &runs, &nr, err) < 0)
 		goto out;
 	ret = web_table_build(t, m, k, nk, runs, nr, err);
 out:
-	record_webview_kernels_free(k, nk);
+	record_web_kernels_free(k, nk);
 	record_runs_free(runs, nr);
 	return ret;
 }

@@ -29,6 +29,7 @@
 #include "lib/strbuf.h"
 #include "matrix/matrix.h"
 #include "store/record.h"
+#include "store/record-web.h"
 #include "judge/verdict.h"
 
 enum web_table_kind {
@@ -85,7 +86,7 @@ struct web_table {
  * kernel not in kernels are left out. 0 or -1 + err; release t either way.
  */
 int web_table_build(struct web_table *t, const struct matrix *m,
-		    const struct record_webview_kernel *kernels, size_t nk,
+		    const struct record_web_kernel *kernels, size_t nk,
 		    const struct record_run *runs, size_t nr,
 		    struct strbuf *err);
 /* The same from the store (r NULL: an empty store, an empty table). */

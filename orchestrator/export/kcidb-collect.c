@@ -13,6 +13,7 @@
 #include "matrix/hypervisors.h"
 #include "export/kcidb.h"
 #include "compare/regressions.h"
+#include "store/record-web.h"
 #include "lib/url.h"
 #include "lib/xmalloc.h"
 
@@ -59,7 +60,7 @@ struct collector {
 	size_t n_qv;
 	/* The compatibility web's released kernels: their runs are
 	 * checkouts of their own, "release-<version>". */
-	struct record_webview_kernel *web;
+	struct record_web_kernel *web;
 	size_t n_web;
 	/* A tree's recorded commits, loaded once per tree. */
 	char *commits_tree;
@@ -137,7 +138,7 @@ static const char *find_build(const struct kcidb_report *rep,
 }
 
 /* The web kernel a run booted (tree "release"), or NULL. */
-static const struct record_webview_kernel *web_kernel_of(
+static const struct record_web_kernel *web_kernel_of(
 	const struct collector *co, const struct record_run *run)
 {
 	size_t i;
@@ -152,7 +153,7 @@ static const struct record_webview_kernel *web_kernel_of(
 
 /* A released kernel's checkout: the release as Debian shipped it. */
 static void web_checkout(struct kcidb_report *rep, struct kcidb_checkout *c,
-			 const struct record_webview_kernel *k)
+			 const struct record_web_kernel *k)
 {
 	c->tree = "release";
 	c->comment = keep(rep, xstrfmt("released kernel %s: Debian package "
@@ -173,7 +174,7 @@ static int add_checkout(struct collector *co, const struct record_run *run,
 	char *id;
 	size_t i;
 
-	const struct record_webview_kernel *wk = web_kernel_of(co, run);
+	const struct record_web_kernel *wk = web_kernel_of(co, run);
 
 	if (wk)
 		id = xstrfmt("release-%s", wk->version);
@@ -257,7 +258,7 @@ static int add_build(struct collector *co, const struct record_run *run,
 	char *id;
 	int rc;
 
-	const struct record_webview_kernel *wk = web_kernel_of(co, run);
+	const struct record_web_kernel *wk = web_kernel_of(co, run);
 
 	if (wk)
 		id = xstrfmt("release-%s:%s", wk->version, run->build);
@@ -568,7 +569,7 @@ int kcidb_collect(struct record *r, const struct matrix *m,
 		return 0;	/* nothing recorded: an empty report */
 	if (regressions_compute(r, m, &rs, err) < 0 ||
 	    record_list_runs(r, &runs, &n_runs, err) < 0 ||
-	    record_webview_kernels(r, &co.web, &co.n_web, err) < 0)
+	    record_web_kernels_list(r, &co.web, &co.n_web, err) < 0)
 		goto out;
 	test_of = xcalloc(n_runs ? n_runs : 1, sizeof(*test_of));
 	/* Oldest first: the report reads in the order things happened. */
@@ -603,7 +604,7 @@ out:
 	free(co.qv);
 	free(co.commits_tree);
 	record_history_commits_free(co.commits, co.n_commits);
-	record_webview_kernels_free(co.web, co.n_web);
+	record_web_kernels_free(co.web, co.n_web);
 	return ret;
 }
 

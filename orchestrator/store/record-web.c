@@ -60,10 +60,11 @@ static void read_kernel(sqlite3_stmt *st, struct record_web_kernel *k)
 	k->package = record_column_str(st, 2);
 	k->version = record_column_str(st, 3);
 	k->path = record_column_str(st, 4);
+	k->added_at = sqlite3_column_double(st, 5);
 }
 
-#define KERNEL_COLUMNS "SELECT id, release, package, version, path FROM " \
-		       "web_kernels "
+#define KERNEL_COLUMNS "SELECT id, release, package, version, path, " \
+		       "added_at FROM web_kernels "
 
 int record_web_kernels_list(struct record *r, struct record_web_kernel **out,
 			    size_t *n, struct strbuf *err)
@@ -169,4 +170,17 @@ int record_web_want(struct record *r, const char *id, const char *cell,
 		return -1;
 	*wanted = 1;
 	return 0;
+}
+
+/* The index runs_commit (tree, commit_id, build, cell) finds them. */
+int record_web_runs(struct record *r, struct record_run **runs, size_t *n,
+		    struct strbuf *err)
+{
+	static const char sql[] = "SELECT " RECORD_RUN_COLUMNS RECORD_RUN_FROM
+		"WHERE r.tree = '" RECORD_WEB_TREE "' AND r.commit_id IN "
+		"(SELECT id FROM web_kernels) ORDER BY r.started_at, r.id";
+
+	return record_list_runs_where(r, record_prepare(r, sql,
+				      "cannot list the web's runs", err, 0),
+				      runs, n, err);
 }

@@ -29,6 +29,7 @@ struct record_web_kernel {
 	char *package;		/* Debian's package */
 	char *version;		/* Debian's version of it */
 	char *path;		/* the image */
+	double added_at;	/* when it was first added (read only) */
 };
 
 /*
@@ -47,6 +48,10 @@ int record_web_kernels_get(struct record *r, const char *id,
 			   struct record_web_kernel *out, struct strbuf *err);
 void record_web_kernel_release(struct record_web_kernel *k);
 void record_web_kernels_free(struct record_web_kernel *k, size_t n);
+/* Every run of a web kernel (tree "release", commit_id its id), oldest
+ * first (started_at, then id): what the web's views read. 0 or -1 + err. */
+int record_web_runs(struct record *r, struct record_run **runs, size_t *n,
+		    struct strbuf *err);
 
 /*
  * Web kernel id must boot in cell when no run of it there has env_key

@@ -359,26 +359,6 @@ int record_query_probes(struct record *r, struct record_run *run,
 			struct strbuf *err);
 
 /*
- * ---- record-webview.c: what the compatibility web's views read ----
- * A released kernel of the web (schema 10, table web_kernels): id is
- * its image's sha256, release the kernel release ("6.12"), package and
- * version Debian's, path the unpacked image.
- */
-struct record_webview_kernel {
-	char *id, *release, *package, *version, *path;
-	double added_at;
-};
-/* Every web kernel, in id order. 0 or -1 + err. */
-int record_webview_kernels(struct record *r,
-			   struct record_webview_kernel **out, size_t *n,
-			   struct strbuf *err);
-void record_webview_kernels_free(struct record_webview_kernel *v, size_t n);
-/* Every run of a web kernel (tree "release", commit_id its id), oldest
- * first (started_at, then id). 0 or -1 + err. */
-int record_webview_runs(struct record *r, struct record_run **runs,
-			size_t *n, struct strbuf *err);
-
-/*
  * ---- record-reuse.c: a verdict carried over instead of a boot ----
  * The run that judged kernel_id in env_key (both non-empty), for a new
  * run to carry its verdict: 1 with *out set (with its probes and
