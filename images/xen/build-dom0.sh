@@ -23,13 +23,19 @@
 #   built with; a few minutes of debootstrap and apt, once.
 # - dom0-base-R-KEY.cpio.gz: what dom0 runs (the toolstack daemons, their
 #   libraries, busybox) copied out of that root; 3-4 MB.
+# - dom0-hvm-R-KEY.cpio.gz: what dom0 runs for HVM guests only (the device
+#   model, its libraries the base lacks, hvmloader, SeaBIOS), zero-padded
+#   like the image; 10-20 MB, which every dom0 boot would otherwise unpack
+#   (4-7 s under TCG) for guests that are PV or PVH.
 # - dom0-agent-R-KEY: the agent compiled in the root (a few seconds).
 # - dom0-R-KEY.cpio.gz, the image: two gzipped cpio members concatenated
 #   (the kernel unpacks them in turn), zero-padded so that the runner can
 #   append its jobs as a plain cpio: the base, and an overlay (/init, the
 #   agent, the Xen modules of the dom0 kernel) rebuilt in about a second
 #   when the agent changes. Beside it IMAGE%.cpio.gz.vmlinux.gz, dom0's
-#   kernel as a gzipped ELF, which Xen loads 4 s faster than the vmlinuz.
+#   kernel as a gzipped ELF, which Xen loads 4 s faster than the vmlinuz,
+#   and IMAGE%.cpio.gz.hvm.cpio.gz, the HVM part (a link), which the runner
+#   puts between the image and its jobs when a group has an HVM guest.
 # Files have a .sha256 sidecar that is verified before reuse, the root a
 # `complete` file written last: a half-written or damaged product is
 # rebuilt, never booted.
@@ -140,6 +146,7 @@ rootkey=$({ section root; echo "$release $suite $mirror $security"; } |
 root=$cache/dom0-root-$release-$rootkey
 basekey=$({ section base; echo "full=$full $rootkey"; } | hash16)
 base=$cache/dom0-base-$release-$basekey.cpio.gz
+hvmpart=$cache/dom0-hvm-$release-$basekey.cpio.gz
 libs=$cache/dom0-base-$release-$basekey.libs
 if [ -d "$agent" ]; then
 	akey=$({ section agent; agent_text; echo "$rootkey"; } | hash16)
@@ -198,6 +205,15 @@ trap 'exit 1' INT TERM HUP
 pack() {
 	(cd "$1" && find . | LC_ALL=C sort |
 		cpio -o -H newc --quiet --reproducible) | gzip -6n > "$2"
+}
+
+# pad512 FILE: zero-pad to a 512-byte boundary. The kernel skips zeros
+# between archives, but finds an uncompressed cpio (the runner's jobs,
+# appended as is, after the HVM part if any) only at an offset that is a
+# multiple of 4.
+pad512() {
+	size=$(stat -c %s "$1")
+	head -c $(( (512 - size % 512) % 512 )) /dev/zero >> "$1"
 }
 
 # --- the build root: Debian, the Xen toolstack, the agent's compiler ---
@@ -303,12 +319,13 @@ hvm_files="/usr/lib/xen-$release/boot/hvmloader
 xenstore_tools="xenstore-read xenstore-write xenstore-ls xenstore-list
 	xenstore-exists xenstore-rm xenstore-watch xenstore-chmod"
 
-# copy_closure ROOT MIN FILE...: copy FILEs of the chroot ROOT, and every
-# shared library they load, to the same paths in MIN. Libraries land in
-# /usr/lib (MIN is merged-/usr; an older suite's root need not be).
+# copy_closure ROOT MIN HAVE FILE...: copy FILEs of the chroot ROOT, and
+# every shared library they load that HAVE (a directory, or "") lacks, to
+# the same paths in MIN. Libraries land in /usr/lib (MIN is merged-/usr;
+# an older suite's root need not be).
 copy_closure() {
-	cr=$1 mr=$2
-	shift 2
+	cr=$1 mr=$2 have=$3
+	shift 3
 	for f in "$@"; do
 		# A root that is not merged-/usr keeps libraries in /lib.
 		[ -e "$cr$f" ] || [ ! -e "$cr${f#/usr}" ] || f=${f#/usr}
@@ -325,6 +342,7 @@ copy_closure() {
 		*) d=$l ;;
 		esac
 		[ -e "$mr$d" ] && continue
+		[ -n "$have" ] && [ -e "$have$d" ] && continue
 		mkdir -p "$mr$(dirname "$d")"
 		# Resolved in the chroot: a link may be absolute (bullseye's
 		# /lib64/ld-linux-x86-64.so.2), and the host's file is not
@@ -333,7 +351,7 @@ copy_closure() {
 	done
 }
 
-if valid "$base"; then
+if valid "$base" && valid "$hvmpart"; then
 	say "base $base (cached)"
 elif [ "$full" = 1 ]; then
 	say "copy and trim the build root (HVM_DOM0_FULL=1)"
@@ -359,7 +377,9 @@ elif [ "$full" = 1 ]; then
 	# debootstrap's device nodes: dom0 mounts devtmpfs.
 	rm -rf "${min:?}"/dev/*
 fi
-if ! valid "$base"; then
+if ! valid "$base" || ! valid "$hvmpart"; then
+	hmin=$work/hvm
+	mkdir -p "$hmin"
 	if [ "$full" != 1 ]; then
 		say "assemble the minimal root"
 		min=$work/min
@@ -373,11 +393,15 @@ if ! valid "$base"; then
 		ln -s /run "$min/var/run"
 		chmod 1777 "$min/tmp"
 		# shellcheck disable=SC2086
-		copy_closure "$root" "$min" $programs "$device_model"
+		copy_closure "$root" "$min" "" $programs
+		# The HVM part: the device model and its libraries that the
+		# base lacks, hvmloader, SeaBIOS (merged-/usr like the base).
+		mkdir -p "$hmin/usr/lib" "$hmin/usr/lib64"
+		copy_closure "$root" "$hmin" "$min" "$device_model"
 		for f in $hvm_files; do
 			[ -e "$root$f" ] || die "$f is not in the build root"
-			mkdir -p "$min$(dirname "$f")"
-			cp "$root$(chroot "$root" readlink -f "$f")" "$min$f"
+			mkdir -p "$hmin$(dirname "$f")"
+			cp "$root$(chroot "$root" readlink -f "$f")" "$hmin$f"
 		done
 		for t in $xenstore_tools; do
 			ln -s xenstore "$min/usr/bin/$t"
@@ -400,8 +424,20 @@ if ! valid "$base"; then
 	mv "$work/libs" "$libs"
 	# The sidecar vouches for the library list too.
 	seal "$work/base.cpio.gz" "$base" "$libs"
-	rm -rf "$min"
-	say "base $base ($(du -k "$base" | cut -f1) KiB)"
+	# (HVM_DOM0_FULL's root has the device model: its part is empty.)
+	# Only /usr: the part is unpacked over the base, whose /lib, /bin...
+	# are symlinks the kernel would replace with directories.
+	for f in "$hmin"/* "$hmin"/.[!.]*; do
+		[ -e "$f" ] || continue
+		[ "$f" = "$hmin/usr" ] || die "the HVM part holds $f, not under /usr"
+	done
+	say "pack the HVM part"
+	pack "$hmin" "$work/hvm.cpio.gz"
+	pad512 "$work/hvm.cpio.gz"
+	seal "$work/hvm.cpio.gz" "$hvmpart"
+	rm -rf "$min" "$hmin"
+	say "base $base ($(du -k "$base" | cut -f1) KiB)," \
+		"HVM part $(du -k "$hvmpart" | cut -f1) KiB"
 fi
 # <<< base
 
@@ -508,15 +544,10 @@ cp "$abin" "$ov/usr/sbin/hvmatrix-xl-agent"
 cp "$init" "$ov/init"
 chmod 0755 "$ov/usr/sbin/hvmatrix-xl-agent" "$ov/init"
 pack "$ov" "$work/overlay.cpio.gz"
-# Zero-pad to a 512-byte boundary: the kernel skips zeros between
-# archives, but finds an uncompressed cpio (the runner's jobs, appended
-# as is) only at an offset that is a multiple of 4.
-{
-	cat "$base" "$work/overlay.cpio.gz"
-	size=$(($(stat -c %s "$base") +
-		$(stat -c %s "$work/overlay.cpio.gz")))
-	head -c $(( (512 - size % 512) % 512 )) /dev/zero
-} > "$work/dom0.cpio.gz"
+cat "$base" "$work/overlay.cpio.gz" > "$work/dom0.cpio.gz"
+pad512 "$work/dom0.cpio.gz"
+hlink=${out%.cpio.gz}.hvm.cpio.gz
+ln -f "$hvmpart" "$hlink"
 
 # --- dom0's kernel as a gzipped ELF, beside the image ---
 # Xen unpacks an xz bzImage for dom0 in about 5 s under TCG, a gzipped ELF
@@ -561,10 +592,10 @@ if [ -f "$vmlinuz" ] && ! valid "$vfile"; then
 fi
 if valid "$vfile"; then
 	ln -f "$vfile" "$vlink"
-	seal "$work/dom0.cpio.gz" "$out" "$vlink"
+	seal "$work/dom0.cpio.gz" "$out" "$hlink" "$vlink"
 else
 	rm -f "$vlink"
-	seal "$work/dom0.cpio.gz" "$out"
+	seal "$work/dom0.cpio.gz" "$out" "$hlink"
 fi
 
 # Keep the cache from growing with every agent build: drop this
@@ -581,12 +612,13 @@ prune() {
 	ls -dt "$cache"/$1 2>/dev/null | tail -n +"$2" | while read -r f; do
 		named "$f" && continue
 		rm -rf "$f" "$f.sha256" "${f%.cpio.gz}.libs" \
-			"${f%.cpio.gz}.vmlinux.gz"
+			"${f%.cpio.gz}.vmlinux.gz" "${f%.cpio.gz}.hvm.cpio.gz"
 	done
 }
 prune "dom0-$release-????????????????.cpio.gz" 4
 prune "dom0-agent-$release-????????????????" 4
 prune "dom0-base-$release-????????????????.cpio.gz" 4
+prune "dom0-hvm-$release-????????????????.cpio.gz" 4
 prune "dom0-root-$release-????????????????" 3
 prune 'dom0-vmlinux-*.gz' 4
 say "image $out ($(du -k "$out" | cut -f1) KiB)"

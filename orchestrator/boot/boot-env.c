@@ -210,7 +210,7 @@ static int add_qemu(EVP_MD_CTX *ctx, const char *qemu, struct strbuf *err)
 static int add_xen(EVP_MD_CTX *ctx, const struct cell *c, struct strbuf *err)
 {
 	char *elf = NULL, *version = NULL, *initrd = NULL, *kernel = NULL;
-	char rel[32];
+	char *hvm = NULL, rel[32];
 	int ret = -1;
 
 	if (image_xen(c->xen, &elf, &version, err) < 0)
@@ -223,6 +223,10 @@ static int add_xen(EVP_MD_CTX *ctx, const struct cell *c, struct strbuf *err)
 		    add_file(ctx, "dom0-kernel", kernel, err) ||
 		    add_file(ctx, "dom0", initrd, err))
 			goto out;
+		if (c->guest == CELL_GUEST_HVM &&
+		    (!(hvm = image_dom0_hvm(initrd, err)) ||
+		     add_file(ctx, "dom0-hvm", hvm, err)))
+			goto out;
 	}
 	ret = 0;
 out:
@@ -230,6 +234,7 @@ out:
 	free(version);
 	free(initrd);
 	free(kernel);
+	free(hvm);
 	return ret;
 }
 

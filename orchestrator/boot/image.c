@@ -221,6 +221,25 @@ char *image_xen_release(const char *version, char *buf, size_t len)
 	return buf;
 }
 
+char *image_dom0_hvm(const char *initrd, struct strbuf *err)
+{
+	size_t n = strlen(initrd);
+	struct stat st;
+	char *part;
+
+	if (n > 8 && !strcmp(initrd + n - 8, ".cpio.gz"))
+		part = xstrfmt("%.*s.hvm.cpio.gz", (int)(n - 8), initrd);
+	else
+		part = xstrfmt("%s.hvm.cpio.gz", initrd);
+	if (stat(part, &st) == 0 && st.st_size)
+		return part;
+	strbuf_addf(err, "the dom0 image %s has no HVM part beside it "
+		    "(%s), which HVM guests need: tools/setup.sh builds it "
+		    "(images/xen/build-dom0.sh)", initrd, part);
+	free(part);
+	return NULL;
+}
+
 int image_dom0(const char *release, char **initrd, char **kernel,
 	       struct strbuf *err)
 {

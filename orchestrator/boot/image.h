@@ -42,6 +42,14 @@ void image_cpio_end(struct strbuf *out);
 int image_dom0(const char *release, char **initrd, char **kernel,
 	       struct strbuf *err);
 
+/*
+ * The HVM part of the dom0 image initrd (images/xen/build-dom0.sh leaves
+ * it beside the image as IMAGE%.cpio.gz.hvm.cpio.gz): the device model,
+ * hvmloader and SeaBIOS, appended to the image only for groups with an
+ * HVM guest. Its path, or NULL with err saying what is missing.
+ */
+char *image_dom0_hvm(const char *initrd, struct strbuf *err);
+
 /* The release whose dom0 serves a cell whose Xen states version. */
 #define IMAGE_DOM0_DEFAULT "4.17"
 

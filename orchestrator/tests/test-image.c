@@ -156,6 +156,34 @@ START_TEST(empty_file_is_none)
 }
 END_TEST
 
+/* The HVM part is the file beside the image, and only a non-empty one:
+ * anything else is an error naming both. */
+START_TEST(hvm_part_beside_the_image)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *img = xstrfmt("%s/dom0-4.17-k.cpio.gz", tmpdir);
+	char *want = xstrfmt("%s/dom0-4.17-k.hvm.cpio.gz", tmpdir);
+	char *p;
+
+	put("dom0-4.17-k.cpio.gz", "image");
+	ck_assert_ptr_null(image_dom0_hvm(img, &err));
+	ck_assert_ptr_nonnull(strstr(err.buf, img));
+	ck_assert_ptr_nonnull(strstr(err.buf, want));
+	strbuf_reset(&err);
+	put("dom0-4.17-k.hvm.cpio.gz", "");
+	ck_assert_ptr_null(image_dom0_hvm(img, &err));
+	strbuf_reset(&err);
+	put("dom0-4.17-k.hvm.cpio.gz", "device model");
+	p = image_dom0_hvm(img, &err);
+	ck_assert_msg(p != NULL, "%s", err.buf);
+	ck_assert_str_eq(p, want);
+	free(p);
+	free(img);
+	free(want);
+	strbuf_release(&err);
+}
+END_TEST
+
 /* A QEMU cell whose qemu is a file of tmpdir ("qemu", made executable). */
 static void env_cell(struct cell *c, const char *memory)
 {
@@ -255,6 +283,7 @@ int main(void)
 	tcase_add_test(tc, old_names_are_4_17s_only);
 	tcase_add_test(tc, environment_first);
 	tcase_add_test(tc, empty_file_is_none);
+	tcase_add_test(tc, hvm_part_beside_the_image);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("env");
 	tcase_add_checked_fixture(tc, setup, teardown);
