@@ -4,7 +4,11 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+# Each phase's wall time, printed at the end: CI has a budget.
+phases=
+phase() { phases+="test: $1 took $(( SECONDS - ${t_phase:-0} )) s"$'\n'; t_phase=$SECONDS; }
 bash tools/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+phase setup
 HVMATRIX_TEST_KERNEL=$(cat cache/debian-kernel.path)
 export HVMATRIX_TEST_KERNEL
 # One KVM probe for the whole suite (a probe costs seconds on this host).
@@ -14,11 +18,14 @@ export HVMATRIX_CACHE="$top/cache/probe"
 echo "test: building the test kernels (cached after the first time)" >&2
 sh images/kernels/build-test-kernels.sh "$top/cache" > /dev/null ||
 	echo "test: cannot build the test kernels; t-interface.sh will fail" >&2
+phase "the test kernels"
 make -j2 check
 rc=$?
+phase "make check"
 # The unit tests again under ASan+UBSan, in build-asan/ (tools/test-asan.sh);
 # its logs are counted below with the others.
 bash tools/test-asan.sh || rc=1
+phase "the sanitizer pass"
 shopt -s nullglob
 logs=(orchestrator/tests/*.log fuzz/*.log build-asan/build/orchestrator/tests/*.log
 	build-asan/build/fuzz/*.log)
@@ -42,5 +49,6 @@ if [ "$rc" -ne 0 ] && ! grep -q ' [1-9][0-9]* failed$' cache/test-summary; then
 	read -r p _ < cache/test-summary
 	printf '%d passed, %d failed\n' "$p" 1 > cache/test-summary
 fi
+printf '%s' "$phases"
 cat cache/test-summary
 exit "$rc"

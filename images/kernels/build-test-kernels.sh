@@ -47,17 +47,23 @@ if [ -f "$dest/complete" ]; then
 	exit 0
 fi
 [ -r "$tarball" ] || { echo "build-test-kernels.sh: $tarball missing (apt-get install linux-source-6.1)" >&2; exit 1; }
-src=$cache/linux-source-6.1
+# The daemon's layout (build.c: ROOT/src and ROOT/out, CCACHE_BASEDIR=ROOT,
+# CCACHE_NOHASHDIR): its builds of the same sources and config, as the
+# tests' daemons make them (lib.sh gives them this compiler cache), hit
+# what this compiled instead of compiling the kernel again.
+root=$cache/test-kernels-build
+src=$root/src
 if [ ! -f "$src/.complete" ]; then
 	echo "build-test-kernels.sh: unpacking $tarball" >&2
-	rm -rf "$src"
-	mkdir -p "$cache"
-	tar -xf "$tarball" -C "$cache"
+	rm -rf "$root" "$cache/linux-source-6.1" "$cache/test-kernels-out"
+	mkdir -p "$root"
+	tar -xf "$tarball" -C "$root"
+	mv "$root/linux-source-6.1" "$src"
 	touch "$src/.complete"
 fi
-out=$cache/test-kernels-out
+out=$root/out
 mkdir -p "$out" "$dest.tmp"
-export CCACHE_DIR="$cache/ccache"
+export CCACHE_DIR="$cache/ccache" CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 mk() { make -s -C "$src" O="$out" CC="ccache gcc" "$@"; }
 # Never leave the tree patched, whatever happens below.
 applied=

@@ -21,6 +21,10 @@ FIXTURES=$top_srcdir/orchestrator/tests/fixtures
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hvm-test.XXXXXX")
 export HVMATRIX_STATE=$TMP/state
 export HVMATRIX_CACHE=${HVMATRIX_CACHE:-$top_builddir/cache/probe}
+# The daemons' compiler cache: the test kernels' own (build-test-kernels.sh
+# compiles them in the daemon's layout), so a test's cold build of the demo
+# tree compiles only what its commits change, and none reads the user's.
+export HVMATRIX_CCACHE=${HVMATRIX_CCACHE:-$top_builddir/cache/ccache}
 # A private copy of the payload: every QEMU a test starts then names $TMP
 # on its command line, which is how leftovers() finds strays.
 cp "${HVMATRIX_INITRD:-$top_builddir/images/payload.cpio.gz}" \
@@ -32,6 +36,8 @@ cleanup() {
 	# Nothing a test started may outlive it.
 	pkill -KILL -f "$TMP/" 2>/dev/null
 	rm -rf "$TMP"
+	# What the suite's time is spent on (CI has a budget).
+	echo "# ${0##*/}: ${SECONDS} s"
 }
 trap cleanup EXIT
 
