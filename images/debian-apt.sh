@@ -10,6 +10,13 @@
 #	download the packages WANTFN prints into DESTDIR. WANTFN runs with
 #	the apt options in the array `opt` (for apt-cache queries) under
 #	the suite set's lock. 0, or 1 after two failed tries.
+#   debian_apt_publish TMP DIR
+#	TMP (filled, its manifest written as TMP/manifest.part) becomes
+#	DIR, the manifest renamed last: a directory with a manifest is
+#	complete.
+#   debian_apt_each FN ITEM...
+#	FN ITEM for every ITEM at once, in the background; 0 when all
+#	succeeded, else 1 after saying which failed (with `say`).
 
 mirror=${HVMATRIX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security=${HVMATRIX_DEBIAN_SECURITY:-http://security.debian.org/debian-security}
@@ -83,4 +90,26 @@ debian_apt_download() {
 	) 9>"$ad/lock" && return 0
 	done
 	return 1
+}
+
+debian_apt_publish() {
+	local tmp=$1 dir=$2
+	chmod 755 "$tmp"
+	mv "$tmp/manifest.part" "$tmp/manifest"
+	rm -rf "$dir"
+	mv "$tmp" "$dir"
+}
+
+debian_apt_each() {
+	local fn=$1 item i rc=0
+	shift
+	local pids=() names=()
+	for item in "$@"; do
+		"$fn" "$item" &
+		pids+=($!) names+=("$item")
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || { say "${names[$i]}: failed"; rc=1; }
+	done
+	return $rc
 }

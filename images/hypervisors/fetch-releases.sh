@@ -166,21 +166,9 @@ fetch_one() {
 	rm -rf "$tmp/debs"
 	cat "$tmp/manifest.head" "$m" > "$tmp/manifest.part"
 	rm -f "$tmp/manifest.head" "$m"
-	chmod 755 "$tmp"
-	mv "$tmp/manifest.part" "$tmp/manifest"
-	rm -rf "$dir"
-	mv "$tmp" "$dir"
+	debian_apt_publish "$tmp" "$dir"
 	trap - RETURN
 	say "$rel: $pver"
 }
 
-pids=() names=()
-for rel in "$@"; do
-	fetch_one "$rel" &
-	pids+=($!) names+=("$rel")
-done
-rc=0
-for i in "${!pids[@]}"; do
-	wait "${pids[$i]}" || { say "${names[$i]}: failed"; rc=1; }
-done
-exit $rc
+debian_apt_each fetch_one "$@"

@@ -98,21 +98,9 @@ fetch_one() {
 			"$(sha256sum "$deb" | cut -d' ' -f1)"
 	} > "$tmp/manifest.part"
 	rm -rf "$tmp/debs"
-	chmod 755 "$tmp"
-	mv "$tmp/manifest.part" "$tmp/manifest"
-	rm -rf "$dir"
-	mv "$tmp" "$dir"
+	debian_apt_publish "$tmp" "$dir"
 	trap - EXIT
 	say "$rel: $pkg $ver"
 }
 
-pids=() names=()
-for rel in "$@"; do
-	fetch_one "$rel" &
-	pids+=($!) names+=("$rel")
-done
-rc=0
-for i in "${!pids[@]}"; do
-	wait "${pids[$i]}" || { say "${names[$i]}: failed"; rc=1; }
-done
-exit $rc
+debian_apt_each fetch_one "$@"
