@@ -2,9 +2,22 @@
 # Install every Debian package hvmatrix needs (by name, from Debian's
 # archive), fetch Debian's prebuilt kernel for the demo and the tests, and
 # build hvmatrix. Safe to run again: it only does what is missing.
+# --test-kernels (tools/test.sh) also builds the test suite's kernels
+# (images/kernels/build-test-kernels.sh), in the background from the
+# moment the compiler is installed: the fetches and debootstraps below
+# wait mostly on the network meanwhile.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+test_kernels=
+case ${1:-} in
+--test-kernels) test_kernels=1 ;;
+-h | --help)
+	echo "usage: tools/setup.sh [--test-kernels]"
+	exit 0 ;;
+"") ;;
+*) echo "usage: tools/setup.sh [--test-kernels]" >&2; exit 2 ;;
+esac
 
 packages=(
 	build-essential autoconf automake libtool pkg-config
@@ -38,6 +51,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 	as_root apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+tk_pid=
+if [ -n "$test_kernels" ]; then
+	say "test kernels: building in the background (cached after the first time)"
+	mkdir -p cache
+	sh images/kernels/build-test-kernels.sh "$top/cache" \
+		> cache/test-kernels.log 2>&1 &
+	tk_pid=$!
 fi
 
 # Debian's kernel, unpacked into cache/ without installing it.
@@ -87,5 +109,11 @@ for r in 4.14 4.17 4.20; do
 	mv "cache/dom0-$r.path.tmp" "cache/dom0-$r.path"
 done
 cp cache/dom0-4.17.path cache/dom0.path.tmp && mv cache/dom0.path.tmp cache/dom0.path
+if [ -n "$tk_pid" ]; then
+	say "test kernels: waiting for the build"
+	# Not fatal: the tests that boot them fail, naming what is missing.
+	wait "$tk_pid" || { say "cannot build the test kernels:"; \
+		tail -20 cache/test-kernels.log >&2; }
+fi
 say "ready: $top/hvmatrix, kernel $kernel, dom0 $(cat cache/dom0-4.14.path \
 	cache/dom0-4.17.path cache/dom0-4.20.path | tr '\n' ' ')"

@@ -7,18 +7,15 @@ cd "$top"
 # Each phase's wall time, printed at the end: CI has a budget.
 phases=
 phase() { phases+="test: $1 took $(( SECONDS - ${t_phase:-0} )) s"$'\n'; t_phase=$SECONDS; }
-bash tools/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
-phase setup
+# The test kernels (a few minutes cold, cached after) build while setup
+# fetches, and before the boots start, so they do not compete with QEMU
+# for the cores.
+bash tools/setup.sh --test-kernels || { echo "0 passed, 1 failed"; exit 1; }
+phase "setup and the test kernels"
 HVMATRIX_TEST_KERNEL=$(cat cache/debian-kernel.path)
 export HVMATRIX_TEST_KERNEL
 # One KVM probe for the whole suite (a probe costs seconds on this host).
 export HVMATRIX_CACHE="$top/cache/probe"
-# The interface test's kernels (a few minutes cold, cached after): built
-# before the boots start, so they do not compete with QEMU for the cores.
-echo "test: building the test kernels (cached after the first time)" >&2
-sh images/kernels/build-test-kernels.sh "$top/cache" > /dev/null ||
-	echo "test: cannot build the test kernels; t-interface.sh will fail" >&2
-phase "the test kernels"
 make -j2 check
 rc=$?
 phase "make check"
