@@ -79,8 +79,11 @@ awk -v t="$target" '
 	/loop held up/ {
 		n = $0; sub(/.*loop held up /, "", n); sub(/ .*/, "", n)
 		if (n + 0 > t) {
-			if (shown++) print "--"
-			print b2; print b1; print
+			if (shown++ && last < NR - 3) print "--"
+			if (last < NR - 2) print b2
+			if (last < NR - 1) print b1
+			print
+			last = NR
 		}
 	}
 	{ b2 = b1; b1 = $0 }' "$out/demo.err" | cut -c1-200 | head -80 |
