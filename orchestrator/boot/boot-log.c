@@ -141,7 +141,8 @@ struct log_work {
 	char *trailer;
 	size_t len;
 	char *zst_path;		/* the compressed log; NULL: it failed */
-	int ram_fd;		/* the guest's RAM, to read; -1: no need */
+	int ram_fd;		/* the guest's RAM, to close; -1: none */
+	int read_ram;		/* ... and to read first */
 	char *recovered;	/* the panic message found there */
 };
 
@@ -157,9 +158,8 @@ static void log_work_cb(uv_work_t *req)
 	struct log_work *w = container_of(req, struct log_work, req);
 	struct strbuf err = STRBUF_INIT;
 
-	if (w->ram_fd >= 0) {
+	if (w->ram_fd >= 0 && w->read_ram) {
 		w->recovered = boot_ram_recover(w->ram_fd);
-		w->ram_fd = -1;
 		if (w->recovered) {
 			char *t = xstrfmt("%s--- hvmatrix: the kernel's log in "
 					  "the guest's memory: %s\n",
@@ -169,7 +169,14 @@ static void log_work_cb(uv_work_t *req)
 			w->trailer = t;
 			w->len = strlen(t);
 		}
+	} else if (w->ram_fd >= 0) {
+		/*
+		 * The last reference to the guest's RAM frees it: 0.1 to
+		 * 0.4 s for a guest that touched 1 GiB. Here, off the loop.
+		 */
+		close(w->ram_fd);
 	}
+	w->ram_fd = -1;
 	/* A log that cannot be finished or compressed stays as it is,
 	 * plain: every reader takes both forms. */
 	if (logfile_finish(w->log, w->trailer, w->len, &err) == 0)
@@ -242,9 +249,9 @@ unsigned boot_log_finish(struct boot_run *r, uv_loop_t *loop,
 		w->leader = r;
 		w->done = done;
 		w->ram_fd = -1;
-		if (m == r && r->ram_fd >= 0 && !r->n_members &&
-		    unexplained_fail(&r->judge)) {
+		if (m == r && r->ram_fd >= 0 && !r->n_members) {
 			w->ram_fd = r->ram_fd;
+			w->read_ram = unexplained_fail(&r->judge);
 			r->ram_fd = -1;
 		}
 		w->log = m->log;

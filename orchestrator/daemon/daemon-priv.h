@@ -41,6 +41,7 @@
 #define DAEMON_STATUS_MS 2000		/* status file refresh */
 #define DAEMON_LAG_TICK_MS 50		/* loop-lag meter resolution */
 #define DAEMON_LAG_WINDOW_S 60		/* worst lag over this window */
+#define DAEMON_LAG_DEBUG_MS 20		/* HVMATRIX_DEBUG_LAG says more */
 #define DAEMON_STATUS_SIZE 65536	/* status file, preallocated */
 #define DAEMON_WEB_CHECK_MS 60000	/* the web's cells looked at again */
 
@@ -86,6 +87,10 @@ struct daemon {
 	double lag_bucket_ms[DAEMON_LAG_WINDOW_S];
 	double lag_worst_ms;		/* since the start */
 	uint64_t lag_bucket_s[DAEMON_LAG_WINDOW_S];
+	/* HVMATRIX_DEBUG_LAG: each hold-up said, with the loop thread's
+	 * time on a CPU and waiting for one (its schedstat, -1 if none) */
+	int lag_debug, lag_sched_fd, lag_sched_ok;
+	uint64_t lag_run_ns, lag_wait_ns;
 	/* pause */
 	char *paused;			/* why, or NULL */
 	unsigned resume_delay_ms;
@@ -118,6 +123,8 @@ int daemon_state_status_open(struct daemon *d, struct strbuf *err);
 /* The state directory 0711, its top 0700/0600 but the dashboard. */
 int daemon_state_private_dir(const char *state_dir, struct strbuf *err);
 void daemon_state_write_status(struct daemon *d);
+/* HVMATRIX_DEBUG_LAG read, once, on the loop thread. */
+void daemon_state_lag_start(struct daemon *d);
 /* One tick of the loop-lag meter (every DAEMON_LAG_TICK_MS). */
 void daemon_state_lag_tick(struct daemon *d);
 /* m in force; the last one is kept (retired) while jobs may use it. */

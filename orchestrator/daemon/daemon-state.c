@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,59 @@ void daemon_state_say(struct daemon *d, const char *fmt, ...)
 /* ---- the loop-lag meter ---- */
 
 /*
+ * HVMATRIX_DEBUG_LAG: every hold-up over DAEMON_LAG_DEBUG_MS is said as
+ * it happens, after whatever the daemon said last, with where the loop
+ * thread's time went since the tick before, as the kernel counts it
+ * (/proc/thread-self/schedstat): on a CPU (work done on the loop: move
+ * it off), waiting for a CPU (the host's cores busy with other work),
+ * or asleep (the timer's own wait, plus any system call that blocked).
+ */
+void daemon_state_lag_start(struct daemon *d)
+{
+	d->lag_debug = getenv("HVMATRIX_DEBUG_LAG") &&
+		       *getenv("HVMATRIX_DEBUG_LAG");
+	d->lag_sched_fd = d->lag_debug ?
+		open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC) : -1;
+}
+
+/* The loop thread's time on a CPU and waiting for one, in ns; -1. */
+static int sched_times(struct daemon *d, uint64_t *run, uint64_t *wait)
+{
+	char buf[128];
+	ssize_t n;
+
+	if (d->lag_sched_fd < 0)
+		return -1;
+	n = pread(d->lag_sched_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return sscanf(buf, "%" SCNu64 " %" SCNu64, run, wait) == 2 ? 0 : -1;
+}
+
+static void lag_say(struct daemon *d, double lag_ms, double dt_ms)
+{
+	uint64_t run0 = d->lag_run_ns, wait0 = d->lag_wait_ns;
+	int known = d->lag_sched_ok;
+	double run_ms, wait_ms, sleep_ms;
+
+	d->lag_sched_ok = sched_times(d, &d->lag_run_ns, &d->lag_wait_ns) == 0;
+	if (lag_ms <= DAEMON_LAG_DEBUG_MS)
+		return;
+	if (!known || !d->lag_sched_ok) {
+		daemon_state_say(d, "loop held up %.0f ms", lag_ms);
+		return;
+	}
+	run_ms = (double)(d->lag_run_ns - run0) / 1e6;
+	wait_ms = (double)(d->lag_wait_ns - wait0) / 1e6;
+	sleep_ms = dt_ms - run_ms - wait_ms;
+	daemon_state_say(d, "loop held up %.0f ms (of the %.0f ms since the "
+			 "tick before: %.0f on a CPU, %.0f waiting for a "
+			 "CPU, %.0f asleep)", lag_ms, dt_ms, run_ms, wait_ms,
+			 sleep_ms > 0 ? sleep_ms : 0);
+}
+
+/*
  * daemon.c's timer every DAEMON_LAG_TICK_MS: how late it fires is how long the
  * loop was kept from its timers and console reads. The worst lag of each
  * second is kept for the last DAEMON_LAG_WINDOW_S seconds.
@@ -58,11 +112,10 @@ void daemon_state_lag_tick(struct daemon *d)
 	uint64_t now = uv_hrtime();
 	uint64_t sec = now / 1000000000u;
 	size_t slot = sec % DAEMON_LAG_WINDOW_S;
-	double lag_ms = 0;
+	double lag_ms = 0, dt = 0;
 
 	if (d->lag_last_ns) {
-		double dt = (double)(now - d->lag_last_ns) / 1e6;
-
+		dt = (double)(now - d->lag_last_ns) / 1e6;
 		lag_ms = dt > DAEMON_LAG_TICK_MS ? dt - DAEMON_LAG_TICK_MS : 0;
 	}
 	d->lag_last_ns = now;
@@ -74,8 +127,8 @@ void daemon_state_lag_tick(struct daemon *d)
 		d->lag_bucket_ms[slot] = lag_ms;
 	if (lag_ms > d->lag_worst_ms)
 		d->lag_worst_ms = lag_ms;
-	if (lag_ms > 100 && getenv("HVMATRIX_DEBUG_LAG"))
-		daemon_state_say(d, "loop held up %.0f ms", lag_ms);
+	if (d->lag_debug)
+		lag_say(d, lag_ms, dt);
 }
 
 static double worst_lag_ms(const struct daemon *d)
@@ -287,6 +340,9 @@ void daemon_state_release(struct daemon *d)
 	if (d->status_fd >= 0)
 		close(d->status_fd);
 	d->status_fd = -1;
+	if (d->lag_debug && d->lag_sched_fd >= 0)
+		close(d->lag_sched_fd);
+	d->lag_debug = 0;
 	free(d->paused);
 	d->paused = NULL;
 }

@@ -479,6 +479,7 @@ int daemon_main(const struct daemon_opts *o)
 	uv_timer_init(d.loop, &d.status_timer);
 	uv_timer_start(&d.status_timer, status_tick, DAEMON_STATUS_MS,
 		       DAEMON_STATUS_MS);
+	daemon_state_lag_start(&d);
 	uv_timer_init(d.loop, &d.lag_timer);
 	uv_timer_start(&d.lag_timer, lag_tick, DAEMON_LAG_TICK_MS,
 		       DAEMON_LAG_TICK_MS);

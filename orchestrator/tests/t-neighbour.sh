@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A nosy neighbour cannot stall the daemon's loop: while a reader holds a
-# shared flock on every file of the state directory, the loop's worst lag
+# A nosy neighbour cannot stall the daemon's loop: while a reader holds,
+# for 30 s, a shared flock on every file and directory of the state
+# directory and a read transaction open on the store, the loop's worst lag
 # (status --json, .daemon.loop.worst_lag_ms) stays under 50 ms, status
 # still answers, and a second daemon is refused at once rather than left
 # waiting. The state directory is private (0711, its top 0700/0600) but
@@ -65,18 +66,24 @@ open_top=$(find "$sd" -mindepth 1 -maxdepth 1 ! -name dashboard -perm /077)
 expect_eq "nothing else at the top is open to others" "$open_top" ""
 
 # ---- the neighbour ----
-# A shared flock on every file, as any reader of the directory could take
-# (the daemon's own daemon.lock is refused to it: -n, not waited for).
-hold=8
+# A shared flock on every file and directory, as any reader of the
+# directory could take (the daemon's own daemon.lock is refused to it: -n,
+# not waited for), each held open as long, and a read transaction on the
+# store, which keeps its write-ahead log from being checkpointed.
+hold=30
 n_files=0 n_held=0 holders=()
 while IFS= read -r -d '' f; do
 	n_files=$((n_files + 1))
 	flock -s -n "$f" sleep "$hold" &
 	holders+=($!)
-done < <(find "$sd" -type f -print0)
+done < <(find "$sd" \( -type f -o -type d \) -print0)
+{ echo 'BEGIN; SELECT count(*) FROM jobs;'; sleep "$hold"; echo 'COMMIT;'; } |
+	sqlite3 "$sd/hvmatrix.db" > "$TMP/reader.out" 2>&1 &
+reader=$!
 sleep 1
 for h in "${holders[@]}"; do kill -0 "$h" 2> /dev/null && n_held=$((n_held + 1)); done
-echo "# neighbour: $n_held of $n_files files of the state directory locked for ${hold} s"
+echo "# neighbour: $n_held of $n_files files and directories of the state" \
+	"directory locked, and the store read, for ${hold} s"
 check "the neighbour holds a lock on daemon.json" \
 	bash -c 'flock -x -n "$1" true; [ $? -ne 0 ]' _ "$sd/daemon.json"
 t0=$(date +%s.%N)
@@ -97,6 +104,10 @@ echo "# status answered in $secs s while the neighbour held the locks"
 check "status answers while the neighbour holds its locks (< 3 s)" \
 	test "$(echo "$secs < 3" | bc)" = 1
 for h in "${holders[@]}"; do wait "$h" 2> /dev/null; done
+wait "$reader"
+check "the neighbour's read of the store worked (a count, no error)" \
+	bash -c 'grep -qx "[0-9][0-9]*" "$1" && ! grep -qvx "[0-9][0-9]*" "$1"' \
+	_ "$TMP/reader.out"
 # The status timer rewrites the file within DAEMON_STATUS_MS (2 s).
 sleep 3
 worst() { "$HVM" status --state "$1" --json | jq -r '.daemon.loop.worst_lag_ms'; }

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "daemon/daemon-priv.h"
+#include "lib/fsutil.h"
 #include "lib/strbuf.h"
 #include "lib/xmalloc.h"
 
@@ -175,6 +176,67 @@ START_TEST(test_status_file)
 }
 END_TEST
 
+/* Spin on the CPU for ms milliseconds: the loop held up by work. */
+static void spin_ms(unsigned ms)
+{
+	uint64_t until = uv_hrtime() + (uint64_t)ms * 1000000u;
+
+	while (uv_hrtime() < until)
+		;
+}
+
+/*
+ * The meter keeps the worst lag; with HVMATRIX_DEBUG_LAG each hold-up
+ * over DAEMON_LAG_DEBUG_MS is said with where the loop thread's time went:
+ * a hold-up spent spinning is on a CPU or waiting for one, not asleep.
+ */
+START_TEST(test_lag_said_with_its_cause)
+{
+	struct daemon d;
+	uv_loop_t loop;
+	struct strbuf out = STRBUF_INIT;
+	char path[] = "/tmp/test-daemon-state-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	unsigned held, dt, cpu, wait, asleep;
+	const char *line;
+
+	ck_assert_int_ge(fd, 0);
+	daemon_setup(&d, &loop);
+	d.o.quiet = 0;
+	setenv("HVMATRIX_DEBUG_LAG", "1", 1);
+	daemon_state_lag_start(&d);
+	unsetenv("HVMATRIX_DEBUG_LAG");
+	ck_assert_int_eq(d.lag_debug, 1);
+	ck_assert_int_ge(d.lag_sched_fd, 0);
+	ck_assert_int_eq(dup2(fd, 2), 2);
+	daemon_state_lag_tick(&d);
+	spin_ms(DAEMON_LAG_TICK_MS + 150);
+	daemon_state_lag_tick(&d);
+	/* On time: nothing said. */
+	d.lag_last_ns = uv_hrtime() - DAEMON_LAG_TICK_MS * 1000000u;
+	daemon_state_lag_tick(&d);
+	fflush(stderr);
+	ck_assert_int_eq(dup2(saved, 2), 2);
+	close(saved);
+	ck_assert_int_eq(fsutil_read(path, &out), 0);
+	unlink(path);
+	close(fd);
+	ck_assert_double_ge(d.lag_worst_ms, 150);
+	line = strstr(out.buf, "loop held up ");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_ptr_null(strstr(line + 1, "loop held up "));
+	ck_assert_int_eq(sscanf(line, "loop held up %u ms (of the %u ms since "
+				"the tick before: %u on a CPU, %u waiting for "
+				"a CPU, %u asleep)", &held, &dt, &cpu, &wait,
+				&asleep), 5);
+	ck_assert_uint_ge(held, 150);
+	ck_assert_uint_ge(cpu + wait, 190);
+	ck_assert_uint_le(asleep, 10);
+	strbuf_release(&out);
+	daemon_teardown(&d, &loop);
+}
+END_TEST
+
 START_TEST(test_retired_matrix_kept)
 {
 	struct daemon d;
@@ -211,6 +273,7 @@ static Suite *daemon_state_suite(void)
 	tcase_add_test(tc, test_pause_first_reason);
 	tcase_add_test(tc, test_status_file);
 	tcase_add_test(tc, test_retired_matrix_kept);
+	tcase_add_test(tc, test_lag_said_with_its_cause);
 	suite_add_tcase(s, tc);
 	return s;
 }
