@@ -127,8 +127,9 @@ sed 's/^/# /' "$TMP/daemon2.log" | grep -v "^#   " | tail -12
 echo "# daemon: $(($(date +%s) - t0)) s"
 db2() { sqlite3 "$state2/hvmatrix.db" "$1"; }
 db2 "SELECT substr(commit_id, 1, 7), cell, purpose, verdict,
-	printf('%.2f', started_at), printf('%.2f', started_at + duration_s)
-	FROM runs ORDER BY started_at" | sed 's/^/# run /'
+	printf('%.2f', started_at), printf('%.2f', started_at + duration_s),
+	substr(reason, 1, 100) FROM runs ORDER BY started_at" |
+	sed 's/^/# run /'
 db2 "SELECT substr(commit_id, 1, 7), state, printf('%.2f', started_at),
 	printf('%.2f', finished_at) FROM jobs" | sed 's/^/# job /'
 db2 "SELECT event, cell, printf('%.2f', created_at) FROM outbox" |
