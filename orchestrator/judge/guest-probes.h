@@ -20,6 +20,9 @@
 /* The console's own latency between the guest's clock and the host's
  * arrival time of a line, added to the cell's clock_tolerance. */
 #define GUEST_PROBES_CLOCK_SLACK_S 0.5
+/* The clock probe's stamps: mark 1 at its start, 2 and 3 about 1 s and
+ * 2 s later. */
+#define GUEST_PROBES_CLOCK_MARKS 3
 /* As matrix/cell-probes.h's CELL_DEFAULT_CLOCK_TOLERANCE (the judge sits
  * below the matrix and cannot include it): for judges given no cell. */
 #define GUEST_PROBES_DEFAULT_TOLERANCE 0.25
@@ -47,9 +50,10 @@ struct guest_probes {
 	size_t n;
 	char *fp[GUEST_FP_N];	/* NULL: not reported */
 	double tolerance;	/* the cell's clock_tolerance */
-	/* The clock probe's stamps: guest and host seconds of mark 1, 2. */
-	double guest_at[2], host_at[2];
-	int marks;		/* bit 0: mark 1 seen, bit 1: mark 2 */
+	/* The clock probe's stamps: guest and host seconds of each mark. */
+	double guest_at[GUEST_PROBES_CLOCK_MARKS];
+	double host_at[GUEST_PROBES_CLOCK_MARKS];
+	int marks;		/* bit i: mark i + 1 seen */
 	char *running;		/* a probe that started and has not ended */
 	char *running_line;
 	char *handover;		/* "suspend"/"migrate" the guest is ready

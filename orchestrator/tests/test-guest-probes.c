@@ -62,7 +62,8 @@ START_TEST(parser_refuses_malformed_lines)
 		"HVMATRIX-PROBE nonce=" N " name=.smp result=fail",
 		"HVMATRIX-PROBE nonce=" N " name=suspend..smp result=fail",
 		"HVMATRIX-PROBE nonce=" N " result=fail name=smp",
-		"HVMATRIX-CLOCK nonce=" N " mark=3 guest=1.0",
+		"HVMATRIX-CLOCK nonce=" N " mark=4 guest=1.0",
+		"HVMATRIX-CLOCK nonce=" N " mark=0 guest=1.0",
 		"HVMATRIX-CLOCK nonce=" N " mark=1",
 		"HVMATRIX-FP nonce=" N " favourite=xen",
 	};
@@ -95,39 +96,75 @@ START_TEST(parser_caps_what_a_guest_can_make_it_keep)
 }
 END_TEST
 
+/* The clock probe's three stamps at guest times 5, 6, 7 s, read by the
+ * host at h1, h2, h3; then its result line. */
+static void clock_run(struct guest_probes *g, double h1, double h2, double h3)
+{
+	guest_probes_init(g, 0.25);
+	take(g, "HVMATRIX-PROBE nonce=" N " name=clock result=start", 0);
+	take(g, "HVMATRIX-CLOCK nonce=" N " mark=1 guest=5.000", h1);
+	take(g, "HVMATRIX-CLOCK nonce=" N " mark=2 guest=6.000", h2);
+	take(g, "HVMATRIX-CLOCK nonce=" N " mark=3 guest=7.000", h3);
+	take(g, "HVMATRIX-PROBE nonce=" N " name=clock result=pass "
+	     "seconds=2.0 detail=clocksource=tsc", h3 + 0.1);
+}
+
 START_TEST(clock_compared_with_the_host)
 {
 	struct guest_probes g;
 
 	/* The guest's 2 s took the host 2.1 s: within 0.5 s + 25 %. */
-	guest_probes_init(&g, 0.25);
-	take(&g, "HVMATRIX-PROBE nonce=" N " name=clock result=start", 0);
-	take(&g, "HVMATRIX-CLOCK nonce=" N " mark=1 guest=5.000", 100.0);
-	take(&g, "HVMATRIX-CLOCK nonce=" N " mark=2 guest=7.000", 102.1);
-	take(&g, "HVMATRIX-PROBE nonce=" N " name=clock result=pass "
-	     "seconds=2.0 detail=clocksource=xen", 103.0);
+	clock_run(&g, 100.0, 101.05, 102.1);
 	ck_assert_str_eq(g.v[0].result, "pass");
 	ck_assert_ptr_nonnull(strstr(g.v[0].detail, "host span 2.100 s"));
 	ck_assert_ptr_null(g.running);
 	guest_probes_release(&g);
 
 	/* A guest clock running at half speed is a failure. */
-	guest_probes_init(&g, 0.25);
-	take(&g, "HVMATRIX-PROBE nonce=" N " name=clock result=start", 0);
-	take(&g, "HVMATRIX-CLOCK nonce=" N " mark=1 guest=5.000", 100.0);
-	take(&g, "HVMATRIX-CLOCK nonce=" N " mark=2 guest=7.000", 104.0);
-	take(&g, "HVMATRIX-PROBE nonce=" N " name=clock result=pass "
-	     "seconds=2.0 detail=clocksource=tsc", 104.0);
+	clock_run(&g, 100.0, 102.0, 104.0);
 	ck_assert_str_eq(g.v[0].result, "fail");
 	ck_assert_ptr_nonnull(strstr(g.v[0].detail, "ran 2.000 s while the "
 				     "host's ran 4.000 s"));
 	ck_assert_int_eq(g.failed, 0);
 	guest_probes_release(&g);
 
+	/* ... and one running five times too fast (twice is within the
+	 * console's slack over 2 s, as it was with two stamps). */
+	clock_run(&g, 100.0, 100.2, 100.4);
+	ck_assert_str_eq(g.v[0].result, "fail");
+	guest_probes_release(&g);
+
+	/* Mark 1 read 1.6 s late (a loaded host): the host's whole span is
+	 * 0.4 s, but the second half agrees: the console's, not a FAIL. */
+	clock_run(&g, 101.6, 101.05, 102.0);
+	ck_assert_str_eq(g.v[0].result, "pass");
+	guest_probes_release(&g);
+
+	/* Mark 3 read 2 s late: the whole span is long, the first half
+	 * agrees. */
+	clock_run(&g, 100.0, 101.0, 104.0);
+	ck_assert_str_eq(g.v[0].result, "pass");
+	guest_probes_release(&g);
+
+	/* Mark 2 read 1.5 s late: the halves stray opposite ways. */
+	clock_run(&g, 100.0, 102.5, 102.0);
+	ck_assert_str_eq(g.v[0].result, "pass");
+	guest_probes_release(&g);
+
+	/* A stamp missing: no comparison. */
+	guest_probes_init(&g, 0.25);
+	take(&g, "HVMATRIX-CLOCK nonce=" N " mark=1 guest=5.000", 100.0);
+	take(&g, "HVMATRIX-CLOCK nonce=" N " mark=3 guest=7.000", 110.0);
+	take(&g, "HVMATRIX-PROBE nonce=" N " name=clock result=pass "
+	     "seconds=2.0 detail=ok", 110.0);
+	ck_assert_str_eq(g.v[0].detail, "ok");
+	guest_probes_release(&g);
+
 	/* No host times (a replay): no comparison, the guest's word. */
 	guest_probes_init(&g, 0.25);
 	take(&g, "HVMATRIX-CLOCK nonce=" N " mark=1 guest=5.000", 0);
-	take(&g, "HVMATRIX-CLOCK nonce=" N " mark=2 guest=7.000", 0);
+	take(&g, "HVMATRIX-CLOCK nonce=" N " mark=2 guest=6.000", 0);
+	take(&g, "HVMATRIX-CLOCK nonce=" N " mark=3 guest=7.000", 0);
 	take(&g, "HVMATRIX-PROBE nonce=" N " name=clock result=pass "
 	     "seconds=2.0 detail=ok", 0);
 	ck_assert_str_eq(g.v[0].result, "pass");
