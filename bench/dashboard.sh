@@ -9,10 +9,12 @@
 # and, on stderr, the CPU each took and (HVMATRIX_DEBUG_PUBLISH) where it
 # spent its time. The incremental one reads the runs cached beside the
 # store (STATE/runs-cache) and only the runs recorded since.
+# HVMATRIX_BIN names another hvmatrix to time (an older build, to compare
+# before and after on the same machine, runs interleaved).
 # usage: bench/dashboard.sh [COMMITS [CELLS]]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-hvm=$top/hvmatrix
+hvm=${HVMATRIX_BIN:-$top/hvmatrix}
 commits=${1:-10000} cells=${2:-40}
 [ -x "$hvm" ] || { echo "bench: build first (bash tools/setup.sh)" >&2; exit 2; }
 make -s -C "$top" bench/dashboard-store >&2

@@ -25,6 +25,11 @@ void regressions_drift_cell(const struct history *h, struct cell_cmp *cc,
 	size_t i;
 	int c, p;
 
+	/* No run of the history printed a fingerprint (a farm whose
+	 * payload does not): nothing to sum, and a sum per commit of each
+	 * cell would be most of the comparison's memory. */
+	if (!h->n_fp)
+		return;
 	sum = xcalloc(h->n_commits + 1, sizeof(*sum));
 	has = xcalloc(h->n_commits + 1, 1);
 	last = xcalloc(h->n_commits + 1, sizeof(*last));

@@ -156,6 +156,8 @@ int regressions_history_load(struct record *r, struct regressions_input *in,
 		 * cell share one. */
 		if (run->fp && !h->fp_of[run->fp])
 			h->fp_of[run->fp] = parse_fp(STR(h, run->fp));
+		if (run->fp)
+			h->n_fp++;
 		if (h->run_commit[i] >= 0)
 			h->at[h->run_commit[i] + 1]++;
 	}

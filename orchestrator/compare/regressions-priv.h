@@ -46,6 +46,7 @@ struct history {
 	char **sig_of;			/* per pool string: its signature */
 	struct drift_fp **fp_of;	/* per pool string: the fingerprint
 					 * it is the canonical text of */
+	size_t n_fp;			/* runs with a fingerprint */
 	/* regressions-compare.c's scratch, per commit and per run of one
 	 * cell. */
 	struct compare_commit *cc;

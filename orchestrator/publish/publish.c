@@ -125,20 +125,32 @@ static void site_release(struct site *s)
 	free(s->generated);
 }
 
-/* HVMATRIX_DEBUG_PUBLISH=1: where a publish spends its time. */
+/*
+ * HVMATRIX_DEBUG_PUBLISH=1: where a publish spends its time, as the wall
+ * clock and as the CPU the process took (a busy machine stretches the
+ * one, not the other); the first call says what came before (the
+ * program's start, the store's opening).
+ */
 static void debug_time(const char *what)
 {
-	static struct timespec last;
-	struct timespec now;
+	static struct timespec last, last_cpu;
+	struct timespec now, cpu;
 
 	if (!getenv("HVMATRIX_DEBUG_PUBLISH"))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
 	if (last.tv_sec)
-		fprintf(stderr, "publish: %s %.3f s\n", what,
+		fprintf(stderr, "publish: %s %.3f s, cpu %.3f s\n", what,
 			(double)(now.tv_sec - last.tv_sec) +
-			(now.tv_nsec - last.tv_nsec) / 1e9);
+			(now.tv_nsec - last.tv_nsec) / 1e9,
+			(double)(cpu.tv_sec - last_cpu.tv_sec) +
+			(cpu.tv_nsec - last_cpu.tv_nsec) / 1e9);
+	else
+		fprintf(stderr, "publish: %s, cpu %.3f s before\n", what,
+			(double)cpu.tv_sec + cpu.tv_nsec / 1e9);
 	last = now;
+	last_cpu = cpu;
 }
 
 int publish_dashboard(struct record *r, const char *out_dir,
@@ -151,6 +163,7 @@ int publish_dashboard(struct record *r, const char *out_dir,
 	char *abs_out = NULL, *from = NULL;
 	int rc, ret = -1, full = 1;
 
+	debug_time("start");
 	if (index_path)
 		*index_path = NULL;
 	regressions_input_init(&s.in);
@@ -199,7 +212,7 @@ int publish_dashboard(struct record *r, const char *out_dir,
 			s.have_m = 1;
 		record_runs_free(nr, nn);
 	}
-	debug_time("start");
+	debug_time("manifest, matrix");
 	if (publish_cache_load(&s, &full, err) < 0)
 		goto out;
 	debug_time(full ? "runs (store)" : "runs (cache, store)");
@@ -240,6 +253,7 @@ int publish_dashboard(struct record *r, const char *out_dir,
 	ret = 0;
 out:
 	site_release(&s);
+	debug_time("release");
 	strbuf_release(&gen);
 	strbuf_release(&merr);
 	free(abs_out);
