@@ -173,20 +173,6 @@ static void __attribute__((noreturn)) lead_group(pid_t parent, char **argv)
 			 (long)parent);
 		if (setenv(SPAWN_GROUP_ENV, mark, 1) < 0)
 			_exit(125);
-		/*
-		 * A build yields to the rest of the farm: to hvmatrix's
-		 * loop, which wakes for a millisecond at a time and, at
-		 * equal priority, waited up to 50 ms for a core that make
-		 * -j held beside the previous commit's boots, and to those
-		 * boots. We, the leader, keep our priority, so that a stop
-		 * is passed on and timed as before; QEMU keeps it too (see
-		 * spawn.h). An increment: under a niced daemon a build is
-		 * still below it. A failure is said and let be.
-		 */
-		errno = 0;
-		if (nice(SPAWN_NICE) == -1 && errno)
-			fprintf(stderr, "hvmatrix: the build keeps its "
-				"priority: %s\n", strerror(errno));
 		/* exec resets the handlers; the group stays ours. */
 		exec_prog(argv);
 	}

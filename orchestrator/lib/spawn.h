@@ -10,8 +10,7 @@
  * in a process group of its own (child.c asks libuv for setsid()). It
  * closes every file descriptor from KEEP (default 3) up, asks for a
  * parent-death signal, checks that hvmatrix is still its parent, and runs
- * PROG from PATH (SPAWN_GROUP at a lower priority, SPAWN_NICE); it never
- * runs a shell. Whatever a library of ours left
+ * PROG from PATH; it never runs a shell. Whatever a library of ours left
  * open without close-on-exec (libcurl's sockets) thus never reaches a
  * build or QEMU.
  *
@@ -39,15 +38,6 @@ enum spawn_via {
 
 #define SPAWN_EXEC_TRAMPOLINE "__exec-child"
 #define SPAWN_GROUP_TRAMPOLINE "__exec-group"
-
-/*
- * What SPAWN_GROUP's PROG (a build) runs at: its leader's niceness plus
- * this (nice(2)), so that it gets a core after hvmatrix's own loop and
- * the boots beside it. SPAWN_EXEC (QEMU) keeps hvmatrix's priority: a
- * boot's timeout and silence watchdog are wall time, and a niced guest
- * beside anything else on the host would run out of them.
- */
-#define SPAWN_NICE 10
 
 /*
  * SPAWN_GROUP's mark, PGID.PARENT_PID, in the environment of every

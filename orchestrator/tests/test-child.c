@@ -15,7 +15,6 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -373,40 +372,6 @@ START_TEST(group_stop_is_graceful)
 }
 END_TEST
 
-/*
- * A build yields to hvmatrix's loop and to the boots beside it: through
- * SPAWN_GROUP a program runs SPAWN_NICE lower than we do; QEMU's
- * SPAWN_EXEC and a direct child run as we do (a boot's watchdogs are
- * wall time).
- */
-START_TEST(trampoline_lowers_priority)
-{
-	static const enum spawn_via vias[] = {
-		SPAWN_DIRECT, SPAWN_EXEC, SPAWN_GROUP,
-	};
-	int ours, want, i;
-
-	errno = 0;
-	ours = getpriority(PRIO_PROCESS, 0);
-	ck_assert_int_eq(errno, 0);
-	for (i = 0; i < (int)ARRAY_SIZE(vias); i++) {
-		struct run r;
-		char *line;
-
-		want = ours + (vias[i] == SPAWN_GROUP ? SPAWN_NICE : 0);
-		if (want > 19)
-			want = 19;
-		line = xstrfmt("%d\n", want);
-		run_init(&r, vias[i], "nice");
-		run_wait(&r);
-		ck_assert_str_eq(r.out.buf, line);
-		ck_assert_int_eq(r.c.exit_status, 0);
-		free(line);
-		run_release(&r);
-	}
-}
-END_TEST
-
 START_TEST(cwd_env_fds)
 {
 	static char *env[] = { "HVMATRIX_TEST=value", "HVM_TEST=dropped",
@@ -727,7 +692,6 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, kill_takes_the_group);
 	tcase_add_test(tc, group_marks_and_statuses);
 	tcase_add_test(tc, group_stop_is_graceful);
-	tcase_add_test(tc, trampoline_lowers_priority);
 	tcase_add_test(tc, cwd_env_fds);
 	tcase_add_test(tc, secrets_and_fds_stay_home);
 	tcase_add_test(tc, restart_from_on_closed);
