@@ -221,15 +221,23 @@ char *image_xen_release(const char *version, char *buf, size_t len)
 	return buf;
 }
 
-char *image_dom0_hvm(const char *initrd, struct strbuf *err)
+/* build-dom0.sh's IMAGE.cpio.gz's file IMAGE.ext beside it; NULL if the
+ * image is not named so. */
+static char *beside_image(const char *initrd, const char *ext)
 {
 	size_t n = strlen(initrd);
-	struct stat st;
-	char *part;
 
 	if (n > 8 && !strcmp(initrd + n - 8, ".cpio.gz"))
-		part = xstrfmt("%.*s.hvm.cpio.gz", (int)(n - 8), initrd);
-	else
+		return xstrfmt("%.*s.%s", (int)(n - 8), initrd, ext);
+	return NULL;
+}
+
+char *image_dom0_hvm(const char *initrd, struct strbuf *err)
+{
+	struct stat st;
+	char *part = beside_image(initrd, "hvm.cpio.gz");
+
+	if (!part)
 		part = xstrfmt("%s.hvm.cpio.gz", initrd);
 	if (stat(part, &st) == 0 && st.st_size)
 		return part;
@@ -250,17 +258,13 @@ int image_dom0(const char *release, char **initrd, char **kernel,
 	/* build-dom0.sh leaves dom0's kernel as a gzipped ELF beside the
 	 * image: Xen builds dom0 from it in ~1 s instead of ~5 s. */
 	if (*initrd && !getenv("HVMATRIX_DOM0_KERNEL")) {
-		size_t n = strlen(*initrd);
-		char *v;
+		char *v = beside_image(*initrd, "vmlinux.gz");
 
-		if (n > 8 && !strcmp(*initrd + n - 8, ".cpio.gz")) {
-			v = xstrfmt("%.*s.vmlinux.gz", (int)(n - 8), *initrd);
-			if (stat(v, &st) == 0 && st.st_size) {
-				free(*kernel);
-				*kernel = v;
-			} else {
-				free(v);
-			}
+		if (v && stat(v, &st) == 0 && st.st_size) {
+			free(*kernel);
+			*kernel = v;
+		} else {
+			free(v);
 		}
 	}
 	if (!*initrd || stat(*initrd, &st) < 0 || !st.st_size) {
